@@ -1,0 +1,216 @@
+//! The configured sources, destinations, routes and transformers, validated together.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::destination::Destination;
+use crate::route::{Route, RouteTable};
+use crate::source::Source;
+use crate::transform::{Identity, Transformer};
+
+/// The name of the built-in transformer that sends the body as received.
+pub const IDENTITY: &str = "identity";
+
+/// A configuration that refers to something that does not exist, or names something twice.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    /// Two sources, destinations, routes or transformers share a name.
+    #[error("duplicate {kind} name {name:?}")]
+    Duplicate {
+        /// `source`, `destination`, `route` or `transformer`.
+        kind: &'static str,
+        /// The repeated name.
+        name: String,
+    },
+    /// A route names a source, destination or transformer that does not exist.
+    #[error("route {route:?} names unknown {kind} {name:?}")]
+    Dangling {
+        /// The route.
+        route: String,
+        /// `source`, `destination` or `transformer`.
+        kind: &'static str,
+        /// The missing name.
+        name: String,
+    },
+}
+
+/// Everything the pipeline looks up by name. Immutable once built; a new configuration is a
+/// new catalog swapped in whole.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    sources: HashMap<String, Arc<dyn Source>>,
+    destinations: HashMap<String, Destination>,
+    routes: RouteTable,
+    transformers: HashMap<String, Arc<dyn Transformer>>,
+}
+
+impl Catalog {
+    /// Validates and assembles a catalog.
+    pub fn new(
+        sources: Vec<Arc<dyn Source>>,
+        destinations: Vec<Destination>,
+        routes: Vec<Arc<dyn Route>>,
+        transformers: Vec<(String, Arc<dyn Transformer>)>,
+    ) -> Result<Self, CatalogError> {
+        fn index<T>(
+            kind: &'static str,
+            items: impl IntoIterator<Item = (String, T)>,
+        ) -> Result<HashMap<String, T>, CatalogError> {
+            let mut map = HashMap::new();
+            for (name, item) in items {
+                if map.insert(name.clone(), item).is_some() {
+                    return Err(CatalogError::Duplicate { kind, name });
+                }
+            }
+            Ok(map)
+        }
+        let sources = index(
+            "source",
+            sources.into_iter().map(|s| (s.name().to_owned(), s)),
+        )?;
+        let destinations = index(
+            "destination",
+            destinations.into_iter().map(|d| (d.name().to_owned(), d)),
+        )?;
+        let builtin: Arc<dyn Transformer> = Arc::new(Identity);
+        let mut transformers = index("transformer", transformers)?;
+        transformers.entry(IDENTITY.to_owned()).or_insert(builtin);
+        index("route", routes.iter().map(|r| (r.name().to_owned(), ())))?;
+        for route in &routes {
+            let dangling = |kind, name: &str| CatalogError::Dangling {
+                route: route.name().to_owned(),
+                kind,
+                name: name.to_owned(),
+            };
+            if let Some(source) = route.source()
+                && !sources.contains_key(source)
+            {
+                return Err(dangling("source", source));
+            }
+            if let Some(missing) = route
+                .destinations()
+                .iter()
+                .find(|d| !destinations.contains_key(*d))
+            {
+                return Err(dangling("destination", missing));
+            }
+            if let Some(name) = route.transformer()
+                && !transformers.contains_key(name)
+            {
+                return Err(dangling("transformer", name));
+            }
+        }
+        Ok(Self {
+            sources,
+            destinations,
+            routes: RouteTable::new(routes),
+            transformers,
+        })
+    }
+
+    /// A source by name.
+    pub fn source(&self, name: &str) -> Option<&Arc<dyn Source>> {
+        self.sources.get(name)
+    }
+
+    /// A destination by name.
+    pub fn destination(&self, name: &str) -> Option<&Destination> {
+        self.destinations.get(name)
+    }
+
+    /// The routes in evaluation order.
+    pub fn routes(&self) -> &RouteTable {
+        &self.routes
+    }
+
+    /// The transformer a route uses (identity when it names none).
+    pub fn transformer_for_route(&self, route: &str) -> Option<&Arc<dyn Transformer>> {
+        let name = self
+            .routes
+            .get(route)
+            .and_then(|r| r.transformer())
+            .unwrap_or(IDENTITY);
+        self.transformers.get(name)
+    }
+
+    /// The longest attempt timeout of any destination (leases must outlast attempts).
+    pub fn longest_timeout(&self) -> Duration {
+        self.destinations
+            .values()
+            .map(Destination::attempt_timeout)
+            .max()
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::route::EventRoute;
+    use crate::signature::NoSignature;
+    use crate::source::WebhookSource;
+
+    fn destination(name: &str) -> Destination {
+        Destination::http(name, "http://127.0.0.1:9/").unwrap()
+    }
+
+    fn source(name: &str) -> Arc<dyn Source> {
+        Arc::new(WebhookSource::new(name, NoSignature))
+    }
+
+    #[test]
+    fn dangling_names_are_refused() {
+        let route = |r: EventRoute| -> Vec<Arc<dyn Route>> { vec![Arc::new(r)] };
+        let err = Catalog::new(
+            vec![],
+            vec![],
+            route(EventRoute::new("r").to(["nope"])),
+            vec![],
+        );
+        assert!(matches!(
+            err,
+            Err(CatalogError::Dangling {
+                kind: "destination",
+                ..
+            })
+        ));
+        let err = Catalog::new(
+            vec![],
+            vec![destination("d")],
+            route(EventRoute::new("r").source("s").to(["d"])),
+            vec![],
+        );
+        assert!(matches!(
+            err,
+            Err(CatalogError::Dangling { kind: "source", .. })
+        ));
+        let err = Catalog::new(
+            vec![source("s")],
+            vec![destination("d")],
+            route(EventRoute::new("r").to(["d"]).transformer("t")),
+            vec![],
+        );
+        assert!(matches!(
+            err,
+            Err(CatalogError::Dangling {
+                kind: "transformer",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn duplicates_are_refused_and_identity_is_built_in() {
+        let err = Catalog::new(vec![source("s"), source("s")], vec![], vec![], vec![]);
+        assert!(matches!(
+            err,
+            Err(CatalogError::Duplicate { kind: "source", .. })
+        ));
+        let routes: Vec<Arc<dyn Route>> = vec![Arc::new(
+            EventRoute::new("r").to(["d"]).transformer("identity"),
+        )];
+        let catalog = Catalog::new(vec![], vec![destination("d")], routes, vec![]).unwrap();
+        assert!(catalog.transformer_for_route("r").is_some());
+    }
+}

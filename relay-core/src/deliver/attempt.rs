@@ -1,0 +1,195 @@
+//! One delivery attempt: transform, send, record, decide.
+
+use std::time::{Duration, Instant};
+
+use crate::destination::{HandlerError, Message, Target};
+use crate::event::{Attempt, AttemptOutcome};
+use crate::policy::{AttemptReport, Decision, FailureKind};
+use crate::relay::Relay;
+use crate::store::{AttemptCompletion, LeasedDelivery, NextStep, StoreError};
+use crate::time::Timestamp;
+use crate::transform::{TransformInput, Transformed};
+
+use super::outbound::{OutboundContext, add_outbound_headers};
+
+/// How long a delivery to a paused destination waits before it is looked at again.
+const PAUSED_RECHECK: Duration = Duration::from_secs(30);
+
+/// What an attempt produced, before the policy decides.
+struct Attempted {
+    report: AttemptReport,
+    status_code: Option<u16>,
+    error: Option<String>,
+    excerpt: Option<String>,
+}
+
+impl Attempted {
+    fn failed(kind: FailureKind, message: impl std::fmt::Display) -> Self {
+        Self {
+            report: AttemptReport::Failed(kind),
+            status_code: None,
+            error: Some(format!("{}: {message}", kind.as_str())),
+            excerpt: None,
+        }
+    }
+}
+
+impl Relay {
+    /// Makes one attempt of a leased delivery and records it under the lease.
+    pub(crate) async fn attempt(&self, leased: LeasedDelivery) {
+        let LeasedDelivery {
+            delivery,
+            event,
+            lease,
+        } = leased;
+        let catalog = self.catalog();
+        if self.is_destination_disabled(&delivery.destination) {
+            let _ = self
+                .store()
+                .release(&lease, Timestamp::now().plus(PAUSED_RECHECK))
+                .await;
+            return;
+        }
+        let started_at = Timestamp::now();
+        let clock = Instant::now();
+        let number = delivery.attempts + 1;
+        let destination = catalog.destination(&delivery.destination);
+        let result = match destination {
+            None => Attempted::failed(
+                FailureKind::Transform,
+                format!("destination {:?} no longer exists", delivery.destination),
+            ),
+            Some(destination) => {
+                let payload = event.payload();
+                let input = TransformInput {
+                    event: &event,
+                    payload: &payload,
+                    destination: destination.name(),
+                };
+                let transformed = match catalog.transformer_for_route(&delivery.route) {
+                    Some(transformer) => transformer.transform(&input).map_err(|e| e.to_string()),
+                    None => Err(format!(
+                        "route {:?} or its transformer no longer exists",
+                        delivery.route
+                    )),
+                };
+                match transformed {
+                    Err(message) => Attempted::failed(FailureKind::Transform, message),
+                    Ok(Transformed { body, mut headers }) => {
+                        let context = OutboundContext {
+                            delivery: delivery.id,
+                            event: event.id,
+                            attempt: number,
+                            timestamp: started_at.as_secs(),
+                            secret: destination.secret(),
+                        };
+                        add_outbound_headers(&mut headers, &context, &body);
+                        let timeout = destination.attempt_timeout();
+                        match destination.target() {
+                            Target::Http { url, auth_header } => {
+                                if let Some(auth) = auth_header
+                                    && let Ok(mut value) =
+                                        http::HeaderValue::from_str(auth.expose())
+                                {
+                                    value.set_sensitive(true);
+                                    headers.insert(http::header::AUTHORIZATION, value);
+                                }
+                                match self.transport().post(url, headers, body, timeout).await {
+                                    Ok(answer) => Attempted {
+                                        report: AttemptReport::Response {
+                                            status: answer.status,
+                                            retry_after: answer.retry_after,
+                                        },
+                                        status_code: Some(answer.status),
+                                        error: (!(200..300).contains(&answer.status))
+                                            .then(|| format!("http {}", answer.status)),
+                                        excerpt: answer.excerpt,
+                                    },
+                                    Err(failure) => {
+                                        Attempted::failed(failure.kind, failure.message)
+                                    }
+                                }
+                            }
+                            Target::Handler(handler) => {
+                                let message = Message {
+                                    delivery_id: delivery.id,
+                                    event_id: event.id,
+                                    source: event.source.clone(),
+                                    event_type: event.event_type.clone(),
+                                    attempt: number,
+                                    body,
+                                    headers,
+                                };
+                                match tokio::time::timeout(timeout, handler.handle(message)).await {
+                                    Err(_) => Attempted::failed(
+                                        FailureKind::Timeout,
+                                        format!("handler did not finish within {timeout:?}"),
+                                    ),
+                                    Ok(Ok(())) => Attempted {
+                                        report: AttemptReport::Handled,
+                                        status_code: None,
+                                        error: None,
+                                        excerpt: None,
+                                    },
+                                    Ok(Err(HandlerError::Retry(m))) => {
+                                        Attempted::failed(FailureKind::HandlerRetry, m)
+                                    }
+                                    Ok(Err(HandlerError::Reject(m))) => {
+                                        Attempted::failed(FailureKind::HandlerReject, m)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        let decision = match destination {
+            Some(d) => d
+                .delivery_policy()
+                .decide(delivery.cycle_attempts + 1, &result.report),
+            None => Decision::DeadLetter,
+        };
+        let (next, outcome) = match decision {
+            Decision::Delivered => (NextStep::Delivered, AttemptOutcome::Delivered),
+            Decision::RetryAfter(delay) => (
+                NextStep::RetryAt(Timestamp::now().plus(delay)),
+                AttemptOutcome::Retrying,
+            ),
+            Decision::DeadLetter => (NextStep::DeadLettered, AttemptOutcome::DeadLettered),
+            Decision::DisableDestination => {
+                tracing::warn!(destination = %delivery.destination, "destination answered 410 Gone; pausing it");
+                self.disable_destination(&delivery.destination);
+                (NextStep::DeadLettered, AttemptOutcome::DeadLettered)
+            }
+        };
+        let attempt = Attempt {
+            delivery_id: delivery.id,
+            number,
+            started_at,
+            latency_ms: u32::try_from(clock.elapsed().as_millis()).unwrap_or(u32::MAX),
+            status_code: result.status_code,
+            error: result.error,
+            response_excerpt: result.excerpt,
+            outcome,
+        };
+        tracing::debug!(delivery = %delivery.id, destination = %delivery.destination, number, ?outcome, "attempt finished");
+        match self
+            .store()
+            .complete_attempt(AttemptCompletion {
+                lease,
+                attempt,
+                next,
+            })
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::LeaseLost(id)) => {
+                tracing::warn!(delivery = %id, "lease expired during the attempt; another worker owns it now");
+            }
+            Err(error) => {
+                tracing::error!(%error, delivery = %delivery.id, "could not record attempt; it will be retried when the lease expires");
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! Delivery: the worker that leases due deliveries and attempts them.
+
+mod attempt;
+mod http;
+mod outbound;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub use self::http::{
+    HttpAnswer, HttpFailure, HttpTransport, RESPONSE_EXCERPT_BYTES, parse_retry_after,
+};
+pub use outbound::{
+    OutboundContext, add_outbound_headers, sign_standard_webhook, signing_key, traceparent,
+};
+
+use crate::relay::Relay;
+use crate::time::Timestamp;
+
+/// How a delivery worker runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerConfig {
+    /// Attempts in flight at once.
+    pub concurrency: usize,
+    /// Deliveries leased per store round trip.
+    pub batch: usize,
+    /// How often an idle worker looks for due retries (new deliveries wake it at once).
+    pub poll_interval: Duration,
+    /// How much longer than the longest attempt timeout a lease lasts.
+    pub lease_margin: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 128,
+            batch: 64,
+            poll_interval: Duration::from_millis(200),
+            lease_margin: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A running worker; [`WorkerHandle::shutdown`] stops it gracefully.
+#[derive(Debug)]
+pub struct WorkerHandle {
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Stops leasing, waits for attempts in flight to be recorded, and returns.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "delivery worker panicked");
+        }
+    }
+}
+
+impl Relay {
+    /// Spawns a delivery worker on the current Tokio runtime.
+    pub fn spawn_worker(&self, config: WorkerConfig) -> WorkerHandle {
+        let shutdown = CancellationToken::new();
+        let relay = self.clone();
+        let token = shutdown.clone();
+        let task = tokio::spawn(async move { relay.run_worker(config, token).await });
+        WorkerHandle { shutdown, task }
+    }
+
+    /// Runs a delivery worker until `shutdown` is cancelled, then waits for the attempts in
+    /// flight to finish and be recorded. Several workers (in one process or many) may run
+    /// against one store: leases keep them from attempting the same delivery at once.
+    pub async fn run_worker(&self, config: WorkerConfig, shutdown: CancellationToken) {
+        let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+        let mut store_backoff = Duration::from_millis(50);
+        while !shutdown.is_cancelled() {
+            let wake = self.wake().notified();
+            tokio::pin!(wake);
+            wake.as_mut().enable();
+            let free = permits.available_permits();
+            if free == 0 {
+                tokio::select! {
+                    permit = permits.clone().acquire_owned() => drop(permit),
+                    () = shutdown.cancelled() => break,
+                }
+                continue;
+            }
+            let lease_for = self.catalog().longest_timeout() + config.lease_margin;
+            let leased = match self
+                .store()
+                .lease_due(Timestamp::now(), free.min(config.batch), lease_for)
+                .await
+            {
+                Ok(leased) => {
+                    store_backoff = Duration::from_millis(50);
+                    leased
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "leasing due deliveries failed; backing off");
+                    tokio::select! {
+                        () = tokio::time::sleep(store_backoff) => {}
+                        () = shutdown.cancelled() => break,
+                    }
+                    store_backoff = (store_backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            if leased.is_empty() {
+                tokio::select! {
+                    () = &mut wake => {}
+                    () = tokio::time::sleep(config.poll_interval) => {}
+                    () = shutdown.cancelled() => break,
+                }
+                continue;
+            }
+            for delivery in leased {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let relay = self.clone();
+                tokio::spawn(async move {
+                    relay.attempt(delivery).await;
+                    drop(permit);
+                });
+            }
+        }
+        let all = u32::try_from(config.concurrency.max(1)).unwrap_or(u32::MAX);
+        let _ = permits.acquire_many(all).await;
+    }
+}

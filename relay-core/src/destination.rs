@@ -1,0 +1,243 @@
+//! Destinations: where deliveries go, an HTTP endpoint or a handler in the embedding app.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http::HeaderMap;
+
+use crate::ids::{DeliveryId, EventId};
+use crate::policy::{DeliveryPolicy, RetryPolicy};
+use crate::secret::Secret;
+
+/// A delivery handed to an in-process handler.
+#[derive(Debug, Clone)]
+pub struct Message {
+    /// The delivery id (stable across attempts; what `webhook-id` carries over HTTP).
+    pub delivery_id: DeliveryId,
+    /// The event's id.
+    pub event_id: EventId,
+    /// The source it arrived on.
+    pub source: String,
+    /// Its event type.
+    pub event_type: String,
+    /// The attempt number, 1 for the first.
+    pub attempt: u32,
+    /// The transformed body.
+    pub body: Bytes,
+    /// The transformed headers (`content-type` among them).
+    pub headers: HeaderMap,
+}
+
+/// An in-process handler's failure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HandlerError {
+    /// Temporary: retry with backoff.
+    #[error("retry: {0}")]
+    Retry(String),
+    /// Permanent: dead-letter without retrying.
+    #[error("reject: {0}")]
+    Reject(String),
+}
+
+/// Receives deliveries inside the embedding application: verified, deduplicated, durable and
+/// retried like any HTTP destination, without an HTTP hop. Any
+/// `Fn(Message) -> impl Future<Output = Result<(), HandlerError>>` is a handler.
+#[async_trait]
+pub trait EventHandler: Send + Sync {
+    /// Handles one delivery attempt.
+    async fn handle(&self, message: Message) -> Result<(), HandlerError>;
+}
+
+#[async_trait]
+impl<F, Fut> EventHandler for F
+where
+    F: Fn(Message) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<(), HandlerError>> + Send,
+{
+    async fn handle(&self, message: Message) -> Result<(), HandlerError> {
+        self(message).await
+    }
+}
+
+/// Where a destination's deliveries go.
+#[derive(Clone)]
+pub enum Target {
+    /// POST to this URL.
+    Http {
+        /// The endpoint.
+        url: reqwest::Url,
+        /// Sent as `Authorization`, if set.
+        auth_header: Option<Secret>,
+    },
+    /// Call this handler in process.
+    Handler(Arc<dyn EventHandler>),
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Http { url, auth_header } => f
+                .debug_struct("Http")
+                .field("url", &url.as_str())
+                .field("auth_header", auth_header)
+                .finish(),
+            Self::Handler(_) => f.write_str("Handler"),
+        }
+    }
+}
+
+/// A named destination and how deliveries to it are made.
+///
+/// ```
+/// use relay_core::destination::{Destination, HandlerError, Message};
+/// let http = Destination::http("slack", "https://hooks.slack.com/services/T/B/X").unwrap()
+///     .signing_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+/// let inline = Destination::handler("billing", |message: Message| async move {
+///     println!("{} {}", message.event_type, message.body.len());
+///     Ok::<(), HandlerError>(())
+/// });
+/// ```
+#[derive(Clone, Debug)]
+pub struct Destination {
+    name: String,
+    target: Target,
+    signing_secret: Option<Secret>,
+    timeout: Duration,
+    policy: Arc<dyn DeliveryPolicy>,
+}
+
+/// A destination URL that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DestinationError {
+    /// Not a URL.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// Not http or https.
+    #[error("unsupported URL scheme {0:?} (expected http or https)")]
+    Scheme(String),
+}
+
+impl Destination {
+    /// Default total timeout of one attempt.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// An HTTP destination (`http` or `https` only).
+    pub fn http(name: impl Into<String>, url: &str) -> Result<Self, DestinationError> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| DestinationError::InvalidUrl {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(DestinationError::Scheme(parsed.scheme().to_owned()));
+        }
+        Ok(Self::new(
+            name,
+            Target::Http {
+                url: parsed,
+                auth_header: None,
+            },
+        ))
+    }
+
+    /// An in-process handler destination.
+    pub fn handler(name: impl Into<String>, handler: impl EventHandler + 'static) -> Self {
+        Self::new(name, Target::Handler(Arc::new(handler)))
+    }
+
+    /// A destination with the given target and default settings.
+    pub fn new(name: impl Into<String>, target: Target) -> Self {
+        Self {
+            name: name.into(),
+            target,
+            signing_secret: None,
+            timeout: Self::DEFAULT_TIMEOUT,
+            policy: Arc::new(RetryPolicy::default()),
+        }
+    }
+
+    /// Signs outbound requests (Standard Webhooks) with this secret (`whsec_…` or raw).
+    pub fn signing_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.signing_secret = Some(secret.into());
+        self
+    }
+
+    /// Sends this value as the `Authorization` header (HTTP destinations).
+    pub fn auth_header(mut self, value: impl Into<Secret>) -> Self {
+        if let Target::Http { auth_header, .. } = &mut self.target {
+            *auth_header = Some(value.into());
+        }
+        self
+    }
+
+    /// The total timeout of one attempt.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The policy deciding retries and dead-lettering.
+    pub fn policy(mut self, policy: impl DeliveryPolicy + 'static) -> Self {
+        self.policy = Arc::new(policy);
+        self
+    }
+
+    /// The destination's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where deliveries go.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The outbound signing secret.
+    pub fn secret(&self) -> Option<&Secret> {
+        self.signing_secret.as_ref()
+    }
+
+    /// The attempt timeout.
+    pub fn attempt_timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The delivery policy.
+    pub fn delivery_policy(&self) -> &dyn DeliveryPolicy {
+        self.policy.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_urls_and_secrets_stay_hidden() {
+        assert!(matches!(
+            Destination::http("d", "ftp://x"),
+            Err(DestinationError::Scheme(_))
+        ));
+        assert!(matches!(
+            Destination::http("d", "not a url"),
+            Err(DestinationError::InvalidUrl { .. })
+        ));
+        let d = Destination::http("d", "https://example.com/hook")
+            .unwrap()
+            .auth_header("Bearer topsecret")
+            .signing_secret("whsec_abc");
+        let debug = format!("{d:?}");
+        assert!(
+            !debug.contains("topsecret") && !debug.contains("whsec_abc"),
+            "{debug}"
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! Ingest: from an inbound request to a committed event and its deliveries.
+//!
+//! Resolve source → body limit → source rate limit → verify signature → event type and
+//! idempotency key → normalise payload → match routes → ONE atomic write → reply.
+
+mod outcome;
+
+use bytes::Bytes;
+use http::HeaderMap;
+
+pub use outcome::{IngestOutcome, Reply};
+
+use crate::event::{Event, EventStatus};
+use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::limit::RateDecision;
+use crate::payload::Payload;
+use crate::relay::Relay;
+use crate::route::RouteInput;
+use crate::store::{InsertOutcome, NewDelivery, NewEvent};
+use crate::time::Timestamp;
+
+/// An inbound webhook in framework-neutral form.
+#[derive(Debug, Clone)]
+pub struct IngestRequest {
+    /// The owning tenant (`default` unless multi-tenancy is configured).
+    pub tenant: TenantId,
+    /// The source name from the URL.
+    pub source: String,
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The complete body.
+    pub body: Bytes,
+}
+
+impl IngestRequest {
+    /// A request for the default tenant.
+    pub fn new(source: impl Into<String>, headers: HeaderMap, body: impl Into<Bytes>) -> Self {
+        Self {
+            tenant: TenantId::default(),
+            source: source.into(),
+            headers,
+            body: body.into(),
+        }
+    }
+}
+
+impl Relay {
+    /// The body limit of `source`, for adapters to read the body with;
+    /// [`IngestOutcome::UnknownSource`] when there is no such source.
+    pub fn body_limit(&self, source: &str) -> Result<usize, IngestOutcome> {
+        self.catalog()
+            .source(source)
+            .map(|s| s.max_body_bytes())
+            .ok_or(IngestOutcome::UnknownSource)
+    }
+
+    /// Runs the ingest pipeline. Answers `Accepted` only after the event, its dedup entry and
+    /// its deliveries are committed in one store operation.
+    pub async fn ingest(&self, request: IngestRequest) -> IngestOutcome {
+        let catalog = self.catalog();
+        let Some(source) = catalog.source(&request.source) else {
+            return IngestOutcome::UnknownSource;
+        };
+        if request.body.len() > source.max_body_bytes() {
+            return IngestOutcome::PayloadTooLarge;
+        }
+        let now = Timestamp::now();
+        if let Some(limit) = source.rate_limit() {
+            let key = format!("source:{}:{}", request.tenant, source.name());
+            match self.limiter().acquire(&key, limit, now).await {
+                Ok(RateDecision::Allowed) => {}
+                Ok(RateDecision::Limited { retry_after }) => {
+                    let retry_after_secs =
+                        retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                    return IngestOutcome::RateLimited {
+                        retry_after_secs: retry_after_secs.max(1),
+                    };
+                }
+                Err(error) => {
+                    tracing::warn!(%error, source = source.name(), "rate limiter down; admitting")
+                }
+            }
+        }
+        if let Err(error) = source.verify(&request.headers, &request.body, now) {
+            tracing::info!(
+                source = source.name(),
+                reason = error.kind(),
+                "signature verification failed"
+            );
+            return IngestOutcome::InvalidSignature;
+        }
+        let payload = Payload::parse(&request.headers, &request.body);
+        let identity = source.identify(&request.headers, &request.body, &payload);
+        let plan = catalog.routes().plan(&RouteInput {
+            source: source.name(),
+            event_type: &identity.event_type,
+            headers: &request.headers,
+            payload: payload.json(),
+        });
+        let deliveries: Vec<NewDelivery> = plan
+            .into_iter()
+            .map(|p| NewDelivery {
+                id: DeliveryId::new(),
+                destination: p.destination,
+                route: p.route,
+            })
+            .collect();
+        let event_id = EventId::new();
+        let event = Event {
+            tenant: request.tenant,
+            id: event_id,
+            source: source.name().to_owned(),
+            event_type: identity.event_type,
+            idempotency_key: identity.idempotency_key,
+            headers: request.headers,
+            body: request.body,
+            received_at: now,
+            status: if deliveries.is_empty() {
+                EventStatus::NoRoute
+            } else {
+                EventStatus::Routed
+            },
+        };
+        let has_deliveries = !deliveries.is_empty();
+        let new = NewEvent {
+            event,
+            dedup_until: now.plus(source.dedup_window()),
+            deliveries,
+        };
+        match self.store().insert_event(new).await {
+            Ok(InsertOutcome::Inserted) => {
+                if has_deliveries {
+                    self.wake_workers();
+                }
+                IngestOutcome::Accepted { event_id }
+            }
+            Ok(InsertOutcome::Duplicate { original }) => {
+                IngestOutcome::Duplicate { event_id: original }
+            }
+            Err(error) => {
+                tracing::error!(error = %error, source = ?std::error::Error::source(&error), "ingest commit failed");
+                IngestOutcome::Unavailable
+            }
+        }
+    }
+}

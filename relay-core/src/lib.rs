@@ -1,0 +1,55 @@
+//! # relay-core
+//!
+//! The framework-free core of Relay, an embeddable webhook gateway: every incoming webhook is
+//! verified, deduplicated, stored durably, routed by event type, transformed per destination
+//! and delivered with retries, exponential backoff and a dead-letter queue.
+//!
+//! Adapters (`relay-axum`, `relay-actix`) turn framework requests into an
+//! [`IngestRequest`](ingest::IngestRequest) and the [`IngestOutcome`](ingest::IngestOutcome)
+//! back into a response; every decision lives here.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use relay_core::{Relay, ingest::{IngestOutcome, IngestRequest}};
+//! use relay_core::{route::EventRoute, source::WebhookSource, signature::NoSignature};
+//! use relay_core::destination::{Destination, HandlerError, Message};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let relay = Relay::builder()
+//!     .source(WebhookSource::new("forms", NoSignature))
+//!     .destination(Destination::handler("app", |_m: Message| async { Ok::<(), HandlerError>(()) }))
+//!     .route(EventRoute::new("all").to(["app"]))
+//!     .build()
+//!     .unwrap();
+//! let mut headers = http::HeaderMap::new();
+//! headers.insert("idempotency-key", "order-1".parse().unwrap());
+//! let first = relay.ingest(IngestRequest::new("forms", headers.clone(), Bytes::from_static(b"{}"))).await;
+//! let again = relay.ingest(IngestRequest::new("forms", headers, Bytes::from_static(b"{}"))).await;
+//! let IngestOutcome::Accepted { event_id } = first else { panic!("{first:?}") };
+//! assert_eq!(again, IngestOutcome::Duplicate { event_id });
+//! # }
+//! ```
+
+pub mod catalog;
+pub mod deliver;
+pub mod destination;
+pub mod event;
+pub mod ids;
+pub mod ingest;
+pub mod jsonpath;
+pub mod limit;
+pub mod memory;
+pub mod payload;
+pub mod policy;
+mod relay;
+mod replay;
+pub mod route;
+pub mod secret;
+pub mod selector;
+pub mod signature;
+pub mod source;
+pub mod store;
+pub mod time;
+pub mod transform;
+
+pub use relay::{BuildError, Relay, RelayBuilder};

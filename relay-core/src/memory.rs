@@ -1,0 +1,401 @@
+//! In-memory backends: for tests and for embedding where durability is not wanted.
+//!
+//! [`MemoryStore`] keeps everything in one mutex-protected state; it implements the whole
+//! [`Store`] contract and passes the same conformance suite as the durable stores.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::event::{Attempt, Delivery, DeliveryStatus, Event, EventStatus};
+use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::store::{
+    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
+    NewEvent, NextStep, ScheduleReport, Store, StoreError,
+};
+use crate::time::Timestamp;
+
+pub use crate::limit::SlidingWindowLimiter as MemoryRateLimiter;
+
+#[derive(Debug)]
+struct Row {
+    delivery: Delivery,
+    token: u64,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    events: HashMap<(TenantId, EventId), Event>,
+    dedup: HashMap<(TenantId, String, String), (EventId, Timestamp)>,
+    deliveries: HashMap<DeliveryId, Row>,
+    by_event: HashMap<EventId, Vec<DeliveryId>>,
+    attempts: HashMap<DeliveryId, Vec<Attempt>>,
+    /// Pending and in-flight deliveries by the time they are due (or their lease expires).
+    due: BTreeSet<(Timestamp, DeliveryId)>,
+}
+
+impl State {
+    fn set_due(&mut self, id: DeliveryId, status: DeliveryStatus, at: Timestamp) {
+        let Some(row) = self.deliveries.get_mut(&id) else {
+            return;
+        };
+        self.due.remove(&(row.delivery.next_attempt_at, id));
+        row.delivery.status = status;
+        row.delivery.next_attempt_at = at;
+        if matches!(status, DeliveryStatus::Pending | DeliveryStatus::InFlight) {
+            self.due.insert((at, id));
+        }
+    }
+
+    fn insert_delivery(
+        &mut self,
+        tenant: &TenantId,
+        event: EventId,
+        new: NewDelivery,
+        now: Timestamp,
+    ) {
+        let delivery = Delivery {
+            tenant: tenant.clone(),
+            id: new.id,
+            event_id: event,
+            destination: new.destination,
+            route: new.route,
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            cycle_attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.by_event.entry(event).or_default().push(new.id);
+        self.deliveries.insert(new.id, Row { delivery, token: 0 });
+        self.due.insert((now, new.id));
+    }
+
+    fn owned(&self, tenant: &TenantId, id: DeliveryId) -> Option<&Row> {
+        self.deliveries
+            .get(&id)
+            .filter(|row| &row.delivery.tenant == tenant)
+    }
+
+    fn source_of(&self, delivery: &Delivery) -> &str {
+        self.events
+            .get(&(delivery.tenant.clone(), delivery.event_id))
+            .map_or("", |e| e.source.as_str())
+    }
+
+    fn dead_letter_ids(&self, tenant: &TenantId, filter: &DeadLetterFilter) -> Vec<DeliveryId> {
+        let mut found: Vec<&Delivery> = self
+            .deliveries
+            .values()
+            .map(|row| &row.delivery)
+            .filter(|d| &d.tenant == tenant && d.status == DeliveryStatus::DeadLettered)
+            .filter(|d| filter.matches(d, self.source_of(d)))
+            .collect();
+        found.sort_by_key(|d| (d.updated_at, d.id));
+        found.into_iter().map(|d| d.id).collect()
+    }
+}
+
+/// A [`Store`] in process memory. Nothing survives a restart.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn insert_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError> {
+        let mut state = self.state();
+        let event = new.event;
+        let key = (
+            event.tenant.clone(),
+            event.source.clone(),
+            event.idempotency_key.clone(),
+        );
+        if let Some((original, until)) = state.dedup.get(&key)
+            && *until > event.received_at
+        {
+            return Ok(InsertOutcome::Duplicate {
+                original: *original,
+            });
+        }
+        state.dedup.insert(key, (event.id, new.dedup_until));
+        for delivery in new.deliveries {
+            state.insert_delivery(&event.tenant, event.id, delivery, event.received_at);
+        }
+        state.events.insert((event.tenant.clone(), event.id), event);
+        Ok(InsertOutcome::Inserted)
+    }
+
+    async fn lease_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        lease_for: Duration,
+    ) -> Result<Vec<LeasedDelivery>, StoreError> {
+        let mut state = self.state();
+        let due: Vec<DeliveryId> = state
+            .due
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .take(limit)
+            .map(|(_, id)| *id)
+            .collect();
+        let mut leased = Vec::with_capacity(due.len());
+        for id in due {
+            state.set_due(id, DeliveryStatus::InFlight, now.plus(lease_for));
+            let Some(row) = state.deliveries.get_mut(&id) else {
+                continue;
+            };
+            row.token += 1;
+            row.delivery.updated_at = now;
+            let delivery = row.delivery.clone();
+            let lease = Lease {
+                tenant: delivery.tenant.clone(),
+                delivery_id: id,
+                token: row.token,
+            };
+            let event = state
+                .events
+                .get(&(delivery.tenant.clone(), delivery.event_id))
+                .cloned()
+                .ok_or_else(|| StoreError::Corrupt(format!("delivery {id} without its event")))?;
+            leased.push(LeasedDelivery {
+                delivery,
+                event,
+                lease,
+            });
+        }
+        Ok(leased)
+    }
+
+    async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let AttemptCompletion {
+            lease,
+            attempt,
+            next,
+        } = completion;
+        let id = lease.delivery_id;
+        let held = state.owned(&lease.tenant, id).is_some_and(|row| {
+            row.token == lease.token && row.delivery.status == DeliveryStatus::InFlight
+        });
+        if !held {
+            return Err(StoreError::LeaseLost(id));
+        }
+        let (status, at) = match next {
+            NextStep::Delivered => (DeliveryStatus::Delivered, attempt.started_at),
+            NextStep::RetryAt(at) => (DeliveryStatus::Pending, at),
+            NextStep::DeadLettered => (DeliveryStatus::DeadLettered, attempt.started_at),
+        };
+        state.set_due(id, status, at);
+        if let Some(row) = state.deliveries.get_mut(&id) {
+            row.delivery.attempts += 1;
+            row.delivery.cycle_attempts += 1;
+            row.delivery.last_error = attempt.error.clone();
+            row.delivery.updated_at = Timestamp::now();
+        }
+        state.attempts.entry(id).or_default().push(attempt);
+        Ok(())
+    }
+
+    async fn release(&self, lease: &Lease, due_at: Timestamp) -> Result<(), StoreError> {
+        let mut state = self.state();
+        let held = state
+            .owned(&lease.tenant, lease.delivery_id)
+            .is_some_and(|row| {
+                row.token == lease.token && row.delivery.status == DeliveryStatus::InFlight
+            });
+        if held {
+            state.set_due(lease.delivery_id, DeliveryStatus::Pending, due_at);
+        }
+        Ok(())
+    }
+
+    async fn event(&self, tenant: &TenantId, id: EventId) -> Result<Option<Event>, StoreError> {
+        Ok(self.state().events.get(&(tenant.clone(), id)).cloned())
+    }
+
+    async fn deliveries(
+        &self,
+        tenant: &TenantId,
+        event: EventId,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let state = self.state();
+        let ids = state.by_event.get(&event).cloned().unwrap_or_default();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.owned(tenant, *id))
+            .map(|r| r.delivery.clone())
+            .collect())
+    }
+
+    async fn delivery(
+        &self,
+        tenant: &TenantId,
+        id: DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        Ok(self
+            .state()
+            .owned(tenant, id)
+            .map(|row| row.delivery.clone()))
+    }
+
+    async fn attempts(
+        &self,
+        tenant: &TenantId,
+        delivery: DeliveryId,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        let state = self.state();
+        if state.owned(tenant, delivery).is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(state.attempts.get(&delivery).cloned().unwrap_or_default())
+    }
+
+    async fn dead_letters(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let state = self.state();
+        let ids = state.dead_letter_ids(tenant, filter);
+        Ok(ids
+            .iter()
+            .take(limit)
+            .filter_map(|id| state.owned(tenant, *id))
+            .map(|r| r.delivery.clone())
+            .collect())
+    }
+
+    async fn schedule(
+        &self,
+        tenant: &TenantId,
+        event: EventId,
+        plan: Vec<NewDelivery>,
+        force: bool,
+        now: Timestamp,
+    ) -> Result<ScheduleReport, StoreError> {
+        let mut state = self.state();
+        if !state.events.contains_key(&(tenant.clone(), event)) {
+            return Err(StoreError::NotFound);
+        }
+        let existing = state.by_event.get(&event).cloned().unwrap_or_default();
+        let mut report = ScheduleReport::default();
+        for new in plan {
+            let found = existing.iter().copied().find(|id| {
+                state
+                    .deliveries
+                    .get(id)
+                    .is_some_and(|r| r.delivery.destination == new.destination)
+            });
+            match found {
+                None => {
+                    report.scheduled.push(new.id);
+                    state.insert_delivery(tenant, event, new, now);
+                }
+                Some(id) => {
+                    let status = state.deliveries.get(&id).map(|r| r.delivery.status);
+                    let skip = match status {
+                        Some(DeliveryStatus::InFlight) | None => true,
+                        Some(DeliveryStatus::Delivered) => !force,
+                        Some(DeliveryStatus::Pending | DeliveryStatus::DeadLettered) => false,
+                    };
+                    if skip {
+                        report.skipped.push(new.destination);
+                        continue;
+                    }
+                    state.set_due(id, DeliveryStatus::Pending, now);
+                    if let Some(row) = state.deliveries.get_mut(&id) {
+                        row.delivery.cycle_attempts = 0;
+                        row.delivery.updated_at = now;
+                    }
+                    report.scheduled.push(id);
+                }
+            }
+        }
+        if !report.scheduled.is_empty()
+            && let Some(stored) = state.events.get_mut(&(tenant.clone(), event))
+        {
+            stored.status = EventStatus::Routed;
+        }
+        Ok(report)
+    }
+
+    async fn redrive(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let ids = state.dead_letter_ids(tenant, filter);
+        for id in &ids {
+            state.set_due(*id, DeliveryStatus::Pending, now);
+            if let Some(row) = state.deliveries.get_mut(id) {
+                row.delivery.cycle_attempts = 0;
+                row.delivery.updated_at = now;
+            }
+        }
+        Ok(ids.len() as u64)
+    }
+
+    async fn prune(
+        &self,
+        cutoff: Timestamp,
+        now: Timestamp,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        state.dedup.retain(|_, (_, until)| *until > now);
+        let finished = |state: &State, event: &EventId| {
+            state.by_event.get(event).into_iter().flatten().all(|id| {
+                state.deliveries.get(id).is_none_or(|r| {
+                    matches!(
+                        r.delivery.status,
+                        DeliveryStatus::Delivered | DeliveryStatus::DeadLettered
+                    )
+                })
+            })
+        };
+        let doomed: Vec<(TenantId, EventId)> = state
+            .events
+            .iter()
+            .filter(|(key, event)| event.received_at < cutoff && finished(&state, &key.1))
+            .map(|(key, _)| key.clone())
+            .take(batch)
+            .collect();
+        for key in &doomed {
+            state.events.remove(key);
+            for id in state.by_event.remove(&key.1).unwrap_or_default() {
+                if let Some(row) = state.deliveries.remove(&id) {
+                    state.due.remove(&(row.delivery.next_attempt_at, id));
+                }
+                state.attempts.remove(&id);
+            }
+        }
+        Ok(doomed.len() as u64)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

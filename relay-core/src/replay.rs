@@ -1,0 +1,65 @@
+//! Replay and redrive: sending stored events again.
+
+use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::relay::Relay;
+use crate::route::RouteInput;
+use crate::store::{DeadLetterFilter, NewDelivery, ScheduleReport, StoreError};
+use crate::time::Timestamp;
+
+impl Relay {
+    /// Re-routes a stored event with the current routes and schedules it for every matching
+    /// destination, skipping destinations that already have it unless `force`. An event that
+    /// matched no route when it arrived is delivered once a route matches it.
+    pub async fn replay(
+        &self,
+        tenant: &TenantId,
+        event_id: EventId,
+        force: bool,
+    ) -> Result<ScheduleReport, StoreError> {
+        let event = self
+            .store()
+            .event(tenant, event_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let payload = event.payload();
+        let plan = self.catalog().routes().plan(&RouteInput {
+            source: &event.source,
+            event_type: &event.event_type,
+            headers: &event.headers,
+            payload: payload.json(),
+        });
+        let plan = plan
+            .into_iter()
+            .map(|p| NewDelivery {
+                id: DeliveryId::new(),
+                destination: p.destination,
+                route: p.route,
+            })
+            .collect();
+        let report = self
+            .store()
+            .schedule(tenant, event_id, plan, force, Timestamp::now())
+            .await?;
+        if !report.scheduled.is_empty() {
+            self.wake_workers();
+        }
+        Ok(report)
+    }
+
+    /// Moves dead letters matching `filter` back to the queue with a fresh retry budget.
+    /// Idempotent: redriving the same dead letters twice delivers them once.
+    pub async fn redrive_dead_letters(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+    ) -> Result<u64, StoreError> {
+        let moved = self
+            .store()
+            .redrive(tenant, filter, Timestamp::now())
+            .await?;
+        if moved > 0 {
+            self.wake_workers();
+        }
+        Ok(moved)
+    }
+}

@@ -1,0 +1,146 @@
+//! The store contract: durable events, deliveries, attempts and the delivery queue.
+//!
+//! Every backend (memory, SQLite, PostgreSQL) implements [`Store`] and passes the same
+//! conformance suite. Operations that address stored objects take a [`TenantId`], so tenant
+//! isolation is a property of the trait, not of its callers.
+
+pub mod codec;
+mod types;
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use types::{
+    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
+    NewEvent, NextStep, ScheduleReport,
+};
+
+use crate::event::{Attempt, Delivery, Event};
+use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::time::Timestamp;
+
+/// A boxed error from a backend.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend cannot be reached or could not commit. Ingest answers 503.
+    #[error("store unavailable")]
+    Unavailable(#[source] BoxError),
+    /// The lease was taken over (it expired and another worker leased the delivery): the
+    /// attempt's result is dropped, the other worker's attempt counts.
+    #[error("lease on {0} lost")]
+    LeaseLost(DeliveryId),
+    /// The object does not exist (for this tenant).
+    #[error("not found")]
+    NotFound,
+    /// A stored record could not be decoded.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Wraps a backend error as [`StoreError::Unavailable`].
+    pub fn unavailable(error: impl Into<BoxError>) -> Self {
+        Self::Unavailable(error.into())
+    }
+}
+
+/// Durable storage of events, deliveries and attempts, and the delivery queue.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug {
+    /// In ONE atomic operation: if `(tenant, source, idempotency key)` has a dedup entry that
+    /// has not expired, returns [`InsertOutcome::Duplicate`] with the original event id and
+    /// writes nothing; otherwise writes the event, its dedup entry (valid until
+    /// `dedup_until`) and its deliveries (due at once), and returns
+    /// [`InsertOutcome::Inserted`] only once that is durable.
+    async fn insert_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError>;
+
+    /// Leases up to `limit` deliveries that are due at `now` (pending ones whose time has come,
+    /// and in-flight ones whose lease expired), oldest due first. Each lease lasts `lease_for`
+    /// and carries a fresh fencing token.
+    async fn lease_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        lease_for: Duration,
+    ) -> Result<Vec<LeasedDelivery>, StoreError>;
+
+    /// Records an attempt and moves the delivery on, if the lease is still held; otherwise
+    /// [`StoreError::LeaseLost`] and nothing is written.
+    async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError>;
+
+    /// Gives a leased delivery back without an attempt, due again at `due_at` (shutdown,
+    /// an open circuit, a rate limit). A lost lease is not an error here.
+    async fn release(&self, lease: &Lease, due_at: Timestamp) -> Result<(), StoreError>;
+
+    /// One event.
+    async fn event(&self, tenant: &TenantId, id: EventId) -> Result<Option<Event>, StoreError>;
+
+    /// An event's deliveries, in creation order.
+    async fn deliveries(
+        &self,
+        tenant: &TenantId,
+        event: EventId,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// One delivery.
+    async fn delivery(
+        &self,
+        tenant: &TenantId,
+        id: DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError>;
+
+    /// A delivery's attempts, first to last.
+    async fn attempts(
+        &self,
+        tenant: &TenantId,
+        delivery: DeliveryId,
+    ) -> Result<Vec<Attempt>, StoreError>;
+
+    /// Dead-lettered deliveries matching `filter`, oldest first, at most `limit`.
+    async fn dead_letters(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Schedules an event for (re)delivery to `plan`: a destination without a delivery gets a
+    /// new one; a pending or dead-lettered one is due again at `now` with a fresh retry
+    /// budget; a delivered one is skipped unless `force`; an in-flight one is left alone. An
+    /// event marked `no_route` becomes `routed` when anything is scheduled.
+    async fn schedule(
+        &self,
+        tenant: &TenantId,
+        event: EventId,
+        plan: Vec<NewDelivery>,
+        force: bool,
+        now: Timestamp,
+    ) -> Result<ScheduleReport, StoreError>;
+
+    /// Moves dead-lettered deliveries matching `filter` back to pending, due at `now` with a
+    /// fresh retry budget. Returns how many moved; a second call moves none of them again.
+    async fn redrive(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        now: Timestamp,
+    ) -> Result<u64, StoreError>;
+
+    /// Deletes up to `batch` events received before `cutoff` whose deliveries are all
+    /// delivered or dead-lettered (with their deliveries and attempts), and dedup entries
+    /// expired at `now`. Returns how many events went.
+    async fn prune(
+        &self,
+        cutoff: Timestamp,
+        now: Timestamp,
+        batch: usize,
+    ) -> Result<u64, StoreError>;
+
+    /// Whether the store is reachable (for `/readyz`).
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,115 @@
+use crate::event::{Attempt, Delivery, Event};
+use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::time::Timestamp;
+
+/// One delivery to create with an event (or at replay).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// Its id (the `webhook-id`).
+    pub id: DeliveryId,
+    /// The destination's name.
+    pub destination: String,
+    /// The route that planned it.
+    pub route: String,
+}
+
+/// An event to commit with its dedup entry and deliveries.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The event.
+    pub event: Event,
+    /// Until when its idempotency key deduplicates.
+    pub dedup_until: Timestamp,
+    /// Its deliveries (empty when no route matched).
+    pub deliveries: Vec<NewDelivery>,
+}
+
+/// The result of [`Store::insert_event`](super::Store::insert_event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Written and durable.
+    Inserted,
+    /// The key was seen within the window; nothing was written.
+    Duplicate {
+        /// The event first accepted with this key.
+        original: EventId,
+    },
+}
+
+/// A worker's hold on a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The owning tenant.
+    pub tenant: TenantId,
+    /// The leased delivery.
+    pub delivery_id: DeliveryId,
+    /// The fencing token: a later lease of the same delivery has a larger one.
+    pub token: u64,
+}
+
+/// A leased delivery with the event it delivers.
+#[derive(Debug, Clone)]
+pub struct LeasedDelivery {
+    /// The delivery (status `InFlight`).
+    pub delivery: Delivery,
+    /// Its event.
+    pub event: Event,
+    /// The hold on it.
+    pub lease: Lease,
+}
+
+/// Where a delivery goes after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    /// Delivered: done.
+    Delivered,
+    /// Pending again, due at this time.
+    RetryAt(Timestamp),
+    /// Dead-lettered.
+    DeadLettered,
+}
+
+/// An attempt to record under a lease.
+#[derive(Debug, Clone)]
+pub struct AttemptCompletion {
+    /// The lease the attempt was made under.
+    pub lease: Lease,
+    /// The attempt.
+    pub attempt: Attempt,
+    /// Where the delivery goes next.
+    pub next: NextStep,
+}
+
+/// Which dead letters an operation applies to. Empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeadLetterFilter {
+    /// Only deliveries to this destination.
+    pub destination: Option<String>,
+    /// Only deliveries of this event.
+    pub event_id: Option<EventId>,
+    /// Only deliveries of events from this source.
+    pub source: Option<String>,
+    /// Only deliveries dead-lettered at or after this time.
+    pub since: Option<Timestamp>,
+}
+
+impl DeadLetterFilter {
+    /// Whether a dead-lettered delivery (and its event's source) matches.
+    pub fn matches(&self, delivery: &Delivery, source: &str) -> bool {
+        self.destination
+            .as_deref()
+            .is_none_or(|d| d == delivery.destination)
+            && self.event_id.is_none_or(|e| e == delivery.event_id)
+            && self.source.as_deref().is_none_or(|s| s == source)
+            && self.since.is_none_or(|t| delivery.updated_at >= t)
+    }
+}
+
+/// What [`Store::schedule`](super::Store::schedule) did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScheduleReport {
+    /// Deliveries due now (new or rescheduled).
+    pub scheduled: Vec<DeliveryId>,
+    /// Destinations skipped because they already have the event (or it is in flight).
+    pub skipped: Vec<String>,
+}
