@@ -1,1 +1,34 @@
+//! # relay-axum
+//!
+//! Mounts the [Relay](relay_core) webhook gateway in any axum or tower application with one
+//! layer. [`RelayLayer`] answers `POST {prefix}/{source}` (prefix `/webhooks` by default) with
+//! the ingest pipeline and passes every other request to the inner service untouched. It only
+//! converts types: every decision (status codes, JSON bodies, limits) lives in `relay-core`.
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//! use relay_axum::RelayLayer;
+//! use relay_core::{Relay, route::EventRoute, source::WebhookSource, signature::GitHub};
+//! use relay_core::destination::{Destination, HandlerError, Message};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let relay = Relay::builder()
+//!     .source(WebhookSource::new("github", GitHub).secret("It's a Secret to Everybody"))
+//!     .destination(Destination::handler("deploys", |m: Message| async move {
+//!         println!("verified, deduplicated {} event: {} bytes", m.event_type, m.body.len());
+//!         Ok::<(), HandlerError>(())
+//!     }))
+//!     .route(EventRoute::new("pushes").source("github").event_types(["push"]).to(["deploys"]))
+//!     .build()?;
+//! let worker = relay.spawn_worker(Default::default());
+//! let app = Router::new()
+//!     .route("/", get(|| async { "my app" }))
+//!     .layer(RelayLayer::new(relay)); // POST /webhooks/github now ingests
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! # drop(worker); let _ = (app, listener); Ok(()) }
+//! // axum::serve(listener, app).await?;
+//! ```
 
+mod ingest;
+
+pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture};

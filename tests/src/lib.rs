@@ -1,1 +1,261 @@
+//! Shared support for Relay's end-to-end tests: scripted loopback receivers, servers on
+//! ephemeral ports, signing helpers and polling.
 
+use std::collections::VecDeque;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// Serves `app` on 127.0.0.1 on an ephemeral port; returns its address.
+pub async fn serve(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    addr
+}
+
+/// How a scripted receiver answers one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Answer with this status and an empty body.
+    Status(u16),
+    /// Answer with this status and a `Retry-After` of this many seconds.
+    RetryAfter(u16, u64),
+    /// Never answer (until the client gives up).
+    Hang,
+}
+
+/// One request a receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The request headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Script {
+    queue: VecDeque<Answer>,
+    then: Option<Answer>,
+    received: Vec<Received>,
+}
+
+/// A real HTTP receiver on loopback whose answers the test scripts.
+#[derive(Debug, Clone)]
+pub struct Receiver {
+    /// `http://127.0.0.1:PORT/hook`.
+    pub url: String,
+    script: Arc<Mutex<Script>>,
+}
+
+impl Receiver {
+    /// A receiver that answers `answers` in order, then `then` for every later request.
+    pub async fn start(answers: impl IntoIterator<Item = Answer>, then: Answer) -> Self {
+        let script = Arc::new(Mutex::new(Script {
+            queue: answers.into_iter().collect(),
+            then: Some(then),
+            received: Vec::new(),
+        }));
+        let app = Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(script.clone());
+        let addr = serve(app).await;
+        Self {
+            url: format!("http://{addr}/hook"),
+            script,
+        }
+    }
+
+    /// A receiver that always answers 200.
+    pub async fn ok() -> Self {
+        Self::start([], Answer::Status(200)).await
+    }
+
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.script.lock().expect("script lock").received.clone()
+    }
+
+    /// How many requests arrived.
+    pub fn count(&self) -> usize {
+        self.script.lock().expect("script lock").received.len()
+    }
+
+    /// Changes the answer for every later request (after any still queued).
+    pub fn answer_from_now(&self, answer: Answer) {
+        self.script.lock().expect("script lock").then = Some(answer);
+    }
+}
+
+async fn receive(
+    State(script): State<Arc<Mutex<Script>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let answer = {
+        let mut script = script.lock().expect("script lock");
+        script.received.push(Received {
+            headers,
+            body,
+            at: Instant::now(),
+        });
+        let then = script.then.clone().unwrap_or(Answer::Status(200));
+        script.queue.pop_front().unwrap_or(then)
+    };
+    let status = |code: u16| StatusCode::from_u16(code).expect("valid status");
+    match answer {
+        Answer::Status(code) => status(code).into_response(),
+        Answer::RetryAfter(code, secs) => {
+            (status(code), [("retry-after", secs.to_string())]).into_response()
+        }
+        Answer::Hang => {
+            tokio::time::sleep(Duration::from_secs(3_600)).await;
+            StatusCode::OK.into_response()
+        }
+    }
+}
+
+/// GitHub's `X-Hub-Signature-256` value for `body` under `secret`.
+pub fn github_signature(secret: &str, body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Polls `check` every 10 ms until it returns `Some` or `timeout` passes.
+pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A store whose commits always fail (a database that is down), for the 503 row of the contract.
+#[derive(Debug, Default)]
+pub struct UnavailableStore;
+
+fn down() -> relay_core::store::StoreError {
+    relay_core::store::StoreError::unavailable(std::io::Error::other("database is down"))
+}
+
+#[async_trait::async_trait]
+impl relay_core::store::Store for UnavailableStore {
+    async fn insert_event(
+        &self,
+        _: relay_core::store::NewEvent,
+    ) -> Result<relay_core::store::InsertOutcome, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn lease_due(
+        &self,
+        _: relay_core::time::Timestamp,
+        _: usize,
+        _: Duration,
+    ) -> Result<Vec<relay_core::store::LeasedDelivery>, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn complete_attempt(
+        &self,
+        _: relay_core::store::AttemptCompletion,
+    ) -> Result<(), relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn release(
+        &self,
+        _: &relay_core::store::Lease,
+        _: relay_core::time::Timestamp,
+    ) -> Result<(), relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn event(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: relay_core::ids::EventId,
+    ) -> Result<Option<relay_core::event::Event>, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn deliveries(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: relay_core::ids::EventId,
+    ) -> Result<Vec<relay_core::event::Delivery>, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn delivery(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: relay_core::ids::DeliveryId,
+    ) -> Result<Option<relay_core::event::Delivery>, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn attempts(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: relay_core::ids::DeliveryId,
+    ) -> Result<Vec<relay_core::event::Attempt>, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn dead_letters(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: &relay_core::store::DeadLetterFilter,
+        _: usize,
+    ) -> Result<Vec<relay_core::event::Delivery>, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn schedule(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: relay_core::ids::EventId,
+        _: Vec<relay_core::store::NewDelivery>,
+        _: bool,
+        _: relay_core::time::Timestamp,
+    ) -> Result<relay_core::store::ScheduleReport, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn redrive(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: &relay_core::store::DeadLetterFilter,
+        _: relay_core::time::Timestamp,
+    ) -> Result<u64, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn prune(
+        &self,
+        _: relay_core::time::Timestamp,
+        _: relay_core::time::Timestamp,
+        _: usize,
+    ) -> Result<u64, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn ping(&self) -> Result<(), relay_core::store::StoreError> {
+        Err(down())
+    }
+}

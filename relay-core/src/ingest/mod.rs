@@ -45,13 +45,20 @@ impl IngestRequest {
 }
 
 impl Relay {
-    /// The body limit of `source`, for adapters to read the body with;
-    /// [`IngestOutcome::UnknownSource`] when there is no such source.
-    pub fn body_limit(&self, source: &str) -> Result<usize, IngestOutcome> {
-        self.catalog()
+    /// Decides, before the body is read, whether a request to `source` may go on: returns the
+    /// most bytes an adapter may read, [`IngestOutcome::UnknownSource`] for an unknown source,
+    /// or [`IngestOutcome::PayloadTooLarge`] when the declared `Content-Length` is already over
+    /// the limit (so nothing past the limit is ever read).
+    pub fn admit(&self, source: &str, content_length: Option<u64>) -> Result<usize, IngestOutcome> {
+        let catalog = self.catalog();
+        let limit = catalog
             .source(source)
-            .map(|s| s.max_body_bytes())
-            .ok_or(IngestOutcome::UnknownSource)
+            .ok_or(IngestOutcome::UnknownSource)?
+            .max_body_bytes();
+        match content_length {
+            Some(length) if length > limit as u64 => Err(IngestOutcome::PayloadTooLarge),
+            _ => Ok(limit),
+        }
     }
 
     /// Runs the ingest pipeline. Answers `Accepted` only after the event, its dedup entry and

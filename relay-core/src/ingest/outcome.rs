@@ -31,6 +31,9 @@ pub enum IngestOutcome {
         /// Whole seconds until a request may succeed (at least 1).
         retry_after_secs: u64,
     },
+    /// The body could not be read (the client broke off or sent a malformed body):
+    /// `400 {"error":"unreadable_body"}`.
+    UnreadableBody,
     /// The store could not commit: `503 {"error":"unavailable"}`.
     Unavailable,
 }
@@ -55,6 +58,7 @@ impl IngestOutcome {
             Self::InvalidSignature => 401,
             Self::PayloadTooLarge => 413,
             Self::RateLimited { .. } => 429,
+            Self::UnreadableBody => 400,
             Self::Unavailable => 503,
         }
     }
@@ -73,6 +77,7 @@ impl IngestOutcome {
             Self::InvalidSignature => error("invalid_signature"),
             Self::PayloadTooLarge => error("payload_too_large"),
             Self::RateLimited { .. } => error("rate_limited"),
+            Self::UnreadableBody => error("unreadable_body"),
             Self::Unavailable => error("unavailable"),
         }
     }
@@ -131,6 +136,11 @@ mod tests {
                 },
                 429,
                 r#"{"error":"rate_limited"}"#,
+            ),
+            (
+                IngestOutcome::UnreadableBody,
+                400,
+                r#"{"error":"unreadable_body"}"#,
             ),
             (
                 IngestOutcome::Unavailable,

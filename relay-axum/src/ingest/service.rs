@@ -1,0 +1,173 @@
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use pin_project_lite::pin_project;
+use relay_core::Relay;
+use relay_core::ingest::{IngestOutcome, IngestRequest, Reply};
+use tower::Service;
+
+use super::future::ResponseFuture;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The service produced by [`RelayLayer`](super::RelayLayer).
+#[derive(Debug, Clone)]
+pub struct RelayService<S> {
+    inner: S,
+    relay: Relay,
+    prefix: Arc<str>,
+}
+
+impl<S> RelayService<S> {
+    pub(super) fn new(inner: S, relay: Relay, prefix: Arc<str>) -> Self {
+        Self {
+            inner,
+            relay,
+            prefix,
+        }
+    }
+
+    /// The source named by `POST {prefix}/{source}`, if this request is one.
+    fn source_of<'a>(&self, method: &Method, path: &'a str) -> Option<&'a str> {
+        if method != Method::POST {
+            return None;
+        }
+        let source = path.strip_prefix(&*self.prefix)?.strip_prefix('/')?;
+        let source = source.strip_suffix('/').unwrap_or(source);
+        (!source.is_empty() && !source.contains('/')).then_some(source)
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RelayService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Data: Send,
+    ReqBody::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let Some(source) = self.source_of(request.method(), request.uri().path()) else {
+            return ResponseFuture::inner(self.inner.call(request));
+        };
+        let source = source.to_owned();
+        let relay = self.relay.clone();
+        ResponseFuture::ingest(Box::pin(
+            async move { ingest(relay, source, request).await },
+        ))
+    }
+}
+
+async fn ingest<B>(relay: Relay, source: String, request: Request<B>) -> Response<Full<Bytes>>
+where
+    B: Body + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let (parts, body) = request.into_parts();
+    let content_length = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = match relay.admit(&source, content_length) {
+        Ok(limit) => limit,
+        Err(outcome) => return reply(outcome.into_reply()),
+    };
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<LengthLimitError>() => {
+            return reply(IngestOutcome::PayloadTooLarge.into_reply());
+        }
+        Err(_) => return reply(IngestOutcome::UnreadableBody.into_reply()),
+    };
+    let outcome = relay
+        .ingest(IngestRequest::new(source, parts.headers, body))
+        .await;
+    reply(outcome.into_reply())
+}
+
+fn reply(reply: Reply) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(reply.body));
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.headers_mut() = reply.headers;
+    response
+}
+
+pin_project! {
+    /// The response body: the inner service's, untouched, or Relay's JSON reply.
+    pub struct ResponseBody<B> {
+        #[pin]
+        kind: BodyKind<B>,
+    }
+}
+
+pin_project! {
+    #[project = BodyKindProjected]
+    enum BodyKind<B> {
+        Inner { #[pin] body: B },
+        Relay { #[pin] body: Full<Bytes> },
+    }
+}
+
+impl<B> ResponseBody<B> {
+    pub(super) fn inner(body: B) -> Self {
+        Self {
+            kind: BodyKind::Inner { body },
+        }
+    }
+
+    pub(super) fn relay(body: Full<Bytes>) -> Self {
+        Self {
+            kind: BodyKind::Relay { body },
+        }
+    }
+}
+
+impl<B> Body for ResponseBody<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        match self.project().kind.project() {
+            BodyKindProjected::Inner { body } => body.poll_frame(cx).map_err(Into::into),
+            BodyKindProjected::Relay { body } => body
+                .poll_frame(cx)
+                .map_err(|never: Infallible| match never {}),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            BodyKind::Inner { body } => body.is_end_stream(),
+            BodyKind::Relay { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            BodyKind::Inner { body } => body.size_hint(),
+            BodyKind::Relay { body } => body.size_hint(),
+        }
+    }
+}
