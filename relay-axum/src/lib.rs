@@ -21,7 +21,7 @@
 //!     .route(EventRoute::new("pushes").source("github").event_types(["push"]).to(["deploys"]))
 //!     .build()?;
 //! let worker = relay.spawn_worker(Default::default());
-//! let app = Router::new()
+//! let app: Router = Router::new()
 //!     .route("/", get(|| async { "my app" }))
 //!     .layer(RelayLayer::new(relay)); // POST /webhooks/github now ingests
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -29,6 +29,7 @@
 //! // axum::serve(listener, app).await?;
 //! ```
 
+pub mod health;
 mod ingest;
 
 pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture};

@@ -1,0 +1,69 @@
+//! The command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// The default configuration file, relative to the working directory.
+pub const DEFAULT_CONFIG: &str = "examples/standalone/relay.toml";
+
+/// Relay: a webhook gateway that verifies, deduplicates, stores, routes and delivers webhooks.
+#[derive(Debug, Parser)]
+#[command(name = "relay", version, about)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Options of `serve` when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway (the default).
+    Serve(ServeArgs),
+    /// Create or upgrade the database schema, then exit.
+    Migrate(StoreArgs),
+    /// Configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `relay config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a configuration file: exit 0 when valid, 2 with the reasons when not.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+}
+
+/// Where the configuration and the store are.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// The configuration file.
+    #[arg(long, short, env = "RELAY_CONFIG", default_value = DEFAULT_CONFIG)]
+    pub config: PathBuf,
+
+    /// The store, overriding `server.database_url` (`sqlite://PATH`, or `memory://` for an
+    /// ephemeral store that keeps nothing across restarts).
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+/// `relay serve` options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Configuration file and store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// The address to listen on, overriding `server.listen`.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+}

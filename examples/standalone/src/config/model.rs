@@ -1,0 +1,164 @@
+//! The configuration file's shape. Unknown keys are errors.
+
+use std::net::SocketAddr;
+
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[server]`.
+    #[serde(default)]
+    pub server: Server,
+    /// `[[sources]]`.
+    #[serde(default)]
+    pub sources: Vec<SourceSpec>,
+    /// `[[destinations]]`.
+    #[serde(default)]
+    pub destinations: Vec<DestinationSpec>,
+    /// `[[routes]]`.
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+}
+
+/// `[server]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Server {
+    /// Where the gateway listens.
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` (created if missing) or `memory://`.
+    pub database_url: String,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://relay.db".into(),
+        }
+    }
+}
+
+/// A secret: a string (`env:NAME` reads the environment) or one with an expiry.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SecretSpec {
+    /// A value without expiry.
+    Plain(String),
+    /// A value that stops verifying at `expires_at` (RFC 3339).
+    Expiring(ExpiringSecret),
+}
+
+/// `{ value = "…", expires_at = "2026-12-01T00:00:00Z" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpiringSecret {
+    /// The secret (or `env:NAME`).
+    pub value: String,
+    /// RFC 3339 instant after which it no longer verifies.
+    pub expires_at: String,
+}
+
+/// `rate_limit = { per_minute = N }`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Admissions in any 60-second window.
+    pub per_minute: u32,
+}
+
+/// `[[sources]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// `POST /webhooks/{name}`.
+    pub name: String,
+    /// The signature scheme.
+    pub scheme: String,
+    /// Verification secrets (all unexpired ones verify).
+    #[serde(default)]
+    pub secrets: Vec<SecretSpec>,
+    /// Body limit in bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Ingest rate limit.
+    pub rate_limit: Option<RateLimitSpec>,
+    /// Dedup window in seconds.
+    pub dedup_window_secs: Option<u64>,
+    /// `header:NAME` or `$.json.path`.
+    pub event_type: Option<String>,
+    /// `header:NAME` or `$.json.path`.
+    pub idempotency_key: Option<String>,
+    /// generic_hmac: the signature header.
+    pub signature_header: Option<String>,
+    /// generic_hmac: `hex` or `base64`.
+    pub encoding: Option<String>,
+    /// generic_hmac: a prefix before the signature (e.g. `sha256=`).
+    pub prefix: Option<String>,
+    /// generic_hmac: the timestamp header (then `timestamp.body` is signed).
+    pub timestamp_header: Option<String>,
+    /// generic_hmac: timestamp tolerance in seconds (default 300).
+    pub tolerance_secs: Option<u64>,
+}
+
+/// `retry = { max_attempts, initial_ms, max_ms }`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySpec {
+    /// Attempts in all, the first included.
+    pub max_attempts: Option<u32>,
+    /// The first retry's delay ceiling.
+    pub initial_ms: Option<u64>,
+    /// The largest delay.
+    pub max_ms: Option<u64>,
+}
+
+/// `[[destinations]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationSpec {
+    /// The name routes refer to.
+    pub name: String,
+    /// `http://` or `https://` endpoint.
+    pub url: String,
+    /// Outbound Standard Webhooks signing secret (`whsec_…`).
+    pub signing_secret: Option<String>,
+    /// Sent as `Authorization`.
+    pub auth_header: Option<String>,
+    /// Attempt timeout.
+    pub timeout_ms: Option<u64>,
+    /// Retry policy.
+    pub retry: Option<RetrySpec>,
+}
+
+/// `[[routes]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Unique name.
+    pub name: String,
+    /// Limit to one source.
+    pub source: Option<String>,
+    /// Event-type globs (default `["*"]`).
+    #[serde(default = "all_types")]
+    pub event_types: Vec<String>,
+    /// Destination names.
+    pub destinations: Vec<String>,
+    /// Transformer name.
+    pub transformer: Option<String>,
+    /// Higher first.
+    #[serde(default)]
+    pub priority: i32,
+    /// Inactive routes are skipped.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn all_types() -> Vec<String> {
+    vec!["*".into()]
+}
+
+fn yes() -> bool {
+    true
+}

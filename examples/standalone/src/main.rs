@@ -1,0 +1,85 @@
+//! `relay`: the standalone Relay webhook gateway.
+//!
+//! Run with `cargo run --release -p relay-standalone` from the repository root: it serves
+//! `examples/standalone/relay.toml` on the embedded store `./relay.db`.
+
+mod cli;
+mod config;
+mod serve;
+mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, ConfigCommand, ServeArgs};
+
+/// Exit code for an invalid configuration.
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Some(Command::Config(ConfigCommand::Check { file })) => match config::check(&file) {
+            Ok(_) => {
+                println!("{}: ok", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("{error}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        },
+        Some(Command::Migrate(args)) => run(async move { migrate(args).await }),
+        Some(Command::Serve(args)) => run(async move { serve(args).await }),
+        None => run(async move { serve(cli.serve).await }),
+    }
+}
+
+fn run(work: impl std::future::Future<Output = Result<(), serve::ServeError>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(work) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(serve::ServeError::Config(error)) => {
+            eprintln!("{error}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+        Err(error) => {
+            eprintln!("relay: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), serve::ServeError> {
+    serve::serve(serve::Settings {
+        config: &args.store.config,
+        listen: args.listen,
+        database_url: args.store.database_url,
+    })
+    .await
+}
+
+async fn migrate(args: cli::StoreArgs) -> Result<(), serve::ServeError> {
+    let (config, _) = config::check(&args.config)?;
+    let url = args.database_url.unwrap_or(config.server.database_url);
+    store::open(&url).await?;
+    println!("{url}: schema is up to date");
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! `relay serve`: the gateway.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use axum::Router;
+use relay_axum::RelayLayer;
+use relay_core::deliver::WorkerConfig;
+
+use crate::config::{self, ConfigError};
+use crate::store::{self, StoreUrlError};
+
+/// Why the gateway could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The configuration is invalid (exit code 2).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The store cannot be opened.
+    #[error("store: {0}")]
+    Store(#[from] StoreUrlError),
+    /// The relay could not be built.
+    #[error("{0}")]
+    Build(#[from] relay_core::BuildError),
+    /// The listen address cannot be bound, or serving failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Where to serve from, after command-line overrides.
+#[derive(Debug, Clone)]
+pub struct Settings<'a> {
+    /// The configuration file.
+    pub config: &'a Path,
+    /// Overrides `server.listen`.
+    pub listen: Option<SocketAddr>,
+    /// Overrides `server.database_url`.
+    pub database_url: Option<String>,
+}
+
+/// Runs the gateway until SIGTERM or Ctrl-C, then stops accepting, lets requests in flight
+/// finish (their commits included) and lets attempts in flight finish and be recorded.
+pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
+    let (config, assembled) = config::check(settings.config)?;
+    let database_url = settings.database_url.unwrap_or(config.server.database_url);
+    let listen = settings.listen.unwrap_or(config.server.listen);
+    let store = store::open(&database_url).await?;
+    let relay = assembled.into_builder().store(store).build()?;
+    let worker = relay.spawn_worker(WorkerConfig::default());
+    let app = Router::new()
+        .merge(relay_axum::health::routes(relay.clone()))
+        .layer(RelayLayer::new(relay));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| ServeError::Io {
+            context: format!("cannot listen on {listen}"),
+            source,
+        })?;
+    let local = listener.local_addr().map_err(|source| ServeError::Io {
+        context: "local address".into(),
+        source,
+    })?;
+    tracing::info!(%local, store = %database_url, "relay listening; POST /webhooks/{{source}}");
+    println!("relay listening on http://{local}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|source| ServeError::Io {
+            context: "serving".into(),
+            source,
+        })?;
+    tracing::info!("no longer accepting; finishing deliveries in flight");
+    worker.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,88 @@
+//! `relay config check FILE`: 0 for a valid file; 2 with the file, key and reason otherwise.
+
+use std::process::Command;
+
+fn check(toml: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("relay.toml");
+    std::fs::write(&file, toml).expect("write config");
+    let output = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["config", "check"])
+        .arg(&file)
+        .env_remove("RELAY_TEST_SECRET")
+        .output()
+        .expect("run relay");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
+    (output.status.code().expect("exit code"), stderr)
+}
+
+const SOURCE: &str = "[[sources]]\nname = \"gh\"\nscheme = \"github\"\nsecrets = [\"s\"]\n";
+const DESTINATION: &str =
+    "[[destinations]]\nname = \"app\"\nurl = \"http://127.0.0.1:9000/hook\"\n";
+
+#[test]
+fn the_sample_configuration_is_valid() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/relay.toml");
+    let output = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["config", "check", path])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn each_malformed_configuration_names_its_key_and_exits_2() {
+    let route = |body: &str| format!("{SOURCE}{DESTINATION}[[routes]]\nname = \"r\"\n{body}");
+    let cases: Vec<(String, &str)> = vec![
+        ("[server]\nlisten = \"nowhere\"".into(), "server.listen"),
+        ("[server]\nport = 80".into(), "server.port: unknown field: found `port`"),
+        ("[[sources]]\nname = \"x\"".into(), "missing field `scheme`"),
+        ("this is not toml".into(), "(file)"),
+        ("[[sources]]\nname = \"x\"\nscheme = \"gitlab\"\nsecrets = [\"s\"]".into(), "sources[0].scheme: unknown scheme \"gitlab\""),
+        ("[[sources]]\nname = \"x\"\nscheme = \"github\"".into(), "sources[0].secrets: scheme \"github\" needs at least one secret"),
+        ("[[sources]]\nname = \"x\"\nscheme = \"github\"\nsecrets = [\"env:RELAY_TEST_SECRET\"]".into(), "sources[0].secrets[0]: environment variable RELAY_TEST_SECRET is not set"),
+        ("[[sources]]\nname = \"x\"\nscheme = \"github\"\nsecrets = [{ value = \"s\", expires_at = \"tomorrow\" }]".into(), "sources[0].secrets[0].expires_at: not an RFC 3339 time"),
+        ("[[sources]]\nname = \"x\"\nscheme = \"github\"\nsecrets = [\"s\"]\nevent_type = \"type\"".into(), "sources[0].event_type"),
+        ("[[sources]]\nname = \"x\"\nscheme = \"github\"\nsecrets = [\"s\"]\nprefix = \"sha256=\"".into(), "sources[0].prefix: only applies to scheme \"generic_hmac\""),
+        ("[[sources]]\nname = \"x\"\nscheme = \"generic_hmac\"\nsecrets = [\"s\"]".into(), "sources[0].signature_header: required"),
+        ("[[sources]]\nname = \"x\"\nscheme = \"generic_hmac\"\nsecrets = [\"s\"]\nsignature_header = \"x-sig\"\nencoding = \"rot13\"".into(), "sources[0].encoding"),
+        (format!("{SOURCE}{SOURCE}"), "sources[1].name: \"gh\" is defined twice"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"ftp://example.com\"".into(), "destinations[0].url: unsupported URL scheme"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { max_attempts = 0 }".into(), "destinations[0].retry.max_attempts"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { tries = 3 }".into(), "destinations[0].retry.tries: unknown field"),
+        (route("source = \"gl\"\ndestinations = [\"app\"]"), "routes[0].source: no source named \"gl\""),
+        (route("destinations = [\"app\", \"slack\"]"), "routes[0].destinations[1]: no destination named \"slack\""),
+        (route("destinations = []"), "routes[0].destinations: names no destination"),
+        (route("destinations = [\"app\"]\ntransformer = \"nope\""), "routes[0].transformer: no transformer named \"nope\""),
+    ];
+    let mut failures = Vec::new();
+    for (toml, expected) in &cases {
+        let (code, stderr) = check(toml);
+        if code != 2 || !stderr.contains("relay.toml: ") || !stderr.contains(expected) {
+            failures.push(format!(
+                "config:\n{toml}\nexpected exit 2 and {expected:?}, got {code}: {stderr}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n---\n"));
+}
+
+#[test]
+fn a_missing_file_is_reported_not_a_panic() {
+    let output = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["config", "check", "/nonexistent/relay.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("/nonexistent/relay.toml: cannot read")
+    );
+}
