@@ -238,7 +238,13 @@ pub async fn insert_and_read_back(store: Arc<dyn Store>) {
         assert!(store.attempts(&t, d.id).await.unwrap().is_empty());
     }
     assert!(store.event(&t, EventId::new()).await.unwrap().is_none());
-    assert!(store.delivery(&t, DeliveryId::new()).await.unwrap().is_none());
+    assert!(
+        store
+            .delivery(&t, DeliveryId::new())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 /// The same (tenant, source, key) within the window is a duplicate of the original, and
@@ -325,7 +331,13 @@ pub async fn lease_due_oldest_first_with_limit(store: Arc<dyn Store>) {
     let middle = insert(&*store, new_event(&t, "s", "middle", 2_000, &["a"])).await;
     let future = insert(&*store, new_event(&t, "s", "future", 60_000, &["a"])).await;
 
-    assert!(store.lease_due(at(500), 10, MINUTE).await.unwrap().is_empty());
+    assert!(
+        store
+            .lease_due(at(500), 10, MINUTE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let first = store.lease_due(at(10_000), 2, MINUTE).await.unwrap();
     let ids: Vec<EventId> = first.iter().map(|l| l.event.id).collect();
     assert_eq!(ids, vec![early, middle]);
@@ -447,7 +459,11 @@ pub async fn complete_attempt_moves_delivery_on(store: Arc<dyn Store>) {
             .unwrap()
             .is_empty()
     );
-    let l2 = store.lease_due(at(10_000), 1, MINUTE).await.unwrap().remove(0);
+    let l2 = store
+        .lease_due(at(10_000), 1, MINUTE)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(l2.delivery.attempts, 1);
     assert!(l2.lease.token > l1.lease.token);
     complete(&*store, &l2, NextStep::DeadLettered, at(10_100)).await;
@@ -467,7 +483,11 @@ pub async fn complete_attempt_moves_delivery_on(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(report.scheduled, vec![d.id]);
-    let l3 = store.lease_due(at(20_000), 1, MINUTE).await.unwrap().remove(0);
+    let l3 = store
+        .lease_due(at(20_000), 1, MINUTE)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!((l3.delivery.attempts, l3.delivery.cycle_attempts), (2, 0));
     complete(&*store, &l3, NextStep::Delivered, at(20_100)).await;
     let d = store.delivery(&t, d.id).await.unwrap().unwrap();
@@ -575,7 +595,11 @@ pub async fn dead_letters_filter(store: Arc<dyn Store>) {
         ..Default::default()
     };
     assert_eq!(
-        store.dead_letters(&t, &since_past, 100).await.unwrap().len(),
+        store
+            .dead_letters(&t, &since_past, 100)
+            .await
+            .unwrap()
+            .len(),
         4
     );
     let since_future = DeadLetterFilter {
