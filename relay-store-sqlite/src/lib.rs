@@ -71,6 +71,7 @@ pub struct SqliteStore {
 #[derive(Debug)]
 pub(crate) struct Inner {
     path: PathBuf,
+    commits: Arc<AtomicU64>,
     writer: Writer,
     readers: ReadPool,
     _checkpointer: Checkpointer,
@@ -94,6 +95,7 @@ impl SqliteStore {
         write.pragma_update(None, "synchronous", options.synchronous.pragma())?;
         write.pragma_update(None, "wal_autocheckpoint", 0)?;
         write.pragma_update(None, "temp_store", "MEMORY")?;
+        write.pragma_update(None, "cache_size", -options.cache_kib)?;
         write.pragma_update(None, "foreign_keys", false)?;
         write.set_prepared_statement_cache_capacity(64);
         if options.migrate {
@@ -119,10 +121,11 @@ impl SqliteStore {
             options.checkpoint_interval,
             Arc::clone(&commits),
         )?;
-        let writer = Writer::spawn(write, options.max_batch, options.queue, commits)?;
+        let writer = Writer::spawn(write, options.max_batch, options.queue, Arc::clone(&commits))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
+                commits,
                 writer,
                 readers: ReadPool::new(readers),
                 _checkpointer: checkpointer,
@@ -158,6 +161,12 @@ impl SqliteStore {
                 Err(_) => SqliteStoreError::CommitFailed(error.to_string()),
             }),
         }
+    }
+
+    /// How many group commits (transactions) the writer has committed since open: divide
+    /// the writes made by it for the average batch size.
+    pub fn commit_count(&self) -> u64 {
+        self.inner.commits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The database file.

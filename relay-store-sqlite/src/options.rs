@@ -35,6 +35,7 @@ pub struct SqliteOptions {
     pub(crate) checkpoint_interval: Duration,
     pub(crate) busy_timeout: Duration,
     pub(crate) migrate: bool,
+    pub(crate) cache_kib: i64,
 }
 
 impl Default for SqliteOptions {
@@ -47,6 +48,7 @@ impl Default for SqliteOptions {
             checkpoint_interval: Duration::from_secs(1),
             busy_timeout: Duration::from_secs(5),
             migrate: true,
+            cache_kib: 64 * 1024,
         }
     }
 }
@@ -85,6 +87,12 @@ impl SqliteOptions {
     /// How long a connection waits on a lock held by another (default 5 s).
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
+        self
+    }
+
+    /// The writer connection's page cache, in KiB (default 64 MiB).
+    pub fn cache_kib(mut self, kib: u32) -> Self {
+        self.cache_kib = i64::from(kib.max(1024));
         self
     }
 

@@ -151,14 +151,14 @@ fn run(
 }
 
 fn commit_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> rusqlite::Result<()> {
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for job in batch.iter_mut() {
-        let savepoint = tx.savepoint()?;
-        if job.run(&savepoint) {
-            savepoint.commit()?;
-        } else {
-            savepoint.finish()?;
+        // A named savepoint per job, with cached statements (they are run very often).
+        tx.prepare_cached("SAVEPOINT job")?.execute([])?;
+        if !job.run(&tx) {
+            tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
         }
+        tx.prepare_cached("RELEASE job")?.execute([])?;
     }
     tx.commit()
 }
