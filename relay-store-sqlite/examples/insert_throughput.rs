@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use relay_core::ids::TenantId;
 use relay_core::store::conformance::{T0, new_event};
-use relay_core::time::Timestamp;
 use relay_core::store::{InsertOutcome, Store};
+use relay_core::time::Timestamp;
 use relay_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 #[tokio::main]

@@ -121,7 +121,12 @@ impl SqliteStore {
             options.checkpoint_interval,
             Arc::clone(&commits),
         )?;
-        let writer = Writer::spawn(write, options.max_batch, options.queue, Arc::clone(&commits))?;
+        let writer = Writer::spawn(
+            write,
+            options.max_batch,
+            options.queue,
+            Arc::clone(&commits),
+        )?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
@@ -166,7 +171,9 @@ impl SqliteStore {
     /// How many group commits (transactions) the writer has committed since open: divide
     /// the writes made by it for the average batch size.
     pub fn commit_count(&self) -> u64 {
-        self.inner.commits.load(std::sync::atomic::Ordering::Relaxed)
+        self.inner
+            .commits
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The database file.

@@ -2,8 +2,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
-
 use relay_core::ids::TenantId;
 use relay_core::store::conformance::new_event;
 use relay_core::store::{InsertOutcome, Store, StoreError};
@@ -141,10 +139,39 @@ async fn pruner_prunes_and_stops_with_the_store() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(store.event(&t, id).await.unwrap().is_none());
-    let _ = Arc::new(());
     drop(store);
     tokio::time::timeout(Duration::from_secs(5), handle)
         .await
         .unwrap()
         .unwrap();
+}
+
+#[test]
+fn queue_and_dead_letter_queries_use_their_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = Connection::open(dir.path().join("plan.db")).unwrap();
+    schema::migrate(&mut conn).unwrap();
+    let plan = |sql: &str| -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map([], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap();
+        rows.join("\n")
+    };
+    let due = plan(
+        "SELECT seq FROM deliveries
+         WHERE status IN ('pending', 'in_flight') AND next_attempt_at <= 5
+         ORDER BY next_attempt_at, seq LIMIT 10",
+    );
+    assert!(due.contains("deliveries_due"), "{due}");
+    assert!(!due.contains("TEMP B-TREE"), "{due}");
+    let dedup = plan(
+        "SELECT event_id FROM dedup WHERE tenant = 'a' AND source = 'b' AND idempotency_key = 'c'",
+    );
+    assert!(dedup.contains("PRIMARY KEY"), "{dedup}");
+    let per_event =
+        plan("SELECT seq FROM deliveries WHERE event_id = x'00' AND tenant = 'a' ORDER BY seq");
+    assert!(per_event.contains("deliveries_event"), "{per_event}");
 }

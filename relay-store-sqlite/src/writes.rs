@@ -341,17 +341,17 @@ pub(crate) const DEAD_LETTER_WHERE: &str = "d.tenant = ?1 AND d.status = 'dead_l
          WHERE e.id = d.event_id AND e.tenant = d.tenant), '') = ?4)
     AND (?5 IS NULL OR d.updated_at >= ?5)";
 
-/// The parameters for [`DEAD_LETTER_WHERE`].
-pub(crate) fn dead_letter_params(
-    tenant: &TenantId,
-    filter: &DeadLetterFilter,
-) -> (
+/// The values bound to [`DEAD_LETTER_WHERE`]'s `?1` to `?5`.
+pub(crate) type DeadLetterParams = (
     String,
     Option<String>,
     Option<Vec<u8>>,
     Option<String>,
     Option<i64>,
-) {
+);
+
+/// The parameters for [`DEAD_LETTER_WHERE`].
+pub(crate) fn dead_letter_params(tenant: &TenantId, filter: &DeadLetterFilter) -> DeadLetterParams {
     (
         tenant.as_str().to_owned(),
         filter.destination.clone(),
