@@ -175,3 +175,20 @@ fn queue_and_dead_letter_queries_use_their_indexes() {
         plan("SELECT seq FROM deliveries WHERE event_id = x'00' AND tenant = 'a' ORDER BY seq");
     assert!(per_event.contains("deliveries_event"), "{per_event}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_write_fails_alone_and_the_writer_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let t = TenantId::default_tenant();
+    let boom = store
+        .inner
+        .writer
+        .write(|_conn| -> Result<(), StoreError> { panic!("boom") });
+    let new = new_event(&t, "s", "k", 0, &["a"]);
+    let id = new.event.id;
+    let (boom, inserted) = tokio::join!(boom, store.insert_event(new));
+    assert!(matches!(boom, Err(StoreError::Unavailable(_))));
+    assert_eq!(inserted.unwrap(), InsertOutcome::Inserted);
+    assert!(store.event(&t, id).await.unwrap().is_some());
+}

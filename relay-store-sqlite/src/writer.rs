@@ -48,7 +48,9 @@ where
             (Ok(()), Some(result)) => result,
             (_, Some(Err(own))) => Err(own),
             (Err(reason), _) => Err(SqliteStoreError::CommitFailed(reason.to_owned()).into()),
-            (Ok(()), None) => Err(SqliteStoreError::CommitFailed("not run".into()).into()),
+            (Ok(()), None) => {
+                Err(SqliteStoreError::CommitFailed("the write panicked; rolled back".into()).into())
+            }
         };
         let _ = self.reply.send(result);
     }
@@ -155,7 +157,9 @@ fn commit_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> rusqlite::
     for job in batch.iter_mut() {
         // A named savepoint per job, with cached statements (they are run very often).
         tx.prepare_cached("SAVEPOINT job")?.execute([])?;
-        if !job.run(&tx) {
+        // A panicking job is rolled back alone and answered with an error (see `finish`).
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(&tx)));
+        if !ran.unwrap_or(false) {
             tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
         }
         tx.prepare_cached("RELEASE job")?.execute([])?;
