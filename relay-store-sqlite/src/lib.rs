@@ -183,6 +183,7 @@ impl SqliteStore {
 
     /// Starts a tokio task that every `interval` deletes finished events older than
     /// `retention` (see [`prune_expired`]). It stops by itself when the store is dropped.
+    /// Call it from within a tokio runtime.
     pub fn spawn_pruner(
         &self,
         retention: Duration,
