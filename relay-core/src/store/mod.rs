@@ -5,6 +5,8 @@
 //! isolation is a property of the trait, not of its callers.
 
 pub mod codec;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod types;
 
 use std::fmt;

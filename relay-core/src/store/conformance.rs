@@ -1,0 +1,207 @@
+//! The backend conformance suite: every [`Store`] implementation must pass it.
+//!
+//! Each case is an `async fn` taking a fresh, empty store. A backend crate expands the whole
+//! suite once with [`store_conformance_tests!`](crate::store_conformance_tests), giving it an
+//! async factory; the factory may return the store alone or `(store, guard)` where the guard
+//! (a temporary directory, a container handle…) lives until the case ends:
+//!
+//! ```ignore
+//! relay_core::store_conformance_tests!(|| async {
+//!     let dir = tempfile::tempdir().unwrap();
+//!     let store = MyStore::open(dir.path().join("t.db")).unwrap();
+//!     (std::sync::Arc::new(store) as std::sync::Arc<dyn relay_core::store::Store>, dir)
+//! });
+//! ```
+//!
+//! The expansion uses `#[tokio::test(flavor = "multi_thread")]`, so the calling crate needs
+//! `tokio` (with `macros` and `rt-multi-thread`) as a dev-dependency.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+
+use super::{
+    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
+    NewEvent, NextStep, Store, StoreError,
+};
+use crate::event::{Attempt, AttemptOutcome, DeliveryStatus, Event, EventStatus};
+use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::time::Timestamp;
+
+mod admin;
+mod ingest;
+mod queue;
+
+pub use admin::*;
+pub use ingest::*;
+pub use queue::*;
+
+/// What a factory hands to the suite: the store, and anything that must outlive the case.
+pub trait Fixture: Send + 'static {
+    /// The store under test.
+    fn store(&self) -> Arc<dyn Store>;
+}
+
+impl Fixture for Arc<dyn Store> {
+    fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(self)
+    }
+}
+
+impl<G: Send + 'static> Fixture for (Arc<dyn Store>, G) {
+    fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.0)
+    }
+}
+
+/// Expands one `#[tokio::test]` per conformance case, each on a store from `$factory`
+/// (a closure returning a future of a [`Fixture`]).
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($factory:expr) => {
+        $crate::store_conformance_tests!(@cases $factory;
+            insert_and_read_back,
+            duplicate_within_window_returns_original,
+            expired_dedup_entry_inserts_again,
+            same_key_in_two_tenants_is_two_events,
+            concurrent_identical_inserts_insert_once,
+            lease_due_oldest_first_with_limit,
+            concurrent_leases_are_exclusive,
+            expired_lease_is_fenced,
+            complete_attempt_moves_delivery_on,
+            release_returns_delivery_to_queue,
+            dead_letters_filter,
+            redrive_is_idempotent,
+            schedule_replays_event,
+            tenants_are_isolated,
+            prune_removes_only_finished_old_events,
+            ping_answers,
+        );
+    };
+    (@cases $factory:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let fixture = ($factory)().await;
+                let store = $crate::store::conformance::Fixture::store(&fixture);
+                $crate::store::conformance::$case(store).await;
+                drop(fixture);
+            }
+        )*
+    };
+}
+
+/// A fixed base time for the cases (deliveries of an event are due at its `received_at`).
+pub const T0: Timestamp = Timestamp::from_millis(1_700_000_000_000);
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+fn at(offset_ms: i64) -> Timestamp {
+    Timestamp::from_millis(T0.as_millis() + offset_ms)
+}
+
+fn tenant(name: &str) -> TenantId {
+    TenantId::new(name)
+}
+
+/// A new event of `tenant`, from `source` with idempotency key `key`, received at
+/// `T0 + offset_ms`, deduplicating for an hour, with one delivery per destination.
+pub fn new_event(
+    tenant: &TenantId,
+    source: &str,
+    key: &str,
+    offset_ms: i64,
+    destinations: &[&str],
+) -> NewEvent {
+    let mut headers = HeaderMap::new();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    let received_at = at(offset_ms);
+    NewEvent {
+        event: Event {
+            tenant: tenant.clone(),
+            id: EventId::new(),
+            source: source.to_owned(),
+            event_type: "test.event".to_owned(),
+            idempotency_key: key.to_owned(),
+            headers,
+            body: Bytes::from(format!("{{\"key\":\"{key}\"}}")),
+            received_at,
+            status: if destinations.is_empty() {
+                EventStatus::NoRoute
+            } else {
+                EventStatus::Routed
+            },
+        },
+        dedup_until: received_at.plus(Duration::from_secs(3600)),
+        deliveries: plan(destinations),
+    }
+}
+
+fn plan(destinations: &[&str]) -> Vec<NewDelivery> {
+    destinations
+        .iter()
+        .map(|d| NewDelivery {
+            id: DeliveryId::new(),
+            destination: (*d).to_owned(),
+            route: format!("route-{d}"),
+        })
+        .collect()
+}
+
+async fn insert(store: &dyn Store, new: NewEvent) -> EventId {
+    let id = new.event.id;
+    assert_eq!(
+        store.insert_event(new).await.unwrap(),
+        InsertOutcome::Inserted
+    );
+    id
+}
+
+fn attempt(lease: &Lease, number: u32, started_at: Timestamp, outcome: AttemptOutcome) -> Attempt {
+    let ok = outcome == AttemptOutcome::Delivered;
+    Attempt {
+        delivery_id: lease.delivery_id,
+        number,
+        started_at,
+        latency_ms: 12,
+        status_code: Some(if ok { 200 } else { 500 }),
+        error: (!ok).then(|| format!("http 500 #{number}")),
+        response_excerpt: Some("ok".to_owned()),
+        outcome,
+    }
+}
+
+fn completion(lease: &Lease, number: u32, when: Timestamp, next: NextStep) -> AttemptCompletion {
+    let outcome = match next {
+        NextStep::Delivered => AttemptOutcome::Delivered,
+        NextStep::RetryAt(_) => AttemptOutcome::Retrying,
+        NextStep::DeadLettered => AttemptOutcome::DeadLettered,
+    };
+    AttemptCompletion {
+        lease: lease.clone(),
+        attempt: attempt(lease, number, when, outcome),
+        next,
+    }
+}
+
+async fn complete(store: &dyn Store, leased: &LeasedDelivery, next: NextStep, when: Timestamp) {
+    let number = leased.delivery.attempts + 1;
+    store
+        .complete_attempt(completion(&leased.lease, number, when, next))
+        .await
+        .unwrap();
+}
+
+/// Leases everything due at `now` and completes each with `next`; returns how many.
+async fn finish_due(store: &dyn Store, now: Timestamp, next: NextStep) -> usize {
+    let leased = store.lease_due(now, 1000, MINUTE).await.unwrap();
+    for l in &leased {
+        complete(store, l, next, now).await;
+    }
+    leased.len()
+}

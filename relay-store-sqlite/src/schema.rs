@@ -1,0 +1,141 @@
+//! The embedded, versioned schema: migration `n` moves `PRAGMA user_version` from `n - 1`
+//! to `n`, in one transaction.
+
+use rusqlite::Connection;
+
+/// Migrations, in order; the schema version is the number applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: events, dedup entries, deliveries (the queue) and attempts.
+    "
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        id BLOB NOT NULL UNIQUE,
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        headers BLOB NOT NULL,
+        body BLOB NOT NULL,
+        received_at INTEGER NOT NULL,
+        status TEXT NOT NULL
+    );
+    CREATE INDEX events_received ON events (received_at);
+
+    CREATE TABLE dedup (
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        event_id BLOB NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, source, idempotency_key)
+    ) WITHOUT ROWID;
+    CREATE INDEX dedup_expiry ON dedup (expires_at);
+
+    CREATE TABLE deliveries (
+        seq INTEGER PRIMARY KEY,
+        id BLOB NOT NULL UNIQUE,
+        tenant TEXT NOT NULL,
+        event_id BLOB NOT NULL,
+        destination TEXT NOT NULL,
+        route TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        cycle_attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        lease_token INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX deliveries_event ON deliveries (event_id);
+    CREATE INDEX deliveries_due ON deliveries (next_attempt_at)
+        WHERE status IN ('pending', 'in_flight');
+    CREATE INDEX deliveries_dead ON deliveries (tenant, updated_at)
+        WHERE status = 'dead_lettered';
+
+    CREATE TABLE attempts (
+        seq INTEGER PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        delivery_id BLOB NOT NULL,
+        number INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        latency_ms INTEGER NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        response_excerpt TEXT,
+        outcome TEXT NOT NULL
+    );
+    CREATE INDEX attempts_delivery ON attempts (delivery_id, seq);
+    ",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// A migration could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    /// Applying migration `version` failed; the database stays at the version before it.
+    #[error("migration to schema version {version} failed")]
+    Failed {
+        /// The version the migration would have produced.
+        version: u32,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer build.
+    #[error("database schema version {found} is newer than this build's {supported}")]
+    TooNew {
+        /// The database's `user_version`.
+        found: u32,
+        /// [`SCHEMA_VERSION`].
+        supported: u32,
+    },
+}
+
+/// The database's schema version (`PRAGMA user_version`).
+pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Applies the migrations after version `found` on `conn`, which must be inside a
+/// transaction.
+pub(crate) fn apply_from(conn: &Connection, found: u32) -> Result<(), MigrationError> {
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as u32 + 1;
+        let failed = |source| MigrationError::Failed { version, source };
+        conn.execute_batch(sql).map_err(failed)?;
+        conn.pragma_update(None, "user_version", version)
+            .map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// Checks the version and applies what is missing, inside the caller's transaction.
+pub(crate) fn migrate_in_tx(conn: &Connection) -> Result<u32, MigrationError> {
+    let found = version(conn).map_err(|source| MigrationError::Failed { version: 0, source })?;
+    if found > SCHEMA_VERSION {
+        return Err(MigrationError::TooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    apply_from(conn, found)?;
+    Ok(SCHEMA_VERSION)
+}
+
+/// Applies the missing migrations in one transaction; returns the version reached.
+/// Idempotent.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<u32, MigrationError> {
+    let failed = |source| MigrationError::Failed {
+        version: SCHEMA_VERSION,
+        source,
+    };
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(failed)?;
+    let reached = migrate_in_tx(&tx)?;
+    tx.commit().map_err(failed)?;
+    Ok(reached)
+}
