@@ -27,7 +27,7 @@ pub use hmac_util::hmac_sha256;
 pub use none::NoSignature;
 pub use shopify::Shopify;
 pub use slack::Slack;
-pub use standard_webhooks::{StandardWebhooks, Svix};
+pub use standard_webhooks::{StandardWebhooks, Svix, standard_webhooks_key};
 pub use stripe::Stripe;
 
 use crate::secret::SourceSecret;

@@ -2,15 +2,43 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::{
     SignatureScheme, SignedRequest, VerifyError, active_secrets, check_tolerance, header_str,
     hmac_sha256, json_path, parse_unix_secs,
 };
-use crate::deliver::signing_key;
-use crate::secret::{SourceSecret, constant_time_eq};
+use crate::secret::{Secret, SourceSecret, constant_time_eq};
 use crate::selector::Selector;
 use crate::time::Timestamp;
+
+/// Standard base64 that accepts keys with or without their `=` padding, as the official
+/// Standard Webhooks libraries do.
+const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The HMAC key of a Standard Webhooks / Svix secret: `whsec_<base64>` decodes (padding
+/// optional); anything else, including a `whsec_` value that is not base64, is used as its raw
+/// bytes. Inbound verification ([`StandardWebhooks`], [`Svix`]) and outbound signing
+/// ([`crate::deliver::signing_key`]) both use this.
+///
+/// ```
+/// use relay_core::secret::Secret;
+/// use relay_core::signature::standard_webhooks_key;
+/// assert_eq!(standard_webhooks_key(&Secret::new("whsec_aGVsbG8=")), b"hello");
+/// assert_eq!(standard_webhooks_key(&Secret::new("whsec_aGVsbG8")), b"hello");
+/// assert_eq!(standard_webhooks_key(&Secret::new("plain")), b"plain");
+/// assert_eq!(standard_webhooks_key(&Secret::new("whsec_!!!")), b"whsec_!!!");
+/// ```
+pub fn standard_webhooks_key(secret: &Secret) -> Vec<u8> {
+    let value = secret.expose();
+    value
+        .strip_prefix("whsec_")
+        .and_then(|encoded| KEY_BASE64.decode(encoded).ok())
+        .unwrap_or_else(|| value.as_bytes().to_vec())
+}
 
 /// The three headers of one flavour of the scheme.
 #[derive(Debug, Clone, Copy)]
@@ -62,7 +90,7 @@ fn verify_with(
     check_tolerance(signed_at, now, tolerance)?;
     for secret in active_secrets(secrets, now)? {
         let expected = hmac_sha256(
-            &signing_key(&secret.secret),
+            &standard_webhooks_key(&secret.secret),
             &[
                 id.as_bytes(),
                 b".",
@@ -86,7 +114,7 @@ fn verify_with(
 /// `webhook-signature`, a space-separated list of `v1,<base64 HMAC-SHA256>` over
 /// `"{id}.{timestamp}.{body}"`; any one may match. Secrets are written `whsec_<base64 key>`
 /// and the decoded bytes are the key (a secret without the prefix is used as raw bytes, as
-/// for Relay's own outbound signing, [`crate::deliver::signing_key`]). Event type from
+/// for Relay's own outbound signing: see [`standard_webhooks_key`]). Event type from
 /// `$.type`, idempotency key from the `webhook-id` header.
 ///
 /// This is the scheme Relay signs its own deliveries with, so one Relay can receive from
