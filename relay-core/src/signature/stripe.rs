@@ -149,11 +149,15 @@ mod tests {
 
     // Stripe does not publish a complete (secret, payload, header) test vector: the header in
     // its documentation (`t=1492774577,v1=5257a869…`) comes without the secret and payload.
-    // These vectors are therefore computed here and cross-checked against Stripe's official
-    // library by `relay-core/tests/interop_official_clients.rs`.
+    // `LIBRARY_HEADER` was produced by Stripe's official library (stripe-python 16.1.0,
+    // `stripe.WebhookSignature.generate_signature_header(BODY, SECRET, timestamp=T)`) for the
+    // secret and payload of that library's own webhook tests; the live cross-check is
+    // `relay-core/tests/interop_official_clients.rs`.
     const SECRET: &str = "whsec_test_secret";
     const BODY: &[u8] = b"{\n  \"id\": \"evt_test_webhook\",\n  \"object\": \"event\"\n}";
     const T: i64 = 1_492_774_577;
+    const LIBRARY_HEADER: &str =
+        "t=1492774577,v1=c2f890decbc5ede7c5060bb9a6d31e0626a4342bacb9aeae2adb1bcea72f9812";
 
     fn now() -> Timestamp {
         Timestamp::from_millis(T * 1000)
@@ -183,6 +187,33 @@ mod tests {
             secrets,
             now,
         )
+    }
+
+    #[test]
+    fn the_official_librarys_header_verifies_and_one_bit_changes_fail() {
+        let secrets = [SourceSecret::new(SECRET)];
+        assert_eq!(
+            check(Stripe::new(), LIBRARY_HEADER, BODY, &secrets, now()),
+            Ok(())
+        );
+        let mut body = BODY.to_vec();
+        body[0] ^= 1;
+        assert_eq!(
+            check(Stripe::new(), LIBRARY_HEADER, &body, &secrets, now()),
+            Err(VerifyError::Mismatch)
+        );
+        let next_t = LIBRARY_HEADER.replace("t=1492774577", "t=1492774576");
+        assert_eq!(
+            check(Stripe::new(), &next_t, BODY, &secrets, now()),
+            Err(VerifyError::Mismatch)
+        );
+        // `t` → `u`: one bit of the secret.
+        let other_secret = [SourceSecret::new("whsec_uest_secret")];
+        assert_eq!(
+            check(Stripe::new(), LIBRARY_HEADER, BODY, &other_secret, now()),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(LIBRARY_HEADER, format!("t={T},v1={}", v1(SECRET, T, BODY)));
     }
 
     #[test]
