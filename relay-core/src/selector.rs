@@ -28,6 +28,23 @@ pub enum Selector {
     /// The first value a JSONPath selects in the JSON payload (strings as-is, numbers and
     /// booleans in their JSON text).
     JsonPath(CompiledPath),
+    /// The first of several selectors that reads a value, in order (e.g. Slack's event type:
+    /// `$.event.type`, else `$.type`). Built in code; configuration strings parse to the
+    /// other two forms.
+    ///
+    /// ```
+    /// use relay_core::selector::Selector;
+    /// let slack_type = Selector::FirstOf(vec![
+    ///     "$.event.type".parse().unwrap(),
+    ///     "$.type".parse().unwrap(),
+    /// ]);
+    /// let headers = http::HeaderMap::new();
+    /// let callback = serde_json::json!({"type": "event_callback", "event": {"type": "message"}});
+    /// let verification = serde_json::json!({"type": "url_verification"});
+    /// assert_eq!(slack_type.read(&headers, Some(&callback)).as_deref(), Some("message"));
+    /// assert_eq!(slack_type.read(&headers, Some(&verification)).as_deref(), Some("url_verification"));
+    /// ```
+    FirstOf(Vec<Selector>),
 }
 
 /// A selector that does not parse.
@@ -53,6 +70,9 @@ impl Selector {
     /// Reads the selected value; `None` when absent, empty or not text.
     pub fn read(&self, headers: &HeaderMap, json: Option<&Value>) -> Option<String> {
         let value = match self {
+            Self::FirstOf(selectors) => {
+                return selectors.iter().find_map(|s| s.read(headers, json));
+            }
             Self::Header(name) => headers.get(name)?.to_str().ok()?.trim().to_owned(),
             Self::JsonPath(path) => match path.first(json?)? {
                 Value::String(s) => s.clone(),
@@ -87,6 +107,15 @@ impl fmt::Debug for Selector {
         match self {
             Self::Header(name) => write!(f, "header:{name}"),
             Self::JsonPath(path) => f.write_str(path.as_str()),
+            Self::FirstOf(selectors) => {
+                for (i, selector) in selectors.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" | ")?;
+                    }
+                    write!(f, "{selector:?}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -129,5 +158,35 @@ mod tests {
         assert_eq!(read("$.empty"), None);
         assert_eq!(read("$.missing"), None);
         assert_eq!(read("header:x-missing"), None);
+    }
+
+    #[test]
+    fn first_of_takes_the_first_present_value() {
+        let mut headers = HeaderMap::new();
+        headers.insert("webhook-id", "msg_2".parse().unwrap());
+        let first_of = Selector::FirstOf(vec![
+            Selector::header("svix-id"),
+            "$.empty".parse().unwrap(),
+            Selector::header("webhook-id"),
+            "$.id".parse().unwrap(),
+        ]);
+        let doc = serde_json::json!({"id": "from-body", "empty": ""});
+        assert_eq!(
+            first_of.read(&headers, Some(&doc)).as_deref(),
+            Some("msg_2")
+        );
+        assert_eq!(
+            first_of.read(&HeaderMap::new(), Some(&doc)).as_deref(),
+            Some("from-body")
+        );
+        assert_eq!(first_of.read(&HeaderMap::new(), None), None);
+        assert_eq!(
+            Selector::FirstOf(Vec::new()).read(&headers, Some(&doc)),
+            None
+        );
+        assert_eq!(
+            format!("{first_of:?}"),
+            "header:svix-id | $.empty | header:webhook-id | $.id"
+        );
     }
 }

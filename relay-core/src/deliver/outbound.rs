@@ -12,11 +12,7 @@ use crate::signature::hmac_sha256;
 /// The key bytes of a Standard Webhooks secret: `whsec_<base64>` decodes; anything else is
 /// used as raw bytes.
 pub fn signing_key(secret: &Secret) -> Vec<u8> {
-    let value = secret.expose();
-    value
-        .strip_prefix("whsec_")
-        .and_then(|encoded| BASE64.decode(encoded).ok())
-        .unwrap_or_else(|| value.as_bytes().to_vec())
+    crate::signature::standard_webhooks_key(secret)
 }
 
 /// The `webhook-signature` value: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`.

@@ -23,10 +23,26 @@ pub enum SignatureEncoding {
 /// with a prefix (`sha256=`) and optionally over `timestamp.body` with a timestamp header.
 ///
 /// ```
-/// use relay_core::signature::{GenericHmac, SignatureEncoding};
+/// use base64::Engine as _;
+/// use relay_core::secret::SourceSecret;
+/// use relay_core::signature::{
+///     hmac_sha256, GenericHmac, SignatureEncoding, SignatureScheme, SignedRequest, VerifyError,
+/// };
+/// use relay_core::time::Timestamp;
+///
 /// let scheme = GenericHmac::new("x-signature".parse().unwrap())
 ///     .encoding(SignatureEncoding::Base64)
 ///     .prefix("sha256=");
+/// let body = br#"{"order":42}"#;
+/// let mac = base64::engine::general_purpose::STANDARD.encode(hmac_sha256(b"key", &[body]));
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("x-signature", format!("sha256={mac}").parse().unwrap());
+/// let request = SignedRequest { headers: &headers, body };
+/// assert_eq!(scheme.verify(&request, &[SourceSecret::new("key")], Timestamp::now()), Ok(()));
+/// assert_eq!(
+///     scheme.verify(&request, &[SourceSecret::new("kez")], Timestamp::now()),
+///     Err(VerifyError::Mismatch)
+/// );
 /// ```
 #[derive(Debug, Clone)]
 pub struct GenericHmac {

@@ -7,6 +7,24 @@ const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 
 /// GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`; event type from
 /// `X-GitHub-Event`, idempotency key from `X-GitHub-Delivery`.
+///
+/// ```
+/// // The example from GitHub's "Validating webhook deliveries" documentation.
+/// use relay_core::secret::SourceSecret;
+/// use relay_core::signature::{GitHub, SignatureScheme, SignedRequest, VerifyError};
+/// use relay_core::time::Timestamp;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(
+///     "x-hub-signature-256",
+///     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17".parse().unwrap(),
+/// );
+/// let secrets = [SourceSecret::new("It's a Secret to Everybody")];
+/// let ok = SignedRequest { headers: &headers, body: b"Hello, World!" };
+/// assert_eq!(GitHub.verify(&ok, &secrets, Timestamp::now()), Ok(()));
+/// let tampered = SignedRequest { headers: &headers, body: b"Hello, World?" };
+/// assert_eq!(GitHub.verify(&tampered, &secrets, Timestamp::now()), Err(VerifyError::Mismatch));
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GitHub;
 

@@ -7,8 +7,17 @@ mod generic_hmac;
 mod github;
 mod hmac_util;
 mod none;
+mod shopify;
+pub mod slack;
+mod standard_webhooks;
+mod stripe;
+
+#[cfg(test)]
+mod proptests;
 
 use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 
 use http::HeaderMap;
 
@@ -16,6 +25,10 @@ pub use generic_hmac::{GenericHmac, SignatureEncoding};
 pub use github::GitHub;
 pub use hmac_util::hmac_sha256;
 pub use none::NoSignature;
+pub use shopify::Shopify;
+pub use slack::Slack;
+pub use standard_webhooks::{StandardWebhooks, Svix, standard_webhooks_key};
+pub use stripe::Stripe;
 
 use crate::secret::SourceSecret;
 use crate::selector::Selector;
@@ -107,4 +120,130 @@ pub(crate) fn header_str<'a>(
         .ok_or(VerifyError::MissingHeader(name))?
         .to_str()
         .map_err(|_| VerifyError::Malformed(name))
+}
+
+/// The names [`scheme_by_name`] knows, as written in configuration. `generic_hmac` is not
+/// among them: it needs parameters, so build a [`GenericHmac`] directly.
+pub const SCHEME_NAMES: &[&str] = &[
+    "github",
+    "stripe",
+    "standard_webhooks",
+    "svix",
+    "shopify",
+    "slack",
+    "none",
+];
+
+/// The parameterless scheme called `name` in configuration, with its default settings
+/// (tolerances of 300 s), or `None` for an unknown name and for `generic_hmac`.
+///
+/// ```
+/// use relay_core::signature::{scheme_by_name, SCHEME_NAMES};
+/// for name in SCHEME_NAMES {
+///     assert_eq!(scheme_by_name(name).unwrap().name(), *name);
+/// }
+/// assert!(scheme_by_name("generic_hmac").is_none());
+/// assert!(scheme_by_name("GitHub").is_none());
+/// ```
+pub fn scheme_by_name(name: &str) -> Option<Arc<dyn SignatureScheme>> {
+    let scheme: Arc<dyn SignatureScheme> = match name {
+        "github" => Arc::new(GitHub),
+        "stripe" => Arc::new(Stripe::new()),
+        "standard_webhooks" => Arc::new(StandardWebhooks::new()),
+        "svix" => Arc::new(Svix::new()),
+        "shopify" => Arc::new(Shopify),
+        "slack" => Arc::new(Slack::new()),
+        "none" => Arc::new(NoSignature),
+        _ => return None,
+    };
+    Some(scheme)
+}
+
+/// Parses a Unix timestamp in whole seconds: ASCII digits only (no sign, no spaces inside).
+pub(crate) fn parse_unix_secs(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 15 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// [`VerifyError::Stale`] when `signed_at` (Unix seconds) is more than `tolerance` away from
+/// `now`, in either direction.
+pub(crate) fn check_tolerance(
+    signed_at: i64,
+    now: Timestamp,
+    tolerance: Duration,
+) -> Result<(), VerifyError> {
+    if now.as_secs().abs_diff(signed_at) > tolerance.as_secs() {
+        return Err(VerifyError::Stale);
+    }
+    Ok(())
+}
+
+/// The JSONPath selector for a constant path (`None` only if the constant does not compile,
+/// which the schemes' tests rule out).
+pub(crate) fn json_path(path: &'static str) -> Option<Selector> {
+    path.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_scheme_reports_its_own_name() {
+        for name in SCHEME_NAMES {
+            let scheme = scheme_by_name(name).expect("known name");
+            assert_eq!(scheme.name(), *name);
+        }
+        assert!(scheme_by_name("generic_hmac").is_none());
+        assert!(scheme_by_name("").is_none());
+        assert!(scheme_by_name("Stripe").is_none());
+    }
+
+    #[test]
+    fn every_named_scheme_has_default_selectors() {
+        for name in SCHEME_NAMES {
+            let scheme = scheme_by_name(name).expect("known name");
+            assert!(scheme.default_event_type().is_some(), "{name}");
+            assert!(scheme.default_idempotency_key().is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_digits_only() {
+        assert_eq!(parse_unix_secs("1614265330"), Some(1_614_265_330));
+        assert_eq!(parse_unix_secs(" 1614265330 "), Some(1_614_265_330));
+        for bad in [
+            "",
+            "+1",
+            "-1",
+            "1.5",
+            "1e9",
+            "12 34",
+            "9999999999999999",
+            "0x10",
+        ] {
+            assert_eq!(parse_unix_secs(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tolerance_is_inclusive_and_symmetric() {
+        let now = Timestamp::from_millis(1_000_000_000);
+        let tol = Duration::from_secs(300);
+        assert_eq!(check_tolerance(1_000_000 - 300, now, tol), Ok(()));
+        assert_eq!(check_tolerance(1_000_000 + 300, now, tol), Ok(()));
+        assert_eq!(
+            check_tolerance(1_000_000 - 301, now, tol),
+            Err(VerifyError::Stale)
+        );
+        assert_eq!(
+            check_tolerance(1_000_000 + 301, now, tol),
+            Err(VerifyError::Stale)
+        );
+        assert_eq!(check_tolerance(i64::MIN, now, tol), Err(VerifyError::Stale));
+        assert_eq!(check_tolerance(i64::MAX, now, tol), Err(VerifyError::Stale));
+    }
 }
