@@ -214,7 +214,7 @@ fn compile_string(text: &str, location: &str) -> Result<Node, TemplateError> {
     let mut rest = text;
     while let Some(open) = rest.find("{{") {
         let after = &rest[open + 2..];
-        if !after.trim_start_matches(' ').starts_with('$') {
+        if !after.trim_start().starts_with('$') {
             // Not a placeholder: keep `{{` as text.
             literal.push_str(&rest[..open + 2]);
             rest = after;
