@@ -25,8 +25,9 @@ impl Payload {
     /// `application/x-www-form-urlencoded` form as a JSON object, otherwise raw.
     ///
     /// When the request carries Google push-notification headers (see [`goog_meta`]) they are
-    /// merged under [`GOOG_META_KEY`]: into a JSON object body, or into a new object when the
-    /// body is not JSON (Google Calendar sends an empty body). A JSON array body is left as is.
+    /// merged under [`GOOG_META_KEY`]: into a JSON object body (replacing a key of that name the
+    /// body may have), or into a new object when the body is not JSON (Google Calendar sends an
+    /// empty body). A JSON array body is left as is.
     pub fn parse(headers: &HeaderMap, body: &Bytes) -> Self {
         let payload = Self::parse_body(headers, body);
         match goog_meta(headers) {

@@ -36,6 +36,7 @@ use std::str::FromStr;
 use regex::{Regex, RegexBuilder};
 use serde_json::Value;
 
+use super::path::Selector;
 use crate::jsonpath::CompiledPath;
 
 /// The longest `matches` pattern accepted, in bytes.
@@ -210,7 +211,7 @@ enum Test {
 #[derive(Debug, Clone)]
 pub struct Condition {
     spec: ConditionSpec,
-    path: CompiledPath,
+    path: Selector,
     test: Test,
 }
 
@@ -292,7 +293,11 @@ impl Condition {
                 }
             },
         };
-        Ok(Self { spec, path, test })
+        Ok(Self {
+            spec,
+            path: Selector::new(path),
+            test,
+        })
     }
 
     /// The spec it was compiled from (for display and the admin API).
@@ -305,15 +310,14 @@ impl Condition {
         let Some(doc) = payload else {
             return matches!(self.test, Test::NotExists);
         };
-        let selected = self.path.select(doc);
-        match &self.test {
+        self.path.with_selected(doc, |selected| match &self.test {
             Test::Exists => !selected.is_empty(),
             Test::NotExists => selected.is_empty(),
             Test::Ne(expected) => {
                 !selected.is_empty() && !selected.iter().any(|v| json_eq(v, expected))
             }
-            test => selected.into_iter().any(|v| test.holds(v)),
-        }
+            test => selected.iter().any(|v| test.holds(v)),
+        })
     }
 }
 
