@@ -40,7 +40,7 @@ pub use form_to_email::FormToEmail;
 pub use github_to_discord::GithubToDiscord;
 pub use github_to_slack::GithubToSlack;
 pub use identity::Identity;
-pub use template::{Template, TemplateError, TemplateSpec};
+pub use template::{MAX_TEMPLATE_DEPTH, Template, TemplateError, TemplateSpec};
 
 /// What a transformer reads: the stored event and its understood payload.
 #[derive(Debug, Clone, Copy)]
