@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::destination::Destination;
 use crate::route::{Route, RouteTable};
 use crate::source::Source;
-use crate::transform::{Identity, Transformer};
+use crate::transform::{Transformer, builtin_transformers};
 
 /// The name of the built-in transformer that sends the body as received.
 pub const IDENTITY: &str = "identity";
@@ -73,9 +73,10 @@ impl Catalog {
             "destination",
             destinations.into_iter().map(|d| (d.name().to_owned(), d)),
         )?;
-        let builtin: Arc<dyn Transformer> = Arc::new(Identity);
         let mut transformers = index("transformer", transformers)?;
-        transformers.entry(IDENTITY.to_owned()).or_insert(builtin);
+        for (name, builtin) in builtin_transformers() {
+            transformers.entry(name).or_insert(builtin);
+        }
         index("route", routes.iter().map(|r| (r.name().to_owned(), ())))?;
         for route in &routes {
             let dangling = |kind, name: &str| CatalogError::Dangling {
@@ -212,5 +213,15 @@ mod tests {
         )];
         let catalog = Catalog::new(vec![], vec![destination("d")], routes, vec![]).unwrap();
         assert!(catalog.transformer_for_route("r").is_some());
+        for name in [
+            "github_to_slack",
+            "github_to_discord",
+            "calendar_to_database",
+        ] {
+            let routes: Vec<Arc<dyn Route>> =
+                vec![Arc::new(EventRoute::new("r").to(["d"]).transformer(name))];
+            let catalog = Catalog::new(vec![], vec![destination("d")], routes, vec![]).unwrap();
+            assert!(catalog.transformer_for_route("r").is_some(), "{name}");
+        }
     }
 }

@@ -4,6 +4,10 @@ use bytes::Bytes;
 use http::HeaderMap;
 use serde_json::{Map, Value};
 
+/// The key under which Google push-notification headers (`X-Goog-*`) are merged into the
+/// payload, so routes, selectors and transformers can read `$.__goog_meta.resource_state`.
+pub const GOOG_META_KEY: &str = "__goog_meta";
+
 /// The largest nesting depth of a JSON body that is parsed; deeper bodies are kept raw.
 pub const MAX_JSON_DEPTH: usize = 64;
 
@@ -19,7 +23,31 @@ pub enum Payload {
 impl Payload {
     /// Understands `body` given the request headers: JSON when it parses as JSON, an
     /// `application/x-www-form-urlencoded` form as a JSON object, otherwise raw.
+    ///
+    /// When the request carries Google push-notification headers (see [`goog_meta`]) they are
+    /// merged under [`GOOG_META_KEY`]: into a JSON object body (replacing a key of that name the
+    /// body may have), or into a new object when the body is not JSON (Google Calendar sends an
+    /// empty body). A JSON array body is left as is.
     pub fn parse(headers: &HeaderMap, body: &Bytes) -> Self {
+        let payload = Self::parse_body(headers, body);
+        match goog_meta(headers) {
+            None => payload,
+            Some(meta) => match payload {
+                Self::Json(Value::Object(mut object)) => {
+                    object.insert(GOOG_META_KEY.to_owned(), Value::Object(meta));
+                    Self::Json(Value::Object(object))
+                }
+                Self::Raw => {
+                    let mut object = Map::new();
+                    object.insert(GOOG_META_KEY.to_owned(), Value::Object(meta));
+                    Self::Json(Value::Object(object))
+                }
+                other => other,
+            },
+        }
+    }
+
+    fn parse_body(headers: &HeaderMap, body: &Bytes) -> Self {
         let content_type = headers
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
@@ -61,6 +89,45 @@ impl Payload {
             Err(_) => Self::Raw,
         }
     }
+}
+
+/// Google push-notification headers (`X-Goog-Channel-*`, `X-Goog-Resource-*`,
+/// `X-Goog-Message-Number`, `X-Goog-Changed`) as an object with snake-case keys without the
+/// `x_goog_` prefix: `channel_id`, `channel_token`, `channel_expiration`, `resource_id`,
+/// `resource_uri`, `resource_state`, `message_number`, `changed`. Values are the header
+/// strings, except `message_number`, which is a JSON number when it parses as one. `None`
+/// when there are no such headers.
+///
+/// ```
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("x-goog-resource-state", "exists".parse().unwrap());
+/// headers.insert("x-goog-message-number", "12".parse().unwrap());
+/// let meta = relay_core::payload::goog_meta(&headers).unwrap();
+/// assert_eq!(meta["resource_state"], "exists");
+/// assert_eq!(meta["message_number"], 12);
+/// ```
+pub fn goog_meta(headers: &HeaderMap) -> Option<Map<String, Value>> {
+    const PREFIXES: [&str; 4] = [
+        "x-goog-channel-",
+        "x-goog-resource-",
+        "x-goog-message-number",
+        "x-goog-changed",
+    ];
+    let mut meta = Map::new();
+    for (name, value) in headers {
+        let name = name.as_str();
+        if !PREFIXES.iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        let Ok(text) = value.to_str() else { continue };
+        let key = name["x-goog-".len()..].replace('-', "_");
+        let value = match text.trim().parse::<u64>() {
+            Ok(n) if key == "message_number" => Value::from(n),
+            _ => Value::String(text.trim().to_owned()),
+        };
+        meta.insert(key, value);
+    }
+    (!meta.is_empty()).then_some(meta)
 }
 
 /// The deepest bracket nesting in a JSON text (ignoring brackets inside strings).
@@ -151,6 +218,47 @@ mod tests {
                 .json()
                 .is_some()
         );
+    }
+
+    #[test]
+    fn google_headers_are_merged_under_goog_meta() {
+        let mut h = HeaderMap::new();
+        for (name, value) in [
+            ("X-Goog-Channel-ID", "chan-1"),
+            ("X-Goog-Channel-Token", "tok"),
+            ("X-Goog-Resource-State", "exists"),
+            ("X-Goog-Message-Number", "7"),
+            ("X-Goog-Api-Key", "not-merged"),
+        ] {
+            h.insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_static(value),
+            );
+        }
+        let expected = serde_json::json!({
+            "channel_id": "chan-1", "channel_token": "tok",
+            "resource_state": "exists", "message_number": 7,
+        });
+        // Empty body: a new object.
+        let empty = Payload::parse(&h, &Bytes::new());
+        assert_eq!(
+            empty.json().unwrap(),
+            &serde_json::json!({ GOOG_META_KEY: expected })
+        );
+        // A JSON object body: merged in beside its keys.
+        let object = Payload::parse(&h, &Bytes::from_static(br#"{"a":1}"#));
+        assert_eq!(object.json().unwrap()["a"], 1);
+        assert_eq!(object.json().unwrap()[GOOG_META_KEY], expected);
+        // An array body is left alone; no Google headers changes nothing.
+        let array = Payload::parse(&h, &Bytes::from_static(b"[1]"));
+        assert_eq!(array.json().unwrap(), &serde_json::json!([1]));
+        assert_eq!(
+            Payload::parse(&HeaderMap::new(), &Bytes::new()),
+            Payload::Raw
+        );
+        // A message number that is not a number stays a string.
+        h.insert("x-goog-message-number", HeaderValue::from_static("x"));
+        assert_eq!(goog_meta(&h).unwrap()["message_number"], "x");
     }
 
     #[test]
