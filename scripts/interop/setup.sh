@@ -19,6 +19,14 @@ if [[ "${1:-}" == "--print-env" ]]; then
     exit 0
 fi
 
+# Skip the install when the pinned files have not changed since the last one.
+stamp="$(cat "$here/requirements.txt" "$here/constraints.txt" "$here/package-lock.json" | sha256sum | cut -d' ' -f1)"
+if [[ -f "$dir/.stamp" && "$(cat "$dir/.stamp")" == "$stamp" ]]; then
+    echo "Interop libraries already installed in $dir." >&2
+    print_env
+    exit 0
+fi
+
 mkdir -p "$dir"
 python3 -m venv "$dir/venv"
 "$dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
@@ -26,6 +34,7 @@ python3 -m venv "$dir/venv"
 
 cp "$here/package.json" "$here/package-lock.json" "$dir/"
 (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+echo "$stamp" >"$dir/.stamp"
 
 echo "Interop libraries installed in $dir. Export:" >&2
 print_env

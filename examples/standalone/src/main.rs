@@ -78,8 +78,10 @@ async fn serve(args: ServeArgs) -> Result<(), serve::ServeError> {
 
 async fn migrate(args: cli::StoreArgs) -> Result<(), serve::ServeError> {
     let (config, _) = config::check(&args.config)?;
-    let url = args.database_url.unwrap_or(config.server.database_url);
-    store::open(&url).await?;
+    let url = args
+        .database_url
+        .unwrap_or_else(|| config.server.database_url.clone());
+    store::open(&url, &config.server)?;
     println!("{url}: schema is up to date");
     Ok(())
 }

@@ -47,10 +47,12 @@ pub struct Settings<'a> {
 /// finish (their commits included) and lets attempts in flight finish and be recorded.
 pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let (config, assembled) = config::check(settings.config)?;
-    let database_url = settings.database_url.unwrap_or(config.server.database_url);
+    let database_url = settings
+        .database_url
+        .unwrap_or_else(|| config.server.database_url.clone());
     let listen = settings.listen.unwrap_or(config.server.listen);
-    let store = store::open(&database_url).await?;
-    let relay = assembled.into_builder().store(store).build()?;
+    let opened = store::open(&database_url, &config.server)?;
+    let relay = assembled.into_builder().store(opened.store).build()?;
     let worker = relay.spawn_worker(WorkerConfig::default());
     let app = Router::new()
         .merge(relay_axum::health::routes(relay.clone()))
@@ -76,6 +78,10 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         })?;
     tracing::info!("no longer accepting; finishing deliveries in flight");
     worker.shutdown().await;
+    if let Some(pruner) = opened.pruner {
+        pruner.abort();
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -62,6 +62,14 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         (route("destinations = [\"app\", \"slack\"]"), "routes[0].destinations[1]: no destination named \"slack\""),
         (route("destinations = []"), "routes[0].destinations: names no destination"),
         (route("destinations = [\"app\"]\ntransformer = \"nope\""), "routes[0].transformer: no transformer named \"nope\""),
+        (route("destinations = [\"app\"]\nconditions = [{ path = \"ref\", op = \"eq\", value = 1 }]"), "routes[0].conditions[0]"),
+        (route("destinations = [\"app\"]\nconditions = [{ path = \"$.ref\", op = \"exists\", value = 1 }]"), "routes[0].conditions[0]"),
+        (route("destinations = [\"app\"]\nconditions = [{ path = \"$.n\", op = \"gt\", value = \"ten\" }]"), "routes[0].conditions[0]"),
+        (route("destinations = [\"app\"]\nconditions = [{ path = \"$.ref\", op = \"like\", value = 1 }]"), "routes[0].conditions[0].op: unknown variant: found `like`"),
+        ("[[transformers]]\nname = \"identity\"\nkind = \"template\"\nbody = {}".into(), "transformers[0].name: \"identity\" is a built-in transformer"),
+        ("[[transformers]]\nname = \"t\"\nkind = \"template\"\nbody = { text = \"{{ $.a\" }".into(), "transformers[0]: template placeholder"),
+        ("[[transformers]]\nname = \"t\"\nkind = \"xslt\"".into(), "transformers[0].kind: unknown variant: found `xslt`"),
+        ("[server]\nsqlite_synchronous = \"off\"".into(), "server.sqlite_synchronous"),
     ];
     let mut failures = Vec::new();
     for (toml, expected) in &cases {
@@ -85,4 +93,42 @@ fn a_missing_file_is_reported_not_a_panic() {
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("/nonexistent/relay.toml: cannot read")
     );
+}
+
+#[test]
+fn every_documented_scheme_and_feature_is_accepted() {
+    let schemes = [
+        "github",
+        "stripe",
+        "standard_webhooks",
+        "svix",
+        "shopify",
+        "slack",
+    ];
+    let mut toml = String::from("[server]\nsqlite_synchronous = \"normal\"\nretention_days = 7\n");
+    for scheme in schemes {
+        toml.push_str(&format!(
+            "[[sources]]\nname = \"{scheme}\"\nscheme = \"{scheme}\"\nsecrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
+        ));
+    }
+    toml.push_str(
+        "[[sources]]\nname = \"hmac\"\nscheme = \"generic_hmac\"\nsecrets = [\"s\"]\n\
+         signature_header = \"X-Signature\"\nencoding = \"base64\"\nprefix = \"sha256=\"\n\
+         timestamp_header = \"X-Timestamp\"\ntolerance_secs = 60\n",
+    );
+    toml.push_str(DESTINATION);
+    toml.push_str(
+        "[[transformers]]\nname = \"short\"\nkind = \"template\"\n\
+         body = { text = \"{{ $.pusher.name }} pushed\" }\nheaders = { x-team = \"platform\" }\n\
+         [[transformers]]\nname = \"mail\"\nkind = \"form_to_email\"\n\
+         to = \"sales@example.com\"\nfrom = \"forms@example.com\"\nsubject = \"New lead\"\n\
+         [[routes]]\nname = \"main\"\nsource = \"github\"\nevent_types = [\"push\"]\n\
+         conditions = [{ path = \"$.ref\", op = \"eq\", value = \"refs/heads/main\" }, \
+         { path = \"$.commits[*].author.name\", op = \"exists\" }]\n\
+         destinations = [\"app\"]\ntransformer = \"short\"\n\
+         [[routes]]\nname = \"slack\"\ndestinations = [\"app\"]\ntransformer = \"github_to_slack\"\n\
+         [[routes]]\nname = \"forms\"\ndestinations = [\"app\"]\ntransformer = \"mail\"\n",
+    );
+    let (code, stderr) = check(&toml);
+    assert_eq!(code, 0, "{stderr}\n{toml}");
 }

@@ -1,24 +1,26 @@
 //! From a parsed file to the sources, destinations and routes a relay is built from.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 
-use relay_core::catalog::IDENTITY;
 use relay_core::destination::Destination;
-use relay_core::limit::RateLimit;
 use relay_core::policy::RetryPolicy;
 use relay_core::route::EventRoute;
-use relay_core::secret::SourceSecret;
-use relay_core::signature::{GenericHmac, GitHub, NoSignature, SignatureEncoding, SignatureScheme};
 use relay_core::source::WebhookSource;
-use relay_core::time::Timestamp;
+use relay_core::transform::{FormToEmail, Template, builtin_transformers};
 
 use super::Problem;
-use super::model::{Config, DestinationSpec, RouteSpec, SecretSpec, SourceSpec};
+use super::model::{Config, DestinationSpec, RouteSpec, TransformerSpec};
+use super::source::{Resolve, source};
 
-/// The schemes this build knows.
-pub const SCHEMES: &[&str] = &["github", "generic_hmac", "none"];
+/// A transformer built from `[[transformers]]`.
+#[derive(Debug)]
+pub enum ConfiguredTransformer {
+    /// `kind = "template"`.
+    Template(Template),
+    /// `kind = "form_to_email"`.
+    FormToEmail(FormToEmail),
+}
 
 /// A validated configuration, ready to build a relay from.
 #[derive(Debug)]
@@ -29,6 +31,8 @@ pub struct Assembled {
     pub destinations: Vec<Destination>,
     /// The routes.
     pub routes: Vec<EventRoute>,
+    /// The configured transformers, by name.
+    pub transformers: Vec<(String, ConfiguredTransformer)>,
 }
 
 impl Assembled {
@@ -43,6 +47,12 @@ impl Assembled {
         }
         for route in self.routes {
             builder = builder.route(route);
+        }
+        for (name, transformer) in self.transformers {
+            builder = match transformer {
+                ConfiguredTransformer::Template(t) => builder.transformer(name, t),
+                ConfiguredTransformer::FormToEmail(t) => builder.transformer(name, t),
+            };
         }
         builder
     }
@@ -97,17 +107,29 @@ pub fn assemble(
             destination(&format!("destinations[{i}]"), spec, &resolve, &mut problems)
         })
         .collect();
+    unique(
+        &mut problems,
+        "transformers",
+        config.transformers.iter().map(TransformerSpec::name),
+    );
+    let transformers = config
+        .transformers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, spec)| transformer(&format!("transformers[{i}]"), spec, &mut problems))
+        .collect();
     let routes = config
         .routes
         .iter()
         .enumerate()
-        .map(|(i, spec)| route(&format!("routes[{i}]"), spec, config, &mut problems))
+        .filter_map(|(i, spec)| route(&format!("routes[{i}]"), spec, config, &mut problems))
         .collect();
     if problems.is_empty() {
         Ok(Assembled {
             sources,
             destinations,
             routes,
+            transformers,
         })
     } else {
         Err(problems)
@@ -129,158 +151,6 @@ fn unique<'a>(problems: &mut Vec<Problem>, section: &str, names: impl Iterator<I
             ));
         }
     }
-}
-
-type Resolve<'a> = dyn Fn(&str, &str, &mut Vec<Problem>) -> Option<String> + 'a;
-
-fn source(
-    key: &str,
-    spec: &SourceSpec,
-    resolve: &Resolve<'_>,
-    problems: &mut Vec<Problem>,
-) -> Option<WebhookSource> {
-    let before = problems.len();
-    let scheme = scheme(key, spec, problems);
-    let mut source = scheme.map(|scheme| WebhookSource::with_scheme(spec.name.clone(), scheme));
-    if spec.secrets.is_empty() && spec.scheme != "none" {
-        problems.push(Problem::new(
-            format!("{key}.secrets"),
-            format!("scheme {:?} needs at least one secret", spec.scheme),
-        ));
-    }
-    for (j, secret) in spec.secrets.iter().enumerate() {
-        let secret_key = format!("{key}.secrets[{j}]");
-        let parsed = match secret {
-            SecretSpec::Plain(value) => {
-                resolve(&secret_key, value, problems).map(SourceSecret::new)
-            }
-            SecretSpec::Expiring(expiring) => {
-                let value = resolve(&format!("{secret_key}.value"), &expiring.value, problems);
-                let expiry = match humantime::parse_rfc3339_weak(&expiring.expires_at) {
-                    Ok(at) => Some(Timestamp::from_system_time(at)),
-                    Err(e) => {
-                        problems.push(Problem::new(
-                            format!("{secret_key}.expires_at"),
-                            format!("not an RFC 3339 time: {e}"),
-                        ));
-                        None
-                    }
-                };
-                value
-                    .zip(expiry)
-                    .map(|(value, at)| SourceSecret::expiring(value, at))
-            }
-        };
-        if let (Some(s), Some(secret)) = (source.take(), parsed) {
-            source = Some(s.source_secret(secret));
-        }
-    }
-    let mut source = source?;
-    if let Some(bytes) = spec.max_body_bytes {
-        source = source.max_body_bytes(bytes);
-    }
-    if let Some(limit) = spec.rate_limit {
-        source = source.rate_limit(RateLimit {
-            per_minute: limit.per_minute,
-        });
-    }
-    if let Some(secs) = spec.dedup_window_secs {
-        source = source.dedup_window(Duration::from_secs(secs));
-    }
-    for (field, value) in [
-        ("event_type", &spec.event_type),
-        ("idempotency_key", &spec.idempotency_key),
-    ] {
-        let Some(text) = value else { continue };
-        match text.parse() {
-            Ok(selector) if field == "event_type" => source = source.event_type(selector),
-            Ok(selector) => source = source.idempotency_key(selector),
-            Err(e) => problems.push(Problem::new(format!("{key}.{field}"), e.to_string())),
-        }
-    }
-    (problems.len() == before).then_some(source)
-}
-
-fn scheme(
-    key: &str,
-    spec: &SourceSpec,
-    problems: &mut Vec<Problem>,
-) -> Option<Arc<dyn SignatureScheme>> {
-    let hmac_only = [
-        ("signature_header", spec.signature_header.is_some()),
-        ("encoding", spec.encoding.is_some()),
-        ("prefix", spec.prefix.is_some()),
-        ("timestamp_header", spec.timestamp_header.is_some()),
-        ("tolerance_secs", spec.tolerance_secs.is_some()),
-    ];
-    if spec.scheme != "generic_hmac" {
-        for (field, _) in hmac_only.iter().filter(|(_, set)| *set) {
-            problems.push(Problem::new(
-                format!("{key}.{field}"),
-                "only applies to scheme \"generic_hmac\"",
-            ));
-        }
-    }
-    match spec.scheme.as_str() {
-        "github" => Some(Arc::new(GitHub)),
-        "none" => Some(Arc::new(NoSignature)),
-        "generic_hmac" => {
-            generic_hmac(key, spec, problems).map(|s| Arc::new(s) as Arc<dyn SignatureScheme>)
-        }
-        other => {
-            problems.push(Problem::new(
-                format!("{key}.scheme"),
-                format!(
-                    "unknown scheme {other:?} (expected one of {})",
-                    SCHEMES.join(", ")
-                ),
-            ));
-            None
-        }
-    }
-}
-
-fn generic_hmac(key: &str, spec: &SourceSpec, problems: &mut Vec<Problem>) -> Option<GenericHmac> {
-    let header = |field: &str, value: &str, problems: &mut Vec<Problem>| {
-        value
-            .to_ascii_lowercase()
-            .parse::<axum::http::HeaderName>()
-            .map_err(|_| {
-                problems.push(Problem::new(
-                    format!("{key}.{field}"),
-                    format!("{value:?} is not a valid header name"),
-                ));
-            })
-    };
-    let Some(name) = &spec.signature_header else {
-        problems.push(Problem::new(
-            format!("{key}.signature_header"),
-            "required for scheme \"generic_hmac\"",
-        ));
-        return None;
-    };
-    let mut scheme = GenericHmac::new(header("signature_header", name, problems).ok()?);
-    match spec.encoding.as_deref() {
-        None | Some("hex") => {}
-        Some("base64") => scheme = scheme.encoding(SignatureEncoding::Base64),
-        Some(other) => {
-            problems.push(Problem::new(
-                format!("{key}.encoding"),
-                format!("{other:?} is neither \"hex\" nor \"base64\""),
-            ));
-            return None;
-        }
-    }
-    if let Some(prefix) = &spec.prefix {
-        scheme = scheme.prefix(prefix.clone());
-    }
-    if let Some(name) = &spec.timestamp_header {
-        scheme = scheme.timestamp_header(header("timestamp_header", name, problems).ok()?);
-    }
-    if let Some(secs) = spec.tolerance_secs {
-        scheme = scheme.tolerance(Duration::from_secs(secs));
-    }
-    Some(scheme)
 }
 
 fn destination(
@@ -342,7 +212,12 @@ fn destination(
     destination.filter(|_| problems.len() == before)
 }
 
-fn route(key: &str, spec: &RouteSpec, config: &Config, problems: &mut Vec<Problem>) -> EventRoute {
+fn route(
+    key: &str,
+    spec: &RouteSpec,
+    config: &Config,
+    problems: &mut Vec<Problem>,
+) -> Option<EventRoute> {
     if let Some(source) = &spec.source
         && !config.sources.iter().any(|s| &s.name == source)
     {
@@ -366,11 +241,14 @@ fn route(key: &str, spec: &RouteSpec, config: &Config, problems: &mut Vec<Proble
         }
     }
     if let Some(name) = &spec.transformer
-        && name != IDENTITY
+        && !transformer_names(config).any(|known| &known == name)
     {
         problems.push(Problem::new(
             format!("{key}.transformer"),
-            format!("no transformer named {name:?} (available: {IDENTITY})"),
+            format!(
+                "no transformer named {name:?} (available: {})",
+                transformer_names(config).collect::<Vec<_>>().join(", ")
+            ),
         ));
     }
     let mut route = EventRoute::new(spec.name.clone())
@@ -384,5 +262,58 @@ fn route(key: &str, spec: &RouteSpec, config: &Config, problems: &mut Vec<Proble
     if let Some(transformer) = &spec.transformer {
         route = route.transformer(transformer.clone());
     }
-    route
+    match route.conditions(spec.conditions.iter().cloned()) {
+        Ok(route) => Some(route),
+        Err(e) => {
+            problems.push(Problem::new(
+                format!("{key}.conditions[{}]", e.index),
+                format!("{:?}: {}", e.path, e.reason),
+            ));
+            None
+        }
+    }
+}
+
+/// The built-in transformers' names, then the configured ones'.
+fn transformer_names(config: &Config) -> impl Iterator<Item = String> + '_ {
+    builtin_transformers()
+        .into_iter()
+        .map(|(name, _)| name)
+        .chain(config.transformers.iter().map(|t| t.name().to_owned()))
+}
+
+fn transformer(
+    key: &str,
+    spec: &TransformerSpec,
+    problems: &mut Vec<Problem>,
+) -> Option<(String, ConfiguredTransformer)> {
+    if builtin_transformers()
+        .iter()
+        .any(|(builtin, _)| builtin == spec.name())
+    {
+        problems.push(Problem::new(
+            format!("{key}.name"),
+            format!("{:?} is a built-in transformer", spec.name()),
+        ));
+        return None;
+    }
+    let built = match spec {
+        TransformerSpec::Template { body, headers, .. } => {
+            let template = relay_core::transform::TemplateSpec {
+                body: body.clone(),
+                headers: headers.clone(),
+            };
+            match Template::from_spec(&template) {
+                Ok(t) => ConfiguredTransformer::Template(t),
+                Err(e) => {
+                    problems.push(Problem::new(key, e.to_string()));
+                    return None;
+                }
+            }
+        }
+        TransformerSpec::FormToEmail {
+            to, from, subject, ..
+        } => ConfiguredTransformer::FormToEmail(FormToEmail::new(to, from, subject)),
+    };
+    Some((spec.name().to_owned(), built))
 }

@@ -6,7 +6,8 @@
 //! with the file, the key and the reason.
 
 mod assemble;
-mod model;
+
+mod source;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use figment::providers::{Env, Format, Toml};
 
 pub use assemble::{Assembled, assemble};
 pub use model::Config;
+pub mod model;
 
 /// One thing wrong with a configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

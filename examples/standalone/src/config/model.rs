@@ -2,7 +2,11 @@
 
 use std::net::SocketAddr;
 
+use std::collections::BTreeMap;
+
+use relay_core::route::ConditionSpec;
 use serde::Deserialize;
+use serde_json::Value;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -20,6 +24,9 @@ pub struct Config {
     /// `[[routes]]`.
     #[serde(default)]
     pub routes: Vec<RouteSpec>,
+    /// `[[transformers]]`: configured transformers, beside the built-in ones.
+    #[serde(default)]
+    pub transformers: Vec<TransformerSpec>,
 }
 
 /// `[server]`.
@@ -30,6 +37,12 @@ pub struct Server {
     pub listen: SocketAddr,
     /// `sqlite://PATH` (created if missing) or `memory://`.
     pub database_url: String,
+    /// SQLite's durability: `full` (an acknowledged event survives power loss) or `normal`
+    /// (it survives a crash of the process; the last commits may be lost on power loss).
+    pub sqlite_synchronous: SqliteSynchronous,
+    /// Finished events (and their deliveries and attempts) older than this many days are
+    /// pruned in the background; never before their dedup window has passed.
+    pub retention_days: u32,
 }
 
 impl Default for Server {
@@ -37,8 +50,21 @@ impl Default for Server {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite://relay.db".into(),
+            sqlite_synchronous: SqliteSynchronous::Full,
+            retention_days: 30,
         }
     }
+}
+
+/// `server.sqlite_synchronous`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSynchronous {
+    /// `synchronous=FULL`, the default.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`.
+    Normal,
 }
 
 /// A secret: a string (`env:NAME` reads the environment) or one with an expiry.
@@ -145,6 +171,9 @@ pub struct RouteSpec {
     pub event_types: Vec<String>,
     /// Destination names.
     pub destinations: Vec<String>,
+    /// JSONPath conditions on the payload; all must hold.
+    #[serde(default)]
+    pub conditions: Vec<ConditionSpec>,
     /// Transformer name.
     pub transformer: Option<String>,
     /// Higher first.
@@ -161,4 +190,41 @@ fn all_types() -> Vec<String> {
 
 fn yes() -> bool {
     true
+}
+
+/// `[[transformers]]`: a named transformer routes refer to with `transformer = "NAME"`,
+/// selected by `kind = "…"`. A name must not shadow a built-in transformer.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TransformerSpec {
+    /// A JSON body with `{{ $.json.path }}` placeholders, plus static headers.
+    Template {
+        /// The name routes use.
+        name: String,
+        /// The body template.
+        body: Value,
+        /// Static headers.
+        #[serde(default)]
+        headers: BTreeMap<String, String>,
+    },
+    /// A form submission as an email message (`to`, `from`, `subject`, `reply_to`, `text`).
+    FormToEmail {
+        /// The name routes use.
+        name: String,
+        /// Recipient.
+        to: String,
+        /// Sender.
+        from: String,
+        /// Subject line.
+        subject: String,
+    },
+}
+
+impl TransformerSpec {
+    /// The name routes use.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Template { name, .. } | Self::FormToEmail { name, .. } => name,
+        }
+    }
 }
