@@ -13,7 +13,7 @@ use crate::sample::Sample;
 use crate::server::AppServer;
 
 /// The same shape and size as the gateway's accepted reply.
-const ACCEPTED: &str = r#"{"status":"accepted","event_id":"0196f3a2-9c1e-7bb0-8d3c-2f6a51e0c4d7"}"#;
+const ACCEPTED: &str = r#"{"status":"accepted","event_id":"evt_0196f3a29c1e7bb08d3c2f6a51e0c4d7"}"#;
 
 /// One run against bare axum.
 pub async fn measure(load: Load) -> Result<Sample, BenchError> {
