@@ -15,6 +15,9 @@ use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+pub mod actix;
+pub mod contract;
+
 /// Serves `app` on 127.0.0.1 on an ephemeral port; returns its address.
 pub async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -25,6 +28,17 @@ pub async fn serve(app: Router) -> SocketAddr {
         axum::serve(listener, app).await.expect("serve");
     });
     addr
+}
+
+/// The application [`contract::run`] expects around the layer: `GET /` answers `the app`,
+/// `POST /echo` answers its body.
+pub fn contract_app() -> Router {
+    Router::new()
+        .route("/", axum::routing::get(|| async { "the app" }))
+        .route(
+            "/echo",
+            axum::routing::post(|body: Bytes| async move { body }),
+        )
 }
 
 /// How a scripted receiver answers one request.
