@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::cpu;
+
 const WARM_UP: usize = 1_000;
 
 /// One round's result.
@@ -14,14 +16,17 @@ pub struct Stats {
     pub per_second: f64,
     pub p50: Duration,
     pub p99: Duration,
+    /// Server CPU time per request.
+    pub cpu: Duration,
 }
 
 impl fmt::Display for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (p50, p99) = (self.p50.as_micros(), self.p99.as_micros());
+        let cpu = self.cpu.as_secs_f64() * 1e6;
         write!(
             f,
-            "{:>7.0} req/s  p50 {p50:>5} µs  p99 {p99:>5} µs",
+            "server CPU {cpu:>5.1} µs/req  {:>7.0} req/s  p50 {p50:>5} µs  p99 {p99:>5} µs",
             self.per_second
         )
     }
@@ -40,15 +45,16 @@ pub async fn run(addr: SocketAddr, requests: usize, concurrency: usize) -> Stats
         body: bytes::Bytes::from(body()),
     };
     target.round("warm", WARM_UP, concurrency).await;
-    let started = Instant::now();
+    let (started, before) = (Instant::now(), cpu::Sample::now());
     let mut latencies = target.round("key", requests, concurrency).await;
-    let elapsed = started.elapsed();
+    let (elapsed, cpu) = (started.elapsed(), cpu::Sample::now().since(&before));
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize];
     Stats {
         per_second: requests as f64 / elapsed.as_secs_f64(),
         p50: at(0.50),
         p99: at(0.99),
+        cpu: cpu / requests as u32,
     }
 }
 

@@ -3,12 +3,15 @@
 //! `RelayMiddleware`, axum with `RelayLayer`, and each framework's bare handler calling
 //! `Relay::ingest` itself; plus each framework answering a static reply without Relay, the
 //! ceiling. Every server runs one worker thread; the load generator runs on the main thread
-//! over keep-alive connections, so on a 2-core machine both have a core.
+//! over keep-alive connections, so on a 2-core machine both have a core. The load generator
+//! limits throughput, so the figure that tells the servers apart is their CPU time per
+//! request (the server's threads, from `/proc/self/task/*/schedstat`).
 //!
 //! Run with: `cargo run --release -p relay-tests --example adapter_overhead -- [REQUESTS] [CONCURRENCY]`
 //! (defaults 20000 and 16). Every configuration runs three rounds, interleaved, each on a fresh
-//! server and relay; the table shows the round with the median throughput.
+//! server and relay; the table shows the round with the median server CPU per request.
 
+mod cpu;
 mod load;
 mod servers;
 
@@ -36,14 +39,15 @@ fn main() {
         }
     }
     println!("{requests} requests, {concurrency} concurrent, median of {ROUNDS} rounds\n");
-    println!("| server | req/s | p50 | p99 |");
-    println!("|---|---:|---:|---:|");
+    println!("| server | server CPU per request | req/s | p50 | p99 |");
+    println!("|---|---:|---:|---:|---:|");
     for (server, mut results) in Server::ALL.iter().zip(rounds) {
-        results.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+        results.sort_by_key(|stats| stats.cpu);
         let median = &results[ROUNDS / 2];
         println!(
-            "| {} | {:.0} | {} µs | {} µs |",
+            "| {} | {:.1} µs | {:.0} | {} µs | {} µs |",
             server.name(),
+            median.cpu.as_secs_f64() * 1e6,
             median.per_second,
             median.p50.as_micros(),
             median.p99.as_micros()

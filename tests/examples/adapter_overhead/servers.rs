@@ -153,7 +153,7 @@ where
 {
     let addr = listener.local_addr().expect("local addr");
     let (handle_tx, handle_rx) = mpsc::channel();
-    let thread = std::thread::spawn(move || {
+    let thread = server_thread(move || {
         actix_web::rt::System::new().block_on(async move {
             let server = build(listener).expect("listen");
             handle_tx.send(server.handle()).expect("handle");
@@ -172,7 +172,7 @@ fn axum(listener: TcpListener, app: axum::Router) -> Running {
     let addr = listener.local_addr().expect("local addr");
     listener.set_nonblocking(true).expect("non-blocking");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
+    let thread = server_thread(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -190,6 +190,14 @@ fn axum(listener: TcpListener, app: axum::Router) -> Running {
         stop: Stop::Axum(stop),
         thread,
     }
+}
+
+/// A thread named `server`, which [`Sample`](crate::cpu::Sample) counts.
+fn server_thread(run: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("server".into())
+        .spawn(run)
+        .expect("spawn server thread")
 }
 
 /// What an axum user writes without `RelayLayer`: extractors, then `Relay::ingest`.
