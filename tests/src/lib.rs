@@ -63,6 +63,32 @@ pub struct Received {
     pub at: Instant,
 }
 
+impl Received {
+    /// Asserts this is attempt `attempt` of the delivery `webhook_id`: the original `body`,
+    /// and a Standard Webhooks signature under the destination's `secret` that verifies.
+    pub fn assert_signed_delivery(
+        &self,
+        webhook_id: &str,
+        attempt: u32,
+        secret: &str,
+        body: &[u8],
+    ) {
+        let header = |name: &str| {
+            let value = self.headers.get(name);
+            value.and_then(|v| v.to_str().ok()).unwrap_or_default()
+        };
+        assert_eq!(self.body.as_ref(), body);
+        assert_eq!(header("webhook-id"), webhook_id);
+        assert_eq!(header("x-relay-attempt"), attempt.to_string());
+        let timestamp: i64 = header("webhook-timestamp")
+            .parse()
+            .expect("webhook-timestamp");
+        let expected =
+            relay_core::deliver::sign_standard_webhook(&secret.into(), webhook_id, timestamp, body);
+        assert_eq!(header("webhook-signature"), expected);
+    }
+}
+
 #[derive(Debug, Default)]
 struct Script {
     queue: VecDeque<Answer>,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use relay_actix::RelayMiddleware;
 use relay_core::Relay;
-use relay_core::deliver::{WorkerConfig, sign_standard_webhook};
+use relay_core::deliver::WorkerConfig;
 use relay_core::destination::Destination;
 use relay_core::event::{Delivery, DeliveryStatus};
 use relay_core::ids::{EventId, TenantId};
@@ -102,18 +102,7 @@ async fn a_signed_push_is_delivered_once_to_a_loopback_receiver() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let received = receiver.received();
     assert_eq!(received.len(), 1);
-    let got = &received[0];
-    assert_eq!(got.body.as_ref(), body);
-    assert_eq!(got.headers["webhook-id"], delivery.id.to_string().as_str());
-    assert_eq!(got.headers["x-relay-attempt"], "1");
-    let timestamp: i64 = got.headers["webhook-timestamp"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let id = delivery.id.to_string();
-    let signature = sign_standard_webhook(&OUTBOUND_SECRET.into(), &id, timestamp, body);
-    assert_eq!(got.headers["webhook-signature"], signature.as_str());
+    received[0].assert_signed_delivery(&delivery.id.to_string(), 1, OUTBOUND_SECRET, body);
 }
 
 #[tokio::test]
