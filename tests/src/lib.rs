@@ -15,6 +15,9 @@ use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+pub mod actix;
+pub mod contract;
+
 /// Serves `app` on 127.0.0.1 on an ephemeral port; returns its address.
 pub async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -25,6 +28,17 @@ pub async fn serve(app: Router) -> SocketAddr {
         axum::serve(listener, app).await.expect("serve");
     });
     addr
+}
+
+/// The application [`contract::run`] expects around the layer: `GET /` answers `the app`,
+/// `POST /echo` answers its body.
+pub fn contract_app() -> Router {
+    Router::new()
+        .route("/", axum::routing::get(|| async { "the app" }))
+        .route(
+            "/echo",
+            axum::routing::post(|body: Bytes| async move { body }),
+        )
 }
 
 /// How a scripted receiver answers one request.
@@ -47,6 +61,32 @@ pub struct Received {
     pub body: Bytes,
     /// When it arrived.
     pub at: Instant,
+}
+
+impl Received {
+    /// Asserts this is attempt `attempt` of the delivery `webhook_id`: the original `body`,
+    /// and a Standard Webhooks signature under the destination's `secret` that verifies.
+    pub fn assert_signed_delivery(
+        &self,
+        webhook_id: &str,
+        attempt: u32,
+        secret: &str,
+        body: &[u8],
+    ) {
+        let header = |name: &str| {
+            let value = self.headers.get(name);
+            value.and_then(|v| v.to_str().ok()).unwrap_or_default()
+        };
+        assert_eq!(self.body.as_ref(), body);
+        assert_eq!(header("webhook-id"), webhook_id);
+        assert_eq!(header("x-relay-attempt"), attempt.to_string());
+        let timestamp: i64 = header("webhook-timestamp")
+            .parse()
+            .expect("webhook-timestamp");
+        let expected =
+            relay_core::deliver::sign_standard_webhook(&secret.into(), webhook_id, timestamp, body);
+        assert_eq!(header("webhook-signature"), expected);
+    }
 }
 
 #[derive(Debug, Default)]
