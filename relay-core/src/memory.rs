@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::circuit::{CircuitState, VersionedCircuit};
 use crate::event::{Attempt, Delivery, DeliveryStatus, Event, EventStatus};
 use crate::ids::{DeliveryId, EventId, TenantId};
 use crate::store::{
@@ -34,6 +35,7 @@ struct State {
     attempts: HashMap<DeliveryId, Vec<Attempt>>,
     /// Pending and in-flight deliveries by the time they are due (or their lease expires).
     due: BTreeSet<(Timestamp, DeliveryId)>,
+    circuits: HashMap<(TenantId, String), VersionedCircuit>,
 }
 
 impl State {
@@ -393,6 +395,35 @@ impl Store for MemoryStore {
             }
         }
         Ok(doomed.len() as u64)
+    }
+
+    async fn circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+    ) -> Result<Option<VersionedCircuit>, StoreError> {
+        let key = (tenant.clone(), destination.to_owned());
+        Ok(self.state().circuits.get(&key).copied())
+    }
+
+    async fn swap_circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        expected: Option<u64>,
+        state: CircuitState,
+    ) -> Result<bool, StoreError> {
+        let mut guard = self.state();
+        let key = (tenant.clone(), destination.to_owned());
+        let stored = guard.circuits.get(&key).map(|c| c.version);
+        if stored != expected {
+            return Ok(false);
+        }
+        let version = expected.map_or(1, |v| v + 1);
+        guard
+            .circuits
+            .insert(key, VersionedCircuit { state, version });
+        Ok(true)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -29,6 +29,7 @@
 //! ```
 
 mod checkpoint;
+mod circuits;
 mod error;
 mod options;
 mod pruner;
@@ -44,6 +45,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use relay_core::circuit::{CircuitState, VersionedCircuit};
 use relay_core::event::{Attempt, Delivery, Event};
 use relay_core::ids::{DeliveryId, EventId, TenantId};
 use relay_core::store::{
@@ -351,6 +353,34 @@ impl Store for SqliteStore {
         self.inner
             .writer
             .write(move |conn| writes::prune(conn, cutoff, now, batch))
+            .await
+    }
+
+    async fn circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+    ) -> Result<Option<VersionedCircuit>, StoreError> {
+        let (tenant, destination) = (tenant.clone(), destination.to_owned());
+        self.inner
+            .readers
+            .read(move |conn| circuits::circuit(conn, &tenant, &destination))
+            .await
+    }
+
+    async fn swap_circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        expected: Option<u64>,
+        state: CircuitState,
+    ) -> Result<bool, StoreError> {
+        let (tenant, destination) = (tenant.clone(), destination.to_owned());
+        self.inner
+            .writer
+            .write(move |conn| {
+                circuits::swap_circuit(conn, &tenant, &destination, expected, &state)
+            })
             .await
     }
 

@@ -67,6 +67,19 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX attempts_delivery ON attempts (delivery_id, seq);
     ",
+    // 2: circuit-breaker state per destination.
+    "
+    CREATE TABLE circuits (
+        tenant TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        window_started INTEGER NOT NULL,
+        until INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (tenant, destination)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

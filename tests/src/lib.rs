@@ -15,6 +15,15 @@ use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+/// The loopback networks (`127.0.0.0/8`, `::1/128`): what a relay delivering to the test's
+/// receivers must allow past its SSRF guard.
+pub fn loopback() -> [relay_core::guard::IpNet; 2] {
+    [
+        "127.0.0.0/8".parse().expect("valid CIDR"),
+        "::1/128".parse().expect("valid CIDR"),
+    ]
+}
+
 /// Serves `app` on 127.0.0.1 on an ephemeral port; returns its address.
 pub async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -253,6 +262,22 @@ impl relay_core::store::Store for UnavailableStore {
         _: relay_core::time::Timestamp,
         _: usize,
     ) -> Result<u64, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn circuit(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: &str,
+    ) -> Result<Option<relay_core::circuit::VersionedCircuit>, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn swap_circuit(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: &str,
+        _: Option<u64>,
+        _: relay_core::circuit::CircuitState,
+    ) -> Result<bool, relay_core::store::StoreError> {
         Err(down())
     }
     async fn ping(&self) -> Result<(), relay_core::store::StoreError> {

@@ -3,7 +3,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use relay_core::destination::Destination;
+use relay_core::circuit::CircuitBreaker;
+use relay_core::destination::{Destination, Target};
+use relay_core::guard::{AddressGuard, IpNet, parse_cidr};
 use relay_core::policy::RetryPolicy;
 use relay_core::route::EventRoute;
 use relay_core::source::WebhookSource;
@@ -33,12 +35,14 @@ pub struct Assembled {
     pub routes: Vec<EventRoute>,
     /// The configured transformers, by name.
     pub transformers: Vec<(String, ConfiguredTransformer)>,
+    /// `delivery.allow_cidrs`.
+    pub allow_cidrs: Vec<IpNet>,
 }
 
 impl Assembled {
     /// A relay builder with everything added.
     pub fn into_builder(self) -> relay_core::RelayBuilder {
-        let mut builder = relay_core::Relay::builder();
+        let mut builder = relay_core::Relay::builder().allow_cidrs(self.allow_cidrs);
         for source in self.sources {
             builder = builder.source(source);
         }
@@ -93,6 +97,23 @@ pub fn assemble(
         config.routes.iter().map(|r| r.name.as_str()),
     );
 
+    let allow_cidrs: Vec<IpNet> = config
+        .delivery
+        .allow_cidrs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, value)| match parse_cidr(value) {
+            Ok(net) => Some(net),
+            Err(e) => {
+                problems.push(Problem::new(
+                    format!("delivery.allow_cidrs[{i}]"),
+                    e.to_string(),
+                ));
+                None
+            }
+        })
+        .collect();
+    let guard = AddressGuard::new().allow_all(allow_cidrs.iter().copied());
     let sources = config
         .sources
         .iter()
@@ -104,7 +125,13 @@ pub fn assemble(
         .iter()
         .enumerate()
         .filter_map(|(i, spec)| {
-            destination(&format!("destinations[{i}]"), spec, &resolve, &mut problems)
+            destination(
+                &format!("destinations[{i}]"),
+                spec,
+                &guard,
+                &resolve,
+                &mut problems,
+            )
         })
         .collect();
     unique(
@@ -130,6 +157,7 @@ pub fn assemble(
             destinations,
             routes,
             transformers,
+            allow_cidrs,
         })
     } else {
         Err(problems)
@@ -156,6 +184,7 @@ fn unique<'a>(problems: &mut Vec<Problem>, section: &str, names: impl Iterator<I
 fn destination(
     key: &str,
     spec: &DestinationSpec,
+    guard: &AddressGuard,
     resolve: &Resolve<'_>,
     problems: &mut Vec<Problem>,
 ) -> Option<Destination> {
@@ -167,6 +196,11 @@ fn destination(
             None
         }
     };
+    if let Some(Target::Http { url, .. }) = destination.as_ref().map(Destination::target)
+        && let Err(blocked) = guard.check_url(url)
+    {
+        problems.push(Problem::new(format!("{key}.url"), blocked.to_string()));
+    }
     if let Some(secret) = &spec.signing_secret
         && let Some(value) = resolve(&format!("{key}.signing_secret"), secret, problems)
     {
@@ -185,6 +219,33 @@ fn destination(
             ));
         }
         destination = destination.map(|d| d.timeout(Duration::from_millis(ms)));
+    }
+    if let Some(ms) = spec.connect_timeout_ms {
+        if ms == 0 {
+            problems.push(Problem::new(
+                format!("{key}.connect_timeout_ms"),
+                "must be greater than 0",
+            ));
+        }
+        destination = destination.map(|d| d.connect_timeout(Duration::from_millis(ms)));
+    }
+    if let Some(limit) = spec.max_in_flight {
+        if limit == 0 {
+            problems.push(Problem::new(
+                format!("{key}.max_in_flight"),
+                "must be at least 1",
+            ));
+        }
+        destination = destination.map(|d| d.max_in_flight(limit));
+    }
+    if let Some(breaker) = spec.circuit_breaker {
+        destination = destination.map(|d| {
+            if breaker.enabled {
+                d.circuit_breaker(circuit_breaker(key, breaker, problems))
+            } else {
+                d.without_circuit_breaker()
+            }
+        });
     }
     if let Some(retry) = spec.retry {
         let default = RetryPolicy::default();
@@ -210,6 +271,32 @@ fn destination(
         destination = destination.map(|d| d.policy(RetryPolicy::new(max_attempts, initial, max)));
     }
     destination.filter(|_| problems.len() == before)
+}
+
+fn circuit_breaker(
+    key: &str,
+    spec: super::model::CircuitBreakerSpec,
+    problems: &mut Vec<Problem>,
+) -> CircuitBreaker {
+    let default = CircuitBreaker::default();
+    let breaker = CircuitBreaker {
+        failure_threshold: spec.failures.unwrap_or(default.failure_threshold),
+        window: spec.window_ms.map_or(default.window, Duration::from_millis),
+        open_for: spec.open_ms.map_or(default.open_for, Duration::from_millis),
+    };
+    for (field, zero) in [
+        ("failures", breaker.failure_threshold == 0),
+        ("window_ms", breaker.window.is_zero()),
+        ("open_ms", breaker.open_for.is_zero()),
+    ] {
+        if zero {
+            problems.push(Problem::new(
+                format!("{key}.circuit_breaker.{field}"),
+                "must be greater than 0",
+            ));
+        }
+    }
+    breaker
 }
 
 fn route(
@@ -261,6 +348,9 @@ fn route(
     }
     if let Some(transformer) = &spec.transformer {
         route = route.transformer(transformer.clone());
+    }
+    if let Some(limit) = spec.rate_limit {
+        route = route.rate_limit(limit.per_minute);
     }
     match route.conditions(spec.conditions.iter().cloned()) {
         Ok(route) => Some(route),

@@ -15,6 +15,9 @@ pub struct Config {
     /// `[server]`.
     #[serde(default)]
     pub server: Server,
+    /// `[delivery]`.
+    #[serde(default)]
+    pub delivery: Delivery,
     /// `[[sources]]`.
     #[serde(default)]
     pub sources: Vec<SourceSpec>,
@@ -54,6 +57,15 @@ impl Default for Server {
             retention_days: 30,
         }
     }
+}
+
+/// `[delivery]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Delivery {
+    /// Networks the SSRF guard lets deliveries reach although they are not public (e.g.
+    /// `["127.0.0.0/8"]` for receivers on this machine).
+    pub allow_cidrs: Vec<String>,
 }
 
 /// `server.sqlite_synchronous`.
@@ -154,8 +166,30 @@ pub struct DestinationSpec {
     pub auth_header: Option<String>,
     /// Attempt timeout.
     pub timeout_ms: Option<u64>,
+    /// Connect timeout (DNS, TCP, TLS).
+    pub connect_timeout_ms: Option<u64>,
+    /// At most this many attempts in flight at once.
+    pub max_in_flight: Option<usize>,
     /// Retry policy.
     pub retry: Option<RetrySpec>,
+    /// Circuit breaker.
+    pub circuit_breaker: Option<CircuitBreakerSpec>,
+}
+
+/// `circuit_breaker = { failures = 5, window_ms = 60000, open_ms = 30000 }`, or
+/// `{ enabled = false }`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitBreakerSpec {
+    /// `false` turns the breaker off.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Consecutive failures within the window that open the circuit.
+    pub failures: Option<u32>,
+    /// The window failures are counted in.
+    pub window_ms: Option<u64>,
+    /// How long the circuit stays open before a probe.
+    pub open_ms: Option<u64>,
 }
 
 /// `[[routes]]`.
@@ -182,6 +216,8 @@ pub struct RouteSpec {
     /// Inactive routes are skipped.
     #[serde(default = "yes")]
     pub active: bool,
+    /// Delivery rate limit: over it, this route's deliveries wait; other routes' go on.
+    pub rate_limit: Option<RateLimitSpec>,
 }
 
 fn all_types() -> Vec<String> {
