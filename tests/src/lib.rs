@@ -1,6 +1,8 @@
 //! Shared support for Relay's end-to-end tests: scripted loopback receivers, servers on
 //! ephemeral ports, signing helpers and polling.
 
+pub mod pipeline;
+
 use std::collections::VecDeque;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -9,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
@@ -31,6 +33,7 @@ pub async fn serve(app: Router) -> SocketAddr {
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).await.expect("serve");
     });
     addr
@@ -45,6 +48,12 @@ pub enum Answer {
     RetryAfter(u16, u64),
     /// Never answer (until the client gives up).
     Hang,
+    /// Answer with this status and a `Location` header (a redirect Relay must not follow).
+    Redirect(u16, String),
+    /// Answer with this status and a body of this many bytes.
+    Large(u16, usize),
+    /// Answer with this status after this many milliseconds.
+    Slow(u16, u64),
 }
 
 /// One request a receiver got.
@@ -56,6 +65,8 @@ pub struct Received {
     pub body: Bytes,
     /// When it arrived.
     pub at: Instant,
+    /// The client's address (one per TCP connection).
+    pub peer: SocketAddr,
 }
 
 #[derive(Debug, Default)]
@@ -63,6 +74,8 @@ struct Script {
     queue: VecDeque<Answer>,
     then: Option<Answer>,
     received: Vec<Received>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// A real HTTP receiver on loopback whose answers the test scripts.
@@ -79,7 +92,7 @@ impl Receiver {
         let script = Arc::new(Mutex::new(Script {
             queue: answers.into_iter().collect(),
             then: Some(then),
-            received: Vec::new(),
+            ..Script::default()
         }));
         let app = Router::new()
             .route("/hook", axum::routing::post(receive))
@@ -106,6 +119,11 @@ impl Receiver {
         self.script.lock().expect("script lock").received.len()
     }
 
+    /// The most requests it was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.script.lock().expect("script lock").max_in_flight
+    }
+
     /// Changes the answer for every later request (after any still queued).
     pub fn answer_from_now(&self, answer: Answer) {
         self.script.lock().expect("script lock").then = Some(answer);
@@ -114,6 +132,7 @@ impl Receiver {
 
 async fn receive(
     State(script): State<Arc<Mutex<Script>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -123,10 +142,28 @@ async fn receive(
             headers,
             body,
             at: Instant::now(),
+            peer,
         });
+        script.in_flight += 1;
+        script.max_in_flight = script.max_in_flight.max(script.in_flight);
         let then = script.then.clone().unwrap_or(Answer::Status(200));
         script.queue.pop_front().unwrap_or(then)
     };
+    let _leaving = Leaving(script);
+    answer_with(answer).await
+}
+
+/// Counts a request out of `in_flight` when its handler ends or is dropped.
+struct Leaving(Arc<Mutex<Script>>);
+
+impl Drop for Leaving {
+    fn drop(&mut self) {
+        let mut script = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        script.in_flight -= 1;
+    }
+}
+
+async fn answer_with(answer: Answer) -> Response {
     let status = |code: u16| StatusCode::from_u16(code).expect("valid status");
     match answer {
         Answer::Status(code) => status(code).into_response(),
@@ -136,6 +173,14 @@ async fn receive(
         Answer::Hang => {
             tokio::time::sleep(Duration::from_secs(3_600)).await;
             StatusCode::OK.into_response()
+        }
+        Answer::Redirect(code, location) => {
+            (status(code), [("location", location)]).into_response()
+        }
+        Answer::Large(code, bytes) => (status(code), "x".repeat(bytes)).into_response(),
+        Answer::Slow(code, ms) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            status(code).into_response()
         }
     }
 }

@@ -182,7 +182,7 @@ impl AddressGuard {
 
     fn check_name(&self, name: &str) -> Result<(), BlockedAddress> {
         let bare = name.trim_end_matches('.').to_ascii_lowercase();
-        let local = bare == "localhost" || bare.ends_with(".localhost");
+        let local = resolver::is_localhost(&bare);
         let loopback_allowed = self.is_allowed(IpAddr::V4(Ipv4Addr::LOCALHOST))
             || self.is_allowed(IpAddr::V6(Ipv6Addr::LOCALHOST));
         if local && !loopback_allowed {

@@ -1,7 +1,7 @@
 //! A DNS resolver for the outbound client that drops refused addresses from every answer.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -13,7 +13,8 @@ use super::AddressGuard;
 #[error("{0} resolved to no address")]
 pub struct NoAddress(pub String);
 
-/// Resolves names for outbound deliveries (system DNS, or pinned entries first) and keeps
+/// Resolves names for outbound deliveries (pinned entries first, `localhost` names to
+/// loopback as RFC 6761 has it, then the system's DNS) and keeps
 /// only the addresses its [`AddressGuard`] allows. When none is left, resolution fails with
 /// the [`BlockedAddress`](super::BlockedAddress) of the first refused one, so the attempt is
 /// recorded as `blocked_address`. Because the check runs on the addresses actually connected
@@ -59,8 +60,16 @@ impl GuardedResolver {
         &self,
         host: &str,
     ) -> Result<Vec<IpAddr>, Box<dyn std::error::Error + Send + Sync>> {
-        let found: Vec<IpAddr> = match self.pinned.get(&normalize(host)) {
+        let name = normalize(host);
+        let found: Vec<IpAddr> = match self.pinned.get(&name) {
             Some(addrs) => addrs.clone(),
+            // RFC 6761: `localhost` names are loopback, whatever a DNS server says.
+            None if is_localhost(&name) => {
+                vec![
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    IpAddr::V6(Ipv6Addr::LOCALHOST),
+                ]
+            }
             None => tokio::net::lookup_host((host, 0))
                 .await?
                 .map(|addr| addr.ip())
@@ -91,6 +100,11 @@ impl GuardedResolver {
 
 fn normalize(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// `localhost` or a name under it (already [`normalize`]d).
+pub(super) fn is_localhost(name: &str) -> bool {
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 impl Resolve for GuardedResolver {
