@@ -32,6 +32,7 @@
 
 pub mod catalog;
 pub mod circuit;
+pub mod credentials;
 pub mod deliver;
 pub mod destination;
 pub mod event;

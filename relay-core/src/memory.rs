@@ -3,7 +3,7 @@
 //! [`MemoryStore`] keeps everything in one mutex-protected state; it implements the whole
 //! [`Store`] contract and passes the same conformance suite as the durable stores.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -13,8 +13,8 @@ use crate::circuit::{CircuitState, VersionedCircuit};
 use crate::event::{Attempt, Delivery, DeliveryStatus, Event, EventStatus};
 use crate::ids::{DeliveryId, EventId, TenantId};
 use crate::store::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, NextStep, ScheduleReport, Store, StoreError,
+    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
+    NewDelivery, NewEvent, NextStep, ScheduleReport, Store, StoreError,
 };
 use crate::time::Timestamp;
 
@@ -36,6 +36,7 @@ struct State {
     /// Pending and in-flight deliveries by the time they are due (or their lease expires).
     due: BTreeSet<(Timestamp, DeliveryId)>,
     circuits: HashMap<(TenantId, String), VersionedCircuit>,
+    destinations: BTreeMap<(TenantId, String), DestinationRecord>,
 }
 
 impl State {
@@ -424,6 +425,29 @@ impl Store for MemoryStore {
             .circuits
             .insert(key, VersionedCircuit { state, version });
         Ok(true)
+    }
+
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        let key = (tenant.clone(), record.name.clone());
+        self.state().destinations.insert(key, record);
+        Ok(())
+    }
+
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        Ok(self
+            .state()
+            .destinations
+            .iter()
+            .filter(|((t, _), _)| t == tenant)
+            .map(|(_, record)| record.clone())
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -10,6 +10,7 @@ use ipnet::IpNet;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::catalog::{Catalog, CatalogError};
+use crate::credentials::Keyring;
 use crate::deliver::HttpTransport;
 use crate::destination::{Destination, Target};
 use crate::guard::{AddressGuard, BlockedAddress, GuardedResolver};
@@ -49,6 +50,7 @@ struct Inner {
     wake: Notify,
     disabled: Mutex<HashSet<String>>,
     in_flight: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
+    keyring: Option<Arc<Keyring>>,
 }
 
 impl fmt::Debug for Relay {
@@ -115,6 +117,11 @@ impl Relay {
         self.disabled().contains(name)
     }
 
+    /// The keyring sealing saved credentials, if one was given.
+    pub(crate) fn keyring(&self) -> Option<&Arc<Keyring>> {
+        self.inner.keyring.as_ref()
+    }
+
     /// The address guard outbound deliveries pass.
     pub fn guard(&self) -> &AddressGuard {
         self.inner.transport.resolver().guard()
@@ -177,6 +184,7 @@ pub enum BuildError {
 pub struct RelayBuilder {
     guard: AddressGuard,
     pinned: Vec<(String, Vec<IpAddr>)>,
+    keyring: Option<Keyring>,
     store: Option<Arc<dyn Store>>,
     limiter: Option<Arc<dyn RateLimiter>>,
     sources: Vec<Arc<dyn Source>>,
@@ -246,6 +254,13 @@ impl RelayBuilder {
         self
     }
 
+    /// The keys that seal destination credentials saved with
+    /// [`Relay::save_destination`] (see [`credentials`](crate::credentials)).
+    pub fn keyring(mut self, keyring: Keyring) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
     /// Answers `name` with `addrs` instead of asking DNS (like `curl --resolve`), for tests and
     /// split-horizon setups; the SSRF guard still applies to the addresses.
     pub fn resolve_host(
@@ -291,6 +306,7 @@ impl RelayBuilder {
                 wake: Notify::new(),
                 disabled: Mutex::new(HashSet::new()),
                 in_flight: Mutex::new(HashMap::new()),
+                keyring: self.keyring.map(Arc::new),
             }),
         })
     }

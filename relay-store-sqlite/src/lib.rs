@@ -30,6 +30,7 @@
 
 mod checkpoint;
 mod circuits;
+mod destinations;
 mod error;
 mod options;
 mod pruner;
@@ -49,8 +50,8 @@ use relay_core::circuit::{CircuitState, VersionedCircuit};
 use relay_core::event::{Attempt, Delivery, Event};
 use relay_core::ids::{DeliveryId, EventId, TenantId};
 use relay_core::store::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, ScheduleReport, Store, StoreError,
+    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
+    NewDelivery, NewEvent, ScheduleReport, Store, StoreError,
 };
 use relay_core::time::Timestamp;
 use rusqlite::{Connection, OpenFlags};
@@ -381,6 +382,29 @@ impl Store for SqliteStore {
             .write(move |conn| {
                 circuits::swap_circuit(conn, &tenant, &destination, expected, &state)
             })
+            .await
+    }
+
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        let tenant = tenant.clone();
+        self.inner
+            .writer
+            .write(move |conn| destinations::put(conn, &tenant, &record))
+            .await
+    }
+
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        let tenant = tenant.clone();
+        self.inner
+            .readers
+            .read(move |conn| destinations::list(conn, &tenant))
             .await
     }
 

@@ -80,6 +80,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, destination)
     ) WITHOUT ROWID;
     ",
+    // 3: saved HTTP destinations (credentials sealed by relay-core before they arrive).
+    "
+    CREATE TABLE destinations (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        signing_secret BLOB,
+        auth_header BLOB,
+        settings TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, name)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

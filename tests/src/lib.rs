@@ -325,6 +325,19 @@ impl relay_core::store::Store for UnavailableStore {
     ) -> Result<bool, relay_core::store::StoreError> {
         Err(down())
     }
+    async fn put_destination(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: relay_core::store::DestinationRecord,
+    ) -> Result<(), relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn destination_records(
+        &self,
+        _: &relay_core::ids::TenantId,
+    ) -> Result<Vec<relay_core::store::DestinationRecord>, relay_core::store::StoreError> {
+        Err(down())
+    }
     async fn ping(&self) -> Result<(), relay_core::store::StoreError> {
         Err(down())
     }

@@ -85,6 +85,7 @@ macro_rules! store_conformance_tests {
             ping_answers,
             circuit_compare_and_set,
             concurrent_circuit_swaps_have_one_winner,
+            destination_records_round_trip,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

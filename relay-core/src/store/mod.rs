@@ -15,8 +15,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use types::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, NextStep, ScheduleReport,
+    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
+    NewDelivery, NewEvent, NextStep, ScheduleReport,
 };
 
 use crate::circuit::{CircuitState, VersionedCircuit};
@@ -163,6 +163,19 @@ pub trait Store: Send + Sync + fmt::Debug {
         expected: Option<u64>,
         state: CircuitState,
     ) -> Result<bool, StoreError>;
+
+    /// Saves an HTTP destination (replacing the tenant's destination of the same name).
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError>;
+
+    /// The tenant's saved destinations, by name.
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError>;
 
     /// Whether the store is reachable (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;

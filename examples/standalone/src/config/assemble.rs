@@ -1,19 +1,17 @@
 //! From a parsed file to the sources, destinations and routes a relay is built from.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
-use relay_core::circuit::CircuitBreaker;
-use relay_core::destination::{Destination, Target};
+use relay_core::destination::{Destination, HttpDestinationSpec};
 use relay_core::guard::{AddressGuard, IpNet, parse_cidr};
-use relay_core::policy::RetryPolicy;
 use relay_core::route::EventRoute;
 use relay_core::source::WebhookSource;
 use relay_core::transform::{FormToEmail, Template, builtin_transformers};
 
 use super::Problem;
-use super::model::{Config, DestinationSpec, RouteSpec, TransformerSpec};
-use super::source::{Resolve, source};
+use super::destination::destination;
+use super::model::{Config, RouteSpec, TransformerSpec};
+use super::source::source;
 
 /// A transformer built from `[[transformers]]`.
 #[derive(Debug)]
@@ -31,6 +29,8 @@ pub struct Assembled {
     pub sources: Vec<WebhookSource>,
     /// The destinations.
     pub destinations: Vec<Destination>,
+    /// The same destinations as data, to be saved in the store (credentials sealed).
+    pub destination_specs: Vec<HttpDestinationSpec>,
     /// The routes.
     pub routes: Vec<EventRoute>,
     /// The configured transformers, by name.
@@ -120,7 +120,7 @@ pub fn assemble(
         .enumerate()
         .filter_map(|(i, spec)| source(&format!("sources[{i}]"), spec, &resolve, &mut problems))
         .collect();
-    let destinations = config
+    let destination_specs: Vec<(HttpDestinationSpec, Destination)> = config
         .destinations
         .iter()
         .enumerate()
@@ -154,10 +154,11 @@ pub fn assemble(
     if problems.is_empty() {
         Ok(Assembled {
             sources,
-            destinations,
             routes,
             transformers,
             allow_cidrs,
+            destinations: destination_specs.iter().map(|(_, d)| d.clone()).collect(),
+            destination_specs: destination_specs.into_iter().map(|(s, _)| s).collect(),
         })
     } else {
         Err(problems)
@@ -179,124 +180,6 @@ fn unique<'a>(problems: &mut Vec<Problem>, section: &str, names: impl Iterator<I
             ));
         }
     }
-}
-
-fn destination(
-    key: &str,
-    spec: &DestinationSpec,
-    guard: &AddressGuard,
-    resolve: &Resolve<'_>,
-    problems: &mut Vec<Problem>,
-) -> Option<Destination> {
-    let before = problems.len();
-    let mut destination = match Destination::http(spec.name.clone(), &spec.url) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            problems.push(Problem::new(format!("{key}.url"), e.to_string()));
-            None
-        }
-    };
-    if let Some(Target::Http { url, .. }) = destination.as_ref().map(Destination::target)
-        && let Err(blocked) = guard.check_url(url)
-    {
-        problems.push(Problem::new(format!("{key}.url"), blocked.to_string()));
-    }
-    if let Some(secret) = &spec.signing_secret
-        && let Some(value) = resolve(&format!("{key}.signing_secret"), secret, problems)
-    {
-        destination = destination.map(|d| d.signing_secret(value));
-    }
-    if let Some(auth) = &spec.auth_header
-        && let Some(value) = resolve(&format!("{key}.auth_header"), auth, problems)
-    {
-        destination = destination.map(|d| d.auth_header(value));
-    }
-    if let Some(ms) = spec.timeout_ms {
-        if ms == 0 {
-            problems.push(Problem::new(
-                format!("{key}.timeout_ms"),
-                "must be greater than 0",
-            ));
-        }
-        destination = destination.map(|d| d.timeout(Duration::from_millis(ms)));
-    }
-    if let Some(ms) = spec.connect_timeout_ms {
-        if ms == 0 {
-            problems.push(Problem::new(
-                format!("{key}.connect_timeout_ms"),
-                "must be greater than 0",
-            ));
-        }
-        destination = destination.map(|d| d.connect_timeout(Duration::from_millis(ms)));
-    }
-    if let Some(limit) = spec.max_in_flight {
-        if limit == 0 {
-            problems.push(Problem::new(
-                format!("{key}.max_in_flight"),
-                "must be at least 1",
-            ));
-        }
-        destination = destination.map(|d| d.max_in_flight(limit));
-    }
-    if let Some(breaker) = spec.circuit_breaker {
-        destination = destination.map(|d| {
-            if breaker.enabled {
-                d.circuit_breaker(circuit_breaker(key, breaker, problems))
-            } else {
-                d.without_circuit_breaker()
-            }
-        });
-    }
-    if let Some(retry) = spec.retry {
-        let default = RetryPolicy::default();
-        let max_attempts = retry.max_attempts.unwrap_or(default.max_attempts);
-        let initial = retry
-            .initial_ms
-            .map_or(default.backoff.initial, Duration::from_millis);
-        let max = retry
-            .max_ms
-            .map_or(default.backoff.max, Duration::from_millis);
-        if max_attempts == 0 {
-            problems.push(Problem::new(
-                format!("{key}.retry.max_attempts"),
-                "must be at least 1 (it counts the first attempt)",
-            ));
-        }
-        if initial > max {
-            problems.push(Problem::new(
-                format!("{key}.retry"),
-                "initial_ms must not exceed max_ms",
-            ));
-        }
-        destination = destination.map(|d| d.policy(RetryPolicy::new(max_attempts, initial, max)));
-    }
-    destination.filter(|_| problems.len() == before)
-}
-
-fn circuit_breaker(
-    key: &str,
-    spec: super::model::CircuitBreakerSpec,
-    problems: &mut Vec<Problem>,
-) -> CircuitBreaker {
-    let default = CircuitBreaker::default();
-    let breaker = CircuitBreaker {
-        failure_threshold: spec.failures.unwrap_or(default.failure_threshold),
-        window: spec.window_ms.map_or(default.window, Duration::from_millis),
-        open_for: spec.open_ms.map_or(default.open_for, Duration::from_millis),
-    };
-    for (field, zero) in [
-        ("failures", breaker.failure_threshold == 0),
-        ("window_ms", breaker.window.is_zero()),
-        ("open_ms", breaker.open_for.is_zero()),
-    ] {
-        if zero {
-            problems.push(Problem::new(
-                format!("{key}.circuit_breaker.{field}"),
-                "must be greater than 0",
-            ));
-        }
-    }
-    breaker
 }
 
 fn route(

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use std::collections::BTreeMap;
 
+use relay_core::destination::{BreakerSettings, RetrySettings};
 use relay_core::route::ConditionSpec;
 use serde::Deserialize;
 use serde_json::Value;
@@ -66,6 +67,10 @@ pub struct Delivery {
     /// Networks the SSRF guard lets deliveries reach although they are not public (e.g.
     /// `["127.0.0.0/8"]` for receivers on this machine).
     pub allow_cidrs: Vec<String>,
+    /// The key file sealing destination credentials at rest (created with mode 0600 on first
+    /// run). Default: `relay.key` beside the SQLite file. `RELAY_CREDENTIALS_KEY` in the
+    /// environment takes precedence.
+    pub key_file: Option<String>,
 }
 
 /// `server.sqlite_synchronous`.
@@ -140,18 +145,6 @@ pub struct SourceSpec {
     pub tolerance_secs: Option<u64>,
 }
 
-/// `retry = { max_attempts, initial_ms, max_ms }`.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RetrySpec {
-    /// Attempts in all, the first included.
-    pub max_attempts: Option<u32>,
-    /// The first retry's delay ceiling.
-    pub initial_ms: Option<u64>,
-    /// The largest delay.
-    pub max_ms: Option<u64>,
-}
-
 /// `[[destinations]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -171,25 +164,9 @@ pub struct DestinationSpec {
     /// At most this many attempts in flight at once.
     pub max_in_flight: Option<usize>,
     /// Retry policy.
-    pub retry: Option<RetrySpec>,
+    pub retry: Option<RetrySettings>,
     /// Circuit breaker.
-    pub circuit_breaker: Option<CircuitBreakerSpec>,
-}
-
-/// `circuit_breaker = { failures = 5, window_ms = 60000, open_ms = 30000 }`, or
-/// `{ enabled = false }`.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CircuitBreakerSpec {
-    /// `false` turns the breaker off.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// Consecutive failures within the window that open the circuit.
-    pub failures: Option<u32>,
-    /// The window failures are counted in.
-    pub window_ms: Option<u64>,
-    /// How long the circuit stays open before a probe.
-    pub open_ms: Option<u64>,
+    pub circuit_breaker: Option<BreakerSettings>,
 }
 
 /// `[[routes]]`.

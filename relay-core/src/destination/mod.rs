@@ -1,5 +1,8 @@
 //! Destinations: where deliveries go, an HTTP endpoint or a handler in the embedding app.
 
+mod saved;
+mod spec;
+
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -14,6 +17,9 @@ use crate::deliver::{HttpTransport, Timeouts};
 use crate::ids::{DeliveryId, EventId};
 use crate::policy::{DeliveryPolicy, RetryPolicy};
 use crate::secret::Secret;
+
+pub use saved::{LoadDestinationError, ResealError, SaveDestinationError};
+pub use spec::{BreakerSettings, DestinationSettings, HttpDestinationSpec, RetrySettings};
 
 /// A delivery handed to an in-process handler.
 #[derive(Debug, Clone)]
