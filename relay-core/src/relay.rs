@@ -73,7 +73,9 @@ impl Relay {
     }
 
     /// Replaces the catalog (sources, destinations, routes, transformers) atomically; requests
-    /// and deliveries in flight finish with the catalog they started with.
+    /// and deliveries in flight finish with the catalog they started with. The destinations'
+    /// URLs are not checked here (use [`Relay::save_destination`] for the save-time SSRF
+    /// check); the connect-time guard applies to every delivery regardless.
     pub fn swap_catalog(&self, catalog: Catalog) {
         self.inner.catalog.store(Arc::new(catalog));
     }
