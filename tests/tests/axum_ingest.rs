@@ -48,6 +48,7 @@ fn worker_config() -> WorkerConfig {
 
 async fn gateway_with(builder: relay_core::RelayBuilder) -> Gateway {
     let relay = builder
+        .allow_cidrs(relay_tests::loopback())
         .source(WebhookSource::new("github", GitHub).secret(SECRET))
         .build()
         .expect("valid configuration");

@@ -34,6 +34,8 @@ pub struct Opened {
     pub store: Arc<dyn Store>,
     /// The pruner task, aborted when the gateway stops.
     pub pruner: Option<tokio::task::JoinHandle<()>>,
+    /// The database file, for a file-backed store.
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// Opens (creating and migrating if needed) the store at `url`, with `server`'s durability
@@ -44,6 +46,7 @@ pub fn open(url: &str, server: &Server) -> Result<Opened, StoreUrlError> {
         return Ok(Opened {
             store: Arc::new(MemoryStore::new()),
             pruner: None,
+            file: None,
         });
     }
     if !url.starts_with("sqlite:") {
@@ -61,6 +64,7 @@ pub fn open(url: &str, server: &Server) -> Result<Opened, StoreUrlError> {
     let retention = Duration::from_secs(u64::from(server.retention_days) * 86_400);
     let pruner = store.spawn_pruner(retention, PRUNE_EVERY);
     Ok(Opened {
+        file: Some(store.path().to_owned()),
         store: Arc::new(store),
         pruner: Some(pruner),
     })

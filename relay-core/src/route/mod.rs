@@ -19,6 +19,8 @@ use std::sync::Arc;
 use http::HeaderMap;
 use serde_json::Value;
 
+use crate::limit::RateLimit;
+
 pub use condition::{Condition, ConditionError, ConditionSpec, InvalidCondition, Op};
 pub use glob::Glob;
 
@@ -66,6 +68,13 @@ pub trait Route: Send + Sync + fmt::Debug {
     fn transformer(&self) -> Option<&str> {
         None
     }
+
+    /// At most this many deliveries planned by this route are attempted in any 60-second
+    /// window; the others wait in the queue (not attempted, not counted), while deliveries of
+    /// other routes go on.
+    fn rate_limit(&self) -> Option<RateLimit> {
+        None
+    }
 }
 
 /// The built-in route: an optional source, event-type globs, JSONPath conditions that must
@@ -80,7 +89,8 @@ pub trait Route: Send + Sync + fmt::Debug {
 ///     .unwrap()
 ///     .to(["slack"])
 ///     .transformer("github_to_slack")
-///     .priority(10);
+///     .priority(10)
+///     .rate_limit(600);
 ///
 /// // A condition that does not compile names the route and the condition.
 /// let err = EventRoute::new("r")
@@ -98,6 +108,7 @@ pub struct EventRoute {
     transformer: Option<String>,
     priority: i32,
     active: bool,
+    rate_limit: Option<RateLimit>,
 }
 
 impl EventRoute {
@@ -112,6 +123,7 @@ impl EventRoute {
             transformer: None,
             priority: 0,
             active: true,
+            rate_limit: None,
         }
     }
 
@@ -188,6 +200,13 @@ impl EventRoute {
         self.active = active;
         self
     }
+
+    /// Attempts at most `per_minute` of this route's deliveries in any 60-second window (see
+    /// [`Route::rate_limit`]).
+    pub fn rate_limit(mut self, per_minute: u32) -> Self {
+        self.rate_limit = Some(RateLimit { per_minute });
+        self
+    }
 }
 
 impl Route for EventRoute {
@@ -219,6 +238,10 @@ impl Route for EventRoute {
 
     fn transformer(&self) -> Option<&str> {
         self.transformer.as_deref()
+    }
+
+    fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit
     }
 }
 
