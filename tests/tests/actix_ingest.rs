@@ -62,6 +62,7 @@ async fn a_signed_push_is_delivered_once_to_a_loopback_receiver() {
             Duration::from_millis(50),
         ));
     let relay = Relay::builder()
+        .allow_cidrs(relay_tests::loopback())
         .source(WebhookSource::new("github", GitHub).secret(SECRET))
         .destination(destination)
         .route(
@@ -108,6 +109,7 @@ async fn a_signed_push_is_delivered_once_to_a_loopback_receiver() {
 #[tokio::test]
 async fn a_custom_prefix_moves_ingest_and_leaves_the_default_path_to_the_app() {
     let relay = Relay::builder()
+        .allow_cidrs(relay_tests::loopback())
         .source(WebhookSource::new("raw", NoSignature))
         .build()
         .expect("valid configuration");

@@ -62,6 +62,7 @@ async fn gateway() -> Gateway {
         Destination::http(name, &receiver.url).expect("loopback URL")
     };
     let relay = Relay::builder()
+        .allow_cidrs(relay_tests::loopback())
         .source(WebhookSource::new("github", GitHub).secret(SECRET))
         .destination(destination("slack", &receivers.slack))
         .destination(destination("discord", &receivers.discord))
