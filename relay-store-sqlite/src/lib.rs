@@ -37,6 +37,7 @@ mod pruner;
 mod reads;
 mod rows;
 mod schema;
+mod wal;
 mod writer;
 mod writes;
 
@@ -63,6 +64,7 @@ pub use schema::{MigrationError, SCHEMA_VERSION};
 
 use checkpoint::Checkpointer;
 use reads::ReadPool;
+use wal::WalBound;
 use writer::Writer;
 
 /// A [`Store`] in one SQLite file. Cheap to clone; the threads stop when the last clone goes.
@@ -97,6 +99,7 @@ impl SqliteStore {
         }
         write.pragma_update(None, "synchronous", options.synchronous.pragma())?;
         write.pragma_update(None, "wal_autocheckpoint", 0)?;
+        write.pragma_update(None, "journal_size_limit", options.wal_limit as i64)?;
         write.pragma_update(None, "temp_store", "MEMORY")?;
         write.pragma_update(None, "cache_size", -options.cache_kib)?;
         write.pragma_update(None, "foreign_keys", false)?;
@@ -129,6 +132,7 @@ impl SqliteStore {
             options.max_batch,
             options.queue,
             Arc::clone(&commits),
+            WalBound::new(&path, options.wal_limit),
         )?;
         Ok(Self {
             inner: Arc::new(Inner {

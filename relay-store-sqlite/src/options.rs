@@ -36,6 +36,7 @@ pub struct SqliteOptions {
     pub(crate) busy_timeout: Duration,
     pub(crate) migrate: bool,
     pub(crate) cache_kib: i64,
+    pub(crate) wal_limit: u64,
 }
 
 impl Default for SqliteOptions {
@@ -49,6 +50,7 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(5),
             migrate: true,
             cache_kib: 64 * 1024,
+            wal_limit: 64 * 1024 * 1024,
         }
     }
 }
@@ -93,6 +95,16 @@ impl SqliteOptions {
     /// The writer connection's page cache, in KiB (default 64 MiB).
     pub fn cache_kib(mut self, kib: u32) -> Self {
         self.cache_kib = i64::from(kib.max(1024));
+        self
+    }
+
+    /// How large the WAL file may grow, in bytes (default 64 MiB, at least 1 MiB). Under
+    /// sustained writes the background checkpoints never catch up with the writer, so SQLite
+    /// would never start the WAL over; past this size the writer itself runs a `RESTART`
+    /// checkpoint between two group commits (the callers of the last group are already
+    /// answered), so the WAL is reused from its start and truncated to this size.
+    pub fn wal_limit_bytes(mut self, bytes: u64) -> Self {
+        self.wal_limit = bytes.max(1024 * 1024);
         self
     }
 

@@ -13,6 +13,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::SqliteStoreError;
+use crate::wal::WalBound;
 
 /// One write, run inside the batch's transaction.
 pub(crate) trait Job: Send {
@@ -78,11 +79,12 @@ impl Writer {
         max_batch: usize,
         queue: usize,
         commits: Arc<AtomicU64>,
+        wal: WalBound,
     ) -> Result<Self, SqliteStoreError> {
         let (tx, rx) = mpsc::channel(queue);
         std::thread::Builder::new()
             .name("relay-sqlite-writer".into())
-            .spawn(move || run(conn, rx, max_batch, &commits))?;
+            .spawn(move || run(conn, rx, max_batch, &commits, wal))?;
         Ok(Self { tx })
     }
 
@@ -117,6 +119,7 @@ fn run(
     mut rx: mpsc::Receiver<Message>,
     max_batch: usize,
     commits: &AtomicU64,
+    mut wal: WalBound,
 ) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(max_batch);
     while let Some(first) = rx.blocking_recv() {
@@ -140,6 +143,7 @@ fn run(
                 for job in batch.drain(..) {
                     job.finish(Ok(()));
                 }
+                wal.after_commit(&conn);
             }
             Err(error) => {
                 tracing::error!(%error, jobs = batch.len(), "sqlite group commit failed");
