@@ -9,13 +9,14 @@
 //! `RELAY_CRASH_KILLS=N` runs N kills instead of 5 (a longer run); `RELAY_CRASH_SEED=S`
 //! replays the kill timings of a printed seed.
 
+mod support;
+
 use std::collections::{BTreeMap, HashSet};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -23,6 +24,7 @@ use relay_core::ids::{EventId, TenantId};
 use relay_core::store::Store;
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 use relay_tests::{Receiver, eventually, github_signature};
+use support::{free_port, start, terminate};
 
 const SECRET: &str = "crash-test-secret";
 const CLIENTS: usize = 8;
@@ -70,7 +72,7 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
         .collect();
 
     for kill in 1..=kills {
-        let mut gateway = start(&config, addr).await;
+        let mut gateway = start(&config, addr, &[]).await;
         let acked_before = acknowledged.lock().expect("lock").len();
         // Let some traffic be acknowledged, then kill at a random moment.
         eventually(Duration::from_secs(30), || {
@@ -90,7 +92,7 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
     }
 
     // The last life: traffic stops, everything acknowledged must be delivered.
-    let mut gateway = start(&config, addr).await;
+    let mut gateway = start(&config, addr, &[]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     stop.store(true, Ordering::SeqCst);
     for client in clients {
@@ -127,7 +129,8 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
     );
 
     // Graceful stop, then read the file directly: every acknowledged event is stored.
-    terminate(&mut gateway);
+    let status = terminate(&mut gateway);
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
     let store = SqliteStore::open(&db, SqliteOptions::default()).expect("open the store");
     let tenant = TenantId::default();
     let mut absent = Vec::new();
@@ -142,11 +145,6 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
         acknowledged.len() >= kills,
         "too little traffic to mean anything"
     );
-}
-
-fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address")
 }
 
 fn write_config(path: &Path, db: &Path, addr: SocketAddr, receiver: &str) {
@@ -178,49 +176,6 @@ destinations = ["receiver"]
         db = db.display()
     );
     std::fs::write(path, toml).expect("write config");
-}
-
-/// Starts the gateway and waits until it answers `/healthz`.
-async fn start(config: &Path, addr: SocketAddr) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_relay"))
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start relay");
-    let client = reqwest::Client::new();
-    let url = format!("http://{addr}/healthz");
-    let up = eventually(Duration::from_secs(30), || {
-        let request = client.get(&url).send();
-        async move { request.await.ok().filter(|r| r.status().is_success()) }
-    })
-    .await;
-    if up.is_none() {
-        let _ = child.kill();
-        panic!("relay did not come up on {addr}");
-    }
-    child
-}
-
-/// SIGTERM, then the process must exit 0 by itself.
-fn terminate(child: &mut Child) {
-    let pid = child.id().to_string();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill -TERM");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "graceful shutdown exits 0, got {status}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "relay ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// What the senders count.

@@ -2,58 +2,15 @@
 //! `auth_header` and a signing secret, deliver one event, stop it, then search every file of
 //! its database for the credentials. The key file was created beside it with mode 0600.
 
-use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::time::Duration;
 
 use relay_tests::{Receiver, eventually};
+use support::{free_port, start, terminate};
 
 const AUTH: &str = "Bearer standalone-token-51c0ffee";
 const SIGNING: &str = "whsec_c3RhbmRhbG9uZS1zaWduaW5nLWtleQ==";
-
-fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address")
-}
-
-async fn start(config: &Path, addr: SocketAddr) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_relay"))
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .env("RELAY_TEST_AUTH", AUTH)
-        .env_remove("RELAY_CREDENTIALS_KEY")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start relay");
-    let client = reqwest::Client::new();
-    let url = format!("http://{addr}/healthz");
-    let up = eventually(Duration::from_secs(30), || {
-        let request = client.get(&url).send();
-        async move { request.await.ok().filter(|r| r.status().is_success()) }
-    })
-    .await;
-    if up.is_none() {
-        let _ = child.kill();
-        panic!("relay did not come up on {addr}");
-    }
-    child
-}
-
-fn terminate(child: &mut Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill -TERM");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().expect("wait").is_none() {
-        assert!(Instant::now() < deadline, "relay ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
@@ -95,7 +52,12 @@ destinations = ["app"]
     );
     std::fs::write(&config, toml).expect("write config");
 
-    let mut gateway = start(&config, addr).await;
+    let mut gateway = start(
+        &config,
+        addr,
+        &[("RELAY_TEST_AUTH", AUTH), ("RELAY_CREDENTIALS_KEY", "")],
+    )
+    .await;
     let answer = reqwest::Client::new()
         .post(format!("http://{addr}/webhooks/demo"))
         .header("idempotency-key", "one")

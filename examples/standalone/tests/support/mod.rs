@@ -1,0 +1,63 @@
+//! Running the real `relay` binary in tests: a free port, start-and-wait, graceful stop.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use relay_tests::eventually;
+
+/// A loopback address nothing listens on right now.
+pub fn free_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address")
+}
+
+/// Starts `relay --config CONFIG` with `env` set (an empty value removes the variable) and
+/// waits until it answers `GET /healthz` on `addr`.
+pub async fn start(config: &Path, addr: SocketAddr, env: &[(&str, &str)]) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_relay"));
+    command
+        .arg("--config")
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (name, value) in env {
+        if value.is_empty() {
+            command.env_remove(name);
+        } else {
+            command.env(name, value);
+        }
+    }
+    let mut child = command.spawn().expect("start relay");
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/healthz");
+    let up = eventually(Duration::from_secs(30), || {
+        let request = client.get(&url).send();
+        async move { request.await.ok().filter(|r| r.status().is_success()) }
+    })
+    .await;
+    if up.is_none() {
+        let _ = child.kill();
+        panic!("relay did not come up on {addr}");
+    }
+    child
+}
+
+/// Sends SIGTERM and waits (at most 30 s) for the process to exit by itself.
+pub fn terminate(child: &mut Child) -> ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "relay ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
