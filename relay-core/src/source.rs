@@ -48,6 +48,14 @@ pub trait Source: Send + Sync + fmt::Debug {
 
     /// The event type and idempotency key of a verified request.
     fn identify(&self, headers: &HeaderMap, body: &[u8], payload: &Payload) -> Identity;
+
+    /// The challenge to echo when a verified request is an endpoint check by the provider
+    /// (Slack's `url_verification`), not an event: ingest answers `200 {"challenge":…}` and
+    /// stores nothing. `None` (the default) for an event.
+    fn handshake(&self, payload: &Payload) -> Option<String> {
+        let _ = payload;
+        None
+    }
 }
 
 /// A source defined by a [`SignatureScheme`], its secrets, limits and selectors.
@@ -180,6 +188,10 @@ impl Source for WebhookSource {
             idempotency_key,
         }
     }
+
+    fn handshake(&self, payload: &Payload) -> Option<String> {
+        self.scheme.handshake(payload.json()?)
+    }
 }
 
 #[cfg(test)]
@@ -212,6 +224,23 @@ mod tests {
             id.idempotency_key,
             "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
         );
+    }
+
+    #[test]
+    fn only_a_slack_source_answers_url_verification() {
+        let handshake = Payload::Json(serde_json::json!({
+            "type": "url_verification",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+        }));
+        let slack = WebhookSource::new("slack", crate::signature::Slack::new());
+        assert_eq!(
+            slack.handshake(&handshake).as_deref(),
+            Some("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+        );
+        assert_eq!(slack.handshake(&Payload::Raw), None);
+        let event = Payload::Json(serde_json::json!({"type": "event_callback", "challenge": "c"}));
+        assert_eq!(slack.handshake(&event), None);
+        assert_eq!(WebhookSource::new("gh", GitHub).handshake(&handshake), None);
     }
 
     #[test]

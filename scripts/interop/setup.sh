@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the official client libraries for the interop test, pinned, outside the repository:
 # a Python venv and node_modules under ${RELAY_INTEROP_DIR:-/var/tmp/relay-interop}.
-# Then prints the two variables relay-core/tests/interop_official_clients.rs reads.
+# Then prints the two variables the interop tests (tests/tests/interop_*.rs) read.
 #
 #   scripts/interop/setup.sh && eval "$(scripts/interop/setup.sh --print-env)"
 set -euo pipefail

@@ -19,6 +19,7 @@ use sha2::Sha256;
 
 pub mod actix;
 pub mod contract;
+pub mod interop;
 
 /// The loopback networks (`127.0.0.0/8`, `::1/128`): what a relay delivering to the test's
 /// receivers must allow past its SSRF guard.
@@ -230,6 +231,14 @@ pub fn github_signature(secret: &str, body: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Slack's `X-Slack-Signature` value for `body` sent at `timestamp` (Unix seconds).
+pub fn slack_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(format!("v0:{timestamp}:").as_bytes());
+    mac.update(body);
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
 }
 
 /// Polls `check` every 10 ms until it returns `Some` or `timeout` passes.

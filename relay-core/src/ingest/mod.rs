@@ -1,7 +1,8 @@
 //! Ingest: from an inbound request to a committed event and its deliveries.
 //!
-//! Resolve source → body limit → source rate limit → verify signature → event type and
-//! idempotency key → normalise payload → match routes → ONE atomic write → reply.
+//! Resolve source → body limit → source rate limit → verify signature → normalise payload
+//! → answer a provider's endpoint handshake (Slack `url_verification`) without storing
+//! anything → event type and idempotency key → match routes → ONE atomic write → reply.
 
 mod outcome;
 mod prefix;
@@ -99,6 +100,10 @@ impl Relay {
             return IngestOutcome::InvalidSignature;
         }
         let payload = Payload::parse(&request.headers, &request.body);
+        if let Some(challenge) = source.handshake(&payload) {
+            tracing::info!(source = source.name(), "answered an endpoint handshake");
+            return IngestOutcome::Challenge { challenge };
+        }
         let identity = source.identify(&request.headers, &request.body, &payload);
         let plan = catalog.routes().plan(&RouteInput {
             source: source.name(),
@@ -153,3 +158,6 @@ impl Relay {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

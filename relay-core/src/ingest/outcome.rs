@@ -8,7 +8,7 @@ use crate::ids::EventId;
 
 /// What ingest answered. Every adapter turns this into the same HTTP reply with
 /// [`IngestOutcome::into_reply`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IngestOutcome {
     /// Committed: `200 {"status":"accepted","event_id":…}`.
     Accepted {
@@ -19,6 +19,12 @@ pub enum IngestOutcome {
     Duplicate {
         /// The id of the event first accepted with this key.
         event_id: EventId,
+    },
+    /// A correctly signed endpoint check by the provider (Slack's `url_verification`),
+    /// answered `200 {"challenge":…}`; nothing is stored or routed.
+    Challenge {
+        /// The value to echo back.
+        challenge: String,
     },
     /// No source of that name: `404 {"error":"unknown_source"}`.
     UnknownSource,
@@ -53,7 +59,7 @@ impl IngestOutcome {
     /// The HTTP status code.
     pub fn status(&self) -> u16 {
         match self {
-            Self::Accepted { .. } | Self::Duplicate { .. } => 200,
+            Self::Accepted { .. } | Self::Duplicate { .. } | Self::Challenge { .. } => 200,
             Self::UnknownSource => 404,
             Self::InvalidSignature => 401,
             Self::PayloadTooLarge => 413,
@@ -72,6 +78,9 @@ impl IngestOutcome {
             }
             Self::Duplicate { event_id } => {
                 format!(r#"{{"status":"duplicate","event_id":"{event_id}"}}"#)
+            }
+            Self::Challenge { challenge } => {
+                serde_json::json!({ "challenge": challenge }).to_string()
             }
             Self::UnknownSource => error("unknown_source"),
             Self::InvalidSignature => error("invalid_signature"),
@@ -116,6 +125,13 @@ mod tests {
                 r#"{"status":"duplicate","event_id":"evt_0192f3a07c1e70008000000000000001"}"#,
             ),
             (
+                IngestOutcome::Challenge {
+                    challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P".into(),
+                },
+                200,
+                r#"{"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}"#,
+            ),
+            (
                 IngestOutcome::UnknownSource,
                 404,
                 r#"{"error":"unknown_source"}"#,
@@ -149,7 +165,7 @@ mod tests {
             ),
         ];
         for (outcome, status, body) in rows {
-            let reply = outcome.into_reply();
+            let reply = outcome.clone().into_reply();
             assert_eq!(reply.status, status, "{outcome:?}");
             assert_eq!(reply.body, body, "{outcome:?}");
             assert_eq!(reply.headers[CONTENT_TYPE], "application/json");
@@ -165,5 +181,15 @@ mod tests {
             .headers[RETRY_AFTER],
             "7"
         );
+    }
+
+    #[test]
+    fn a_challenge_is_escaped_as_json() {
+        let reply = IngestOutcome::Challenge {
+            challenge: "a\"b\\c</script>".into(),
+        }
+        .into_reply();
+        let parsed: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(parsed, serde_json::json!({"challenge": "a\"b\\c</script>"}));
     }
 }

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderMap;
+use serde_json::Value;
 
 pub use generic_hmac::{GenericHmac, SignatureEncoding};
 pub use github::GitHub;
@@ -97,6 +98,14 @@ pub trait SignatureScheme: Send + Sync + fmt::Debug {
     /// Where the idempotency key comes from unless the source overrides it. Without one, the
     /// key is the SHA-256 of the body.
     fn default_idempotency_key(&self) -> Option<Selector>;
+
+    /// The challenge to echo when a verified request is the provider checking the endpoint
+    /// (Slack's `url_verification`) rather than an event; such a request is answered
+    /// `200 {"challenge":…}` and neither stored nor routed. `None` (the default) for events.
+    fn handshake(&self, payload: &Value) -> Option<String> {
+        let _ = payload;
+        None
+    }
 }
 
 /// The secrets active at `now`, or [`VerifyError::NoActiveSecret`].

@@ -114,11 +114,15 @@ impl SignatureScheme for Slack {
     fn default_idempotency_key(&self) -> Option<Selector> {
         json_path("$.event_id")
     }
+
+    fn handshake(&self, payload: &Value) -> Option<String> {
+        url_verification_challenge(payload)
+    }
 }
 
 /// The `challenge` to echo when Slack checks an Events API URL (`"type": "url_verification"`),
-/// else `None`. The request is signed like any other, so verify it first; the reply is the
-/// challenge as `text/plain` (or `{"challenge": …}` as JSON).
+/// else `None`. The request is signed like any other, so verify it first; ingest then answers
+/// `200 {"challenge": …}` (JSON, which Slack accepts) through [`SignatureScheme::handshake`].
 ///
 /// ```
 /// use relay_core::signature::slack::url_verification_challenge;

@@ -152,7 +152,7 @@ mod tests {
     // `LIBRARY_HEADER` was produced by Stripe's official library (stripe-python 16.1.0,
     // `stripe.WebhookSignature.generate_signature_header(BODY, SECRET, timestamp=T)`) for the
     // secret and payload of that library's own webhook tests; the live cross-check is
-    // `relay-core/tests/interop_official_clients.rs`.
+    // `tests/tests/interop_official_clients.rs`.
     const SECRET: &str = "whsec_test_secret";
     const BODY: &[u8] = b"{\n  \"id\": \"evt_test_webhook\",\n  \"object\": \"event\"\n}";
     const T: i64 = 1_492_774_577;

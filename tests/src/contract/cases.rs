@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::github_signature;
+use crate::{github_signature, slack_signature};
 
 /// The fixture's GitHub secret.
 pub const SECRET: &str = "It's a Secret to Everybody";
@@ -11,9 +11,10 @@ pub const SECRET: &str = "It's a Secret to Everybody";
 /// Which fixture relay a case is sent to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fixture {
-    /// [`relay`](super::relay): sources `github`, `small`, `limited` and `raw`.
+    /// [`relay`](super::relay): sources `github`, `slack`, `small`, `limited` and `raw`.
     Main,
-    /// [`unavailable_relay`](super::unavailable_relay): source `raw` on a store that is down.
+    /// [`unavailable_relay`](super::unavailable_relay): sources `raw` and `slack` on a store
+    /// that is down.
     StoreDown,
 }
 
@@ -106,13 +107,51 @@ fn push_body() -> Vec<u8> {
     br#"{"ref":"refs/heads/main","repository":{"full_name":"acme/relay"}}"#.to_vec()
 }
 
+/// The challenge of [`handshake_body`].
+const CHALLENGE: &str = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P";
+
+/// Slack's `url_verification` request, as in Slack's Events API documentation.
+fn handshake_body() -> Vec<u8> {
+    json!({"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "challenge": CHALLENGE, "type": "url_verification"})
+        .to_string()
+        .into_bytes()
+}
+
+/// The Slack handshake rows: answered with the challenge when signed (even with the store
+/// down, as nothing is stored), refused when signed with another secret.
+fn slack_handshakes() -> Vec<Case> {
+    let body = handshake_body();
+    let now = relay_core::time::Timestamp::now().as_secs();
+    let handshake = |name, secret: &str, expect| {
+        case(name, "/webhooks/slack", body.clone(), expect)
+            .header("content-type", "application/json")
+            .header("x-slack-request-timestamp", now.to_string())
+            .header("x-slack-signature", slack_signature(secret, now, &body))
+    };
+    let answered = Expect::Json(200, json!({ "challenge": CHALLENGE }));
+    vec![
+        handshake("signed Slack url_verification", SECRET, answered.clone()),
+        handshake(
+            "Slack url_verification signed with another secret",
+            "not it",
+            error(401, "invalid_signature"),
+        ),
+        handshake(
+            "signed Slack url_verification, store down",
+            SECRET,
+            answered,
+        )
+        .on(Fixture::StoreDown),
+    ]
+}
+
 /// Every row, in the order they must run (later rows depend on earlier ones: duplicates and
 /// the rate limit).
 pub fn cases() -> Vec<Case> {
     let push = push_body();
     let signed = github_signature(SECRET, &push);
     let push_case = |name, expect| case(name, "/webhooks/github", push.clone(), expect);
-    vec![
+    let mut cases = vec![
         push_case("signed push", accepted("push"))
             .github_push("d-1")
             .header("x-hub-signature-256", signed.clone()),
@@ -225,5 +264,7 @@ pub fn cases() -> Vec<Case> {
         case("the prefix itself", "/webhooks", "{}", NOT_FOUND_BY_APP),
         case("no source", "/webhooks/", "{}", NOT_FOUND_BY_APP),
         case("another prefix", "/elsewhere/raw", "{}", NOT_FOUND_BY_APP),
-    ]
+    ];
+    cases.extend(slack_handshakes());
+    cases
 }

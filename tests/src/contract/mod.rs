@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use relay_core::Relay;
 use relay_core::limit::RateLimit;
-use relay_core::signature::{GitHub, NoSignature};
+use relay_core::signature::{GitHub, NoSignature, Slack};
 use relay_core::source::WebhookSource;
 
 pub use cases::{Case, Expect, Fixture, SECRET, cases};
@@ -26,11 +26,13 @@ use crate::UnavailableStore;
 /// The body limit of the fixture's `small` source.
 pub const SMALL_LIMIT: usize = 64;
 
-/// The main fixture: `github` (GitHub scheme, [`SECRET`]), `small` ([`SMALL_LIMIT`] bytes),
-/// `limited` (2 per minute) and `raw` (no signature), on the in-memory store.
+/// The main fixture: `github` (GitHub scheme, [`SECRET`]), `slack` (Slack scheme,
+/// [`SECRET`]), `small` ([`SMALL_LIMIT`] bytes), `limited` (2 per minute) and `raw` (no
+/// signature), on the in-memory store.
 pub fn relay() -> Relay {
     Relay::builder()
         .source(WebhookSource::new("github", GitHub).secret(SECRET))
+        .source(WebhookSource::new("slack", Slack::new()).secret(SECRET))
         .source(WebhookSource::new("small", NoSignature).max_body_bytes(SMALL_LIMIT))
         .source(WebhookSource::new("limited", NoSignature).rate_limit(RateLimit { per_minute: 2 }))
         .source(WebhookSource::new("raw", NoSignature))
@@ -38,10 +40,11 @@ pub fn relay() -> Relay {
         .expect("valid fixture")
 }
 
-/// Source `raw` on a store whose commits always fail.
+/// Sources `raw` and `slack` (Slack scheme, [`SECRET`]) on a store whose commits always fail.
 pub fn unavailable_relay() -> Relay {
     Relay::builder()
         .store(Arc::new(UnavailableStore))
+        .source(WebhookSource::new("slack", Slack::new()).secret(SECRET))
         .source(WebhookSource::new("raw", NoSignature))
         .build()
         .expect("valid fixture")

@@ -6,24 +6,25 @@
 //! - `RELAY_INTEROP_NODE_MODULES`: a `node_modules` folder with `@octokit/webhooks-methods`.
 //!
 //! Without them each test prints `SKIPPED: …` and passes, unless `RELAY_REQUIRE_BACKENDS=1`, in
-//! which case it fails.
+//! which case it fails. `interop_gateway` sends such requests to a running gateway; this file
+//! checks the schemes directly, timestamps and rotation included.
 //!
 //! Run with: `scripts/interop/setup.sh && eval "$(scripts/interop/setup.sh --print-env)" &&
-//! cargo test -p relay-core --test interop_official_clients`
+//! cargo test -p relay-tests --test interop_official_clients`
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use http::HeaderMap;
-use http::header::{HeaderName, HeaderValue};
 use relay_core::deliver::sign_standard_webhook;
 use relay_core::secret::{Secret, SourceSecret};
 use relay_core::signature::{
     GitHub, SignatureScheme, SignedRequest, Slack, StandardWebhooks, Stripe, Svix, VerifyError,
 };
 use relay_core::time::Timestamp;
+use relay_tests::interop::{
+    InteropError, NODE_MODULES_VAR, PYTHON_VAR, backend, octokit_sign, python_sign, python_verify,
+};
 
 /// Bodies every library signs: JSON with non-ASCII text, form-encoded text, and a larger one.
 fn bodies() -> Vec<String> {
@@ -37,117 +38,9 @@ fn bodies() -> Vec<String> {
     ]
 }
 
-fn scripts_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/interop")
-}
-
-/// The value of `var`, or `None` after announcing the skip (or failing when backends are
-/// required).
-fn backend(var: &str, test: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(value) if !value.is_empty() => Some(PathBuf::from(value)),
-        _ => {
-            let required = std::env::var("RELAY_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
-            assert!(
-                !required,
-                "{test}: {var} is not set and RELAY_REQUIRE_BACKENDS=1 (run scripts/interop/setup.sh)"
-            );
-            // Written to the real stderr, past the test harness's capture, so it is seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: {test}: {var} is not set; run scripts/interop/setup.sh and export what it prints"
-            );
-            None
-        }
-    }
-}
-
-/// Runs `command` with `stdin` as input; returns stdout, panicking with stderr on failure.
-fn run(mut command: Command, stdin: &str) -> Result<String, String> {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {command:?}: {e}"))?;
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(stdin.as_bytes())
-        .map_err(|e| format!("cannot write stdin: {e}"))?;
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("cannot wait: {e}"))?;
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    if output.status.success() {
-        Ok(stdout)
-    } else {
-        Err(format!(
-            "{command:?} failed ({}): {stderr}{stdout}",
-            output.status
-        ))
-    }
-}
-
-/// `name: value` lines into a header map.
-fn parse_headers(text: &str) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let (name, value) = line.split_once(": ").expect("`name: value` line");
-        headers.insert(
-            HeaderName::from_bytes(name.as_bytes()).expect("header name"),
-            HeaderValue::from_str(value).expect("header value"),
-        );
-    }
-    headers
-}
-
-fn python_sign(
-    python: &Path,
-    scheme: &str,
-    secret: &str,
-    timestamp: i64,
-    msg_id: &str,
-    body: &str,
-) -> HeaderMap {
-    let mut command = Command::new(python);
-    command.arg(scripts_dir().join("sign.py")).args([
-        "sign",
-        scheme,
-        secret,
-        &timestamp.to_string(),
-        msg_id,
-    ]);
-    parse_headers(&run(command, body).unwrap_or_else(|e| panic!("{e}")))
-}
-
-fn python_verify(
-    python: &Path,
-    scheme: &str,
-    secret: &str,
-    headers: &[(&str, String)],
-    body: &str,
-) -> Result<String, String> {
-    let mut command = Command::new(python);
-    command
-        .arg(scripts_dir().join("sign.py"))
-        .args(["verify", scheme, secret]);
-    for (name, value) in headers {
-        command.arg(format!("{name}={value}"));
-    }
-    run(command, body)
-}
-
-fn octokit_sign(node_modules: &Path, secret: &str, body: &str) -> HeaderMap {
-    let script = std::fs::read_to_string(scripts_dir().join("sign-octokit.mjs"))
-        .expect("scripts/interop/sign-octokit.mjs");
-    let mut command = Command::new("node");
-    command
-        .current_dir(node_modules.parent().expect("node_modules has a parent"))
-        .args(["--input-type=module", "-e", &script, "--", secret]);
-    parse_headers(&run(command, body).unwrap_or_else(|e| panic!("{e}")))
+/// The headers, or a panic naming the library call that failed.
+fn signed(result: Result<HeaderMap, InteropError>) -> HeaderMap {
+    result.unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Verifies `body` under `scheme`, then checks that a body with one flipped bit fails.
@@ -199,10 +92,7 @@ fn random_whsec(padded: bool) -> String {
 
 #[test]
 fn github_octokit_signatures_verify() {
-    let Some(node_modules) = backend(
-        "RELAY_INTEROP_NODE_MODULES",
-        "github (@octokit/webhooks-methods)",
-    ) else {
+    let Some(node_modules) = backend(NODE_MODULES_VAR, "github (@octokit/webhooks-methods)") else {
         return;
     };
     let now = Timestamp::now();
@@ -210,12 +100,16 @@ fn github_octokit_signatures_verify() {
         // Rotation: the signing secret is the second of two active ones.
         let secrets = [SourceSecret::new("old secret"), SourceSecret::new(secret)];
         for body in bodies() {
-            let headers = octokit_sign(&node_modules, secret, &body);
+            let headers = signed(octokit_sign(&node_modules, secret, &body));
             assert_verifies_and_tamper_fails(&GitHub, &headers, &body, &secrets, now);
         }
     }
     // GitHub's documented example, through octokit.
-    let headers = octokit_sign(&node_modules, "It's a Secret to Everybody", "Hello, World!");
+    let headers = signed(octokit_sign(
+        &node_modules,
+        "It's a Secret to Everybody",
+        "Hello, World!",
+    ));
     assert_eq!(
         headers["x-hub-signature-256"],
         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
@@ -224,18 +118,32 @@ fn github_octokit_signatures_verify() {
 
 #[test]
 fn stripe_library_signatures_verify() {
-    let Some(python) = backend("RELAY_INTEROP_PYTHON", "stripe (stripe-python)") else {
+    let Some(python) = backend(PYTHON_VAR, "stripe (stripe-python)") else {
         return;
     };
     let now = Timestamp::now();
     let secret = "whsec_5d9dd0f0a2a5f0b6e1a14c6f8f1c5f6a";
     let secrets = [SourceSecret::new(secret)];
     for body in bodies() {
-        let headers = python_sign(&python, "stripe", secret, now.as_secs(), "", &body);
+        let headers = signed(python_sign(
+            &python,
+            "stripe",
+            secret,
+            now.as_secs(),
+            "",
+            &body,
+        ));
         assert_verifies_and_tamper_fails(&Stripe::new(), &headers, &body, &secrets, now);
     }
     let body = &bodies()[0];
-    let stale = python_sign(&python, "stripe", secret, now.as_secs() - 301, "", body);
+    let stale = signed(python_sign(
+        &python,
+        "stripe",
+        secret,
+        now.as_secs() - 301,
+        "",
+        body,
+    ));
     let request = SignedRequest {
         headers: &stale,
         body: body.as_bytes(),
@@ -254,10 +162,7 @@ fn stripe_library_signatures_verify() {
 
 #[test]
 fn standard_webhooks_library_signatures_verify_both_ways() {
-    let Some(python) = backend(
-        "RELAY_INTEROP_PYTHON",
-        "standard_webhooks (standardwebhooks)",
-    ) else {
+    let Some(python) = backend(PYTHON_VAR, "standard_webhooks (standardwebhooks)") else {
         return;
     };
     standard_webhooks_both_ways(
@@ -270,7 +175,7 @@ fn standard_webhooks_library_signatures_verify_both_ways() {
 
 #[test]
 fn svix_library_signatures_verify_both_ways() {
-    let Some(python) = backend("RELAY_INTEROP_PYTHON", "svix (svix)") else {
+    let Some(python) = backend(PYTHON_VAR, "svix (svix)") else {
         return;
     };
     standard_webhooks_both_ways(&python, "svix", &Svix::new(), "svix");
@@ -292,7 +197,14 @@ fn standard_webhooks_both_ways(
         for (i, body) in bodies().into_iter().enumerate() {
             let msg_id = format!("msg_interop_{i}");
             // The library signs, Relay verifies.
-            let headers = python_sign(python, library, &secret, now.as_secs(), &msg_id, &body);
+            let headers = signed(python_sign(
+                python,
+                library,
+                &secret,
+                now.as_secs(),
+                &msg_id,
+                &body,
+            ));
             assert_verifies_and_tamper_fails(scheme, &headers, &body, &secrets, now);
 
             // Relay signs (outbound), the library verifies.
@@ -302,13 +214,17 @@ fn standard_webhooks_both_ways(
                 now.as_secs(),
                 body.as_bytes(),
             );
+            let (id_header, timestamp_header, signature_header) = (
+                format!("{prefix}-id"),
+                format!("{prefix}-timestamp"),
+                format!("{prefix}-signature"),
+            );
+            let timestamp = now.as_secs().to_string();
             let ours = [
-                (format!("{prefix}-id"), msg_id.clone()),
-                (format!("{prefix}-timestamp"), now.as_secs().to_string()),
-                (format!("{prefix}-signature"), signature),
+                (id_header.as_str(), msg_id.as_str()),
+                (timestamp_header.as_str(), timestamp.as_str()),
+                (signature_header.as_str(), signature.as_str()),
             ];
-            let ours: Vec<(&str, String)> =
-                ours.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
             let verdict = python_verify(python, library, &secret, &ours, &body);
             assert!(
                 verdict.is_ok(),
@@ -324,19 +240,33 @@ fn standard_webhooks_both_ways(
 
 #[test]
 fn slack_sdk_signatures_verify() {
-    let Some(python) = backend("RELAY_INTEROP_PYTHON", "slack (slack-sdk)") else {
+    let Some(python) = backend(PYTHON_VAR, "slack (slack-sdk)") else {
         return;
     };
     let now = Timestamp::now();
     let secret = "8f742231b10e8888abcd99yyyzzz85a5";
     let secrets = [SourceSecret::new(secret)];
     for body in bodies() {
-        let headers = python_sign(&python, "slack", secret, now.as_secs(), "", &body);
+        let headers = signed(python_sign(
+            &python,
+            "slack",
+            secret,
+            now.as_secs(),
+            "",
+            &body,
+        ));
         assert_verifies_and_tamper_fails(&Slack::new(), &headers, &body, &secrets, now);
     }
     // Slack's documented example, through slack-sdk.
     let body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
-    let headers = python_sign(&python, "slack", secret, 1_531_420_618, "", body);
+    let headers = signed(python_sign(
+        &python,
+        "slack",
+        secret,
+        1_531_420_618,
+        "",
+        body,
+    ));
     assert_eq!(
         headers["x-slack-signature"],
         "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
