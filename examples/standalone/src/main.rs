@@ -81,7 +81,7 @@ async fn migrate(args: cli::StoreArgs) -> Result<(), serve::ServeError> {
     let url = args
         .database_url
         .unwrap_or_else(|| config.server.database_url.clone());
-    store::open(&url, &config.server)?;
-    println!("{url}: schema is up to date");
+    store::open(&url, &config.server).await?;
+    println!("{}: schema is up to date", store::redact(&url));
     Ok(())
 }

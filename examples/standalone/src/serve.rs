@@ -51,7 +51,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         .database_url
         .unwrap_or_else(|| config.server.database_url.clone());
     let listen = settings.listen.unwrap_or(config.server.listen);
-    let opened = store::open(&database_url, &config.server)?;
+    let opened = store::open(&database_url, &config.server).await?;
     let relay = assembled.into_builder().store(opened.store).build()?;
     let worker = relay.spawn_worker(WorkerConfig::default());
     let app = Router::new()
@@ -67,7 +67,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         context: "local address".into(),
         source,
     })?;
-    tracing::info!(%local, store = %database_url, "relay listening; POST /webhooks/{{source}}");
+    tracing::info!(%local, store = %store::redact(&database_url), "relay listening; POST /webhooks/{{source}}");
     println!("relay listening on http://{local}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use relay_core::memory::MemoryStore;
 use relay_core::store::Store;
+use relay_store_postgres::{PgOptions, PgStore, PgStoreError};
 use relay_store_sqlite::{SqliteOptions, SqliteStore, SqliteStoreError, Synchronous};
 
 use crate::config::model::{Server, SqliteSynchronous};
@@ -16,7 +17,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 #[derive(Debug, thiserror::Error)]
 pub enum StoreUrlError {
     /// A scheme no store of this build handles.
-    #[error("unsupported database URL {0:?}: expected sqlite://PATH or memory://")]
+    #[error("unsupported database URL {0:?}: expected sqlite://PATH, postgres://… or memory://")]
     Unsupported(String),
     /// The SQLite file cannot be opened or migrated.
     #[error("{url}: {source}")]
@@ -26,9 +27,17 @@ pub enum StoreUrlError {
         /// Why.
         source: SqliteStoreError,
     },
+    /// The PostgreSQL database cannot be reached or migrated.
+    #[error("{url}: {source}")]
+    Postgres {
+        /// The URL, without its password.
+        url: String,
+        /// Why.
+        source: PgStoreError,
+    },
 }
 
-/// An open store and, for SQLite, its background pruner.
+/// An open store and, for SQLite and PostgreSQL, its background pruner.
 pub struct Opened {
     /// The store.
     pub store: Arc<dyn Store>,
@@ -38,12 +47,27 @@ pub struct Opened {
 
 /// Opens (creating and migrating if needed) the store at `url`, with `server`'s durability
 /// and retention. Call from within a tokio runtime.
-pub fn open(url: &str, server: &Server) -> Result<Opened, StoreUrlError> {
+pub async fn open(url: &str, server: &Server) -> Result<Opened, StoreUrlError> {
+    let retention = Duration::from_secs(u64::from(server.retention_days) * 86_400);
     if url == "memory://" {
         tracing::warn!("memory:// store: nothing survives a restart");
         return Ok(Opened {
             store: Arc::new(MemoryStore::new()),
             pruner: None,
+        });
+    }
+    if relay_store_postgres::is_postgres_url(url) {
+        let store = PgStore::connect(url, PgOptions::default())
+            .await
+            .map_err(|source| StoreUrlError::Postgres {
+                url: redact(url),
+                source,
+            })?;
+        // Every node prunes; each skips the rows another one is pruning.
+        let pruner = store.spawn_pruner(retention, PRUNE_EVERY);
+        return Ok(Opened {
+            store: Arc::new(store),
+            pruner: Some(pruner),
         });
     }
     if !url.starts_with("sqlite:") {
@@ -58,10 +82,44 @@ pub fn open(url: &str, server: &Server) -> Result<Opened, StoreUrlError> {
             url: url.to_owned(),
             source,
         })?;
-    let retention = Duration::from_secs(u64::from(server.retention_days) * 86_400);
     let pruner = store.spawn_pruner(retention, PRUNE_EVERY);
     Ok(Opened {
         store: Arc::new(store),
         pruner: Some(pruner),
     })
+}
+
+/// `url` without the password of its user part, for logs and messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}{tail}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://relay:s3cret@db:5432/relay?sslmode=require"),
+            "postgres://relay:***@db:5432/relay?sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://relay@db/relay"),
+            "postgres://relay@db/relay"
+        );
+        assert_eq!(redact("sqlite://relay.db"), "sqlite://relay.db");
+        assert_eq!(redact("memory://"), "memory://");
+    }
 }

@@ -35,7 +35,8 @@ pub struct Config {
 pub struct Server {
     /// Where the gateway listens.
     pub listen: SocketAddr,
-    /// `sqlite://PATH` (created if missing) or `memory://`.
+    /// `sqlite://PATH` (created if missing), `postgres://…` / `postgresql://…` (schema
+    /// created and migrated at start) or `memory://`.
     pub database_url: String,
     /// SQLite's durability: `full` (an acknowledged event survives power loss) or `normal`
     /// (it survives a crash of the process; the last commits may be lost on power loss).
