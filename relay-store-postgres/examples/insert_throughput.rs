@@ -1,8 +1,9 @@
 //! Measures ingest throughput on PostgreSQL: N events with 2 deliveries each, inserted from
 //! many concurrent tasks through one `PgStore` (group commit), then the same number of rows
 //! written by a raw loop of batched INSERTs (one transaction of three multi-row INSERTs per
-//! batch, no dedup check) on one connection, in the same run, for comparison. Everything
-//! happens in a scratch schema that is dropped at the end.
+//! batch, no dedup check, no per-event answer) on one connection, for comparison. Both build
+//! their events inside the timing. The pair runs `ROUNDS` times (default 3), alternating, so
+//! both see the same machine. Everything happens in a scratch schema dropped at the end.
 //!
 //! Run with: `cargo run --release -p relay-store-postgres --example insert_throughput -- [EVENTS] [TASKS] [URL]`
 //! (URL defaults to `$RELAY_TEST_POSTGRES_URL`; `WRITERS` and `MAX_BATCH` in the environment
@@ -57,7 +58,28 @@ async fn run(
     events: usize,
     tasks: usize,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    for round in 0..env_or("ROUNDS", 3)?.max(1) {
+        run_store(store, events, tasks, round).await?;
+        let total = events.div_ceil(tasks) * tasks;
+        let batch = env_or("RAW_BATCH", 512)?.max(1);
+        let elapsed = raw_inserts(store, total, batch, round).await?;
+        println!(
+            "raw   #{round}: {total} events (2 deliveries each), batched INSERTs of {batch} on one \
+             connection: {elapsed:.2?}, {:.0} events/s",
+            total as f64 / elapsed.as_secs_f64(),
+        );
+    }
+    Ok(())
+}
+
+async fn run_store(
+    store: &Arc<PgStore>,
+    events: usize,
+    tasks: usize,
+    round: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
     let tenant = TenantId::default_tenant();
+    let commits_before = store.commit_count();
     let per_task = events.div_ceil(tasks);
     let started = Instant::now();
     let handles: Vec<_> = (0..tasks)
@@ -66,7 +88,7 @@ async fn run(
             tokio::spawn(async move {
                 for i in 0..per_task {
                     let outcome = store
-                        .insert_event(event(&tenant, &format!("{task}-{i}")))
+                        .insert_event(event(&tenant, &format!("{round}-{task}-{i}")))
                         .await?;
                     assert_eq!(outcome, InsertOutcome::Inserted);
                 }
@@ -79,36 +101,26 @@ async fn run(
     }
     let total = per_task * tasks;
     let elapsed = started.elapsed();
-    let commits = store.commit_count().max(1);
+    let commits = (store.commit_count() - commits_before).max(1);
     println!(
-        "store: {total} events (2 deliveries each), {tasks} tasks: {elapsed:.2?}, {:.0} events/s, \
-         {commits} group commits ({:.0} events/commit)",
+        "store #{round}: {total} events (2 deliveries each), {tasks} tasks: {elapsed:.2?}, \
+         {:.0} events/s, {commits} group commits ({:.0} events/commit)",
         total as f64 / elapsed.as_secs_f64(),
         total as f64 / commits as f64,
-    );
-
-    let batch = env_or("RAW_BATCH", 512)?.max(1);
-    let elapsed = raw_inserts(store, &tenant, total, batch).await?;
-    println!(
-        "raw:   {total} events (2 deliveries each), batched INSERTs of {batch} on one connection: \
-         {elapsed:.2?}, {:.0} events/s",
-        total as f64 / elapsed.as_secs_f64(),
     );
     Ok(())
 }
 
 /// The same rows as plain batched INSERTs: per batch one transaction with one multi-row
-/// INSERT into each of dedup, events and deliveries. Events are built outside the timing.
+/// INSERT into each of dedup, events and deliveries.
 async fn raw_inserts(
     store: &PgStore,
-    tenant: &TenantId,
     total: usize,
     batch: usize,
+    round: usize,
 ) -> Result<Duration, Box<dyn std::error::Error>> {
+    let tenant = TenantId::default_tenant();
     let mut client = store.pool().get().await?;
-    let all: Vec<NewEvent> = (0..total)
-        .map(|i| event(tenant, &format!("raw-{i}")))
-        .collect();
     let dedup = client
         .prepare(
             "INSERT INTO dedup (tenant, source, idempotency_key, event_id, received_at, expires_at)
@@ -133,7 +145,10 @@ async fn raw_inserts(
         )
         .await?;
     let started = Instant::now();
-    for chunk in all.chunks(batch) {
+    for first in (0..total).step_by(batch) {
+        let chunk: Vec<NewEvent> = (first..total.min(first + batch))
+            .map(|i| event(&tenant, &format!("raw-{round}-{i}")))
+            .collect();
         let e: Vec<_> = chunk.iter().map(|n| &n.event).collect();
         let ids: Vec<_> = e.iter().map(|e| e.id.as_uuid()).collect();
         let tenants: Vec<_> = e.iter().map(|e| e.tenant.as_str()).collect();
@@ -147,7 +162,7 @@ async fn raw_inserts(
         let until: Vec<_> = chunk.iter().map(|n| n.dedup_until.as_millis()).collect();
         let (mut d_ids, mut d_tenants, mut d_events) = (Vec::new(), Vec::new(), Vec::new());
         let (mut d_dests, mut d_routes, mut d_at) = (Vec::new(), Vec::new(), Vec::new());
-        for n in chunk {
+        for n in &chunk {
             for d in &n.deliveries {
                 d_ids.push(d.id.as_uuid());
                 d_tenants.push(n.event.tenant.as_str());

@@ -40,17 +40,17 @@ pub(crate) async fn schedule(
     }
     let existing = tx
         .prepare_cached(
-            "SELECT seq, id, destination, status FROM deliveries
+            "SELECT id, destination, status FROM deliveries
              WHERE event_id = $1::uuid AND tenant = $2::text ORDER BY seq FOR UPDATE",
         )
         .await
         .db()?;
-    let existing: Vec<(i64, Uuid, String, String)> = tx
+    let existing: Vec<(Uuid, String, String)> = tx
         .query(&existing, &[&event_id, &tenant_id])
         .await
         .db()?
         .iter()
-        .map(|row| Ok((get(row, 0)?, get(row, 1)?, get(row, 2)?, get(row, 3)?)))
+        .map(|row| Ok((get(row, 0)?, get(row, 1)?, get(row, 2)?)))
         .collect::<Result<_, PgStoreError>>()?;
     let insert = tx
         .prepare_cached(
@@ -65,14 +65,14 @@ pub(crate) async fn schedule(
         .prepare_cached(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = $2::int8,
                  cycle_attempts = 0, updated_at = $2::int8
-             WHERE seq = $1::int8",
+             WHERE id = $1::uuid",
         )
         .await
         .db()?;
     let mut report = ScheduleReport::default();
     for new in plan {
-        let found = existing.iter().find(|(_, _, d, _)| *d == new.destination);
-        let Some((seq, id, _, status)) = found else {
+        let found = existing.iter().find(|(_, d, _)| *d == new.destination);
+        let Some((id, _, status)) = found else {
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
                 &new.id.as_uuid(),
                 &tenant_id,
@@ -94,7 +94,7 @@ pub(crate) async fn schedule(
             report.skipped.push(new.destination);
             continue;
         }
-        tx.execute(&reschedule, &[seq, &now_ms]).await.db()?;
+        tx.execute(&reschedule, &[id, &now_ms]).await.db()?;
         report
             .scheduled
             .push(DeliveryId::from_bytes(id.into_bytes()));

@@ -27,7 +27,7 @@ fn token(lease: &Lease) -> i64 {
 static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH due AS (
-             SELECT seq, next_attempt_at AS due_at FROM deliveries
+             SELECT id, seq, next_attempt_at AS due_at FROM deliveries
              WHERE status IN ('pending', 'in_flight') AND next_attempt_at <= $1::int8
              ORDER BY next_attempt_at, seq
              LIMIT $2::int8
@@ -36,12 +36,12 @@ static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
          leased AS (
              UPDATE deliveries d SET status = 'in_flight', next_attempt_at = $3::int8,
                  lease_token = d.lease_token + 1, updated_at = $1::int8
-             FROM due WHERE d.seq = due.seq
-             RETURNING due.due_at, d.seq, d.lease_token, {delivery}
+             FROM due WHERE d.id = due.id
+             RETURNING due.due_at, due.seq AS due_seq, d.lease_token, {delivery}
          )
          SELECT l.lease_token, {leased}, e.id IS NOT NULL, {event}
          FROM leased l LEFT JOIN events e ON e.id = l.event_id AND e.tenant = l.tenant
-         ORDER BY l.due_at, l.seq",
+         ORDER BY l.due_at, l.due_seq",
         delivery = qualified("d", DELIVERY_COLUMNS),
         leased = qualified("l", DELIVERY_COLUMNS),
         event = qualified("e", EVENT_COLUMNS),

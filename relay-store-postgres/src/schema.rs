@@ -7,11 +7,12 @@ use deadpool_postgres::Client;
 /// Migrations, in order; the schema version is the number applied.
 const MIGRATIONS: &[&str] = &[
     // 1: events, dedup entries, deliveries (the queue) and attempts. Times are Unix
-    // milliseconds, exactly as relay-core's `Timestamp`.
+    // milliseconds, exactly as relay-core's `Timestamp`. `seq` orders an event's deliveries
+    // and a delivery's attempts by creation; indexes are kept to what the queries use, as
+    // each one costs every ingest.
     "
     CREATE TABLE events (
-        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        id UUID NOT NULL UNIQUE,
+        id UUID PRIMARY KEY,
         tenant TEXT NOT NULL,
         source TEXT NOT NULL,
         event_type TEXT NOT NULL,
@@ -35,8 +36,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX dedup_expiry ON dedup (expires_at);
 
     CREATE TABLE deliveries (
-        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        id UUID NOT NULL UNIQUE,
+        id UUID PRIMARY KEY,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
         tenant TEXT NOT NULL,
         event_id UUID NOT NULL,
         destination TEXT NOT NULL,
@@ -57,18 +58,18 @@ const MIGRATIONS: &[&str] = &[
         WHERE status = 'dead_lettered';
 
     CREATE TABLE attempts (
-        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        tenant TEXT NOT NULL,
         delivery_id UUID NOT NULL,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        tenant TEXT NOT NULL,
         number INTEGER NOT NULL,
         started_at BIGINT NOT NULL,
         latency_ms BIGINT NOT NULL,
         status_code INTEGER,
         error TEXT,
         response_excerpt TEXT,
-        outcome TEXT NOT NULL
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (delivery_id, seq)
     );
-    CREATE INDEX attempts_delivery ON attempts (delivery_id, seq);
     ",
 ];
 
