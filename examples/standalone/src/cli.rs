@@ -67,4 +67,9 @@ pub struct ServeArgs {
     /// The address to listen on, overriding `server.listen`.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+
+    /// Shared rate limits and dedup fast path across nodes (`redis://…`), overriding
+    /// `server.redis_url`.
+    #[arg(long)]
+    pub redis_url: Option<String>,
 }

@@ -72,6 +72,7 @@ async fn serve(args: ServeArgs) -> Result<(), serve::ServeError> {
         config: &args.store.config,
         listen: args.listen,
         database_url: args.store.database_url,
+        redis_url: args.redis_url,
     })
     .await
 }

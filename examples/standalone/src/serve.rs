@@ -2,10 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::Router;
 use relay_axum::RelayLayer;
 use relay_core::deliver::WorkerConfig;
+
+use relay_core::store::Store;
+use relay_store_redis::{DedupCache, RedisRateLimiter};
 
 use crate::config::{self, ConfigError};
 use crate::store::{self, StoreUrlError};
@@ -19,6 +23,14 @@ pub enum ServeError {
     /// The store cannot be opened.
     #[error("store: {0}")]
     Store(#[from] StoreUrlError),
+    /// The Redis server cannot be reached.
+    #[error("redis {url}: {source}")]
+    Redis {
+        /// The URL, without its password.
+        url: String,
+        /// Why.
+        source: relay_store_redis::RedisStoreError,
+    },
     /// The relay could not be built.
     #[error("{0}")]
     Build(#[from] relay_core::BuildError),
@@ -41,6 +53,8 @@ pub struct Settings<'a> {
     pub listen: Option<SocketAddr>,
     /// Overrides `server.database_url`.
     pub database_url: Option<String>,
+    /// Overrides `server.redis_url`.
+    pub redis_url: Option<String>,
 }
 
 /// Runs the gateway until SIGTERM or Ctrl-C, then stops accepting, lets requests in flight
@@ -52,7 +66,26 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         .unwrap_or_else(|| config.server.database_url.clone());
     let listen = settings.listen.unwrap_or(config.server.listen);
     let opened = store::open(&database_url, &config.server).await?;
-    let relay = assembled.into_builder().store(opened.store).build()?;
+    let mut builder = assembled.into_builder();
+    let redis_url = settings
+        .redis_url
+        .or_else(|| config.server.redis_url.clone());
+    builder = match redis_url {
+        None => builder.store(opened.store),
+        Some(url) => {
+            let redis = |source| ServeError::Redis {
+                url: store::redact(&url),
+                source,
+            };
+            let prefix = &config.server.redis_prefix;
+            let connection = relay_store_redis::connect(&url).await.map_err(redis)?;
+            let limiter = RedisRateLimiter::new(connection.clone(), prefix).map_err(redis)?;
+            let cached =
+                DedupCache::<dyn Store>::new(connection, prefix, opened.store).map_err(redis)?;
+            builder.store(Arc::new(cached)).limiter(Arc::new(limiter))
+        }
+    };
+    let relay = builder.build()?;
     let worker = relay.spawn_worker(WorkerConfig::default());
     let app = Router::new()
         .merge(relay_axum::health::routes(relay.clone()))

@@ -10,7 +10,9 @@
 //!   the dead node does die with attempts in flight, and they must come back;
 //!
 //! Needs `RELAY_TEST_POSTGRES_URL` (skipped loudly without it, failing with
-//! `RELAY_REQUIRE_BACKENDS=1`); runs in a schema of its own, dropped at the end.
+//! `RELAY_REQUIRE_BACKENDS=1`); runs in a schema of its own, dropped at the end. With
+//! `RELAY_TEST_REDIS_URL` the nodes also share rate limits and the dedup fast path through
+//! Redis (keys under a prefix of the run's own).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{SocketAddr, TcpListener};
@@ -49,7 +51,11 @@ async fn three_nodes_share_one_database_and_survive_a_kill_9() {
     let receiver = Receiver::ok().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("relay.toml");
-    write_config(&config, &receiver.url);
+    // With Redis too, the nodes also share rate limits and the dedup fast path.
+    let redis_url = std::env::var("RELAY_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    write_config(&config, &receiver.url, redis_url.as_deref(), &schema.name);
     let addrs: Vec<SocketAddr> = (0..NODES).map(|_| free_port()).collect();
     let mut nodes = Nodes(Vec::new());
     for addr in &addrs {
@@ -86,7 +92,7 @@ async fn three_nodes_share_one_database_and_survive_a_kill_9() {
     let hung_from = receiver.count();
     eventually(Duration::from_secs(10), || {
         let hung = receiver.count() - hung_from;
-        async move { (hung >= 3 * NODES).then_some(()) }
+        async move { (hung >= 10 * NODES).then_some(()) }
     })
     .await
     .expect("attempts reach the receiver");
@@ -201,10 +207,30 @@ impl Drop for Nodes {
     }
 }
 
-/// A schema for the run, dropped at the end (even when the test fails).
+/// A schema for the run, dropped at the end (even when the test fails), with the Redis
+/// keys under its name.
 struct Schema {
     url: String,
     name: String,
+}
+
+/// Deletes the Redis keys starting with `prefix` (the dedup cache and rate-limit entries).
+fn delete_redis_keys(prefix: &str) {
+    use relay_store_redis::redis;
+    let Some(url) = std::env::var("RELAY_TEST_REDIS_URL").ok() else {
+        return;
+    };
+    let Ok(mut connection) = redis::Client::open(url.as_str()).and_then(|c| c.get_connection())
+    else {
+        return;
+    };
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query(&mut connection)
+        .unwrap_or_default();
+    for chunk in keys.chunks(500) {
+        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(chunk).query(&mut connection);
+    }
 }
 
 impl Schema {
@@ -227,6 +253,7 @@ impl Schema {
 
 impl Drop for Schema {
     fn drop(&mut self) {
+        delete_redis_keys(&format!("{}:", self.name));
         let (url, name) = (self.url.clone(), self.name.clone());
         let _ = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -255,16 +282,20 @@ fn free_port() -> SocketAddr {
     listener.local_addr().expect("address")
 }
 
-fn write_config(path: &Path, receiver: &str) {
+fn write_config(path: &Path, receiver: &str, redis_url: Option<&str>, prefix: &str) {
+    let redis = redis_url.map_or(String::new(), |url| {
+        format!("redis_url = \"{url}\"\nredis_prefix = \"{prefix}:\"\n")
+    });
     let toml = format!(
         r#"[server]
 listen = "127.0.0.1:1"
 database_url = "memory://"
-
+{redis}
 [[sources]]
 name = "github"
 scheme = "github"
 secrets = ["{SECRET}"]
+rate_limit = {{ per_minute = 1000000 }}
 
 [[destinations]]
 name = "receiver"

@@ -44,6 +44,12 @@ pub struct Server {
     /// Finished events (and their deliveries and attempts) older than this many days are
     /// pruned in the background; never before their dedup window has passed.
     pub retention_days: u32,
+    /// `redis://…`: several nodes share rate limits and a dedup fast path through it (the
+    /// database stays the source of truth for dedup).
+    pub redis_url: Option<String>,
+    /// The prefix of every key written to Redis (default `relay:`): gateways that share a
+    /// database share a prefix; separate deployments on one Redis need different ones.
+    pub redis_prefix: String,
 }
 
 impl Default for Server {
@@ -53,6 +59,8 @@ impl Default for Server {
             database_url: "sqlite://relay.db".into(),
             sqlite_synchronous: SqliteSynchronous::Full,
             retention_days: 30,
+            redis_url: None,
+            redis_prefix: "relay:".into(),
         }
     }
 }
