@@ -16,6 +16,7 @@ use relay_core::ids::EventId;
 use relay_core::store::codec::encode_headers;
 use relay_core::store::{InsertOutcome, NewEvent, StoreError};
 use tokio::sync::oneshot;
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use crate::error::PgStoreError;
@@ -76,76 +77,77 @@ fn key(new: &NewEvent) -> Key<'_> {
     (e.tenant.as_str(), &e.source, &e.idempotency_key)
 }
 
-/// Writes `round` (whose keys are distinct) in one statement: each event's outcome, in order.
-async fn write_round(pool: &Pool, round: &[&NewEvent]) -> Result<Vec<InsertOutcome>, PgStoreError> {
-    let n = round.len();
-    let deliveries: usize = round.iter().map(|new| new.deliveries.len()).sum();
-    let (mut ids, mut tenants, mut sources) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut types, mut keys, mut headers) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut bodies, mut received, mut statuses) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let mut dedup_until = Vec::with_capacity(n);
-    let (mut d_ids, mut d_events) = (
-        Vec::with_capacity(deliveries),
-        Vec::with_capacity(deliveries),
-    );
-    let (mut d_dests, mut d_routes) = (
-        Vec::with_capacity(deliveries),
-        Vec::with_capacity(deliveries),
-    );
-    for new in round {
-        let e = &new.event;
-        ids.push(e.id.as_uuid());
-        tenants.push(e.tenant.as_str());
-        sources.push(e.source.as_str());
-        types.push(e.event_type.as_str());
-        keys.push(e.idempotency_key.as_str());
-        headers.push(encode_headers(&e.headers));
-        bodies.push(&e.body[..]);
-        received.push(e.received_at.as_millis());
-        statuses.push(e.status.as_str());
-        dedup_until.push(new.dedup_until.as_millis());
-        for d in &new.deliveries {
-            d_ids.push(d.id.as_uuid());
-            d_events.push(e.id.as_uuid());
-            d_dests.push(d.destination.as_str());
-            d_routes.push(d.route.as_str());
+/// A round's values, column by column, bound as arrays.
+struct Columns<'a> {
+    ids: Vec<Uuid>,
+    tenants: Vec<&'a str>,
+    sources: Vec<&'a str>,
+    types: Vec<&'a str>,
+    keys: Vec<&'a str>,
+    headers: Vec<Vec<u8>>,
+    bodies: Vec<&'a [u8]>,
+    received: Vec<i64>,
+    statuses: Vec<&'a str>,
+    dedup_until: Vec<i64>,
+    delivery_ids: Vec<Uuid>,
+    delivery_events: Vec<Uuid>,
+    destinations: Vec<&'a str>,
+    routes: Vec<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(round: &[&'a NewEvent]) -> Self {
+        let events = || round.iter().map(|new| &new.event);
+        let deliveries = || {
+            round
+                .iter()
+                .flat_map(|new| new.deliveries.iter().map(move |d| (new.event.id, d)))
+        };
+        Self {
+            ids: events().map(|e| e.id.as_uuid()).collect(),
+            tenants: events().map(|e| e.tenant.as_str()).collect(),
+            sources: events().map(|e| e.source.as_str()).collect(),
+            types: events().map(|e| e.event_type.as_str()).collect(),
+            keys: events().map(|e| e.idempotency_key.as_str()).collect(),
+            headers: events().map(|e| encode_headers(&e.headers)).collect(),
+            bodies: events().map(|e| &e.body[..]).collect(),
+            received: events().map(|e| e.received_at.as_millis()).collect(),
+            statuses: events().map(|e| e.status.as_str()).collect(),
+            dedup_until: round.iter().map(|n| n.dedup_until.as_millis()).collect(),
+            delivery_ids: deliveries().map(|(_, d)| d.id.as_uuid()).collect(),
+            delivery_events: deliveries().map(|(e, _)| e.as_uuid()).collect(),
+            destinations: deliveries().map(|(_, d)| d.destination.as_str()).collect(),
+            routes: deliveries().map(|(_, d)| d.route.as_str()).collect(),
         }
     }
+
+    /// `$1` to `$14` of [`INSERT_BATCH`].
+    fn params(&self) -> [&(dyn ToSql + Sync); 14] {
+        [
+            &self.ids,
+            &self.tenants,
+            &self.sources,
+            &self.types,
+            &self.keys,
+            &self.headers,
+            &self.bodies,
+            &self.received,
+            &self.statuses,
+            &self.dedup_until,
+            &self.delivery_ids,
+            &self.delivery_events,
+            &self.destinations,
+            &self.routes,
+        ]
+    }
+}
+
+/// Writes `round` (whose keys are distinct) in one statement: each event's outcome, in order.
+async fn write_round(pool: &Pool, round: &[&NewEvent]) -> Result<Vec<InsertOutcome>, PgStoreError> {
+    let columns = Columns::of(round);
     let client = pool.get().await?;
     let statement = client.prepare_cached(INSERT_BATCH).await?;
-    let rows = client
-        .query(
-            &statement,
-            &[
-                &ids,
-                &tenants,
-                &sources,
-                &types,
-                &keys,
-                &headers,
-                &bodies,
-                &received,
-                &statuses,
-                &dedup_until,
-                &d_ids,
-                &d_events,
-                &d_dests,
-                &d_routes,
-            ],
-        )
-        .await?;
+    let rows = client.query(&statement, &columns.params()).await?;
     let mut holders: HashMap<(String, String, String), Uuid> = HashMap::with_capacity(rows.len());
     for row in &rows {
         let claim = (get(row, 0)?, get(row, 1)?, get(row, 2)?);
