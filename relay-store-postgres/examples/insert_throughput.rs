@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let schema = format!("relay_bench_{}", std::process::id());
     let options = PgOptions::default()
         .schema(&schema)
-        .writers(env_or("WRITERS", 4)?)
+        .writers(env_or("WRITERS", 2)?)
         .max_batch(env_or("MAX_BATCH", 512)?);
     let store = Arc::new(PgStore::connect(&url, options).await?);
     let result = run(&store, events, tasks).await;
