@@ -5,7 +5,7 @@
 //! their events inside the timing. The pair runs `ROUNDS` times (default 3), alternating, so
 //! both see the same machine. Everything happens in a scratch schema dropped at the end.
 //!
-//! Run with: `cargo run --release -p relay-store-postgres --example insert_throughput -- [EVENTS] [TASKS] [URL]`
+//! Run with: `cargo run --release -p relay-store-postgres --example pg_insert_throughput -- [EVENTS] [TASKS] [URL]`
 //! (URL defaults to `$RELAY_TEST_POSTGRES_URL`; `WRITERS` and `MAX_BATCH` in the environment
 //! override the store's group-commit settings, `RAW_BATCH` the raw loop's batch, default 512).
 
