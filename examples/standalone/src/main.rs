@@ -82,7 +82,7 @@ async fn migrate(args: cli::StoreArgs) -> Result<(), serve::ServeError> {
     let url = args
         .database_url
         .unwrap_or_else(|| config.server.database_url.clone());
-    store::open(&url, &config.server).await?;
+    store::open(&url, &config.server, true).await?;
     println!("{}: schema is up to date", store::redact(&url));
     Ok(())
 }

@@ -65,7 +65,12 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         .database_url
         .unwrap_or_else(|| config.server.database_url.clone());
     let listen = settings.listen.unwrap_or(config.server.listen);
-    let opened = store::open(&database_url, &config.server).await?;
+    let opened = store::open(
+        &database_url,
+        &config.server,
+        config.server.migrate_on_start,
+    )
+    .await?;
     let mut builder = assembled.into_builder();
     let redis_url = settings
         .redis_url

@@ -45,9 +45,10 @@ pub struct Opened {
     pub pruner: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// Opens (creating and migrating if needed) the store at `url`, with `server`'s durability
-/// and retention. Call from within a tokio runtime.
-pub async fn open(url: &str, server: &Server) -> Result<Opened, StoreUrlError> {
+/// Opens (creating it if needed, and bringing its schema up to date when `migrate`) the
+/// store at `url`, with `server`'s durability and retention. Call from within a tokio
+/// runtime.
+pub async fn open(url: &str, server: &Server, migrate: bool) -> Result<Opened, StoreUrlError> {
     let retention = Duration::from_secs(u64::from(server.retention_days) * 86_400);
     if url == "memory://" {
         tracing::warn!("memory:// store: nothing survives a restart");
@@ -57,7 +58,7 @@ pub async fn open(url: &str, server: &Server) -> Result<Opened, StoreUrlError> {
         });
     }
     if relay_store_postgres::is_postgres_url(url) {
-        let store = PgStore::connect(url, PgOptions::default())
+        let store = PgStore::connect(url, PgOptions::default().migrate_on_open(migrate))
             .await
             .map_err(|source| StoreUrlError::Postgres {
                 url: redact(url),
@@ -77,11 +78,16 @@ pub async fn open(url: &str, server: &Server) -> Result<Opened, StoreUrlError> {
         SqliteSynchronous::Full => Synchronous::Full,
         SqliteSynchronous::Normal => Synchronous::Normal,
     };
-    let store = SqliteStore::open_url(url, SqliteOptions::default().synchronous(synchronous))
-        .map_err(|source| StoreUrlError::Sqlite {
-            url: url.to_owned(),
-            source,
-        })?;
+    let store = SqliteStore::open_url(
+        url,
+        SqliteOptions::default()
+            .synchronous(synchronous)
+            .migrate_on_open(migrate),
+    )
+    .map_err(|source| StoreUrlError::Sqlite {
+        url: url.to_owned(),
+        source,
+    })?;
     let pruner = store.spawn_pruner(retention, PRUNE_EVERY);
     Ok(Opened {
         store: Arc::new(store),

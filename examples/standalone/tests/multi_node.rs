@@ -56,6 +56,16 @@ async fn three_nodes_share_one_database_and_survive_a_kill_9() {
         .ok()
         .filter(|u| !u.is_empty());
     write_config(&config, &receiver.url, redis_url.as_deref(), &schema.name);
+    // `relay migrate` prepares the schema; the nodes start with `migrate_on_start = false`.
+    let migrated = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["migrate", "--config"])
+        .arg(&config)
+        .args(["--database-url", &database_url])
+        .output()
+        .expect("relay migrate");
+    assert!(migrated.status.success(), "{migrated:?}");
+    let said = String::from_utf8_lossy(&migrated.stdout);
+    assert!(said.contains("schema is up to date"), "{said}");
     let addrs: Vec<SocketAddr> = (0..NODES).map(|_| free_port()).collect();
     let mut nodes = Nodes(Vec::new());
     for addr in &addrs {
@@ -290,6 +300,7 @@ fn write_config(path: &Path, receiver: &str, redis_url: Option<&str>, prefix: &s
         r#"[server]
 listen = "127.0.0.1:1"
 database_url = "memory://"
+migrate_on_start = false
 {redis}
 [[sources]]
 name = "github"

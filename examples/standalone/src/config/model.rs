@@ -44,6 +44,9 @@ pub struct Server {
     /// Finished events (and their deliveries and attempts) older than this many days are
     /// pruned in the background; never before their dedup window has passed.
     pub retention_days: u32,
+    /// Whether `relay serve` brings the database schema up to date at start (default
+    /// `true`). With `false`, run `relay migrate` before starting a new version.
+    pub migrate_on_start: bool,
     /// `redis://…`: several nodes share rate limits and a dedup fast path through it (the
     /// database stays the source of truth for dedup).
     pub redis_url: Option<String>,
@@ -59,6 +62,7 @@ impl Default for Server {
             database_url: "sqlite://relay.db".into(),
             sqlite_synchronous: SqliteSynchronous::Full,
             retention_days: 30,
+            migrate_on_start: true,
             redis_url: None,
             redis_prefix: "relay:".into(),
         }
