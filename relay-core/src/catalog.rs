@@ -110,6 +110,15 @@ impl Catalog {
         })
     }
 
+    /// This catalog with `destination` added, or replacing the one of the same name.
+    pub fn with_destination(&self, destination: Destination) -> Self {
+        let mut catalog = self.clone();
+        catalog
+            .destinations
+            .insert(destination.name().to_owned(), destination);
+        catalog
+    }
+
     /// A source by name.
     pub fn source(&self, name: &str) -> Option<&Arc<dyn Source>> {
         self.sources.get(name)

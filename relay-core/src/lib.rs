@@ -31,9 +31,12 @@
 //! ```
 
 pub mod catalog;
+pub mod circuit;
+pub mod credentials;
 pub mod deliver;
 pub mod destination;
 pub mod event;
+pub mod guard;
 pub mod ids;
 pub mod ingest;
 pub mod jsonpath;

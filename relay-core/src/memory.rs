@@ -3,17 +3,18 @@
 //! [`MemoryStore`] keeps everything in one mutex-protected state; it implements the whole
 //! [`Store`] contract and passes the same conformance suite as the durable stores.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::circuit::{CircuitState, VersionedCircuit};
 use crate::event::{Attempt, Delivery, DeliveryStatus, Event, EventStatus};
 use crate::ids::{DeliveryId, EventId, TenantId};
 use crate::store::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, NextStep, ScheduleReport, Store, StoreError,
+    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
+    NewDelivery, NewEvent, NextStep, ScheduleReport, Store, StoreError,
 };
 use crate::time::Timestamp;
 
@@ -34,6 +35,8 @@ struct State {
     attempts: HashMap<DeliveryId, Vec<Attempt>>,
     /// Pending and in-flight deliveries by the time they are due (or their lease expires).
     due: BTreeSet<(Timestamp, DeliveryId)>,
+    circuits: HashMap<(TenantId, String), VersionedCircuit>,
+    destinations: BTreeMap<(TenantId, String), DestinationRecord>,
 }
 
 impl State {
@@ -393,6 +396,58 @@ impl Store for MemoryStore {
             }
         }
         Ok(doomed.len() as u64)
+    }
+
+    async fn circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+    ) -> Result<Option<VersionedCircuit>, StoreError> {
+        let key = (tenant.clone(), destination.to_owned());
+        Ok(self.state().circuits.get(&key).copied())
+    }
+
+    async fn swap_circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        expected: Option<u64>,
+        state: CircuitState,
+    ) -> Result<bool, StoreError> {
+        let mut guard = self.state();
+        let key = (tenant.clone(), destination.to_owned());
+        let stored = guard.circuits.get(&key).map(|c| c.version);
+        if stored != expected {
+            return Ok(false);
+        }
+        let version = expected.map_or(1, |v| v + 1);
+        guard
+            .circuits
+            .insert(key, VersionedCircuit { state, version });
+        Ok(true)
+    }
+
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        let key = (tenant.clone(), record.name.clone());
+        self.state().destinations.insert(key, record);
+        Ok(())
+    }
+
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        Ok(self
+            .state()
+            .destinations
+            .iter()
+            .filter(|((t, _), _)| t == tenant)
+            .map(|(_, record)| record.clone())
+            .collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

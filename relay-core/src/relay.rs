@@ -1,15 +1,19 @@
 //! [`Relay`]: the pipeline assembled from a store, a catalog and a limiter.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use tokio::sync::Notify;
+use ipnet::IpNet;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use crate::catalog::{Catalog, CatalogError};
+use crate::credentials::Keyring;
 use crate::deliver::HttpTransport;
-use crate::destination::Destination;
+use crate::destination::{Destination, Target};
+use crate::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::limit::{RateLimiter, SlidingWindowLimiter};
 use crate::memory::MemoryStore;
 use crate::route::Route;
@@ -45,6 +49,8 @@ struct Inner {
     transport: HttpTransport,
     wake: Notify,
     disabled: Mutex<HashSet<String>>,
+    in_flight: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
+    keyring: Option<Arc<Keyring>>,
 }
 
 impl fmt::Debug for Relay {
@@ -67,7 +73,9 @@ impl Relay {
     }
 
     /// Replaces the catalog (sources, destinations, routes, transformers) atomically; requests
-    /// and deliveries in flight finish with the catalog they started with.
+    /// and deliveries in flight finish with the catalog they started with. The destinations'
+    /// URLs are not checked here (use [`Relay::save_destination`] for the save-time SSRF
+    /// check); the connect-time guard applies to every delivery regardless.
     pub fn swap_catalog(&self, catalog: Catalog) {
         self.inner.catalog.store(Arc::new(catalog));
     }
@@ -111,6 +119,39 @@ impl Relay {
         self.disabled().contains(name)
     }
 
+    /// The keyring sealing saved credentials, if one was given.
+    pub(crate) fn keyring(&self) -> Option<&Arc<Keyring>> {
+        self.inner.keyring.as_ref()
+    }
+
+    /// The address guard outbound deliveries pass.
+    pub fn guard(&self) -> &AddressGuard {
+        self.inner.transport.resolver().guard()
+    }
+
+    /// A slot among the attempts in flight to `destination` (capped at `cap`), if one is free.
+    pub(crate) fn in_flight_slot(
+        &self,
+        destination: &str,
+        cap: usize,
+    ) -> Option<OwnedSemaphorePermit> {
+        let semaphore = {
+            let mut slots = self
+                .inner
+                .in_flight
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner());
+            let entry = slots
+                .entry(destination.to_owned())
+                .or_insert_with(|| (cap, Arc::new(Semaphore::new(cap))));
+            if entry.0 != cap {
+                *entry = (cap, Arc::new(Semaphore::new(cap)));
+            }
+            Arc::clone(&entry.1)
+        };
+        semaphore.try_acquire_owned().ok()
+    }
+
     fn disabled(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         self.inner
             .disabled
@@ -128,11 +169,24 @@ pub enum BuildError {
     /// The outbound HTTP client could not be created.
     #[error("outbound HTTP client: {0}")]
     Transport(#[source] reqwest::Error),
+    /// A destination's URL points at an address the SSRF guard refuses.
+    #[error("destination {destination:?}: {source}")]
+    BlockedDestination {
+        /// The destination.
+        destination: String,
+        /// The refused address.
+        #[source]
+        source: BlockedAddress,
+    },
 }
 
-/// Builds a [`Relay`]. Defaults: the in-memory store and the in-process rate limiter.
+/// Builds a [`Relay`]. Defaults: the in-memory store, the in-process rate limiter, and an
+/// SSRF guard that refuses every non-public destination address.
 #[derive(Default)]
 pub struct RelayBuilder {
+    guard: AddressGuard,
+    pinned: Vec<(String, Vec<IpAddr>)>,
+    keyring: Option<Keyring>,
     store: Option<Arc<dyn Store>>,
     limiter: Option<Arc<dyn RateLimiter>>,
     sources: Vec<Arc<dyn Source>>,
@@ -182,8 +236,61 @@ impl RelayBuilder {
         self
     }
 
-    /// Validates the configuration and builds the relay.
+    /// Lets deliveries reach addresses in these networks although the SSRF guard would refuse
+    /// them (see [`guard`](crate::guard)): the only way to deliver to private or loopback
+    /// addresses.
+    ///
+    /// ```
+    /// use relay_core::{BuildError, Relay, destination::Destination};
+    /// let local = || Destination::http("local", "http://127.0.0.1:9000/hook").unwrap();
+    /// let refused = Relay::builder().destination(local()).build();
+    /// assert!(matches!(refused, Err(BuildError::BlockedDestination { .. })));
+    /// let allowed = Relay::builder()
+    ///     .allow_cidrs(["127.0.0.0/8".parse().unwrap()])
+    ///     .destination(local())
+    ///     .build();
+    /// assert!(allowed.is_ok());
+    /// ```
+    pub fn allow_cidrs(mut self, nets: impl IntoIterator<Item = IpNet>) -> Self {
+        self.guard = self.guard.allow_all(nets);
+        self
+    }
+
+    /// The keys that seal destination credentials saved with
+    /// [`Relay::save_destination`] (see [`credentials`](crate::credentials)).
+    pub fn keyring(mut self, keyring: Keyring) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    /// Answers `name` with `addrs` instead of asking DNS (like `curl --resolve`), for tests and
+    /// split-horizon setups; the SSRF guard still applies to the addresses.
+    pub fn resolve_host(
+        mut self,
+        name: impl Into<String>,
+        addrs: impl IntoIterator<Item = IpAddr>,
+    ) -> Self {
+        self.pinned.push((name.into(), addrs.into_iter().collect()));
+        self
+    }
+
+    /// Validates the configuration (names, and every HTTP destination's URL against the SSRF
+    /// guard) and builds the relay.
     pub fn build(self) -> Result<Relay, BuildError> {
+        for destination in &self.destinations {
+            if let Target::Http { url, .. } = destination.target() {
+                self.guard
+                    .check_url(url)
+                    .map_err(|source| BuildError::BlockedDestination {
+                        destination: destination.name().to_owned(),
+                        source,
+                    })?;
+            }
+        }
+        let resolver = self.pinned.iter().fold(
+            GuardedResolver::new(self.guard.clone()),
+            |r, (name, addrs)| r.pin(name, addrs.iter().copied()),
+        );
         let catalog = Catalog::new(
             self.sources,
             self.destinations,
@@ -197,9 +304,11 @@ impl RelayBuilder {
                     .limiter
                     .unwrap_or_else(|| Arc::new(SlidingWindowLimiter::new())),
                 catalog: ArcSwap::from_pointee(catalog),
-                transport: HttpTransport::new().map_err(BuildError::Transport)?,
+                transport: HttpTransport::new(resolver).map_err(BuildError::Transport)?,
                 wake: Notify::new(),
                 disabled: Mutex::new(HashSet::new()),
+                in_flight: Mutex::new(HashMap::new()),
+                keyring: self.keyring.map(Arc::new),
             }),
         })
     }

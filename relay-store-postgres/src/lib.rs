@@ -13,6 +13,12 @@
 //!   and a lease expiry: nodes never lease the same delivery at once, and the leases of a
 //!   node that died come back when they expire, with a larger fencing token that makes the
 //!   dead holder's late writes match nothing.
+//! - **Circuit breakers shared by every node.** A destination's circuit is one row changed by
+//!   compare-and-set in a single statement (`UPDATE … WHERE version = $n`, or `INSERT … ON
+//!   CONFLICT DO NOTHING` for the first write), so of the workers on all nodes racing from one
+//!   version exactly one wins (and only one sends the half-open probe).
+//! - **Saved destinations** with their credentials exactly as relay-core sealed them: the
+//!   database never holds them in plaintext.
 //! - **Embedded, versioned migrations**, run at connect unless disabled, safe when several
 //!   nodes start at once (an advisory lock), optionally in a schema of their own.
 //!
@@ -44,6 +50,8 @@
 //! ```
 
 mod admin;
+mod circuits;
+mod destinations;
 mod error;
 mod insert;
 mod options;
@@ -61,11 +69,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use relay_core::circuit::{CircuitState, VersionedCircuit};
 use relay_core::event::{Attempt, Delivery, Event};
 use relay_core::ids::{DeliveryId, EventId, TenantId};
 use relay_core::store::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, ScheduleReport, Store, StoreError,
+    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
+    NewDelivery, NewEvent, ScheduleReport, Store, StoreError,
 };
 use relay_core::time::Timestamp;
 use tokio_postgres::config::SslMode;
@@ -303,6 +312,39 @@ impl Store for PgStore {
         batch: usize,
     ) -> Result<u64, StoreError> {
         admin::prune(&self.inner.pool, cutoff, now, batch).await
+    }
+
+    async fn circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+    ) -> Result<Option<VersionedCircuit>, StoreError> {
+        circuits::circuit(&self.inner.pool, tenant, destination).await
+    }
+
+    async fn swap_circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        expected: Option<u64>,
+        state: CircuitState,
+    ) -> Result<bool, StoreError> {
+        circuits::swap_circuit(&self.inner.pool, tenant, destination, expected, &state).await
+    }
+
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        destinations::put(&self.inner.pool, tenant, &record).await
+    }
+
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        destinations::list(&self.inner.pool, tenant).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -71,6 +71,32 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (delivery_id, seq)
     );
     ",
+    // 2: circuit-breaker state per (tenant, destination), changed by compare-and-set on
+    // `version`; and saved HTTP destinations, their credentials sealed by relay-core before
+    // they arrive (the database never holds them in plaintext).
+    "
+    CREATE TABLE circuits (
+        tenant TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        failures BIGINT NOT NULL,
+        window_started BIGINT NOT NULL,
+        until BIGINT NOT NULL,
+        version BIGINT NOT NULL,
+        PRIMARY KEY (tenant, destination)
+    );
+
+    CREATE TABLE destinations (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        signing_secret BYTEA,
+        auth_header BYTEA,
+        settings TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (tenant, name)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
+use relay_core::circuit::{CircuitState, VersionedCircuit};
 use relay_core::event::{Attempt, Delivery, Event};
 use relay_core::ids::{DeliveryId, EventId, TenantId};
 use relay_core::store::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, ScheduleReport, Store, StoreError,
+    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
+    NewDelivery, NewEvent, ScheduleReport, Store, StoreError,
 };
 use relay_core::time::Timestamp;
 
@@ -244,6 +245,41 @@ impl<S: Store + ?Sized> Store for DedupCache<S> {
         batch: usize,
     ) -> Result<u64, StoreError> {
         self.inner.prune(cutoff, now, batch).await
+    }
+
+    async fn circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+    ) -> Result<Option<VersionedCircuit>, StoreError> {
+        self.inner.circuit(tenant, destination).await
+    }
+
+    async fn swap_circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        expected: Option<u64>,
+        state: CircuitState,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .swap_circuit(tenant, destination, expected, state)
+            .await
+    }
+
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        self.inner.put_destination(tenant, record).await
+    }
+
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        self.inner.destination_records(tenant).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

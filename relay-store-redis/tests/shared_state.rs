@@ -11,14 +11,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use relay_core::circuit::{CircuitState, VersionedCircuit};
 use relay_core::event::{Attempt, Delivery, Event};
 use relay_core::ids::{DeliveryId, EventId, TenantId};
 use relay_core::limit::{RateDecision, RateLimit, RateLimiter};
 use relay_core::memory::MemoryStore;
 use relay_core::store::conformance::new_event;
 use relay_core::store::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, ScheduleReport, Store, StoreError,
+    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
+    NewDelivery, NewEvent, ScheduleReport, Store, StoreError,
 };
 use relay_core::time::Timestamp;
 use relay_store_redis::{DedupCache, RedisRateLimiter, RedisStoreError, redis};
@@ -152,6 +153,37 @@ impl Store for Flaky {
         batch: usize,
     ) -> Result<u64, StoreError> {
         self.inner.prune(cutoff, now, batch).await
+    }
+    async fn circuit(
+        &self,
+        t: &TenantId,
+        destination: &str,
+    ) -> Result<Option<VersionedCircuit>, StoreError> {
+        self.inner.circuit(t, destination).await
+    }
+    async fn swap_circuit(
+        &self,
+        t: &TenantId,
+        destination: &str,
+        expected: Option<u64>,
+        state: CircuitState,
+    ) -> Result<bool, StoreError> {
+        self.inner
+            .swap_circuit(t, destination, expected, state)
+            .await
+    }
+    async fn put_destination(
+        &self,
+        t: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        self.inner.put_destination(t, record).await
+    }
+    async fn destination_records(
+        &self,
+        t: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        self.inner.destination_records(t).await
     }
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await

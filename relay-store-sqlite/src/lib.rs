@@ -29,6 +29,8 @@
 //! ```
 
 mod checkpoint;
+mod circuits;
+mod destinations;
 mod error;
 mod options;
 mod pruner;
@@ -44,11 +46,12 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use relay_core::circuit::{CircuitState, VersionedCircuit};
 use relay_core::event::{Attempt, Delivery, Event};
 use relay_core::ids::{DeliveryId, EventId, TenantId};
 use relay_core::store::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, ScheduleReport, Store, StoreError,
+    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
+    NewDelivery, NewEvent, ScheduleReport, Store, StoreError,
 };
 use relay_core::time::Timestamp;
 use rusqlite::{Connection, OpenFlags};
@@ -351,6 +354,57 @@ impl Store for SqliteStore {
         self.inner
             .writer
             .write(move |conn| writes::prune(conn, cutoff, now, batch))
+            .await
+    }
+
+    async fn circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+    ) -> Result<Option<VersionedCircuit>, StoreError> {
+        let (tenant, destination) = (tenant.clone(), destination.to_owned());
+        self.inner
+            .readers
+            .read(move |conn| circuits::circuit(conn, &tenant, &destination))
+            .await
+    }
+
+    async fn swap_circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        expected: Option<u64>,
+        state: CircuitState,
+    ) -> Result<bool, StoreError> {
+        let (tenant, destination) = (tenant.clone(), destination.to_owned());
+        self.inner
+            .writer
+            .write(move |conn| {
+                circuits::swap_circuit(conn, &tenant, &destination, expected, &state)
+            })
+            .await
+    }
+
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        let tenant = tenant.clone();
+        self.inner
+            .writer
+            .write(move |conn| destinations::put(conn, &tenant, &record))
+            .await
+    }
+
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        let tenant = tenant.clone();
+        self.inner
+            .readers
+            .read(move |conn| destinations::list(conn, &tenant))
             .await
     }
 

@@ -67,6 +67,32 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX attempts_delivery ON attempts (delivery_id, seq);
     ",
+    // 2: circuit-breaker state per destination.
+    "
+    CREATE TABLE circuits (
+        tenant TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        window_started INTEGER NOT NULL,
+        until INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        PRIMARY KEY (tenant, destination)
+    ) WITHOUT ROWID;
+    ",
+    // 3: saved HTTP destinations (credentials sealed by relay-core before they arrive).
+    "
+    CREATE TABLE destinations (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        signing_secret BLOB,
+        auth_header BLOB,
+        settings TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, name)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

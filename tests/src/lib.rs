@@ -1,6 +1,8 @@
 //! Shared support for Relay's end-to-end tests: scripted loopback receivers, servers on
 //! ephemeral ports, signing helpers and polling.
 
+pub mod pipeline;
+
 use std::collections::VecDeque;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -9,11 +11,23 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+pub mod actix;
+pub mod contract;
+
+/// The loopback networks (`127.0.0.0/8`, `::1/128`): what a relay delivering to the test's
+/// receivers must allow past its SSRF guard.
+pub fn loopback() -> [relay_core::guard::IpNet; 2] {
+    [
+        "127.0.0.0/8".parse().expect("valid CIDR"),
+        "::1/128".parse().expect("valid CIDR"),
+    ]
+}
 
 /// Serves `app` on 127.0.0.1 on an ephemeral port; returns its address.
 pub async fn serve(app: Router) -> SocketAddr {
@@ -22,9 +36,21 @@ pub async fn serve(app: Router) -> SocketAddr {
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app).await.expect("serve");
     });
     addr
+}
+
+/// The application [`contract::run`] expects around the layer: `GET /` answers `the app`,
+/// `POST /echo` answers its body.
+pub fn contract_app() -> Router {
+    Router::new()
+        .route("/", axum::routing::get(|| async { "the app" }))
+        .route(
+            "/echo",
+            axum::routing::post(|body: Bytes| async move { body }),
+        )
 }
 
 /// How a scripted receiver answers one request.
@@ -36,6 +62,12 @@ pub enum Answer {
     RetryAfter(u16, u64),
     /// Never answer (until the client gives up).
     Hang,
+    /// Answer with this status and a `Location` header (a redirect Relay must not follow).
+    Redirect(u16, String),
+    /// Answer with this status and a body of this many bytes.
+    Large(u16, usize),
+    /// Answer with this status after this many milliseconds.
+    Slow(u16, u64),
 }
 
 /// One request a receiver got.
@@ -47,6 +79,34 @@ pub struct Received {
     pub body: Bytes,
     /// When it arrived.
     pub at: Instant,
+    /// The client's address (one per TCP connection).
+    pub peer: SocketAddr,
+}
+
+impl Received {
+    /// Asserts this is attempt `attempt` of the delivery `webhook_id`: the original `body`,
+    /// and a Standard Webhooks signature under the destination's `secret` that verifies.
+    pub fn assert_signed_delivery(
+        &self,
+        webhook_id: &str,
+        attempt: u32,
+        secret: &str,
+        body: &[u8],
+    ) {
+        let header = |name: &str| {
+            let value = self.headers.get(name);
+            value.and_then(|v| v.to_str().ok()).unwrap_or_default()
+        };
+        assert_eq!(self.body.as_ref(), body);
+        assert_eq!(header("webhook-id"), webhook_id);
+        assert_eq!(header("x-relay-attempt"), attempt.to_string());
+        let timestamp: i64 = header("webhook-timestamp")
+            .parse()
+            .expect("webhook-timestamp");
+        let expected =
+            relay_core::deliver::sign_standard_webhook(&secret.into(), webhook_id, timestamp, body);
+        assert_eq!(header("webhook-signature"), expected);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -54,6 +114,8 @@ struct Script {
     queue: VecDeque<Answer>,
     then: Option<Answer>,
     received: Vec<Received>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// A real HTTP receiver on loopback whose answers the test scripts.
@@ -70,7 +132,7 @@ impl Receiver {
         let script = Arc::new(Mutex::new(Script {
             queue: answers.into_iter().collect(),
             then: Some(then),
-            received: Vec::new(),
+            ..Script::default()
         }));
         let app = Router::new()
             .route("/hook", axum::routing::post(receive))
@@ -97,6 +159,11 @@ impl Receiver {
         self.script.lock().expect("script lock").received.len()
     }
 
+    /// The most requests it was answering at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.script.lock().expect("script lock").max_in_flight
+    }
+
     /// Changes the answer for every later request (after any still queued).
     pub fn answer_from_now(&self, answer: Answer) {
         self.script.lock().expect("script lock").then = Some(answer);
@@ -105,6 +172,7 @@ impl Receiver {
 
 async fn receive(
     State(script): State<Arc<Mutex<Script>>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -114,10 +182,28 @@ async fn receive(
             headers,
             body,
             at: Instant::now(),
+            peer,
         });
+        script.in_flight += 1;
+        script.max_in_flight = script.max_in_flight.max(script.in_flight);
         let then = script.then.clone().unwrap_or(Answer::Status(200));
         script.queue.pop_front().unwrap_or(then)
     };
+    let _leaving = Leaving(script);
+    answer_with(answer).await
+}
+
+/// Counts a request out of `in_flight` when its handler ends or is dropped.
+struct Leaving(Arc<Mutex<Script>>);
+
+impl Drop for Leaving {
+    fn drop(&mut self) {
+        let mut script = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        script.in_flight -= 1;
+    }
+}
+
+async fn answer_with(answer: Answer) -> Response {
     let status = |code: u16| StatusCode::from_u16(code).expect("valid status");
     match answer {
         Answer::Status(code) => status(code).into_response(),
@@ -127,6 +213,14 @@ async fn receive(
         Answer::Hang => {
             tokio::time::sleep(Duration::from_secs(3_600)).await;
             StatusCode::OK.into_response()
+        }
+        Answer::Redirect(code, location) => {
+            (status(code), [("location", location)]).into_response()
+        }
+        Answer::Large(code, bytes) => (status(code), "x".repeat(bytes)).into_response(),
+        Answer::Slow(code, ms) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            status(code).into_response()
         }
     }
 }
@@ -253,6 +347,35 @@ impl relay_core::store::Store for UnavailableStore {
         _: relay_core::time::Timestamp,
         _: usize,
     ) -> Result<u64, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn circuit(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: &str,
+    ) -> Result<Option<relay_core::circuit::VersionedCircuit>, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn swap_circuit(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: &str,
+        _: Option<u64>,
+        _: relay_core::circuit::CircuitState,
+    ) -> Result<bool, relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn put_destination(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: relay_core::store::DestinationRecord,
+    ) -> Result<(), relay_core::store::StoreError> {
+        Err(down())
+    }
+    async fn destination_records(
+        &self,
+        _: &relay_core::ids::TenantId,
+    ) -> Result<Vec<relay_core::store::DestinationRecord>, relay_core::store::StoreError> {
         Err(down())
     }
     async fn ping(&self) -> Result<(), relay_core::store::StoreError> {

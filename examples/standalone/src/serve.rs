@@ -12,6 +12,7 @@ use relay_core::store::Store;
 use relay_store_redis::{DedupCache, RedisRateLimiter};
 
 use crate::config::{self, ConfigError};
+use crate::keys;
 use crate::store::{self, StoreUrlError};
 
 /// Why the gateway could not start or stopped.
@@ -34,6 +35,12 @@ pub enum ServeError {
     /// The relay could not be built.
     #[error("{0}")]
     Build(#[from] relay_core::BuildError),
+    /// The credential key cannot be read or created.
+    #[error("credential key: {0}")]
+    Key(#[from] relay_core::credentials::KeyError),
+    /// A configured destination could not be saved in the store.
+    #[error("saving destination: {0}")]
+    SaveDestination(#[from] relay_core::destination::SaveDestinationError),
     /// The listen address cannot be bound, or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -60,7 +67,7 @@ pub struct Settings<'a> {
 /// Runs the gateway until SIGTERM or Ctrl-C, then stops accepting, lets requests in flight
 /// finish (their commits included) and lets attempts in flight finish and be recorded.
 pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
-    let (config, assembled) = config::check(settings.config)?;
+    let (config, mut assembled) = config::check(settings.config)?;
     let database_url = settings
         .database_url
         .unwrap_or_else(|| config.server.database_url.clone());
@@ -71,7 +78,9 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         config.server.migrate_on_start,
     )
     .await?;
-    let mut builder = assembled.into_builder();
+    let keyring = keys::keyring(&config.delivery, opened.file.as_deref())?;
+    let specs = std::mem::take(&mut assembled.destination_specs);
+    let mut builder = assembled.into_builder().keyring(keyring);
     let redis_url = settings
         .redis_url
         .or_else(|| config.server.redis_url.clone());
@@ -91,6 +100,11 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         }
     };
     let relay = builder.build()?;
+    // The configured destinations are saved too (credentials sealed), so the store holds every
+    // destination the gateway delivers to.
+    for spec in specs {
+        relay.save_destination(spec).await?;
+    }
     let worker = relay.spawn_worker(WorkerConfig::default());
     let app = Router::new()
         .merge(relay_axum::health::routes(relay.clone()))

@@ -43,6 +43,8 @@ pub struct Opened {
     pub store: Arc<dyn Store>,
     /// The pruner task, aborted when the gateway stops.
     pub pruner: Option<tokio::task::JoinHandle<()>>,
+    /// The database file, for a file-backed store.
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// Opens (creating it if needed, and bringing its schema up to date when `migrate`) the
@@ -55,6 +57,7 @@ pub async fn open(url: &str, server: &Server, migrate: bool) -> Result<Opened, S
         return Ok(Opened {
             store: Arc::new(MemoryStore::new()),
             pruner: None,
+            file: None,
         });
     }
     if relay_store_postgres::is_postgres_url(url) {
@@ -69,6 +72,7 @@ pub async fn open(url: &str, server: &Server, migrate: bool) -> Result<Opened, S
         return Ok(Opened {
             store: Arc::new(store),
             pruner: Some(pruner),
+            file: None,
         });
     }
     if !url.starts_with("sqlite:") {
@@ -90,6 +94,7 @@ pub async fn open(url: &str, server: &Server, migrate: bool) -> Result<Opened, S
     })?;
     let pruner = store.spawn_pruner(retention, PRUNE_EVERY);
     Ok(Opened {
+        file: Some(store.path().to_owned()),
         store: Arc::new(store),
         pruner: Some(pruner),
     })

@@ -21,8 +21,8 @@ fn check(toml: &str) -> (i32, String) {
 }
 
 const SOURCE: &str = "[[sources]]\nname = \"gh\"\nscheme = \"github\"\nsecrets = [\"s\"]\n";
-const DESTINATION: &str =
-    "[[destinations]]\nname = \"app\"\nurl = \"http://127.0.0.1:9000/hook\"\n";
+const DESTINATION: &str = "[delivery]\nallow_cidrs = [\"127.0.0.0/8\"]\n\
+     [[destinations]]\nname = \"app\"\nurl = \"http://127.0.0.1:9000/hook\"\n";
 
 #[test]
 fn the_sample_configuration_is_valid() {
@@ -70,6 +70,18 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("[[transformers]]\nname = \"t\"\nkind = \"template\"\nbody = { text = \"{{ $.a\" }".into(), "transformers[0]: template placeholder"),
         ("[[transformers]]\nname = \"t\"\nkind = \"xslt\"".into(), "transformers[0].kind: unknown variant: found `xslt`"),
         ("[server]\nsqlite_synchronous = \"off\"".into(), "server.sqlite_synchronous"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://127.0.0.1:9000/hook\"".into(), "destinations[0].url: 127.0.0.1 is a loopback address (refused by the SSRF guard"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://169.254.169.254/latest/meta-data\"".into(), "destinations[0].url: 169.254.169.254 is a link-local address"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://localhost:6379/\"".into(), "destinations[0].url: localhost is a loopback address"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://[::ffff:10.0.0.1]/\"".into(), "destinations[0].url: [::ffff:10.0.0.1] is a private address"),
+        ("[delivery]\nallow_cidrs = [\"10.0.0.0/8\"]\n[[destinations]]\nname = \"d\"\nurl = \"http://192.168.1.1/\"".into(), "destinations[0].url: 192.168.1.1 is a private address"),
+        ("[delivery]\nallow_cidrs = [\"10.0.0.0/33\"]".into(), "delivery.allow_cidrs[0]: \"10.0.0.0/33\" is not a CIDR network"),
+        ("[delivery]\nallow = []".into(), "delivery.allow: unknown field"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nmax_in_flight = 0".into(), "destinations[0].max_in_flight: must be at least 1"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nconnect_timeout_ms = 0".into(), "destinations[0].connect_timeout_ms: must be greater than 0"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { failures = 0 }".into(), "destinations[0].circuit_breaker.failures: must be greater than 0"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { threshold = 3 }".into(), "destinations[0].circuit_breaker.threshold: unknown field"),
+        (route("destinations = [\"app\"]\nrate_limit = { per_second = 3 }"), "routes[0].rate_limit.per_second: unknown field"),
     ];
     let mut failures = Vec::new();
     for (toml, expected) in &cases {
@@ -118,6 +130,12 @@ fn every_documented_scheme_and_feature_is_accepted() {
     );
     toml.push_str(DESTINATION);
     toml.push_str(
+        "connect_timeout_ms = 2000\nmax_in_flight = 4\n\
+         circuit_breaker = { failures = 3, window_ms = 10000, open_ms = 5000 }\n\
+         [[destinations]]\nname = \"public\"\nurl = \"https://hooks.example.com/in\"\n\
+         circuit_breaker = { enabled = false }\n",
+    );
+    toml.push_str(
         "[[transformers]]\nname = \"short\"\nkind = \"template\"\n\
          body = { text = \"{{ $.pusher.name }} pushed\" }\nheaders = { x-team = \"platform\" }\n\
          [[transformers]]\nname = \"mail\"\nkind = \"form_to_email\"\n\
@@ -125,7 +143,7 @@ fn every_documented_scheme_and_feature_is_accepted() {
          [[routes]]\nname = \"main\"\nsource = \"github\"\nevent_types = [\"push\"]\n\
          conditions = [{ path = \"$.ref\", op = \"eq\", value = \"refs/heads/main\" }, \
          { path = \"$.commits[*].author.name\", op = \"exists\" }]\n\
-         destinations = [\"app\"]\ntransformer = \"short\"\n\
+         destinations = [\"app\", \"public\"]\ntransformer = \"short\"\nrate_limit = { per_minute = 600 }\n\
          [[routes]]\nname = \"slack\"\ndestinations = [\"app\"]\ntransformer = \"github_to_slack\"\n\
          [[routes]]\nname = \"forms\"\ndestinations = [\"app\"]\ntransformer = \"mail\"\n",
     );

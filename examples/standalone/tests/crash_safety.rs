@@ -155,6 +155,9 @@ fn write_config(path: &Path, db: &Path, addr: SocketAddr, receiver: &str) {
 listen = "{addr}"
 database_url = "sqlite://{db}"
 
+[delivery]
+allow_cidrs = ["127.0.0.0/8"]
+
 [[sources]]
 name = "github"
 scheme = "github"

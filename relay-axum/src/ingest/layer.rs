@@ -1,6 +1,5 @@
-use std::sync::Arc;
-
 use relay_core::Relay;
+use relay_core::ingest::IngestPrefix;
 use tower::Layer;
 
 use super::service::RelayService;
@@ -15,30 +14,24 @@ use super::service::RelayService;
 #[derive(Debug, Clone)]
 pub struct RelayLayer {
     relay: Relay,
-    prefix: Arc<str>,
+    prefix: IngestPrefix,
 }
 
 impl RelayLayer {
     /// The default path prefix.
-    pub const DEFAULT_PREFIX: &'static str = "/webhooks";
+    pub const DEFAULT_PREFIX: &'static str = IngestPrefix::DEFAULT;
 
     /// Ingests at `POST /webhooks/{source}`.
     pub fn new(relay: Relay) -> Self {
         Self {
             relay,
-            prefix: Arc::from(Self::DEFAULT_PREFIX),
+            prefix: IngestPrefix::default(),
         }
     }
 
-    /// Ingests at `POST {prefix}/{source}` instead (a trailing `/` is ignored).
+    /// Ingests at `POST {prefix}/{source}` instead (see [`IngestPrefix::new`]).
     pub fn prefix(mut self, prefix: &str) -> Self {
-        let trimmed = prefix.trim_end_matches('/');
-        let with_slash = if trimmed.starts_with('/') {
-            trimmed.to_owned()
-        } else {
-            format!("/{trimmed}")
-        };
-        self.prefix = Arc::from(with_slash);
+        self.prefix = IngestPrefix::new(prefix);
         self
     }
 }

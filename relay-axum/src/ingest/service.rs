@@ -1,15 +1,14 @@
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use pin_project_lite::pin_project;
 use relay_core::Relay;
-use relay_core::ingest::{IngestOutcome, IngestRequest, Reply};
+use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply};
 use tower::Service;
 
 use super::future::ResponseFuture;
@@ -21,26 +20,16 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub struct RelayService<S> {
     inner: S,
     relay: Relay,
-    prefix: Arc<str>,
+    prefix: IngestPrefix,
 }
 
 impl<S> RelayService<S> {
-    pub(super) fn new(inner: S, relay: Relay, prefix: Arc<str>) -> Self {
+    pub(super) fn new(inner: S, relay: Relay, prefix: IngestPrefix) -> Self {
         Self {
             inner,
             relay,
             prefix,
         }
-    }
-
-    /// The source named by `POST {prefix}/{source}`, if this request is one.
-    fn source_of<'a>(&self, method: &Method, path: &'a str) -> Option<&'a str> {
-        if method != Method::POST {
-            return None;
-        }
-        let source = path.strip_prefix(&*self.prefix)?.strip_prefix('/')?;
-        let source = source.strip_suffix('/').unwrap_or(source);
-        (!source.is_empty() && !source.contains('/')).then_some(source)
     }
 }
 
@@ -60,7 +49,8 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let Some(source) = self.source_of(request.method(), request.uri().path()) else {
+        let path = request.uri().path();
+        let Some(source) = self.prefix.source_of(request.method().as_str(), path) else {
             return ResponseFuture::inner(self.inner.call(request));
         };
         let source = source.to_owned();

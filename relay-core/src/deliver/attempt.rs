@@ -1,7 +1,8 @@
 //! One delivery attempt: transform, send, record, decide.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use crate::circuit::Signal;
 use crate::destination::{HandlerError, Message, Target};
 use crate::event::{Attempt, AttemptOutcome};
 use crate::policy::{AttemptReport, Decision, FailureKind};
@@ -11,9 +12,6 @@ use crate::time::Timestamp;
 use crate::transform::{TransformInput, Transformed};
 
 use super::outbound::{OutboundContext, add_outbound_headers};
-
-/// How long a delivery to a paused destination waits before it is looked at again.
-const PAUSED_RECHECK: Duration = Duration::from_secs(30);
 
 /// What an attempt produced, before the policy decides.
 struct Attempted {
@@ -43,13 +41,9 @@ impl Relay {
             lease,
         } = leased;
         let catalog = self.catalog();
-        if self.is_destination_disabled(&delivery.destination) {
-            let _ = self
-                .store()
-                .release(&lease, Timestamp::now().plus(PAUSED_RECHECK))
-                .await;
+        let Some(pass) = self.clear_for_attempt(&catalog, &delivery, &lease).await else {
             return;
-        }
+        };
         let started_at = Timestamp::now();
         let clock = Instant::now();
         let number = delivery.attempts + 1;
@@ -84,7 +78,8 @@ impl Relay {
                             secret: destination.secret(),
                         };
                         add_outbound_headers(&mut headers, &context, &body);
-                        let timeout = destination.attempt_timeout();
+                        let timeouts = destination.timeouts();
+                        let timeout = timeouts.total;
                         match destination.target() {
                             Target::Http { url, auth_header } => {
                                 if let Some(auth) = auth_header
@@ -94,7 +89,7 @@ impl Relay {
                                     value.set_sensitive(true);
                                     headers.insert(http::header::AUTHORIZATION, value);
                                 }
-                                match self.transport().post(url, headers, body, timeout).await {
+                                match self.transport().post(url, headers, body, timeouts).await {
                                     Ok(answer) => Attempted {
                                         report: AttemptReport::Response {
                                             status: answer.status,
@@ -144,6 +139,12 @@ impl Relay {
                 }
             }
         };
+        if let Some(ticket) = pass.circuit {
+            let signal = Signal::of(&result.report);
+            self.record_circuit(&lease.tenant, &delivery.destination, ticket, signal)
+                .await;
+        }
+        drop(pass);
         let decision = match destination {
             Some(d) => d
                 .delivery_policy()

@@ -1,10 +1,15 @@
-//! The outbound HTTP client: pooled, no redirects, bounded response reads.
+//! The outbound HTTP client: pooled keep-alive connections, no redirects, bounded response
+//! reads, every address checked by the SSRF guard.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::HeaderMap;
 
+use crate::guard::{BlockedAddress, GuardedResolver};
 use crate::policy::FailureKind;
 
 /// How much of a response body is kept for the attempt log.
@@ -30,36 +35,83 @@ pub struct HttpFailure {
     pub message: String,
 }
 
-/// Posts deliveries. One pooled client (keep-alive) shared by all workers.
+/// How long one attempt may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timeouts {
+    /// To establish the connection (DNS, TCP and TLS).
+    pub connect: Duration,
+    /// For the whole exchange, the response body excerpt included.
+    pub total: Duration,
+}
+
+/// Posts deliveries. Keep-alive connections are pooled per destination host and shared by
+/// all workers; redirects are never followed; proxies from the environment are ignored (a
+/// proxy would resolve names out of the guard's sight). Every address connected to passes
+/// the [`AddressGuard`](crate::guard::AddressGuard): literal hosts before sending, names
+/// through the [`GuardedResolver`].
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
-    client: reqwest::Client,
+    resolver: GuardedResolver,
+    /// One pooled client per distinct connect timeout (most destinations share the default).
+    clients: Arc<Mutex<HashMap<Duration, reqwest::Client>>>,
 }
 
 impl HttpTransport {
-    /// A client that never follows redirects and connects within 5 seconds.
-    pub fn new() -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("Relay/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self { client })
+    /// The connect timeout of destinations that set none.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// A transport resolving and checking addresses with `resolver`.
+    pub fn new(resolver: GuardedResolver) -> Result<Self, reqwest::Error> {
+        let client = build_client(&resolver, Self::DEFAULT_CONNECT_TIMEOUT)?;
+        let clients = HashMap::from([(Self::DEFAULT_CONNECT_TIMEOUT, client)]);
+        Ok(Self {
+            resolver,
+            clients: Arc::new(Mutex::new(clients)),
+        })
     }
 
-    /// POSTs `body` with `headers` to `url`; the whole exchange (response body included) must
-    /// finish within `timeout`.
+    /// The resolver (and through it the guard) in use.
+    pub fn resolver(&self) -> &GuardedResolver {
+        &self.resolver
+    }
+
+    fn client(&self, connect: Duration) -> Result<reqwest::Client, HttpFailure> {
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if let Some(client) = clients.get(&connect) {
+            return Ok(client.clone());
+        }
+        let client = build_client(&self.resolver, connect).map_err(classify)?;
+        clients.insert(connect, client.clone());
+        Ok(client)
+    }
+
+    /// POSTs `body` with `headers` to `url` within `timeouts`.
     pub async fn post(
         &self,
         url: &reqwest::Url,
         headers: HeaderMap,
         body: Bytes,
-        timeout: Duration,
+        timeouts: Timeouts,
     ) -> Result<HttpAnswer, HttpFailure> {
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        };
+        if let Some(ip) = literal
+            && let Err(blocked) = self.resolver.guard().check_ip(ip)
+        {
+            return Err(HttpFailure {
+                kind: FailureKind::BlockedAddress,
+                message: blocked.to_string(),
+            });
+        }
+        let client = self.client(timeouts.connect.min(timeouts.total))?;
         let exchange = async {
-            let mut response = self
-                .client
+            let mut response = client
                 .post(url.clone())
                 .headers(headers)
                 .body(body)
@@ -88,19 +140,39 @@ impl HttpTransport {
                 excerpt,
             })
         };
-        tokio::time::timeout(timeout, exchange)
+        tokio::time::timeout(timeouts.total, exchange)
             .await
             .unwrap_or_else(|_| {
                 Err(HttpFailure {
                     kind: FailureKind::Timeout,
-                    message: format!("no answer within {timeout:?}"),
+                    message: format!("no answer within {:?}", timeouts.total),
                 })
             })
     }
 }
 
+fn build_client(
+    resolver: &GuardedResolver,
+    connect_timeout: Duration,
+) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(resolver.clone()))
+        .connect_timeout(connect_timeout)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(64)
+        .tcp_keepalive(Duration::from_secs(60))
+        .tcp_nodelay(true)
+        .user_agent(concat!("Relay/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Sorts a client error into timeout, refused address or connection failure. The URL is left
+/// out of the message: it may carry a token (many webhook URLs are secrets themselves).
 fn classify(error: reqwest::Error) -> HttpFailure {
-    let kind = if error.is_timeout() {
+    let error = error.without_url();
+    let mut kind = if error.is_timeout() {
         FailureKind::Timeout
     } else {
         FailureKind::Connect
@@ -108,6 +180,18 @@ fn classify(error: reqwest::Error) -> HttpFailure {
     let mut message = error.to_string();
     let mut source = std::error::Error::source(&error);
     while let Some(inner) = source {
+        if let Some(blocked) = inner.downcast_ref::<BlockedAddress>() {
+            return HttpFailure {
+                kind: FailureKind::BlockedAddress,
+                message: blocked.to_string(),
+            };
+        }
+        if inner
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            kind = FailureKind::Timeout;
+        }
         message.push_str(": ");
         message.push_str(&inner.to_string());
         source = inner.source();

@@ -1,6 +1,7 @@
 //! Delivery: the worker that leases due deliveries and attempts them.
 
 mod attempt;
+mod gate;
 mod http;
 mod outbound;
 
@@ -12,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use self::http::{
-    HttpAnswer, HttpFailure, HttpTransport, RESPONSE_EXCERPT_BYTES, parse_retry_after,
+    HttpAnswer, HttpFailure, HttpTransport, RESPONSE_EXCERPT_BYTES, Timeouts, parse_retry_after,
 };
 pub use outbound::{
     OutboundContext, add_outbound_headers, sign_standard_webhook, signing_key, traceparent,

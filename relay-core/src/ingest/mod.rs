@@ -4,11 +4,13 @@
 //! idempotency key → normalise payload → match routes → ONE atomic write → reply.
 
 mod outcome;
+mod prefix;
 
 use bytes::Bytes;
 use http::HeaderMap;
 
 pub use outcome::{IngestOutcome, Reply};
+pub use prefix::IngestPrefix;
 
 use crate::event::{Event, EventStatus};
 use crate::ids::{DeliveryId, EventId, TenantId};

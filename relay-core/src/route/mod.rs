@@ -19,6 +19,8 @@ use std::sync::Arc;
 use http::HeaderMap;
 use serde_json::Value;
 
+use crate::limit::RateLimit;
+
 pub use condition::{Condition, ConditionError, ConditionSpec, InvalidCondition, Op};
 pub use glob::Glob;
 
@@ -66,6 +68,13 @@ pub trait Route: Send + Sync + fmt::Debug {
     fn transformer(&self) -> Option<&str> {
         None
     }
+
+    /// At most this many deliveries planned by this route are attempted in any 60-second
+    /// window; the others wait in the queue (not attempted, not counted), while deliveries of
+    /// other routes go on.
+    fn rate_limit(&self) -> Option<RateLimit> {
+        None
+    }
 }
 
 /// The built-in route: an optional source, event-type globs, JSONPath conditions that must
@@ -80,7 +89,8 @@ pub trait Route: Send + Sync + fmt::Debug {
 ///     .unwrap()
 ///     .to(["slack"])
 ///     .transformer("github_to_slack")
-///     .priority(10);
+///     .priority(10)
+///     .rate_limit(600);
 ///
 /// // A condition that does not compile names the route and the condition.
 /// let err = EventRoute::new("r")
@@ -98,6 +108,7 @@ pub struct EventRoute {
     transformer: Option<String>,
     priority: i32,
     active: bool,
+    rate_limit: Option<RateLimit>,
 }
 
 impl EventRoute {
@@ -112,6 +123,7 @@ impl EventRoute {
             transformer: None,
             priority: 0,
             active: true,
+            rate_limit: None,
         }
     }
 
@@ -188,6 +200,13 @@ impl EventRoute {
         self.active = active;
         self
     }
+
+    /// Attempts at most `per_minute` of this route's deliveries in any 60-second window (see
+    /// [`Route::rate_limit`]).
+    pub fn rate_limit(mut self, per_minute: u32) -> Self {
+        self.rate_limit = Some(RateLimit { per_minute });
+        self
+    }
 }
 
 impl Route for EventRoute {
@@ -219,6 +238,10 @@ impl Route for EventRoute {
 
     fn transformer(&self) -> Option<&str> {
         self.transformer.as_deref()
+    }
+
+    fn rate_limit(&self) -> Option<RateLimit> {
+        self.rate_limit
     }
 }
 
@@ -471,84 +494,6 @@ mod tests {
         assert_eq!(
             table.routes().iter().map(|r| r.name()).collect::<Vec<_>>(),
             ["main-disabled", "main", "big-pushes", "catch-all"]
-        );
-    }
-
-    /// Routing cost of one event against 1,000 conditional routes. Run with
-    /// `cargo test -p relay-core --release -- --ignored --nocapture route_1000`.
-    #[test]
-    #[ignore = "measurement; prints ns/event"]
-    fn route_1000_routes_measurement() {
-        let routes: Vec<Arc<dyn Route>> = (0..1000)
-            .map(|i| {
-                let route = EventRoute::new(format!("route-{i:04}"))
-                    .source("github")
-                    .event_types(["push", "pull_request.*"])
-                    .conditions([
-                        spec(
-                            "$.ref",
-                            Op::Eq,
-                            Some(json!(if i % 100 == 0 {
-                                "refs/heads/main".to_owned()
-                            } else {
-                                format!("refs/heads/b{i}")
-                            })),
-                        ),
-                        spec(
-                            "$.repository.full_name",
-                            Op::StartsWith,
-                            Some(json!("octo-org/")),
-                        ),
-                        spec("$.commits[*].message", Op::Matches, Some(json!("(?i)fix"))),
-                    ])
-                    .unwrap()
-                    .to([format!("d{}", i % 50)])
-                    .priority(i % 7);
-                Arc::new(route) as Arc<dyn Route>
-            })
-            .collect();
-        let table = RouteTable::new(routes);
-        let payload: Value =
-            serde_json::from_str(include_str!("../transform/fixtures/github_push.json")).unwrap();
-        let headers = HeaderMap::new();
-        let input = json_input("push", &headers, Some(&payload));
-        let mut planned = 0;
-        for _ in 0..100 {
-            planned += table.plan(&input).len();
-        }
-        let iterations = 2_000u32;
-        let start = std::time::Instant::now();
-        for _ in 0..iterations {
-            planned += table.plan(&input).len();
-        }
-        let elapsed = start.elapsed();
-        println!(
-            "routing 1 event against 1000 routes with 3 conditions each: {} ns/event ({} planned)",
-            elapsed.as_nanos() / u128::from(iterations),
-            planned
-        );
-        // Baseline: the same routes without conditions (source and type globs only).
-        let bare = RouteTable::new(
-            (0..1000)
-                .map(|i| {
-                    Arc::new(
-                        EventRoute::new(format!("route-{i:04}"))
-                            .source("github")
-                            .event_types(["push", "pull_request.*"])
-                            .to([format!("d{}", i % 50)])
-                            .priority(i % 7),
-                    ) as Arc<dyn Route>
-                })
-                .collect(),
-        );
-        let start = std::time::Instant::now();
-        for _ in 0..iterations {
-            planned += bare.plan(&input).len();
-        }
-        println!(
-            "routing 1 event against 1000 routes without conditions: {} ns/event ({} planned)",
-            start.elapsed().as_nanos() / u128::from(iterations),
-            planned
         );
     }
 }

@@ -34,10 +34,12 @@ use crate::ids::{DeliveryId, EventId, TenantId};
 use crate::time::Timestamp;
 
 mod admin;
+mod circuit;
 mod ingest;
 mod queue;
 
 pub use admin::*;
+pub use circuit::*;
 pub use ingest::*;
 pub use queue::*;
 
@@ -92,6 +94,9 @@ macro_rules! store_conformance_tests {
             tenants_are_isolated,
             prune_removes_only_finished_old_events,
             ping_answers,
+            circuit_compare_and_set,
+            concurrent_circuit_swaps_have_one_winner,
+            destination_records_round_trip,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {

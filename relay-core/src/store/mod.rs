@@ -15,10 +15,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use types::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, NextStep, ScheduleReport,
+    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
+    NewDelivery, NewEvent, NextStep, ScheduleReport,
 };
 
+use crate::circuit::{CircuitState, VersionedCircuit};
 use crate::event::{Attempt, Delivery, Event};
 use crate::ids::{DeliveryId, EventId, TenantId};
 use crate::time::Timestamp;
@@ -142,6 +143,39 @@ pub trait Store: Send + Sync + fmt::Debug {
         now: Timestamp,
         batch: usize,
     ) -> Result<u64, StoreError>;
+
+    /// The circuit-breaker state of `destination`, with its version; `None` when none was ever
+    /// stored (a closed circuit).
+    async fn circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+    ) -> Result<Option<VersionedCircuit>, StoreError>;
+
+    /// Compare-and-set of a destination's circuit: writes `state` only if the stored version
+    /// is still `expected` (`None`: nothing stored yet), and returns whether it wrote. The
+    /// version written is `expected + 1` (1 for the first write), so concurrent writers from
+    /// the same version see exactly one `true`.
+    async fn swap_circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        expected: Option<u64>,
+        state: CircuitState,
+    ) -> Result<bool, StoreError>;
+
+    /// Saves an HTTP destination (replacing the tenant's destination of the same name).
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError>;
+
+    /// The tenant's saved destinations, by name.
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError>;
 
     /// Whether the store is reachable (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;

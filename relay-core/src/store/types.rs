@@ -113,3 +113,36 @@ pub struct ScheduleReport {
     /// Destinations skipped because they already have the event (or it is in flight).
     pub skipped: Vec<String>,
 }
+
+/// A saved HTTP destination. The store keeps the credentials as the sealed bytes it is given
+/// (see [`credentials`](crate::credentials)) and never sees them in plaintext.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DestinationRecord {
+    /// The destination's name (unique per tenant).
+    pub name: String,
+    /// Its URL.
+    pub url: String,
+    /// The sealed signing secret.
+    pub signing_secret: Option<Vec<u8>>,
+    /// The sealed `Authorization` value.
+    pub auth_header: Option<Vec<u8>>,
+    /// [`DestinationSettings`](crate::destination::DestinationSettings) as JSON.
+    pub settings: String,
+    /// When it was last saved.
+    pub updated_at: Timestamp,
+}
+
+impl std::fmt::Debug for DestinationRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sealed =
+            |v: &Option<Vec<u8>>| v.as_ref().map(|b| format!("[sealed, {} bytes]", b.len()));
+        f.debug_struct("DestinationRecord")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("signing_secret", &sealed(&self.signing_secret))
+            .field("auth_header", &sealed(&self.auth_header))
+            .field("settings", &self.settings)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}

@@ -1,17 +1,17 @@
 //! From a parsed file to the sources, destinations and routes a relay is built from.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
-use relay_core::destination::Destination;
-use relay_core::policy::RetryPolicy;
+use relay_core::destination::{Destination, HttpDestinationSpec};
+use relay_core::guard::{AddressGuard, IpNet, parse_cidr};
 use relay_core::route::EventRoute;
 use relay_core::source::WebhookSource;
 use relay_core::transform::{FormToEmail, Template, builtin_transformers};
 
 use super::Problem;
-use super::model::{Config, DestinationSpec, RouteSpec, TransformerSpec};
-use super::source::{Resolve, source};
+use super::destination::destination;
+use super::model::{Config, RouteSpec, TransformerSpec};
+use super::source::source;
 
 /// A transformer built from `[[transformers]]`.
 #[derive(Debug)]
@@ -29,16 +29,20 @@ pub struct Assembled {
     pub sources: Vec<WebhookSource>,
     /// The destinations.
     pub destinations: Vec<Destination>,
+    /// The same destinations as data, to be saved in the store (credentials sealed).
+    pub destination_specs: Vec<HttpDestinationSpec>,
     /// The routes.
     pub routes: Vec<EventRoute>,
     /// The configured transformers, by name.
     pub transformers: Vec<(String, ConfiguredTransformer)>,
+    /// `delivery.allow_cidrs`.
+    pub allow_cidrs: Vec<IpNet>,
 }
 
 impl Assembled {
     /// A relay builder with everything added.
     pub fn into_builder(self) -> relay_core::RelayBuilder {
-        let mut builder = relay_core::Relay::builder();
+        let mut builder = relay_core::Relay::builder().allow_cidrs(self.allow_cidrs);
         for source in self.sources {
             builder = builder.source(source);
         }
@@ -93,18 +97,41 @@ pub fn assemble(
         config.routes.iter().map(|r| r.name.as_str()),
     );
 
+    let allow_cidrs: Vec<IpNet> = config
+        .delivery
+        .allow_cidrs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, value)| match parse_cidr(value) {
+            Ok(net) => Some(net),
+            Err(e) => {
+                problems.push(Problem::new(
+                    format!("delivery.allow_cidrs[{i}]"),
+                    e.to_string(),
+                ));
+                None
+            }
+        })
+        .collect();
+    let guard = AddressGuard::new().allow_all(allow_cidrs.iter().copied());
     let sources = config
         .sources
         .iter()
         .enumerate()
         .filter_map(|(i, spec)| source(&format!("sources[{i}]"), spec, &resolve, &mut problems))
         .collect();
-    let destinations = config
+    let destination_specs: Vec<(HttpDestinationSpec, Destination)> = config
         .destinations
         .iter()
         .enumerate()
         .filter_map(|(i, spec)| {
-            destination(&format!("destinations[{i}]"), spec, &resolve, &mut problems)
+            destination(
+                &format!("destinations[{i}]"),
+                spec,
+                &guard,
+                &resolve,
+                &mut problems,
+            )
         })
         .collect();
     unique(
@@ -127,9 +154,11 @@ pub fn assemble(
     if problems.is_empty() {
         Ok(Assembled {
             sources,
-            destinations,
             routes,
             transformers,
+            allow_cidrs,
+            destinations: destination_specs.iter().map(|(_, d)| d.clone()).collect(),
+            destination_specs: destination_specs.into_iter().map(|(s, _)| s).collect(),
         })
     } else {
         Err(problems)
@@ -151,65 +180,6 @@ fn unique<'a>(problems: &mut Vec<Problem>, section: &str, names: impl Iterator<I
             ));
         }
     }
-}
-
-fn destination(
-    key: &str,
-    spec: &DestinationSpec,
-    resolve: &Resolve<'_>,
-    problems: &mut Vec<Problem>,
-) -> Option<Destination> {
-    let before = problems.len();
-    let mut destination = match Destination::http(spec.name.clone(), &spec.url) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            problems.push(Problem::new(format!("{key}.url"), e.to_string()));
-            None
-        }
-    };
-    if let Some(secret) = &spec.signing_secret
-        && let Some(value) = resolve(&format!("{key}.signing_secret"), secret, problems)
-    {
-        destination = destination.map(|d| d.signing_secret(value));
-    }
-    if let Some(auth) = &spec.auth_header
-        && let Some(value) = resolve(&format!("{key}.auth_header"), auth, problems)
-    {
-        destination = destination.map(|d| d.auth_header(value));
-    }
-    if let Some(ms) = spec.timeout_ms {
-        if ms == 0 {
-            problems.push(Problem::new(
-                format!("{key}.timeout_ms"),
-                "must be greater than 0",
-            ));
-        }
-        destination = destination.map(|d| d.timeout(Duration::from_millis(ms)));
-    }
-    if let Some(retry) = spec.retry {
-        let default = RetryPolicy::default();
-        let max_attempts = retry.max_attempts.unwrap_or(default.max_attempts);
-        let initial = retry
-            .initial_ms
-            .map_or(default.backoff.initial, Duration::from_millis);
-        let max = retry
-            .max_ms
-            .map_or(default.backoff.max, Duration::from_millis);
-        if max_attempts == 0 {
-            problems.push(Problem::new(
-                format!("{key}.retry.max_attempts"),
-                "must be at least 1 (it counts the first attempt)",
-            ));
-        }
-        if initial > max {
-            problems.push(Problem::new(
-                format!("{key}.retry"),
-                "initial_ms must not exceed max_ms",
-            ));
-        }
-        destination = destination.map(|d| d.policy(RetryPolicy::new(max_attempts, initial, max)));
-    }
-    destination.filter(|_| problems.len() == before)
 }
 
 fn route(
@@ -261,6 +231,9 @@ fn route(
     }
     if let Some(transformer) = &spec.transformer {
         route = route.transformer(transformer.clone());
+    }
+    if let Some(limit) = spec.rate_limit {
+        route = route.rate_limit(limit.per_minute);
     }
     match route.conditions(spec.conditions.iter().cloned()) {
         Ok(route) => Some(route),

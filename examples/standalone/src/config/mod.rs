@@ -6,6 +6,7 @@
 //! with the file, the key and the reason.
 
 mod assemble;
+mod destination;
 
 mod source;
 

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use std::collections::BTreeMap;
 
+use relay_core::destination::{BreakerSettings, RetrySettings};
 use relay_core::route::ConditionSpec;
 use serde::Deserialize;
 use serde_json::Value;
@@ -15,6 +16,9 @@ pub struct Config {
     /// `[server]`.
     #[serde(default)]
     pub server: Server,
+    /// `[delivery]`.
+    #[serde(default)]
+    pub delivery: Delivery,
     /// `[[sources]]`.
     #[serde(default)]
     pub sources: Vec<SourceSpec>,
@@ -67,6 +71,19 @@ impl Default for Server {
             redis_prefix: "relay:".into(),
         }
     }
+}
+
+/// `[delivery]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Delivery {
+    /// Networks the SSRF guard lets deliveries reach although they are not public (e.g.
+    /// `["127.0.0.0/8"]` for receivers on this machine).
+    pub allow_cidrs: Vec<String>,
+    /// The key file sealing destination credentials at rest (created with mode 0600 on first
+    /// run). Default: `relay.key` beside the SQLite file. `RELAY_CREDENTIALS_KEY` in the
+    /// environment takes precedence.
+    pub key_file: Option<String>,
 }
 
 /// `server.sqlite_synchronous`.
@@ -141,18 +158,6 @@ pub struct SourceSpec {
     pub tolerance_secs: Option<u64>,
 }
 
-/// `retry = { max_attempts, initial_ms, max_ms }`.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RetrySpec {
-    /// Attempts in all, the first included.
-    pub max_attempts: Option<u32>,
-    /// The first retry's delay ceiling.
-    pub initial_ms: Option<u64>,
-    /// The largest delay.
-    pub max_ms: Option<u64>,
-}
-
 /// `[[destinations]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,8 +172,14 @@ pub struct DestinationSpec {
     pub auth_header: Option<String>,
     /// Attempt timeout.
     pub timeout_ms: Option<u64>,
+    /// Connect timeout (DNS, TCP, TLS).
+    pub connect_timeout_ms: Option<u64>,
+    /// At most this many attempts in flight at once.
+    pub max_in_flight: Option<usize>,
     /// Retry policy.
-    pub retry: Option<RetrySpec>,
+    pub retry: Option<RetrySettings>,
+    /// Circuit breaker.
+    pub circuit_breaker: Option<BreakerSettings>,
 }
 
 /// `[[routes]]`.
@@ -195,6 +206,8 @@ pub struct RouteSpec {
     /// Inactive routes are skipped.
     #[serde(default = "yes")]
     pub active: bool,
+    /// Delivery rate limit: over it, this route's deliveries wait; other routes' go on.
+    pub rate_limit: Option<RateLimitSpec>,
 }
 
 fn all_types() -> Vec<String> {

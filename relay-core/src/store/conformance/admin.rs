@@ -260,3 +260,51 @@ pub async fn prune_removes_only_finished_old_events(store: Arc<dyn Store>) {
 pub async fn ping_answers(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
 }
+
+fn record(name: &str, url: &str, sealed: &[u8]) -> crate::store::DestinationRecord {
+    crate::store::DestinationRecord {
+        name: name.to_owned(),
+        url: url.to_owned(),
+        signing_secret: Some(sealed.to_vec()),
+        auth_header: None,
+        settings: r#"{"timeout_ms":5000}"#.to_owned(),
+        updated_at: at(0),
+    }
+}
+
+/// Saved destinations: upserted by name, listed by name, bytes kept exactly, per tenant.
+pub async fn destination_records_round_trip(store: Arc<dyn Store>) {
+    let t = tenant("acme");
+    assert!(store.destination_records(&t).await.unwrap().is_empty());
+    let sealed: Vec<u8> = (0..=255).collect();
+    store
+        .put_destination(&t, record("slack", "https://a.example/1", &sealed))
+        .await
+        .unwrap();
+    store
+        .put_destination(&t, record("discord", "https://b.example/", &[0, 1, 0]))
+        .await
+        .unwrap();
+    let mut changed = record("slack", "https://a.example/2", &[9; 40]);
+    changed.auth_header = Some(vec![0; 3]);
+    changed.updated_at = at(5);
+    store.put_destination(&t, changed.clone()).await.unwrap();
+
+    let listed = store.destination_records(&t).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].name, "discord");
+    assert_eq!(listed[0].signing_secret.as_deref(), Some(&[0, 1, 0][..]));
+    assert_eq!(listed[1], changed);
+
+    let other = tenant("globex");
+    assert!(store.destination_records(&other).await.unwrap().is_empty());
+    store
+        .put_destination(&other, record("slack", "https://c.example/", &sealed))
+        .await
+        .unwrap();
+    assert_eq!(store.destination_records(&t).await.unwrap()[1], changed);
+    assert_eq!(
+        store.destination_records(&other).await.unwrap()[0].signing_secret,
+        Some(sealed)
+    );
+}

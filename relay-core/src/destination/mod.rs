@@ -1,5 +1,8 @@
 //! Destinations: where deliveries go, an HTTP endpoint or a handler in the embedding app.
 
+mod saved;
+mod spec;
+
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -9,9 +12,14 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::HeaderMap;
 
+use crate::circuit::CircuitBreaker;
+use crate::deliver::{HttpTransport, Timeouts};
 use crate::ids::{DeliveryId, EventId};
 use crate::policy::{DeliveryPolicy, RetryPolicy};
 use crate::secret::Secret;
+
+pub use saved::{LoadDestinationError, ResealError, SaveDestinationError};
+pub use spec::{BreakerSettings, DestinationSettings, HttpDestinationSpec, RetrySettings};
 
 /// A delivery handed to an in-process handler.
 #[derive(Debug, Clone)]
@@ -94,8 +102,14 @@ impl fmt::Debug for Target {
 ///
 /// ```
 /// use relay_core::destination::{Destination, HandlerError, Message};
+/// use std::time::Duration;
+/// use relay_core::circuit::CircuitBreaker;
 /// let http = Destination::http("slack", "https://hooks.slack.com/services/T/B/X").unwrap()
-///     .signing_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+///     .signing_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+///     .timeout(Duration::from_secs(10))
+///     .connect_timeout(Duration::from_secs(2))
+///     .max_in_flight(8)
+///     .circuit_breaker(CircuitBreaker { failure_threshold: 10, ..CircuitBreaker::default() });
 /// let inline = Destination::handler("billing", |message: Message| async move {
 ///     println!("{} {}", message.event_type, message.body.len());
 ///     Ok::<(), HandlerError>(())
@@ -107,6 +121,9 @@ pub struct Destination {
     target: Target,
     signing_secret: Option<Secret>,
     timeout: Duration,
+    connect_timeout: Duration,
+    max_in_flight: Option<usize>,
+    breaker: Option<CircuitBreaker>,
     policy: Arc<dyn DeliveryPolicy>,
 }
 
@@ -160,6 +177,9 @@ impl Destination {
             target,
             signing_secret: None,
             timeout: Self::DEFAULT_TIMEOUT,
+            connect_timeout: HttpTransport::DEFAULT_CONNECT_TIMEOUT,
+            max_in_flight: None,
+            breaker: Some(CircuitBreaker::default()),
             policy: Arc::new(RetryPolicy::default()),
         }
     }
@@ -178,9 +198,35 @@ impl Destination {
         self
     }
 
-    /// The total timeout of one attempt.
+    /// The total timeout of one attempt (connecting, sending, reading the answer).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// How long connecting (DNS, TCP, TLS) may take; never longer than the total timeout.
+    /// Default: [`HttpTransport::DEFAULT_CONNECT_TIMEOUT`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// At most `limit` attempts to this destination in flight at once, per process; deliveries
+    /// over the cap wait in the queue (they are not attempted early and not counted).
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.max_in_flight = Some(limit.max(1));
+        self
+    }
+
+    /// The circuit breaker (default: [`CircuitBreaker::default`]).
+    pub fn circuit_breaker(mut self, breaker: CircuitBreaker) -> Self {
+        self.breaker = Some(breaker);
+        self
+    }
+
+    /// No circuit breaker: every due delivery is attempted, however the destination fares.
+    pub fn without_circuit_breaker(mut self) -> Self {
+        self.breaker = None;
         self
     }
 
@@ -208,6 +254,24 @@ impl Destination {
     /// The attempt timeout.
     pub fn attempt_timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The connect and total timeouts of an attempt.
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            connect: self.connect_timeout.min(self.timeout),
+            total: self.timeout,
+        }
+    }
+
+    /// The cap on attempts in flight, if any.
+    pub fn in_flight_cap(&self) -> Option<usize> {
+        self.max_in_flight
+    }
+
+    /// The circuit breaker, if any.
+    pub fn breaker(&self) -> Option<&CircuitBreaker> {
+        self.breaker.as_ref()
     }
 
     /// The delivery policy.

@@ -1,0 +1,119 @@
+//! Servers on 127.0.0.1: the app under test (axum) and the delivery receiver (bare hyper).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::error::BenchError;
+
+/// An axum app served on an ephemeral loopback port until [`AppServer::stop`].
+#[derive(Debug)]
+pub struct AppServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl AppServer {
+    /// Serves `app` on `127.0.0.1:0`.
+    pub async fn start(app: Router) -> Result<Self, BenchError> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Self { addr, stop, task })
+    }
+
+    /// Stops accepting and waits (at most 5 s) for open connections to finish.
+    pub async fn stop(self) -> Result<(), BenchError> {
+        let _ = self.stop.send(());
+        let abort = self.task.abort_handle();
+        match tokio::time::timeout(Duration::from_secs(5), self.task).await {
+            Ok(served) => served??,
+            Err(_) => abort.abort(),
+        }
+        Ok(())
+    }
+}
+
+/// The delivery destination: a tiny hyper server that reads each request and answers 200,
+/// counting requests. Stops (with its connections) when dropped.
+#[derive(Debug)]
+pub struct Receiver {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    received: Arc<AtomicU64>,
+    task: JoinHandle<()>,
+}
+
+impl Receiver {
+    /// Starts a receiver on `127.0.0.1:0`.
+    pub async fn start() -> Result<Self, BenchError> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let received = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(accept(listener, Arc::clone(&received)));
+        Ok(Self {
+            base_url: format!("http://{addr}"),
+            received,
+            task,
+        })
+    }
+
+    /// Requests received so far.
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn accept(listener: TcpListener, received: Arc<AtomicU64>) {
+    // Dropped with this task (on abort): that aborts every connection too.
+    let mut connections = JoinSet::new();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let received = Arc::clone(&received);
+        let service = service_fn(move |request: Request<Incoming>| {
+            let received = Arc::clone(&received);
+            async move {
+                let _ = request.into_body().collect().await;
+                received.fetch_add(1, Ordering::Relaxed);
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+            }
+        });
+        connections.spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+        while connections.try_join_next().is_some() {}
+    }
+}

@@ -1,0 +1,91 @@
+//! [`RelayService`]: ingest for `POST {prefix}/{source}`, everything else to the inner service.
+
+use std::task::{Context, Poll};
+
+use actix_web::Error;
+use actix_web::body::{self, BodyLimitExceeded, BodyStream, EitherBody, MessageBody};
+use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
+use relay_core::Relay;
+use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest};
+
+use crate::convert;
+use crate::error::ConvertError;
+use crate::future::ResponseFuture;
+
+/// The service produced by [`RelayMiddleware`](crate::RelayMiddleware).
+#[derive(Debug, Clone)]
+pub struct RelayService<S> {
+    inner: S,
+    relay: Relay,
+    prefix: IngestPrefix,
+}
+
+impl<S> RelayService<S> {
+    pub(crate) fn new(inner: S, relay: Relay, prefix: IngestPrefix) -> Self {
+        Self {
+            inner,
+            relay,
+            prefix,
+        }
+    }
+}
+
+impl<S, B> Service<ServiceRequest> for RelayService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&self, request: ServiceRequest) -> Self::Future {
+        let Some(source) = self
+            .prefix
+            .source_of(request.method().as_str(), request.path())
+        else {
+            return ResponseFuture::inner(self.inner.call(request));
+        };
+        let source = source.to_owned();
+        let relay = self.relay.clone();
+        ResponseFuture::ingest(Box::pin(ingest(relay, source, request)))
+    }
+}
+
+async fn ingest(
+    relay: Relay,
+    source: String,
+    request: ServiceRequest,
+) -> Result<ServiceResponse, Error> {
+    let (request, payload) = request.into_parts();
+    let outcome = outcome(&relay, source, request.headers(), payload).await?;
+    let response = convert::response(outcome.into_reply())?;
+    Ok(ServiceResponse::new(request, response))
+}
+
+/// Admits the request before reading its body, reads at most the source's limit, and runs the
+/// pipeline on relay-core's types.
+async fn outcome(
+    relay: &Relay,
+    source: String,
+    headers: &actix_web::http::header::HeaderMap,
+    payload: Payload,
+) -> Result<IngestOutcome, ConvertError> {
+    let limit = match relay.admit(&source, convert::content_length(headers)) {
+        Ok(limit) => limit,
+        Err(outcome) => return Ok(outcome),
+    };
+    let headers = convert::request_headers(headers)?;
+    let body = match body::to_bytes_limited(BodyStream::new(payload), limit).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return Ok(IngestOutcome::UnreadableBody),
+        Err(BodyLimitExceeded { .. }) => return Ok(IngestOutcome::PayloadTooLarge),
+    };
+    Ok(relay
+        .ingest(IngestRequest::new(source, headers, body))
+        .await)
+}

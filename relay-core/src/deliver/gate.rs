@@ -1,0 +1,259 @@
+//! What a leased delivery passes before it is attempted: a paused destination, its in-flight
+//! cap, its circuit breaker, and its route's rate limit. A delivery stopped here goes back to
+//! the queue without an attempt being made or counted.
+
+use std::time::Duration;
+
+use tokio::sync::OwnedSemaphorePermit;
+
+use crate::catalog::Catalog;
+use crate::circuit::{Admission, CircuitBreaker, CircuitPhase, Signal, VersionedCircuit};
+use crate::destination::Destination;
+use crate::event::Delivery;
+use crate::ids::TenantId;
+use crate::limit::RateDecision;
+use crate::relay::Relay;
+use crate::store::Lease;
+use crate::time::Timestamp;
+
+/// How long a delivery to a paused destination waits before it is looked at again.
+const PAUSED_RECHECK: Duration = Duration::from_secs(30);
+/// How long a delivery over its destination's in-flight cap waits (plus jitter).
+const IN_FLIGHT_RECHECK: Duration = Duration::from_millis(100);
+/// How often deliveries waiting on a half-open circuit look again (its probe may end early).
+const HALF_OPEN_RECHECK: Duration = Duration::from_secs(1);
+/// How much longer than the attempt timeout a half-open probe holds the circuit.
+const PROBE_MARGIN: Duration = Duration::from_secs(5);
+/// Compare-and-set rounds before giving up on a contended circuit.
+const CAS_ROUNDS: usize = 4;
+
+/// The circuit as seen when the delivery was admitted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CircuitTicket {
+    breaker: CircuitBreaker,
+    seen: Option<VersionedCircuit>,
+    probe: bool,
+}
+
+/// A delivery cleared to be attempted, and what it holds while it is.
+#[derive(Debug, Default)]
+pub(crate) struct Pass {
+    _slot: Option<OwnedSemaphorePermit>,
+    pub(crate) circuit: Option<CircuitTicket>,
+}
+
+fn jitter(max: Duration) -> Duration {
+    let ms = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::random_range(0..=ms))
+}
+
+impl Relay {
+    /// Clears a leased delivery for its attempt, or puts it back in the queue (and returns
+    /// `None`).
+    pub(crate) async fn clear_for_attempt(
+        &self,
+        catalog: &Catalog,
+        delivery: &Delivery,
+        lease: &Lease,
+    ) -> Option<Pass> {
+        let now = Timestamp::now();
+        if self.is_destination_disabled(&delivery.destination) {
+            self.defer(lease, now.plus(PAUSED_RECHECK)).await;
+            return None;
+        }
+        let Some(destination) = catalog.destination(&delivery.destination) else {
+            // The attempt records the missing destination and dead-letters the delivery.
+            return Some(Pass::default());
+        };
+        let slot = match destination.in_flight_cap() {
+            None => None,
+            Some(cap) => match self.in_flight_slot(destination.name(), cap) {
+                Some(slot) => Some(slot),
+                None => {
+                    let wait = IN_FLIGHT_RECHECK + jitter(IN_FLIGHT_RECHECK);
+                    self.defer(lease, now.plus(wait)).await;
+                    return None;
+                }
+            },
+        };
+        let circuit = match destination.breaker() {
+            None => None,
+            Some(breaker) => match self
+                .enter_circuit(&lease.tenant, destination, *breaker)
+                .await
+            {
+                Ok(ticket) => ticket,
+                Err(until) => {
+                    self.defer(lease, until).await;
+                    return None;
+                }
+            },
+        };
+        let limit = catalog
+            .routes()
+            .get(&delivery.route)
+            .and_then(|route| route.rate_limit());
+        if let Some(limit) = limit {
+            let key = format!("route:{}:{}", lease.tenant, delivery.route);
+            match self.limiter().acquire(&key, limit, now).await {
+                Ok(RateDecision::Allowed) => {}
+                Ok(RateDecision::Limited { retry_after }) => {
+                    if let Some(ticket) = circuit {
+                        // Give the probe back: the next delivery may probe.
+                        self.record_circuit(
+                            &lease.tenant,
+                            destination.name(),
+                            ticket,
+                            Signal::Neutral,
+                        )
+                        .await;
+                    }
+                    tracing::debug!(route = %delivery.route, ?retry_after, "route over its rate limit; deferred");
+                    self.defer(lease, now.plus(retry_after)).await;
+                    return None;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, route = %delivery.route, "rate limiter down; admitting");
+                }
+            }
+        }
+        Some(Pass {
+            _slot: slot,
+            circuit,
+        })
+    }
+
+    async fn defer(&self, lease: &Lease, until: Timestamp) {
+        if let Err(error) = self.store().release(lease, until).await {
+            tracing::warn!(%error, delivery = %lease.delivery_id, "could not put a deferred delivery back; it is retried when its lease expires");
+        }
+    }
+
+    /// Passes the circuit: `Ok(None)` without a usable store answer (a breaker is an
+    /// optimisation, never a reason to hold deliveries back), `Err(until)` when the delivery
+    /// must wait.
+    async fn enter_circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &Destination,
+        breaker: CircuitBreaker,
+    ) -> Result<Option<CircuitTicket>, Timestamp> {
+        let hold = destination.attempt_timeout() + PROBE_MARGIN;
+        for _ in 0..CAS_ROUNDS {
+            let now = Timestamp::now();
+            let seen = match self.store().circuit(tenant, destination.name()).await {
+                Ok(seen) => seen,
+                Err(error) => {
+                    tracing::warn!(%error, destination = destination.name(), "circuit state unavailable; attempting");
+                    return Ok(None);
+                }
+            };
+            match breaker.admit(seen.as_ref().map(|c| &c.state), now, hold) {
+                Admission::Pass => {
+                    return Ok(Some(CircuitTicket {
+                        breaker,
+                        seen,
+                        probe: false,
+                    }));
+                }
+                Admission::Wait(until) => {
+                    let phase = seen.map(|c| c.state.phase);
+                    let until = if phase == Some(CircuitPhase::HalfOpen) {
+                        until.min(now.plus(HALF_OPEN_RECHECK))
+                    } else {
+                        until
+                    };
+                    return Err(until.plus(jitter(Duration::from_millis(250))));
+                }
+                Admission::Probe(state) => {
+                    let expected = seen.map(|c| c.version);
+                    match self
+                        .store()
+                        .swap_circuit(tenant, destination.name(), expected, state)
+                        .await
+                    {
+                        Ok(true) => {
+                            tracing::info!(
+                                destination = destination.name(),
+                                "circuit half-open; probing"
+                            );
+                            return Ok(Some(CircuitTicket {
+                                breaker,
+                                seen: Some(VersionedCircuit {
+                                    state,
+                                    version: expected.map_or(1, |v| v + 1),
+                                }),
+                                probe: true,
+                            }));
+                        }
+                        Ok(false) => continue,
+                        Err(error) => {
+                            tracing::warn!(%error, destination = destination.name(), "circuit state unavailable; attempting");
+                            return Ok(None);
+                        }
+                    }
+                }
+            }
+        }
+        Err(Timestamp::now().plus(HALF_OPEN_RECHECK))
+    }
+
+    /// Feeds an attempt's signal into the destination's circuit.
+    pub(crate) async fn record_circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        ticket: CircuitTicket,
+        signal: Signal,
+    ) {
+        let mut seen = ticket.seen;
+        for _ in 0..CAS_ROUNDS {
+            let now = Timestamp::now();
+            let before = seen.map(|c| c.state);
+            let Some(next) = ticket
+                .breaker
+                .record(before.as_ref(), signal, ticket.probe, now)
+            else {
+                return;
+            };
+            let expected = seen.map(|c| c.version);
+            match self
+                .store()
+                .swap_circuit(tenant, destination, expected, next)
+                .await
+            {
+                Ok(true) => {
+                    let from = before.map_or(CircuitPhase::Closed, |s| s.phase);
+                    if from != next.phase {
+                        match next.phase {
+                            CircuitPhase::Open => tracing::warn!(
+                                destination,
+                                failures = next.failures,
+                                "circuit opened"
+                            ),
+                            _ => {
+                                tracing::info!(destination, phase = %next.phase, "circuit changed")
+                            }
+                        }
+                    }
+                    return;
+                }
+                Ok(false) => match self.store().circuit(tenant, destination).await {
+                    Ok(current) => seen = current,
+                    Err(error) => {
+                        tracing::warn!(%error, destination, "could not update the circuit");
+                        return;
+                    }
+                },
+                Err(error) => {
+                    tracing::warn!(%error, destination, "could not update the circuit");
+                    return;
+                }
+            }
+        }
+        tracing::warn!(
+            destination,
+            "circuit too contended to update; this result is not counted"
+        );
+    }
+}

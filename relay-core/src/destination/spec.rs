@@ -1,0 +1,153 @@
+//! An HTTP destination as data: what is saved in the store (credentials sealed) and what a
+//! configuration file or an API request describes.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Destination, DestinationError};
+use crate::circuit::CircuitBreaker;
+use crate::policy::RetryPolicy;
+use crate::secret::Secret;
+
+/// `retry = { max_attempts, initial_ms, max_ms }`; unset fields take
+/// [`RetryPolicy::default`]'s values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySettings {
+    /// Attempts in all, the first included.
+    pub max_attempts: Option<u32>,
+    /// The first retry's delay ceiling, in milliseconds.
+    pub initial_ms: Option<u64>,
+    /// The largest delay, in milliseconds.
+    pub max_ms: Option<u64>,
+}
+
+impl RetrySettings {
+    /// The policy these settings describe.
+    pub fn policy(&self) -> RetryPolicy {
+        let default = RetryPolicy::default();
+        RetryPolicy::new(
+            self.max_attempts.unwrap_or(default.max_attempts),
+            self.initial_ms
+                .map_or(default.backoff.initial, Duration::from_millis),
+            self.max_ms
+                .map_or(default.backoff.max, Duration::from_millis),
+        )
+    }
+}
+
+/// `circuit_breaker = { failures, window_ms, open_ms }` or `{ enabled = false }`; unset
+/// fields take [`CircuitBreaker::default`]'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BreakerSettings {
+    /// `false` turns the breaker off.
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    /// Consecutive failures within the window that open the circuit.
+    pub failures: Option<u32>,
+    /// The window failures are counted in, in milliseconds.
+    pub window_ms: Option<u64>,
+    /// How long the circuit stays open before a probe, in milliseconds.
+    pub open_ms: Option<u64>,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+impl BreakerSettings {
+    /// The breaker these settings describe (`None` when disabled).
+    pub fn breaker(&self) -> Option<CircuitBreaker> {
+        let default = CircuitBreaker::default();
+        self.enabled.then(|| CircuitBreaker {
+            failure_threshold: self.failures.unwrap_or(default.failure_threshold),
+            window: self.window_ms.map_or(default.window, Duration::from_millis),
+            open_for: self.open_ms.map_or(default.open_for, Duration::from_millis),
+        })
+    }
+}
+
+/// Everything about an HTTP destination except its URL and credentials; stored as JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationSettings {
+    /// Total attempt timeout, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Connect timeout, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_timeout_ms: Option<u64>,
+    /// Attempts in flight at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_in_flight: Option<usize>,
+    /// The retry policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetrySettings>,
+    /// The circuit breaker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<BreakerSettings>,
+}
+
+/// An HTTP destination described as data. Its `Debug` output never shows the credentials.
+///
+/// ```
+/// use relay_core::destination::{DestinationSettings, HttpDestinationSpec};
+/// let spec = HttpDestinationSpec {
+///     name: "slack".into(),
+///     url: "https://hooks.slack.com/services/T/B/X".into(),
+///     signing_secret: Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+///     auth_header: Some("Bearer xoxb-secret".into()),
+///     settings: DestinationSettings { max_in_flight: Some(4), ..Default::default() },
+/// };
+/// let destination = spec.build().unwrap();
+/// assert_eq!(destination.in_flight_cap(), Some(4));
+/// assert!(!format!("{spec:?}").contains("xoxb-secret"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpDestinationSpec {
+    /// The name routes refer to.
+    pub name: String,
+    /// The `http` or `https` endpoint.
+    pub url: String,
+    /// The Standard Webhooks signing secret.
+    pub signing_secret: Option<Secret>,
+    /// The `Authorization` value.
+    pub auth_header: Option<Secret>,
+    /// Timeouts, caps, retries, breaker.
+    pub settings: DestinationSettings,
+}
+
+impl HttpDestinationSpec {
+    /// The destination this describes.
+    pub fn build(&self) -> Result<Destination, DestinationError> {
+        let s = &self.settings;
+        let mut destination = Destination::http(self.name.clone(), &self.url)?;
+        if let Some(secret) = &self.signing_secret {
+            destination = destination.signing_secret(secret.clone());
+        }
+        if let Some(auth) = &self.auth_header {
+            destination = destination.auth_header(auth.clone());
+        }
+        if let Some(ms) = s.timeout_ms {
+            destination = destination.timeout(Duration::from_millis(ms));
+        }
+        if let Some(ms) = s.connect_timeout_ms {
+            destination = destination.connect_timeout(Duration::from_millis(ms));
+        }
+        if let Some(limit) = s.max_in_flight {
+            destination = destination.max_in_flight(limit);
+        }
+        if let Some(retry) = s.retry {
+            destination = destination.policy(retry.policy());
+        }
+        if let Some(breaker) = s.circuit_breaker {
+            destination = match breaker.breaker() {
+                Some(breaker) => destination.circuit_breaker(breaker),
+                None => destination.without_circuit_breaker(),
+            };
+        }
+        Ok(destination)
+    }
+}

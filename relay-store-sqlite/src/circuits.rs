@@ -1,0 +1,114 @@
+//! Circuit-breaker state: one row per (tenant, destination), changed by compare-and-set on
+//! its version.
+
+use relay_core::circuit::{CircuitPhase, CircuitState, VersionedCircuit};
+use relay_core::ids::TenantId;
+use relay_core::store::StoreError;
+use relay_core::time::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::SqliteStoreError;
+use crate::writes::Db;
+
+/// [`Store::circuit`](relay_core::store::Store::circuit).
+pub(crate) fn circuit(
+    conn: &Connection,
+    tenant: &TenantId,
+    destination: &str,
+) -> Result<Option<VersionedCircuit>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT phase, failures, window_started, until, version FROM circuits
+             WHERE tenant = ?1 AND destination = ?2",
+        )
+        .db()?
+        .query_row(params![tenant.as_str(), destination], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, u32>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })
+        .optional()
+        .db()?;
+    let Some((phase, failures, window_started, until, version)) = row else {
+        return Ok(None);
+    };
+    let phase = CircuitPhase::parse(&phase).ok_or_else(|| {
+        StoreError::from(SqliteStoreError::Corrupt(format!(
+            "unknown circuit phase {phase:?}"
+        )))
+    })?;
+    let version = u64::try_from(version).map_err(|_| {
+        StoreError::from(SqliteStoreError::Corrupt(format!(
+            "negative circuit version {version}"
+        )))
+    })?;
+    Ok(Some(VersionedCircuit {
+        state: CircuitState {
+            phase,
+            failures,
+            window_started: Timestamp::from_millis(window_started),
+            until: Timestamp::from_millis(until),
+        },
+        version,
+    }))
+}
+
+/// [`Store::swap_circuit`](relay_core::store::Store::swap_circuit).
+pub(crate) fn swap_circuit(
+    conn: &Connection,
+    tenant: &TenantId,
+    destination: &str,
+    expected: Option<u64>,
+    state: &CircuitState,
+) -> Result<bool, StoreError> {
+    let values = (
+        state.phase.as_str(),
+        state.failures,
+        state.window_started.as_millis(),
+        state.until.as_millis(),
+    );
+    let changed = match expected {
+        None => conn
+            .prepare_cached(
+                "INSERT INTO circuits
+                     (tenant, destination, phase, failures, window_started, until, version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
+                 ON CONFLICT (tenant, destination) DO NOTHING",
+            )
+            .db()?
+            .execute(params![
+                tenant.as_str(),
+                destination,
+                values.0,
+                values.1,
+                values.2,
+                values.3
+            ])
+            .db()?,
+        Some(version) => {
+            let version = i64::try_from(version).unwrap_or(i64::MAX);
+            conn.prepare_cached(
+                "UPDATE circuits
+                 SET phase = ?3, failures = ?4, window_started = ?5, until = ?6,
+                     version = version + 1
+                 WHERE tenant = ?1 AND destination = ?2 AND version = ?7",
+            )
+            .db()?
+            .execute(params![
+                tenant.as_str(),
+                destination,
+                values.0,
+                values.1,
+                values.2,
+                values.3,
+                version
+            ])
+            .db()?
+        }
+    };
+    Ok(changed == 1)
+}

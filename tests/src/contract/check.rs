@@ -1,0 +1,152 @@
+//! Sends one [`Case`] over HTTP and compares the reply (and the stored event) with it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use relay_core::Relay;
+use relay_core::ids::{EventId, TenantId};
+use reqwest::header::HeaderValue;
+use serde_json::{Value, json};
+
+use super::cases::{Case, Expect};
+
+/// What a reply was.
+struct Reply {
+    status: u16,
+    content_type: Option<String>,
+    retry_after: Option<String>,
+    body: Vec<u8>,
+}
+
+/// Checks cases in order, remembering the event each accepted case made.
+pub(super) struct Checker {
+    relay: Relay,
+    http: reqwest::Client,
+    accepted: HashMap<&'static str, EventId>,
+}
+
+impl Checker {
+    pub(super) fn new(relay: Relay) -> Self {
+        Self {
+            relay,
+            http: reqwest::Client::new(),
+            accepted: HashMap::new(),
+        }
+    }
+
+    pub(super) async fn check(&mut self, addr: SocketAddr, case: &Case) -> Result<(), String> {
+        let reply = self.send(addr, case).await?;
+        let json = || serde_json::from_slice::<Value>(&reply.body).map_err(|e| e.to_string());
+        let is_json = reply.content_type.as_deref() == Some("application/json");
+        let (want_status, want_body) = match &case.expect {
+            Expect::App(status, text) => {
+                let got = String::from_utf8_lossy(&reply.body);
+                return ((reply.status, &*got) == (*status, *text))
+                    .then_some(())
+                    .ok_or_else(|| {
+                        format!("want {status} {text:?}, got {} {got:?}", reply.status)
+                    });
+            }
+            _ if !is_json => return Err(format!("content-type {:?}", reply.content_type)),
+            Expect::Json(status, body) => (*status, body.clone()),
+            Expect::RateLimited => {
+                let secs: u64 = reply
+                    .retry_after
+                    .as_deref()
+                    .unwrap_or("")
+                    .parse()
+                    .unwrap_or(0);
+                if !(1..=60).contains(&secs) {
+                    return Err(format!("Retry-After {:?}", reply.retry_after));
+                }
+                (429, json!({"error": "rate_limited"}))
+            }
+            Expect::DuplicateOf(name) => {
+                let original = self.accepted.get(name).ok_or("no original accepted")?;
+                (
+                    200,
+                    json!({"status": "duplicate", "event_id": original.to_string()}),
+                )
+            }
+            Expect::Accepted { event_type } => {
+                let body = json()?;
+                let id = accepted_id(reply.status, &body)?;
+                self.stored_as_sent(id, case, event_type).await?;
+                self.accepted.insert(case.name, id);
+                return Ok(());
+            }
+        };
+        let got = json()?;
+        if (reply.status, &got) != (want_status, &want_body) {
+            return Err(format!(
+                "want {want_status} {want_body}, got {} {got}",
+                reply.status
+            ));
+        }
+        Ok(())
+    }
+
+    async fn send(&self, addr: SocketAddr, case: &Case) -> Result<Reply, String> {
+        let url = format!("http://{addr}{}", case.path);
+        let mut request = self
+            .http
+            .request(case.method.clone(), url)
+            .body(case.body.clone());
+        for (name, value) in &case.headers {
+            let value = HeaderValue::from_bytes(value).map_err(|e| e.to_string())?;
+            request = request.header(*name, value);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let header = |name: &str| {
+            let value = response.headers().get(name)?;
+            Some(String::from_utf8_lossy(value.as_bytes()).into_owned())
+        };
+        let (content_type, retry_after) = (header("content-type"), header("retry-after"));
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| e.to_string())?.to_vec();
+        Ok(Reply {
+            status,
+            content_type,
+            retry_after,
+            body,
+        })
+    }
+
+    /// The adapter handed relay-core the body byte for byte and every header.
+    async fn stored_as_sent(
+        &self,
+        id: EventId,
+        case: &Case,
+        event_type: &str,
+    ) -> Result<(), String> {
+        let event = self
+            .relay
+            .store()
+            .event(&TenantId::default(), id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("accepted but not stored")?;
+        if event.body.as_ref() != case.body.as_slice() {
+            return Err(format!("stored body {:?}", event.body));
+        }
+        if event.event_type != event_type {
+            return Err(format!("event type {:?}", event.event_type));
+        }
+        for (name, value) in &case.headers {
+            let stored = event.headers.get(*name).map(|v| v.as_bytes());
+            if stored != Some(value.as_slice()) {
+                return Err(format!("header {name} stored as {stored:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn accepted_id(status: u16, body: &Value) -> Result<EventId, String> {
+    let id = body["event_id"].as_str().unwrap_or("");
+    let fields = body.as_object().map_or(0, |o| o.len());
+    if status != 200 || body["status"] != "accepted" || fields != 2 {
+        return Err(format!("want 200 accepted, got {status} {body}"));
+    }
+    id.parse().map_err(|_| format!("event_id {id:?}"))
+}
