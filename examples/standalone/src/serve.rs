@@ -37,7 +37,7 @@ pub enum ServeError {
     Build(#[from] relay_core::BuildError),
     /// The credential key cannot be read or created.
     #[error("credential key: {0}")]
-    Key(#[from] relay_core::credentials::KeyError),
+    Key(#[from] keys::KeysError),
     /// A configured destination could not be saved in the store.
     #[error("saving destination: {0}")]
     SaveDestination(#[from] relay_core::destination::SaveDestinationError),
@@ -78,7 +78,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         config.server.migrate_on_start,
     )
     .await?;
-    let keyring = keys::keyring(&config.delivery, opened.file.as_deref())?;
+    let keyring = keys::keyring(&config.delivery, opened.backing())?;
     let specs = std::mem::take(&mut assembled.destination_specs);
     let mut builder = assembled.into_builder().keyring(keyring);
     let redis_url = settings
@@ -100,6 +100,9 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         }
     };
     let relay = builder.build()?;
+    if opened.shared {
+        keys::check_shared_key(&relay).await?;
+    }
     // The configured destinations are saved too (credentials sealed), so the store holds every
     // destination the gateway delivers to.
     for spec in specs {

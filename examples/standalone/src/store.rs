@@ -9,6 +9,7 @@ use relay_store_postgres::{PgOptions, PgStore, PgStoreError};
 use relay_store_sqlite::{SqliteOptions, SqliteStore, SqliteStoreError, Synchronous};
 
 use crate::config::model::{Server, SqliteSynchronous};
+use crate::keys::Backing;
 
 /// How often the background pruner looks for expired events.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
@@ -45,6 +46,19 @@ pub struct Opened {
     pub pruner: Option<tokio::task::JoinHandle<()>>,
     /// The database file, for a file-backed store.
     pub file: Option<std::path::PathBuf>,
+    /// Whether the database is shared with other nodes (PostgreSQL).
+    pub shared: bool,
+}
+
+impl Opened {
+    /// What the credential key must fit.
+    pub fn backing(&self) -> Backing<'_> {
+        match (&self.file, self.shared) {
+            (_, true) => Backing::Shared,
+            (Some(file), false) => Backing::File(file),
+            (None, false) => Backing::Memory,
+        }
+    }
 }
 
 /// Opens (creating it if needed, and bringing its schema up to date when `migrate`) the
@@ -58,6 +72,7 @@ pub async fn open(url: &str, server: &Server, migrate: bool) -> Result<Opened, S
             store: Arc::new(MemoryStore::new()),
             pruner: None,
             file: None,
+            shared: false,
         });
     }
     if relay_store_postgres::is_postgres_url(url) {
@@ -73,6 +88,7 @@ pub async fn open(url: &str, server: &Server, migrate: bool) -> Result<Opened, S
             store: Arc::new(store),
             pruner: Some(pruner),
             file: None,
+            shared: true,
         });
     }
     if !url.starts_with("sqlite:") {
@@ -97,6 +113,7 @@ pub async fn open(url: &str, server: &Server, migrate: bool) -> Result<Opened, S
         file: Some(store.path().to_owned()),
         store: Arc::new(store),
         pruner: Some(pruner),
+        shared: false,
     })
 }
 

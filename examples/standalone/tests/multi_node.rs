@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use relay_core::credentials::Keyring;
 use relay_core::event::DeliveryStatus;
 use relay_core::ids::{EventId, TenantId};
 use relay_core::store::Store;
@@ -29,6 +30,12 @@ use relay_store_postgres::{PgOptions, PgStore, tokio_postgres};
 use relay_tests::{Answer, Receiver, eventually, github_signature};
 
 const SECRET: &str = "multi-node-secret";
+/// The destination's `Authorization` value, saved sealed in the shared database.
+const AUTH: &str = "Bearer multi-node-token";
+/// The credential key every node shares (`ID:BASE64` of 32 bytes).
+const KEY: &str = "mn-1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+/// Another key, which cannot open what [`KEY`] sealed.
+const OTHER_KEY: &str = "mn-2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
 const NODES: usize = 3;
 const CLIENTS: usize = 6;
 
@@ -165,6 +172,23 @@ async fn three_nodes_share_one_database_and_survive_a_kill_9() {
         );
     }
 
+    // Every delivery carried the configured credential, which the database holds only sealed
+    // (under the key all nodes share).
+    for request in receiver.received() {
+        assert_eq!(request.headers.get("authorization").expect("auth"), AUTH);
+    }
+    let saved = store
+        .destination_records(&tenant)
+        .await
+        .expect("saved destinations");
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let sealed = saved[0].auth_header.as_deref().expect("sealed auth header");
+    assert_eq!(Keyring::key_id_of(sealed).expect("framed"), "mn-1");
+    assert!(
+        !sealed.windows(AUTH.len()).any(|w| w == AUTH.as_bytes()),
+        "the credential is stored in plaintext"
+    );
+
     let mut first_seen: HashMap<(String, String), Instant> = HashMap::new();
     let mut repeats = Vec::new();
     for request in receiver.received() {
@@ -201,6 +225,79 @@ async fn three_nodes_share_one_database_and_survive_a_kill_9() {
     for node in nodes.0.iter_mut().take(NODES - 1) {
         terminate(node);
     }
+}
+
+/// A node on a shared database needs the credential key the others use: without one it
+/// refuses to start (a key made up on one node would fit no other), and so it does with a
+/// key that cannot open the credentials already saved; after a rotation (the new key first,
+/// the old one kept) it starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_needs_the_shared_credential_key() {
+    let Some(url) = relay_core::testing::backend_from_env(
+        "RELAY_TEST_POSTGRES_URL",
+        "a_node_needs_the_shared_credential_key",
+        "run `eval \"$(scripts/services.sh)\"` to start PostgreSQL",
+    ) else {
+        return;
+    };
+    let schema = Schema::create(&url).await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let database_url = format!("{url}{separator}options=-csearch_path%3D{}", schema.name);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("relay.toml");
+    write_config(&config, "http://127.0.0.1:9/hooks", None, &schema.name);
+    let migrated = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["migrate", "--config"])
+        .arg(&config)
+        .args(["--database-url", &database_url])
+        .env_remove("RELAY_CREDENTIALS_KEY")
+        .output()
+        .expect("relay migrate");
+    assert!(
+        migrated.status.success(),
+        "migrate needs no key: {migrated:?}"
+    );
+
+    // What `relay serve` says when it refuses to start (it must exit, and not 0, in time).
+    let refused = |key: Option<&str>| {
+        let mut child = serve(&config, &database_url, free_port(), key)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("relay serve");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().expect("wait").is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("relay started with key {key:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let output = child.wait_with_output().expect("output");
+        assert!(!output.status.success(), "exit 0 with key {key:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let said = refused(None);
+    assert!(said.contains("RELAY_CREDENTIALS_KEY"), "{said}");
+    assert!(said.contains("delivery.key_file"), "{said}");
+
+    let addr = free_port();
+    let mut nodes = Nodes(vec![spawn(&config, &database_url, addr)]);
+    wait_healthy(&mut nodes.0[0], addr).await;
+    terminate(&mut nodes.0[0]);
+
+    let said = refused(Some(OTHER_KEY));
+    assert!(said.contains("does not open"), "{said}");
+    assert!(!said.contains(AUTH), "{said}");
+
+    let rotated = format!("{OTHER_KEY},{KEY}");
+    let addr = free_port();
+    let mut node = serve(&config, &database_url, addr, Some(&rotated))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start relay");
+    wait_healthy(&mut node, addr).await;
+    terminate(&mut node);
 }
 
 /// The gateway processes, killed if the test ends early.
@@ -315,6 +412,7 @@ rate_limit = {{ per_minute = 1000000 }}
 [[destinations]]
 name = "receiver"
 url = "{receiver}"
+auth_header = "{AUTH}"
 timeout_ms = 2000
 retry = {{ max_attempts = 50, initial_ms = 50, max_ms = 500 }}
 
@@ -329,7 +427,16 @@ destinations = ["receiver"]
 }
 
 fn spawn(config: &Path, database_url: &str, addr: SocketAddr) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_relay"))
+    serve(config, database_url, addr, Some(KEY))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start relay")
+}
+
+/// `relay serve` with the credential key `key` in the environment (none: unset).
+fn serve(config: &Path, database_url: &str, addr: SocketAddr, key: Option<&str>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_relay"));
+    command
         .args(["serve", "--config"])
         .arg(config)
         .args([
@@ -339,10 +446,12 @@ fn spawn(config: &Path, database_url: &str, addr: SocketAddr) -> Child {
             &addr.to_string(),
         ])
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start relay")
+        .stdout(Stdio::null());
+    match key {
+        Some(key) => command.env("RELAY_CREDENTIALS_KEY", key),
+        None => command.env_remove("RELAY_CREDENTIALS_KEY"),
+    };
+    command
 }
 
 async fn wait_healthy(child: &mut Child, addr: SocketAddr) {

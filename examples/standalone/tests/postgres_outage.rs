@@ -24,6 +24,8 @@ use relay_store_postgres::{PgOptions, PgStore};
 use relay_tests::{Receiver, eventually, github_signature};
 
 const SECRET: &str = "outage-secret";
+/// The credential key (`ID:BASE64` of 32 bytes).
+const CREDENTIALS_KEY: &str = "outage:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 
 /// Event number → the event id of its 2xx answer.
 type Acknowledged = Arc<Mutex<BTreeMap<u64, String>>>;
@@ -283,6 +285,8 @@ fn spawn(config: &Path, database_url: &str, addr: SocketAddr) -> Child {
             &addr.to_string(),
         ])
         .env("RUST_LOG", "error")
+        // A postgres:// database needs the credential key its nodes share.
+        .env("RELAY_CREDENTIALS_KEY", CREDENTIALS_KEY)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -81,8 +81,13 @@ pub struct Delivery {
     /// `["127.0.0.0/8"]` for receivers on this machine).
     pub allow_cidrs: Vec<String>,
     /// The key file sealing destination credentials at rest (created with mode 0600 on first
-    /// run). Default: `relay.key` beside the SQLite file. `RELAY_CREDENTIALS_KEY` in the
-    /// environment takes precedence.
+    /// run). Default: `relay.key` beside the SQLite file; a `memory://` store keeps a key in
+    /// memory. A `postgres://` database has no default: every node sharing it needs the same
+    /// key, so either this names a file every node has (created by the first start if
+    /// missing; copy it to the other nodes), or `RELAY_CREDENTIALS_KEY` is set; without both,
+    /// `relay serve` refuses to start, and a key that cannot open the credentials already saved
+    /// in the database is refused too. `RELAY_CREDENTIALS_KEY` in the environment takes
+    /// precedence.
     pub key_file: Option<String>,
 }
 
