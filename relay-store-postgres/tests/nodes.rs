@@ -201,3 +201,72 @@ async fn identical_ingests_through_three_nodes_insert_once() {
         1
     );
 }
+
+/// A destination's circuit is one for all nodes: in every round, 24 workers on three nodes
+/// read the circuit and race to take the half-open probe from the version they read; exactly
+/// one wins, and every node then reads the winner's state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_circuit_one_probe_across_nodes() {
+    use relay_core::circuit::{CircuitPhase, CircuitState};
+
+    let Some(schema) = common::TestSchema::new("one_circuit_one_probe_across_nodes") else {
+        return;
+    };
+    let nodes = nodes(&schema, 3).await;
+    let t = TenantId::default_tenant();
+    let open = |round: i64| CircuitState {
+        phase: CircuitPhase::Open,
+        failures: 5,
+        window_started: at(round * 1_000),
+        until: at(round * 1_000 + 500),
+    };
+    assert!(
+        nodes[0]
+            .swap_circuit(&t, "flaky", None, open(0))
+            .await
+            .unwrap()
+    );
+    for round in 0..10_i64 {
+        let workers: Vec<_> = (0..24_i64)
+            .map(|w| {
+                let (node, t) = (Arc::clone(&nodes[w as usize % 3]), t.clone());
+                tokio::spawn(async move {
+                    let read = node.circuit(&t, "flaky").await.unwrap().unwrap();
+                    if read.state.phase != CircuitPhase::Open {
+                        // Read after the winner's write: the probe is taken.
+                        return None;
+                    }
+                    let probing = CircuitState {
+                        phase: CircuitPhase::HalfOpen,
+                        failures: u32::try_from(w).unwrap(),
+                        ..read.state
+                    };
+                    let won = node
+                        .swap_circuit(&t, "flaky", Some(read.version), probing)
+                        .await
+                        .unwrap();
+                    won.then_some((w, read.version))
+                })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for worker in workers {
+            winners.extend(worker.await.unwrap());
+        }
+        assert_eq!(winners.len(), 1, "round {round}: {winners:?}");
+        let (winner, from) = winners[0];
+        for node in &nodes {
+            let seen = node.circuit(&t, "flaky").await.unwrap().unwrap();
+            assert_eq!(seen.version, from + 1);
+            assert_eq!(seen.state.phase, CircuitPhase::HalfOpen);
+            assert_eq!(i64::from(seen.state.failures), winner);
+        }
+        // The probe failed: the circuit opens again, for the next round.
+        let node = &nodes[usize::try_from(round).unwrap() % 3];
+        assert!(
+            node.swap_circuit(&t, "flaky", Some(from + 1), open(round + 1))
+                .await
+                .unwrap()
+        );
+    }
+}
