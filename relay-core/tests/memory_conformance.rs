@@ -1,4 +1,5 @@
-//! The store conformance suite against [`MemoryStore`].
+//! The store conformance suite against [`MemoryStore`], and the limiter suite against the
+//! in-process [`SlidingWindowLimiter`](relay_core::limit::SlidingWindowLimiter).
 
 use std::sync::Arc;
 
@@ -6,3 +7,8 @@ use relay_core::memory::MemoryStore;
 use relay_core::store::Store;
 
 relay_core::store_conformance_tests!(|| async { Arc::new(MemoryStore::new()) as Arc<dyn Store> });
+
+relay_core::limiter_conformance_tests!(|| async {
+    Arc::new(relay_core::limit::SlidingWindowLimiter::new())
+        as Arc<dyn relay_core::limit::RateLimiter>
+});

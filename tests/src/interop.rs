@@ -25,22 +25,12 @@ pub const NODE_MODULES_VAR: &str = "RELAY_INTEROP_NODE_MODULES";
 ///
 /// When `var` is unset or empty and `RELAY_REQUIRE_BACKENDS=1`.
 pub fn backend(var: &str, test: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(value) if !value.is_empty() => Some(PathBuf::from(value)),
-        _ => {
-            let required = std::env::var("RELAY_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
-            assert!(
-                !required,
-                "{test}: {var} is not set and RELAY_REQUIRE_BACKENDS=1 (run scripts/interop/setup.sh)"
-            );
-            // Written to the real stderr, past the test harness's capture, so it is seen.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: {test}: {var} is not set; run scripts/interop/setup.sh and export what it prints"
-            );
-            None
-        }
-    }
+    relay_core::testing::backend_from_env(
+        var,
+        test,
+        "run scripts/interop/setup.sh and export what it prints",
+    )
+    .map(PathBuf::from)
 }
 
 /// Why a library call failed.

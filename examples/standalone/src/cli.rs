@@ -50,8 +50,9 @@ pub struct StoreArgs {
     #[arg(long, short, env = "RELAY_CONFIG", default_value = DEFAULT_CONFIG)]
     pub config: PathBuf,
 
-    /// The store, overriding `server.database_url` (`sqlite://PATH`, or `memory://` for an
-    /// ephemeral store that keeps nothing across restarts).
+    /// The store, overriding `server.database_url` (`sqlite://PATH`, `postgres://…` to share
+    /// one PostgreSQL database between several nodes, or `memory://` for an ephemeral store
+    /// that keeps nothing across restarts).
     #[arg(long)]
     pub database_url: Option<String>,
 }
@@ -66,4 +67,9 @@ pub struct ServeArgs {
     /// The address to listen on, overriding `server.listen`.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+
+    /// Shared rate limits and dedup fast path across nodes (`redis://…`), overriding
+    /// `server.redis_url`.
+    #[arg(long)]
+    pub redis_url: Option<String>,
 }

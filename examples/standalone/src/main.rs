@@ -73,6 +73,7 @@ async fn serve(args: ServeArgs) -> Result<(), serve::ServeError> {
         config: &args.store.config,
         listen: args.listen,
         database_url: args.store.database_url,
+        redis_url: args.redis_url,
     })
     .await
 }
@@ -82,7 +83,7 @@ async fn migrate(args: cli::StoreArgs) -> Result<(), serve::ServeError> {
     let url = args
         .database_url
         .unwrap_or_else(|| config.server.database_url.clone());
-    store::open(&url, &config.server)?;
-    println!("{url}: schema is up to date");
+    store::open(&url, &config.server, true).await?;
+    println!("{}: schema is up to date", store::redact(&url));
     Ok(())
 }

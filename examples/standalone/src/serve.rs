@@ -2,10 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::Router;
 use relay_axum::RelayLayer;
 use relay_core::deliver::WorkerConfig;
+
+use relay_core::store::Store;
+use relay_store_redis::{DedupCache, RedisRateLimiter};
 
 use crate::config::{self, ConfigError};
 use crate::keys;
@@ -20,12 +24,20 @@ pub enum ServeError {
     /// The store cannot be opened.
     #[error("store: {0}")]
     Store(#[from] StoreUrlError),
+    /// The Redis server cannot be reached.
+    #[error("redis {url}: {source}")]
+    Redis {
+        /// The URL, without its password.
+        url: String,
+        /// Why.
+        source: relay_store_redis::RedisStoreError,
+    },
     /// The relay could not be built.
     #[error("{0}")]
     Build(#[from] relay_core::BuildError),
     /// The credential key cannot be read or created.
     #[error("credential key: {0}")]
-    Key(#[from] relay_core::credentials::KeyError),
+    Key(#[from] keys::KeysError),
     /// A configured destination could not be saved in the store.
     #[error("saving destination: {0}")]
     SaveDestination(#[from] relay_core::destination::SaveDestinationError),
@@ -48,6 +60,8 @@ pub struct Settings<'a> {
     pub listen: Option<SocketAddr>,
     /// Overrides `server.database_url`.
     pub database_url: Option<String>,
+    /// Overrides `server.redis_url`.
+    pub redis_url: Option<String>,
 }
 
 /// Runs the gateway until SIGTERM or Ctrl-C, then stops accepting, lets requests in flight
@@ -58,14 +72,37 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         .database_url
         .unwrap_or_else(|| config.server.database_url.clone());
     let listen = settings.listen.unwrap_or(config.server.listen);
-    let opened = store::open(&database_url, &config.server)?;
-    let keyring = keys::keyring(&config.delivery, opened.file.as_deref())?;
+    let opened = store::open(
+        &database_url,
+        &config.server,
+        config.server.migrate_on_start,
+    )
+    .await?;
+    let keyring = keys::keyring(&config.delivery, opened.backing())?;
     let specs = std::mem::take(&mut assembled.destination_specs);
-    let relay = assembled
-        .into_builder()
-        .store(opened.store)
-        .keyring(keyring)
-        .build()?;
+    let mut builder = assembled.into_builder().keyring(keyring);
+    let redis_url = settings
+        .redis_url
+        .or_else(|| config.server.redis_url.clone());
+    builder = match redis_url {
+        None => builder.store(opened.store),
+        Some(url) => {
+            let redis = |source| ServeError::Redis {
+                url: store::redact(&url),
+                source,
+            };
+            let prefix = &config.server.redis_prefix;
+            let connection = relay_store_redis::connect(&url).await.map_err(redis)?;
+            let limiter = RedisRateLimiter::new(connection.clone(), prefix).map_err(redis)?;
+            let cached =
+                DedupCache::<dyn Store>::new(connection, prefix, opened.store).map_err(redis)?;
+            builder.store(Arc::new(cached)).limiter(Arc::new(limiter))
+        }
+    };
+    let relay = builder.build()?;
+    if opened.shared {
+        keys::check_shared_key(&relay).await?;
+    }
     // The configured destinations are saved too (credentials sealed), so the store holds every
     // destination the gateway delivers to.
     for spec in specs {
@@ -85,7 +122,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         context: "local address".into(),
         source,
     })?;
-    tracing::info!(%local, store = %database_url, "relay listening; POST /webhooks/{{source}}");
+    tracing::info!(%local, store = %store::redact(&database_url), "relay listening; POST /webhooks/{{source}}");
     println!("relay listening on http://{local}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

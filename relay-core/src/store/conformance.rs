@@ -63,10 +63,21 @@ impl<G: Send + 'static> Fixture for (Arc<dyn Store>, G) {
 
 /// Expands one `#[tokio::test]` per conformance case, each on a store from `$factory`
 /// (a closure returning a future of a [`Fixture`]).
+///
+/// For a backend that needs a server, `store_conformance_tests!(optional: factory)` takes
+/// a factory returning a future of `Option<Fixture>`: with `None` (the factory has said why,
+/// e.g. with [`backend_from_env`](crate::testing::backend_from_env)) the case passes
+/// without running.
 #[macro_export]
 macro_rules! store_conformance_tests {
+    (optional: $factory:expr) => {
+        $crate::store_conformance_tests!(@list [optional] $factory);
+    };
     ($factory:expr) => {
-        $crate::store_conformance_tests!(@cases $factory;
+        $crate::store_conformance_tests!(@list [required] $factory);
+    };
+    (@list [$mode:ident] $factory:expr) => {
+        $crate::store_conformance_tests!(@cases [$mode] $factory;
             insert_and_read_back,
             duplicate_within_window_returns_original,
             expired_dedup_entry_inserts_again,
@@ -88,16 +99,25 @@ macro_rules! store_conformance_tests {
             destination_records_round_trip,
         );
     };
-    (@cases $factory:expr; $($case:ident),* $(,)?) => {
+    (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {
         $(
             #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {
-                let fixture = ($factory)().await;
+                let Some(fixture) = $crate::store_conformance_tests!(@fixture [$mode] $factory)
+                else {
+                    return;
+                };
                 let store = $crate::store::conformance::Fixture::store(&fixture);
                 $crate::store::conformance::$case(store).await;
                 drop(fixture);
             }
         )*
+    };
+    (@fixture [required] $factory:expr) => {
+        ::core::option::Option::Some(($factory)().await)
+    };
+    (@fixture [optional] $factory:expr) => {
+        ($factory)().await
     };
 }
 

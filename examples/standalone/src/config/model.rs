@@ -39,7 +39,8 @@ pub struct Config {
 pub struct Server {
     /// Where the gateway listens.
     pub listen: SocketAddr,
-    /// `sqlite://PATH` (created if missing) or `memory://`.
+    /// `sqlite://PATH` (created if missing), `postgres://…` / `postgresql://…` (schema
+    /// created and migrated at start) or `memory://`.
     pub database_url: String,
     /// SQLite's durability: `full` (an acknowledged event survives power loss) or `normal`
     /// (it survives a crash of the process; the last commits may be lost on power loss).
@@ -47,6 +48,15 @@ pub struct Server {
     /// Finished events (and their deliveries and attempts) older than this many days are
     /// pruned in the background; never before their dedup window has passed.
     pub retention_days: u32,
+    /// Whether `relay serve` brings the database schema up to date at start (default
+    /// `true`). With `false`, run `relay migrate` before starting a new version.
+    pub migrate_on_start: bool,
+    /// `redis://…`: several nodes share rate limits and a dedup fast path through it (the
+    /// database stays the source of truth for dedup).
+    pub redis_url: Option<String>,
+    /// The prefix of every key written to Redis (default `relay:`): gateways that share a
+    /// database share a prefix; separate deployments on one Redis need different ones.
+    pub redis_prefix: String,
 }
 
 impl Default for Server {
@@ -56,6 +66,9 @@ impl Default for Server {
             database_url: "sqlite://relay.db".into(),
             sqlite_synchronous: SqliteSynchronous::Full,
             retention_days: 30,
+            migrate_on_start: true,
+            redis_url: None,
+            redis_prefix: "relay:".into(),
         }
     }
 }
@@ -68,8 +81,13 @@ pub struct Delivery {
     /// `["127.0.0.0/8"]` for receivers on this machine).
     pub allow_cidrs: Vec<String>,
     /// The key file sealing destination credentials at rest (created with mode 0600 on first
-    /// run). Default: `relay.key` beside the SQLite file. `RELAY_CREDENTIALS_KEY` in the
-    /// environment takes precedence.
+    /// run). Default: `relay.key` beside the SQLite file; a `memory://` store keeps a key in
+    /// memory. A `postgres://` database has no default: every node sharing it needs the same
+    /// key, so either this names a file every node has (created by the first start if
+    /// missing; copy it to the other nodes), or `RELAY_CREDENTIALS_KEY` is set; without both,
+    /// `relay serve` refuses to start, and a key that cannot open the credentials already saved
+    /// in the database is refused too. `RELAY_CREDENTIALS_KEY` in the environment takes
+    /// precedence.
     pub key_file: Option<String>,
 }
 

@@ -9,6 +9,9 @@ use async_trait::async_trait;
 
 use crate::time::Timestamp;
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
 /// The window every `per_minute` limit is measured over.
 pub const WINDOW: Duration = Duration::from_secs(60);
 

@@ -1,0 +1,535 @@
+//! Several gateway processes on one PostgreSQL database share the work: three `relay serve`
+//! processes take signed GitHub pushes from clients that spread their requests over all of
+//! them, one process is killed with SIGKILL mid-run, and then:
+//! - every event acknowledged (2xx) by any node is in the database and is delivered (the
+//!   receiver answered 200) at least once: the dead node's leases come back to the live
+//!   ones when they expire;
+//! - no attempt is delivered twice by live nodes: counted at the receiver by `webhook-id`
+//!   and `x-relay-attempt`, a pair seen twice must have been first sent before the kill (by
+//!   the node that died before it could record it). The receiver hangs around the kill, so
+//!   the dead node does die with attempts in flight, and they must come back;
+//!
+//! Needs `RELAY_TEST_POSTGRES_URL` (skipped loudly without it, failing with
+//! `RELAY_REQUIRE_BACKENDS=1`); runs in a schema of its own, dropped at the end. With
+//! `RELAY_TEST_REDIS_URL` the nodes also share rate limits and the dedup fast path through
+//! Redis (keys under a prefix of the run's own).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use relay_core::credentials::Keyring;
+use relay_core::event::DeliveryStatus;
+use relay_core::ids::{EventId, TenantId};
+use relay_core::store::Store;
+use relay_store_postgres::{PgOptions, PgStore, tokio_postgres};
+use relay_tests::{Answer, Receiver, eventually, github_signature};
+
+const SECRET: &str = "multi-node-secret";
+/// The destination's `Authorization` value, saved sealed in the shared database.
+const AUTH: &str = "Bearer multi-node-token";
+/// The credential key every node shares (`ID:BASE64` of 32 bytes).
+const KEY: &str = "mn-1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+/// Another key, which cannot open what [`KEY`] sealed.
+const OTHER_KEY: &str = "mn-2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
+const NODES: usize = 3;
+const CLIENTS: usize = 6;
+
+/// Event number → the event id of its 2xx answer.
+type Acknowledged = Arc<Mutex<BTreeMap<u64, String>>>;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_share_one_database_and_survive_a_kill_9() {
+    let Some(url) = relay_core::testing::backend_from_env(
+        "RELAY_TEST_POSTGRES_URL",
+        "three_nodes_share_one_database",
+        "run `eval \"$(scripts/services.sh)\"` to start PostgreSQL",
+    ) else {
+        return;
+    };
+    let schema = Schema::create(&url).await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let database_url = format!("{url}{separator}options=-csearch_path%3D{}", schema.name);
+
+    let receiver = Receiver::ok().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("relay.toml");
+    // With Redis too, the nodes also share rate limits and the dedup fast path.
+    let redis_url = std::env::var("RELAY_TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    write_config(&config, &receiver.url, redis_url.as_deref(), &schema.name);
+    // `relay migrate` prepares the schema; the nodes start with `migrate_on_start = false`.
+    let migrated = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["migrate", "--config"])
+        .arg(&config)
+        .args(["--database-url", &database_url])
+        .output()
+        .expect("relay migrate");
+    assert!(migrated.status.success(), "{migrated:?}");
+    let said = String::from_utf8_lossy(&migrated.stdout);
+    assert!(said.contains("schema is up to date"), "{said}");
+    let addrs: Vec<SocketAddr> = (0..NODES).map(|_| free_port()).collect();
+    let mut nodes = Nodes(Vec::new());
+    for addr in &addrs {
+        nodes.0.push(spawn(&config, &database_url, *addr));
+    }
+    for (node, addr) in nodes.0.iter_mut().zip(&addrs) {
+        wait_healthy(node, *addr).await;
+    }
+
+    let acknowledged: Acknowledged = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            tokio::spawn(send_events(
+                c as u64,
+                addrs.clone(),
+                Arc::clone(&acknowledged),
+                Arc::clone(&stop),
+            ))
+        })
+        .collect();
+    let acked = |n: usize| {
+        let acknowledged = Arc::clone(&acknowledged);
+        move || {
+            let count = acknowledged.lock().expect("lock").len();
+            async move { (count >= n).then_some(()) }
+        }
+    };
+    eventually(Duration::from_secs(30), acked(300))
+        .await
+        .expect("the nodes acknowledge events");
+    // Attempts hang at the receiver, so every node has some in flight when one dies.
+    receiver.answer_from_now(Answer::Hang);
+    let hung_from = receiver.count();
+    eventually(Duration::from_secs(10), || {
+        let hung = receiver.count() - hung_from;
+        async move { (hung >= 10 * NODES).then_some(()) }
+    })
+    .await
+    .expect("attempts reach the receiver");
+    let victim = &mut nodes.0[NODES - 1];
+    victim.kill().expect("SIGKILL");
+    victim.wait().expect("reap");
+    let killed_at = Instant::now();
+    receiver.answer_from_now(Answer::Status(200));
+    let at_kill = acknowledged.lock().expect("lock").len();
+    eventually(Duration::from_secs(30), acked(at_kill + 300))
+        .await
+        .expect("the live nodes go on acknowledging");
+    stop.store(true, Ordering::SeqCst);
+    for client in clients {
+        client.await.expect("client task");
+    }
+
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    let options = PgOptions::default()
+        .schema(&schema.name)
+        .migrate_on_open(false);
+    let store = PgStore::connect(&url, options).await.expect("connect");
+    let tenant = TenantId::default();
+    let mut ids = Vec::new();
+    for (n, id) in &acknowledged {
+        let id: EventId = id.parse().expect("an event id");
+        let stored = store.event(&tenant, id).await.expect("read");
+        assert!(stored.is_some(), "event {n} acknowledged but not stored");
+        ids.push((*n, id));
+    }
+    // The dead node's leases come back once expired (destination timeout + 30 s margin):
+    // then every acknowledged event's delivery is recorded as delivered (a 200 answer).
+    let undelivered = |store: PgStore, ids: Vec<(u64, EventId)>| async move {
+        let mut missing = Vec::new();
+        for (n, id) in ids {
+            let deliveries = store
+                .deliveries(&TenantId::default(), id)
+                .await
+                .expect("read");
+            if deliveries.is_empty()
+                || deliveries
+                    .iter()
+                    .any(|d| d.status != DeliveryStatus::Delivered)
+            {
+                missing.push(n);
+            }
+        }
+        missing
+    };
+    let all_delivered = eventually(Duration::from_secs(120), || {
+        let check = undelivered(store.clone(), ids.clone());
+        async move { check.await.is_empty().then_some(()) }
+    })
+    .await;
+    if all_delivered.is_none() {
+        let missing = undelivered(store.clone(), ids.clone()).await;
+        panic!(
+            "{} acknowledged events never delivered: {missing:?}",
+            missing.len()
+        );
+    }
+
+    // Every delivery carried the configured credential, which the database holds only sealed
+    // (under the key all nodes share).
+    for request in receiver.received() {
+        assert_eq!(request.headers.get("authorization").expect("auth"), AUTH);
+    }
+    let saved = store
+        .destination_records(&tenant)
+        .await
+        .expect("saved destinations");
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let sealed = saved[0].auth_header.as_deref().expect("sealed auth header");
+    assert_eq!(Keyring::key_id_of(sealed).expect("framed"), "mn-1");
+    assert!(
+        !sealed.windows(AUTH.len()).any(|w| w == AUTH.as_bytes()),
+        "the credential is stored in plaintext"
+    );
+
+    let mut first_seen: HashMap<(String, String), Instant> = HashMap::new();
+    let mut repeats = Vec::new();
+    for request in receiver.received() {
+        let header = |name: &str| {
+            let value = request.headers.get(name).expect(name);
+            value.to_str().expect("ascii").to_owned()
+        };
+        let pair = (header("webhook-id"), header("x-relay-attempt"));
+        match first_seen.get(&pair) {
+            None => {
+                first_seen.insert(pair, request.at);
+            }
+            Some(first) => repeats.push((pair, *first)),
+        }
+    }
+    assert!(
+        !repeats.is_empty(),
+        "the killed node's attempts in flight were sent again by the others"
+    );
+    for (pair, first) in &repeats {
+        assert!(
+            *first < killed_at,
+            "attempt {pair:?} delivered twice, first after the kill: two live nodes sent it"
+        );
+    }
+    println!(
+        "multi-node: {} events acknowledged ({at_kill} before the kill), {} requests at the \
+         receiver, {} attempts resent after the kill of a node",
+        acknowledged.len(),
+        receiver.count(),
+        repeats.len(),
+    );
+
+    for node in nodes.0.iter_mut().take(NODES - 1) {
+        terminate(node);
+    }
+}
+
+/// A node on a shared database needs the credential key the others use: without one it
+/// refuses to start (a key made up on one node would fit no other), and so it does with a
+/// key that cannot open the credentials already saved; after a rotation (the new key first,
+/// the old one kept) it starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_needs_the_shared_credential_key() {
+    let Some(url) = relay_core::testing::backend_from_env(
+        "RELAY_TEST_POSTGRES_URL",
+        "a_node_needs_the_shared_credential_key",
+        "run `eval \"$(scripts/services.sh)\"` to start PostgreSQL",
+    ) else {
+        return;
+    };
+    let schema = Schema::create(&url).await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let database_url = format!("{url}{separator}options=-csearch_path%3D{}", schema.name);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("relay.toml");
+    write_config(&config, "http://127.0.0.1:9/hooks", None, &schema.name);
+    let migrated = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["migrate", "--config"])
+        .arg(&config)
+        .args(["--database-url", &database_url])
+        .env_remove("RELAY_CREDENTIALS_KEY")
+        .output()
+        .expect("relay migrate");
+    assert!(
+        migrated.status.success(),
+        "migrate needs no key: {migrated:?}"
+    );
+
+    // What `relay serve` says when it refuses to start (it must exit, and not 0, in time).
+    let refused = |key: Option<&str>| {
+        let mut child = serve(&config, &database_url, free_port(), key)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("relay serve");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().expect("wait").is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("relay started with key {key:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let output = child.wait_with_output().expect("output");
+        assert!(!output.status.success(), "exit 0 with key {key:?}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let said = refused(None);
+    assert!(said.contains("RELAY_CREDENTIALS_KEY"), "{said}");
+    assert!(said.contains("delivery.key_file"), "{said}");
+
+    let addr = free_port();
+    let mut nodes = Nodes(vec![spawn(&config, &database_url, addr)]);
+    wait_healthy(&mut nodes.0[0], addr).await;
+    terminate(&mut nodes.0[0]);
+
+    let said = refused(Some(OTHER_KEY));
+    assert!(said.contains("does not open"), "{said}");
+    assert!(!said.contains(AUTH), "{said}");
+
+    let rotated = format!("{OTHER_KEY},{KEY}");
+    let addr = free_port();
+    let mut node = serve(&config, &database_url, addr, Some(&rotated))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start relay");
+    wait_healthy(&mut node, addr).await;
+    terminate(&mut node);
+}
+
+/// The gateway processes, killed if the test ends early.
+struct Nodes(Vec<Child>);
+
+impl Drop for Nodes {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            if child.try_wait().ok().flatten().is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+/// A schema for the run, dropped at the end (even when the test fails), with the Redis
+/// keys under its name.
+struct Schema {
+    url: String,
+    name: String,
+}
+
+/// Deletes the Redis keys starting with `prefix` (the dedup cache and rate-limit entries).
+fn delete_redis_keys(prefix: &str) {
+    use relay_store_redis::redis;
+    let Some(url) = std::env::var("RELAY_TEST_REDIS_URL").ok() else {
+        return;
+    };
+    let Ok(mut connection) = redis::Client::open(url.as_str()).and_then(|c| c.get_connection())
+    else {
+        return;
+    };
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query(&mut connection)
+        .unwrap_or_default();
+    for chunk in keys.chunks(500) {
+        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(chunk).query(&mut connection);
+    }
+}
+
+impl Schema {
+    async fn create(url: &str) -> Self {
+        let name = format!("relay_mn_{}", uuid_suffix());
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE SCHEMA \"{name}\""))
+            .await
+            .expect("create schema");
+        Self {
+            url: url.to_owned(),
+            name,
+        }
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        delete_redis_keys(&format!("{}:", self.name));
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let (client, connection) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                    .await
+            })
+        })
+        .join();
+    }
+}
+
+fn uuid_suffix() -> String {
+    format!("{}_{}", std::process::id(), rand::random::<u32>())
+}
+
+fn free_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address")
+}
+
+fn write_config(path: &Path, receiver: &str, redis_url: Option<&str>, prefix: &str) {
+    let redis = redis_url.map_or(String::new(), |url| {
+        format!("redis_url = \"{url}\"\nredis_prefix = \"{prefix}:\"\n")
+    });
+    let toml = format!(
+        r#"[server]
+listen = "127.0.0.1:1"
+database_url = "memory://"
+migrate_on_start = false
+{redis}
+# The receiver is on loopback, which the SSRF guard refuses unless allowed.
+[delivery]
+allow_cidrs = ["127.0.0.0/8"]
+
+[[sources]]
+name = "github"
+scheme = "github"
+secrets = ["{SECRET}"]
+rate_limit = {{ per_minute = 1000000 }}
+
+[[destinations]]
+name = "receiver"
+url = "{receiver}"
+auth_header = "{AUTH}"
+timeout_ms = 2000
+retry = {{ max_attempts = 50, initial_ms = 50, max_ms = 500 }}
+
+[[routes]]
+name = "pushes"
+source = "github"
+event_types = ["push"]
+destinations = ["receiver"]
+"#
+    );
+    std::fs::write(path, toml).expect("write config");
+}
+
+fn spawn(config: &Path, database_url: &str, addr: SocketAddr) -> Child {
+    serve(config, database_url, addr, Some(KEY))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start relay")
+}
+
+/// `relay serve` with the credential key `key` in the environment (none: unset).
+fn serve(config: &Path, database_url: &str, addr: SocketAddr, key: Option<&str>) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_relay"));
+    command
+        .args(["serve", "--config"])
+        .arg(config)
+        .args([
+            "--database-url",
+            database_url,
+            "--listen",
+            &addr.to_string(),
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
+    match key {
+        Some(key) => command.env("RELAY_CREDENTIALS_KEY", key),
+        None => command.env_remove("RELAY_CREDENTIALS_KEY"),
+    };
+    command
+}
+
+async fn wait_healthy(child: &mut Child, addr: SocketAddr) {
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/healthz");
+    let up = eventually(Duration::from_secs(30), || {
+        let request = client.get(&url).send();
+        async move { request.await.ok().filter(|r| r.status().is_success()) }
+    })
+    .await;
+    if up.is_none() {
+        let _ = child.kill();
+        panic!("relay did not come up on {addr}");
+    }
+}
+
+/// SIGTERM, then the process must exit 0 by itself.
+fn terminate(child: &mut Child) {
+    let pid = child.id().to_string();
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "graceful shutdown exits 0, got {status}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "relay ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// One sender: numbered events, each sent until a node answers 2xx, moving to the next node
+/// after a failure (same delivery id each time, as a real sender's retry).
+async fn send_events(
+    client: u64,
+    nodes: Vec<SocketAddr>,
+    acknowledged: Acknowledged,
+    stop: Arc<AtomicBool>,
+) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let mut n = client << 32;
+    let mut node = client as usize;
+    while !stop.load(Ordering::SeqCst) {
+        n += 1;
+        let body = serde_json::json!({ "ref": "refs/heads/main", "n": n }).to_string();
+        let signature = github_signature(SECRET, body.as_bytes());
+        while !stop.load(Ordering::SeqCst) {
+            node = (node + 1) % nodes.len();
+            let answer = http
+                .post(format!("http://{}/webhooks/github", nodes[node]))
+                .header("content-type", "application/json")
+                .header("x-github-event", "push")
+                .header("x-github-delivery", format!("delivery-{n}"))
+                .header("x-hub-signature-256", &signature)
+                .body(body.clone())
+                .send()
+                .await;
+            let Ok(response) = answer else {
+                continue;
+            };
+            let status = response.status();
+            let Ok(json) = response.json::<serde_json::Value>().await else {
+                continue;
+            };
+            if status.is_success() {
+                let id = json["event_id"].as_str().expect("event_id").to_owned();
+                acknowledged.lock().expect("lock").insert(n, id);
+                break;
+            }
+            assert_eq!(status, 503, "only an unavailable store may refuse: {json}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}

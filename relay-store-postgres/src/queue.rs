@@ -1,0 +1,180 @@
+//! The delivery queue: leases with `FOR UPDATE SKIP LOCKED`, fencing tokens, attempts.
+//!
+//! A lease is the delivery row in status `in_flight` with `next_attempt_at` set to the
+//! lease's expiry and `lease_token` incremented. `SKIP LOCKED` makes concurrent leasers
+//! (tasks or nodes) pass over rows another one is taking, so no delivery is handed out
+//! twice; an expired lease is just a due `in_flight` row, taken over with a larger token,
+//! after which the old holder's writes match no row.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use relay_core::event::DeliveryStatus;
+use relay_core::store::{AttemptCompletion, Lease, LeasedDelivery, NextStep, StoreError};
+use relay_core::time::Timestamp;
+
+use crate::error::Db;
+use crate::rows::{self, DELIVERY_COLUMNS, EVENT_COLUMNS, get, qualified};
+
+/// A fencing token as stored (a token that does not fit matches no row).
+fn token(lease: &Lease) -> i64 {
+    i64::try_from(lease.token).unwrap_or(-1)
+}
+
+/// Leases due rows, oldest due first, skipping rows other leasers hold; returns the token,
+/// the delivery (at 1), whether its event exists (at 13) and the event (at 14).
+static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH due AS (
+             SELECT id, seq, next_attempt_at AS due_at FROM deliveries
+             WHERE status IN ('pending', 'in_flight') AND next_attempt_at <= $1::int8
+             ORDER BY next_attempt_at, seq
+             LIMIT $2::int8
+             FOR UPDATE SKIP LOCKED
+         ),
+         leased AS (
+             UPDATE deliveries d SET status = 'in_flight', next_attempt_at = $3::int8,
+                 lease_token = d.lease_token + 1, updated_at = $1::int8
+             FROM due WHERE d.id = due.id
+             RETURNING due.due_at, due.seq AS due_seq, d.lease_token, {delivery}
+         )
+         SELECT l.lease_token, {leased}, e.id IS NOT NULL, {event}
+         FROM leased l LEFT JOIN events e ON e.id = l.event_id AND e.tenant = l.tenant
+         ORDER BY l.due_at, l.due_seq",
+        delivery = qualified("d", DELIVERY_COLUMNS),
+        leased = qualified("l", DELIVERY_COLUMNS),
+        event = qualified("e", EVENT_COLUMNS),
+    )
+});
+
+/// [`Store::lease_due`](relay_core::store::Store::lease_due): one statement.
+pub(crate) async fn lease_due(
+    pool: &Pool,
+    now: Timestamp,
+    limit: usize,
+    lease_for: Duration,
+) -> Result<Vec<LeasedDelivery>, StoreError> {
+    let client = pool.get().await.db()?;
+    let statement = client.prepare_cached(&LEASE_DUE).await.db()?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let expires = now.plus(lease_for).as_millis();
+    let rows = client
+        .query(&statement, &[&now.as_millis(), &limit, &expires])
+        .await
+        .db()?;
+    let mut leased = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let token: i64 = get(row, 0)?;
+        let delivery = rows::delivery(row, 1)?;
+        let has_event: bool = get(row, 13)?;
+        if !has_event {
+            return Err(StoreError::Corrupt(format!(
+                "delivery {} without its event",
+                delivery.id
+            )));
+        }
+        let event = rows::event(row, 14)?;
+        leased.push(LeasedDelivery {
+            lease: Lease {
+                tenant: delivery.tenant.clone(),
+                delivery_id: delivery.id,
+                token: u64::try_from(token).unwrap_or(0),
+            },
+            delivery,
+            event,
+        });
+    }
+    Ok(leased)
+}
+
+const COMPLETE_ATTEMPT: &str = "
+WITH moved AS (
+    UPDATE deliveries SET status = $1::text, next_attempt_at = $2::int8,
+        attempts = attempts + 1, cycle_attempts = cycle_attempts + 1,
+        last_error = $3::text, updated_at = $4::int8
+    WHERE id = $5::uuid AND tenant = $6::text AND lease_token = $7::int8
+        AND status = 'in_flight'
+    RETURNING tenant
+)
+INSERT INTO attempts (tenant, delivery_id, number, started_at, latency_ms, status_code,
+    error, response_excerpt, outcome)
+SELECT tenant, $8::uuid, $9::int4, $10::int8, $11::int8, $12::int4, $3::text, $13::text,
+    $14::text
+FROM moved";
+
+/// [`Store::complete_attempt`](relay_core::store::Store::complete_attempt): the delivery
+/// moves on and the attempt is recorded by one statement, only under the lease.
+pub(crate) async fn complete_attempt(
+    pool: &Pool,
+    completion: &AttemptCompletion,
+) -> Result<(), StoreError> {
+    let AttemptCompletion {
+        lease,
+        attempt,
+        next,
+    } = completion;
+    let (status, at) = match next {
+        NextStep::Delivered => (DeliveryStatus::Delivered, attempt.started_at),
+        NextStep::RetryAt(at) => (DeliveryStatus::Pending, *at),
+        NextStep::DeadLettered => (DeliveryStatus::DeadLettered, attempt.started_at),
+    };
+    let client = pool.get().await.db()?;
+    let statement = client.prepare_cached(COMPLETE_ATTEMPT).await.db()?;
+    let written = client
+        .execute(
+            &statement,
+            &[
+                &status.as_str(),
+                &at.as_millis(),
+                &attempt.error.as_deref(),
+                &Timestamp::now().as_millis(),
+                &lease.delivery_id.as_uuid(),
+                &lease.tenant.as_str(),
+                &token(lease),
+                &attempt.delivery_id.as_uuid(),
+                &i32::try_from(attempt.number).unwrap_or(i32::MAX),
+                &attempt.started_at.as_millis(),
+                &i64::from(attempt.latency_ms),
+                &attempt.status_code.map(i32::from),
+                &attempt.response_excerpt.as_deref(),
+                &attempt.outcome.as_str(),
+            ],
+        )
+        .await
+        .db()?;
+    if written == 0 {
+        return Err(StoreError::LeaseLost(lease.delivery_id));
+    }
+    Ok(())
+}
+
+/// [`Store::release`](relay_core::store::Store::release).
+pub(crate) async fn release(
+    pool: &Pool,
+    lease: &Lease,
+    due_at: Timestamp,
+) -> Result<(), StoreError> {
+    let client = pool.get().await.db()?;
+    let statement = client
+        .prepare_cached(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1::int8
+             WHERE id = $2::uuid AND tenant = $3::text AND lease_token = $4::int8
+                 AND status = 'in_flight'",
+        )
+        .await
+        .db()?;
+    client
+        .execute(
+            &statement,
+            &[
+                &due_at.as_millis(),
+                &lease.delivery_id.as_uuid(),
+                &lease.tenant.as_str(),
+                &token(lease),
+            ],
+        )
+        .await
+        .db()?;
+    Ok(())
+}

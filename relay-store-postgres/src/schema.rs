@@ -1,0 +1,182 @@
+//! The embedded, versioned schema. Migration `n` is applied once, in one transaction with
+//! the row `n` in `relay_schema_migrations`; concurrent migrators (several nodes starting at
+//! once) serialise on a transaction-scoped advisory lock.
+
+use deadpool_postgres::Client;
+
+/// Migrations, in order; the schema version is the number applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: events, dedup entries, deliveries (the queue) and attempts. Times are Unix
+    // milliseconds, exactly as relay-core's `Timestamp`. `seq` orders an event's deliveries
+    // and a delivery's attempts by creation; indexes are kept to what the queries use, as
+    // each one costs every ingest.
+    "
+    CREATE TABLE events (
+        id UUID PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        headers BYTEA NOT NULL,
+        body BYTEA NOT NULL,
+        received_at BIGINT NOT NULL,
+        status TEXT NOT NULL
+    );
+    CREATE INDEX events_received ON events (received_at);
+
+    CREATE TABLE dedup (
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        event_id UUID NOT NULL,
+        received_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (tenant, source, idempotency_key)
+    );
+    CREATE INDEX dedup_expiry ON dedup (expires_at);
+
+    CREATE TABLE deliveries (
+        id UUID PRIMARY KEY,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        tenant TEXT NOT NULL,
+        event_id UUID NOT NULL,
+        destination TEXT NOT NULL,
+        route TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        cycle_attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT NOT NULL,
+        last_error TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        lease_token BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE INDEX deliveries_event ON deliveries (event_id, seq);
+    CREATE INDEX deliveries_due ON deliveries (next_attempt_at, seq)
+        WHERE status IN ('pending', 'in_flight');
+    CREATE INDEX deliveries_dead ON deliveries (tenant, updated_at)
+        WHERE status = 'dead_lettered';
+
+    CREATE TABLE attempts (
+        delivery_id UUID NOT NULL,
+        seq BIGINT GENERATED ALWAYS AS IDENTITY,
+        tenant TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        started_at BIGINT NOT NULL,
+        latency_ms BIGINT NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        response_excerpt TEXT,
+        outcome TEXT NOT NULL,
+        PRIMARY KEY (delivery_id, seq)
+    );
+    ",
+    // 2: circuit-breaker state per (tenant, destination), changed by compare-and-set on
+    // `version`; and saved HTTP destinations, their credentials sealed by relay-core before
+    // they arrive (the database never holds them in plaintext).
+    "
+    CREATE TABLE circuits (
+        tenant TEXT NOT NULL,
+        destination TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        failures BIGINT NOT NULL,
+        window_started BIGINT NOT NULL,
+        until BIGINT NOT NULL,
+        version BIGINT NOT NULL,
+        PRIMARY KEY (tenant, destination)
+    );
+
+    CREATE TABLE destinations (
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        url TEXT NOT NULL,
+        signing_secret BYTEA,
+        auth_header BYTEA,
+        settings TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (tenant, name)
+    );
+    ",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// The advisory lock key migrators hold (the bytes of "relaymig").
+const LOCK_KEY: i64 = 0x7265_6c61_796d_6967;
+
+/// A migration could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    /// Applying migration `version` failed; the database stays at the version before it.
+    #[error("migration to schema version {version} failed")]
+    Failed {
+        /// The version the migration would have produced (0: reading the version).
+        version: u32,
+        /// What PostgreSQL said.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The database was written by a newer build.
+    #[error("database schema version {found} is newer than this build's {supported}")]
+    TooNew {
+        /// The highest version recorded in the database.
+        found: u32,
+        /// [`SCHEMA_VERSION`].
+        supported: u32,
+    },
+}
+
+/// Applies the missing migrations in one transaction on `client`; returns the version
+/// reached. `schema`, already checked to be a plain identifier, is created first when given.
+pub(crate) async fn migrate(
+    client: &mut Client,
+    schema: Option<&str>,
+) -> Result<u32, MigrationError> {
+    let at = |version: u32| move |source| MigrationError::Failed { version, source };
+    let tx = client.transaction().await.map_err(at(0))?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+        .await
+        .map_err(at(0))?;
+    if let Some(schema) = schema {
+        // An identifier cannot be bound; `schema` is restricted to [A-Za-z0-9_] and quoted.
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+            .await
+            .map_err(at(0))?;
+    }
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS relay_schema_migrations (
+             version INTEGER PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )
+    .await
+    .map_err(at(0))?;
+    let found: i32 = tx
+        .query_one(
+            "SELECT COALESCE(MAX(version), 0)::INTEGER FROM relay_schema_migrations",
+            &[],
+        )
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(at(0))?;
+    let found = u32::try_from(found).unwrap_or(0);
+    if found > SCHEMA_VERSION {
+        return Err(MigrationError::TooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as u32 + 1;
+        tx.batch_execute(sql).await.map_err(at(version))?;
+        tx.execute(
+            "INSERT INTO relay_schema_migrations (version) VALUES ($1)",
+            &[&(version as i32)],
+        )
+        .await
+        .map_err(at(version))?;
+    }
+    tx.commit().await.map_err(at(SCHEMA_VERSION))?;
+    Ok(SCHEMA_VERSION)
+}

@@ -1,0 +1,26 @@
+//! # relay-store-redis
+//!
+//! State that several Relay nodes share through Redis, beside the durable store:
+//!
+//! - [`RedisRateLimiter`]: the [`RateLimiter`](relay_core::limit::RateLimiter) of every
+//!   node at once: an exact sliding-window log per key (a sorted set), checked and updated by
+//!   one Lua script, so no 60-second window admits more than the limit across the nodes.
+//! - [`DedupCache`]: a [`Store`](relay_core::store::Store) wrapper that answers repeated
+//!   ingests of a key from Redis before they reach the durable store. The durable store
+//!   stays the source of truth: Redis only learns a key after the store committed its
+//!   event, so it never claims a key without a committed event (see [`dedup`]).
+//!
+//! Built on the `redis` crate's async [`ConnectionManager`](redis::aio::ConnectionManager)
+//! (one multiplexed connection that reconnects by itself), shared by clones.
+
+mod connect;
+pub mod dedup;
+mod error;
+mod limiter;
+
+pub use connect::{connect, is_redis_url};
+pub use dedup::DedupCache;
+pub use error::RedisStoreError;
+pub use limiter::RedisRateLimiter;
+/// The client crate, re-exported so callers can name its connection types.
+pub use redis;

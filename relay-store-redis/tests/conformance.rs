@@ -1,0 +1,28 @@
+//! The limiter conformance suite against [`RedisRateLimiter`](relay_store_redis::RedisRateLimiter),
+//! and the store suite against [`DedupCache`] in front of the in-memory store: the
+//! fast path must not change what any store operation answers. Skipped loudly without
+//! `RELAY_TEST_REDIS_URL` (fails with `RELAY_REQUIRE_BACKENDS=1`).
+
+mod common;
+
+use std::sync::Arc;
+
+use relay_core::memory::MemoryStore;
+use relay_core::store::Store;
+use relay_store_redis::DedupCache;
+
+relay_core::store_conformance_tests!(optional: || async {
+    let redis = common::TestRedis::new("relay-store-redis conformance")?;
+    let store = DedupCache::connect(&redis.url, &redis.prefix, MemoryStore::new())
+        .await
+        .expect("connect to redis");
+    Some((Arc::new(store) as Arc<dyn Store>, redis))
+});
+
+relay_core::limiter_conformance_tests!(optional: || async {
+    let redis = common::TestRedis::new("relay-store-redis limiter conformance")?;
+    let limiter = relay_store_redis::RedisRateLimiter::connect(&redis.url, &redis.prefix)
+        .await
+        .expect("connect to redis");
+    Some((Arc::new(limiter) as Arc<dyn relay_core::limit::RateLimiter>, redis))
+});
