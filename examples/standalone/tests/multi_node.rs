@@ -14,8 +14,10 @@
 //! `RELAY_TEST_REDIS_URL` the nodes also share rate limits and the dedup fast path through
 //! Redis (keys under a prefix of the run's own).
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +30,7 @@ use relay_core::ids::{EventId, TenantId};
 use relay_core::store::Store;
 use relay_store_postgres::{PgOptions, PgStore, tokio_postgres};
 use relay_tests::{Answer, Receiver, eventually, github_signature};
+use support::{free_port, terminate, wait_healthy};
 
 const SECRET: &str = "multi-node-secret";
 /// The destination's `Authorization` value, saved sealed in the shared database.
@@ -223,7 +226,7 @@ async fn three_nodes_share_one_database_and_survive_a_kill_9() {
     );
 
     for node in nodes.0.iter_mut().take(NODES - 1) {
-        terminate(node);
+        assert!(terminate(node).success(), "graceful shutdown exits 0");
     }
 }
 
@@ -284,7 +287,10 @@ async fn a_node_needs_the_shared_credential_key() {
     let addr = free_port();
     let mut nodes = Nodes(vec![spawn(&config, &database_url, addr)]);
     wait_healthy(&mut nodes.0[0], addr).await;
-    terminate(&mut nodes.0[0]);
+    assert!(
+        terminate(&mut nodes.0[0]).success(),
+        "graceful shutdown exits 0"
+    );
 
     let said = refused(Some(OTHER_KEY));
     assert!(said.contains("does not open"), "{said}");
@@ -297,7 +303,7 @@ async fn a_node_needs_the_shared_credential_key() {
         .spawn()
         .expect("start relay");
     wait_healthy(&mut node, addr).await;
-    terminate(&mut node);
+    assert!(terminate(&mut node).success(), "graceful shutdown exits 0");
 }
 
 /// The gateway processes, killed if the test ends early.
@@ -384,11 +390,6 @@ fn uuid_suffix() -> String {
     format!("{}_{}", std::process::id(), rand::random::<u32>())
 }
 
-fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address")
-}
-
 fn write_config(path: &Path, receiver: &str, redis_url: Option<&str>, prefix: &str) {
     let redis = redis_url.map_or(String::new(), |url| {
         format!("redis_url = \"{url}\"\nredis_prefix = \"{prefix}:\"\n")
@@ -452,39 +453,6 @@ fn serve(config: &Path, database_url: &str, addr: SocketAddr, key: Option<&str>)
         None => command.env_remove("RELAY_CREDENTIALS_KEY"),
     };
     command
-}
-
-async fn wait_healthy(child: &mut Child, addr: SocketAddr) {
-    let client = reqwest::Client::new();
-    let url = format!("http://{addr}/healthz");
-    let up = eventually(Duration::from_secs(30), || {
-        let request = client.get(&url).send();
-        async move { request.await.ok().filter(|r| r.status().is_success()) }
-    })
-    .await;
-    if up.is_none() {
-        let _ = child.kill();
-        panic!("relay did not come up on {addr}");
-    }
-}
-
-/// SIGTERM, then the process must exit 0 by itself.
-fn terminate(child: &mut Child) {
-    let pid = child.id().to_string();
-    let status = Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill -TERM");
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "graceful shutdown exits 0, got {status}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "relay ignored SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// One sender: numbered events, each sent until a node answers 2xx, moving to the next node

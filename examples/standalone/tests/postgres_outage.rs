@@ -9,8 +9,10 @@
 //! as the `postgres` user); it is skipped loudly without `RELAY_TEST_POSTGRES_URL` (the sign
 //! that the services were set up) and fails with `RELAY_REQUIRE_BACKENDS=1`.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,6 +24,7 @@ use relay_core::ids::{EventId, TenantId};
 use relay_core::store::Store;
 use relay_store_postgres::{PgOptions, PgStore};
 use relay_tests::{Receiver, eventually, github_signature};
+use support::{free_port, wait_healthy};
 
 const SECRET: &str = "outage-secret";
 /// The credential key (`ID:BASE64` of 32 bytes).
@@ -238,11 +241,6 @@ impl Drop for Gateway {
     }
 }
 
-fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address")
-}
-
 fn write_config(path: &Path, receiver: &str) {
     let toml = format!(
         r#"[server]
@@ -291,20 +289,6 @@ fn spawn(config: &Path, database_url: &str, addr: SocketAddr) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .expect("start relay")
-}
-
-async fn wait_healthy(child: &mut Child, addr: SocketAddr) {
-    let client = reqwest::Client::new();
-    let url = format!("http://{addr}/healthz");
-    let up = eventually(Duration::from_secs(30), || {
-        let request = client.get(&url).send();
-        async move { request.await.ok().filter(|r| r.status().is_success()) }
-    })
-    .await;
-    if up.is_none() {
-        let _ = child.kill();
-        panic!("relay did not come up on {addr}");
-    }
 }
 
 /// One sender: numbered events, each sent until it gets a 2xx; every other answer must be

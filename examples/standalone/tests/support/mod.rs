@@ -1,4 +1,6 @@
 //! Running the real `relay` binary in tests: a free port, start-and-wait, graceful stop.
+//! Each test binary includes this module and uses a part of it.
+#![allow(dead_code)]
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
@@ -31,6 +33,13 @@ pub async fn start(config: &Path, addr: SocketAddr, env: &[(&str, &str)]) -> Chi
         }
     }
     let mut child = command.spawn().expect("start relay");
+    wait_healthy(&mut child, addr).await;
+    child
+}
+
+/// Waits (at most 30 s) until the process answers `GET /healthz` on `addr`; kills it and
+/// panics if it does not.
+pub async fn wait_healthy(child: &mut Child, addr: SocketAddr) {
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/healthz");
     let up = eventually(Duration::from_secs(30), || {
@@ -42,7 +51,6 @@ pub async fn start(config: &Path, addr: SocketAddr, env: &[(&str, &str)]) -> Chi
         let _ = child.kill();
         panic!("relay did not come up on {addr}");
     }
-    child
 }
 
 /// Sends SIGTERM and waits (at most 30 s) for the process to exit by itself.
