@@ -81,7 +81,7 @@ use tokio_postgres::config::SslMode;
 
 pub use error::PgStoreError;
 pub use options::PgOptions;
-pub use pruner::{PRUNE_BATCH, prune_expired};
+pub use relay_core::store::{PRUNE_BATCH, prune_expired};
 pub use schema::{MigrationError, SCHEMA_VERSION};
 /// The driver, re-exported so callers can build a [`tokio_postgres::Config`].
 pub use tokio_postgres;

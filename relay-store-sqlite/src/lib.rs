@@ -59,7 +59,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use error::SqliteStoreError;
 pub use options::{SqliteOptions, Synchronous};
-pub use pruner::{PRUNE_BATCH, prune_expired};
+pub use relay_core::store::{PRUNE_BATCH, prune_expired};
 pub use schema::{MigrationError, SCHEMA_VERSION};
 
 use checkpoint::Checkpointer;

@@ -7,6 +7,7 @@
 pub mod codec;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod prune;
 mod types;
 
 use std::fmt;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub use prune::{PRUNE_BATCH, prune_expired};
 pub use types::{
     AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
     NewDelivery, NewEvent, NextStep, ScheduleReport,
