@@ -78,6 +78,8 @@ pub enum DeliveryStatus {
     Delivered,
     /// Given up on; waits in the dead-letter queue for a redrive.
     DeadLettered,
+    /// A dead letter an operator discarded: final, never attempted or redriven again.
+    Discarded,
 }
 
 impl DeliveryStatus {
@@ -88,6 +90,7 @@ impl DeliveryStatus {
             Self::InFlight => "in_flight",
             Self::Delivered => "delivered",
             Self::DeadLettered => "dead_lettered",
+            Self::Discarded => "discarded",
         }
     }
 
@@ -98,6 +101,7 @@ impl DeliveryStatus {
             "in_flight" => Some(Self::InFlight),
             "delivered" => Some(Self::Delivered),
             "dead_lettered" => Some(Self::DeadLettered),
+            "discarded" => Some(Self::Discarded),
             _ => None,
         }
     }

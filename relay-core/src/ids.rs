@@ -106,6 +106,14 @@ prefixed_id!(
     "delivery"
 );
 
+prefixed_id!(
+    /// Identifies one audit-log entry (`aud_…`). Time-ordered, so ids sort by when the change
+    /// was recorded.
+    AuditId,
+    "aud_",
+    "audit entry"
+);
+
 /// The tenant that owns a stored row. Single-tenant deployments use [`TenantId::default_tenant`].
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]

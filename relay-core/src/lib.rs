@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+pub mod admin;
 pub mod catalog;
 pub mod circuit;
 pub mod credentials;

@@ -33,12 +33,18 @@ use crate::event::{Attempt, AttemptOutcome, DeliveryStatus, Event, EventStatus};
 use crate::ids::{DeliveryId, EventId, TenantId};
 use crate::time::Timestamp;
 
+mod access;
 mod admin;
+mod audit;
+mod browse;
 mod circuit;
 mod ingest;
 mod queue;
 
+pub use access::*;
 pub use admin::*;
+pub use audit::*;
+pub use browse::*;
 pub use circuit::*;
 pub use ingest::*;
 pub use queue::*;
@@ -97,6 +103,13 @@ macro_rules! store_conformance_tests {
             circuit_compare_and_set,
             concurrent_circuit_swaps_have_one_winner,
             destination_records_round_trip,
+            api_keys_round_trip,
+            users_lockout_and_sessions,
+            audit_log_pages_newest_first,
+            metric_points_merge,
+            list_events_filters_and_pages,
+            dead_letter_pages_and_discard,
+            replay_reschedules_discarded,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {

@@ -21,6 +21,7 @@ pub use types::{
     NewDelivery, NewEvent, NextStep, ScheduleReport,
 };
 
+use crate::admin::AdminStore;
 use crate::circuit::{CircuitState, VersionedCircuit};
 use crate::event::{Attempt, Delivery, Event};
 use crate::ids::{DeliveryId, EventId, TenantId};
@@ -54,9 +55,10 @@ impl StoreError {
     }
 }
 
-/// Durable storage of events, deliveries and attempts, and the delivery queue.
+/// Durable storage of events, deliveries and attempts, and the delivery queue; with
+/// [`AdminStore`], everything the admin API reads and writes.
 #[async_trait]
-pub trait Store: Send + Sync + fmt::Debug {
+pub trait Store: AdminStore + Send + Sync + fmt::Debug {
     /// In ONE atomic operation: if `(tenant, source, idempotency key)` has a dedup entry that
     /// has not expired, returns [`InsertOutcome::Duplicate`] with the original event id and
     /// writes nothing; otherwise writes the event, its dedup entry (valid until

@@ -18,6 +18,8 @@ use crate::store::{
 };
 use crate::time::Timestamp;
 
+mod admin;
+
 pub use crate::limit::SlidingWindowLimiter as MemoryRateLimiter;
 
 #[derive(Debug)]
@@ -37,6 +39,7 @@ struct State {
     due: BTreeSet<(Timestamp, DeliveryId)>,
     circuits: HashMap<(TenantId, String), VersionedCircuit>,
     destinations: BTreeMap<(TenantId, String), DestinationRecord>,
+    admin: admin::AdminState,
 }
 
 impl State {
@@ -320,7 +323,11 @@ impl Store for MemoryStore {
                     let skip = match status {
                         Some(DeliveryStatus::InFlight) | None => true,
                         Some(DeliveryStatus::Delivered) => !force,
-                        Some(DeliveryStatus::Pending | DeliveryStatus::DeadLettered) => false,
+                        Some(
+                            DeliveryStatus::Pending
+                            | DeliveryStatus::DeadLettered
+                            | DeliveryStatus::Discarded,
+                        ) => false,
                     };
                     if skip {
                         report.skipped.push(new.destination);
@@ -374,7 +381,9 @@ impl Store for MemoryStore {
                 state.deliveries.get(id).is_none_or(|r| {
                     matches!(
                         r.delivery.status,
-                        DeliveryStatus::Delivered | DeliveryStatus::DeadLettered
+                        DeliveryStatus::Delivered
+                            | DeliveryStatus::DeadLettered
+                            | DeliveryStatus::Discarded
                     )
                 })
             })

@@ -1,0 +1,324 @@
+//! [`AdminStore`] for [`MemoryStore`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+
+use super::{MemoryStore, State};
+use crate::admin::{
+    AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, DeliveryCounts, EventQuery, EventSummary,
+    MetricMerge, MetricPoint, MetricQuery, MetricScope, SessionRecord, UserRecord,
+};
+use crate::event::{Delivery, DeliveryStatus, Event};
+use crate::ids::{DeliveryId, TenantId};
+use crate::store::{DeadLetterFilter, StoreError};
+use crate::time::Timestamp;
+
+type MetricKey = (TenantId, Timestamp, MetricScope, String, String);
+
+#[derive(Debug, Default)]
+pub(super) struct AdminState {
+    api_keys: BTreeMap<String, ApiKeyRecord>,
+    users: BTreeMap<(TenantId, String), UserRecord>,
+    sessions: HashMap<Vec<u8>, SessionRecord>,
+    audit: Vec<AuditEntry>,
+    metrics: BTreeMap<MetricKey, i64>,
+}
+
+impl State {
+    fn counts(&self, event: &Event) -> DeliveryCounts {
+        let mut counts = DeliveryCounts::default();
+        for id in self.by_event.get(&event.id).into_iter().flatten() {
+            if let Some(row) = self.owned(&event.tenant, *id) {
+                counts.add(row.delivery.status);
+            }
+        }
+        counts
+    }
+}
+
+fn matches(query: &EventQuery, event: &Event) -> bool {
+    query.source.as_deref().is_none_or(|s| s == event.source)
+        && query
+            .event_type
+            .as_deref()
+            .is_none_or(|t| t == event.event_type)
+        && query.since.is_none_or(|t| event.received_at >= t)
+        && query.until.is_none_or(|t| event.received_at < t)
+        && query
+            .key_contains
+            .as_deref()
+            .is_none_or(|k| event.idempotency_key.contains(k))
+        && query.before.is_none_or(|b| event.id < b)
+}
+
+#[async_trait]
+impl AdminStore for MemoryStore {
+    async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if state.admin.api_keys.contains_key(&record.id) {
+            return Ok(false);
+        }
+        state.admin.api_keys.insert(record.id.clone(), record);
+        Ok(true)
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        Ok(self.state().admin.api_keys.get(id).cloned())
+    }
+
+    async fn api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let mut keys: Vec<ApiKeyRecord> = (self.state().admin.api_keys.values())
+            .filter(|k| &k.tenant == tenant)
+            .cloned()
+            .collect();
+        keys.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(keys)
+    }
+
+    async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        match state.admin.api_keys.get_mut(id) {
+            Some(key) if &key.tenant == tenant && key.revoked_at.is_none() => {
+                key.revoked_at = Some(at);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn insert_user(&self, record: UserRecord) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let key = (record.tenant.clone(), record.username.clone());
+        if state.admin.users.contains_key(&key) {
+            return Ok(false);
+        }
+        state.admin.users.insert(key, record);
+        Ok(true)
+    }
+
+    async fn user(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let key = (tenant.clone(), username.to_owned());
+        Ok(self.state().admin.users.get(&key).cloned())
+    }
+
+    async fn users(&self, tenant: &TenantId) -> Result<Vec<UserRecord>, StoreError> {
+        Ok((self.state().admin.users.iter())
+            .filter(|((t, _), _)| t == tenant)
+            .map(|(_, u)| u.clone())
+            .collect())
+    }
+
+    async fn delete_user(&self, tenant: &TenantId, username: &str) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let key = (tenant.clone(), username.to_owned());
+        let existed = state.admin.users.remove(&key).is_some();
+        state
+            .admin
+            .sessions
+            .retain(|_, s| !(&s.tenant == tenant && s.username == username));
+        Ok(existed)
+    }
+
+    async fn record_login_failure(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let mut state = self.state();
+        let key = (tenant.clone(), username.to_owned());
+        let Some(user) = state.admin.users.get_mut(&key) else {
+            return Ok(None);
+        };
+        user.failed_logins += 1;
+        if user.failed_logins >= lock_after {
+            user.failed_logins = 0;
+            user.locked_until = Some(lock_until);
+        }
+        Ok(Some(user.clone()))
+    }
+
+    async fn record_login_success(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        if let Some(user) = (state.admin.users).get_mut(&(tenant.clone(), username.to_owned())) {
+            user.failed_logins = 0;
+            user.locked_until = None;
+        }
+        Ok(())
+    }
+
+    async fn insert_session(&self, record: SessionRecord) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state
+            .admin
+            .sessions
+            .insert(record.token_hash.clone(), record);
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self.state().admin.sessions.get(token_hash).cloned())
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        self.state().admin.sessions.remove(token_hash);
+        Ok(())
+    }
+
+    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        self.state().admin.audit.push(entry);
+        Ok(())
+    }
+
+    async fn audit_entries(
+        &self,
+        tenant: &TenantId,
+        query: &AuditQuery,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<AuditEntry> = (state.admin.audit.iter())
+            .filter(|e| &e.tenant == tenant)
+            .filter(|e| {
+                query
+                    .object_kind
+                    .as_ref()
+                    .is_none_or(|k| k == &e.object_kind)
+            })
+            .filter(|e| query.object_id.as_ref().is_none_or(|i| i == &e.object_id))
+            .filter(|e| query.before.is_none_or(|b| e.id < b))
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| b.id.cmp(&a.id));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn list_events(
+        &self,
+        tenant: &TenantId,
+        query: &EventQuery,
+        limit: usize,
+    ) -> Result<Vec<EventSummary>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<EventSummary> = (state.events.iter())
+            .filter(|((t, _), event)| t == tenant && matches(query, event))
+            .map(|(_, event)| EventSummary {
+                id: event.id,
+                source: event.source.clone(),
+                event_type: event.event_type.clone(),
+                idempotency_key: event.idempotency_key.clone(),
+                received_at: event.received_at,
+                status: event.status,
+                deliveries: state.counts(event),
+            })
+            .filter(|s| query.state.is_none_or(|wanted| s.state() == wanted))
+            .collect();
+        found.sort_by(|a, b| b.id.cmp(&a.id));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn dead_letter_page(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        after: Option<DeliveryId>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<Delivery> = (state.deliveries.values())
+            .map(|row| &row.delivery)
+            .filter(|d| &d.tenant == tenant && d.status == DeliveryStatus::DeadLettered)
+            .filter(|d| after.is_none_or(|a| d.id > a))
+            .filter(|d| filter.matches(d, state.source_of(d)))
+            .cloned()
+            .collect();
+        found.sort_by_key(|d| d.id);
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn discard_dead_letters(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let ids = state.dead_letter_ids(tenant, filter);
+        for id in &ids {
+            state.set_due(*id, DeliveryStatus::Discarded, now);
+            if let Some(row) = state.deliveries.get_mut(id) {
+                row.delivery.updated_at = now;
+            }
+        }
+        Ok(ids.len() as u64)
+    }
+
+    async fn record_metrics(
+        &self,
+        tenant: &TenantId,
+        samples: &[MetricPoint],
+        merge: MetricMerge,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        for sample in samples {
+            let key = (
+                tenant.clone(),
+                sample.minute,
+                sample.scope,
+                sample.name.clone(),
+                sample.metric.clone(),
+            );
+            let stored = state.admin.metrics.entry(key).or_insert(match merge {
+                MetricMerge::Add => 0,
+                MetricMerge::Max => i64::MIN,
+            });
+            *stored = match merge {
+                MetricMerge::Add => stored.saturating_add(sample.value),
+                MetricMerge::Max => (*stored).max(sample.value),
+            };
+        }
+        Ok(())
+    }
+
+    async fn metric_points(
+        &self,
+        tenant: &TenantId,
+        query: &MetricQuery,
+    ) -> Result<Vec<MetricPoint>, StoreError> {
+        let state = self.state();
+        Ok((state.admin.metrics.iter())
+            .filter(|((t, minute, scope, name, _), _)| {
+                t == tenant
+                    && *minute >= query.from
+                    && *minute < query.to
+                    && query.scope.is_none_or(|s| s == *scope)
+                    && query.name.as_ref().is_none_or(|n| n == name)
+            })
+            .map(|((_, minute, scope, name, metric), value)| MetricPoint {
+                minute: *minute,
+                scope: *scope,
+                name: name.clone(),
+                metric: metric.clone(),
+                value: *value,
+            })
+            .collect())
+    }
+}
