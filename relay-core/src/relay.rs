@@ -51,6 +51,7 @@ struct Inner {
     disabled: Mutex<HashSet<String>>,
     in_flight: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
     keyring: Option<Arc<Keyring>>,
+    rollup: crate::admin::rollup::Rollup,
 }
 
 impl fmt::Debug for Relay {
@@ -150,6 +151,10 @@ impl Relay {
             Arc::clone(&entry.1)
         };
         semaphore.try_acquire_owned().ok()
+    }
+
+    pub(crate) fn rollup(&self) -> &crate::admin::rollup::Rollup {
+        &self.inner.rollup
     }
 
     fn disabled(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
@@ -309,6 +314,7 @@ impl RelayBuilder {
                 disabled: Mutex::new(HashSet::new()),
                 in_flight: Mutex::new(HashMap::new()),
                 keyring: self.keyring.map(Arc::new),
+                rollup: Default::default(),
             }),
         })
     }

@@ -2,13 +2,34 @@
 //! operations the admin API is made of. Adapters (relay-axum's admin router) only convert
 //! HTTP to these calls.
 
+mod access;
+mod audit;
+mod browse;
+mod error;
+mod password;
 mod records;
 mod role;
+pub(crate) mod rollup;
 mod store;
+mod token;
 
+pub use access::{
+    CreatedApiKey, LOCK_AFTER_FAILURES, LOCK_FOR, Principal, SESSION_TTL, StartedSession,
+};
+pub use audit::{REDACTED, diff};
+pub use browse::{EventDetail, MAX_PAGE, redacted_headers};
+pub use error::{AdminError, FieldError};
+pub use password::{HashError, MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use records::{
     ApiKeyRecord, AuditEntry, AuditQuery, DeliveryCounts, EventQuery, EventState, EventSummary,
     FieldChange, MetricMerge, MetricPoint, MetricQuery, MetricScope, SessionRecord, UserRecord,
 };
 pub use role::{Role, UnknownRole};
+pub use rollup::{LATENCY_BUCKETS_MS, MetricSummary, latency_bucket, summarize};
 pub use store::AdminStore;
+pub use token::{
+    NewApiKey, generate_api_key, generate_password, generate_session_token, parse_api_key,
+};
+
+#[cfg(test)]
+mod tests;

@@ -175,6 +175,7 @@ impl Relay {
             outcome,
         };
         tracing::debug!(delivery = %delivery.id, destination = %delivery.destination, number, ?outcome, "attempt finished");
+        let since_received = Timestamp::now().since(event.received_at);
         match self
             .store()
             .complete_attempt(AttemptCompletion {
@@ -184,7 +185,12 @@ impl Relay {
             })
             .await
         {
-            Ok(()) => {}
+            Ok(()) => self.rollup().attempt(
+                &delivery.tenant,
+                &delivery.destination,
+                outcome,
+                since_received,
+            ),
             Err(StoreError::LeaseLost(id)) => {
                 tracing::warn!(delivery = %id, "lease expired during the attempt; another worker owns it now");
             }

@@ -67,6 +67,13 @@ impl Relay {
     /// Runs the ingest pipeline. Answers `Accepted` only after the event, its dedup entry and
     /// its deliveries are committed in one store operation.
     pub async fn ingest(&self, request: IngestRequest) -> IngestOutcome {
+        let (tenant, source) = (request.tenant.clone(), request.source.clone());
+        let outcome = self.ingest_counted(request).await;
+        self.rollup().ingest(&tenant, &source, &outcome);
+        outcome
+    }
+
+    async fn ingest_counted(&self, request: IngestRequest) -> IngestOutcome {
         let catalog = self.catalog();
         let Some(source) = catalog.source(&request.source) else {
             return IngestOutcome::UnknownSource;

@@ -1,0 +1,291 @@
+//! Per-minute metric points: counted in memory as traffic flows, merged into the store by
+//! [`Relay::flush_metrics`] (counters add up across nodes), read back by the admin API.
+//!
+//! Metrics per source: `received`, `accepted`, `duplicates`, `sig_failures`, `rate_limited`.
+//! Per destination: `delivered`, `failed` (an attempt that will be retried),
+//! `dead_lettered`, and the delivery latency (event received → delivered) as a histogram of
+//! `latency_le_<ms>` buckets (plus `latency_le_inf`), so percentiles stay exact across nodes.
+//! Per gateway: `unknown_source`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::{
+    AdminError, FieldChange, MetricMerge, MetricPoint, MetricQuery, MetricScope, Principal, Role,
+};
+use crate::event::AttemptOutcome;
+use crate::ids::TenantId;
+use crate::ingest::IngestOutcome;
+use crate::relay::Relay;
+use crate::time::Timestamp;
+
+/// Upper bounds (milliseconds) of the delivery-latency buckets.
+pub const LATENCY_BUCKETS_MS: [u64; 12] = [
+    10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000,
+];
+
+const MINUTE_MS: i64 = 60_000;
+
+type Key = (TenantId, i64, MetricScope, String, &'static str);
+
+/// In-memory counts not yet merged into the store.
+#[derive(Debug, Default)]
+pub(crate) struct Rollup {
+    pending: Mutex<HashMap<Key, i64>>,
+}
+
+fn minute_of(at: Timestamp) -> i64 {
+    at.as_millis().div_euclid(MINUTE_MS) * MINUTE_MS
+}
+
+/// The name of the latency bucket holding `ms`.
+pub fn latency_bucket(ms: u64) -> &'static str {
+    const NAMES: [&str; 13] = [
+        "latency_le_10",
+        "latency_le_25",
+        "latency_le_50",
+        "latency_le_100",
+        "latency_le_250",
+        "latency_le_500",
+        "latency_le_1000",
+        "latency_le_2500",
+        "latency_le_5000",
+        "latency_le_10000",
+        "latency_le_30000",
+        "latency_le_60000",
+        "latency_le_inf",
+    ];
+    let index = LATENCY_BUCKETS_MS.iter().position(|b| ms <= *b);
+    NAMES[index.unwrap_or(LATENCY_BUCKETS_MS.len())]
+}
+
+impl Rollup {
+    fn add(&self, tenant: &TenantId, scope: MetricScope, name: &str, metric: &'static str) {
+        let key = (
+            tenant.clone(),
+            minute_of(Timestamp::now()),
+            scope,
+            name.to_owned(),
+            metric,
+        );
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        *pending.entry(key).or_insert(0) += 1;
+    }
+
+    /// Counts an ingest outcome for `source`.
+    pub(crate) fn ingest(&self, tenant: &TenantId, source: &str, outcome: &IngestOutcome) {
+        let metric = match outcome {
+            IngestOutcome::UnknownSource => {
+                return self.add(tenant, MetricScope::Gateway, "", "unknown_source");
+            }
+            IngestOutcome::Accepted { .. } => Some("accepted"),
+            IngestOutcome::Duplicate { .. } => Some("duplicates"),
+            IngestOutcome::InvalidSignature => Some("sig_failures"),
+            IngestOutcome::RateLimited { .. } => Some("rate_limited"),
+            _ => None,
+        };
+        self.add(tenant, MetricScope::Source, source, "received");
+        if let Some(metric) = metric {
+            self.add(tenant, MetricScope::Source, source, metric);
+        }
+    }
+
+    /// Counts an attempt's outcome for `destination`; a delivery also counts its latency
+    /// since the event was received.
+    pub(crate) fn attempt(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        outcome: AttemptOutcome,
+        since_received: Duration,
+    ) {
+        let scope = MetricScope::Destination;
+        match outcome {
+            AttemptOutcome::Delivered => {
+                self.add(tenant, scope, destination, "delivered");
+                let ms = u64::try_from(since_received.as_millis()).unwrap_or(u64::MAX);
+                self.add(tenant, scope, destination, latency_bucket(ms));
+            }
+            AttemptOutcome::Retrying => self.add(tenant, scope, destination, "failed"),
+            AttemptOutcome::DeadLettered => self.add(tenant, scope, destination, "dead_lettered"),
+        }
+    }
+
+    fn take(&self) -> HashMap<Key, i64> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn put_back(&self, counts: HashMap<Key, i64>) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, value) in counts {
+            *pending.entry(key).or_insert(0) += value;
+        }
+    }
+}
+
+/// Totals over a set of points, for an overview.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct MetricSummary {
+    /// Every metric summed over the points.
+    pub totals: std::collections::BTreeMap<String, i64>,
+    /// delivered / (delivered + dead_lettered), when anything finished.
+    pub success_rate: Option<f64>,
+    /// Median delivery latency (upper bound of its bucket), in milliseconds.
+    pub latency_p50_ms: Option<u64>,
+    /// 95th percentile delivery latency (bucket upper bound), in milliseconds.
+    pub latency_p95_ms: Option<u64>,
+    /// 99th percentile delivery latency (bucket upper bound), in milliseconds.
+    pub latency_p99_ms: Option<u64>,
+}
+
+/// Sums points into totals, a success rate and latency percentiles.
+pub fn summarize(points: &[MetricPoint]) -> MetricSummary {
+    let mut totals = std::collections::BTreeMap::new();
+    for p in points {
+        *totals.entry(p.metric.clone()).or_insert(0) += p.value;
+    }
+    let get = |m: &str| totals.get(m).copied().unwrap_or(0);
+    let finished = get("delivered") + get("dead_lettered");
+    let success_rate = (finished > 0).then(|| get("delivered") as f64 / finished as f64);
+    let buckets: Vec<(u64, i64)> = LATENCY_BUCKETS_MS
+        .iter()
+        .map(|b| (*b, get(latency_bucket(*b))))
+        .chain([(u64::MAX, get("latency_le_inf"))])
+        .collect();
+    let count: i64 = buckets.iter().map(|(_, n)| n).sum();
+    let quantile = |q: f64| {
+        let rank = (q * count as f64).ceil().max(1.0) as i64;
+        let mut seen = 0;
+        buckets.iter().find_map(|(bound, n)| {
+            seen += n;
+            (seen >= rank).then_some(*bound)
+        })
+    };
+    let p = |q| if count > 0 { quantile(q) } else { None };
+    MetricSummary {
+        success_rate,
+        latency_p50_ms: p(0.5),
+        latency_p95_ms: p(0.95),
+        latency_p99_ms: p(0.99),
+        totals,
+    }
+}
+
+impl Relay {
+    /// Merges the counts gathered since the last flush into the store (the standalone
+    /// gateway does it every few seconds; embedding apps call it from a task of theirs).
+    /// Signature failures also leave one `sig_failed` audit entry per source and flush, with
+    /// their count. On a store error the counts are kept for the next flush.
+    pub async fn flush_metrics(&self) -> Result<(), AdminError> {
+        let counts = self.rollup().take();
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let mut by_tenant: HashMap<TenantId, Vec<MetricPoint>> = HashMap::new();
+        for ((tenant, minute, scope, name, metric), value) in &counts {
+            by_tenant
+                .entry(tenant.clone())
+                .or_default()
+                .push(MetricPoint {
+                    minute: Timestamp::from_millis(*minute),
+                    scope: *scope,
+                    name: name.clone(),
+                    metric: (*metric).to_owned(),
+                    value: *value,
+                });
+        }
+        for (tenant, points) in &by_tenant {
+            if let Err(error) = self
+                .store()
+                .record_metrics(tenant, points, MetricMerge::Add)
+                .await
+            {
+                self.rollup().put_back(counts);
+                return Err(error.into());
+            }
+        }
+        for (tenant, points) in by_tenant {
+            let system = Principal::system(tenant);
+            let mut failures: HashMap<String, i64> = HashMap::new();
+            for p in points.into_iter().filter(|p| p.metric == "sig_failures") {
+                *failures.entry(p.name).or_insert(0) += p.value;
+            }
+            for (source, count) in failures {
+                let changes = vec![FieldChange::added("count", count)];
+                self.audit(&system, "sig_failed", "source", &source, changes)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs [`flush_metrics`](Self::flush_metrics) every `every` until the returned task
+    /// is aborted.
+    pub fn spawn_metrics_flush(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let relay = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(error) = relay.flush_metrics().await {
+                    tracing::warn!(%error, "could not store metric points; keeping them");
+                }
+            }
+        })
+    }
+
+    /// Stored metric points matching `query`, by minute.
+    pub async fn metric_points(
+        &self,
+        by: &Principal,
+        query: &MetricQuery,
+    ) -> Result<Vec<MetricPoint>, AdminError> {
+        by.require(Role::Viewer)?;
+        Ok(self.store().metric_points(&by.tenant, query).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(metric: &str, value: i64) -> MetricPoint {
+        MetricPoint {
+            minute: Timestamp::from_millis(0),
+            scope: MetricScope::Destination,
+            name: "d".into(),
+            metric: metric.into(),
+            value,
+        }
+    }
+
+    #[test]
+    fn buckets_cover_everything() {
+        assert_eq!(latency_bucket(0), "latency_le_10");
+        assert_eq!(latency_bucket(10), "latency_le_10");
+        assert_eq!(latency_bucket(11), "latency_le_25");
+        assert_eq!(latency_bucket(60_000), "latency_le_60000");
+        assert_eq!(latency_bucket(u64::MAX), "latency_le_inf");
+    }
+
+    #[test]
+    fn summary_percentiles_and_rate() {
+        let points = [
+            point("delivered", 9),
+            point("dead_lettered", 1),
+            point("latency_le_10", 5),
+            point("latency_le_100", 4),
+            point("latency_le_inf", 1),
+        ];
+        let s = summarize(&points);
+        assert_eq!(s.success_rate, Some(0.9));
+        assert_eq!(s.latency_p50_ms, Some(10));
+        assert_eq!(s.latency_p95_ms, Some(u64::MAX));
+        assert_eq!(s.latency_p99_ms, Some(u64::MAX));
+        assert_eq!(s.totals["delivered"], 9);
+        assert_eq!(summarize(&[]).latency_p50_ms, None);
+        assert_eq!(summarize(&[]).success_rate, None);
+    }
+}
