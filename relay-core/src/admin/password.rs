@@ -45,6 +45,6 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 pub(crate) fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| {
-        hash_password(&super::token::generate_password().expose().to_owned()).unwrap_or_default()
+        hash_password(super::token::generate_password().expose()).unwrap_or_default()
     })
 }
