@@ -29,6 +29,7 @@
 //! // axum::serve(listener, app).await?;
 //! ```
 
+pub mod admin;
 pub mod health;
 mod ingest;
 

@@ -124,6 +124,20 @@ impl Catalog {
         self.sources.get(name)
     }
 
+    /// Every source, by name.
+    pub fn sources(&self) -> Vec<&Arc<dyn Source>> {
+        let mut all: Vec<_> = self.sources.values().collect();
+        all.sort_by(|a, b| a.name().cmp(b.name()));
+        all
+    }
+
+    /// Every destination, by name.
+    pub fn destinations(&self) -> Vec<&Destination> {
+        let mut all: Vec<_> = self.destinations.values().collect();
+        all.sort_by(|a, b| a.name().cmp(b.name()));
+        all
+    }
+
     /// A destination by name.
     pub fn destination(&self, name: &str) -> Option<&Destination> {
         self.destinations.get(name)

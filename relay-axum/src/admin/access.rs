@@ -1,0 +1,196 @@
+//! Login, logout and who-am-I; API keys and users.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use relay_core::admin::{AdminError, Role};
+use relay_core::secret::Secret;
+
+use super::AdminState;
+use super::dto::{KeyItem, LoginRequest, NewKeyRequest, NewUserRequest, UserItem, WhoAmI};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Auth, SESSION_COOKIE};
+
+fn role(text: &str) -> Result<Role, AdminError> {
+    text.parse()
+        .map_err(|e: relay_core::admin::UnknownRole| AdminError::invalid("role", e.to_string()))
+}
+
+fn cookie(state: &AdminState, value: &str, max_age_secs: u64) -> Option<HeaderValue> {
+    let secure = if state.options.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+    ))
+    .ok()
+}
+
+/// Logs a dashboard user in: sets the session cookie (HttpOnly, SameSite=Strict, Secure
+/// behind TLS). Five failures in a row lock the username for an hour (429).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = WhoAmI, description = "Logged in; the session cookie is set"),
+        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "Locked after repeated failures")))]
+pub(crate) async fn login(
+    State(state): State<AdminState>,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let tenant = relay_core::ids::TenantId::default();
+    let password = Secret::new(request.password);
+    let session = state
+        .relay
+        .login(&tenant, &request.username, &password)
+        .await?;
+    let max_age = relay_core::admin::SESSION_TTL.as_secs();
+    let body = WhoAmI {
+        actor: format!("user:{}", session.user.username),
+        role: session.user.role.as_str().to_owned(),
+        tenant: session.user.tenant.to_string(),
+    };
+    let mut response = Json(body).into_response();
+    if let Some(value) = cookie(&state, session.token.expose(), max_age) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// Ends the session of the cookie sent, and clears the cookie.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204, description = "Logged out")))]
+pub(crate) async fn logout(State(state): State<AdminState>, headers: HeaderMap) -> Response {
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers;
+    if let Some(token) = super::extract::session_cookie(&parts)
+        && let Err(error) = state.relay.logout(token).await
+    {
+        return ApiError(error).into_response();
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(value) = cookie(&state, "", 0) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The caller's identity and role.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth",
+    responses((status = 200, body = WhoAmI), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn me(Auth(by): Auth) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        actor: by.actor,
+        role: by.role.as_str().to_owned(),
+        tenant: by.tenant.to_string(),
+    })
+}
+
+/// Lists API keys (admins).
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "access",
+    responses((status = 200, body = Vec<KeyItem>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn list_keys(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+) -> Result<Json<Vec<KeyItem>>, ApiError> {
+    by.require(Role::Admin)?;
+    let keys = state
+        .relay
+        .store()
+        .api_keys(&by.tenant)
+        .await
+        .map_err(AdminError::from)?;
+    Ok(Json(keys.into_iter().map(KeyItem::from).collect()))
+}
+
+/// Creates an API key (admins). The token is in this answer only.
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "access", request_body = NewKeyRequest,
+    responses((status = 201, body = KeyItem), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn create_key(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    ApiJson(request): ApiJson<NewKeyRequest>,
+) -> Result<(StatusCode, Json<KeyItem>), ApiError> {
+    by.require(Role::Admin)?;
+    let role = role(&request.role)?;
+    let created = state.relay.create_api_key(&by, &request.name, role).await?;
+    let mut item = KeyItem::from(created.record);
+    item.token = Some(created.token.expose().to_owned());
+    Ok((StatusCode::CREATED, Json(item)))
+}
+
+/// Revokes an API key (admins).
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "access",
+    params(("id" = String, Path, description = "key_…")),
+    responses((status = 204, description = "Revoked"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn revoke_key(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.relay.revoke_api_key(&by, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lists dashboard users (admins).
+#[utoipa::path(get, path = "/api/v1/users", tag = "access",
+    responses((status = 200, body = Vec<UserItem>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn list_users(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+) -> Result<Json<Vec<UserItem>>, ApiError> {
+    by.require(Role::Admin)?;
+    let users = state
+        .relay
+        .store()
+        .users(&by.tenant)
+        .await
+        .map_err(AdminError::from)?;
+    Ok(Json(users.into_iter().map(UserItem::from).collect()))
+}
+
+/// Creates a dashboard user (admins).
+#[utoipa::path(post, path = "/api/v1/users", tag = "access", request_body = NewUserRequest,
+    responses((status = 201, body = UserItem), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn create_user(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    ApiJson(request): ApiJson<NewUserRequest>,
+) -> Result<(StatusCode, Json<UserItem>), ApiError> {
+    by.require(Role::Admin)?;
+    let role = role(&request.role)?;
+    let password = Secret::new(request.password);
+    let user = state
+        .relay
+        .create_user(&by, &request.username, &password, role)
+        .await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// Deletes a dashboard user and ends their sessions (admins).
+#[utoipa::path(delete, path = "/api/v1/users/{username}", tag = "access",
+    params(("username" = String, Path, description = "The login name")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn delete_user(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.relay.delete_user(&by, &username).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

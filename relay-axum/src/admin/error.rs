@@ -1,0 +1,129 @@
+//! Admin API errors as JSON responses: one status per [`AdminError`] variant.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use relay_core::admin::{AdminError, FieldError};
+use relay_core::time::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer: `{"error": "<code>", …}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// `unauthorized`, `forbidden`, `not_found`, `conflict`, `invalid`, `invalid_json`,
+    /// `locked`, `unavailable` or `internal`.
+    pub error: String,
+    /// A sentence for people.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// For `invalid`: every invalid field with its path.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldErrorBody>,
+}
+
+/// One invalid field.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorBody {
+    /// The field's path, e.g. `role` or `filter.since`.
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// An admin operation's failure, answered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub AdminError);
+
+impl From<AdminError> for ApiError {
+    fn from(error: AdminError) -> Self {
+        Self(error)
+    }
+}
+
+impl ApiError {
+    /// A body that is not JSON at all (400 `invalid_json`).
+    pub(crate) fn bad_json(message: String) -> Response {
+        body(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            Some(message),
+            Vec::new(),
+        )
+    }
+}
+
+fn body(
+    status: StatusCode,
+    code: &str,
+    message: Option<String>,
+    fields: Vec<FieldError>,
+) -> Response {
+    let fields = fields
+        .into_iter()
+        .map(|f| FieldErrorBody {
+            field: f.field,
+            message: f.message,
+        })
+        .collect();
+    let body = ErrorBody {
+        error: code.to_owned(),
+        message,
+        fields,
+    };
+    (status, Json(body)).into_response()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self.0 {
+            AdminError::Unauthorized => {
+                let mut response = body(StatusCode::UNAUTHORIZED, "unauthorized", None, vec![]);
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"relay\""),
+                );
+                response
+            }
+            AdminError::Forbidden { needed } => body(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                Some(format!("needs role {needed}")),
+                vec![],
+            ),
+            AdminError::Locked { until } => {
+                let secs = until
+                    .as_millis()
+                    .saturating_sub(Timestamp::now().as_millis());
+                let secs = (secs / 1000 + 1).max(1);
+                let mut response = body(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "locked",
+                    Some("too many failed logins; try again later".into()),
+                    vec![],
+                );
+                if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                response
+            }
+            AdminError::NotFound => body(StatusCode::NOT_FOUND, "not_found", None, vec![]),
+            AdminError::Conflict(what) => body(
+                StatusCode::CONFLICT,
+                "conflict",
+                Some(format!("{what} already exists")),
+                vec![],
+            ),
+            AdminError::Invalid(fields) => {
+                body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", None, fields)
+            }
+            AdminError::Store(error) => {
+                tracing::warn!(%error, "admin request failed: store unavailable");
+                body(StatusCode::SERVICE_UNAVAILABLE, "unavailable", None, vec![])
+            }
+            AdminError::Internal(_) => {
+                body(StatusCode::INTERNAL_SERVER_ERROR, "internal", None, vec![])
+            }
+        }
+    }
+}

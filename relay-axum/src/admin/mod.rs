@@ -1,0 +1,136 @@
+//! The admin REST API under `/api/v1`: events, dead letters, replay, metrics, the audit
+//! log, API keys and users, with its OpenAPI 3.1 description at `/api/v1/openapi.json`.
+//!
+//! Every route but login, logout and the description needs an API key
+//! (`Authorization: Bearer rk_…`) or a dashboard session cookie; roles are
+//! `viewer < operator < admin`. Errors are JSON: `{"error": "<code>", …}`.
+//!
+//! ```
+//! use relay_core::admin::{Principal, Role};
+//! use relay_core::ids::TenantId;
+//!
+//! # async fn example() {
+//! let relay = relay_core::Relay::builder().build().unwrap();
+//! let admin = Principal::system(TenantId::default());
+//! let key = relay.create_api_key(&admin, "ops", Role::Admin).await.unwrap();
+//! let app: axum::Router = relay_axum::admin::router(relay, relay_axum::admin::AdminOptions::default());
+//! // Serve `app`, then: curl -H "Authorization: Bearer <key.token>" http://…/api/v1/events
+//! # drop((app, key));
+//! # }
+//! ```
+
+mod access;
+pub mod dto;
+mod error;
+mod extract;
+mod openapi;
+mod reports;
+mod traffic;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use relay_core::Relay;
+use utoipa::OpenApi as _;
+
+pub use error::{ApiError, ErrorBody, FieldErrorBody};
+pub use extract::{ApiJson, ApiQuery, Auth, SESSION_COOKIE};
+pub use openapi::ApiDoc;
+
+/// How the admin router behaves.
+#[derive(Debug, Clone)]
+pub struct AdminOptions {
+    /// Mark the session cookie `Secure` (set it when serving over TLS).
+    pub secure_cookies: bool,
+    /// The ingest path prefix shown with each source (default `/webhooks`).
+    pub ingest_prefix: String,
+}
+
+impl Default for AdminOptions {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            ingest_prefix: "/webhooks".into(),
+        }
+    }
+}
+
+/// The router's shared state.
+#[derive(Debug, Clone)]
+pub struct AdminState {
+    relay: Relay,
+    options: AdminOptions,
+}
+
+/// The OpenAPI description as JSON.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_owned())
+}
+
+async fn not_found() -> ApiError {
+    ApiError(relay_core::admin::AdminError::NotFound)
+}
+
+/// The admin API's routes, to merge into an app.
+pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
+    let spec = openapi_json();
+    Router::new()
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let spec = spec.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], spec).into_response() }
+            }),
+        )
+        .route("/api/v1/auth/login", post(access::login))
+        .route("/api/v1/auth/logout", post(access::logout))
+        .route("/api/v1/auth/me", get(access::me))
+        .route(
+            "/api/v1/api-keys",
+            get(access::list_keys).post(access::create_key),
+        )
+        .route("/api/v1/api-keys/{id}", delete(access::revoke_key))
+        .route(
+            "/api/v1/users",
+            get(access::list_users).post(access::create_user),
+        )
+        .route("/api/v1/users/{username}", delete(access::delete_user))
+        .route("/api/v1/events", get(traffic::list_events))
+        .route("/api/v1/events/{id}", get(traffic::event_detail))
+        .route("/api/v1/events/{id}/replay", post(traffic::replay_event))
+        .route("/api/v1/dead-letters", get(traffic::list_dead_letters))
+        .route(
+            "/api/v1/dead-letters/replay",
+            post(traffic::replay_dead_letters),
+        )
+        .route(
+            "/api/v1/dead-letters/discard",
+            post(traffic::discard_dead_letters),
+        )
+        .route(
+            "/api/v1/dead-letters/{id}/replay",
+            post(traffic::replay_dead_letter),
+        )
+        .route(
+            "/api/v1/dead-letters/{id}/discard",
+            post(traffic::discard_dead_letter),
+        )
+        .route("/api/v1/audit", get(reports::audit_log))
+        .route("/api/v1/metrics/points", get(reports::metric_points))
+        .route("/api/v1/sources", get(reports::sources))
+        .route("/api/v1/destinations", get(reports::destinations))
+        .route("/api/v1/routes", get(reports::routes))
+        .route(
+            "/api/v1/destinations/{name}/enable",
+            post(reports::enable_destination),
+        )
+        .route(
+            "/api/v1/destinations/{name}/disable",
+            post(reports::disable_destination),
+        )
+        .route("/api/v1/{*rest}", axum::routing::any(not_found))
+        .with_state(AdminState { relay, options })
+}

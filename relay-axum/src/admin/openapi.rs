@@ -1,0 +1,48 @@
+//! The OpenAPI 3.1 description, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{access, reports, traffic};
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: `rk_…`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                super::extract::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// The admin API's description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Relay admin API", description = "Operate a Relay webhook gateway: events, deliveries, dead letters, replay, metrics, audit, access."),
+    paths(
+        access::login, access::logout, access::me,
+        access::list_keys, access::create_key, access::revoke_key,
+        access::list_users, access::create_user, access::delete_user,
+        traffic::list_events, traffic::event_detail, traffic::replay_event,
+        traffic::list_dead_letters, traffic::replay_dead_letters, traffic::discard_dead_letters,
+        traffic::replay_dead_letter, traffic::discard_dead_letter,
+        reports::audit_log, reports::metric_points,
+        reports::sources, reports::destinations, reports::routes,
+        reports::enable_destination, reports::disable_destination,
+    ),
+    modifiers(&Security),
+)]
+pub struct ApiDoc;
