@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the official client libraries for the interop test, pinned, outside the repository:
 # a Python venv and node_modules under ${RELAY_INTEROP_DIR:-/var/tmp/relay-interop}.
-# Then prints the two variables the interop tests (tests/tests/interop_*.rs) read.
+# Then prints the variables the interop tests (tests/tests/interop_*.rs) and the OpenAPI
+# conformance test (examples/standalone/tests/openapi_conformance.rs) read.
 #
 #   scripts/interop/setup.sh && eval "$(scripts/interop/setup.sh --print-env)"
 set -euo pipefail
@@ -12,6 +13,7 @@ dir="${RELAY_INTEROP_DIR:-/var/tmp/relay-interop}"
 print_env() {
     echo "export RELAY_INTEROP_PYTHON=$dir/venv/bin/python"
     echo "export RELAY_INTEROP_NODE_MODULES=$dir/node_modules"
+    echo "export RELAY_SCHEMATHESIS=$dir/venv/bin/st"
 }
 
 if [[ "${1:-}" == "--print-env" ]]; then

@@ -18,6 +18,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 pub mod actix;
+pub mod admin;
 pub mod contract;
 pub mod interop;
 

@@ -31,6 +31,45 @@ pub enum Command {
     /// Configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Admin API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// `relay user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates a dashboard user; prints a generated password unless `--password-env` is given.
+    Add {
+        /// The login name.
+        username: String,
+        /// `viewer`, `operator` or `admin`.
+        #[arg(long, default_value = "admin")]
+        role: relay_core::admin::Role,
+        /// Read the password from this environment variable instead of generating one.
+        #[arg(long)]
+        password_env: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// `relay key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Creates an API key and prints its token (shown only now).
+    Add {
+        /// A label for the key.
+        name: String,
+        /// `viewer`, `operator` or `admin`.
+        #[arg(long, default_value = "viewer")]
+        role: relay_core::admin::Role,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 /// `relay config …`.

@@ -3,6 +3,7 @@
 //! Run with `cargo run --release -p relay-standalone` from the repository root: it serves
 //! `examples/standalone/relay.toml` on the embedded store `./relay.db`.
 
+mod access;
 mod cli;
 mod config;
 mod keys;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, ConfigCommand, ServeArgs};
+use cli::{Cli, Command, ConfigCommand, KeyCommand, ServeArgs, UserCommand};
 
 /// Exit code for an invalid configuration.
 const EXIT_CONFIG: u8 = 2;
@@ -39,6 +40,29 @@ fn main() -> ExitCode {
             }
         },
         Some(Command::Migrate(args)) => run(async move { migrate(args).await }),
+        Some(Command::User(UserCommand::Add {
+            username,
+            role,
+            password_env,
+            store,
+        })) => run(async move {
+            let relay = admin_relay(store).await?;
+            match access::add_user(&relay, &username, role, password_env.as_deref()).await? {
+                Some(password) => println!(
+                    "created user {username:?} ({role}) with password {} (shown only now)",
+                    password.expose()
+                ),
+                None => println!("created user {username:?} ({role})"),
+            }
+            Ok(())
+        }),
+        Some(Command::Key(KeyCommand::Add { name, role, store })) => run(async move {
+            let relay = admin_relay(store).await?;
+            let token = access::add_key(&relay, &name, role).await?;
+            println!("{}", token.expose());
+            eprintln!("created API key {name:?} ({role}); the token above is shown only now");
+            Ok(())
+        }),
         Some(Command::Serve(args)) => run(async move { serve(args).await }),
         None => run(async move { serve(cli.serve).await }),
     }
@@ -76,6 +100,16 @@ async fn serve(args: ServeArgs) -> Result<(), serve::ServeError> {
         redis_url: args.redis_url,
     })
     .await
+}
+
+/// A relay on the configured store, without sources or destinations, for admin commands.
+async fn admin_relay(args: cli::StoreArgs) -> Result<relay_core::Relay, serve::ServeError> {
+    let (config, _) = config::check(&args.config)?;
+    let url = args
+        .database_url
+        .unwrap_or_else(|| config.server.database_url.clone());
+    let opened = store::open(&url, &config.server, config.server.migrate_on_start).await?;
+    Ok(relay_core::Relay::builder().store(opened.store).build()?)
 }
 
 async fn migrate(args: cli::StoreArgs) -> Result<(), serve::ServeError> {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use relay_axum::RelayLayer;
+use relay_axum::admin::AdminOptions;
 use relay_core::deliver::WorkerConfig;
 
 use relay_core::store::Store;
@@ -14,6 +15,9 @@ use relay_store_redis::{DedupCache, RedisRateLimiter};
 use crate::config::{self, ConfigError};
 use crate::keys;
 use crate::store::{self, StoreUrlError};
+
+/// How often the per-minute metric counts are merged into the store.
+const METRICS_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Why the gateway could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +45,9 @@ pub enum ServeError {
     /// A configured destination could not be saved in the store.
     #[error("saving destination: {0}")]
     SaveDestination(#[from] relay_core::destination::SaveDestinationError),
+    /// A user or API key could not be made.
+    #[error("admin access: {0}")]
+    Access(#[from] crate::access::AccessError),
     /// The listen address cannot be bound, or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -108,9 +115,14 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     for spec in specs {
         relay.save_destination(spec).await?;
     }
+    crate::access::bootstrap(&relay).await?;
     let worker = relay.spawn_worker(WorkerConfig::default());
+    let metrics_flush = relay.spawn_metrics_flush(METRICS_FLUSH_EVERY);
+    let admin = relay_axum::admin::router(relay.clone(), AdminOptions::default());
+    let flusher = relay.clone();
     let app = Router::new()
         .merge(relay_axum::health::routes(relay.clone()))
+        .merge(admin)
         .layer(RelayLayer::new(relay));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -133,6 +145,10 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         })?;
     tracing::info!("no longer accepting; finishing deliveries in flight");
     worker.shutdown().await;
+    metrics_flush.abort();
+    if let Err(error) = flusher.flush_metrics().await {
+        tracing::warn!(%error, "could not store the last metric points");
+    }
     if let Some(pruner) = opened.pruner {
         pruner.abort();
     }

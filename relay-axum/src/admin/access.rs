@@ -12,11 +12,6 @@ use super::dto::{KeyItem, LoginRequest, NewKeyRequest, NewUserRequest, UserItem,
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Auth, SESSION_COOKIE};
 
-fn role(text: &str) -> Result<Role, AdminError> {
-    text.parse()
-        .map_err(|e: relay_core::admin::UnknownRole| AdminError::invalid("role", e.to_string()))
-}
-
 fn cookie(state: &AdminState, value: &str, max_age_secs: u64) -> Option<HeaderValue> {
     let secure = if state.options.secure_cookies {
         "; Secure"
@@ -118,7 +113,7 @@ pub(crate) async fn create_key(
     ApiJson(request): ApiJson<NewKeyRequest>,
 ) -> Result<(StatusCode, Json<KeyItem>), ApiError> {
     by.require(Role::Admin)?;
-    let role = role(&request.role)?;
+    let role = Role::from(request.role);
     let created = state.relay.create_api_key(&by, &request.name, role).await?;
     let mut item = KeyItem::from(created.record);
     item.token = Some(created.token.expose().to_owned());
@@ -171,7 +166,7 @@ pub(crate) async fn create_user(
     ApiJson(request): ApiJson<NewUserRequest>,
 ) -> Result<(StatusCode, Json<UserItem>), ApiError> {
     by.require(Role::Admin)?;
-    let role = role(&request.role)?;
+    let role = Role::from(request.role);
     let password = Secret::new(request.password);
     let user = state
         .relay

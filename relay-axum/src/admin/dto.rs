@@ -13,11 +13,60 @@ pub(crate) fn time(at: Timestamp) -> String {
     humantime::format_rfc3339_millis(system).to_string()
 }
 
-/// Parses an RFC 3339 time.
+/// Parses an RFC 3339 time (any offset).
 pub(crate) fn parse_time(text: &str) -> Option<Timestamp> {
-    humantime::parse_rfc3339_weak(text)
-        .ok()
-        .map(Timestamp::from_system_time)
+    let at =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    let millis = at.unix_timestamp_nanos() / 1_000_000;
+    i64::try_from(millis).ok().map(Timestamp::from_millis)
+}
+
+/// An event's state, as a filter.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StateParam {
+    /// No route matched.
+    NoRoute,
+    /// Some delivery is pending or in flight.
+    Pending,
+    /// Every delivery was delivered.
+    Delivered,
+    /// Nothing pending, some delivery dead-lettered.
+    DeadLettered,
+}
+
+/// A role, in requests.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleParam {
+    /// Reads everything but secrets.
+    Viewer,
+    /// Also replays, redrives, discards, enables and disables.
+    Operator,
+    /// Also manages keys and users.
+    Admin,
+}
+
+impl From<RoleParam> for relay_core::admin::Role {
+    fn from(role: RoleParam) -> Self {
+        match role {
+            RoleParam::Viewer => Self::Viewer,
+            RoleParam::Operator => Self::Operator,
+            RoleParam::Admin => Self::Admin,
+        }
+    }
+}
+
+/// A metric scope, as a filter.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeParam {
+    /// The whole gateway.
+    Gateway,
+    /// One source.
+    Source,
+    /// One destination.
+    Destination,
 }
 
 /// A page of items and the cursor of the next page (absent on the last page).
@@ -220,8 +269,10 @@ pub struct DeadLetterSelection {
     /// Only deliveries of events from this source.
     pub source: Option<String>,
     /// Only deliveries of this event.
+    #[schema(pattern = "^evt_[0-9a-f]{32}$")]
     pub event_id: Option<String>,
     /// Only dead letters updated at or after this time (RFC 3339).
+    #[schema(format = DateTime)]
     pub since: Option<String>,
 }
 
@@ -241,17 +292,22 @@ pub struct EventParams {
     pub source: Option<String>,
     /// Only of this type.
     pub event_type: Option<String>,
-    /// `no_route`, `pending`, `delivered` or `dead_lettered`.
-    pub state: Option<String>,
+    /// Only events in this state.
+    #[param(inline)]
+    pub state: Option<StateParam>,
     /// Received at or after (RFC 3339).
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Received before (RFC 3339).
+    #[param(format = DateTime)]
     pub until: Option<String>,
     /// Text the idempotency key contains.
     pub q: Option<String>,
     /// The previous page's `next_cursor`.
+    #[param(pattern = "^evt_[0-9a-f]{32}$")]
     pub cursor: Option<String>,
     /// Page size (1 to 200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
@@ -265,12 +321,16 @@ pub struct DeadLetterParams {
     /// Only from this source.
     pub source: Option<String>,
     /// Only of this event.
+    #[param(pattern = "^evt_[0-9a-f]{32}$")]
     pub event_id: Option<String>,
     /// Dead-lettered at or after (RFC 3339).
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// The previous page's `next_cursor`.
+    #[param(pattern = "^msg_[0-9a-f]{32}$")]
     pub cursor: Option<String>,
     /// Page size (1 to 200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
@@ -318,8 +378,10 @@ pub struct AuditParams {
     /// Only about this object.
     pub object_id: Option<String>,
     /// The previous page's `next_cursor`.
+    #[param(pattern = "^aud_[0-9a-f]{32}$")]
     pub cursor: Option<String>,
     /// Page size (1 to 200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<usize>,
 }
 
@@ -329,11 +391,14 @@ pub struct AuditParams {
 #[into_params(parameter_in = Query)]
 pub struct MetricParams {
     /// From (RFC 3339; default: an hour ago).
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// To (RFC 3339; default: now).
+    #[param(format = DateTime)]
     pub to: Option<String>,
-    /// `gateway`, `source` or `destination`.
-    pub scope: Option<String>,
+    /// Only this scope.
+    #[param(inline)]
+    pub scope: Option<ScopeParam>,
     /// A source or destination name.
     pub name: Option<String>,
 }
@@ -422,9 +487,10 @@ pub struct WhoAmI {
 #[serde(deny_unknown_fields)]
 pub struct NewKeyRequest {
     /// A label.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
-    /// `viewer`, `operator` or `admin`.
-    pub role: String,
+    /// What the key may do.
+    pub role: RoleParam,
 }
 
 /// An API key (the token only in the answer to its creation).
@@ -467,11 +533,13 @@ impl From<ApiKeyRecord> for KeyItem {
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
     /// Login name.
+    #[schema(pattern = "^[A-Za-z0-9._@-]{1,64}$")]
     pub username: String,
     /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
-    /// `viewer`, `operator` or `admin`.
-    pub role: String,
+    /// What the user may do.
+    pub role: RoleParam,
 }
 
 /// A dashboard user.

@@ -13,7 +13,7 @@ use relay_core::time::Timestamp;
 use super::AdminState;
 use super::dto::{
     AuditItem, AuditParams, DestinationItem, MetricParams, MetricsReport, Page, PointItem,
-    RouteItem, SourceItem, parse_time,
+    RouteItem, ScopeParam, SourceItem, parse_time,
 };
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiQuery, Auth};
@@ -77,13 +77,11 @@ pub(crate) async fn metric_points(
     };
     let now = Timestamp::now();
     let hour_ago = Timestamp::from_millis(now.as_millis() - 3_600_000);
-    let scope = params
-        .scope
-        .map(|s| {
-            MetricScope::parse(&s)
-                .ok_or_else(|| AdminError::invalid("scope", "one of gateway, source, destination"))
-        })
-        .transpose()?;
+    let scope = params.scope.map(|s| match s {
+        ScopeParam::Gateway => MetricScope::Gateway,
+        ScopeParam::Source => MetricScope::Source,
+        ScopeParam::Destination => MetricScope::Destination,
+    });
     let query = MetricQuery {
         from: time("from", params.from, hour_ago)?,
         to: time("to", params.to, now.plus(Duration::from_secs(60)))?,

@@ -10,7 +10,7 @@ use relay_core::store::DeadLetterFilter;
 use super::AdminState;
 use super::dto::{
     CountResult, DeadLetterParams, DeadLetterSelection, DeliveryItem, EventDetailItem, EventItem,
-    EventParams, HeaderItem, Page, ReplayRequest, ReplayResult, parse_time,
+    EventParams, HeaderItem, Page, ReplayRequest, ReplayResult, StateParam, parse_time,
 };
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Auth};
@@ -48,25 +48,13 @@ fn limit(value: Option<usize>) -> Result<usize, AdminError> {
     }
 }
 
-fn event_state(value: Option<&String>) -> Result<Option<EventState>, AdminError> {
-    value
-        .map(|text| {
-            [
-                EventState::NoRoute,
-                EventState::Pending,
-                EventState::Delivered,
-                EventState::DeadLettered,
-            ]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .ok_or_else(|| {
-                AdminError::invalid(
-                    "state",
-                    "one of no_route, pending, delivered, dead_lettered",
-                )
-            })
-        })
-        .transpose()
+fn event_state(value: Option<StateParam>) -> Option<EventState> {
+    value.map(|state| match state {
+        StateParam::NoRoute => EventState::NoRoute,
+        StateParam::Pending => EventState::Pending,
+        StateParam::Delivered => EventState::Delivered,
+        StateParam::DeadLettered => EventState::DeadLettered,
+    })
 }
 
 /// Lists events, newest first.
@@ -83,7 +71,7 @@ pub(crate) async fn list_events(
     let query = EventQuery {
         source: params.source,
         event_type: params.event_type,
-        state: event_state(params.state.as_ref())?,
+        state: event_state(params.state),
         since: time_param("since", params.since.as_ref())?,
         until: time_param("until", params.until.as_ref())?,
         key_contains: params.q.filter(|q| !q.is_empty()),

@@ -110,7 +110,7 @@ impl Relay {
         role: Role,
     ) -> Result<CreatedApiKey, AdminError> {
         by.require(Role::Admin)?;
-        if name.trim().is_empty() || name.len() > 100 {
+        if name.is_empty() || name.chars().count() > 100 {
             return Err(AdminError::invalid("name", "1 to 100 characters"));
         }
         let NewApiKey {

@@ -1,0 +1,105 @@
+//! schemathesis (from PyPI, installed by `scripts/interop/setup.sh`) generates requests from
+//! `/api/v1/openapi.json` and checks every answer of a running gateway against it: no 5xx,
+//! statuses, content types and bodies as documented. `RELAY_SCHEMATHESIS` names the `st`
+//! executable; without it the test skips loudly, unless `RELAY_REQUIRE_BACKENDS=1`.
+
+mod support;
+
+use std::process::Command;
+
+use relay_tests::Receiver;
+use support::{free_port, start, terminate};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_conforms_to_its_openapi_description() {
+    let Some(st) = std::env::var_os("RELAY_SCHEMATHESIS") else {
+        assert!(
+            std::env::var("RELAY_REQUIRE_BACKENDS").as_deref() != Ok("1"),
+            "RELAY_SCHEMATHESIS is not set (run scripts/interop/setup.sh)"
+        );
+        eprintln!("SKIPPED: RELAY_SCHEMATHESIS is not set (run scripts/interop/setup.sh)");
+        return;
+    };
+    let receiver = Receiver::ok().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let addr = free_port();
+    let config = dir.path().join("relay.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[server]
+listen = "{addr}"
+database_url = "sqlite://{db}"
+
+[delivery]
+allow_cidrs = ["127.0.0.0/8"]
+
+[[sources]]
+name = "demo"
+scheme = "none"
+
+[[destinations]]
+name = "app"
+url = "{url}"
+
+[[routes]]
+name = "all"
+destinations = ["app"]
+"#,
+            db = dir.path().join("relay.db").display(),
+            url = receiver.url,
+        ),
+    )
+    .expect("write config");
+    let key = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["key", "add", "schemathesis", "--role", "admin", "--config"])
+        .arg(&config)
+        .output()
+        .expect("relay key add");
+    assert!(key.status.success());
+    let token = String::from_utf8(key.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    let mut gateway = start(&config, addr, &[]).await;
+    let client = reqwest::Client::new();
+    for i in 0..3 {
+        client
+            .post(format!("http://{addr}/webhooks/demo"))
+            .header("idempotency-key", format!("seed-{i}"))
+            .body(r#"{"seed":true}"#)
+            .send()
+            .await
+            .expect("seed event");
+    }
+
+    let output = Command::new(st)
+        .args(["run", &format!("http://{addr}/api/v1/openapi.json")])
+        .args(["--url", &format!("http://{addr}")])
+        .args(["--header", &format!("Authorization: Bearer {token}")])
+        .args([
+            "--checks",
+            "all",
+            "--max-examples",
+            "25",
+            "--seed",
+            "1",
+            "--no-color",
+        ])
+        .args(["--request-timeout", "10", "--workers", "1"])
+        .env("SCHEMATHESIS_HOOKS", "")
+        .current_dir(dir.path())
+        .output()
+        .expect("run schemathesis");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{report}");
+    assert_eq!(terminate(&mut gateway).code(), Some(0));
+    assert!(
+        output.status.success(),
+        "schemathesis found problems:\n{report}"
+    );
+}
