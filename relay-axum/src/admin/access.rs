@@ -27,7 +27,7 @@ fn cookie(state: &AdminState, value: &str, max_age_secs: u64) -> Option<HeaderVa
 /// Logs a dashboard user in: sets the session cookie (HttpOnly, SameSite=Strict, Secure
 /// behind TLS). Five failures in a row lock the username for an hour (429).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = WhoAmI, description = "Logged in; the session cookie is set"),
+    responses((status = 400, body = ErrorBody, description = "The body is not JSON"), (status = 200, body = WhoAmI, description = "Logged in; the session cookie is set"),
         (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, body = ErrorBody, description = "Locked after repeated failures")))]
 pub(crate) async fn login(
@@ -104,7 +104,7 @@ pub(crate) async fn list_keys(
 
 /// Creates an API key (admins). The token is in this answer only.
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "access", request_body = NewKeyRequest,
-    responses((status = 201, body = KeyItem), (status = 401, body = ErrorBody),
+    responses((status = 400, body = ErrorBody, description = "The body is not JSON"), (status = 201, body = KeyItem), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub(crate) async fn create_key(
@@ -156,7 +156,7 @@ pub(crate) async fn list_users(
 
 /// Creates a dashboard user (admins).
 #[utoipa::path(post, path = "/api/v1/users", tag = "access", request_body = NewUserRequest,
-    responses((status = 201, body = UserItem), (status = 401, body = ErrorBody),
+    responses((status = 400, body = ErrorBody, description = "The body is not JSON"), (status = 201, body = UserItem), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]

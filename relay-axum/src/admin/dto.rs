@@ -110,7 +110,7 @@ pub struct EventItem {
     /// `no_route`, `pending`, `delivered` or `dead_lettered`.
     pub state: String,
     /// Its deliveries by status.
-    pub deliveries: CountsItem,
+    pub counts: CountsItem,
 }
 
 impl From<EventSummary> for EventItem {
@@ -123,7 +123,7 @@ impl From<EventSummary> for EventItem {
             event_type: s.event_type,
             idempotency_key: s.idempotency_key,
             received_at: time(s.received_at),
-            deliveries: CountsItem {
+            counts: CountsItem {
                 pending: c.pending,
                 in_flight: c.in_flight,
                 delivered: c.delivered,

@@ -55,8 +55,9 @@ impl FromRequestParts<AdminState> for Auth {
     }
 }
 
-/// A JSON body; a syntax error answers 400 `invalid_json`, a well-formed body of the wrong
-/// shape 422 `invalid` with the field's path.
+/// A JSON body (required: send `{}` for an empty one); a syntax error answers 400
+/// `invalid_json`, a missing body or a well-formed body of the wrong shape 422 `invalid` with
+/// the field's path.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -67,13 +68,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
-            Bytes::from_static(b"{}")
-        } else {
-            bytes
-        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            let error = AdminError::invalid("body", "a JSON body is required (`{}` for none)");
+            return Err(ApiError(error).into_response());
+        }
         if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
             return Err(ApiError::bad_json(error.to_string()));
+        }
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            let error = AdminError::invalid("body", "must be a JSON object");
+            return Err(ApiError(error).into_response());
         }
         let mut json = serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error::deserialize(&mut json)

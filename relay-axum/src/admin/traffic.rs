@@ -145,7 +145,7 @@ pub(crate) async fn event_detail(
 /// have it are skipped unless `force`.
 #[utoipa::path(post, path = "/api/v1/events/{id}/replay", tag = "events",
     params(("id" = String, Path, description = "evt_…")), request_body = ReplayRequest,
-    responses((status = 200, body = ReplayResult), (status = 401, body = ErrorBody),
+    responses((status = 400, body = ErrorBody, description = "The body is not JSON"), (status = 200, body = ReplayResult), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
@@ -209,7 +209,7 @@ fn selection(body: DeadLetterSelection) -> Result<DeadLetterFilter, AdminError> 
 /// none of the same ones again).
 #[utoipa::path(post, path = "/api/v1/dead-letters/replay", tag = "dead letters",
     request_body = DeadLetterSelection,
-    responses((status = 200, body = CountResult), (status = 401, body = ErrorBody),
+    responses((status = 400, body = ErrorBody, description = "The body is not JSON"), (status = 200, body = CountResult), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub(crate) async fn replay_dead_letters(
@@ -225,7 +225,7 @@ pub(crate) async fn replay_dead_letters(
 /// Discards every dead letter matching the selection.
 #[utoipa::path(post, path = "/api/v1/dead-letters/discard", tag = "dead letters",
     request_body = DeadLetterSelection,
-    responses((status = 200, body = CountResult), (status = 401, body = ErrorBody),
+    responses((status = 400, body = ErrorBody, description = "The body is not JSON"), (status = 200, body = CountResult), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub(crate) async fn discard_dead_letters(
