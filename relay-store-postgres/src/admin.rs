@@ -88,7 +88,9 @@ pub(crate) async fn schedule(
         let skip = match DeliveryStatus::parse(status) {
             Some(DeliveryStatus::InFlight) | None => true,
             Some(DeliveryStatus::Delivered) => !force,
-            Some(DeliveryStatus::Pending | DeliveryStatus::DeadLettered) => false,
+            Some(
+                DeliveryStatus::Pending | DeliveryStatus::DeadLettered | DeliveryStatus::Discarded,
+            ) => false,
         };
         if skip {
             report.skipped.push(new.destination);

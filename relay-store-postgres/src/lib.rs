@@ -50,6 +50,7 @@
 //! ```
 
 mod admin;
+mod admin_store;
 mod circuits;
 mod destinations;
 mod error;

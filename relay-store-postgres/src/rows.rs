@@ -46,7 +46,7 @@ fn time(row: &Row, index: usize) -> Result<Timestamp, PgStoreError> {
     Ok(Timestamp::from_millis(get(row, index)?))
 }
 
-fn count(row: &Row, index: usize) -> Result<u32, PgStoreError> {
+pub(crate) fn count(row: &Row, index: usize) -> Result<u32, PgStoreError> {
     let value: i32 = get(row, index)?;
     u32::try_from(value).map_err(|_| corrupt(format!("negative count {value}")))
 }

@@ -97,6 +97,68 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, name)
     );
     ",
+    // 3: the admin side: API keys, users, sessions, the append-only audit log, per-minute
+    // metric points; indexes for the event listing (newest first by id per tenant) and for
+    // dead-letter pages (by id per tenant).
+    "
+    CREATE INDEX events_tenant_id ON events (tenant, id);
+    CREATE INDEX deliveries_dead_id ON deliveries (tenant, id)
+        WHERE status = 'dead_lettered';
+
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        secret_hash BYTEA NOT NULL,
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        revoked_at BIGINT
+    );
+    CREATE INDEX api_keys_tenant ON api_keys (tenant, created_at, id);
+
+    CREATE TABLE users (
+        tenant TEXT NOT NULL,
+        username TEXT NOT NULL,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until BIGINT,
+        PRIMARY KEY (tenant, username)
+    );
+
+    CREATE TABLE sessions (
+        token_hash BYTEA PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        username TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (tenant, username);
+
+    CREATE TABLE audit_log (
+        id UUID PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        object_kind TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        changes TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_tenant ON audit_log (tenant, id);
+
+    CREATE TABLE metric_points (
+        tenant TEXT NOT NULL,
+        minute BIGINT NOT NULL,
+        scope TEXT NOT NULL,
+        name TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        value BIGINT NOT NULL,
+        PRIMARY KEY (tenant, minute, scope, name, metric)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -13,6 +13,7 @@
 //! Built on the `redis` crate's async [`ConnectionManager`](redis::aio::ConnectionManager)
 //! (one multiplexed connection that reconnects by itself), shared by clones.
 
+mod admin;
 mod connect;
 pub mod dedup;
 mod error;

@@ -28,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod checkpoint;
 mod circuits;
 mod destinations;
@@ -201,6 +202,24 @@ impl SqliteStore {
             retention,
             interval,
         ))
+    }
+
+    /// Runs `work` on the writer thread, inside its next group commit.
+    pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.inner.writer.write(work).await
+    }
+
+    /// Runs `read` on a pooled read-only connection.
+    pub(crate) async fn read<T, F>(&self, read: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.inner.readers.read(read).await
     }
 
     #[cfg(test)]

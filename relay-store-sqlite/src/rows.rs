@@ -20,19 +20,19 @@ pub(crate) const DELIVERY_COLUMNS: &str = "tenant, id, event_id, destination, ro
 pub(crate) const ATTEMPT_COLUMNS: &str =
     "delivery_id, number, started_at, latency_ms, status_code, error, response_excerpt, outcome";
 
-fn corrupt(index: usize, reason: impl Into<String>) -> rusqlite::Error {
+pub(crate) fn corrupt(index: usize, reason: impl Into<String>) -> rusqlite::Error {
     let reason: String = reason.into();
     rusqlite::Error::FromSqlConversionFailure(index, Type::Text, reason.into())
 }
 
-fn id16(row: &Row<'_>, index: usize) -> rusqlite::Result<[u8; 16]> {
+pub(crate) fn id16(row: &Row<'_>, index: usize) -> rusqlite::Result<[u8; 16]> {
     let bytes: Vec<u8> = row.get(index)?;
     bytes
         .try_into()
         .map_err(|_| corrupt(index, "id is not 16 bytes"))
 }
 
-fn time(row: &Row<'_>, index: usize) -> rusqlite::Result<Timestamp> {
+pub(crate) fn time(row: &Row<'_>, index: usize) -> rusqlite::Result<Timestamp> {
     Ok(Timestamp::from_millis(row.get(index)?))
 }
 

@@ -268,6 +268,8 @@ fn down() -> relay_core::store::StoreError {
     relay_core::store::StoreError::unavailable(std::io::Error::other("database is down"))
 }
 
+mod unavailable_admin;
+
 #[async_trait::async_trait]
 impl relay_core::store::Store for UnavailableStore {
     async fn insert_event(

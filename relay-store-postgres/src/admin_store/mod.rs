@@ -1,0 +1,178 @@
+//! [`AdminStore`] for [`PgStore`]: every operation one prepared statement on a pooled
+//! connection, always bound, never built from input.
+
+mod access;
+mod browse;
+mod log;
+
+use async_trait::async_trait;
+use deadpool_postgres::Pool;
+use relay_core::admin::{
+    AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge,
+    MetricPoint, MetricQuery, SessionRecord, UserRecord,
+};
+use relay_core::event::Delivery;
+use relay_core::ids::{DeliveryId, TenantId};
+use relay_core::store::{DeadLetterFilter, StoreError};
+use relay_core::time::Timestamp;
+use tokio_postgres::types::ToSql;
+
+use crate::PgStore;
+use crate::error::Db;
+
+/// Runs the prepared statement `sql` and returns its rows.
+async fn rows(
+    pool: &Pool,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<tokio_postgres::Row>, StoreError> {
+    let client = pool.get().await.db()?;
+    let statement = client.prepare_cached(sql).await.db()?;
+    client.query(&statement, params).await.db()
+}
+
+/// Runs the prepared statement `sql` and returns how many rows it changed.
+async fn execute(
+    pool: &Pool,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, StoreError> {
+    let client = pool.get().await.db()?;
+    let statement = client.prepare_cached(sql).await.db()?;
+    client.execute(&statement, params).await.db()
+}
+
+#[async_trait]
+impl AdminStore for PgStore {
+    async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<bool, StoreError> {
+        access::insert_api_key(self.pool(), &record).await
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        access::find_api_key(self.pool(), id).await
+    }
+
+    async fn api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        access::api_keys(self.pool(), tenant).await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        access::revoke_api_key(self.pool(), tenant, id, at).await
+    }
+
+    async fn insert_user(&self, record: UserRecord) -> Result<bool, StoreError> {
+        access::insert_user(self.pool(), &record).await
+    }
+
+    async fn user(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        access::find_user(self.pool(), tenant, username).await
+    }
+
+    async fn users(&self, tenant: &TenantId) -> Result<Vec<UserRecord>, StoreError> {
+        access::users(self.pool(), tenant).await
+    }
+
+    async fn delete_user(&self, tenant: &TenantId, username: &str) -> Result<bool, StoreError> {
+        access::delete_user(self.pool(), tenant, username).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        access::record_login_failure(self.pool(), tenant, username, lock_after, lock_until).await
+    }
+
+    async fn record_login_success(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<(), StoreError> {
+        access::record_login_success(self.pool(), tenant, username).await
+    }
+
+    async fn insert_session(&self, record: SessionRecord) -> Result<(), StoreError> {
+        access::insert_session(self.pool(), &record).await
+    }
+
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
+        access::find_session(self.pool(), token_hash).await
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        access::delete_session(self.pool(), token_hash).await
+    }
+
+    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        log::append_audit(self.pool(), &entry).await
+    }
+
+    async fn audit_entries(
+        &self,
+        tenant: &TenantId,
+        query: &AuditQuery,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        log::audit_entries(self.pool(), tenant, query, limit).await
+    }
+
+    async fn list_events(
+        &self,
+        tenant: &TenantId,
+        query: &EventQuery,
+        limit: usize,
+    ) -> Result<Vec<EventSummary>, StoreError> {
+        browse::list_events(self.pool(), tenant, query, limit).await
+    }
+
+    async fn dead_letter_page(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        after: Option<DeliveryId>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        browse::dead_letter_page(self.pool(), tenant, filter, after, limit).await
+    }
+
+    async fn discard_dead_letters(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        browse::discard_dead_letters(self.pool(), tenant, filter, now).await
+    }
+
+    async fn record_metrics(
+        &self,
+        tenant: &TenantId,
+        samples: &[MetricPoint],
+        merge: MetricMerge,
+    ) -> Result<(), StoreError> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        log::record_metrics(self.pool(), tenant, samples, merge).await
+    }
+
+    async fn metric_points(
+        &self,
+        tenant: &TenantId,
+        query: &MetricQuery,
+    ) -> Result<Vec<MetricPoint>, StoreError> {
+        log::metric_points(self.pool(), tenant, query).await
+    }
+}

@@ -1,0 +1,153 @@
+//! Browsing: event listings with delivery counts, dead-letter pages, discarding.
+
+use relay_core::admin::{DeliveryCounts, EventQuery, EventSummary};
+use relay_core::event::{Delivery, EventStatus};
+use relay_core::ids::{DeliveryId, EventId, TenantId};
+use relay_core::store::{DeadLetterFilter, StoreError};
+use relay_core::time::Timestamp;
+use rusqlite::{Connection, Row, params};
+
+use crate::rows::{self, DELIVERY_COLUMNS, corrupt, id16, time};
+use crate::writes::{DEAD_LETTER_WHERE, Db, dead_letter_params};
+
+/// The tenant's events (`?1`) by the optional filters `?2` source, `?3` type, `?4` since,
+/// `?5` until, `?6` key fragment, `?7` cursor (older than) and `?8` state (the SQL form of
+/// [`EventState::of`](relay_core::admin::EventState::of)), newest first, at most `?9`. The
+/// `(tenant, id)` index yields the rows in order, so a page stops after `?9` groups.
+const LIST_EVENTS: &str = "
+SELECT e.id, e.source, e.event_type, e.idempotency_key, e.received_at, e.status,
+    count(CASE WHEN d.status = 'pending' THEN 1 END) AS pending,
+    count(CASE WHEN d.status = 'in_flight' THEN 1 END) AS in_flight,
+    count(CASE WHEN d.status = 'delivered' THEN 1 END) AS delivered,
+    count(CASE WHEN d.status = 'dead_lettered' THEN 1 END) AS dead_lettered,
+    count(CASE WHEN d.status = 'discarded' THEN 1 END) AS discarded,
+    count(d.id) AS total
+FROM events e
+LEFT JOIN deliveries d ON d.event_id = e.id AND d.tenant = e.tenant
+WHERE e.tenant = ?1
+    AND (?2 IS NULL OR e.source = ?2)
+    AND (?3 IS NULL OR e.event_type = ?3)
+    AND (?4 IS NULL OR e.received_at >= ?4)
+    AND (?5 IS NULL OR e.received_at < ?5)
+    AND (?6 IS NULL OR instr(e.idempotency_key, ?6) > 0)
+    AND (?7 IS NULL OR e.id < ?7)
+GROUP BY e.id
+HAVING ?8 IS NULL OR ?8 = CASE
+    WHEN e.status = 'no_route' AND total = 0 THEN 'no_route'
+    WHEN pending + in_flight > 0 THEN 'pending'
+    WHEN dead_lettered > 0 THEN 'dead_lettered'
+    ELSE 'delivered' END
+ORDER BY e.id DESC
+LIMIT ?9";
+
+fn count(row: &Row<'_>, index: usize) -> rusqlite::Result<u32> {
+    row.get(index)
+}
+
+fn summary(row: &Row<'_>) -> rusqlite::Result<EventSummary> {
+    let status: String = row.get(5)?;
+    Ok(EventSummary {
+        id: EventId::from_bytes(id16(row, 0)?),
+        source: row.get(1)?,
+        event_type: row.get(2)?,
+        idempotency_key: row.get(3)?,
+        received_at: time(row, 4)?,
+        status: EventStatus::parse(&status)
+            .ok_or_else(|| corrupt(5, format!("event status {status:?}")))?,
+        deliveries: DeliveryCounts {
+            pending: count(row, 6)?,
+            in_flight: count(row, 7)?,
+            delivered: count(row, 8)?,
+            dead_lettered: count(row, 9)?,
+            discarded: count(row, 10)?,
+        },
+    })
+}
+
+/// [`AdminStore::list_events`](relay_core::admin::AdminStore::list_events).
+pub(crate) fn list_events(
+    conn: &Connection,
+    tenant: &TenantId,
+    query: &EventQuery,
+    limit: usize,
+) -> Result<Vec<EventSummary>, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    conn.prepare_cached(LIST_EVENTS)
+        .db()?
+        .query_map(
+            params![
+                tenant.as_str(),
+                query.source,
+                query.event_type,
+                query.since.map(Timestamp::as_millis),
+                query.until.map(Timestamp::as_millis),
+                query.key_contains,
+                query.before.map(|b| b.as_bytes().to_vec()),
+                query.state.map(|s| s.as_str()),
+                limit,
+            ],
+            summary,
+        )
+        .db()?
+        .collect::<rusqlite::Result<_>>()
+        .db()
+}
+
+/// [`AdminStore::dead_letter_page`](relay_core::admin::AdminStore::dead_letter_page).
+pub(crate) fn dead_letter_page(
+    conn: &Connection,
+    tenant: &TenantId,
+    filter: &DeadLetterFilter,
+    after: Option<DeliveryId>,
+    limit: usize,
+) -> Result<Vec<Delivery>, StoreError> {
+    let (t, dest, event, source, since) = dead_letter_params(tenant, filter);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let columns = DELIVERY_COLUMNS
+        .split(", ")
+        .map(|c| format!("d.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    conn.prepare_cached(&format!(
+        "SELECT {columns} FROM deliveries d
+         WHERE {DEAD_LETTER_WHERE} AND (?6 IS NULL OR d.id > ?6)
+         ORDER BY d.id LIMIT ?7"
+    ))
+    .db()?
+    .query_map(
+        params![
+            t,
+            dest,
+            event,
+            source,
+            since,
+            after.map(|a| a.as_bytes().to_vec()),
+            limit
+        ],
+        |row| rows::delivery(row, 0),
+    )
+    .db()?
+    .collect::<rusqlite::Result<_>>()
+    .db()
+}
+
+/// [`AdminStore::discard_dead_letters`](relay_core::admin::AdminStore::discard_dead_letters):
+/// one UPDATE; `discarded` is outside the due index and every redrive and lease query.
+pub(crate) fn discard_dead_letters(
+    conn: &Connection,
+    tenant: &TenantId,
+    filter: &DeadLetterFilter,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let (t, dest, event, source, since) = dead_letter_params(tenant, filter);
+    let moved = conn
+        .prepare_cached(&format!(
+            "UPDATE deliveries AS d SET status = 'discarded', next_attempt_at = ?6,
+                 updated_at = ?6
+             WHERE {DEAD_LETTER_WHERE}"
+        ))
+        .db()?
+        .execute(params![t, dest, event, source, since, now.as_millis()])
+        .db()?;
+    Ok(moved as u64)
+}

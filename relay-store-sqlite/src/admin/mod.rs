@@ -1,0 +1,188 @@
+//! [`AdminStore`] for [`SqliteStore`]: writes through the writer thread (group commit),
+//! reads on the read pool, like the rest of the store.
+
+mod access;
+mod browse;
+mod log;
+
+use async_trait::async_trait;
+use relay_core::admin::{
+    AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge,
+    MetricPoint, MetricQuery, SessionRecord, UserRecord,
+};
+use relay_core::event::Delivery;
+use relay_core::ids::{DeliveryId, TenantId};
+use relay_core::store::{DeadLetterFilter, StoreError};
+use relay_core::time::Timestamp;
+
+use crate::SqliteStore;
+
+#[async_trait]
+impl AdminStore for SqliteStore {
+    async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<bool, StoreError> {
+        self.write(move |conn| access::insert_api_key(conn, &record))
+            .await
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |conn| access::find_api_key(conn, &id)).await
+    }
+
+    async fn api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let tenant = tenant.clone();
+        self.read(move |conn| access::api_keys(conn, &tenant)).await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (tenant, id) = (tenant.clone(), id.to_owned());
+        self.write(move |conn| access::revoke_api_key(conn, &tenant, &id, at))
+            .await
+    }
+
+    async fn insert_user(&self, record: UserRecord) -> Result<bool, StoreError> {
+        self.write(move |conn| access::insert_user(conn, &record))
+            .await
+    }
+
+    async fn user(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let (tenant, username) = (tenant.clone(), username.to_owned());
+        self.read(move |conn| access::find_user(conn, &tenant, &username))
+            .await
+    }
+
+    async fn users(&self, tenant: &TenantId) -> Result<Vec<UserRecord>, StoreError> {
+        let tenant = tenant.clone();
+        self.read(move |conn| access::users(conn, &tenant)).await
+    }
+
+    async fn delete_user(&self, tenant: &TenantId, username: &str) -> Result<bool, StoreError> {
+        let (tenant, username) = (tenant.clone(), username.to_owned());
+        self.write(move |conn| access::delete_user(conn, &tenant, &username))
+            .await
+    }
+
+    async fn record_login_failure(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let (tenant, username) = (tenant.clone(), username.to_owned());
+        self.write(move |conn| {
+            access::record_login_failure(conn, &tenant, &username, lock_after, lock_until)
+        })
+        .await
+    }
+
+    async fn record_login_success(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<(), StoreError> {
+        let (tenant, username) = (tenant.clone(), username.to_owned());
+        self.write(move |conn| access::record_login_success(conn, &tenant, &username))
+            .await
+    }
+
+    async fn insert_session(&self, record: SessionRecord) -> Result<(), StoreError> {
+        self.write(move |conn| access::insert_session(conn, &record))
+            .await
+    }
+
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
+        let token_hash = token_hash.to_vec();
+        self.read(move |conn| access::find_session(conn, &token_hash))
+            .await
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        let token_hash = token_hash.to_vec();
+        self.write(move |conn| access::delete_session(conn, &token_hash))
+            .await
+    }
+
+    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        self.write(move |conn| log::append_audit(conn, &entry))
+            .await
+    }
+
+    async fn audit_entries(
+        &self,
+        tenant: &TenantId,
+        query: &AuditQuery,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let (tenant, query) = (tenant.clone(), query.clone());
+        self.read(move |conn| log::audit_entries(conn, &tenant, &query, limit))
+            .await
+    }
+
+    async fn list_events(
+        &self,
+        tenant: &TenantId,
+        query: &EventQuery,
+        limit: usize,
+    ) -> Result<Vec<EventSummary>, StoreError> {
+        let (tenant, query) = (tenant.clone(), query.clone());
+        self.read(move |conn| browse::list_events(conn, &tenant, &query, limit))
+            .await
+    }
+
+    async fn dead_letter_page(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        after: Option<DeliveryId>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let (tenant, filter) = (tenant.clone(), filter.clone());
+        self.read(move |conn| browse::dead_letter_page(conn, &tenant, &filter, after, limit))
+            .await
+    }
+
+    async fn discard_dead_letters(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let (tenant, filter) = (tenant.clone(), filter.clone());
+        self.write(move |conn| browse::discard_dead_letters(conn, &tenant, &filter, now))
+            .await
+    }
+
+    async fn record_metrics(
+        &self,
+        tenant: &TenantId,
+        samples: &[MetricPoint],
+        merge: MetricMerge,
+    ) -> Result<(), StoreError> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let (tenant, samples) = (tenant.clone(), samples.to_vec());
+        self.write(move |conn| log::record_metrics(conn, &tenant, &samples, merge))
+            .await
+    }
+
+    async fn metric_points(
+        &self,
+        tenant: &TenantId,
+        query: &MetricQuery,
+    ) -> Result<Vec<MetricPoint>, StoreError> {
+        let (tenant, query) = (tenant.clone(), query.clone());
+        self.read(move |conn| log::metric_points(conn, &tenant, &query))
+            .await
+    }
+}
