@@ -147,7 +147,7 @@ async fn dead_letters_are_found_replayed_once_and_discarded() {
                 .deliveries(&Default::default(), event)
                 .await
                 .ok()?;
-            (d[0].status == DeliveryStatus::Delivered && d[0].attempts == 3).then_some(())
+            (d[0].status == DeliveryStatus::Delivered && d[0].attempts == 4).then_some(())
         }
     })
     .await

@@ -280,6 +280,7 @@ async fn every_endpoint_answers_each_role_as_documented() {
         .collect();
     let tested: BTreeSet<(String, String)> = rows
         .iter()
+        .filter(|r| r.template != "/api/v1/openapi.json")
         .map(|r| (r.method.as_str().to_owned(), r.template.to_owned()))
         .collect();
     assert_eq!(
