@@ -195,6 +195,15 @@ pub(crate) async fn migrate(
     client: &mut Client,
     schema: Option<&str>,
 ) -> Result<u32, MigrationError> {
+    migrate_to(client, schema, SCHEMA_VERSION).await
+}
+
+/// [`migrate`], stopping at version `target` (tests build databases of earlier versions).
+pub(crate) async fn migrate_to(
+    client: &mut Client,
+    schema: Option<&str>,
+    target: u32,
+) -> Result<u32, MigrationError> {
     let at = |version: u32| move |source| MigrationError::Failed { version, source };
     let tx = client.transaction().await.map_err(at(0))?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
@@ -229,7 +238,13 @@ pub(crate) async fn migrate(
             supported: SCHEMA_VERSION,
         });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    let steps = target.saturating_sub(found) as usize;
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(found as usize)
+        .take(steps)
+    {
         let version = index as u32 + 1;
         tx.batch_execute(sql).await.map_err(at(version))?;
         tx.execute(
@@ -239,6 +254,6 @@ pub(crate) async fn migrate(
         .await
         .map_err(at(version))?;
     }
-    tx.commit().await.map_err(at(SCHEMA_VERSION))?;
-    Ok(SCHEMA_VERSION)
+    tx.commit().await.map_err(at(target))?;
+    Ok(found.max(target))
 }

@@ -190,7 +190,23 @@ pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
 /// Applies the migrations after version `found` on `conn`, which must be inside a
 /// transaction.
 pub(crate) fn apply_from(conn: &Connection, found: u32) -> Result<(), MigrationError> {
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    apply_between(conn, found, SCHEMA_VERSION)
+}
+
+/// Applies the migrations after version `found` up to version `target` on `conn`, which
+/// must be inside a transaction.
+pub(crate) fn apply_between(
+    conn: &Connection,
+    found: u32,
+    target: u32,
+) -> Result<(), MigrationError> {
+    let steps = target.saturating_sub(found) as usize;
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(found as usize)
+        .take(steps)
+    {
         let version = index as u32 + 1;
         let failed = |source| MigrationError::Failed { version, source };
         conn.execute_batch(sql).map_err(failed)?;

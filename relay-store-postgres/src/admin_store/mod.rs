@@ -4,6 +4,8 @@
 mod access;
 mod browse;
 mod log;
+#[cfg(test)]
+mod tests;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;

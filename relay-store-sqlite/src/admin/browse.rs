@@ -14,7 +14,7 @@ use crate::writes::{DEAD_LETTER_WHERE, Db, dead_letter_params};
 /// `?5` until, `?6` key fragment, `?7` cursor (older than) and `?8` state (the SQL form of
 /// [`EventState::of`](relay_core::admin::EventState::of)), newest first, at most `?9`. The
 /// `(tenant, id)` index yields the rows in order, so a page stops after `?9` groups.
-const LIST_EVENTS: &str = "
+pub(crate) const LIST_EVENTS: &str = "
 SELECT e.id, e.source, e.event_type, e.idempotency_key, e.received_at, e.status,
     count(CASE WHEN d.status = 'pending' THEN 1 END) AS pending,
     count(CASE WHEN d.status = 'in_flight' THEN 1 END) AS in_flight,
@@ -93,6 +93,20 @@ pub(crate) fn list_events(
         .db()
 }
 
+/// The dead letters matching [`DEAD_LETTER_WHERE`] with ids after `?6`, by id, at most `?7`.
+pub(crate) fn dead_letter_page_sql() -> String {
+    let columns = DELIVERY_COLUMNS
+        .split(", ")
+        .map(|c| format!("d.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {columns} FROM deliveries d
+         WHERE {DEAD_LETTER_WHERE} AND (?6 IS NULL OR d.id > ?6)
+         ORDER BY d.id LIMIT ?7"
+    )
+}
+
 /// [`AdminStore::dead_letter_page`](relay_core::admin::AdminStore::dead_letter_page).
 pub(crate) fn dead_letter_page(
     conn: &Connection,
@@ -103,32 +117,23 @@ pub(crate) fn dead_letter_page(
 ) -> Result<Vec<Delivery>, StoreError> {
     let (t, dest, event, source, since) = dead_letter_params(tenant, filter);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let columns = DELIVERY_COLUMNS
-        .split(", ")
-        .map(|c| format!("d.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    conn.prepare_cached(&format!(
-        "SELECT {columns} FROM deliveries d
-         WHERE {DEAD_LETTER_WHERE} AND (?6 IS NULL OR d.id > ?6)
-         ORDER BY d.id LIMIT ?7"
-    ))
-    .db()?
-    .query_map(
-        params![
-            t,
-            dest,
-            event,
-            source,
-            since,
-            after.map(|a| a.as_bytes().to_vec()),
-            limit
-        ],
-        |row| rows::delivery(row, 0),
-    )
-    .db()?
-    .collect::<rusqlite::Result<_>>()
-    .db()
+    conn.prepare_cached(&dead_letter_page_sql())
+        .db()?
+        .query_map(
+            params![
+                t,
+                dest,
+                event,
+                source,
+                since,
+                after.map(|a| a.as_bytes().to_vec()),
+                limit
+            ],
+            |row| rows::delivery(row, 0),
+        )
+        .db()?
+        .collect::<rusqlite::Result<_>>()
+        .db()
 }
 
 /// [`AdminStore::discard_dead_letters`](relay_core::admin::AdminStore::discard_dead_letters):

@@ -1,0 +1,191 @@
+//! A database left at the previous schema version, with data in it, is brought up to date
+//! by the current code: the data stays, the admin tables work. Needs
+//! `RELAY_TEST_POSTGRES_URL` (skipped loudly without it).
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use relay_core::admin::{
+    AdminStore, ApiKeyRecord, AuditQuery, EventQuery, EventState, MetricMerge, MetricPoint,
+    MetricQuery, MetricScope, Role,
+};
+use relay_core::event::{Attempt, AttemptOutcome, DeliveryStatus};
+use relay_core::ids::TenantId;
+use relay_core::store::conformance::{T0, new_event};
+use relay_core::store::{AttemptCompletion, DeadLetterFilter, InsertOutcome, NextStep, Store};
+use relay_core::time::Timestamp;
+
+use crate::schema::{self, SCHEMA_VERSION};
+use crate::{PgOptions, PgStore};
+
+/// A schema of its own on the test server, dropped at the end (also when the test fails).
+struct Scratch {
+    url: String,
+    name: String,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let (client, connection) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test schema {}: {dropped:?}", self.name);
+        }
+    }
+}
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millis(T0.as_millis() + ms)
+}
+
+async fn tables(store: &PgStore, name: &str) -> i64 {
+    let client = store.pool().get().await.unwrap();
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name = $1",
+            &[&name],
+        )
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_the_previous_version_is_upgraded() {
+    let Some(url) = relay_core::testing::backend_from_env(
+        "RELAY_TEST_POSTGRES_URL",
+        "relay-store-postgres schema upgrade",
+        "run `eval \"$(scripts/services.sh)\"` to start PostgreSQL",
+    ) else {
+        return;
+    };
+    let scratch = Scratch {
+        url,
+        name: format!("relay_t_{}", uuid::Uuid::now_v7().simple()),
+    };
+    let options = || PgOptions::default().schema(&scratch.name);
+    let tenant = TenantId::new("acme");
+
+    // The previous version, with an event whose delivery is dead-lettered.
+    let old = PgStore::connect(&scratch.url, options().migrate_on_open(false))
+        .await
+        .unwrap();
+    let previous = SCHEMA_VERSION - 1;
+    let mut client = old.pool().get().await.unwrap();
+    let reached = schema::migrate_to(&mut client, Some(&scratch.name), previous)
+        .await
+        .unwrap();
+    drop(client);
+    assert_eq!(reached, previous);
+    assert_eq!(tables(&old, "api_keys").await, 0, "not there before");
+    let new = new_event(&tenant, "github", "k1", 0, &["x"]);
+    let event = new.event.id;
+    assert_eq!(
+        old.insert_event(new).await.unwrap(),
+        InsertOutcome::Inserted
+    );
+    let leased = old
+        .lease_due(at(10), 10, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 1);
+    let lease = leased[0].lease.clone();
+    old.complete_attempt(AttemptCompletion {
+        attempt: Attempt {
+            delivery_id: lease.delivery_id,
+            number: 1,
+            started_at: at(10),
+            latency_ms: 5,
+            status_code: Some(500),
+            error: Some("http 500".into()),
+            response_excerpt: None,
+            outcome: AttemptOutcome::DeadLettered,
+        },
+        lease,
+        next: NextStep::DeadLettered,
+    })
+    .await
+    .unwrap();
+    drop(old);
+
+    // The current code upgrades it on connect.
+    let store = PgStore::connect(&scratch.url, options()).await.unwrap();
+    assert_eq!(store.migrate().await.unwrap(), SCHEMA_VERSION);
+    assert!(store.event(&tenant, event).await.unwrap().is_some());
+    let listed = store
+        .list_events(&tenant, &EventQuery::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].id, listed[0].state()),
+        (event, EventState::DeadLettered)
+    );
+    let all = DeadLetterFilter::default();
+    let page = store
+        .dead_letter_page(&tenant, &all, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(
+        store
+            .discard_dead_letters(&tenant, &all, at(20))
+            .await
+            .unwrap(),
+        1
+    );
+    let deliveries = store.deliveries(&tenant, event).await.unwrap();
+    assert_eq!(deliveries[0].status, DeliveryStatus::Discarded);
+
+    let key = ApiKeyRecord {
+        id: "key_1".into(),
+        tenant: tenant.clone(),
+        name: "ci".into(),
+        role: Role::Admin,
+        secret_hash: vec![1; 32],
+        created_at: at(30),
+        created_by: "config".into(),
+        revoked_at: None,
+    };
+    assert!(store.insert_api_key(key.clone()).await.unwrap());
+    assert_eq!(store.api_key("key_1").await.unwrap(), Some(key));
+    let point = MetricPoint {
+        minute: T0,
+        scope: MetricScope::Gateway,
+        name: String::new(),
+        metric: "received".into(),
+        value: 1,
+    };
+    store
+        .record_metrics(&tenant, std::slice::from_ref(&point), MetricMerge::Add)
+        .await
+        .unwrap();
+    let query = MetricQuery {
+        from: T0,
+        to: at(60_000),
+        scope: None,
+        name: None,
+    };
+    assert_eq!(store.metric_points(&tenant, &query).await.unwrap(), [point]);
+    let audit = store
+        .audit_entries(&tenant, &AuditQuery::default(), 10)
+        .await
+        .unwrap();
+    assert!(audit.is_empty());
+}

@@ -1,0 +1,179 @@
+//! SQLite-specific admin tests: the listings read their indexes, and a database left at the
+//! previous schema version, with data in it, is brought up to date on open.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use relay_core::admin::{
+    AdminStore, ApiKeyRecord, AuditQuery, EventQuery, EventState, MetricMerge, MetricPoint,
+    MetricQuery, MetricScope, Role,
+};
+use relay_core::event::{Attempt, AttemptOutcome, DeliveryStatus};
+use relay_core::ids::TenantId;
+use relay_core::store::conformance::{T0, new_event};
+use relay_core::store::{AttemptCompletion, DeadLetterFilter, InsertOutcome, NextStep, Store};
+use relay_core::time::Timestamp;
+use rusqlite::Connection;
+
+use super::browse;
+use crate::schema::{self, SCHEMA_VERSION};
+use crate::{SqliteOptions, SqliteStore};
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millis(T0.as_millis() + ms)
+}
+
+fn plan(conn: &Connection, sql: &str) -> String {
+    let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let mut rows = statement.raw_query();
+    let mut steps = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        steps.push(row.get::<_, String>(3).unwrap());
+    }
+    steps.join("\n")
+}
+
+#[test]
+fn listings_read_their_indexes_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = Connection::open(dir.path().join("plan.db")).unwrap();
+    schema::migrate(&mut conn).unwrap();
+    let events = plan(&conn, browse::LIST_EVENTS);
+    assert!(events.contains("events_tenant_id"), "{events}");
+    assert!(!events.contains("TEMP B-TREE"), "{events}");
+    let dead = plan(&conn, &browse::dead_letter_page_sql());
+    assert!(dead.contains("deliveries_dead_id"), "{dead}");
+    assert!(!dead.contains("TEMP B-TREE"), "{dead}");
+}
+
+fn table_exists(path: &std::path::Path, name: &str) -> bool {
+    let conn = Connection::open(path).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [name],
+        |row| row.get::<_, i64>(0),
+    )
+    .unwrap()
+        == 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_at_the_previous_version_is_upgraded_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let previous = SCHEMA_VERSION - 1;
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        schema::apply_between(&tx, 0, previous).unwrap();
+        tx.commit().unwrap();
+        assert_eq!(schema::version(&conn).unwrap(), previous);
+    }
+    assert!(!table_exists(&path, "api_keys"), "not there before");
+
+    // Data written by the previous version: an event whose delivery is dead-lettered.
+    let tenant = TenantId::new("acme");
+    let event = {
+        let old =
+            SqliteStore::open(&path, SqliteOptions::default().migrate_on_open(false)).unwrap();
+        let new = new_event(&tenant, "github", "k1", 0, &["x"]);
+        let event = new.event.id;
+        assert_eq!(
+            old.insert_event(new).await.unwrap(),
+            InsertOutcome::Inserted
+        );
+        let leased = old
+            .lease_due(at(10), 10, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(leased.len(), 1);
+        let lease = leased[0].lease.clone();
+        old.complete_attempt(AttemptCompletion {
+            attempt: Attempt {
+                delivery_id: lease.delivery_id,
+                number: 1,
+                started_at: at(10),
+                latency_ms: 5,
+                status_code: Some(500),
+                error: Some("http 500".into()),
+                response_excerpt: None,
+                outcome: AttemptOutcome::DeadLettered,
+            },
+            lease,
+            next: NextStep::DeadLettered,
+        })
+        .await
+        .unwrap();
+        event
+    };
+
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    assert_eq!(
+        schema::version(&Connection::open(&path).unwrap()).unwrap(),
+        SCHEMA_VERSION
+    );
+    assert!(store.event(&tenant, event).await.unwrap().is_some());
+    let listed = store
+        .list_events(&tenant, &EventQuery::default(), 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].id, listed[0].state()),
+        (event, EventState::DeadLettered)
+    );
+    let all = DeadLetterFilter::default();
+    let page = store
+        .dead_letter_page(&tenant, &all, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(
+        store
+            .discard_dead_letters(&tenant, &all, at(20))
+            .await
+            .unwrap(),
+        1
+    );
+    let deliveries = store.deliveries(&tenant, event).await.unwrap();
+    assert_eq!(deliveries[0].status, DeliveryStatus::Discarded);
+
+    let key = ApiKeyRecord {
+        id: "key_1".into(),
+        tenant: tenant.clone(),
+        name: "ci".into(),
+        role: Role::Admin,
+        secret_hash: vec![1; 32],
+        created_at: at(30),
+        created_by: "config".into(),
+        revoked_at: None,
+    };
+    assert!(store.insert_api_key(key.clone()).await.unwrap());
+    assert_eq!(store.api_key("key_1").await.unwrap(), Some(key));
+    let point = MetricPoint {
+        minute: T0,
+        scope: MetricScope::Gateway,
+        name: String::new(),
+        metric: "received".into(),
+        value: 1,
+    };
+    store
+        .record_metrics(&tenant, std::slice::from_ref(&point), MetricMerge::Add)
+        .await
+        .unwrap();
+    let query = MetricQuery {
+        from: T0,
+        to: at(60_000),
+        scope: None,
+        name: None,
+    };
+    assert_eq!(store.metric_points(&tenant, &query).await.unwrap(), [point]);
+    assert!(
+        store
+            .audit_entries(&tenant, &AuditQuery::default(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
