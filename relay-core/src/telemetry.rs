@@ -21,7 +21,9 @@
 
 use std::time::Duration;
 
-use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
 
 use crate::circuit::CircuitPhase;
 use crate::event::AttemptOutcome;
@@ -96,23 +98,23 @@ pub fn describe() {
 /// Counts an ingest answer and, when the pipeline ran (`elapsed` is `Some`), its duration.
 /// `source` must be a configured source's name or [`UNKNOWN_SOURCE`].
 pub fn record_ingest(source: &str, outcome: &IngestOutcome, elapsed: Option<Duration>) {
-    counter!(INGEST_TOTAL, "source" => source.to_owned(), "outcome" => outcome.code())
-        .increment(1);
+    counter!(INGEST_TOTAL, "source" => source.to_owned(), "outcome" => outcome.code()).increment(1);
     if let Some(elapsed) = elapsed {
         histogram!(INGEST_DURATION, "source" => source.to_owned()).record(elapsed.as_secs_f64());
     }
 }
 
-/// Counts a finished attempt and its duration; a dead-lettered one is also counted in
-/// [`DEAD_LETTERS_TOTAL`].
+/// Counts a finished attempt and its duration.
 pub fn record_attempt(destination: &str, outcome: AttemptOutcome, elapsed: Duration) {
     counter!(ATTEMPTS_TOTAL, "destination" => destination.to_owned(), "result" => outcome.as_str())
         .increment(1);
     histogram!(ATTEMPT_DURATION, "destination" => destination.to_owned())
         .record(elapsed.as_secs_f64());
-    if outcome == AttemptOutcome::DeadLettered {
-        counter!(DEAD_LETTERS_TOTAL, "destination" => destination.to_owned()).increment(1);
-    }
+}
+
+/// Counts a delivery recorded as dead-lettered.
+pub fn record_dead_letter(destination: &str) {
+    counter!(DEAD_LETTERS_TOTAL, "destination" => destination.to_owned()).increment(1);
 }
 
 /// Records how long an event took from receipt to its delivery to `destination`.
@@ -130,7 +132,11 @@ pub fn set_queue_depth(depth: u64) {
 
 /// Sets a destination's circuit gauge from the phase last seen.
 pub fn set_circuit(destination: &str, phase: CircuitPhase) {
-    let open = if phase == CircuitPhase::Closed { 0.0 } else { 1.0 };
+    let open = if phase == CircuitPhase::Closed {
+        0.0
+    } else {
+        1.0
+    };
     gauge!(CIRCUIT_OPEN, "destination" => destination.to_owned()).set(open);
 }
 
@@ -151,9 +157,18 @@ mod tests {
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
         metrics::with_local_recorder(&recorder, || {
-            record_ingest("github", &IngestOutcome::InvalidSignature, Some(Duration::from_millis(3)));
+            record_ingest(
+                "github",
+                &IngestOutcome::InvalidSignature,
+                Some(Duration::from_millis(3)),
+            );
             record_ingest(UNKNOWN_SOURCE, &IngestOutcome::UnknownSource, None);
-            record_attempt("ci", AttemptOutcome::DeadLettered, Duration::from_millis(20));
+            record_attempt(
+                "ci",
+                AttemptOutcome::DeadLettered,
+                Duration::from_millis(20),
+            );
+            record_dead_letter("ci");
             record_attempt("ci", AttemptOutcome::Delivered, Duration::from_millis(10));
             record_delivery_latency("ci", Duration::from_secs(2));
             set_queue_depth(7);
@@ -181,15 +196,51 @@ mod tests {
                 .collect()
         };
         let mut want = vec![
-            (ATTEMPTS_TOTAL.to_owned(), l(&[("destination", "ci"), ("result", "dead_lettered")]), "counter 1".to_owned()),
-            (ATTEMPTS_TOTAL.to_owned(), l(&[("destination", "ci"), ("result", "delivered")]), "counter 1".to_owned()),
-            (ATTEMPT_DURATION.to_owned(), l(&[("destination", "ci")]), "histogram 2".to_owned()),
-            (CIRCUIT_OPEN.to_owned(), l(&[("destination", "ci")]), "gauge 1".to_owned()),
-            (DEAD_LETTERS_TOTAL.to_owned(), l(&[("destination", "ci")]), "counter 1".to_owned()),
-            (DELIVERY_LATENCY.to_owned(), l(&[("destination", "ci")]), "histogram 1".to_owned()),
-            (INGEST_DURATION.to_owned(), l(&[("source", "github")]), "histogram 1".to_owned()),
-            (INGEST_TOTAL.to_owned(), l(&[("source", "(unknown)"), ("outcome", "unknown_source")]), "counter 1".to_owned()),
-            (INGEST_TOTAL.to_owned(), l(&[("source", "github"), ("outcome", "invalid_signature")]), "counter 1".to_owned()),
+            (
+                ATTEMPTS_TOTAL.to_owned(),
+                l(&[("destination", "ci"), ("result", "dead_lettered")]),
+                "counter 1".to_owned(),
+            ),
+            (
+                ATTEMPTS_TOTAL.to_owned(),
+                l(&[("destination", "ci"), ("result", "delivered")]),
+                "counter 1".to_owned(),
+            ),
+            (
+                ATTEMPT_DURATION.to_owned(),
+                l(&[("destination", "ci")]),
+                "histogram 2".to_owned(),
+            ),
+            (
+                CIRCUIT_OPEN.to_owned(),
+                l(&[("destination", "ci")]),
+                "gauge 1".to_owned(),
+            ),
+            (
+                DEAD_LETTERS_TOTAL.to_owned(),
+                l(&[("destination", "ci")]),
+                "counter 1".to_owned(),
+            ),
+            (
+                DELIVERY_LATENCY.to_owned(),
+                l(&[("destination", "ci")]),
+                "histogram 1".to_owned(),
+            ),
+            (
+                INGEST_DURATION.to_owned(),
+                l(&[("source", "github")]),
+                "histogram 1".to_owned(),
+            ),
+            (
+                INGEST_TOTAL.to_owned(),
+                l(&[("source", "(unknown)"), ("outcome", "unknown_source")]),
+                "counter 1".to_owned(),
+            ),
+            (
+                INGEST_TOTAL.to_owned(),
+                l(&[("source", "github"), ("outcome", "invalid_signature")]),
+                "counter 1".to_owned(),
+            ),
             (QUEUE_DEPTH.to_owned(), Vec::new(), "gauge 7".to_owned()),
         ];
         want.sort();

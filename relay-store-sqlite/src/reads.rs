@@ -160,9 +160,7 @@ pub(crate) fn ping(conn: &Connection) -> Result<(), StoreError> {
 /// Pending and in-flight deliveries of every tenant (counted on the `deliveries_due` index).
 pub(crate) fn queue_depth(conn: &Connection) -> Result<u64, StoreError> {
     let count: i64 = conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'in_flight')",
-        )
+        .prepare_cached("SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'in_flight')")
         .db()?
         .query_row([], |row| row.get(0))
         .db()?;

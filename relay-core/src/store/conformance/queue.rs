@@ -248,6 +248,9 @@ pub async fn queue_depth_counts_pending_and_in_flight(store: Arc<dyn Store>) {
     store.release(&leased[3].lease, at(5_000)).await.unwrap();
     assert_eq!(store.queue_depth().await.unwrap(), 3);
 
-    assert_eq!(finish_due(&*store, at(120_000), NextStep::Delivered).await, 3);
+    assert_eq!(
+        finish_due(&*store, at(120_000), NextStep::Delivered).await,
+        3
+    );
     assert_eq!(store.queue_depth().await.unwrap(), 0);
 }
