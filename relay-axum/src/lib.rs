@@ -31,5 +31,7 @@
 
 pub mod health;
 mod ingest;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 
 pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture};
