@@ -41,6 +41,9 @@ pub enum ServeError {
     /// A configured destination could not be saved in the store.
     #[error("saving destination: {0}")]
     SaveDestination(#[from] relay_core::destination::SaveDestinationError),
+    /// `GET /metrics` cannot be served (another metrics recorder is installed).
+    #[error("metrics: {0}")]
+    Metrics(#[from] relay_axum::metrics::MetricsError),
     /// The listen address cannot be bound, or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -80,6 +83,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     .await?;
     let keyring = keys::keyring(&config.delivery, opened.backing())?;
     let specs = std::mem::take(&mut assembled.destination_specs);
+    let metrics = relay_axum::metrics::routes(assembled.metrics_token.take())?;
     let mut builder = assembled.into_builder().keyring(keyring);
     let redis_url = settings
         .redis_url
@@ -111,6 +115,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let worker = relay.spawn_worker(WorkerConfig::default());
     let app = Router::new()
         .merge(relay_axum::health::routes(relay.clone()))
+        .merge(metrics)
         .layer(RelayLayer::new(relay));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -122,7 +127,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         context: "local address".into(),
         source,
     })?;
-    tracing::info!(%local, store = %store::redact(&database_url), "relay listening; POST /webhooks/{{source}}");
+    tracing::info!(%local, store = %store::redact(&database_url), "relay listening; POST /webhooks/{{source}}, GET /metrics");
     println!("relay listening on http://{local}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
