@@ -48,7 +48,7 @@ impl Relay {
             request_id = tracing::field::Empty,
         );
         if let Some(id) = RequestId::stored(&leased.event.headers) {
-            span.record("request_id", id.as_str());
+            span.record("request_id", tracing::field::display(&id));
         }
         self.attempt_in_span(leased).instrument(span).await;
     }
