@@ -146,121 +146,69 @@ mod tests {
 
     use super::*;
 
-    fn labels(key: &metrics::Key) -> Vec<(String, String)> {
-        key.labels()
-            .map(|l| (l.key().to_owned(), l.value().to_owned()))
-            .collect()
-    }
-
-    #[test]
-    fn every_record_lands_under_its_name_and_labels() {
+    /// Runs `record` against a fresh recorder; returns every series as
+    /// `name{k=v,…} kind value`, sorted.
+    fn recorded(record: impl FnOnce()) -> Vec<String> {
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
-        metrics::with_local_recorder(&recorder, || {
-            record_ingest(
-                "github",
-                &IngestOutcome::InvalidSignature,
-                Some(Duration::from_millis(3)),
-            );
-            record_ingest(UNKNOWN_SOURCE, &IngestOutcome::UnknownSource, None);
-            record_attempt(
-                "ci",
-                AttemptOutcome::DeadLettered,
-                Duration::from_millis(20),
-            );
-            record_dead_letter("ci");
-            record_attempt("ci", AttemptOutcome::Delivered, Duration::from_millis(10));
-            record_delivery_latency("ci", Duration::from_secs(2));
-            set_queue_depth(7);
-            set_circuit("ci", CircuitPhase::HalfOpen);
-        });
-        let mut seen: Vec<(String, Vec<(String, String)>, String)> = snapshotter
+        metrics::with_local_recorder(&recorder, record);
+        let mut seen: Vec<String> = snapshotter
             .snapshot()
             .into_vec()
             .into_iter()
             .map(|(key, _, _, value)| {
+                let key = key.key();
+                let labels: Vec<String> = key
+                    .labels()
+                    .map(|l| format!("{}={}", l.key(), l.value()))
+                    .collect();
                 let value = match value {
                     DebugValue::Counter(n) => format!("counter {n}"),
                     DebugValue::Gauge(g) => format!("gauge {}", g.into_inner()),
                     DebugValue::Histogram(h) => format!("histogram {}", h.len()),
                 };
-                let key = key.key();
-                (key.name().to_owned(), labels(key), value)
+                format!("{}{{{}}} {value}", key.name(), labels.join(","))
             })
             .collect();
         seen.sort();
-        let l = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect()
-        };
+        seen
+    }
+
+    #[test]
+    fn every_record_lands_under_its_name_and_labels() {
+        let seen = recorded(|| {
+            let ms = Duration::from_millis;
+            record_ingest("github", &IngestOutcome::InvalidSignature, Some(ms(3)));
+            record_ingest(UNKNOWN_SOURCE, &IngestOutcome::UnknownSource, None);
+            record_attempt("ci", AttemptOutcome::DeadLettered, ms(20));
+            record_dead_letter("ci");
+            record_attempt("ci", AttemptOutcome::Delivered, ms(10));
+            record_delivery_latency("ci", Duration::from_secs(2));
+            set_queue_depth(7);
+            set_circuit("ci", CircuitPhase::HalfOpen);
+        });
         let mut want = vec![
-            (
-                ATTEMPTS_TOTAL.to_owned(),
-                l(&[("destination", "ci"), ("result", "dead_lettered")]),
-                "counter 1".to_owned(),
-            ),
-            (
-                ATTEMPTS_TOTAL.to_owned(),
-                l(&[("destination", "ci"), ("result", "delivered")]),
-                "counter 1".to_owned(),
-            ),
-            (
-                ATTEMPT_DURATION.to_owned(),
-                l(&[("destination", "ci")]),
-                "histogram 2".to_owned(),
-            ),
-            (
-                CIRCUIT_OPEN.to_owned(),
-                l(&[("destination", "ci")]),
-                "gauge 1".to_owned(),
-            ),
-            (
-                DEAD_LETTERS_TOTAL.to_owned(),
-                l(&[("destination", "ci")]),
-                "counter 1".to_owned(),
-            ),
-            (
-                DELIVERY_LATENCY.to_owned(),
-                l(&[("destination", "ci")]),
-                "histogram 1".to_owned(),
-            ),
-            (
-                INGEST_DURATION.to_owned(),
-                l(&[("source", "github")]),
-                "histogram 1".to_owned(),
-            ),
-            (
-                INGEST_TOTAL.to_owned(),
-                l(&[("source", "(unknown)"), ("outcome", "unknown_source")]),
-                "counter 1".to_owned(),
-            ),
-            (
-                INGEST_TOTAL.to_owned(),
-                l(&[("source", "github"), ("outcome", "invalid_signature")]),
-                "counter 1".to_owned(),
-            ),
-            (QUEUE_DEPTH.to_owned(), Vec::new(), "gauge 7".to_owned()),
+            "relay_attempts_total{destination=ci,result=dead_lettered} counter 1",
+            "relay_attempts_total{destination=ci,result=delivered} counter 1",
+            "relay_attempt_duration_seconds{destination=ci} histogram 2",
+            "relay_circuit_open{destination=ci} gauge 1",
+            "relay_dead_letters_total{destination=ci} counter 1",
+            "relay_delivery_latency_seconds{destination=ci} histogram 1",
+            "relay_ingest_duration_seconds{source=github} histogram 1",
+            "relay_ingest_total{source=(unknown),outcome=unknown_source} counter 1",
+            "relay_ingest_total{source=github,outcome=invalid_signature} counter 1",
+            "relay_queue_depth{} gauge 7",
         ];
-        want.sort();
+        want.sort_unstable();
         assert_eq!(seen, want);
     }
 
     #[test]
     fn a_closed_circuit_reads_zero() {
-        let recorder = DebuggingRecorder::new();
-        let snapshotter = recorder.snapshotter();
-        metrics::with_local_recorder(&recorder, || {
+        let seen = recorded(|| {
             set_circuit("ci", CircuitPhase::Open);
             set_circuit("ci", CircuitPhase::Closed);
         });
-        let values: Vec<DebugValue> = snapshotter
-            .snapshot()
-            .into_vec()
-            .into_iter()
-            .map(|(_, _, _, value)| value)
-            .collect();
-        assert_eq!(values, vec![DebugValue::Gauge(0.0.into())]);
+        assert_eq!(seen, ["relay_circuit_open{destination=ci} gauge 0"]);
     }
 }
