@@ -2,10 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::circuit::Signal;
-use crate::destination::{HandlerError, Message, Target};
 use tracing::Instrument as _;
 
+use crate::circuit::Signal;
+use crate::destination::{HandlerError, Message, Target};
 use crate::event::{Attempt, AttemptOutcome};
 use crate::ingest::RequestId;
 use crate::policy::{AttemptReport, Decision, FailureKind};
