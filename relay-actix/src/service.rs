@@ -6,7 +6,7 @@ use actix_web::Error;
 use actix_web::body::{self, BodyLimitExceeded, BodyStream, EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use relay_core::Relay;
-use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest};
+use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply, RequestId};
 
 use crate::convert;
 use crate::error::ConvertError;
@@ -62,30 +62,34 @@ async fn ingest(
     request: ServiceRequest,
 ) -> Result<ServiceResponse, Error> {
     let (request, payload) = request.into_parts();
-    let outcome = outcome(&relay, source, request.headers(), payload).await?;
-    let response = convert::response(outcome.into_reply())?;
+    let reply = reply(&relay, source, request.headers(), payload).await?;
+    let response = convert::response(reply)?;
     Ok(ServiceResponse::new(request, response))
 }
 
 /// Admits the request before reading its body, reads at most the source's limit, and runs the
-/// pipeline on relay-core's types.
-async fn outcome(
+/// pipeline on relay-core's types; the reply carries the request id.
+async fn reply(
     relay: &Relay,
     source: String,
     headers: &actix_web::http::header::HeaderMap,
     payload: Payload,
-) -> Result<IngestOutcome, ConvertError> {
+) -> Result<Reply, ConvertError> {
+    let headers_1x = convert::request_headers(headers)?;
+    let request_id = RequestId::from_headers(&headers_1x);
     let limit = match relay.admit(&source, convert::content_length(headers)) {
         Ok(limit) => limit,
-        Err(outcome) => return Ok(outcome),
+        Err(outcome) => return Ok(relay.refuse(&source, &request_id, outcome)),
     };
-    let headers = convert::request_headers(headers)?;
     let body = match body::to_bytes_limited(BodyStream::new(payload), limit).await {
         Ok(Ok(body)) => body,
-        Ok(Err(_)) => return Ok(IngestOutcome::UnreadableBody),
-        Err(BodyLimitExceeded { .. }) => return Ok(IngestOutcome::PayloadTooLarge),
+        Ok(Err(_)) => {
+            return Ok(relay.refuse(&source, &request_id, IngestOutcome::UnreadableBody));
+        }
+        Err(BodyLimitExceeded { .. }) => {
+            return Ok(relay.refuse(&source, &request_id, IngestOutcome::PayloadTooLarge));
+        }
     };
-    Ok(relay
-        .ingest(IngestRequest::new(source, headers, body))
-        .await)
+    let request = IngestRequest::new(source, headers_1x, body).with_request_id(request_id);
+    Ok(relay.answer(request).await)
 }

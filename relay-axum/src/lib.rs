@@ -32,5 +32,7 @@
 pub mod admin;
 pub mod health;
 mod ingest;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 
 pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture};

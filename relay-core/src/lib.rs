@@ -53,6 +53,7 @@ pub mod selector;
 pub mod signature;
 pub mod source;
 pub mod store;
+pub mod telemetry;
 pub mod testing;
 pub mod time;
 pub mod transform;

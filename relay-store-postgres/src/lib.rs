@@ -351,4 +351,8 @@ impl Store for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         reads::ping(&self.inner.pool).await
     }
+
+    async fn queue_depth(&self) -> Result<u64, StoreError> {
+        reads::queue_depth(&self.inner.pool).await
+    }
 }

@@ -158,3 +158,17 @@ pub(crate) async fn ping(pool: &Pool) -> Result<(), StoreError> {
     client.simple_query("SELECT 1").await.db()?;
     Ok(())
 }
+
+/// Pending and in-flight deliveries of every tenant (counted on the `deliveries_due` index).
+pub(crate) async fn queue_depth(pool: &Pool) -> Result<u64, StoreError> {
+    let client = pool.get().await.db()?;
+    let row = client
+        .query_one(
+            "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'in_flight')",
+            &[],
+        )
+        .await
+        .db()?;
+    let count: i64 = row.try_get(0).db()?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}

@@ -285,4 +285,8 @@ impl<S: Store + ?Sized> Store for DedupCache<S> {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
+
+    async fn queue_depth(&self) -> Result<u64, StoreError> {
+        self.inner.queue_depth().await
+    }
 }

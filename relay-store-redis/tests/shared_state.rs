@@ -328,6 +328,10 @@ impl Store for Flaky {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }
+
+    async fn queue_depth(&self) -> Result<u64, StoreError> {
+        self.inner.queue_depth().await
+    }
 }
 
 async fn exists(redis: &common::TestRedis, key: &str) -> bool {

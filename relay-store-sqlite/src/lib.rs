@@ -434,6 +434,10 @@ impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.readers.read(reads::ping).await
     }
+
+    async fn queue_depth(&self) -> Result<u64, StoreError> {
+        self.inner.readers.read(reads::queue_depth).await
+    }
 }
 
 #[cfg(test)]

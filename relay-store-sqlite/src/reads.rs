@@ -156,3 +156,13 @@ pub(crate) fn ping(conn: &Connection) -> Result<(), StoreError> {
         .query_row([], |_| Ok(()))
         .db()
 }
+
+/// Pending and in-flight deliveries of every tenant (counted on the `deliveries_due` index).
+pub(crate) fn queue_depth(conn: &Connection) -> Result<u64, StoreError> {
+    let count: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'in_flight')")
+        .db()?
+        .query_row([], |row| row.get(0))
+        .db()?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}

@@ -393,4 +393,8 @@ impl relay_core::store::Store for UnavailableStore {
     async fn ping(&self) -> Result<(), relay_core::store::StoreError> {
         Err(down())
     }
+
+    async fn queue_depth(&self) -> Result<u64, relay_core::store::StoreError> {
+        Err(down())
+    }
 }

@@ -65,6 +65,9 @@ fn child_args(args: &Args, kind: Kind) -> Vec<String> {
     if args.no_worker {
         out.push("--no-worker".into());
     }
+    if args.metrics {
+        out.push("--metrics".into());
+    }
     if let Some(dir) = &args.dir {
         out.push("--dir".into());
         out.push(dir.display().to_string());
@@ -80,7 +83,8 @@ mod tests {
 
     #[test]
     fn a_child_parses_what_its_parent_passes() {
-        let parent = Args::parse_from(["relay-bench", "--events", "10", "--no-worker"]);
+        let parent =
+            Args::parse_from(["relay-bench", "--events", "10", "--no-worker", "--metrics"]);
         let kind = Kind {
             which: Which::Gateway,
             sync: Some(Synchronous::Normal),
@@ -88,7 +92,7 @@ mod tests {
         let child = Args::parse_from(
             std::iter::once("relay-bench".into()).chain(child_args(&parent, kind)),
         );
-        assert!(child.child && child.no_worker);
+        assert!(child.child && child.no_worker && child.metrics);
         assert_eq!((child.events, child.runs), (10, 1));
         assert_eq!(child.only, vec![Which::Gateway]);
         assert_eq!(child.modes(), vec![Synchronous::Normal]);

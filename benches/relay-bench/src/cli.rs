@@ -43,6 +43,11 @@ pub struct Args {
     #[arg(long)]
     pub no_worker: bool,
 
+    /// Installs the Prometheus recorder in the gateway and serves `GET /metrics` (to see what
+    /// recording metrics costs ingest).
+    #[arg(long)]
+    pub metrics: bool,
+
     /// The gateway store's WAL checkpoint interval in ms (the store's default is 1000).
     #[arg(long, default_value_t = 1000)]
     pub checkpoint_ms: u64,

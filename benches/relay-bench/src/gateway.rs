@@ -28,13 +28,22 @@ use crate::server::{AppServer, Receiver};
 /// The destinations' outbound signing secret (Standard Webhooks).
 const OUTBOUND_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
+/// What runs beside ingest.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup {
+    /// The delivery worker.
+    pub worker: bool,
+    /// The Prometheus recorder and `GET /metrics`.
+    pub metrics: bool,
+}
+
 /// One run against the gateway, its database (opened with `options`) in a fresh directory
 /// under `dir`.
 pub async fn measure(
     dir: &Path,
     options: SqliteOptions,
     load: Load,
-    worker: bool,
+    setup: Setup,
 ) -> Result<Sample, BenchError> {
     let tmp = tempfile::tempdir_in(dir)?;
     let path = tmp.path().join("relay.db");
@@ -59,10 +68,16 @@ pub async fn measure(
                 .to(["receiver-a", "receiver-b"]),
         )
         .build()?;
-    let worker = worker.then(|| relay.spawn_worker(WorkerConfig::default()));
-    let app = Router::new()
-        .route("/", get(|| async { "the app" }))
-        .layer(RelayLayer::new(relay.clone()));
+    let worker = setup
+        .worker
+        .then(|| relay.spawn_worker(WorkerConfig::default()));
+    let mut app = Router::new().route("/", get(|| async { "the app" }));
+    if setup.metrics {
+        let metrics =
+            relay_axum::metrics::routes(None).map_err(|e| BenchError::Setup(e.to_string()))?;
+        app = app.merge(metrics);
+    }
+    let app = app.layer(RelayLayer::new(relay.clone()));
     let server = AppServer::start(app).await?;
 
     proc::reset_peak_rss();

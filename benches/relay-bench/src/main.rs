@@ -28,6 +28,7 @@
 //! cargo run --release -p relay-bench -- --events 50000 --connections 256 --runs 3
 //! cargo run --release -p relay-bench -- --synchronous both     # FULL, then NORMAL
 //! cargo run --release -p relay-bench -- --only gateway --runs 1 # one measurement
+//! cargo run --release -p relay-bench -- --only gateway --metrics  # with the Prometheus recorder
 //! ```
 
 mod bare;
@@ -157,7 +158,11 @@ async fn measure(args: &Args, kind: Kind) -> Result<Sample, BenchError> {
             let options = SqliteOptions::default()
                 .synchronous(sync)
                 .checkpoint_interval(Duration::from_millis(args.checkpoint_ms));
-            gateway::measure(&args.dir(), options, load, !args.no_worker).await
+            let setup = gateway::Setup {
+                worker: !args.no_worker,
+                metrics: args.metrics,
+            };
+            gateway::measure(&args.dir(), options, load, setup).await
         }
     }
 }

@@ -111,4 +111,18 @@ pub struct ServeArgs {
     /// `server.redis_url`.
     #[arg(long)]
     pub redis_url: Option<String>,
+
+    /// How log lines are written to stderr: `text` for people, `json` (one object a line,
+    /// with the span fields such as `request_id`) for log collectors.
+    #[arg(long, env = "RELAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }

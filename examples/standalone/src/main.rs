@@ -14,20 +14,19 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, ConfigCommand, KeyCommand, ServeArgs, UserCommand};
+use cli::{Cli, Command, ConfigCommand, KeyCommand, LogFormat, ServeArgs, UserCommand};
 
 /// Exit code for an invalid configuration.
 const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let log_format = match &cli.command {
+        Some(Command::Serve(args)) => args.log_format,
+        None => cli.serve.log_format,
+        Some(_) => LogFormat::Text,
+    };
+    init_logs(log_format);
     match cli.command {
         Some(Command::Config(ConfigCommand::Check { file })) => match config::check(&file) {
             Ok(_) => {
@@ -65,6 +64,19 @@ fn main() -> ExitCode {
         }),
         Some(Command::Serve(args)) => run(async move { serve(args).await }),
         None => run(async move { serve(cli.serve).await }),
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
     }
 }
 

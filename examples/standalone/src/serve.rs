@@ -48,6 +48,9 @@ pub enum ServeError {
     /// A user or API key could not be made.
     #[error("admin access: {0}")]
     Access(#[from] crate::access::AccessError),
+    /// `GET /metrics` cannot be served (another metrics recorder is installed).
+    #[error("metrics: {0}")]
+    Metrics(#[from] relay_axum::metrics::MetricsError),
     /// The listen address cannot be bound, or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -87,6 +90,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     .await?;
     let keyring = keys::keyring(&config.delivery, opened.backing())?;
     let specs = std::mem::take(&mut assembled.destination_specs);
+    let metrics = relay_axum::metrics::routes(assembled.metrics_token.take())?;
     let mut builder = assembled.into_builder().keyring(keyring);
     let redis_url = settings
         .redis_url
@@ -123,6 +127,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let app = Router::new()
         .merge(relay_axum::health::routes(relay.clone()))
         .merge(admin)
+        .merge(metrics)
         .layer(RelayLayer::new(relay));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -134,7 +139,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         context: "local address".into(),
         source,
     })?;
-    tracing::info!(%local, store = %store::redact(&database_url), "relay listening; POST /webhooks/{{source}}");
+    tracing::info!(%local, store = %store::redact(&database_url), "relay listening; POST /webhooks/{{source}}, GET /metrics");
     println!("relay listening on http://{local}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -44,6 +44,9 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
     let cases: Vec<(String, &str)> = vec![
         ("[server]\nlisten = \"nowhere\"".into(), "server.listen"),
         ("[server]\nport = 80".into(), "server.port: unknown field: found `port`"),
+        ("[admin]\nmetrics_token = \"env:RELAY_TEST_SECRET\"".into(), "admin.metrics_token: environment variable RELAY_TEST_SECRET is not set"),
+        ("[admin]\nmetrics_token = \"\"".into(), "admin.metrics_token: empty"),
+        ("[admin]\ntoken = \"t\"".into(), "admin.token: unknown field"),
         ("[[sources]]\nname = \"x\"".into(), "missing field `scheme`"),
         ("this is not toml".into(), "(file)"),
         ("[[sources]]\nname = \"x\"\nscheme = \"gitlab\"\nsecrets = [\"s\"]".into(), "sources[0].scheme: unknown scheme \"gitlab\""),

@@ -8,7 +8,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use pin_project_lite::pin_project;
 use relay_core::Relay;
-use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply};
+use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply, RequestId};
 use tower::Service;
 
 use super::future::ResponseFuture;
@@ -67,6 +67,7 @@ where
     B::Error: Into<BoxError>,
 {
     let (parts, body) = request.into_parts();
+    let request_id = RequestId::from_headers(&parts.headers);
     let content_length = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -74,19 +75,21 @@ where
         .and_then(|v| v.parse::<u64>().ok());
     let limit = match relay.admit(&source, content_length) {
         Ok(limit) => limit,
-        Err(outcome) => return reply(outcome.into_reply()),
+        Err(outcome) => return reply(relay.refuse(&source, &request_id, outcome)),
     };
     let body = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<LengthLimitError>() => {
-            return reply(IngestOutcome::PayloadTooLarge.into_reply());
+        Err(error) => {
+            let outcome = if error.is::<LengthLimitError>() {
+                IngestOutcome::PayloadTooLarge
+            } else {
+                IngestOutcome::UnreadableBody
+            };
+            return reply(relay.refuse(&source, &request_id, outcome));
         }
-        Err(_) => return reply(IngestOutcome::UnreadableBody.into_reply()),
     };
-    let outcome = relay
-        .ingest(IngestRequest::new(source, parts.headers, body))
-        .await;
-    reply(outcome.into_reply())
+    let request = IngestRequest::new(source, parts.headers, body).with_request_id(request_id);
+    reply(relay.answer(request).await)
 }
 
 fn reply(reply: Reply) -> Response<Full<Bytes>> {

@@ -2,12 +2,16 @@
 
 use std::time::Instant;
 
+use tracing::Instrument as _;
+
 use crate::circuit::Signal;
 use crate::destination::{HandlerError, Message, Target};
 use crate::event::{Attempt, AttemptOutcome};
+use crate::ingest::RequestId;
 use crate::policy::{AttemptReport, Decision, FailureKind};
 use crate::relay::Relay;
 use crate::store::{AttemptCompletion, LeasedDelivery, NextStep, StoreError};
+use crate::telemetry;
 use crate::time::Timestamp;
 use crate::transform::{TransformInput, Transformed};
 
@@ -33,8 +37,23 @@ impl Attempted {
 }
 
 impl Relay {
-    /// Makes one attempt of a leased delivery and records it under the lease.
+    /// Makes one attempt of a leased delivery and records it under the lease, in an `attempt`
+    /// tracing span carrying the request id the event was received with.
     pub(crate) async fn attempt(&self, leased: LeasedDelivery) {
+        let span = tracing::info_span!(
+            "attempt",
+            delivery = %leased.delivery.id,
+            destination = %leased.delivery.destination,
+            number = leased.delivery.attempts + 1,
+            request_id = tracing::field::Empty,
+        );
+        if let Some(id) = RequestId::stored(&leased.event.headers) {
+            span.record("request_id", tracing::field::display(&id));
+        }
+        self.attempt_in_span(leased).instrument(span).await;
+    }
+
+    async fn attempt_in_span(&self, leased: LeasedDelivery) {
         let LeasedDelivery {
             delivery,
             event,
@@ -164,17 +183,28 @@ impl Relay {
                 (NextStep::DeadLettered, AttemptOutcome::DeadLettered)
             }
         };
+        let elapsed = clock.elapsed();
+        telemetry::record_attempt(&delivery.destination, outcome, elapsed);
         let attempt = Attempt {
             delivery_id: delivery.id,
             number,
             started_at,
-            latency_ms: u32::try_from(clock.elapsed().as_millis()).unwrap_or(u32::MAX),
+            latency_ms: u32::try_from(elapsed.as_millis()).unwrap_or(u32::MAX),
             status_code: result.status_code,
             error: result.error,
             response_excerpt: result.excerpt,
             outcome,
         };
-        tracing::debug!(delivery = %delivery.id, destination = %delivery.destination, number, ?outcome, "attempt finished");
+        match outcome {
+            AttemptOutcome::Delivered => {
+                tracing::debug!(outcome = outcome.as_str(), "attempt finished")
+            }
+            _ => tracing::info!(
+                outcome = outcome.as_str(),
+                error = attempt.error.as_deref(),
+                "attempt finished"
+            ),
+        }
         let since_received = Timestamp::now().since(event.received_at);
         match self
             .store()
@@ -185,12 +215,23 @@ impl Relay {
             })
             .await
         {
-            Ok(()) => self.rollup().attempt(
-                &delivery.tenant,
-                &delivery.destination,
-                outcome,
-                since_received,
-            ),
+            Ok(()) => {
+                self.rollup().attempt(
+                    &delivery.tenant,
+                    &delivery.destination,
+                    outcome,
+                    since_received,
+                );
+                match outcome {
+                    AttemptOutcome::Delivered => {
+                        telemetry::record_delivery_latency(&delivery.destination, since_received);
+                    }
+                    AttemptOutcome::DeadLettered => {
+                        telemetry::record_dead_letter(&delivery.destination)
+                    }
+                    AttemptOutcome::Retrying => {}
+                }
+            }
             Err(StoreError::LeaseLost(id)) => {
                 tracing::warn!(delivery = %id, "lease expired during the attempt; another worker owns it now");
             }

@@ -14,6 +14,7 @@ use crate::ids::TenantId;
 use crate::limit::RateDecision;
 use crate::relay::Relay;
 use crate::store::Lease;
+use crate::telemetry;
 use crate::time::Timestamp;
 
 /// How long a delivery to a paused destination waits before it is looked at again.
@@ -148,6 +149,8 @@ impl Relay {
                     return Ok(None);
                 }
             };
+            let phase = seen.map_or(CircuitPhase::Closed, |c| c.state.phase);
+            telemetry::set_circuit(destination.name(), phase);
             match breaker.admit(seen.as_ref().map(|c| &c.state), now, hold) {
                 Admission::Pass => {
                     return Ok(Some(CircuitTicket {
@@ -224,6 +227,7 @@ impl Relay {
             {
                 Ok(true) => {
                     let from = before.map_or(CircuitPhase::Closed, |s| s.phase);
+                    telemetry::set_circuit(destination, next.phase);
                     if from != next.phase {
                         match next.phase {
                             CircuitPhase::Open => tracing::warn!(

@@ -20,6 +20,7 @@ pub use outbound::{
 };
 
 use crate::relay::Relay;
+use crate::telemetry;
 use crate::time::Timestamp;
 
 /// How a delivery worker runs.
@@ -33,6 +34,8 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// How much longer than the longest attempt timeout a lease lasts.
     pub lease_margin: Duration,
+    /// How often the worker refreshes the `relay_queue_depth` gauge (one count in the store).
+    pub queue_depth_interval: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -42,6 +45,7 @@ impl Default for WorkerConfig {
             batch: 64,
             poll_interval: Duration::from_millis(200),
             lease_margin: Duration::from_secs(30),
+            queue_depth_interval: Duration::from_secs(5),
         }
     }
 }
@@ -77,6 +81,10 @@ impl Relay {
     /// flight to finish and be recorded. Several workers (in one process or many) may run
     /// against one store: leases keep them from attempting the same delivery at once.
     pub async fn run_worker(&self, config: WorkerConfig, shutdown: CancellationToken) {
+        let gauge = tokio::spawn(
+            self.clone()
+                .refresh_queue_depth(config.queue_depth_interval, shutdown.child_token()),
+        );
         let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
         let mut store_backoff = Duration::from_millis(50);
         while !shutdown.is_cancelled() {
@@ -132,5 +140,24 @@ impl Relay {
         }
         let all = u32::try_from(config.concurrency.max(1)).unwrap_or(u32::MAX);
         let _ = permits.acquire_many(all).await;
+        if let Err(error) = gauge.await {
+            tracing::error!(%error, "queue depth gauge task panicked");
+        }
+    }
+
+    /// Sets the `relay_queue_depth` gauge at once, then every `interval`, until `stop`.
+    async fn refresh_queue_depth(self, interval: Duration, stop: CancellationToken) {
+        let mut ticks = tokio::time::interval(interval.max(Duration::from_millis(10)));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = stop.cancelled() => return,
+            }
+            match self.store().queue_depth().await {
+                Ok(depth) => telemetry::set_queue_depth(depth),
+                Err(error) => tracing::debug!(%error, "could not count the queue"),
+            }
+        }
     }
 }

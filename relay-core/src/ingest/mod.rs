@@ -6,12 +6,17 @@
 
 mod outcome;
 mod prefix;
+mod request_id;
+
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::HeaderMap;
+use tracing::Instrument as _;
 
 pub use outcome::{IngestOutcome, Reply};
 pub use prefix::IngestPrefix;
+pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 
 use crate::event::{Event, EventStatus};
 use crate::ids::{DeliveryId, EventId, TenantId};
@@ -20,6 +25,7 @@ use crate::payload::Payload;
 use crate::relay::Relay;
 use crate::route::RouteInput;
 use crate::store::{InsertOutcome, NewDelivery, NewEvent};
+use crate::telemetry;
 use crate::time::Timestamp;
 
 /// An inbound webhook in framework-neutral form.
@@ -33,17 +39,27 @@ pub struct IngestRequest {
     pub headers: HeaderMap,
     /// The complete body.
     pub body: Bytes,
+    /// The request id (see [`RequestId`]); stored with the event under `x-request-id`.
+    pub request_id: RequestId,
 }
 
 impl IngestRequest {
-    /// A request for the default tenant.
+    /// A request for the default tenant, with the id of its `x-request-id` header (or a new
+    /// one, see [`RequestId::from_headers`]).
     pub fn new(source: impl Into<String>, headers: HeaderMap, body: impl Into<Bytes>) -> Self {
         Self {
             tenant: TenantId::default(),
             source: source.into(),
+            request_id: RequestId::from_headers(&headers),
             headers,
             body: body.into(),
         }
+    }
+
+    /// The same request with this id (an adapter that answered early with it already).
+    pub fn with_request_id(mut self, request_id: RequestId) -> Self {
+        self.request_id = request_id;
+        self
     }
 }
 
@@ -66,14 +82,49 @@ impl Relay {
 
     /// Runs the ingest pipeline. Answers `Accepted` only after the event, its dedup entry and
     /// its deliveries are committed in one store operation.
+    ///
+    /// Runs in an `ingest` tracing span with the source and the request id, and counts the
+    /// outcome and its duration (see [`telemetry`](crate::telemetry)).
     pub async fn ingest(&self, request: IngestRequest) -> IngestOutcome {
+        let span = tracing::info_span!(
+            "ingest",
+            source = %request.source,
+            request_id = %request.request_id
+        );
         let (tenant, source) = (request.tenant.clone(), request.source.clone());
-        let outcome = self.ingest_counted(request).await;
+        let started = Instant::now();
+        let outcome = self.run_ingest(request).instrument(span).await;
+        let label = match outcome {
+            IngestOutcome::UnknownSource => telemetry::UNKNOWN_SOURCE,
+            _ => &source,
+        };
+        telemetry::record_ingest(label, &outcome, Some(started.elapsed()));
         self.rollup().ingest(&tenant, &source, &outcome);
         outcome
     }
 
-    async fn ingest_counted(&self, request: IngestRequest) -> IngestOutcome {
+    /// [`Relay::ingest`], answered as a [`Reply`] carrying the request's id in `x-request-id`.
+    pub async fn answer(&self, request: IngestRequest) -> Reply {
+        let id = request.request_id.clone();
+        self.ingest(request).await.into_reply().with_request_id(&id)
+    }
+
+    /// The reply to a request an adapter refused before the pipeline ran ([`Relay::admit`]
+    /// said no, or the body could not be read): counts the outcome like [`Relay::ingest`]
+    /// does and answers with the request's id in `x-request-id`.
+    pub fn refuse(&self, source: &str, request_id: &RequestId, outcome: IngestOutcome) -> Reply {
+        let known = self.catalog().source(source).is_some();
+        let label = if known {
+            source
+        } else {
+            telemetry::UNKNOWN_SOURCE
+        };
+        tracing::debug!(source, %request_id, outcome = outcome.code(), "ingest refused");
+        telemetry::record_ingest(label, &outcome, None);
+        outcome.into_reply().with_request_id(request_id)
+    }
+
+    async fn run_ingest(&self, mut request: IngestRequest) -> IngestOutcome {
         let catalog = self.catalog();
         let Some(source) = catalog.source(&request.source) else {
             return IngestOutcome::UnknownSource;
@@ -127,6 +178,11 @@ impl Relay {
             })
             .collect();
         let event_id = EventId::new();
+        // Kept with the event (after identification and routing saw the headers as sent), so
+        // every attempt logs it.
+        request
+            .headers
+            .insert(REQUEST_ID_HEADER, request.request_id.header_value());
         let event = Event {
             tenant: request.tenant,
             id: event_id,

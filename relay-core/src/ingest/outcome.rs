@@ -69,6 +69,23 @@ impl IngestOutcome {
         }
     }
 
+    /// The outcome's stable name: `accepted`, `duplicate`, `challenge`, `unknown_source`,
+    /// `invalid_signature`, `payload_too_large`, `rate_limited`, `unreadable_body` or
+    /// `unavailable` (the `outcome` label of `relay_ingest_total`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Accepted { .. } => "accepted",
+            Self::Duplicate { .. } => "duplicate",
+            Self::Challenge { .. } => "challenge",
+            Self::UnknownSource => "unknown_source",
+            Self::InvalidSignature => "invalid_signature",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::UnreadableBody => "unreadable_body",
+            Self::Unavailable => "unavailable",
+        }
+    }
+
     /// The JSON body.
     pub fn body(&self) -> String {
         let error = |code: &str| format!(r#"{{"error":"{code}"}}"#);
@@ -172,6 +189,12 @@ mod tests {
             let parsed: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
             assert!(parsed.is_object());
             assert_eq!(reply.headers.contains_key(RETRY_AFTER), status == 429);
+            match outcome {
+                IngestOutcome::Accepted { .. } => assert_eq!(outcome.code(), "accepted"),
+                IngestOutcome::Duplicate { .. } => assert_eq!(outcome.code(), "duplicate"),
+                IngestOutcome::Challenge { .. } => assert_eq!(outcome.code(), "challenge"),
+                _ => assert_eq!(body, format!(r#"{{"error":"{}"}}"#, outcome.code())),
+            }
         }
         assert_eq!(
             IngestOutcome::RateLimited {

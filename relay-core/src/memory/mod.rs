@@ -462,4 +462,8 @@ impl Store for MemoryStore {
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    async fn queue_depth(&self) -> Result<u64, StoreError> {
+        Ok(self.state().due.len() as u64)
+    }
 }

@@ -94,6 +94,7 @@ macro_rules! store_conformance_tests {
             expired_lease_is_fenced,
             complete_attempt_moves_delivery_on,
             release_returns_delivery_to_queue,
+            queue_depth_counts_pending_and_in_flight,
             dead_letters_filter,
             redrive_is_idempotent,
             schedule_replays_event,

@@ -183,4 +183,8 @@ pub trait Store: AdminStore + Send + Sync + fmt::Debug {
 
     /// Whether the store is reachable (for `/readyz`).
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// How many deliveries are pending or in flight, over every tenant (the `relay_queue_depth`
+    /// gauge). Called now and then by the delivery worker, so it must be cheap: an index count.
+    async fn queue_depth(&self) -> Result<u64, StoreError>;
 }

@@ -260,6 +260,29 @@ pub fn cases() -> Vec<Case> {
             NOT_FOUND_BY_APP,
         )
         .method(Method::PUT),
+        case(
+            "a sane x-request-id is answered and stored",
+            "/webhooks/raw",
+            "{}",
+            accepted("unknown"),
+        )
+        .header("idempotency-key", "request-id")
+        .header("x-request-id", "contract-req_1:a/b"),
+        case(
+            "an x-request-id with a space is replaced",
+            "/webhooks/raw",
+            "{}",
+            Expect::DuplicateOf("a sane x-request-id is answered and stored"),
+        )
+        .header("idempotency-key", "request-id")
+        .header("x-request-id", "not a token"),
+        case(
+            "an x-request-id over 64 characters is replaced",
+            "/webhooks/nope",
+            "{}",
+            error(404, "unknown_source"),
+        )
+        .header("x-request-id", "r".repeat(65)),
         case("nested path", "/webhooks/raw/extra", "{}", NOT_FOUND_BY_APP),
         case("the prefix itself", "/webhooks", "{}", NOT_FOUND_BY_APP),
         case("no source", "/webhooks/", "{}", NOT_FOUND_BY_APP),

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use relay_core::Relay;
 use relay_core::ids::{EventId, TenantId};
+use relay_core::ingest::RequestId;
 use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
@@ -15,6 +16,7 @@ struct Reply {
     status: u16,
     content_type: Option<String>,
     retry_after: Option<String>,
+    request_id: Option<Vec<u8>>,
     body: Vec<u8>,
 }
 
@@ -42,6 +44,9 @@ impl Checker {
 
     pub(super) async fn check(&mut self, addr: SocketAddr, case: &Case) -> Result<(), String> {
         let reply = self.send(addr, case).await?;
+        if !matches!(case.expect, Expect::App(..)) {
+            request_id_answered(case, reply.request_id.as_deref())?;
+        }
         let json = || serde_json::from_slice::<Value>(&reply.body).map_err(|e| e.to_string());
         let is_json = reply.content_type.as_deref() == Some("application/json");
         let (want_status, want_body) = match &case.expect {
@@ -108,12 +113,17 @@ impl Checker {
             Some(String::from_utf8_lossy(value.as_bytes()).into_owned())
         };
         let (content_type, retry_after) = (header("content-type"), header("retry-after"));
+        let request_id = response
+            .headers()
+            .get("x-request-id")
+            .map(|v| v.as_bytes().to_vec());
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(|e| e.to_string())?.to_vec();
         Ok(Reply {
             status,
             content_type,
             retry_after,
+            request_id,
             body,
         })
     }
@@ -145,6 +155,27 @@ impl Checker {
             }
         }
         Ok(())
+    }
+}
+
+/// Every ingest reply carries `x-request-id`: the one sent when it is sane, else a new one.
+fn request_id_answered(case: &Case, answered: Option<&[u8]>) -> Result<(), String> {
+    let answered = answered.ok_or("no x-request-id in the reply")?;
+    let sent = case
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("x-request-id"))
+        .map(|(_, value)| value.as_slice());
+    let sane = |id: &[u8]| RequestId::parse(id).is_some();
+    match sent {
+        Some(sent) if sane(sent) && answered != sent => {
+            Err(format!("x-request-id {sent:?} answered as {answered:?}"))
+        }
+        Some(sent) if !sane(sent) && (answered == sent || !sane(answered)) => Err(format!(
+            "x-request-id {sent:?} answered as {answered:?}, not replaced"
+        )),
+        _ if !sane(answered) => Err(format!("x-request-id {answered:?} is not a sane id")),
+        _ => Ok(()),
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use relay_core::destination::{Destination, HttpDestinationSpec};
 use relay_core::guard::{AddressGuard, IpNet, parse_cidr};
 use relay_core::route::EventRoute;
+use relay_core::secret::Secret;
 use relay_core::source::WebhookSource;
 use relay_core::transform::{FormToEmail, Template, builtin_transformers};
 
@@ -37,6 +38,8 @@ pub struct Assembled {
     pub transformers: Vec<(String, ConfiguredTransformer)>,
     /// `delivery.allow_cidrs`.
     pub allow_cidrs: Vec<IpNet>,
+    /// `admin.metrics_token`, resolved.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Assembled {
@@ -151,8 +154,21 @@ pub fn assemble(
         .enumerate()
         .filter_map(|(i, spec)| route(&format!("routes[{i}]"), spec, config, &mut problems))
         .collect();
+    let metrics_token = config.admin.metrics_token.as_deref().and_then(|value| {
+        let key = "admin.metrics_token";
+        let token = resolve(key, value, &mut problems)?;
+        if token.is_empty() {
+            problems.push(Problem::new(
+                key,
+                "empty: leave it out for a public /metrics",
+            ));
+            return None;
+        }
+        Some(Secret::new(token))
+    });
     if problems.is_empty() {
         Ok(Assembled {
+            metrics_token,
             sources,
             routes,
             transformers,

@@ -31,6 +31,18 @@ pub struct Config {
     /// `[[transformers]]`: configured transformers, beside the built-in ones.
     #[serde(default)]
     pub transformers: Vec<TransformerSpec>,
+    /// `[admin]`.
+    #[serde(default)]
+    pub admin: Admin,
+}
+
+/// `[admin]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Admin {
+    /// When set (a value or `env:NAME`), `GET /metrics` answers only requests with
+    /// `Authorization: Bearer <token>`; unset, it is public.
+    pub metrics_token: Option<String>,
 }
 
 /// `[server]`.

@@ -225,3 +225,32 @@ pub async fn release_returns_delivery_to_queue(store: Arc<dyn Store>) {
         .await;
     assert!(matches!(stale, Err(StoreError::LeaseLost(_))));
 }
+
+/// The queue depth counts pending and in-flight deliveries of every tenant, and nothing
+/// delivered, dead-lettered or without a route.
+pub async fn queue_depth_counts_pending_and_in_flight(store: Arc<dyn Store>) {
+    assert_eq!(store.queue_depth().await.unwrap(), 0);
+    let (acme, other) = (tenant("acme"), tenant("other"));
+    insert(&*store, new_event(&acme, "s", "one", 0, &["a", "b"])).await;
+    insert(&*store, new_event(&acme, "s", "two", 0, &["a"])).await;
+    insert(&*store, new_event(&other, "s", "three", 0, &["a"])).await;
+    insert(&*store, new_event(&acme, "s", "no-route", 0, &[])).await;
+    insert(&*store, new_event(&acme, "s", "later", 60_000, &["a"])).await;
+    assert_eq!(store.queue_depth().await.unwrap(), 5);
+
+    let leased = store.lease_due(at(1_000), 4, MINUTE).await.unwrap();
+    assert_eq!(leased.len(), 4);
+    // Leased deliveries are in flight: still queued.
+    assert_eq!(store.queue_depth().await.unwrap(), 5);
+    complete(&*store, &leased[0], NextStep::Delivered, at(1_100)).await;
+    complete(&*store, &leased[1], NextStep::DeadLettered, at(1_100)).await;
+    complete(&*store, &leased[2], NextStep::RetryAt(at(9_000)), at(1_100)).await;
+    store.release(&leased[3].lease, at(5_000)).await.unwrap();
+    assert_eq!(store.queue_depth().await.unwrap(), 3);
+
+    assert_eq!(
+        finish_due(&*store, at(120_000), NextStep::Delivered).await,
+        3
+    );
+    assert_eq!(store.queue_depth().await.unwrap(), 0);
+}
