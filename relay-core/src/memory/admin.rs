@@ -204,7 +204,7 @@ impl AdminStore for MemoryStore {
             .filter(|e| query.before.is_none_or(|b| e.id < b))
             .cloned()
             .collect();
-        found.sort_by(|a, b| b.id.cmp(&a.id));
+        found.sort_by_key(|e| std::cmp::Reverse(e.id));
         found.truncate(limit);
         Ok(found)
     }
@@ -229,7 +229,7 @@ impl AdminStore for MemoryStore {
             })
             .filter(|s| query.state.is_none_or(|wanted| s.state() == wanted))
             .collect();
-        found.sort_by(|a, b| b.id.cmp(&a.id));
+        found.sort_by_key(|e| std::cmp::Reverse(e.id));
         found.truncate(limit);
         Ok(found)
     }

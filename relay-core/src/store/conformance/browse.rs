@@ -93,8 +93,10 @@ pub async fn list_events_filters_and_pages(store: Arc<dyn Store>) {
     assert_eq!(list(q(|q| q.since = Some(at(1_000))), 10).await, [e3, e2]);
     assert_eq!(list(q(|q| q.until = Some(at(1_000))), 10).await, [e1]);
     let by_state = |state| {
-        let mut query = EventQuery::default();
-        query.state = Some(state);
+        let query = EventQuery {
+            state: Some(state),
+            ..Default::default()
+        };
         list(query, 10)
     };
     assert_eq!(by_state(EventState::DeadLettered).await, [e1]);
