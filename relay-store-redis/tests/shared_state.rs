@@ -5,16 +5,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+mod flaky_admin;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use relay_core::admin::{
-    AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge,
-    MetricPoint, MetricQuery, SessionRecord, UserRecord,
-};
 use relay_core::circuit::{CircuitState, VersionedCircuit};
 use relay_core::event::{Attempt, Delivery, Event};
 use relay_core::ids::{DeliveryId, EventId, TenantId};
@@ -87,142 +84,6 @@ struct Flaky {
     inner: MemoryStore,
     fail: AtomicBool,
     inserts: AtomicUsize,
-}
-
-#[async_trait]
-impl AdminStore for Flaky {
-    async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<bool, StoreError> {
-        self.inner.insert_api_key(record).await
-    }
-
-    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.inner.api_key(id).await
-    }
-
-    async fn api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.inner.api_keys(tenant).await
-    }
-
-    async fn revoke_api_key(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.inner.revoke_api_key(tenant, id, at).await
-    }
-
-    async fn insert_user(&self, record: UserRecord) -> Result<bool, StoreError> {
-        self.inner.insert_user(record).await
-    }
-
-    async fn user(
-        &self,
-        tenant: &TenantId,
-        username: &str,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        self.inner.user(tenant, username).await
-    }
-
-    async fn users(&self, tenant: &TenantId) -> Result<Vec<UserRecord>, StoreError> {
-        self.inner.users(tenant).await
-    }
-
-    async fn delete_user(&self, tenant: &TenantId, username: &str) -> Result<bool, StoreError> {
-        self.inner.delete_user(tenant, username).await
-    }
-
-    async fn record_login_failure(
-        &self,
-        tenant: &TenantId,
-        username: &str,
-        lock_after: u32,
-        lock_until: Timestamp,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        self.inner
-            .record_login_failure(tenant, username, lock_after, lock_until)
-            .await
-    }
-
-    async fn record_login_success(
-        &self,
-        tenant: &TenantId,
-        username: &str,
-    ) -> Result<(), StoreError> {
-        self.inner.record_login_success(tenant, username).await
-    }
-
-    async fn insert_session(&self, record: SessionRecord) -> Result<(), StoreError> {
-        self.inner.insert_session(record).await
-    }
-
-    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
-        self.inner.session(token_hash).await
-    }
-
-    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
-        self.inner.delete_session(token_hash).await
-    }
-
-    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
-        self.inner.append_audit(entry).await
-    }
-
-    async fn audit_entries(
-        &self,
-        tenant: &TenantId,
-        query: &AuditQuery,
-        limit: usize,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        self.inner.audit_entries(tenant, query, limit).await
-    }
-
-    async fn list_events(
-        &self,
-        tenant: &TenantId,
-        query: &EventQuery,
-        limit: usize,
-    ) -> Result<Vec<EventSummary>, StoreError> {
-        self.inner.list_events(tenant, query, limit).await
-    }
-
-    async fn dead_letter_page(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        after: Option<DeliveryId>,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.inner
-            .dead_letter_page(tenant, filter, after, limit)
-            .await
-    }
-
-    async fn discard_dead_letters(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        now: Timestamp,
-    ) -> Result<u64, StoreError> {
-        self.inner.discard_dead_letters(tenant, filter, now).await
-    }
-
-    async fn record_metrics(
-        &self,
-        tenant: &TenantId,
-        samples: &[MetricPoint],
-        merge: MetricMerge,
-    ) -> Result<(), StoreError> {
-        self.inner.record_metrics(tenant, samples, merge).await
-    }
-
-    async fn metric_points(
-        &self,
-        tenant: &TenantId,
-        query: &MetricQuery,
-    ) -> Result<Vec<MetricPoint>, StoreError> {
-        self.inner.metric_points(tenant, query).await
-    }
 }
 
 #[async_trait]
