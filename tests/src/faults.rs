@@ -57,6 +57,31 @@ pub struct FaultyReceiver {
     pub url: String,
     connections: Arc<AtomicUsize>,
     requests: Arc<AtomicUsize>,
+    open: Arc<OpenConnections>,
+}
+
+/// Connections open right now and the most open at once.
+#[derive(Debug, Default)]
+struct OpenConnections {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+/// Counts one connection as open until dropped.
+struct Open(Arc<OpenConnections>);
+
+impl Open {
+    fn new(open: &Arc<OpenConnections>) -> Self {
+        let now = open.now.fetch_add(1, Ordering::SeqCst) + 1;
+        open.most.fetch_max(now, Ordering::SeqCst);
+        Self(Arc::clone(open))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl FaultyReceiver {
@@ -68,23 +93,39 @@ impl FaultyReceiver {
         let addr: SocketAddr = listener.local_addr().expect("local addr");
         let connections = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(AtomicUsize::new(0));
-        let (c, r) = (Arc::clone(&connections), Arc::clone(&requests));
+        let open = Arc::new(OpenConnections::default());
+        let (c, r, o) = (
+            Arc::clone(&connections),
+            Arc::clone(&requests),
+            Arc::clone(&open),
+        );
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 c.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(misbehave(stream, fault, Arc::clone(&r)));
+                let open = Open::new(&o);
+                let requests = Arc::clone(&r);
+                tokio::spawn(async move {
+                    misbehave(stream, fault, requests).await;
+                    drop(open);
+                });
             }
         });
         Self {
             url: format!("http://{addr}/hook"),
             connections,
             requests,
+            open,
         }
     }
 
     /// Connections accepted so far.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// The most connections that were open at once.
+    pub fn most_open(&self) -> usize {
+        self.open.most.load(Ordering::SeqCst)
     }
 
     /// Request heads read so far (several per connection when the client reuses it).

@@ -22,6 +22,10 @@ use relay_tests::faults::{Fault, FaultyReceiver};
 use relay_tests::pipeline::{Pipeline, fast_retries};
 use relay_tests::{Receiver, eventually, loopback};
 
+/// The default `WorkerConfig::per_destination` (32), plus connections the receiver has not yet
+/// seen closed.
+const MOST_OPEN: usize = 40;
+
 fn events() -> usize {
     if std::env::var("RELAY_LONG_FAULTS").as_deref() == Ok("1") {
         2_000
@@ -116,16 +120,26 @@ async fn a_misbehaving_destination_does_not_slow_a_healthy_one() {
         let run = measure(&p, &healthy, events, fault.name()).await;
         // Let the misbehaving destination's attempts run a while, then count.
         tokio::time::sleep(Duration::from_millis(500)).await;
+        let healthy_statuses = eventually(Duration::from_secs(30), || {
+            let events = &run.events;
+            let p = &p;
+            async move {
+                let counts = statuses(p, events, "healthy").await;
+                (counts.get("delivered") == Some(&events.len())).then_some(counts)
+            }
+        })
+        .await
+        .unwrap_or_else(|| panic!("{}: not all recorded as delivered", fault.name()));
         let bad_statuses = statuses(&p, &run.events, "other").await;
-        let healthy_statuses = statuses(&p, &run.events, "healthy").await;
         println!(
             "receiver faults: {:<26} healthy got {events} in {:.1} s ({:.0} events/s, {:.0}% of \
-             baseline); misbehaving one: {} connections, {} requests, deliveries {}",
+             baseline); misbehaving one: {} connections ({} open at most), {} requests, deliveries {}",
             fault.name(),
             run.healthy_secs,
             run.rate(events),
             100.0 * run.rate(events) / baseline.rate(events),
             bad.connections(),
+            bad.most_open(),
             bad.requests(),
             show(&bad_statuses),
         );
@@ -141,12 +155,17 @@ async fn a_misbehaving_destination_does_not_slow_a_healthy_one() {
             fault.name()
         );
         assert_eq!(run.healthy_requests, events);
-        assert_eq!(
-            healthy_statuses.get("delivered"),
-            Some(&events),
-            "{}: {}",
+        assert_eq!(healthy_statuses.len(), 1, "{}", show(&healthy_statuses));
+        // The worker's per-destination share (32 of its 128 slots) holds: the rest stay free
+        // for the healthy destination however long the misbehaving one keeps its attempts.
+        // (Counted where attempts are held open; an endless body's connections are seen closed
+        // only when a write fails, after the kernel's buffers fill.)
+        let holds = matches!(fault, Fault::Hang | Fault::Trickle);
+        assert!(
+            !holds || bad.most_open() <= MOST_OPEN,
+            "{}: {} attempts at once to the misbehaving destination",
             fault.name(),
-            show(&healthy_statuses)
+            bad.most_open()
         );
         assert_eq!(
             bad_statuses.get("delivered"),
@@ -205,7 +224,9 @@ async fn statuses(p: &Pipeline, events: &[EventId], destination: &str) -> BTreeM
     let mut counts = BTreeMap::new();
     for event in events {
         let status = p.delivery(*event, destination).await.status;
-        *counts.entry(format!("{status:?}").to_lowercase()).or_insert(0) += 1;
+        *counts
+            .entry(format!("{status:?}").to_lowercase())
+            .or_insert(0) += 1;
     }
     counts
 }

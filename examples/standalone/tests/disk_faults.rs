@@ -123,7 +123,10 @@ impl Sender {
             .header("content-type", "application/json")
             .header("x-github-event", "push")
             .header("x-github-delivery", format!("disk-{n}"))
-            .header("x-hub-signature-256", github_signature(SECRET, body.as_bytes()))
+            .header(
+                "x-hub-signature-256",
+                github_signature(SECRET, body.as_bytes()),
+            )
             .body(body)
             .send()
             .await
@@ -218,7 +221,10 @@ async fn a_full_disk_answers_503_and_recovers_when_space_returns() {
         async move { all.then_some(()) }
     })
     .await;
-    assert!(delivered.is_some(), "acknowledged events were not delivered");
+    assert!(
+        delivered.is_some(),
+        "acknowledged events were not delivered"
+    );
     let status = terminate(&mut gateway);
     assert!(status.success(), "graceful stop exits 0, got {status}");
     assert_all_stored(&db, &sender.acknowledged).await;
@@ -297,7 +303,10 @@ async fn a_read_only_database_acknowledges_nothing_and_recovers() {
         async move { all.then_some(()) }
     })
     .await;
-    assert!(delivered.is_some(), "acknowledged events were not delivered");
+    assert!(
+        delivered.is_some(),
+        "acknowledged events were not delivered"
+    );
     assert!(terminate(&mut gateway).success());
     assert_all_stored(&db, &sender.acknowledged).await;
 }
@@ -308,7 +317,10 @@ async fn assert_all_stored(db: &Path, acknowledged: &BTreeMap<u64, String>) {
     for (n, id) in acknowledged {
         let id: EventId = id.parse().expect("an event id");
         let event = store.event(&tenant, id).await.expect("read");
-        assert!(event.is_some(), "event {n} was acknowledged but is not stored");
+        assert!(
+            event.is_some(),
+            "event {n} was acknowledged but is not stored"
+        );
     }
 }
 

@@ -33,15 +33,19 @@ impl Attempted {
 }
 
 impl Relay {
-    /// Makes one attempt of a leased delivery and records it under the lease.
-    pub(crate) async fn attempt(&self, leased: LeasedDelivery) {
+    /// Makes one attempt of a leased delivery and records it under the lease; at most
+    /// `per_destination` attempts to one destination are in flight at once.
+    pub(crate) async fn attempt(&self, leased: LeasedDelivery, per_destination: usize) {
         let LeasedDelivery {
             delivery,
             event,
             lease,
         } = leased;
         let catalog = self.catalog();
-        let Some(pass) = self.clear_for_attempt(&catalog, &delivery, &lease).await else {
+        let Some(pass) = self
+            .clear_for_attempt(&catalog, &delivery, &lease, per_destination)
+            .await
+        else {
             return;
         };
         let started_at = Timestamp::now();

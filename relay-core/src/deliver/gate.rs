@@ -49,12 +49,14 @@ fn jitter(max: Duration) -> Duration {
 
 impl Relay {
     /// Clears a leased delivery for its attempt, or puts it back in the queue (and returns
-    /// `None`).
+    /// `None`). At most `per_destination` attempts (or the destination's own cap, if smaller)
+    /// to one destination are in flight at once.
     pub(crate) async fn clear_for_attempt(
         &self,
         catalog: &Catalog,
         delivery: &Delivery,
         lease: &Lease,
+        per_destination: usize,
     ) -> Option<Pass> {
         let now = Timestamp::now();
         if self.is_destination_disabled(&delivery.destination) {
@@ -65,16 +67,17 @@ impl Relay {
             // The attempt records the missing destination and dead-letters the delivery.
             return Some(Pass::default());
         };
-        let slot = match destination.in_flight_cap() {
-            None => None,
-            Some(cap) => match self.in_flight_slot(destination.name(), cap) {
-                Some(slot) => Some(slot),
-                None => {
-                    let wait = IN_FLIGHT_RECHECK + jitter(IN_FLIGHT_RECHECK);
-                    self.defer(lease, now.plus(wait)).await;
-                    return None;
-                }
-            },
+        let cap = destination
+            .in_flight_cap()
+            .map_or(per_destination, |cap| cap.min(per_destination))
+            .max(1);
+        let slot = match self.in_flight_slot(destination.name(), cap) {
+            Some(slot) => Some(slot),
+            None => {
+                let wait = IN_FLIGHT_RECHECK + jitter(IN_FLIGHT_RECHECK);
+                self.defer(lease, now.plus(wait)).await;
+                return None;
+            }
         };
         let circuit = match destination.breaker() {
             None => None,

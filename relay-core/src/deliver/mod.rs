@@ -33,6 +33,11 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// How much longer than the longest attempt timeout a lease lasts.
     pub lease_margin: Duration,
+    /// At most this many attempts to one destination in flight at once (per process; with a
+    /// destination's own `max_in_flight` the smaller applies), so a destination that hangs or
+    /// trickles its answers cannot hold every one of the `concurrency` slots and slow the
+    /// others. Deliveries over it wait in the queue without an attempt being counted.
+    pub per_destination: usize,
 }
 
 impl Default for WorkerConfig {
@@ -42,6 +47,7 @@ impl Default for WorkerConfig {
             batch: 64,
             poll_interval: Duration::from_millis(200),
             lease_margin: Duration::from_secs(30),
+            per_destination: 32,
         }
     }
 }
@@ -125,7 +131,7 @@ impl Relay {
                 };
                 let relay = self.clone();
                 tokio::spawn(async move {
-                    relay.attempt(delivery).await;
+                    relay.attempt(delivery, config.per_destination).await;
                     drop(permit);
                 });
             }
