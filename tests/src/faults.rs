@@ -159,7 +159,9 @@ async fn misbehave(mut stream: TcpStream, fault: Fault, requests: Arc<AtomicUsiz
         requests.fetch_add(1, Ordering::SeqCst);
         match fault {
             Fault::Reset => {
-                // SO_LINGER 0: closing sends RST instead of FIN.
+                // SO_LINGER 0: closing sends RST instead of FIN. (Deprecated because a
+                // non-zero linger blocks the thread on drop; a zero one does not.)
+                #[allow(deprecated)]
                 let _ = stream.set_linger(Some(Duration::ZERO));
                 return;
             }

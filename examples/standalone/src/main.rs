@@ -5,6 +5,7 @@
 
 mod cli;
 mod config;
+mod http;
 mod keys;
 mod serve;
 mod store;
