@@ -153,6 +153,21 @@ mod tests {
         assert_eq!(key_of(&[]), "(file)");
     }
 
+    #[test]
+    fn a_zero_request_timeout_is_a_problem() {
+        let text = "[server]\nrequest_timeout_ms = 0\n";
+        let config = from_toml(text, Path::new("t.toml")).expect("parses");
+        let problems = assemble(&config, |_| None).expect_err("refused");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.key == "server.request_timeout_ms"),
+            "{problems:?}"
+        );
+        let default = from_toml("", Path::new("t.toml")).expect("parses");
+        assert_eq!(default.server.request_timeout_ms, 30_000);
+    }
+
     /// Lines a configuration is made of: valid ones, wrong types, dangling names, bad values.
     const LINES: &[&str] = &[
         "[server]",
