@@ -34,7 +34,7 @@ impl Attempted {
 
 impl Relay {
     /// Makes one attempt of a leased delivery and records it under the lease; at most
-    /// `per_destination` attempts to one destination are in flight at once.
+    /// `per_destination` attempts to a destination without its own cap are in flight at once.
     pub(crate) async fn attempt(&self, leased: LeasedDelivery, per_destination: usize) {
         let LeasedDelivery {
             delivery,

@@ -49,8 +49,8 @@ fn jitter(max: Duration) -> Duration {
 
 impl Relay {
     /// Clears a leased delivery for its attempt, or puts it back in the queue (and returns
-    /// `None`). At most `per_destination` attempts (or the destination's own cap, if smaller)
-    /// to one destination are in flight at once.
+    /// `None`). At most the destination's own `max_in_flight`, else `per_destination`,
+    /// attempts to one destination are in flight at once.
     pub(crate) async fn clear_for_attempt(
         &self,
         catalog: &Catalog,
@@ -69,7 +69,7 @@ impl Relay {
         };
         let cap = destination
             .in_flight_cap()
-            .map_or(per_destination, |cap| cap.min(per_destination))
+            .unwrap_or(per_destination)
             .max(1);
         let slot = match self.in_flight_slot(destination.name(), cap) {
             Some(slot) => Some(slot),

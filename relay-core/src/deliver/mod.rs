@@ -33,10 +33,10 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// How much longer than the longest attempt timeout a lease lasts.
     pub lease_margin: Duration,
-    /// At most this many attempts to one destination in flight at once (per process; with a
-    /// destination's own `max_in_flight` the smaller applies), so a destination that hangs or
-    /// trickles its answers cannot hold every one of the `concurrency` slots and slow the
-    /// others. Deliveries over it wait in the queue without an attempt being counted.
+    /// At most this many attempts in flight at once (per process) to a destination that sets
+    /// no `max_in_flight` of its own, so a destination that hangs or trickles its answers
+    /// cannot hold every one of the `concurrency` slots and slow the others. Deliveries over it
+    /// wait in the queue without an attempt being counted.
     pub per_destination: usize,
 }
 
