@@ -265,4 +265,39 @@ mod tests {
     fn brackets_inside_strings_do_not_count() {
         assert_eq!(nesting_depth(br#"{"a":"[[[[\"]]"}"#), 1);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_body_is_understood_without_panicking(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048),
+        ) {
+            let body = Bytes::from(body);
+            let _ = Payload::parse(&HeaderMap::new(), &body);
+            // A form body is an object of strings, or raw when it does not decode.
+            if let Payload::Json(value) = Payload::parse(&headers("application/x-www-form-urlencoded"), &body) {
+                let object = value.as_object().expect("a form is an object");
+                proptest::prop_assert!(object.values().all(Value::is_string));
+            }
+        }
+
+        #[test]
+        fn form_pairs_come_back_with_the_last_value_per_key(
+            pairs in proptest::collection::vec(("\\PC{0,8}", "\\PC{0,8}"), 0..8),
+        ) {
+            let encoded = serde_urlencoded::to_string(&pairs).expect("encodes");
+            let parsed = Payload::parse(&headers("application/x-www-form-urlencoded"), &Bytes::from(encoded));
+            let mut expected = Map::new();
+            for (key, value) in pairs {
+                expected.insert(key, Value::String(value));
+            }
+            proptest::prop_assert_eq!(parsed, Payload::Json(Value::Object(expected)));
+        }
+
+        #[test]
+        fn nesting_past_the_limit_is_kept_raw(depth in 1usize..200) {
+            let body = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            let parsed = Payload::parse(&HeaderMap::new(), &Bytes::from(body));
+            proptest::prop_assert_eq!(parsed.json().is_some(), depth <= MAX_JSON_DEPTH);
+        }
+    }
 }

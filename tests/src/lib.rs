@@ -20,6 +20,7 @@ use sha2::Sha256;
 pub mod actix;
 pub mod admin;
 pub mod contract;
+pub mod faults;
 pub mod interop;
 
 /// The loopback networks (`127.0.0.0/8`, `::1/128`): what a relay delivering to the test's

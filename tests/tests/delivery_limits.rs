@@ -108,3 +108,29 @@ async fn sequential_deliveries_reuse_one_keep_alive_connection() {
     assert_eq!(peers.len(), 1, "one connection for all: {peers:?}");
     p.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_explicit_in_flight_cap_above_the_worker_share_is_honoured() {
+    // The worker gives a destination without a cap at most 32 slots; one that asks for 40
+    // gets 40. The receiver holds every request 2 s, so the first 40 are in flight together.
+    let receiver = Receiver::start([], Answer::Slow(200, 2_000)).await;
+    let p = Pipeline::start(
+        Relay::builder()
+            .allow_cidrs(loopback())
+            .destination(destination("wide", &receiver).max_in_flight(40))
+            .route(EventRoute::new("all").to(["wide"])),
+    );
+    let mut events = Vec::new();
+    for i in 0..50 {
+        events.push(p.send(&format!("w{i}")).await);
+    }
+    for event in &events {
+        p.wait_for(*event, "wide", "delivered", |d| {
+            d.status == DeliveryStatus::Delivered
+        })
+        .await;
+    }
+    assert_eq!(receiver.count(), 50);
+    assert_eq!(receiver.max_in_flight(), 40);
+    p.stop().await;
+}

@@ -6,6 +6,7 @@
 mod access;
 mod cli;
 mod config;
+mod http;
 mod keys;
 mod serve;
 mod store;

@@ -141,13 +141,8 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     })?;
     tracing::info!(%local, store = %store::redact(&database_url), "relay listening; POST /webhooks/{{source}}, GET /metrics");
     println!("relay listening on http://{local}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|source| ServeError::Io {
-            context: "serving".into(),
-            source,
-        })?;
+    let request_timeout = std::time::Duration::from_millis(config.server.request_timeout_ms);
+    crate::http::serve(listener, app, request_timeout, shutdown_signal()).await;
     tracing::info!("no longer accepting; finishing deliveries in flight");
     worker.shutdown().await;
     metrics_flush.abort();

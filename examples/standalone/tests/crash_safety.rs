@@ -6,8 +6,10 @@
 //! real senders: a request without an answer is sent again, with the same `X-GitHub-Delivery`,
 //! so an event stored just before a kill comes back as a duplicate of itself.
 //!
-//! `RELAY_CRASH_KILLS=N` runs N kills instead of 5 (a longer run); `RELAY_CRASH_SEED=S`
-//! replays the kill timings of a printed seed.
+//! `RELAY_CRASH_KILLS=N` runs N kills instead of 5 (`RELAY_LONG_FAULTS=1`: 20);
+//! `RELAY_CRASH_SEED=S` replays the kill timings of a printed seed. The run prints the kills
+//! survived, the events lost (must be 0) and the duplicates delivered (at-least-once allows
+//! them for attempts in flight at a kill).
 
 mod support;
 
@@ -34,10 +36,11 @@ type Acknowledged = Arc<Mutex<BTreeMap<u64, String>>>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_events_survive_kill_9_and_are_delivered() {
+    let long = std::env::var("RELAY_LONG_FAULTS").as_deref() == Ok("1");
     let kills: usize = std::env::var("RELAY_CRASH_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(if long { 20 } else { 5 });
     let seed: u64 = std::env::var("RELAY_CRASH_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -111,13 +114,16 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
         .keys()
         .filter(|n| !numbers.contains(n))
         .collect();
+    let twice = delivered_more_than_once(&receiver);
     println!(
-        "crash test: {sent} events sent, {} requests without an answer (sent again), \
-         {} events acknowledged, {} never acknowledged, {} distinct delivered, \
-         {} deliveries in all ({} redelivered after a crash)",
+        "crash test: {kills} kills survived; {sent} events sent, {} requests without an \
+         answer (sent again), {} events acknowledged, {} never acknowledged, {} acknowledged \
+         events lost, {} distinct delivered, {} deliveries in all ({} duplicates, of {twice} \
+         events)",
         unanswered.load(Ordering::SeqCst),
         acknowledged.len(),
         sent - acknowledged.len() as u64,
+        missing.len(),
         numbers.len(),
         receiver.count(),
         receiver.count() - numbers.len(),
@@ -236,6 +242,20 @@ async fn send_events(
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// How many events the receiver got more than once.
+fn delivered_more_than_once(receiver: &Receiver) -> usize {
+    let mut seen = std::collections::HashMap::<u64, usize>::new();
+    for n in receiver
+        .received()
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
+        .filter_map(|v| v["n"].as_u64())
+    {
+        *seen.entry(n).or_default() += 1;
+    }
+    seen.values().filter(|&&count| count > 1).count()
 }
 
 /// The event numbers the receiver has got.

@@ -39,7 +39,7 @@ impl Attempted {
 impl Relay {
     /// Makes one attempt of a leased delivery and records it under the lease, in an `attempt`
     /// tracing span carrying the request id the event was received with.
-    pub(crate) async fn attempt(&self, leased: LeasedDelivery) {
+    pub(crate) async fn attempt(&self, leased: LeasedDelivery, per_destination: usize) {
         let span = tracing::info_span!(
             "attempt",
             delivery = %leased.delivery.id,
@@ -50,17 +50,24 @@ impl Relay {
         if let Some(id) = RequestId::stored(&leased.event.headers) {
             span.record("request_id", tracing::field::display(&id));
         }
-        self.attempt_in_span(leased).instrument(span).await;
+        self.attempt_in_span(leased, per_destination)
+            .instrument(span)
+            .await;
     }
 
-    async fn attempt_in_span(&self, leased: LeasedDelivery) {
+    /// At most `per_destination` attempts to a destination without its own cap are in flight at
+    /// once.
+    async fn attempt_in_span(&self, leased: LeasedDelivery, per_destination: usize) {
         let LeasedDelivery {
             delivery,
             event,
             lease,
         } = leased;
         let catalog = self.catalog();
-        let Some(pass) = self.clear_for_attempt(&catalog, &delivery, &lease).await else {
+        let Some(pass) = self
+            .clear_for_attempt(&catalog, &delivery, &lease, per_destination)
+            .await
+        else {
             return;
         };
         let started_at = Timestamp::now();

@@ -50,12 +50,14 @@ fn jitter(max: Duration) -> Duration {
 
 impl Relay {
     /// Clears a leased delivery for its attempt, or puts it back in the queue (and returns
-    /// `None`).
+    /// `None`). At most the destination's own `max_in_flight`, else `per_destination`,
+    /// attempts to one destination are in flight at once.
     pub(crate) async fn clear_for_attempt(
         &self,
         catalog: &Catalog,
         delivery: &Delivery,
         lease: &Lease,
+        per_destination: usize,
     ) -> Option<Pass> {
         let now = Timestamp::now();
         if self.is_destination_disabled(&delivery.destination) {
@@ -66,16 +68,17 @@ impl Relay {
             // The attempt records the missing destination and dead-letters the delivery.
             return Some(Pass::default());
         };
-        let slot = match destination.in_flight_cap() {
-            None => None,
-            Some(cap) => match self.in_flight_slot(destination.name(), cap) {
-                Some(slot) => Some(slot),
-                None => {
-                    let wait = IN_FLIGHT_RECHECK + jitter(IN_FLIGHT_RECHECK);
-                    self.defer(lease, now.plus(wait)).await;
-                    return None;
-                }
-            },
+        let cap = destination
+            .in_flight_cap()
+            .unwrap_or(per_destination)
+            .max(1);
+        let slot = match self.in_flight_slot(destination.name(), cap) {
+            Some(slot) => Some(slot),
+            None => {
+                let wait = IN_FLIGHT_RECHECK + jitter(IN_FLIGHT_RECHECK);
+                self.defer(lease, now.plus(wait)).await;
+                return None;
+            }
         };
         let circuit = match destination.breaker() {
             None => None,

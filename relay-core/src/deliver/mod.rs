@@ -36,6 +36,11 @@ pub struct WorkerConfig {
     pub lease_margin: Duration,
     /// How often the worker refreshes the `relay_queue_depth` gauge (one count in the store).
     pub queue_depth_interval: Duration,
+    /// At most this many attempts in flight at once (per process) to a destination that sets
+    /// no `max_in_flight` of its own, so a destination that hangs or trickles its answers
+    /// cannot hold every one of the `concurrency` slots and slow the others. Deliveries over it
+    /// wait in the queue without an attempt being counted.
+    pub per_destination: usize,
 }
 
 impl Default for WorkerConfig {
@@ -46,6 +51,7 @@ impl Default for WorkerConfig {
             poll_interval: Duration::from_millis(200),
             lease_margin: Duration::from_secs(30),
             queue_depth_interval: Duration::from_secs(5),
+            per_destination: 32,
         }
     }
 }
@@ -133,7 +139,7 @@ impl Relay {
                 };
                 let relay = self.clone();
                 tokio::spawn(async move {
-                    relay.attempt(delivery).await;
+                    relay.attempt(delivery, config.per_destination).await;
                     drop(permit);
                 });
             }

@@ -84,6 +84,12 @@ pub fn assemble(
             }),
         }
     };
+    if config.server.request_timeout_ms == 0 {
+        problems.push(Problem::new(
+            "server.request_timeout_ms",
+            "must be at least 1".to_owned(),
+        ));
+    }
     unique(
         &mut problems,
         "sources",

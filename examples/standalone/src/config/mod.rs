@@ -85,10 +85,15 @@ pub fn load(file: &Path) -> Result<Config, ConfigError> {
         file: file.to_owned(),
         source,
     })?;
+    from_toml(&text, file)
+}
+
+/// Parses `text`, the contents of `file`, with `RELAY_…` environment overrides.
+pub fn from_toml(text: &str, file: &Path) -> Result<Config, ConfigError> {
     let overrides = Env::prefixed("RELAY_")
         .filter(|key| key.as_str().starts_with("server__"))
         .split("__");
-    Figment::from(Toml::string(&text))
+    Figment::from(Toml::string(text))
         .merge(overrides)
         .extract::<Config>()
         .map_err(|error| {
@@ -146,5 +151,89 @@ mod tests {
             .to_vec();
         assert_eq!(key_of(&path), "routes[0].destinations[1]");
         assert_eq!(key_of(&[]), "(file)");
+    }
+
+    #[test]
+    fn a_zero_request_timeout_is_a_problem() {
+        let text = "[server]\nrequest_timeout_ms = 0\n";
+        let config = from_toml(text, Path::new("t.toml")).expect("parses");
+        let problems = assemble(&config, |_| None).expect_err("refused");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.key == "server.request_timeout_ms"),
+            "{problems:?}"
+        );
+        let default = from_toml("", Path::new("t.toml")).expect("parses");
+        assert_eq!(default.server.request_timeout_ms, 30_000);
+    }
+
+    /// Lines a configuration is made of: valid ones, wrong types, dangling names, bad values.
+    const LINES: &[&str] = &[
+        "[server]",
+        "listen = \"127.0.0.1:0\"",
+        "listen = 7",
+        "request_timeout_ms = 0",
+        "database_url = \"memory://\"",
+        "[delivery]",
+        "allow_cidrs = [\"127.0.0.0/8\", \"nonsense\"]",
+        "[[sources]]",
+        "name = \"s\"",
+        "scheme = \"github\"",
+        "scheme = \"generic_hmac\"",
+        "scheme = \"nope\"",
+        "secrets = [\"x\", { value = \"y\", expires_at = \"not a date\" }]",
+        "secrets = [\"env:MISSING\"]",
+        "max_body_bytes = -1",
+        "rate_limit = { per_minute = 0 }",
+        "[[destinations]]",
+        "name = \"d\"",
+        "url = \"https://example.com/\"",
+        "url = \"http://10.0.0.1/\"",
+        "url = \"::\"",
+        "retry = { max_attempts = 0, initial_ms = 5, max_ms = 1 }",
+        "[[routes]]",
+        "name = \"r\"",
+        "source = \"missing\"",
+        "destinations = [\"d\", \"missing\"]",
+        "conditions = [{ path = \"$..[\", op = \"matches\", value = \"(\" }]",
+        "conditions = [{ path = \"$.a\", op = \"exists\", value = 1 }]",
+        "transformer = \"missing\"",
+        "[[transformers]]",
+        "kind = \"template\"",
+        "body = { text = \"{{ $.a \" }",
+        "unknown = 1",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_valid_or_a_list_of_problems(text in "\\PC{0,400}") {
+            checked(&text)?;
+        }
+
+        #[test]
+        fn configurations_of_mixed_lines_are_valid_or_a_list_of_problems(
+            picks in proptest::collection::vec(0..LINES.len(), 0..24),
+        ) {
+            let text: Vec<&str> = picks.iter().map(|&i| LINES[i]).collect();
+            checked(&text.join("\n"))?;
+        }
+    }
+
+    fn checked(text: &str) -> Result<(), proptest::test_runner::TestCaseError> {
+        let file = Path::new("prop.toml");
+        match from_toml(text, file) {
+            Err(ConfigError::Invalid { problems, .. }) => {
+                proptest::prop_assert!(!problems.is_empty());
+            }
+            Err(other) => proptest::prop_assert!(false, "not a list of problems: {other}"),
+            Ok(config) => {
+                if let Err(problems) = assemble(&config, |_| None) {
+                    proptest::prop_assert!(!problems.is_empty());
+                    proptest::prop_assert!(problems.iter().all(|p| !p.key.is_empty()));
+                }
+            }
+        }
+        Ok(())
     }
 }

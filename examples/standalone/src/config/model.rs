@@ -69,6 +69,10 @@ pub struct Server {
     /// The prefix of every key written to Redis (default `relay:`): gateways that share a
     /// database share a prefix; separate deployments on one Redis need different ones.
     pub redis_prefix: String,
+    /// How long a request's head may take to arrive, and then its body (each from the start
+    /// of the request), before the connection is closed (the body: answered 400
+    /// `unreadable_body`); slow senders cannot hold connections open forever. Default 30000.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for Server {
@@ -81,6 +85,7 @@ impl Default for Server {
             migrate_on_start: true,
             redis_url: None,
             redis_prefix: "relay:".into(),
+            request_timeout_ms: 30_000,
         }
     }
 }

@@ -128,7 +128,7 @@ fn generic_hmac(key: &str, spec: &SourceSpec, problems: &mut Vec<Problem>) -> Op
     let header = |field: &str, value: &str, problems: &mut Vec<Problem>| {
         value
             .to_ascii_lowercase()
-            .parse::<axum::http::HeaderName>()
+            .parse::<http::HeaderName>()
             .map_err(|_| {
                 problems.push(Problem::new(
                     format!("{key}.{field}"),

@@ -18,13 +18,28 @@ pub fn free_port() -> SocketAddr {
 /// Starts `relay --config CONFIG` with `env` set (an empty value removes the variable) and
 /// waits until it answers `GET /healthz` on `addr`.
 pub async fn start(config: &Path, addr: SocketAddr, env: &[(&str, &str)]) -> Child {
+    spawn(config, addr, env, Stdio::inherit()).await
+}
+
+/// Like [`start`], with the process's standard error (its log) written to the file `log`.
+pub async fn start_logged(
+    config: &Path,
+    addr: SocketAddr,
+    env: &[(&str, &str)],
+    log: &Path,
+) -> Child {
+    let file = std::fs::File::create(log).expect("create the log file");
+    spawn(config, addr, env, Stdio::from(file)).await
+}
+
+async fn spawn(config: &Path, addr: SocketAddr, env: &[(&str, &str)], stderr: Stdio) -> Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_relay"));
     command
         .arg("--config")
         .arg(config)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stderr(stderr);
     for (name, value) in env {
         if value.is_empty() {
             command.env_remove(name);
