@@ -40,6 +40,9 @@ const KEY: &str = "mn-1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
 /// Another key, which cannot open what [`KEY`] sealed.
 const OTHER_KEY: &str = "mn-2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=";
 const NODES: usize = 3;
+/// Attempts in flight per node: once more than `(NODES - 1) * IN_FLIGHT` requests hang at the
+/// receiver (within the attempt timeout), the victim has at least one of them in flight.
+const IN_FLIGHT: usize = 8;
 const CLIENTS: usize = 6;
 
 /// Event number → the event id of its 2xx answer.
@@ -107,12 +110,13 @@ async fn three_nodes_share_one_database_and_survive_a_kill_9() {
     eventually(Duration::from_secs(30), acked(300))
         .await
         .expect("the nodes acknowledge events");
-    // Attempts hang at the receiver, so every node has some in flight when one dies.
+    // Attempts hang at the receiver (for the 4 s timeout); each node has at most IN_FLIGHT in
+    // flight, so when more than the other nodes can hold hang, the victim has some in flight.
     receiver.answer_from_now(Answer::Hang);
     let hung_from = receiver.count();
     eventually(Duration::from_secs(10), || {
         let hung = receiver.count() - hung_from;
-        async move { (hung >= 10 * NODES).then_some(()) }
+        async move { (hung > (NODES - 1) * IN_FLIGHT).then_some(()) }
     })
     .await
     .expect("attempts reach the receiver");
@@ -414,7 +418,8 @@ rate_limit = {{ per_minute = 1000000 }}
 name = "receiver"
 url = "{receiver}"
 auth_header = "{AUTH}"
-timeout_ms = 2000
+timeout_ms = 4000
+max_in_flight = {IN_FLIGHT}
 retry = {{ max_attempts = 50, initial_ms = 50, max_ms = 500 }}
 
 [[routes]]
