@@ -82,6 +82,10 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { failures = 0 }".into(), "destinations[0].circuit_breaker.failures: must be greater than 0"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { threshold = 3 }".into(), "destinations[0].circuit_breaker.threshold: unknown field"),
         (route("destinations = [\"app\"]\nrate_limit = { per_second = 3 }"), "routes[0].rate_limit.per_second: unknown field"),
+        (route("destinations = [\"app\"]\nordering_key = \"customer\""), "routes[0].ordering_key"),
+        (route("destinations = [\"app\"]\non_dead_letter = \"block\""), "routes[0].on_dead_letter: applies to ordered deliveries only"),
+        (route("destinations = [\"app\"]\nordering_key = \"$.a\"\non_dead_letter = \"wait\""), "routes[0].on_dead_letter: unknown variant"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nordering_key = \"header:bad name\"".into(), "destinations[0].ordering_key"),
     ];
     let mut failures = Vec::new();
     for (toml, expected) in &cases {
@@ -131,6 +135,7 @@ fn every_documented_scheme_and_feature_is_accepted() {
     toml.push_str(DESTINATION);
     toml.push_str(
         "connect_timeout_ms = 2000\nmax_in_flight = 4\n\
+         ordering_key = \"$.customer.id\"\non_dead_letter = \"block\"\n\
          circuit_breaker = { failures = 3, window_ms = 10000, open_ms = 5000 }\n\
          [[destinations]]\nname = \"public\"\nurl = \"https://hooks.example.com/in\"\n\
          circuit_breaker = { enabled = false }\n",
@@ -145,6 +150,7 @@ fn every_documented_scheme_and_feature_is_accepted() {
          { path = \"$.commits[*].author.name\", op = \"exists\" }]\n\
          destinations = [\"app\", \"public\"]\ntransformer = \"short\"\nrate_limit = { per_minute = 600 }\n\
          [[routes]]\nname = \"slack\"\ndestinations = [\"app\"]\ntransformer = \"github_to_slack\"\n\
+         ordering_key = \"header:X-GitHub-Delivery\"\non_dead_letter = \"skip\"\n\
          [[routes]]\nname = \"forms\"\ndestinations = [\"app\"]\ntransformer = \"mail\"\n",
     );
     let (code, stderr) = check(&toml);

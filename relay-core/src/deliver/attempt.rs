@@ -184,7 +184,12 @@ impl Relay {
             })
             .await
         {
-            Ok(()) => {}
+            Ok(()) => {
+                if delivery.ordering_key.is_some() && !matches!(next, NextStep::RetryAt(_)) {
+                    // The next delivery of its lane is due now.
+                    self.wake_workers();
+                }
+            }
             Err(StoreError::LeaseLost(id)) => {
                 tracing::warn!(delivery = %id, "lease expired during the attempt; another worker owns it now");
             }

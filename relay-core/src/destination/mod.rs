@@ -15,6 +15,7 @@ use http::HeaderMap;
 use crate::circuit::CircuitBreaker;
 use crate::deliver::{HttpTransport, Timeouts};
 use crate::ids::{DeliveryId, EventId};
+use crate::ordering::OrderingKey;
 use crate::policy::{DeliveryPolicy, RetryPolicy};
 use crate::secret::Secret;
 
@@ -125,6 +126,7 @@ pub struct Destination {
     max_in_flight: Option<usize>,
     breaker: Option<CircuitBreaker>,
     policy: Arc<dyn DeliveryPolicy>,
+    ordering_key: Option<OrderingKey>,
 }
 
 /// A destination URL that cannot be used.
@@ -141,6 +143,9 @@ pub enum DestinationError {
     /// Not http or https.
     #[error("unsupported URL scheme {0:?} (expected http or https)")]
     Scheme(String),
+    /// The ordering key is neither `header:NAME` nor a JSONPath.
+    #[error("invalid ordering_key: {0}")]
+    OrderingKey(String),
 }
 
 impl Destination {
@@ -181,6 +186,7 @@ impl Destination {
             max_in_flight: None,
             breaker: Some(CircuitBreaker::default()),
             policy: Arc::new(RetryPolicy::default()),
+            ordering_key: None,
         }
     }
 
@@ -234,6 +240,18 @@ impl Destination {
     pub fn policy(mut self, policy: impl DeliveryPolicy + 'static) -> Self {
         self.policy = Arc::new(policy);
         self
+    }
+
+    /// Delivers events with the same key one at a time, in ingest order (see
+    /// [`ordering`](crate::ordering)); a route's own ordering key takes precedence.
+    pub fn ordering(mut self, key: OrderingKey) -> Self {
+        self.ordering_key = Some(key);
+        self
+    }
+
+    /// The ordering key, if any.
+    pub fn ordering_key(&self) -> Option<&OrderingKey> {
+        self.ordering_key.as_ref()
     }
 
     /// The destination's name.

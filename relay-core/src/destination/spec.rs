@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Destination, DestinationError};
 use crate::circuit::CircuitBreaker;
+use crate::ordering::{OnDeadLetter, OrderingKey};
 use crate::policy::RetryPolicy;
 use crate::secret::Secret;
 
@@ -88,6 +89,13 @@ pub struct DestinationSettings {
     /// The circuit breaker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub circuit_breaker: Option<BreakerSettings>,
+    /// Orders deliveries by this key, `header:NAME` or a JSONPath (see
+    /// [`ordering`](crate::ordering)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordering_key: Option<String>,
+    /// What an ordered delivery's dead letter does to its lane (default `skip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_dead_letter: Option<OnDeadLetter>,
 }
 
 /// An HTTP destination described as data. Its `Debug` output never shows the credentials.
@@ -141,6 +149,13 @@ impl HttpDestinationSpec {
         }
         if let Some(retry) = s.retry {
             destination = destination.policy(retry.policy());
+        }
+        if let Some(key) = &s.ordering_key {
+            let key = key
+                .parse::<OrderingKey>()
+                .map_err(|e| DestinationError::OrderingKey(e.to_string()))?;
+            destination =
+                destination.ordering(key.on_dead_letter(s.on_dead_letter.unwrap_or_default()));
         }
         if let Some(breaker) = s.circuit_breaker {
             destination = match breaker.breaker() {

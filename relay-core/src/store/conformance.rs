@@ -36,11 +36,13 @@ use crate::time::Timestamp;
 mod admin;
 mod circuit;
 mod ingest;
+mod ordering;
 mod queue;
 
 pub use admin::*;
 pub use circuit::*;
 pub use ingest::*;
+pub use ordering::*;
 pub use queue::*;
 
 /// What a factory hands to the suite: the store, and anything that must outlive the case.
@@ -97,6 +99,11 @@ macro_rules! store_conformance_tests {
             circuit_compare_and_set,
             concurrent_circuit_swaps_have_one_winner,
             destination_records_round_trip,
+            ordered_lane_leases_its_head_only,
+            ordered_lane_survives_expired_leases,
+            ordered_dead_letter_skips_or_blocks,
+            ordered_lanes_are_per_tenant_and_destination,
+            concurrent_leasers_keep_lanes_in_order,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {
@@ -174,6 +181,7 @@ fn plan(destinations: &[&str]) -> Vec<NewDelivery> {
             id: DeliveryId::new(),
             destination: (*d).to_owned(),
             route: format!("route-{d}"),
+            ordering: None,
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! `[[destinations]]`: validated into a destination spec (saved sealed) and a destination.
 
 use relay_core::destination::{
-    Destination, DestinationSettings, HttpDestinationSpec, RetrySettings, Target,
+    Destination, DestinationError, DestinationSettings, HttpDestinationSpec, RetrySettings, Target,
 };
 use relay_core::guard::AddressGuard;
 use relay_core::secret::Secret;
@@ -65,6 +65,8 @@ pub(super) fn destination(
             max_in_flight: spec.max_in_flight,
             retry: spec.retry,
             circuit_breaker: spec.circuit_breaker,
+            ordering_key: spec.ordering_key.clone(),
+            on_dead_letter: spec.on_dead_letter,
         },
     };
     match described.build() {
@@ -75,6 +77,10 @@ pub(super) fn destination(
                 problems.push(Problem::new(format!("{key}.url"), blocked.to_string()));
             }
             (problems.len() == before).then_some((described, built))
+        }
+        Err(DestinationError::OrderingKey(reason)) => {
+            problems.push(Problem::new(format!("{key}.ordering_key"), reason));
+            None
         }
         Err(e) => {
             problems.push(Problem::new(format!("{key}.url"), e.to_string()));
