@@ -78,6 +78,7 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("[delivery]\nallow_cidrs = [\"10.0.0.0/33\"]".into(), "delivery.allow_cidrs[0]: \"10.0.0.0/33\" is not a CIDR network"),
         ("[delivery]\nallow = []".into(), "delivery.allow: unknown field"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nmax_in_flight = 0".into(), "destinations[0].max_in_flight: must be at least 1"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nmax_per_second = 0".into(), "destinations[0].max_per_second: must be at least 1"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nconnect_timeout_ms = 0".into(), "destinations[0].connect_timeout_ms: must be greater than 0"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { failures = 0 }".into(), "destinations[0].circuit_breaker.failures: must be greater than 0"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { threshold = 3 }".into(), "destinations[0].circuit_breaker.threshold: unknown field"),
@@ -134,7 +135,7 @@ fn every_documented_scheme_and_feature_is_accepted() {
     );
     toml.push_str(DESTINATION);
     toml.push_str(
-        "connect_timeout_ms = 2000\nmax_in_flight = 4\n\
+        "connect_timeout_ms = 2000\nmax_in_flight = 4\nmax_per_second = 20\n\
          ordering_key = \"$.customer.id\"\non_dead_letter = \"block\"\n\
          circuit_breaker = { failures = 3, window_ms = 10000, open_ms = 5000 }\n\
          [[destinations]]\nname = \"public\"\nurl = \"https://hooks.example.com/in\"\n\

@@ -124,6 +124,7 @@ pub struct Destination {
     timeout: Duration,
     connect_timeout: Duration,
     max_in_flight: Option<usize>,
+    max_per_second: Option<u32>,
     breaker: Option<CircuitBreaker>,
     policy: Arc<dyn DeliveryPolicy>,
     ordering_key: Option<OrderingKey>,
@@ -184,6 +185,7 @@ impl Destination {
             timeout: Self::DEFAULT_TIMEOUT,
             connect_timeout: HttpTransport::DEFAULT_CONNECT_TIMEOUT,
             max_in_flight: None,
+            max_per_second: None,
             breaker: Some(CircuitBreaker::default()),
             policy: Arc::new(RetryPolicy::default()),
             ordering_key: None,
@@ -217,10 +219,20 @@ impl Destination {
         self
     }
 
-    /// At most `limit` attempts to this destination in flight at once, per process; deliveries
-    /// over the cap wait in the queue (they are not attempted early and not counted).
+    /// At most `limit` attempts to this destination in flight at once, per process (`1`: one
+    /// at a time, however many workers the process runs); deliveries over the cap wait in the
+    /// queue (they are not attempted early and not counted).
     pub fn max_in_flight(mut self, limit: usize) -> Self {
         self.max_in_flight = Some(limit.max(1));
+        self
+    }
+
+    /// At most `per_second` attempts to this destination per second (a token bucket with a
+    /// burst of a fifth of a second's worth; shared by every node when the relay's limiter is
+    /// shared, e.g. Redis). Deliveries over the rate go back to the queue, spread out at the
+    /// rate, without an attempt being made or counted.
+    pub fn max_per_second(mut self, per_second: u32) -> Self {
+        self.max_per_second = Some(per_second.max(1));
         self
     }
 
@@ -285,6 +297,11 @@ impl Destination {
     /// The cap on attempts in flight, if any.
     pub fn in_flight_cap(&self) -> Option<usize> {
         self.max_in_flight
+    }
+
+    /// The cap on attempts per second, if any.
+    pub fn per_second_cap(&self) -> Option<u32> {
+        self.max_per_second
     }
 
     /// The circuit breaker, if any.

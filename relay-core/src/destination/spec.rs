@@ -83,6 +83,9 @@ pub struct DestinationSettings {
     /// Attempts in flight at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<usize>,
+    /// Attempts per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_second: Option<u32>,
     /// The retry policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetrySettings>,
@@ -146,6 +149,9 @@ impl HttpDestinationSpec {
         }
         if let Some(limit) = s.max_in_flight {
             destination = destination.max_in_flight(limit);
+        }
+        if let Some(per_second) = s.max_per_second {
+            destination = destination.max_per_second(per_second);
         }
         if let Some(retry) = s.retry {
             destination = destination.policy(retry.policy());

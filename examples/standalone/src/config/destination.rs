@@ -42,6 +42,12 @@ pub(super) fn destination(
             "must be at least 1",
         ));
     }
+    if spec.max_per_second == Some(0) {
+        problems.push(Problem::new(
+            format!("{key}.max_per_second"),
+            "must be at least 1",
+        ));
+    }
     if let Some(retry) = spec.retry {
         check_retry(key, retry, problems);
     }
@@ -63,6 +69,7 @@ pub(super) fn destination(
             timeout_ms: spec.timeout_ms,
             connect_timeout_ms: spec.connect_timeout_ms,
             max_in_flight: spec.max_in_flight,
+            max_per_second: spec.max_per_second,
             retry: spec.retry,
             circuit_breaker: spec.circuit_breaker,
             ordering_key: spec.ordering_key.clone(),

@@ -182,6 +182,8 @@ pub struct DestinationSpec {
     pub connect_timeout_ms: Option<u64>,
     /// At most this many attempts in flight at once.
     pub max_in_flight: Option<usize>,
+    /// At most this many attempts per second.
+    pub max_per_second: Option<u32>,
     /// Retry policy.
     pub retry: Option<RetrySettings>,
     /// Circuit breaker.
