@@ -58,6 +58,11 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("[[destinations]]\nname = \"d\"\nurl = \"ftp://example.com\"".into(), "destinations[0].url: unsupported URL scheme"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { max_attempts = 0 }".into(), "destinations[0].retry.max_attempts"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { tries = 3 }".into(), "destinations[0].retry.tries: unknown field"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { schedule = [\"5s\", \"soon\"] }".into(), "destinations[0].retry.schedule[1]: \"soon\" is not a duration"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { schedule = [\"5s\"], initial_ms = 10 }".into(), "destinations[0].retry.schedule: a schedule replaces backoff"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { schedule = [] }".into(), "destinations[0].retry.schedule: names no delay"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { give_up_after = \"0s\" }".into(), "destinations[0].retry.give_up_after: must be greater than 0"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { initial_ms = 10, max_ms = 5 }".into(), "destinations[0].retry.initial_ms: must not exceed max_ms"),
         (route("source = \"gl\"\ndestinations = [\"app\"]"), "routes[0].source: no source named \"gl\""),
         (route("destinations = [\"app\", \"slack\"]"), "routes[0].destinations[1]: no destination named \"slack\""),
         (route("destinations = []"), "routes[0].destinations: names no destination"),
@@ -139,6 +144,7 @@ fn every_documented_scheme_and_feature_is_accepted() {
          ordering_key = \"$.customer.id\"\non_dead_letter = \"block\"\n\
          circuit_breaker = { failures = 3, window_ms = 10000, open_ms = 5000 }\n\
          [[destinations]]\nname = \"public\"\nurl = \"https://hooks.example.com/in\"\n\
+         retry = { schedule = [\"5s\", \"5m\", \"30m\", \"2h\", \"5h\", \"10h\", \"10h\"], give_up_after = \"3d\" }\n\
          circuit_breaker = { enabled = false }\n",
     );
     toml.push_str(

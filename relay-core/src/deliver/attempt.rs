@@ -146,9 +146,11 @@ impl Relay {
         }
         drop(pass);
         let decision = match destination {
-            Some(d) => d
-                .delivery_policy()
-                .decide(delivery.cycle_attempts + 1, &result.report),
+            Some(d) => d.delivery_policy().decide_at_age(
+                delivery.cycle_attempts + 1,
+                &result.report,
+                Timestamp::now().since(delivery.created_at),
+            ),
             None => Decision::DeadLetter,
         };
         let (next, outcome) = match decision {

@@ -20,7 +20,9 @@ use crate::policy::{DeliveryPolicy, RetryPolicy};
 use crate::secret::Secret;
 
 pub use saved::{LoadDestinationError, ResealError, SaveDestinationError};
-pub use spec::{BreakerSettings, DestinationSettings, HttpDestinationSpec, RetrySettings};
+pub use spec::{
+    BreakerSettings, DestinationSettings, HttpDestinationSpec, RetrySettings, RetrySettingsError,
+};
 
 /// A delivery handed to an in-process handler.
 #[derive(Debug, Clone)]
@@ -147,6 +149,9 @@ pub enum DestinationError {
     /// The ordering key is neither `header:NAME` nor a JSONPath.
     #[error("invalid ordering_key: {0}")]
     OrderingKey(String),
+    /// The retry settings cannot be used.
+    #[error("invalid retry.{0}")]
+    Retry(String),
 }
 
 impl Destination {

@@ -48,7 +48,7 @@ pub(super) fn destination(
             "must be at least 1",
         ));
     }
-    if let Some(retry) = spec.retry {
+    if let Some(retry) = &spec.retry {
         check_retry(key, retry, problems);
     }
     if let Some(breaker) = spec.circuit_breaker {
@@ -70,7 +70,7 @@ pub(super) fn destination(
             connect_timeout_ms: spec.connect_timeout_ms,
             max_in_flight: spec.max_in_flight,
             max_per_second: spec.max_per_second,
-            retry: spec.retry,
+            retry: spec.retry.clone(),
             circuit_breaker: spec.circuit_breaker,
             ordering_key: spec.ordering_key.clone(),
             on_dead_letter: spec.on_dead_letter,
@@ -85,6 +85,7 @@ pub(super) fn destination(
             }
             (problems.len() == before).then_some((described, built))
         }
+        Err(DestinationError::Retry(_)) => None, // reported by check_retry
         Err(DestinationError::OrderingKey(reason)) => {
             problems.push(Problem::new(format!("{key}.ordering_key"), reason));
             None
@@ -96,18 +97,8 @@ pub(super) fn destination(
     }
 }
 
-fn check_retry(key: &str, retry: RetrySettings, problems: &mut Vec<Problem>) {
-    let policy = retry.policy();
-    if policy.max_attempts == 0 {
-        problems.push(Problem::new(
-            format!("{key}.retry.max_attempts"),
-            "must be at least 1 (it counts the first attempt)",
-        ));
-    }
-    if policy.backoff.initial > policy.backoff.max {
-        problems.push(Problem::new(
-            format!("{key}.retry"),
-            "initial_ms must not exceed max_ms",
-        ));
+fn check_retry(key: &str, retry: &RetrySettings, problems: &mut Vec<Problem>) {
+    if let Err(e) = retry.policy() {
+        problems.push(Problem::new(format!("{key}.retry.{}", e.field), e.reason));
     }
 }
