@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::destination::Destination;
-use crate::route::{Route, RouteTable};
+use crate::ids::DeliveryId;
+use crate::route::{Route, RouteInput, RouteTable};
 use crate::source::Source;
+use crate::store::NewDelivery;
 use crate::transform::{Transformer, builtin_transformers};
 
 /// The name of the built-in transformer that sends the body as received.
@@ -156,6 +158,33 @@ impl Catalog {
             .and_then(|r| r.transformer())
             .unwrap_or(IDENTITY);
         self.transformers.get(name)
+    }
+
+    /// The deliveries an event is planned to get: one per destination its matching routes
+    /// name, each with its ordering key (the route's, else the destination's) when one is set
+    /// and reads a value from the event.
+    pub fn plan_deliveries(&self, input: &RouteInput<'_>) -> Vec<NewDelivery> {
+        self.routes
+            .plan(input)
+            .into_iter()
+            .map(|p| {
+                let key = self
+                    .routes
+                    .get(&p.route)
+                    .and_then(|r| r.ordering_key())
+                    .or_else(|| {
+                        self.destinations
+                            .get(&p.destination)
+                            .and_then(Destination::ordering_key)
+                    });
+                NewDelivery {
+                    id: DeliveryId::new(),
+                    ordering: key.and_then(|k| k.read(input.headers, input.payload)),
+                    destination: p.destination,
+                    route: p.route,
+                }
+            })
+            .collect()
     }
 
     /// The longest attempt timeout of any destination (leases must outlast attempts).

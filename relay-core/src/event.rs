@@ -120,6 +120,8 @@ pub struct Delivery {
     pub destination: String,
     /// The route that planned it (its transformer applies).
     pub route: String,
+    /// The ordering key it was queued under, if any (see [`ordering`](crate::ordering)).
+    pub ordering_key: Option<String>,
     /// Where it stands.
     pub status: DeliveryStatus,
     /// Attempts made so far, ever (the next attempt's `x-relay-attempt` is this + 1).

@@ -43,6 +43,7 @@ pub mod ingest;
 pub mod jsonpath;
 pub mod limit;
 pub mod memory;
+pub mod ordering;
 pub mod payload;
 pub mod policy;
 mod relay;

@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Notify;
 
 use crate::catalog::{Catalog, CatalogError};
 use crate::credentials::Keyring;
-use crate::deliver::HttpTransport;
+use crate::deliver::{HttpTransport, Throttles};
 use crate::destination::{Destination, Target};
 use crate::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::limit::{RateLimiter, SlidingWindowLimiter};
@@ -49,7 +49,8 @@ struct Inner {
     transport: HttpTransport,
     wake: Notify,
     disabled: Mutex<HashSet<String>>,
-    in_flight: Mutex<HashMap<String, (usize, Arc<Semaphore>)>>,
+    in_flight: Arc<Mutex<HashMap<String, usize>>>,
+    throttles: Throttles,
     keyring: Option<Arc<Keyring>>,
     rollup: crate::admin::rollup::Rollup,
 }
@@ -131,26 +132,27 @@ impl Relay {
     }
 
     /// A slot among the attempts in flight to `destination` (capped at `cap`), if one is free.
-    pub(crate) fn in_flight_slot(
-        &self,
-        destination: &str,
-        cap: usize,
-    ) -> Option<OwnedSemaphorePermit> {
-        let semaphore = {
-            let mut slots = self
-                .inner
-                .in_flight
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
-            let entry = slots
-                .entry(destination.to_owned())
-                .or_insert_with(|| (cap, Arc::new(Semaphore::new(cap))));
-            if entry.0 != cap {
-                *entry = (cap, Arc::new(Semaphore::new(cap)));
-            }
-            Arc::clone(&entry.1)
-        };
-        semaphore.try_acquire_owned().ok()
+    /// The count is per destination, whatever the cap was when a slot was taken, so a cap
+    /// lowered while attempts are in flight holds as soon as enough of them end.
+    pub(crate) fn in_flight_slot(&self, destination: &str, cap: usize) -> Option<InFlightSlot> {
+        let mut counts = self
+            .inner
+            .in_flight
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let count = counts.entry(destination.to_owned()).or_insert(0);
+        if *count >= cap {
+            return None;
+        }
+        *count += 1;
+        Some(InFlightSlot {
+            counts: Arc::clone(&self.inner.in_flight),
+            destination: destination.to_owned(),
+        })
+    }
+
+    pub(crate) fn throttles(&self) -> &Throttles {
+        &self.inner.throttles
     }
 
     pub(crate) fn rollup(&self) -> &crate::admin::rollup::Rollup {
@@ -162,6 +164,28 @@ impl Relay {
             .disabled
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+/// One attempt in flight to a destination; counted out when dropped.
+#[derive(Debug)]
+pub(crate) struct InFlightSlot {
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+    destination: String,
+}
+
+impl Drop for InFlightSlot {
+    fn drop(&mut self) {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if let Some(count) = counts.get_mut(&self.destination) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.destination);
+            }
+        }
     }
 }
 
@@ -312,7 +336,8 @@ impl RelayBuilder {
                 transport: HttpTransport::new(resolver).map_err(BuildError::Transport)?,
                 wake: Notify::new(),
                 disabled: Mutex::new(HashSet::new()),
-                in_flight: Mutex::new(HashMap::new()),
+                in_flight: Arc::new(Mutex::new(HashMap::new())),
+                throttles: Throttles::default(),
                 keyring: self.keyring.map(Arc::new),
                 rollup: Default::default(),
             }),

@@ -1,9 +1,9 @@
 //! Replay and redrive: sending stored events again.
 
-use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::ids::{EventId, TenantId};
 use crate::relay::Relay;
 use crate::route::RouteInput;
-use crate::store::{DeadLetterFilter, NewDelivery, ScheduleReport, StoreError};
+use crate::store::{DeadLetterFilter, ScheduleReport, StoreError};
 use crate::time::Timestamp;
 
 impl Relay {
@@ -22,20 +22,12 @@ impl Relay {
             .await?
             .ok_or(StoreError::NotFound)?;
         let payload = event.payload();
-        let plan = self.catalog().routes().plan(&RouteInput {
+        let plan = self.catalog().plan_deliveries(&RouteInput {
             source: &event.source,
             event_type: &event.event_type,
             headers: &event.headers,
             payload: payload.json(),
         });
-        let plan = plan
-            .into_iter()
-            .map(|p| NewDelivery {
-                id: DeliveryId::new(),
-                destination: p.destination,
-                route: p.route,
-            })
-            .collect();
         let report = self
             .store()
             .schedule(tenant, event_id, plan, force, Timestamp::now())

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 use deadpool_postgres::Pool;
 use relay_core::event::{DeliveryStatus, EventStatus};
 use relay_core::ids::{DeliveryId, EventId, TenantId};
+use relay_core::ordering::OnDeadLetter;
 use relay_core::store::{DeadLetterFilter, NewDelivery, ScheduleReport, StoreError};
 use relay_core::time::Timestamp;
 use uuid::Uuid;
@@ -55,9 +56,9 @@ pub(crate) async fn schedule(
     let insert = tx
         .prepare_cached(
             "INSERT INTO deliveries (id, tenant, event_id, destination, route, status,
-                 next_attempt_at, created_at, updated_at)
+                 next_attempt_at, created_at, updated_at, ordering_key, ordering_block)
              VALUES ($1::uuid, $2::text, $3::uuid, $4::text, $5::text, 'pending',
-                 $6::int8, $6::int8, $6::int8)",
+                 $6::int8, $6::int8, $6::int8, $7::text, $8::bool)",
         )
         .await
         .db()?;
@@ -73,13 +74,20 @@ pub(crate) async fn schedule(
     for new in plan {
         let found = existing.iter().find(|(_, d, _)| *d == new.destination);
         let Some((id, _, status)) = found else {
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+            let key = new.ordering.as_ref().map(|o| o.key.as_str());
+            let block = new
+                .ordering
+                .as_ref()
+                .is_some_and(|o| o.on_dead_letter == OnDeadLetter::Block);
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
                 &new.id.as_uuid(),
                 &tenant_id,
                 &event_id,
                 &new.destination,
                 &new.route,
                 &now_ms,
+                &key,
+                &block,
             ];
             tx.execute(&insert, &params).await.db()?;
             report.scheduled.push(new.id);

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use deadpool_postgres::Pool;
 use relay_core::ids::EventId;
+use relay_core::ordering::OnDeadLetter;
 use relay_core::store::codec::encode_headers;
 use relay_core::store::{InsertOutcome, NewEvent, StoreError};
 use tokio::sync::oneshot;
@@ -60,11 +61,14 @@ new_events AS (
 ),
 new_deliveries AS (
     INSERT INTO deliveries (id, tenant, event_id, destination, route, status,
-                            next_attempt_at, created_at, updated_at)
+                            next_attempt_at, created_at, updated_at, ordering_key,
+                            ordering_block)
     SELECT p.id, w.tenant, p.event_id, p.destination, p.route, 'pending',
-           w.received_at, w.received_at, w.received_at
-    FROM UNNEST($11::uuid[], $12::uuid[], $13::text[], $14::text[])
-        WITH ORDINALITY AS p(id, event_id, destination, route, ord)
+           w.received_at, w.received_at, w.received_at, p.ordering_key, p.ordering_block
+    FROM UNNEST($11::uuid[], $12::uuid[], $13::text[], $14::text[], $15::text[],
+                $16::bool[])
+        WITH ORDINALITY AS p(id, event_id, destination, route, ordering_key, ordering_block,
+                             ord)
     JOIN won w ON w.id = p.event_id
     ORDER BY p.ord
 )
@@ -93,6 +97,8 @@ struct Columns<'a> {
     delivery_events: Vec<Uuid>,
     destinations: Vec<&'a str>,
     routes: Vec<&'a str>,
+    ordering_keys: Vec<Option<&'a str>>,
+    ordering_blocks: Vec<bool>,
 }
 
 impl<'a> Columns<'a> {
@@ -118,11 +124,21 @@ impl<'a> Columns<'a> {
             delivery_events: deliveries().map(|(e, _)| e.as_uuid()).collect(),
             destinations: deliveries().map(|(_, d)| d.destination.as_str()).collect(),
             routes: deliveries().map(|(_, d)| d.route.as_str()).collect(),
+            ordering_keys: deliveries()
+                .map(|(_, d)| d.ordering.as_ref().map(|o| o.key.as_str()))
+                .collect(),
+            ordering_blocks: deliveries()
+                .map(|(_, d)| {
+                    d.ordering
+                        .as_ref()
+                        .is_some_and(|o| o.on_dead_letter == OnDeadLetter::Block)
+                })
+                .collect(),
         }
     }
 
-    /// `$1` to `$14` of [`INSERT_BATCH`].
-    fn params(&self) -> [&(dyn ToSql + Sync); 14] {
+    /// `$1` to `$16` of [`INSERT_BATCH`].
+    fn params(&self) -> [&(dyn ToSql + Sync); 16] {
         [
             &self.ids,
             &self.tenants,
@@ -138,6 +154,8 @@ impl<'a> Columns<'a> {
             &self.delivery_events,
             &self.destinations,
             &self.routes,
+            &self.ordering_keys,
+            &self.ordering_blocks,
         ]
     }
 }

@@ -22,13 +22,28 @@ fn token(lease: &Lease) -> i64 {
     i64::try_from(lease.token).unwrap_or(-1)
 }
 
-/// Leases due rows, oldest due first, skipping rows other leasers hold; returns the token,
-/// the delivery (at 1), whether its event exists (at 13) and the event (at 14).
+/// The condition that `d` (due at `$1`) is unordered or the head of its lane: no delivery of
+/// its lane created before it holds the lane (pending, in flight, or dead-lettered with
+/// `on_dead_letter = block`), and none is in flight under an unexpired lease. A concurrent
+/// leaser's uncommitted lease of the head leaves it pending in this snapshot, so the rest of
+/// the lane stays behind it.
+const LANE_HEAD: &str = "(d.ordering_key IS NULL OR NOT EXISTS (
+         SELECT 1 FROM deliveries o
+         WHERE o.tenant = d.tenant AND o.destination = d.destination
+             AND o.ordering_key = d.ordering_key AND o.seq <> d.seq
+             AND ((o.seq < d.seq AND (o.status IN ('pending', 'in_flight')
+                      OR (o.status = 'dead_lettered' AND o.ordering_block)))
+                  OR (o.status = 'in_flight' AND o.next_attempt_at > $1::int8))))";
+
+/// Leases due rows that head their lane, oldest due first, skipping rows other leasers hold;
+/// returns the token, the delivery (at 1), whether its event exists (at 14) and the event
+/// (at 15).
 static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH due AS (
-             SELECT id, seq, next_attempt_at AS due_at FROM deliveries
+             SELECT id, seq, next_attempt_at AS due_at FROM deliveries d
              WHERE status IN ('pending', 'in_flight') AND next_attempt_at <= $1::int8
+                 AND {LANE_HEAD}
              ORDER BY next_attempt_at, seq
              LIMIT $2::int8
              FOR UPDATE SKIP LOCKED
@@ -67,14 +82,14 @@ pub(crate) async fn lease_due(
     for row in &rows {
         let token: i64 = get(row, 0)?;
         let delivery = rows::delivery(row, 1)?;
-        let has_event: bool = get(row, 13)?;
+        let has_event: bool = get(row, 14)?;
         if !has_event {
             return Err(StoreError::Corrupt(format!(
                 "delivery {} without its event",
                 delivery.id
             )));
         }
-        let event = rows::event(row, 14)?;
+        let event = rows::event(row, 15)?;
         leased.push(LeasedDelivery {
             lease: Lease {
                 tenant: delivery.tenant.clone(),

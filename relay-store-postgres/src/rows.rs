@@ -17,7 +17,7 @@ pub(crate) const EVENT_COLUMNS: &str =
 
 /// The delivery columns [`delivery`] reads, in order.
 pub(crate) const DELIVERY_COLUMNS: &str = "tenant, id, event_id, destination, route, status, \
-     attempts, cycle_attempts, next_attempt_at, last_error, created_at, updated_at";
+     attempts, cycle_attempts, next_attempt_at, last_error, created_at, updated_at, ordering_key";
 
 /// The attempt columns [`attempt`] reads, in order.
 pub(crate) const ATTEMPT_COLUMNS: &str =
@@ -86,6 +86,7 @@ pub(crate) fn delivery(row: &Row, at: usize) -> Result<Delivery, PgStoreError> {
         last_error: get(row, at + 9)?,
         created_at: time(row, at + 10)?,
         updated_at: time(row, at + 11)?,
+        ordering_key: get(row, at + 12)?,
     })
 }
 

@@ -159,6 +159,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, minute, scope, name, metric)
     );
     ",
+    // 4: ordered delivery: a delivery's ordering key and whether its dead letter holds the
+    // lane; the lane index finds the deliveries queued before one of the same key.
+    "
+    ALTER TABLE deliveries ADD COLUMN ordering_key TEXT;
+    ALTER TABLE deliveries ADD COLUMN ordering_block BOOLEAN NOT NULL DEFAULT false;
+    CREATE INDEX deliveries_lane ON deliveries (tenant, destination, ordering_key, seq)
+        WHERE ordering_key IS NOT NULL;
+    ",
 ];
 
 /// The schema version this build writes.

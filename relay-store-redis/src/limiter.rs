@@ -79,22 +79,25 @@ impl RedisRateLimiter {
     }
 }
 
-#[async_trait]
-impl RateLimiter for RedisRateLimiter {
-    async fn acquire(
+impl RedisRateLimiter {
+    /// Admits one more for `key` in the `kind` namespace when fewer than `limit` were admitted
+    /// in the `window` before `now`.
+    async fn admit(
         &self,
+        kind: &str,
         key: &str,
-        limit: RateLimit,
+        limit: u32,
+        window: Duration,
         now: Timestamp,
     ) -> Result<RateDecision, LimiterError> {
         let member = uuid::Uuid::now_v7().simple().to_string();
         let mut connection = self.connection.clone();
         let wait: i64 = self
             .script
-            .key(connect::key(&self.prefix, "rate", &[key]))
+            .key(connect::key(&self.prefix, kind, &[key]))
             .arg(now.as_millis())
-            .arg(WINDOW.as_millis() as i64)
-            .arg(limit.per_minute)
+            .arg(i64::try_from(window.as_millis()).unwrap_or(i64::MAX))
+            .arg(limit)
             .arg(member)
             .invoke_async(&mut connection)
             .await
@@ -106,5 +109,30 @@ impl RateLimiter for RedisRateLimiter {
                 retry_after: Duration::from_millis(wait.unsigned_abs()),
             }
         })
+    }
+}
+
+#[async_trait]
+impl RateLimiter for RedisRateLimiter {
+    async fn acquire(
+        &self,
+        key: &str,
+        limit: RateLimit,
+        now: Timestamp,
+    ) -> Result<RateDecision, LimiterError> {
+        self.admit("rate", key, limit.per_minute, WINDOW, now).await
+    }
+
+    /// The shared per-second budget: no one-second window admits more than `per_second`
+    /// across every node on the same server and prefix.
+    async fn acquire_per_second(
+        &self,
+        key: &str,
+        per_second: u32,
+        now: Timestamp,
+    ) -> Result<Option<RateDecision>, LimiterError> {
+        self.admit("rate1s", key, per_second, Duration::from_secs(1), now)
+            .await
+            .map(Some)
     }
 }

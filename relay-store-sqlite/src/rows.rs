@@ -14,7 +14,7 @@ pub(crate) const EVENT_COLUMNS: &str =
 
 /// The delivery columns [`delivery`] reads, in order.
 pub(crate) const DELIVERY_COLUMNS: &str = "tenant, id, event_id, destination, route, status, \
-     attempts, cycle_attempts, next_attempt_at, last_error, created_at, updated_at";
+     attempts, cycle_attempts, next_attempt_at, last_error, created_at, updated_at, ordering_key";
 
 /// The attempt columns [`attempt`] reads, in order.
 pub(crate) const ATTEMPT_COLUMNS: &str =
@@ -71,6 +71,7 @@ pub(crate) fn delivery(row: &Row<'_>, at: usize) -> rusqlite::Result<Delivery> {
         last_error: row.get(at + 9)?,
         created_at: time(row, at + 10)?,
         updated_at: time(row, at + 11)?,
+        ordering_key: row.get(at + 12)?,
     })
 }
 

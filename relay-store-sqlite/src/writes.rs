@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use relay_core::event::{DeliveryStatus, EventStatus};
 use relay_core::ids::{DeliveryId, EventId, TenantId};
+use relay_core::ordering::OnDeadLetter;
 use relay_core::store::codec::encode_headers;
 use relay_core::store::{
     AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
@@ -36,8 +37,8 @@ fn insert_delivery(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO deliveries (id, tenant, event_id, destination, route, status,
-             next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?6)",
+             next_attempt_at, created_at, updated_at, ordering_key, ordering_block)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?6, ?7, ?8)",
     )?
     .execute(params![
         new.id.as_bytes(),
@@ -46,6 +47,10 @@ fn insert_delivery(
         new.destination,
         new.route,
         now.as_millis(),
+        new.ordering.as_ref().map(|o| o.key.as_str()),
+        new.ordering
+            .as_ref()
+            .is_some_and(|o| o.on_dead_letter == OnDeadLetter::Block),
     ])?;
     Ok(())
 }
@@ -113,7 +118,19 @@ pub(crate) fn insert_event(conn: &Connection, new: &NewEvent) -> Result<InsertOu
     Ok(InsertOutcome::Inserted)
 }
 
-/// [`Store::lease_due`](relay_core::store::Store::lease_due): the global queue.
+/// The condition that `d` (due at `?1`) is unordered or the head of its lane: no delivery of
+/// its lane created before it holds the lane (pending, in flight, or dead-lettered with
+/// `on_dead_letter = block`), and none is in flight under an unexpired lease.
+const LANE_HEAD: &str = "(d.ordering_key IS NULL OR NOT EXISTS (
+         SELECT 1 FROM deliveries o
+         WHERE o.tenant = d.tenant AND o.destination = d.destination
+             AND o.ordering_key = d.ordering_key AND o.seq <> d.seq
+             AND ((o.seq < d.seq AND (o.status IN ('pending', 'in_flight')
+                      OR (o.status = 'dead_lettered' AND o.ordering_block = 1)))
+                  OR (o.status = 'in_flight' AND o.next_attempt_at > ?1))))";
+
+/// [`Store::lease_due`](relay_core::store::Store::lease_due): the global queue, lane heads
+/// only.
 pub(crate) fn lease_due(
     conn: &Connection,
     now: Timestamp,
@@ -122,11 +139,12 @@ pub(crate) fn lease_due(
 ) -> Result<Vec<LeasedDelivery>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let due: Vec<i64> = conn
-        .prepare_cached(
-            "SELECT seq FROM deliveries
+        .prepare_cached(&format!(
+            "SELECT seq FROM deliveries d
              WHERE status IN ('pending', 'in_flight') AND next_attempt_at <= ?1
-             ORDER BY next_attempt_at, seq LIMIT ?2",
-        )
+                 AND {LANE_HEAD}
+             ORDER BY next_attempt_at, seq LIMIT ?2"
+        ))
         .db()?
         .query_map(params![now.as_millis(), limit], |row| row.get(0))
         .db()?

@@ -20,7 +20,7 @@ fn pipeline(destinations: &[(String, String)], policy: RetryPolicy, timeout: Dur
     for (name, url) in destinations {
         let destination = Destination::http(name.clone(), url)
             .expect("URL")
-            .policy(policy)
+            .policy(policy.clone())
             .timeout(timeout);
         builder = builder.destination(destination);
     }

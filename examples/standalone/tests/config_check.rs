@@ -61,6 +61,11 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("[[destinations]]\nname = \"d\"\nurl = \"ftp://example.com\"".into(), "destinations[0].url: unsupported URL scheme"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { max_attempts = 0 }".into(), "destinations[0].retry.max_attempts"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { tries = 3 }".into(), "destinations[0].retry.tries: unknown field"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { schedule = [\"5s\", \"soon\"] }".into(), "destinations[0].retry.schedule[1]: \"soon\" is not a duration"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { schedule = [\"5s\"], initial_ms = 10 }".into(), "destinations[0].retry.schedule: a schedule replaces backoff"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { schedule = [] }".into(), "destinations[0].retry.schedule: names no delay"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { give_up_after = \"0s\" }".into(), "destinations[0].retry.give_up_after: must be greater than 0"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { initial_ms = 10, max_ms = 5 }".into(), "destinations[0].retry.initial_ms: must not exceed max_ms"),
         (route("source = \"gl\"\ndestinations = [\"app\"]"), "routes[0].source: no source named \"gl\""),
         (route("destinations = [\"app\", \"slack\"]"), "routes[0].destinations[1]: no destination named \"slack\""),
         (route("destinations = []"), "routes[0].destinations: names no destination"),
@@ -81,10 +86,15 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("[delivery]\nallow_cidrs = [\"10.0.0.0/33\"]".into(), "delivery.allow_cidrs[0]: \"10.0.0.0/33\" is not a CIDR network"),
         ("[delivery]\nallow = []".into(), "delivery.allow: unknown field"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nmax_in_flight = 0".into(), "destinations[0].max_in_flight: must be at least 1"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nmax_per_second = 0".into(), "destinations[0].max_per_second: must be at least 1"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nconnect_timeout_ms = 0".into(), "destinations[0].connect_timeout_ms: must be greater than 0"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { failures = 0 }".into(), "destinations[0].circuit_breaker.failures: must be greater than 0"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { threshold = 3 }".into(), "destinations[0].circuit_breaker.threshold: unknown field"),
         (route("destinations = [\"app\"]\nrate_limit = { per_second = 3 }"), "routes[0].rate_limit.per_second: unknown field"),
+        (route("destinations = [\"app\"]\nordering_key = \"customer\""), "routes[0].ordering_key"),
+        (route("destinations = [\"app\"]\non_dead_letter = \"block\""), "routes[0].on_dead_letter: applies to ordered deliveries only"),
+        (route("destinations = [\"app\"]\nordering_key = \"$.a\"\non_dead_letter = \"wait\""), "routes[0].on_dead_letter: unknown variant"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nordering_key = \"header:bad name\"".into(), "destinations[0].ordering_key"),
     ];
     let mut failures = Vec::new();
     for (toml, expected) in &cases {
@@ -133,9 +143,11 @@ fn every_documented_scheme_and_feature_is_accepted() {
     );
     toml.push_str(DESTINATION);
     toml.push_str(
-        "connect_timeout_ms = 2000\nmax_in_flight = 4\n\
+        "connect_timeout_ms = 2000\nmax_in_flight = 4\nmax_per_second = 20\n\
+         ordering_key = \"$.customer.id\"\non_dead_letter = \"block\"\n\
          circuit_breaker = { failures = 3, window_ms = 10000, open_ms = 5000 }\n\
          [[destinations]]\nname = \"public\"\nurl = \"https://hooks.example.com/in\"\n\
+         retry = { schedule = [\"5s\", \"5m\", \"30m\", \"2h\", \"5h\", \"10h\", \"10h\"], give_up_after = \"3d\" }\n\
          circuit_breaker = { enabled = false }\n",
     );
     toml.push_str(
@@ -148,6 +160,7 @@ fn every_documented_scheme_and_feature_is_accepted() {
          { path = \"$.commits[*].author.name\", op = \"exists\" }]\n\
          destinations = [\"app\", \"public\"]\ntransformer = \"short\"\nrate_limit = { per_minute = 600 }\n\
          [[routes]]\nname = \"slack\"\ndestinations = [\"app\"]\ntransformer = \"github_to_slack\"\n\
+         ordering_key = \"header:X-GitHub-Delivery\"\non_dead_letter = \"skip\"\n\
          [[routes]]\nname = \"forms\"\ndestinations = [\"app\"]\ntransformer = \"mail\"\n",
     );
     let (code, stderr) = check(&toml);

@@ -172,9 +172,11 @@ impl Relay {
         }
         drop(pass);
         let decision = match destination {
-            Some(d) => d
-                .delivery_policy()
-                .decide(delivery.cycle_attempts + 1, &result.report),
+            Some(d) => d.delivery_policy().decide_at_age(
+                delivery.cycle_attempts + 1,
+                &result.report,
+                Timestamp::now().since(delivery.created_at),
+            ),
             None => Decision::DeadLetter,
         };
         let (next, outcome) = match decision {
@@ -237,6 +239,10 @@ impl Relay {
                         telemetry::record_dead_letter(&delivery.destination)
                     }
                     AttemptOutcome::Retrying => {}
+                }
+                if delivery.ordering_key.is_some() && !matches!(next, NextStep::RetryAt(_)) {
+                    // The next delivery of its lane is due now.
+                    self.wake_workers();
                 }
             }
             Err(StoreError::LeaseLost(id)) => {

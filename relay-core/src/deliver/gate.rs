@@ -1,10 +1,8 @@
 //! What a leased delivery passes before it is attempted: a paused destination, its in-flight
-//! cap, its circuit breaker, and its route's rate limit. A delivery stopped here goes back to
+//! cap, its `max_per_second` throttle, its circuit breaker, and its route's rate limit. A delivery stopped here goes back to
 //! the queue without an attempt being made or counted.
 
 use std::time::Duration;
-
-use tokio::sync::OwnedSemaphorePermit;
 
 use crate::catalog::Catalog;
 use crate::circuit::{Admission, CircuitBreaker, CircuitPhase, Signal, VersionedCircuit};
@@ -12,7 +10,7 @@ use crate::destination::Destination;
 use crate::event::Delivery;
 use crate::ids::TenantId;
 use crate::limit::RateDecision;
-use crate::relay::Relay;
+use crate::relay::{InFlightSlot, Relay};
 use crate::store::Lease;
 use crate::telemetry;
 use crate::time::Timestamp;
@@ -39,7 +37,7 @@ pub(crate) struct CircuitTicket {
 /// A delivery cleared to be attempted, and what it holds while it is.
 #[derive(Debug, Default)]
 pub(crate) struct Pass {
-    _slot: Option<OwnedSemaphorePermit>,
+    _slot: Option<InFlightSlot>,
     pub(crate) circuit: Option<CircuitTicket>,
 }
 
@@ -80,6 +78,23 @@ impl Relay {
                 return None;
             }
         };
+        if let Some(per_second) = destination.per_second_cap()
+            && let Some(wait) = self
+                .throttle(&lease.tenant, destination.name(), per_second, now)
+                .await
+        {
+            let delay = self
+                .throttles()
+                .get(destination.name(), per_second)
+                .deferral(wait);
+            tracing::trace!(
+                destination = destination.name(),
+                ?delay,
+                "over max_per_second; deferred"
+            );
+            self.defer(lease, now.plus(delay)).await;
+            return None;
+        }
         let circuit = match destination.breaker() {
             None => None,
             Some(breaker) => match self
@@ -125,6 +140,35 @@ impl Relay {
             _slot: slot,
             circuit,
         })
+    }
+
+    /// Takes one of `destination`'s `per_second` admissions: `None` when admitted, else how
+    /// long until one frees up. The limiter's shared budget is used when it keeps one (Redis),
+    /// else (or when it is down) this process's token bucket.
+    async fn throttle(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        per_second: u32,
+        now: Timestamp,
+    ) -> Option<Duration> {
+        let key = format!("destination:{tenant}:{destination}");
+        match self
+            .limiter()
+            .acquire_per_second(&key, per_second, now)
+            .await
+        {
+            Ok(Some(RateDecision::Allowed)) => return None,
+            Ok(Some(RateDecision::Limited { retry_after })) => return Some(retry_after),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, destination, "shared limiter down; throttling in process");
+            }
+        }
+        self.throttles()
+            .get(destination, per_second)
+            .try_take()
+            .err()
     }
 
     async fn defer(&self, lease: &Lease, until: Timestamp) {

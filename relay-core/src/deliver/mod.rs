@@ -4,6 +4,7 @@ mod attempt;
 mod gate;
 mod http;
 mod outbound;
+mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,8 @@ pub use outbound::{
 use crate::relay::Relay;
 use crate::telemetry;
 use crate::time::Timestamp;
+
+pub(crate) use throttle::Throttles;
 
 /// How a delivery worker runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

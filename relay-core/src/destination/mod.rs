@@ -15,11 +15,14 @@ use http::HeaderMap;
 use crate::circuit::CircuitBreaker;
 use crate::deliver::{HttpTransport, Timeouts};
 use crate::ids::{DeliveryId, EventId};
+use crate::ordering::OrderingKey;
 use crate::policy::{DeliveryPolicy, RetryPolicy};
 use crate::secret::Secret;
 
 pub use saved::{LoadDestinationError, ResealError, SaveDestinationError};
-pub use spec::{BreakerSettings, DestinationSettings, HttpDestinationSpec, RetrySettings};
+pub use spec::{
+    BreakerSettings, DestinationSettings, HttpDestinationSpec, RetrySettings, RetrySettingsError,
+};
 
 /// A delivery handed to an in-process handler.
 #[derive(Debug, Clone)]
@@ -123,8 +126,10 @@ pub struct Destination {
     timeout: Duration,
     connect_timeout: Duration,
     max_in_flight: Option<usize>,
+    max_per_second: Option<u32>,
     breaker: Option<CircuitBreaker>,
     policy: Arc<dyn DeliveryPolicy>,
+    ordering_key: Option<OrderingKey>,
 }
 
 /// A destination URL that cannot be used.
@@ -141,6 +146,12 @@ pub enum DestinationError {
     /// Not http or https.
     #[error("unsupported URL scheme {0:?} (expected http or https)")]
     Scheme(String),
+    /// The ordering key is neither `header:NAME` nor a JSONPath.
+    #[error("invalid ordering_key: {0}")]
+    OrderingKey(String),
+    /// The retry settings cannot be used.
+    #[error("invalid retry.{0}")]
+    Retry(String),
 }
 
 impl Destination {
@@ -179,8 +190,10 @@ impl Destination {
             timeout: Self::DEFAULT_TIMEOUT,
             connect_timeout: HttpTransport::DEFAULT_CONNECT_TIMEOUT,
             max_in_flight: None,
+            max_per_second: None,
             breaker: Some(CircuitBreaker::default()),
             policy: Arc::new(RetryPolicy::default()),
+            ordering_key: None,
         }
     }
 
@@ -211,10 +224,20 @@ impl Destination {
         self
     }
 
-    /// At most `limit` attempts to this destination in flight at once, per process; deliveries
-    /// over the cap wait in the queue (they are not attempted early and not counted).
+    /// At most `limit` attempts to this destination in flight at once, per process (`1`: one
+    /// at a time, however many workers the process runs); deliveries over the cap wait in the
+    /// queue (they are not attempted early and not counted).
     pub fn max_in_flight(mut self, limit: usize) -> Self {
         self.max_in_flight = Some(limit.max(1));
+        self
+    }
+
+    /// At most `per_second` attempts to this destination per second (a token bucket with a
+    /// burst of a fifth of a second's worth; shared by every node when the relay's limiter is
+    /// shared, e.g. Redis). Deliveries over the rate go back to the queue, spread out at the
+    /// rate, without an attempt being made or counted.
+    pub fn max_per_second(mut self, per_second: u32) -> Self {
+        self.max_per_second = Some(per_second.max(1));
         self
     }
 
@@ -234,6 +257,18 @@ impl Destination {
     pub fn policy(mut self, policy: impl DeliveryPolicy + 'static) -> Self {
         self.policy = Arc::new(policy);
         self
+    }
+
+    /// Delivers events with the same key one at a time, in ingest order (see
+    /// [`ordering`](crate::ordering)); a route's own ordering key takes precedence.
+    pub fn ordering(mut self, key: OrderingKey) -> Self {
+        self.ordering_key = Some(key);
+        self
+    }
+
+    /// The ordering key, if any.
+    pub fn ordering_key(&self) -> Option<&OrderingKey> {
+        self.ordering_key.as_ref()
     }
 
     /// The destination's name.
@@ -267,6 +302,11 @@ impl Destination {
     /// The cap on attempts in flight, if any.
     pub fn in_flight_cap(&self) -> Option<usize> {
         self.max_in_flight
+    }
+
+    /// The cap on attempts per second, if any.
+    pub fn per_second_cap(&self) -> Option<u32> {
+        self.max_per_second
     }
 
     /// The circuit breaker, if any.

@@ -7,33 +7,104 @@ use serde::{Deserialize, Serialize};
 
 use super::{Destination, DestinationError};
 use crate::circuit::CircuitBreaker;
+use crate::ordering::{OnDeadLetter, OrderingKey};
 use crate::policy::RetryPolicy;
 use crate::secret::Secret;
 
-/// `retry = { max_attempts, initial_ms, max_ms }`; unset fields take
-/// [`RetryPolicy::default`]'s values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `retry = { max_attempts, initial_ms, max_ms }` (exponential backoff) or
+/// `retry = { schedule = ["5s", "5m", "30m"] }` (explicit delays, ±20% jitter), either with
+/// `give_up_after = "3d"`; unset fields take [`RetryPolicy::default`]'s values. Durations are
+/// human-readable (`humantime`: `500ms`, `30s`, `5m`, `2h`, `3d`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetrySettings {
-    /// Attempts in all, the first included.
+    /// Attempts in all, the first included (with a schedule: its length + 1 by default).
     pub max_attempts: Option<u32>,
     /// The first retry's delay ceiling, in milliseconds.
     pub initial_ms: Option<u64>,
     /// The largest delay, in milliseconds.
     pub max_ms: Option<u64>,
+    /// Explicit delays before the 1st, 2nd, … retry; the last one repeats while
+    /// `max_attempts` allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Vec<String>>,
+    /// No retry later than this after the delivery was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub give_up_after: Option<String>,
+}
+
+/// A retry setting that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct RetrySettingsError {
+    /// `max_attempts`, `initial_ms`, `schedule`, `schedule[N]` or `give_up_after`.
+    pub field: String,
+    /// Why.
+    pub reason: String,
+}
+
+fn duration(field: String, text: &str) -> Result<Duration, RetrySettingsError> {
+    humantime::parse_duration(text.trim()).map_err(|e| RetrySettingsError {
+        field,
+        reason: format!("{text:?} is not a duration ({e}); e.g. \"30s\", \"5m\", \"3d\""),
+    })
 }
 
 impl RetrySettings {
     /// The policy these settings describe.
-    pub fn policy(&self) -> RetryPolicy {
+    pub fn policy(&self) -> Result<RetryPolicy, RetrySettingsError> {
         let default = RetryPolicy::default();
-        RetryPolicy::new(
-            self.max_attempts.unwrap_or(default.max_attempts),
-            self.initial_ms
-                .map_or(default.backoff.initial, Duration::from_millis),
-            self.max_ms
-                .map_or(default.backoff.max, Duration::from_millis),
-        )
+        let error = |field: &str, reason: &str| RetrySettingsError {
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut policy = match &self.schedule {
+            None => RetryPolicy::new(
+                self.max_attempts.unwrap_or(default.max_attempts),
+                self.initial_ms
+                    .map_or(default.backoff.initial, Duration::from_millis),
+                self.max_ms
+                    .map_or(default.backoff.max, Duration::from_millis),
+            ),
+            Some(delays) => {
+                if self.initial_ms.is_some() || self.max_ms.is_some() {
+                    return Err(error(
+                        "schedule",
+                        "a schedule replaces backoff: drop initial_ms and max_ms",
+                    ));
+                }
+                if delays.is_empty() {
+                    return Err(error("schedule", "names no delay"));
+                }
+                let delays = delays
+                    .iter()
+                    .enumerate()
+                    .map(|(i, text)| duration(format!("schedule[{i}]"), text))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut policy = RetryPolicy::schedule(delays);
+                if let Some(max) = self.max_attempts {
+                    policy.max_attempts = max;
+                }
+                policy
+            }
+        };
+        if policy.max_attempts == 0 {
+            return Err(error(
+                "max_attempts",
+                "must be at least 1 (it counts the first attempt)",
+            ));
+        }
+        if policy.schedule.is_empty() && policy.backoff.initial > policy.backoff.max {
+            return Err(error("initial_ms", "must not exceed max_ms"));
+        }
+        if let Some(text) = &self.give_up_after {
+            let deadline = duration("give_up_after".to_owned(), text)?;
+            if deadline.is_zero() {
+                return Err(error("give_up_after", "must be greater than 0"));
+            }
+            policy = policy.give_up_after(deadline);
+        }
+        Ok(policy)
     }
 }
 
@@ -82,12 +153,22 @@ pub struct DestinationSettings {
     /// Attempts in flight at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_in_flight: Option<usize>,
+    /// Attempts per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_per_second: Option<u32>,
     /// The retry policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetrySettings>,
     /// The circuit breaker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub circuit_breaker: Option<BreakerSettings>,
+    /// Orders deliveries by this key, `header:NAME` or a JSONPath (see
+    /// [`ordering`](crate::ordering)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordering_key: Option<String>,
+    /// What an ordered delivery's dead letter does to its lane (default `skip`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_dead_letter: Option<OnDeadLetter>,
 }
 
 /// An HTTP destination described as data. Its `Debug` output never shows the credentials.
@@ -139,8 +220,21 @@ impl HttpDestinationSpec {
         if let Some(limit) = s.max_in_flight {
             destination = destination.max_in_flight(limit);
         }
-        if let Some(retry) = s.retry {
-            destination = destination.policy(retry.policy());
+        if let Some(per_second) = s.max_per_second {
+            destination = destination.max_per_second(per_second);
+        }
+        if let Some(retry) = &s.retry {
+            let policy = retry
+                .policy()
+                .map_err(|e| DestinationError::Retry(e.to_string()))?;
+            destination = destination.policy(policy);
+        }
+        if let Some(key) = &s.ordering_key {
+            let key = key
+                .parse::<OrderingKey>()
+                .map_err(|e| DestinationError::OrderingKey(e.to_string()))?;
+            destination =
+                destination.ordering(key.on_dead_letter(s.on_dead_letter.unwrap_or_default()));
         }
         if let Some(breaker) = s.circuit_breaker {
             destination = match breaker.breaker() {

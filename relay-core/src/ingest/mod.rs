@@ -19,12 +19,12 @@ pub use prefix::IngestPrefix;
 pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 
 use crate::event::{Event, EventStatus};
-use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::ids::{EventId, TenantId};
 use crate::limit::RateDecision;
 use crate::payload::Payload;
 use crate::relay::Relay;
 use crate::route::RouteInput;
-use crate::store::{InsertOutcome, NewDelivery, NewEvent};
+use crate::store::{InsertOutcome, NewEvent};
 use crate::telemetry;
 use crate::time::Timestamp;
 
@@ -163,20 +163,12 @@ impl Relay {
             return IngestOutcome::Challenge { challenge };
         }
         let identity = source.identify(&request.headers, &request.body, &payload);
-        let plan = catalog.routes().plan(&RouteInput {
+        let deliveries = catalog.plan_deliveries(&RouteInput {
             source: source.name(),
             event_type: &identity.event_type,
             headers: &request.headers,
             payload: payload.json(),
         });
-        let deliveries: Vec<NewDelivery> = plan
-            .into_iter()
-            .map(|p| NewDelivery {
-                id: DeliveryId::new(),
-                destination: p.destination,
-                route: p.route,
-            })
-            .collect();
         let event_id = EventId::new();
         // Kept with the event (after identification and routing saw the headers as sent), so
         // every attempt logs it.

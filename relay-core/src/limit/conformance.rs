@@ -46,6 +46,7 @@ macro_rules! limiter_conformance_tests {
             zero_limit_refuses_everything,
             keys_have_their_own_budgets,
             concurrent_acquisitions_share_one_budget,
+            per_second_budget_is_shared_or_absent,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {
@@ -149,4 +150,39 @@ pub async fn concurrent_acquisitions_share_one_budget(limiter: Arc<dyn RateLimit
         }
     }
     assert_eq!(allowed, 25);
+}
+
+/// A shared per-second budget admits `per_second` in any one-second window, apart from the
+/// per-minute budget of the same key; a limiter without one answers `None` every time.
+pub async fn per_second_budget_is_shared_or_absent(limiter: Arc<dyn RateLimiter>) {
+    let Some(first) = limiter.acquire_per_second("d", 3, at(0)).await.unwrap() else {
+        assert_eq!(
+            limiter.acquire_per_second("d", 3, at(1)).await.unwrap(),
+            None
+        );
+        return;
+    };
+    assert_eq!(first, RateDecision::Allowed);
+    for ms in [100, 200] {
+        let decision = limiter.acquire_per_second("d", 3, at(ms)).await.unwrap();
+        assert_eq!(decision, Some(RateDecision::Allowed));
+    }
+    assert_eq!(
+        limiter.acquire_per_second("d", 3, at(300)).await.unwrap(),
+        Some(RateDecision::Limited {
+            retry_after: Duration::from_millis(700)
+        })
+    );
+    assert_eq!(
+        limiter
+            .acquire("d", RateLimit { per_minute: 1 }, at(300))
+            .await
+            .unwrap(),
+        RateDecision::Allowed,
+        "the per-minute budget is another one"
+    );
+    assert_eq!(
+        limiter.acquire_per_second("d", 3, at(1_000)).await.unwrap(),
+        Some(RateDecision::Allowed)
+    );
 }

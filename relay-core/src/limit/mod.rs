@@ -50,6 +50,19 @@ pub trait RateLimiter: Send + Sync + fmt::Debug {
         limit: RateLimit,
         now: Timestamp,
     ) -> Result<RateDecision, LimiterError>;
+
+    /// Admits one more for `key` under a budget of `per_second` in any one-second window that
+    /// every user of this limiter shares, or `Ok(None)` when this limiter keeps no shared
+    /// budget (the default): the relay then throttles with a token bucket in process.
+    async fn acquire_per_second(
+        &self,
+        key: &str,
+        per_second: u32,
+        now: Timestamp,
+    ) -> Result<Option<RateDecision>, LimiterError> {
+        let _ = (key, per_second, now);
+        Ok(None)
+    }
 }
 
 /// An exact sliding-window log kept in memory: no 60-second window ever admits more than the

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use crate::circuit::{CircuitState, VersionedCircuit};
 use crate::event::{Attempt, Delivery, DeliveryStatus, Event, EventStatus};
 use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::ordering::OnDeadLetter;
 use crate::store::{
     AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
     NewDelivery, NewEvent, NextStep, ScheduleReport, Store, StoreError,
@@ -26,7 +27,32 @@ pub use crate::limit::SlidingWindowLimiter as MemoryRateLimiter;
 struct Row {
     delivery: Delivery,
     token: u64,
+    /// Creation order (ingest order), what lanes are ordered by.
+    seq: u64,
+    /// A dead letter of this delivery holds its lane.
+    blocks_when_dead: bool,
 }
+
+impl Row {
+    fn lane(&self) -> Option<LaneKey> {
+        let d = &self.delivery;
+        d.ordering_key
+            .as_ref()
+            .map(|key| (d.tenant.clone(), d.destination.clone(), key.clone()))
+    }
+
+    /// Whether this row keeps the deliveries created after it on its lane waiting.
+    fn holds_lane(&self) -> bool {
+        match self.delivery.status {
+            DeliveryStatus::Pending | DeliveryStatus::InFlight => true,
+            DeliveryStatus::DeadLettered => self.blocks_when_dead,
+            DeliveryStatus::Delivered => false,
+        }
+    }
+}
+
+/// (tenant, destination, ordering key).
+type LaneKey = (TenantId, String, String);
 
 #[derive(Debug, Default)]
 struct State {
@@ -40,6 +66,9 @@ struct State {
     circuits: HashMap<(TenantId, String), VersionedCircuit>,
     destinations: BTreeMap<(TenantId, String), DestinationRecord>,
     admin: admin::AdminState,
+    /// The deliveries of each lane that hold it (see [`Row::holds_lane`]), by creation order.
+    lanes: HashMap<LaneKey, BTreeSet<(u64, DeliveryId)>>,
+    next_seq: u64,
 }
 
 impl State {
@@ -53,6 +82,53 @@ impl State {
         if matches!(status, DeliveryStatus::Pending | DeliveryStatus::InFlight) {
             self.due.insert((at, id));
         }
+        if let Some(lane) = row.lane() {
+            let entry = (row.seq, id);
+            let holds = row.holds_lane();
+            let members = self.lanes.entry(lane.clone()).or_default();
+            if holds {
+                members.insert(entry);
+            } else {
+                members.remove(&entry);
+                if members.is_empty() {
+                    self.lanes.remove(&lane);
+                }
+            }
+        }
+    }
+
+    fn forget_lane(&mut self, row: &Row) {
+        if let Some(lane) = row.lane()
+            && let Some(members) = self.lanes.get_mut(&lane)
+        {
+            members.remove(&(row.seq, row.delivery.id));
+            if members.is_empty() {
+                self.lanes.remove(&lane);
+            }
+        }
+    }
+
+    /// Whether an ordered delivery must wait for another of its lane (see
+    /// [`Store::lease_due`]).
+    fn waits_on_lane(&self, id: DeliveryId, now: Timestamp) -> bool {
+        let Some(row) = self.deliveries.get(&id) else {
+            return false;
+        };
+        let Some(lane) = row.lane() else {
+            return false;
+        };
+        self.lanes
+            .get(&lane)
+            .into_iter()
+            .flatten()
+            .any(|(seq, other)| {
+                *other != id
+                    && self.deliveries.get(other).is_some_and(|o| {
+                        (*seq < row.seq && o.holds_lane())
+                            || (o.delivery.status == DeliveryStatus::InFlight
+                                && o.delivery.next_attempt_at > now)
+                    })
+            })
     }
 
     fn insert_delivery(
@@ -68,6 +144,7 @@ impl State {
             event_id: event,
             destination: new.destination,
             route: new.route,
+            ordering_key: new.ordering.as_ref().map(|o| o.key.clone()),
             status: DeliveryStatus::Pending,
             attempts: 0,
             cycle_attempts: 0,
@@ -76,8 +153,23 @@ impl State {
             created_at: now,
             updated_at: now,
         };
+        self.next_seq += 1;
+        let row = Row {
+            delivery,
+            token: 0,
+            seq: self.next_seq,
+            blocks_when_dead: new
+                .ordering
+                .is_some_and(|o| o.on_dead_letter == OnDeadLetter::Block),
+        };
+        if let Some(lane) = row.lane() {
+            self.lanes
+                .entry(lane)
+                .or_default()
+                .insert((row.seq, new.id));
+        }
         self.by_event.entry(event).or_default().push(new.id);
-        self.deliveries.insert(new.id, Row { delivery, token: 0 });
+        self.deliveries.insert(new.id, row);
         self.due.insert((now, new.id));
     }
 
@@ -161,11 +253,16 @@ impl Store for MemoryStore {
             .due
             .iter()
             .take_while(|(at, _)| *at <= now)
-            .take(limit)
             .map(|(_, id)| *id)
             .collect();
-        let mut leased = Vec::with_capacity(due.len());
+        let mut leased = Vec::with_capacity(limit.min(due.len()));
         for id in due {
+            if leased.len() >= limit {
+                break;
+            }
+            if state.waits_on_lane(id, now) {
+                continue;
+            }
             state.set_due(id, DeliveryStatus::InFlight, now.plus(lease_for));
             let Some(row) = state.deliveries.get_mut(&id) else {
                 continue;
@@ -400,6 +497,7 @@ impl Store for MemoryStore {
             for id in state.by_event.remove(&key.1).unwrap_or_default() {
                 if let Some(row) = state.deliveries.remove(&id) {
                     state.due.remove(&(row.delivery.next_attempt_at, id));
+                    state.forget_lane(&row);
                 }
                 state.attempts.remove(&id);
             }

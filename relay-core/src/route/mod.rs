@@ -20,6 +20,7 @@ use http::HeaderMap;
 use serde_json::Value;
 
 use crate::limit::RateLimit;
+use crate::ordering::OrderingKey;
 
 pub use condition::{Condition, ConditionError, ConditionSpec, InvalidCondition, Op};
 pub use glob::Glob;
@@ -75,6 +76,12 @@ pub trait Route: Send + Sync + fmt::Debug {
     fn rate_limit(&self) -> Option<RateLimit> {
         None
     }
+
+    /// Orders this route's deliveries by this key (see [`ordering`](crate::ordering)); it
+    /// takes precedence over the destination's.
+    fn ordering_key(&self) -> Option<&OrderingKey> {
+        None
+    }
 }
 
 /// The built-in route: an optional source, event-type globs, JSONPath conditions that must
@@ -109,6 +116,7 @@ pub struct EventRoute {
     priority: i32,
     active: bool,
     rate_limit: Option<RateLimit>,
+    ordering_key: Option<OrderingKey>,
 }
 
 impl EventRoute {
@@ -124,6 +132,7 @@ impl EventRoute {
             priority: 0,
             active: true,
             rate_limit: None,
+            ordering_key: None,
         }
     }
 
@@ -207,6 +216,13 @@ impl EventRoute {
         self.rate_limit = Some(RateLimit { per_minute });
         self
     }
+
+    /// Delivers this route's events with the same key to a destination one at a time, in
+    /// ingest order (see [`ordering`](crate::ordering)).
+    pub fn ordering_key(mut self, key: OrderingKey) -> Self {
+        self.ordering_key = Some(key);
+        self
+    }
 }
 
 impl Route for EventRoute {
@@ -242,6 +258,10 @@ impl Route for EventRoute {
 
     fn rate_limit(&self) -> Option<RateLimit> {
         self.rate_limit
+    }
+
+    fn ordering_key(&self) -> Option<&OrderingKey> {
+        self.ordering_key.as_ref()
     }
 }
 

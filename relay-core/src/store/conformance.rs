@@ -39,6 +39,7 @@ mod audit;
 mod browse;
 mod circuit;
 mod ingest;
+mod ordering;
 mod queue;
 
 pub use access::*;
@@ -47,6 +48,7 @@ pub use audit::*;
 pub use browse::*;
 pub use circuit::*;
 pub use ingest::*;
+pub use ordering::*;
 pub use queue::*;
 
 /// What a factory hands to the suite: the store, and anything that must outlive the case.
@@ -111,6 +113,11 @@ macro_rules! store_conformance_tests {
             list_events_filters_and_pages,
             dead_letter_pages_and_discard,
             replay_reschedules_discarded,
+            ordered_lane_leases_its_head_only,
+            ordered_lane_survives_expired_leases,
+            ordered_dead_letter_skips_or_blocks,
+            ordered_lanes_are_per_tenant_and_destination,
+            concurrent_leasers_keep_lanes_in_order,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {
@@ -188,6 +195,7 @@ fn plan(destinations: &[&str]) -> Vec<NewDelivery> {
             id: DeliveryId::new(),
             destination: (*d).to_owned(),
             route: format!("route-{d}"),
+            ordering: None,
         })
         .collect()
 }

@@ -69,6 +69,14 @@ pub trait Store: AdminStore + Send + Sync + fmt::Debug {
     /// Leases up to `limit` deliveries that are due at `now` (pending ones whose time has come,
     /// and in-flight ones whose lease expired), oldest due first. Each lease lasts `lease_for`
     /// and carries a fresh fencing token.
+    ///
+    /// A delivery with an ordering key is leased only at the head of its lane (same tenant,
+    /// destination and key): when no delivery of the lane created before it (earlier in
+    /// ingest order) is pending or in flight, or dead-lettered with
+    /// [`OnDeadLetter::Block`](crate::ordering::OnDeadLetter::Block), and no other delivery of
+    /// the lane is in flight under an unexpired lease. So at most one delivery per lane is
+    /// leased at a time, and the lane advances only when its head is delivered or
+    /// dead-lettered.
     async fn lease_due(
         &self,
         now: Timestamp,

@@ -1,5 +1,6 @@
 use crate::event::{Attempt, Delivery, Event};
 use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::ordering::OrderedBy;
 use crate::time::Timestamp;
 
 /// One delivery to create with an event (or at replay).
@@ -11,6 +12,9 @@ pub struct NewDelivery {
     pub destination: String,
     /// The route that planned it.
     pub route: String,
+    /// Its ordering key, when its route or destination orders deliveries (see
+    /// [`ordering`](crate::ordering)).
+    pub ordering: Option<OrderedBy>,
 }
 
 /// An event to commit with its dedup entry and deliveries.

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use relay_core::destination::{Destination, HttpDestinationSpec};
 use relay_core::guard::{AddressGuard, IpNet, parse_cidr};
+use relay_core::ordering::OrderingKey;
 use relay_core::route::EventRoute;
 use relay_core::secret::Secret;
 use relay_core::source::WebhookSource;
@@ -256,6 +257,20 @@ fn route(
     }
     if let Some(limit) = spec.rate_limit {
         route = route.rate_limit(limit.per_minute);
+    }
+    match (&spec.ordering_key, spec.on_dead_letter) {
+        (Some(selector), on_dead_letter) => match selector.parse::<OrderingKey>() {
+            Ok(ordering) => {
+                let ordering = ordering.on_dead_letter(on_dead_letter.unwrap_or_default());
+                route = route.ordering_key(ordering);
+            }
+            Err(e) => problems.push(Problem::new(format!("{key}.ordering_key"), e.to_string())),
+        },
+        (None, Some(_)) => problems.push(Problem::new(
+            format!("{key}.on_dead_letter"),
+            "applies to ordered deliveries only: set ordering_key",
+        )),
+        (None, None) => {}
     }
     match route.conditions(spec.conditions.iter().cloned()) {
         Ok(route) => Some(route),

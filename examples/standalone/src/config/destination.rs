@@ -1,7 +1,7 @@
 //! `[[destinations]]`: validated into a destination spec (saved sealed) and a destination.
 
 use relay_core::destination::{
-    Destination, DestinationSettings, HttpDestinationSpec, RetrySettings, Target,
+    Destination, DestinationError, DestinationSettings, HttpDestinationSpec, RetrySettings, Target,
 };
 use relay_core::guard::AddressGuard;
 use relay_core::secret::Secret;
@@ -42,7 +42,13 @@ pub(super) fn destination(
             "must be at least 1",
         ));
     }
-    if let Some(retry) = spec.retry {
+    if spec.max_per_second == Some(0) {
+        problems.push(Problem::new(
+            format!("{key}.max_per_second"),
+            "must be at least 1",
+        ));
+    }
+    if let Some(retry) = &spec.retry {
         check_retry(key, retry, problems);
     }
     if let Some(breaker) = spec.circuit_breaker {
@@ -63,8 +69,11 @@ pub(super) fn destination(
             timeout_ms: spec.timeout_ms,
             connect_timeout_ms: spec.connect_timeout_ms,
             max_in_flight: spec.max_in_flight,
-            retry: spec.retry,
+            max_per_second: spec.max_per_second,
+            retry: spec.retry.clone(),
             circuit_breaker: spec.circuit_breaker,
+            ordering_key: spec.ordering_key.clone(),
+            on_dead_letter: spec.on_dead_letter,
         },
     };
     match described.build() {
@@ -76,6 +85,11 @@ pub(super) fn destination(
             }
             (problems.len() == before).then_some((described, built))
         }
+        Err(DestinationError::Retry(_)) => None, // reported by check_retry
+        Err(DestinationError::OrderingKey(reason)) => {
+            problems.push(Problem::new(format!("{key}.ordering_key"), reason));
+            None
+        }
         Err(e) => {
             problems.push(Problem::new(format!("{key}.url"), e.to_string()));
             None
@@ -83,18 +97,8 @@ pub(super) fn destination(
     }
 }
 
-fn check_retry(key: &str, retry: RetrySettings, problems: &mut Vec<Problem>) {
-    let policy = retry.policy();
-    if policy.max_attempts == 0 {
-        problems.push(Problem::new(
-            format!("{key}.retry.max_attempts"),
-            "must be at least 1 (it counts the first attempt)",
-        ));
-    }
-    if policy.backoff.initial > policy.backoff.max {
-        problems.push(Problem::new(
-            format!("{key}.retry"),
-            "initial_ms must not exceed max_ms",
-        ));
+fn check_retry(key: &str, retry: &RetrySettings, problems: &mut Vec<Problem>) {
+    if let Err(e) = retry.policy() {
+        problems.push(Problem::new(format!("{key}.retry.{}", e.field), e.reason));
     }
 }

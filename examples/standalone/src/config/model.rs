@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::collections::BTreeMap;
 
 use relay_core::destination::{BreakerSettings, RetrySettings};
+use relay_core::ordering::OnDeadLetter;
 use relay_core::route::ConditionSpec;
 use serde::Deserialize;
 use serde_json::Value;
@@ -198,10 +199,18 @@ pub struct DestinationSpec {
     pub connect_timeout_ms: Option<u64>,
     /// At most this many attempts in flight at once.
     pub max_in_flight: Option<usize>,
+    /// At most this many attempts per second.
+    pub max_per_second: Option<u32>,
     /// Retry policy.
     pub retry: Option<RetrySettings>,
     /// Circuit breaker.
     pub circuit_breaker: Option<BreakerSettings>,
+    /// Delivers events with the same key (`header:NAME` or `$.json.path`) one at a time, in
+    /// ingest order.
+    pub ordering_key: Option<String>,
+    /// `skip` (default) or `block`: whether a dead-lettered ordered delivery lets its key's
+    /// later deliveries go on.
+    pub on_dead_letter: Option<OnDeadLetter>,
 }
 
 /// `[[routes]]`.
@@ -230,6 +239,10 @@ pub struct RouteSpec {
     pub active: bool,
     /// Delivery rate limit: over it, this route's deliveries wait; other routes' go on.
     pub rate_limit: Option<RateLimitSpec>,
+    /// Orders this route's deliveries by this key (over the destination's).
+    pub ordering_key: Option<String>,
+    /// `skip` (default) or `block`, with `ordering_key`.
+    pub on_dead_letter: Option<OnDeadLetter>,
 }
 
 fn all_types() -> Vec<String> {
