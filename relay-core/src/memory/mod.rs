@@ -46,7 +46,7 @@ impl Row {
         match self.delivery.status {
             DeliveryStatus::Pending | DeliveryStatus::InFlight => true,
             DeliveryStatus::DeadLettered => self.blocks_when_dead,
-            DeliveryStatus::Delivered => false,
+            DeliveryStatus::Delivered | DeliveryStatus::Discarded => false,
         }
     }
 }
