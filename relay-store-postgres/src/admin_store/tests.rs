@@ -1,19 +1,17 @@
-//! A database left at the previous schema version, with data in it, is brought up to date
+//! A database left at the schema version before the admin tables, with data in it, is brought up to date
 //! by the current code: the data stays, the admin tables work. Needs
 //! `RELAY_TEST_POSTGRES_URL` (skipped loudly without it).
 
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
-
 use relay_core::admin::{
     AdminStore, ApiKeyRecord, AuditQuery, EventQuery, EventState, MetricMerge, MetricPoint,
     MetricQuery, MetricScope, Role,
 };
-use relay_core::event::{Attempt, AttemptOutcome, DeliveryStatus};
-use relay_core::ids::TenantId;
+use relay_core::event::DeliveryStatus;
+use relay_core::ids::{DeliveryId, TenantId};
 use relay_core::store::conformance::{T0, new_event};
-use relay_core::store::{AttemptCompletion, DeadLetterFilter, InsertOutcome, NextStep, Store};
+use relay_core::store::{DeadLetterFilter, Store};
 use relay_core::time::Timestamp;
 
 use crate::schema::{self, SCHEMA_VERSION};
@@ -49,6 +47,9 @@ impl Drop for Scratch {
     }
 }
 
+/// The schema version before migration 3 added the admin tables.
+const BEFORE_ADMIN: u32 = 2;
+
 fn at(ms: i64) -> Timestamp {
     Timestamp::from_millis(T0.as_millis() + ms)
 }
@@ -82,46 +83,51 @@ async fn a_database_at_the_previous_version_is_upgraded() {
     let options = || PgOptions::default().schema(&scratch.name);
     let tenant = TenantId::new("acme");
 
-    // The previous version, with an event whose delivery is dead-lettered.
+    // The version before the admin tables, with an event whose delivery is dead-lettered,
+    // written with that version's SQL (the current code writes columns added since).
     let old = PgStore::connect(&scratch.url, options().migrate_on_open(false))
         .await
         .unwrap();
-    let previous = SCHEMA_VERSION - 1;
     let mut client = old.pool().get().await.unwrap();
-    let reached = schema::migrate_to(&mut client, Some(&scratch.name), previous)
+    let reached = schema::migrate_to(&mut client, Some(&scratch.name), BEFORE_ADMIN)
+        .await
+        .unwrap();
+    assert_eq!(reached, BEFORE_ADMIN);
+    assert_eq!(tables(&old, "api_keys").await, 0, "not there before");
+    let old_event = new_event(&tenant, "github", "k1", 0, &["x"]).event;
+    let event = old_event.id;
+    let headers = relay_core::store::codec::encode_headers(&old_event.headers);
+    let body = old_event.body.to_vec();
+    client
+        .execute(
+            "INSERT INTO events (id, tenant, source, event_type, idempotency_key, headers, body,
+                received_at, status)
+             VALUES ($1, $2, 'github', 'push', 'k1', $3, $4, $5, 'routed')",
+            &[
+                &event.as_uuid(),
+                &tenant.as_str(),
+                &headers,
+                &body,
+                &at(0).as_millis(),
+            ],
+        )
+        .await
+        .unwrap();
+    client
+        .execute(
+            "INSERT INTO deliveries (id, tenant, event_id, destination, route, status, attempts,
+                cycle_attempts, next_attempt_at, last_error, created_at, updated_at)
+             VALUES ($1, $2, $3, 'x', 'route-x', 'dead_lettered', 1, 1, $4, 'http 500', $4, $4)",
+            &[
+                &DeliveryId::new().as_uuid(),
+                &tenant.as_str(),
+                &event.as_uuid(),
+                &at(10).as_millis(),
+            ],
+        )
         .await
         .unwrap();
     drop(client);
-    assert_eq!(reached, previous);
-    assert_eq!(tables(&old, "api_keys").await, 0, "not there before");
-    let new = new_event(&tenant, "github", "k1", 0, &["x"]);
-    let event = new.event.id;
-    assert_eq!(
-        old.insert_event(new).await.unwrap(),
-        InsertOutcome::Inserted
-    );
-    let leased = old
-        .lease_due(at(10), 10, Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(leased.len(), 1);
-    let lease = leased[0].lease.clone();
-    old.complete_attempt(AttemptCompletion {
-        attempt: Attempt {
-            delivery_id: lease.delivery_id,
-            number: 1,
-            started_at: at(10),
-            latency_ms: 5,
-            status_code: Some(500),
-            error: Some("http 500".into()),
-            response_excerpt: None,
-            outcome: AttemptOutcome::DeadLettered,
-        },
-        lease,
-        next: NextStep::DeadLettered,
-    })
-    .await
-    .unwrap();
     drop(old);
 
     // The current code upgrades it on connect.

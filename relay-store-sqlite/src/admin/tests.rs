@@ -1,24 +1,25 @@
 //! SQLite-specific admin tests: the listings read their indexes, and a database left at the
-//! previous schema version, with data in it, is brought up to date on open.
+//! schema version before the admin tables, with data in it, is brought up to date on open.
 
 #![allow(clippy::unwrap_used)]
-
-use std::time::Duration;
 
 use relay_core::admin::{
     AdminStore, ApiKeyRecord, AuditQuery, EventQuery, EventState, MetricMerge, MetricPoint,
     MetricQuery, MetricScope, Role,
 };
-use relay_core::event::{Attempt, AttemptOutcome, DeliveryStatus};
+use relay_core::event::DeliveryStatus;
 use relay_core::ids::TenantId;
 use relay_core::store::conformance::{T0, new_event};
-use relay_core::store::{AttemptCompletion, DeadLetterFilter, InsertOutcome, NextStep, Store};
+use relay_core::store::{DeadLetterFilter, Store};
 use relay_core::time::Timestamp;
 use rusqlite::Connection;
 
 use super::browse;
 use crate::schema::{self, SCHEMA_VERSION};
 use crate::{SqliteOptions, SqliteStore};
+
+/// The schema version before migration 4 added the admin tables.
+const BEFORE_ADMIN: u32 = 3;
 
 fn at(ms: i64) -> Timestamp {
     Timestamp::from_millis(T0.as_millis() + ms)
@@ -62,51 +63,44 @@ fn table_exists(path: &std::path::Path, name: &str) -> bool {
 async fn a_database_at_the_previous_version_is_upgraded_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
-    let previous = SCHEMA_VERSION - 1;
+    let tenant = TenantId::new("acme");
+    let old_event = new_event(&tenant, "github", "k1", 0, &["x"]).event;
+    let event = old_event.id;
     {
         let mut conn = Connection::open(&path).unwrap();
         let tx = conn.transaction().unwrap();
-        schema::apply_between(&tx, 0, previous).unwrap();
+        schema::apply_between(&tx, 0, BEFORE_ADMIN).unwrap();
+        // Data written with that version's SQL (the current code writes columns added since):
+        // an event whose delivery is dead-lettered.
+        tx.execute(
+            "INSERT INTO events (id, tenant, source, event_type, idempotency_key, headers, body,
+                received_at, status)
+             VALUES (?1, ?2, 'github', 'push', 'k1', ?3, ?4, ?5, 'routed')",
+            rusqlite::params![
+                event.as_bytes().as_slice(),
+                tenant.as_str(),
+                relay_core::store::codec::encode_headers(&old_event.headers),
+                old_event.body.as_ref(),
+                at(0).as_millis(),
+            ],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO deliveries (id, tenant, event_id, destination, route, status, attempts,
+                cycle_attempts, next_attempt_at, last_error, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'x', 'route-x', 'dead_lettered', 1, 1, ?4, 'http 500', ?4, ?4)",
+            rusqlite::params![
+                relay_core::ids::DeliveryId::new().as_bytes().as_slice(),
+                tenant.as_str(),
+                event.as_bytes().as_slice(),
+                at(10).as_millis(),
+            ],
+        )
+        .unwrap();
         tx.commit().unwrap();
-        assert_eq!(schema::version(&conn).unwrap(), previous);
+        assert_eq!(schema::version(&conn).unwrap(), BEFORE_ADMIN);
     }
     assert!(!table_exists(&path, "api_keys"), "not there before");
-
-    // Data written by the previous version: an event whose delivery is dead-lettered.
-    let tenant = TenantId::new("acme");
-    let event = {
-        let old =
-            SqliteStore::open(&path, SqliteOptions::default().migrate_on_open(false)).unwrap();
-        let new = new_event(&tenant, "github", "k1", 0, &["x"]);
-        let event = new.event.id;
-        assert_eq!(
-            old.insert_event(new).await.unwrap(),
-            InsertOutcome::Inserted
-        );
-        let leased = old
-            .lease_due(at(10), 10, Duration::from_secs(60))
-            .await
-            .unwrap();
-        assert_eq!(leased.len(), 1);
-        let lease = leased[0].lease.clone();
-        old.complete_attempt(AttemptCompletion {
-            attempt: Attempt {
-                delivery_id: lease.delivery_id,
-                number: 1,
-                started_at: at(10),
-                latency_ms: 5,
-                status_code: Some(500),
-                error: Some("http 500".into()),
-                response_excerpt: None,
-                outcome: AttemptOutcome::DeadLettered,
-            },
-            lease,
-            next: NextStep::DeadLettered,
-        })
-        .await
-        .unwrap();
-        event
-    };
 
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     assert_eq!(
