@@ -3,7 +3,7 @@
 //! [`MemoryStore`] keeps everything in one mutex-protected state; it implements the whole
 //! [`Store`] contract and passes the same conformance suite as the durable stores.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -246,20 +246,27 @@ impl Store for MemoryStore {
         lease_for: Duration,
     ) -> Result<Vec<LeasedDelivery>, StoreError> {
         let mut state = self.state();
-        let due: Vec<DeliveryId> = state
-            .due
-            .iter()
-            .take_while(|(at, _)| *at <= now)
-            .map(|(_, id)| *id)
-            .collect();
-        let mut leased = Vec::with_capacity(limit.min(due.len()));
-        for id in due {
-            if leased.len() >= limit {
+        // Due ones, oldest first, that head their lane (one per lane: leasing a head makes
+        // the rest of its lane wait, as the store's rule says).
+        let mut lanes_taken = HashSet::new();
+        let mut due: Vec<DeliveryId> = Vec::new();
+        for (at, id) in &state.due {
+            if *at > now || due.len() >= limit {
                 break;
             }
-            if state.waits_on_lane(id, now) {
+            if state.waits_on_lane(*id, now) {
                 continue;
             }
+            let lane = state.deliveries.get(id).and_then(Row::lane);
+            if let Some(lane) = lane
+                && !lanes_taken.insert(lane)
+            {
+                continue;
+            }
+            due.push(*id);
+        }
+        let mut leased = Vec::with_capacity(due.len());
+        for id in due {
             state.set_due(id, DeliveryStatus::InFlight, now.plus(lease_for));
             let Some(row) = state.deliveries.get_mut(&id) else {
                 continue;
