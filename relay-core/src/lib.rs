@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+pub mod alert;
 pub mod catalog;
 pub mod circuit;
 pub mod credentials;

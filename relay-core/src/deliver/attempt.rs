@@ -163,6 +163,7 @@ impl Relay {
             Decision::DisableDestination => {
                 tracing::warn!(destination = %delivery.destination, "destination answered 410 Gone; pausing it");
                 self.disable_destination(&delivery.destination);
+                self.alert_destination_disabled(&delivery.destination, "answered 410 Gone");
                 (NextStep::DeadLettered, AttemptOutcome::DeadLettered)
             }
         };
@@ -187,6 +188,9 @@ impl Relay {
             .await
         {
             Ok(()) => {
+                if next == NextStep::DeadLettered {
+                    self.note_dead_letter(&delivery.destination, &delivery.route);
+                }
                 if delivery.ordering_key.is_some() && !matches!(next, NextStep::RetryAt(_)) {
                     // The next delivery of its lane is due now.
                     self.wake_workers();

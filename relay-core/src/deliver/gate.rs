@@ -270,11 +270,14 @@ impl Relay {
                     let from = before.map_or(CircuitPhase::Closed, |s| s.phase);
                     if from != next.phase {
                         match next.phase {
-                            CircuitPhase::Open => tracing::warn!(
-                                destination,
-                                failures = next.failures,
-                                "circuit opened"
-                            ),
+                            CircuitPhase::Open => {
+                                tracing::warn!(
+                                    destination,
+                                    failures = next.failures,
+                                    "circuit opened"
+                                );
+                                self.note_circuit_opened(destination);
+                            }
                             _ => {
                                 tracing::info!(destination, phase = %next.phase, "circuit changed")
                             }

@@ -102,6 +102,7 @@ impl Relay {
             {
                 Ok(leased) => {
                     store_backoff = Duration::from_millis(50);
+                    self.note_lease_round(&leased);
                     leased
                 }
                 Err(error) => {
