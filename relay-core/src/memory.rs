@@ -105,6 +105,33 @@ impl State {
         }
     }
 
+    /// A head due again at `at`: the pending deliveries behind it on its lane (which cannot
+    /// go before it) are made due no earlier, so leasing does not pass over them meanwhile.
+    fn hold_lane_until(&mut self, head: DeliveryId, at: Timestamp) {
+        let Some(row) = self.deliveries.get(&head) else {
+            return;
+        };
+        let (seq, Some(lane)) = (row.seq, row.lane()) else {
+            return;
+        };
+        let behind: Vec<DeliveryId> = self
+            .lanes
+            .get(&lane)
+            .into_iter()
+            .flatten()
+            .filter(|(s, _)| *s > seq)
+            .map(|(_, id)| *id)
+            .filter(|id| {
+                self.deliveries.get(id).is_some_and(|r| {
+                    r.delivery.status == DeliveryStatus::Pending && r.delivery.next_attempt_at < at
+                })
+            })
+            .collect();
+        for id in behind {
+            self.set_due(id, DeliveryStatus::Pending, at);
+        }
+    }
+
     /// Whether an ordered delivery must wait for another of its lane (see
     /// [`Store::lease_due`]).
     fn waits_on_lane(&self, id: DeliveryId, now: Timestamp) -> bool {
@@ -313,6 +340,9 @@ impl Store for MemoryStore {
             NextStep::DeadLettered => (DeliveryStatus::DeadLettered, attempt.started_at),
         };
         state.set_due(id, status, at);
+        if let NextStep::RetryAt(at) = next {
+            state.hold_lane_until(id, at);
+        }
         if let Some(row) = state.deliveries.get_mut(&id) {
             row.delivery.attempts += 1;
             row.delivery.cycle_attempts += 1;
@@ -332,6 +362,7 @@ impl Store for MemoryStore {
             });
         if held {
             state.set_due(lease.delivery_id, DeliveryStatus::Pending, due_at);
+            state.hold_lane_until(lease.delivery_id, due_at);
         }
         Ok(())
     }
