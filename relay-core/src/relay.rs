@@ -9,6 +9,7 @@ use arc_swap::ArcSwap;
 use ipnet::IpNet;
 use tokio::sync::Notify;
 
+use crate::alert::{AlertConfig, Alerts};
 use crate::catalog::{Catalog, CatalogError};
 use crate::credentials::Keyring;
 use crate::deliver::{HttpTransport, Throttles};
@@ -53,6 +54,7 @@ struct Inner {
     throttles: Throttles,
     keyring: Option<Arc<Keyring>>,
     rollup: crate::admin::rollup::Rollup,
+    alerts: Option<Alerts>,
 }
 
 impl fmt::Debug for Relay {
@@ -151,6 +153,10 @@ impl Relay {
         })
     }
 
+    pub(crate) fn alerts(&self) -> Option<&Alerts> {
+        self.inner.alerts.as_ref()
+    }
+
     pub(crate) fn throttles(&self) -> &Throttles {
         &self.inner.throttles
     }
@@ -198,6 +204,9 @@ pub enum BuildError {
     /// The outbound HTTP client could not be created.
     #[error("outbound HTTP client: {0}")]
     Transport(#[source] reqwest::Error),
+    /// The alert destination is not among the destinations.
+    #[error("alerts go to destination {0:?}, which does not exist")]
+    AlertDestination(String),
     /// A destination's URL points at an address the SSRF guard refuses.
     #[error("destination {destination:?}: {source}")]
     BlockedDestination {
@@ -222,6 +231,7 @@ pub struct RelayBuilder {
     destinations: Vec<Destination>,
     routes: Vec<Arc<dyn Route>>,
     transformers: Vec<(String, Arc<dyn Transformer>)>,
+    alerts: Option<AlertConfig>,
 }
 
 impl RelayBuilder {
@@ -262,6 +272,12 @@ impl RelayBuilder {
         transformer: impl Transformer + 'static,
     ) -> Self {
         self.transformers.push((name.into(), Arc::new(transformer)));
+        self
+    }
+
+    /// Sends operational alerts (see [`alert`](crate::alert)) to one of the destinations.
+    pub fn alerts(mut self, config: AlertConfig) -> Self {
+        self.alerts = Some(config);
         self
     }
 
@@ -316,6 +332,14 @@ impl RelayBuilder {
                     })?;
             }
         }
+        if let Some(alerts) = &self.alerts
+            && !self
+                .destinations
+                .iter()
+                .any(|d| d.name() == alerts.destination)
+        {
+            return Err(BuildError::AlertDestination(alerts.destination.clone()));
+        }
         let resolver = self.pinned.iter().fold(
             GuardedResolver::new(self.guard.clone()),
             |r, (name, addrs)| r.pin(name, addrs.iter().copied()),
@@ -340,6 +364,7 @@ impl RelayBuilder {
                 throttles: Throttles::default(),
                 keyring: self.keyring.map(Arc::new),
                 rollup: Default::default(),
+                alerts: self.alerts.map(Alerts::new),
             }),
         })
     }

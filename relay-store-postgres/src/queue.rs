@@ -103,6 +103,16 @@ pub(crate) async fn lease_due(
     Ok(leased)
 }
 
+/// Run after a head was made due again at `$1`: the pending deliveries behind it on its lane
+/// (which cannot go before it) are made due no earlier, so leasing does not pass over them
+/// meanwhile. `held` is the head's row as `RETURNING tenant, destination, ordering_key, seq`.
+const HOLD_LANE: &str = "
+UPDATE deliveries f SET next_attempt_at = $1::int8
+FROM held h
+WHERE h.ordering_key IS NOT NULL AND f.tenant = h.tenant AND f.destination = h.destination
+    AND f.ordering_key = h.ordering_key AND f.seq > h.seq
+    AND f.status = 'pending' AND f.next_attempt_at < $1::int8";
+
 const COMPLETE_ATTEMPT: &str = "
 WITH moved AS (
     UPDATE deliveries SET status = $1::text, next_attempt_at = $2::int8,
@@ -161,8 +171,44 @@ pub(crate) async fn complete_attempt(
     if written == 0 {
         return Err(StoreError::LeaseLost(lease.delivery_id));
     }
+    if let NextStep::RetryAt(at) = next {
+        let statement = client.prepare_cached(&HOLD_AFTER_RETRY).await.db()?;
+        client
+            .execute(
+                &statement,
+                &[
+                    &at.as_millis(),
+                    &lease.delivery_id.as_uuid(),
+                    &lease.tenant.as_str(),
+                ],
+            )
+            .await
+            .db()?;
+    }
     Ok(())
 }
+
+/// [`HOLD_LANE`] behind the delivery `$2` of tenant `$3`.
+static HOLD_AFTER_RETRY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH held AS (
+             SELECT tenant, destination, ordering_key, seq FROM deliveries
+             WHERE id = $2::uuid AND tenant = $3::text
+         ){HOLD_LANE}"
+    )
+});
+
+/// Releases the delivery `$2` of tenant `$3` under token `$4`, due at `$1`, and holds its lane.
+static RELEASE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH held AS (
+             UPDATE deliveries SET status = 'pending', next_attempt_at = $1::int8
+             WHERE id = $2::uuid AND tenant = $3::text AND lease_token = $4::int8
+                 AND status = 'in_flight'
+             RETURNING tenant, destination, ordering_key, seq
+         ){HOLD_LANE}"
+    )
+});
 
 /// [`Store::release`](relay_core::store::Store::release).
 pub(crate) async fn release(
@@ -171,14 +217,7 @@ pub(crate) async fn release(
     due_at: Timestamp,
 ) -> Result<(), StoreError> {
     let client = pool.get().await.db()?;
-    let statement = client
-        .prepare_cached(
-            "UPDATE deliveries SET status = 'pending', next_attempt_at = $1::int8
-             WHERE id = $2::uuid AND tenant = $3::text AND lease_token = $4::int8
-                 AND status = 'in_flight'",
-        )
-        .await
-        .db()?;
+    let statement = client.prepare_cached(&RELEASE).await.db()?;
     client
         .execute(
             &statement,

@@ -193,6 +193,27 @@ pub(crate) fn lease_due(
     Ok(leased)
 }
 
+/// A head due again at `?1`: the pending deliveries behind it on its lane (which cannot go
+/// before it) are made due no earlier, so leasing does not pass over them meanwhile.
+fn hold_lane_until(conn: &Connection, head: &Lease, at: Timestamp) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE deliveries AS f SET next_attempt_at = ?1
+         FROM (SELECT tenant, destination, ordering_key, seq FROM deliveries
+               WHERE id = ?2 AND tenant = ?3 AND ordering_key IS NOT NULL) AS h
+         WHERE f.tenant = h.tenant AND f.destination = h.destination
+             AND f.ordering_key = h.ordering_key AND f.seq > h.seq
+             AND f.status = 'pending' AND f.next_attempt_at < ?1",
+    )
+    .db()?
+    .execute(params![
+        at.as_millis(),
+        head.delivery_id.as_bytes(),
+        head.tenant.as_str()
+    ])
+    .db()?;
+    Ok(())
+}
+
 /// [`Store::complete_attempt`](relay_core::store::Store::complete_attempt).
 pub(crate) fn complete_attempt(
     conn: &Connection,
@@ -228,6 +249,9 @@ pub(crate) fn complete_attempt(
     if changed == 0 {
         return Err(StoreError::LeaseLost(lease.delivery_id));
     }
+    if let NextStep::RetryAt(at) = next {
+        hold_lane_until(conn, lease, *at)?;
+    }
     conn.prepare_cached(
         "INSERT INTO attempts (tenant, delivery_id, number, started_at, latency_ms, status_code,
              error, response_excerpt, outcome)
@@ -255,18 +279,22 @@ pub(crate) fn release(
     lease: &Lease,
     due_at: Timestamp,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?1
-         WHERE id = ?2 AND tenant = ?3 AND lease_token = ?4 AND status = 'in_flight'",
-    )
-    .db()?
-    .execute(params![
-        due_at.as_millis(),
-        lease.delivery_id.as_bytes(),
-        lease.tenant.as_str(),
-        i64::try_from(lease.token).unwrap_or(-1),
-    ])
-    .db()?;
+    let released = conn
+        .prepare_cached(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?1
+             WHERE id = ?2 AND tenant = ?3 AND lease_token = ?4 AND status = 'in_flight'",
+        )
+        .db()?
+        .execute(params![
+            due_at.as_millis(),
+            lease.delivery_id.as_bytes(),
+            lease.tenant.as_str(),
+            i64::try_from(lease.token).unwrap_or(-1),
+        ])
+        .db()?;
+    if released > 0 {
+        hold_lane_until(conn, lease, due_at)?;
+    }
     Ok(())
 }
 

@@ -92,6 +92,10 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { threshold = 3 }".into(), "destinations[0].circuit_breaker.threshold: unknown field"),
         (route("destinations = [\"app\"]\nrate_limit = { per_second = 3 }"), "routes[0].rate_limit.per_second: unknown field"),
         (route("destinations = [\"app\"]\nordering_key = \"customer\""), "routes[0].ordering_key"),
+        (format!("{DESTINATION}[alerts]\ndestination = \"ops\""), "alerts.destination: no destination named \"ops\""),
+        (format!("{DESTINATION}[alerts]\ndestination = \"app\"\nwindow = \"hourly\""), "alerts.window: \"hourly\" is not a duration"),
+        (format!("{DESTINATION}[alerts]\ndestination = \"app\"\ndead_letters = 0"), "alerts.dead_letters: must be at least 1"),
+        (format!("{DESTINATION}[alerts]\ndestination = \"app\"\nlag = \"5m\""), "alerts.lag: unknown field"),
         (route("destinations = [\"app\"]\non_dead_letter = \"block\""), "routes[0].on_dead_letter: applies to ordered deliveries only"),
         (route("destinations = [\"app\"]\nordering_key = \"$.a\"\non_dead_letter = \"wait\""), "routes[0].on_dead_letter: unknown variant"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nordering_key = \"header:bad name\"".into(), "destinations[0].ordering_key"),
@@ -162,6 +166,10 @@ fn every_documented_scheme_and_feature_is_accepted() {
          [[routes]]\nname = \"slack\"\ndestinations = [\"app\"]\ntransformer = \"github_to_slack\"\n\
          ordering_key = \"header:X-GitHub-Delivery\"\non_dead_letter = \"skip\"\n\
          [[routes]]\nname = \"forms\"\ndestinations = [\"app\"]\ntransformer = \"mail\"\n",
+    );
+    toml.push_str(
+        "[alerts]\ndestination = \"app\"\nwindow = \"1h\"\ndead_letters = 10\n\
+         signature_failures = 20\nqueue_lag = \"5m\"\nbreaker_opens = 3\n",
     );
     let (code, stderr) = check(&toml);
     assert_eq!(code, 0, "{stderr}\n{toml}");

@@ -189,6 +189,7 @@ impl Relay {
             Decision::DisableDestination => {
                 tracing::warn!(destination = %delivery.destination, "destination answered 410 Gone; pausing it");
                 self.disable_destination(&delivery.destination);
+                self.alert_destination_disabled(&delivery.destination, "answered 410 Gone");
                 (NextStep::DeadLettered, AttemptOutcome::DeadLettered)
             }
         };
@@ -239,6 +240,9 @@ impl Relay {
                         telemetry::record_dead_letter(&delivery.destination)
                     }
                     AttemptOutcome::Retrying => {}
+                }
+                if next == NextStep::DeadLettered {
+                    self.note_dead_letter(&delivery.destination, &delivery.route);
                 }
                 if delivery.ordering_key.is_some() && !matches!(next, NextStep::RetryAt(_)) {
                     // The next delivery of its lane is due now.

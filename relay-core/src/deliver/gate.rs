@@ -277,11 +277,14 @@ impl Relay {
                     telemetry::set_circuit(destination, next.phase);
                     if from != next.phase {
                         match next.phase {
-                            CircuitPhase::Open => tracing::warn!(
-                                destination,
-                                failures = next.failures,
-                                "circuit opened"
-                            ),
+                            CircuitPhase::Open => {
+                                tracing::warn!(
+                                    destination,
+                                    failures = next.failures,
+                                    "circuit opened"
+                                );
+                                self.note_circuit_opened(destination);
+                            }
                             _ => {
                                 tracing::info!(destination, phase = %next.phase, "circuit changed")
                             }

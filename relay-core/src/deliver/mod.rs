@@ -116,6 +116,7 @@ impl Relay {
             {
                 Ok(leased) => {
                     store_backoff = Duration::from_millis(50);
+                    self.note_lease_round(&leased);
                     leased
                 }
                 Err(error) => {

@@ -155,6 +155,7 @@ impl Relay {
                 reason = error.kind(),
                 "signature verification failed"
             );
+            self.note_signature_failure(source.name());
             return IngestOutcome::InvalidSignature;
         }
         let payload = Payload::parse(&request.headers, &request.body);

@@ -3,7 +3,7 @@
 //! [`MemoryStore`] keeps everything in one mutex-protected state; it implements the whole
 //! [`Store`] contract and passes the same conformance suite as the durable stores.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -105,6 +105,33 @@ impl State {
             if members.is_empty() {
                 self.lanes.remove(&lane);
             }
+        }
+    }
+
+    /// A head due again at `at`: the pending deliveries behind it on its lane (which cannot
+    /// go before it) are made due no earlier, so leasing does not pass over them meanwhile.
+    fn hold_lane_until(&mut self, head: DeliveryId, at: Timestamp) {
+        let Some(row) = self.deliveries.get(&head) else {
+            return;
+        };
+        let (seq, Some(lane)) = (row.seq, row.lane()) else {
+            return;
+        };
+        let behind: Vec<DeliveryId> = self
+            .lanes
+            .get(&lane)
+            .into_iter()
+            .flatten()
+            .filter(|(s, _)| *s > seq)
+            .map(|(_, id)| *id)
+            .filter(|id| {
+                self.deliveries.get(id).is_some_and(|r| {
+                    r.delivery.status == DeliveryStatus::Pending && r.delivery.next_attempt_at < at
+                })
+            })
+            .collect();
+        for id in behind {
+            self.set_due(id, DeliveryStatus::Pending, at);
         }
     }
 
@@ -249,20 +276,27 @@ impl Store for MemoryStore {
         lease_for: Duration,
     ) -> Result<Vec<LeasedDelivery>, StoreError> {
         let mut state = self.state();
-        let due: Vec<DeliveryId> = state
-            .due
-            .iter()
-            .take_while(|(at, _)| *at <= now)
-            .map(|(_, id)| *id)
-            .collect();
-        let mut leased = Vec::with_capacity(limit.min(due.len()));
-        for id in due {
-            if leased.len() >= limit {
+        // Due ones, oldest first, that head their lane (one per lane: leasing a head makes
+        // the rest of its lane wait, as the store's rule says).
+        let mut lanes_taken = HashSet::new();
+        let mut due: Vec<DeliveryId> = Vec::new();
+        for (at, id) in &state.due {
+            if *at > now || due.len() >= limit {
                 break;
             }
-            if state.waits_on_lane(id, now) {
+            if state.waits_on_lane(*id, now) {
                 continue;
             }
+            let lane = state.deliveries.get(id).and_then(Row::lane);
+            if let Some(lane) = lane
+                && !lanes_taken.insert(lane)
+            {
+                continue;
+            }
+            due.push(*id);
+        }
+        let mut leased = Vec::with_capacity(due.len());
+        for id in due {
             state.set_due(id, DeliveryStatus::InFlight, now.plus(lease_for));
             let Some(row) = state.deliveries.get_mut(&id) else {
                 continue;
@@ -309,6 +343,9 @@ impl Store for MemoryStore {
             NextStep::DeadLettered => (DeliveryStatus::DeadLettered, attempt.started_at),
         };
         state.set_due(id, status, at);
+        if let NextStep::RetryAt(at) = next {
+            state.hold_lane_until(id, at);
+        }
         if let Some(row) = state.deliveries.get_mut(&id) {
             row.delivery.attempts += 1;
             row.delivery.cycle_attempts += 1;
@@ -328,6 +365,7 @@ impl Store for MemoryStore {
             });
         if held {
             state.set_due(lease.delivery_id, DeliveryStatus::Pending, due_at);
+            state.hold_lane_until(lease.delivery_id, due_at);
         }
         Ok(())
     }

@@ -85,11 +85,13 @@ pub trait Store: AdminStore + Send + Sync + fmt::Debug {
     ) -> Result<Vec<LeasedDelivery>, StoreError>;
 
     /// Records an attempt and moves the delivery on, if the lease is still held; otherwise
-    /// [`StoreError::LeaseLost`] and nothing is written.
+    /// [`StoreError::LeaseLost`] and nothing is written. When an ordered delivery is to be
+    /// retried, the pending deliveries behind it on its lane are made due no earlier than it.
     async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError>;
 
     /// Gives a leased delivery back without an attempt, due again at `due_at` (shutdown,
-    /// an open circuit, a rate limit). A lost lease is not an error here.
+    /// an open circuit, a rate limit); the pending deliveries behind an ordered one on its
+    /// lane are made due no earlier. A lost lease is not an error here.
     async fn release(&self, lease: &Lease, due_at: Timestamp) -> Result<(), StoreError>;
 
     /// One event.

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use relay_core::alert::AlertConfig;
 use relay_core::destination::{Destination, HttpDestinationSpec};
 use relay_core::guard::{AddressGuard, IpNet, parse_cidr};
 use relay_core::ordering::OrderingKey;
@@ -12,7 +13,7 @@ use relay_core::transform::{FormToEmail, Template, builtin_transformers};
 
 use super::Problem;
 use super::destination::destination;
-use super::model::{Config, RouteSpec, TransformerSpec};
+use super::model::{AlertsSpec, Config, RouteSpec, TransformerSpec};
 use super::source::source;
 
 /// A transformer built from `[[transformers]]`.
@@ -41,12 +42,17 @@ pub struct Assembled {
     pub allow_cidrs: Vec<IpNet>,
     /// `admin.metrics_token`, resolved.
     pub metrics_token: Option<Secret>,
+    /// `[alerts]`.
+    pub alerts: Option<AlertConfig>,
 }
 
 impl Assembled {
     /// A relay builder with everything added.
     pub fn into_builder(self) -> relay_core::RelayBuilder {
         let mut builder = relay_core::Relay::builder().allow_cidrs(self.allow_cidrs);
+        if let Some(alerts) = self.alerts {
+            builder = builder.alerts(alerts);
+        }
         for source in self.sources {
             builder = builder.source(source);
         }
@@ -173,6 +179,10 @@ pub fn assemble(
         }
         Some(Secret::new(token))
     });
+    let alerts = config
+        .alerts
+        .as_ref()
+        .and_then(|spec| alerts(spec, config, &mut problems));
     if problems.is_empty() {
         Ok(Assembled {
             metrics_token,
@@ -180,6 +190,7 @@ pub fn assemble(
             routes,
             transformers,
             allow_cidrs,
+            alerts,
             destinations: destination_specs.iter().map(|(_, d)| d.clone()).collect(),
             destination_specs: destination_specs.into_iter().map(|(s, _)| s).collect(),
         })
@@ -326,4 +337,72 @@ fn transformer(
         } => ConfiguredTransformer::FormToEmail(FormToEmail::new(to, from, subject)),
     };
     Some((spec.name().to_owned(), built))
+}
+
+fn alerts(spec: &AlertsSpec, config: &Config, problems: &mut Vec<Problem>) -> Option<AlertConfig> {
+    let before = problems.len();
+    if !config
+        .destinations
+        .iter()
+        .any(|d| d.name == spec.destination)
+    {
+        problems.push(Problem::new(
+            "alerts.destination",
+            format!("no destination named {:?}", spec.destination),
+        ));
+    }
+    let mut duration = |field: &str, value: &Option<String>| {
+        let text = value.as_deref()?;
+        match humantime::parse_duration(text.trim()) {
+            Ok(d) if !d.is_zero() => Some(d),
+            Ok(_) => {
+                problems.push(Problem::new(
+                    format!("alerts.{field}"),
+                    "must be greater than 0",
+                ));
+                None
+            }
+            Err(e) => {
+                problems.push(Problem::new(
+                    format!("alerts.{field}"),
+                    format!("{text:?} is not a duration ({e}); e.g. \"30s\", \"5m\", \"1h\""),
+                ));
+                None
+            }
+        }
+    };
+    let window = duration("window", &spec.window);
+    let queue_lag = duration("queue_lag", &spec.queue_lag);
+    for (field, value) in [
+        ("dead_letters", spec.dead_letters),
+        ("signature_failures", spec.signature_failures),
+        ("breaker_opens", spec.breaker_opens),
+    ] {
+        if value == Some(0) {
+            problems.push(Problem::new(
+                format!("alerts.{field}"),
+                "must be at least 1",
+            ));
+        }
+    }
+    if problems.len() != before {
+        return None;
+    }
+    let mut alerts = AlertConfig::new(spec.destination.clone());
+    if let Some(window) = window {
+        alerts = alerts.window(window);
+    }
+    if let Some(lag) = queue_lag {
+        alerts = alerts.queue_lag(lag);
+    }
+    if let Some(count) = spec.dead_letters {
+        alerts = alerts.dead_letters(count);
+    }
+    if let Some(count) = spec.signature_failures {
+        alerts = alerts.signature_failures(count);
+    }
+    if let Some(count) = spec.breaker_opens {
+        alerts = alerts.breaker_opens(count);
+    }
+    Some(alerts)
 }

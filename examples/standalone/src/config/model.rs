@@ -35,6 +35,8 @@ pub struct Config {
     /// `[admin]`.
     #[serde(default)]
     pub admin: Admin,
+    /// `[alerts]`: operational alerts.
+    pub alerts: Option<AlertsSpec>,
 }
 
 /// `[admin]`.
@@ -44,6 +46,24 @@ pub struct Admin {
     /// When set (a value or `env:NAME`), `GET /metrics` answers only requests with
     /// `Authorization: Bearer <token>`; unset, it is public.
     pub metrics_token: Option<String>,
+}
+
+/// `[alerts]`: the gateway's own signed webhooks about itself, to one of the destinations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsSpec {
+    /// The destination alerts are delivered to (signed with its `signing_secret`).
+    pub destination: String,
+    /// Each alert at most once per window (default `1h`).
+    pub window: Option<String>,
+    /// Dead letters per destination within the window that alert.
+    pub dead_letters: Option<u32>,
+    /// Signature failures per source within the window that alert.
+    pub signature_failures: Option<u32>,
+    /// Queue lag that, sustained that long, alerts (e.g. `5m`).
+    pub queue_lag: Option<String>,
+    /// Circuit openings within the window that disable a destination (and alert).
+    pub breaker_opens: Option<u32>,
 }
 
 /// `[server]`.

@@ -79,8 +79,17 @@ pub async fn ordered_lane_leases_its_head_only(store: Arc<dyn Store>) {
     let second = store.lease_due(at(1_200), 100, MINUTE).await.unwrap();
     assert_eq!(events(&second), vec![a2]);
 
-    // A retrying head holds its lane until it is delivered.
+    // A retrying head holds its lane until it is delivered; the deliveries behind it are due
+    // no earlier than it.
     complete(&*store, &second[0], NextStep::RetryAt(at(5_000)), at(1_300)).await;
+    let behind = store.deliveries(&t, a3).await.unwrap().remove(0);
+    assert_eq!(behind.next_attempt_at, at(5_000));
+    let other_lane = store.deliveries(&t, b1).await.unwrap().remove(0);
+    assert_eq!(
+        other_lane.status,
+        DeliveryStatus::InFlight,
+        "other lanes untouched"
+    );
     assert!(
         store
             .lease_due(at(2_000), 100, MINUTE)
@@ -118,6 +127,13 @@ pub async fn ordered_lane_survives_expired_leases(store: Arc<dyn Store>) {
         .release(&taken_over[0].lease, at(10_000))
         .await
         .unwrap();
+    let t = tenant("acme");
+    let behind = store.deliveries(&t, second).await.unwrap().remove(0);
+    assert_eq!(
+        behind.next_attempt_at,
+        at(10_000),
+        "due no earlier than its head"
+    );
     assert!(
         store
             .lease_due(at(3_000), 10, lease_for)
