@@ -4,6 +4,8 @@
 //! layer. [`RelayLayer`] answers `POST {prefix}/{source}` (prefix `/webhooks` by default) with
 //! the ingest pipeline and passes every other request to the inner service untouched. It only
 //! converts types: every decision (status codes, JSON bodies, limits) lives in `relay-core`.
+//! [`health::routes`] serves `/healthz` and `/readyz`; with the `metrics` feature (on by
+//! default), `metrics::routes` serves `GET /metrics` in the Prometheus text format.
 //!
 //! ```
 //! use axum::{Router, routing::get};
