@@ -30,10 +30,10 @@ fi
 mkdir -p "$dir"
 python3 -m venv "$dir/venv"
 "$dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -r "$here/requirements.txt" -c "$here/constraints.txt"
+    -r "$here/requirements.txt" -c "$here/constraints.txt" >&2
 
 cp "$here/package.json" "$here/package-lock.json" "$dir/"
-(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) >&2  # stdout is eval-ed by callers
 echo "$stamp" >"$dir/.stamp"
 
 echo "Interop libraries installed in $dir. Export:" >&2
