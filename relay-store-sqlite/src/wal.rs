@@ -15,14 +15,17 @@ use rusqlite::Connection;
 
 /// After a checkpoint that could not finish (a reader held an old snapshot), how many group
 /// commits to wait before trying again, so the writer does not stall on every commit.
-const BUSY_BACKOFF_COMMITS: u32 = 64;
+/// After a blocked restart, the next attempt waits until the WAL has grown by this fraction
+/// of the limit: soon enough to keep it near the limit, not on every commit.
+const BUSY_BACKOFF_FRACTION: u64 = 8;
 
 /// The writer's WAL size check.
 #[derive(Debug)]
 pub(crate) struct WalBound {
     wal: PathBuf,
     limit: u64,
-    skip: u32,
+    /// The size past which the next restart is tried (the limit, or more after a blocked one).
+    retry_above: u64,
 }
 
 impl WalBound {
@@ -33,20 +36,17 @@ impl WalBound {
         Self {
             wal: PathBuf::from(wal),
             limit,
-            skip: 0,
+            retry_above: limit,
         }
     }
 
     /// Called by the writer after a commit, its callers already answered.
     pub(crate) fn after_commit(&mut self, conn: &Connection) {
-        if self.skip > 0 {
-            self.skip -= 1;
-            return;
-        }
         let size = std::fs::metadata(&self.wal).map_or(0, |m| m.len());
-        if size <= self.limit {
+        if size <= self.retry_above {
             return;
         }
+        let backoff = size + (self.limit / BUSY_BACKOFF_FRACTION).max(1);
         match conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
@@ -54,14 +54,17 @@ impl WalBound {
                 row.get::<_, i64>(2)?,
             ))
         }) {
-            Ok((0, log, done)) => tracing::debug!(size, log, done, "wal restarted"),
+            Ok((0, log, done)) => {
+                tracing::debug!(size, log, done, "wal restarted");
+                self.retry_above = self.limit;
+            }
             Ok((_, log, done)) => {
                 tracing::debug!(size, log, done, "wal restart blocked by a reader");
-                self.skip = BUSY_BACKOFF_COMMITS;
+                self.retry_above = backoff;
             }
             Err(error) => {
                 tracing::warn!(%error, size, "wal restart checkpoint failed");
-                self.skip = BUSY_BACKOFF_COMMITS;
+                self.retry_above = backoff;
             }
         }
     }
