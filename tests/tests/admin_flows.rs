@@ -286,7 +286,9 @@ async fn no_secret_reaches_the_audit_log_or_listings() {
         )
         .await;
     let token = key["token"].as_str().expect("the token, once").to_owned();
-    let secret_part = token.rsplit('_').next().expect("secret part").to_owned();
+    // rk_<id>_<secret>: the secret part (base64url, so it may itself contain underscores).
+    let secret_part = token.splitn(3, '_').nth(2).expect("secret part").to_owned();
+    assert!(secret_part.len() >= 40, "{}", secret_part.len());
     let keys = api.get("/api/v1/api-keys").await;
     assert!(
         keys.as_array()

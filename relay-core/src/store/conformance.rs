@@ -41,6 +41,7 @@ mod circuit;
 mod ingest;
 mod ordering;
 mod queue;
+mod upgrade;
 
 pub use access::*;
 pub use admin::*;
@@ -50,6 +51,7 @@ pub use circuit::*;
 pub use ingest::*;
 pub use ordering::*;
 pub use queue::*;
+pub use upgrade::*;
 
 /// What a factory hands to the suite: the store, and anything that must outlive the case.
 pub trait Fixture: Send + 'static {

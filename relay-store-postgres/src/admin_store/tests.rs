@@ -1,17 +1,11 @@
-//! A database left at the schema version before the admin tables, with data in it, is brought up to date
-//! by the current code: the data stays, the admin tables work. Needs
+//! A database left at the schema version before the admin tables, with data in it, is brought
+//! up to date by the current code: the data stays, the admin tables work. Needs
 //! `RELAY_TEST_POSTGRES_URL` (skipped loudly without it).
 
 #![allow(clippy::unwrap_used)]
 
-use relay_core::admin::{
-    AdminStore, ApiKeyRecord, AuditQuery, EventQuery, EventState, MetricMerge, MetricPoint,
-    MetricQuery, MetricScope, Role,
-};
-use relay_core::event::DeliveryStatus;
 use relay_core::ids::{DeliveryId, TenantId};
-use relay_core::store::conformance::{T0, new_event};
-use relay_core::store::{DeadLetterFilter, Store};
+use relay_core::store::conformance::{T0, new_event, serves_an_upgraded_database};
 use relay_core::time::Timestamp;
 
 use crate::schema::{self, SCHEMA_VERSION};
@@ -133,65 +127,5 @@ async fn a_database_at_the_previous_version_is_upgraded() {
     // The current code upgrades it on connect.
     let store = PgStore::connect(&scratch.url, options()).await.unwrap();
     assert_eq!(store.migrate().await.unwrap(), SCHEMA_VERSION);
-    assert!(store.event(&tenant, event).await.unwrap().is_some());
-    let listed = store
-        .list_events(&tenant, &EventQuery::default(), 10)
-        .await
-        .unwrap();
-    assert_eq!(listed.len(), 1);
-    assert_eq!(
-        (listed[0].id, listed[0].state()),
-        (event, EventState::DeadLettered)
-    );
-    let all = DeadLetterFilter::default();
-    let page = store
-        .dead_letter_page(&tenant, &all, None, 10)
-        .await
-        .unwrap();
-    assert_eq!(page.len(), 1);
-    assert_eq!(
-        store
-            .discard_dead_letters(&tenant, &all, at(20))
-            .await
-            .unwrap(),
-        1
-    );
-    let deliveries = store.deliveries(&tenant, event).await.unwrap();
-    assert_eq!(deliveries[0].status, DeliveryStatus::Discarded);
-
-    let key = ApiKeyRecord {
-        id: "key_1".into(),
-        tenant: tenant.clone(),
-        name: "ci".into(),
-        role: Role::Admin,
-        secret_hash: vec![1; 32],
-        created_at: at(30),
-        created_by: "config".into(),
-        revoked_at: None,
-    };
-    assert!(store.insert_api_key(key.clone()).await.unwrap());
-    assert_eq!(store.api_key("key_1").await.unwrap(), Some(key));
-    let point = MetricPoint {
-        minute: T0,
-        scope: MetricScope::Gateway,
-        name: String::new(),
-        metric: "received".into(),
-        value: 1,
-    };
-    store
-        .record_metrics(&tenant, std::slice::from_ref(&point), MetricMerge::Add)
-        .await
-        .unwrap();
-    let query = MetricQuery {
-        from: T0,
-        to: at(60_000),
-        scope: None,
-        name: None,
-    };
-    assert_eq!(store.metric_points(&tenant, &query).await.unwrap(), [point]);
-    let audit = store
-        .audit_entries(&tenant, &AuditQuery::default(), 10)
-        .await
-        .unwrap();
-    assert!(audit.is_empty());
+    serves_an_upgraded_database(&store, &tenant, event).await;
 }
