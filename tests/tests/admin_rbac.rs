@@ -309,69 +309,57 @@ async fn bad_credentials_and_unknown_paths_get_json_errors() {
             "{token:?}"
         );
     }
-    let (status, body) = api
-        .call(Method::GET, "/api/v1/nope", Some(&api.admin), None)
-        .await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
-    let (status, body) = api
-        .call(
+    // (method, path, body, status, where the answer names the problem)
+    let cases = [
+        (
+            Method::GET,
+            "/api/v1/nope",
+            None,
+            404,
+            ("error", "not_found"),
+        ),
+        (
             Method::GET,
             "/api/v1/events/evt_nope",
-            Some(&api.admin),
             None,
-        )
-        .await;
-    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
-    let (status, body) = api
-        .call(
+            404,
+            ("error", "not_found"),
+        ),
+        (
             Method::GET,
             "/api/v1/events?limit=0",
-            Some(&api.admin),
             None,
-        )
-        .await;
-    assert_eq!(
-        (status, body["fields"][0]["field"].as_str()),
-        (422, Some("limit")),
-        "{body}"
-    );
-    let (status, body) = api
-        .call(
+            422,
+            ("field", "limit"),
+        ),
+        (
             Method::GET,
             "/api/v1/events?since=yesterday",
-            Some(&api.admin),
             None,
-        )
-        .await;
-    assert_eq!(
-        (status, body["fields"][0]["field"].as_str()),
-        (422, Some("since")),
-        "{body}"
-    );
-    let (status, body) = api
-        .call(
+            422,
+            ("field", "since"),
+        ),
+        (
             Method::POST,
             "/api/v1/api-keys",
-            Some(&api.admin),
             Some(json!({"name": "x", "role": "root"})),
-        )
-        .await;
-    assert_eq!(
-        (status, body["fields"][0]["field"].as_str()),
-        (422, Some("role")),
-        "{body}"
-    );
-    let (status, body) = api
-        .call(
+            422,
+            ("field", "role"),
+        ),
+        (
             Method::POST,
             "/api/v1/api-keys",
-            Some(&api.admin),
             Some(json!({"name": 5, "role": "viewer"})),
-        )
-        .await;
-    assert_eq!(
-        (status, body["fields"][0]["field"].as_str()),
-        (422, Some("name")),
-        "{body}"
-    );
+            422,
+            ("field", "name"),
+        ),
+    ];
+    for (method, path, body, expected, (key, named)) in cases {
+        let (status, answer) = api.call(method, path, Some(&api.admin), body).await;
+        let found = match key {
+            "error" => answer["error"].as_str(),
+            _ => answer["fields"][0]["field"].as_str(),
+        };
+        assert_eq!((status, found), (expected, Some(named)), "{path}: {answer}");
+    }
 }
