@@ -61,23 +61,22 @@ pub fn latency_bucket(ms: u64) -> &'static str {
 }
 
 impl Rollup {
-    fn add(&self, tenant: &TenantId, scope: MetricScope, name: &str, metric: &'static str) {
-        let key = (
-            tenant.clone(),
-            minute_of(Timestamp::now()),
-            scope,
-            name.to_owned(),
-            metric,
-        );
+    /// Counts one of each of `metrics` for `(scope, name)` in the current minute, under one
+    /// lock (this runs on the ingest and delivery paths).
+    fn add(&self, tenant: &TenantId, scope: MetricScope, name: &str, metrics: &[&'static str]) {
+        let minute = minute_of(Timestamp::now());
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        *pending.entry(key).or_insert(0) += 1;
+        for metric in metrics {
+            let key = (tenant.clone(), minute, scope, name.to_owned(), *metric);
+            *pending.entry(key).or_insert(0) += 1;
+        }
     }
 
     /// Counts an ingest outcome for `source`.
     pub(crate) fn ingest(&self, tenant: &TenantId, source: &str, outcome: &IngestOutcome) {
         let metric = match outcome {
             IngestOutcome::UnknownSource => {
-                return self.add(tenant, MetricScope::Gateway, "", "unknown_source");
+                return self.add(tenant, MetricScope::Gateway, "", &["unknown_source"]);
             }
             IngestOutcome::Accepted { .. } => Some("accepted"),
             IngestOutcome::Duplicate { .. } => Some("duplicates"),
@@ -85,9 +84,9 @@ impl Rollup {
             IngestOutcome::RateLimited { .. } => Some("rate_limited"),
             _ => None,
         };
-        self.add(tenant, MetricScope::Source, source, "received");
-        if let Some(metric) = metric {
-            self.add(tenant, MetricScope::Source, source, metric);
+        match metric {
+            Some(metric) => self.add(tenant, MetricScope::Source, source, &["received", metric]),
+            None => self.add(tenant, MetricScope::Source, source, &["received"]),
         }
     }
 
@@ -103,12 +102,18 @@ impl Rollup {
         let scope = MetricScope::Destination;
         match outcome {
             AttemptOutcome::Delivered => {
-                self.add(tenant, scope, destination, "delivered");
                 let ms = u64::try_from(since_received.as_millis()).unwrap_or(u64::MAX);
-                self.add(tenant, scope, destination, latency_bucket(ms));
+                self.add(
+                    tenant,
+                    scope,
+                    destination,
+                    &["delivered", latency_bucket(ms)],
+                );
             }
-            AttemptOutcome::Retrying => self.add(tenant, scope, destination, "failed"),
-            AttemptOutcome::DeadLettered => self.add(tenant, scope, destination, "dead_lettered"),
+            AttemptOutcome::Retrying => self.add(tenant, scope, destination, &["failed"]),
+            AttemptOutcome::DeadLettered => {
+                self.add(tenant, scope, destination, &["dead_lettered"])
+            }
         }
     }
 
