@@ -6,6 +6,7 @@
 //! converts types: every decision (status codes, JSON bodies, limits) lives in `relay-core`.
 //! [`health::routes`] serves `/healthz` and `/readyz`; with the `metrics` feature (on by
 //! default), `metrics::routes` serves `GET /metrics` in the Prometheus text format.
+//! [`admin::router`] serves the admin API under `/api/v1` and the web [`dashboard`] at `/`.
 //!
 //! ```
 //! use axum::{Router, routing::get};
@@ -32,6 +33,7 @@
 //! ```
 
 pub mod admin;
+pub mod dashboard;
 pub mod health;
 mod ingest;
 #[cfg(feature = "metrics")]

@@ -74,7 +74,7 @@ async fn not_found() -> ApiError {
     ApiError(relay_core::admin::AdminError::NotFound)
 }
 
-/// The admin API's routes, to merge into an app.
+/// The admin API's routes and the [dashboard](crate::dashboard) (`GET /`), to merge into an app.
 pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
     let spec = openapi_json();
     Router::new()
@@ -132,5 +132,6 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
             post(reports::disable_destination),
         )
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
+        .merge(crate::dashboard::routes())
         .with_state(AdminState { relay, options })
 }

@@ -1,0 +1,249 @@
+//! The dashboard in a real headless Chromium, driven by Playwright (`tests/dashboard/e2e.mjs`),
+//! against the real `relay` binary with seeded traffic: a working and a failing destination,
+//! so there are delivered events, dead letters and flushed metric points. The browser logs in
+//! with the bootstrap password, reads the overview chart, finds and opens an event, replays a
+//! dead letter (after the failing receiver recovers) until it is delivered, and saves a
+//! screenshot of every page to `target/dashboard-screenshots/`.
+//!
+//! Needs `node`, Chromium (`RELAY_CHROMIUM`, default `/usr/bin/chromium`) and playwright-core
+//! (`RELAY_DASHBOARD_NODE_MODULES`), both installed by `scripts/dashboard/setup.sh`; without
+//! them the test skips loudly, unless `RELAY_REQUIRE_BACKENDS=1`.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use relay_tests::{Answer, Receiver, eventually};
+use serde_json::{Value, json};
+use support::{free_port, terminate, wait_healthy};
+
+const EVENTS: usize = 6;
+
+/// The browser and the Playwright modules, or why they are missing.
+fn backends() -> Result<(PathBuf, PathBuf), String> {
+    let chromium = PathBuf::from(
+        std::env::var("RELAY_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+    );
+    if !chromium.exists() {
+        return Err(format!("no Chromium at {}", chromium.display()));
+    }
+    let modules = std::env::var("RELAY_DASHBOARD_NODE_MODULES")
+        .map_err(|_| "RELAY_DASHBOARD_NODE_MODULES is not set".to_owned())?;
+    let modules = PathBuf::from(modules);
+    if !modules.join("playwright-core").is_dir() {
+        return Err(format!("no playwright-core in {}", modules.display()));
+    }
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        return Err("node is not on PATH".into());
+    }
+    Ok((chromium, modules))
+}
+
+fn config(dir: &Path, addr: SocketAddr, ok: &str, failing: &str) -> PathBuf {
+    let path = dir.join("relay.toml");
+    let toml = format!(
+        r#"[server]
+listen = "{addr}"
+database_url = "sqlite://{db}"
+
+[delivery]
+allow_cidrs = ["127.0.0.0/8"]
+
+[[sources]]
+name = "shop"
+scheme = "none"
+event_type = "$.type"
+
+[[destinations]]
+name = "warehouse"
+url = "{ok}"
+
+[[destinations]]
+name = "crm"
+url = "{failing}"
+retry = {{ max_attempts = 2, initial_ms = 100, max_ms = 200 }}
+circuit_breaker = {{ enabled = false }}
+
+[[routes]]
+name = "orders-to-warehouse"
+source = "shop"
+event_types = ["order.*"]
+destinations = ["warehouse"]
+
+[[routes]]
+name = "big-orders-to-crm"
+source = "shop"
+event_types = ["order.*"]
+conditions = [{{ path = "$.order.total", op = "gte", value = 10 }}]
+destinations = ["crm"]
+"#,
+        db = dir.join("relay.db").display(),
+    );
+    std::fs::write(&path, toml).expect("write config");
+    path
+}
+
+/// Starts `relay` and returns it with the bootstrap password it printed.
+async fn serve(config: &Path, addr: SocketAddr) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .arg("--config")
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start relay");
+    let stdout = child.stdout.take().expect("stdout");
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    wait_healthy(&mut child, addr).await;
+    let password = lines_rx
+        .try_iter()
+        .find_map(|line| {
+            let rest = line.split("with password ").nth(1)?;
+            rest.split_whitespace().next().map(str::to_owned)
+        })
+        .expect("the bootstrap password");
+    (child, password)
+}
+
+/// Logs in over HTTP and returns the `Cookie` header of the session.
+async fn session(client: &reqwest::Client, addr: SocketAddr, password: &str) -> String {
+    let response = client
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .json(&json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), 200);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie");
+    cookie.to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_works_in_a_real_browser() {
+    let (chromium, modules) = match backends() {
+        Ok(found) => found,
+        Err(why) => {
+            assert!(
+                std::env::var("RELAY_REQUIRE_BACKENDS").as_deref() != Ok("1"),
+                "{why} (run scripts/dashboard/setup.sh)"
+            );
+            eprintln!("SKIPPED: {why} (run scripts/dashboard/setup.sh)");
+            return;
+        }
+    };
+    let warehouse = Receiver::ok().await;
+    let crm = Receiver::start([], Answer::Status(503)).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let addr = free_port();
+    let config = config(dir.path(), addr, &warehouse.url, &crm.url);
+    let (mut gateway, password) = serve(&config, addr).await;
+    let client = reqwest::Client::new();
+    let cookie = session(&client, addr, &password).await;
+    let get = |path: &str| {
+        let request = client
+            .get(format!("http://{addr}/api/v1{path}"))
+            .header("cookie", &cookie)
+            .send();
+        async move { request.await.ok()?.json::<Value>().await.ok() }
+    };
+
+    for i in 0..EVENTS {
+        let response = client
+            .post(format!("http://{addr}/webhooks/shop"))
+            .header("idempotency-key", format!("order-{}", 1001 + i))
+            .json(&json!({
+                "type": "order.created",
+                "order": {"id": 1001 + i, "total": 25.5 + i as f64, "currency": "EUR"},
+                "customer": {"email": format!("buyer{i}@example.com")},
+            }))
+            .send()
+            .await
+            .expect("ingest");
+        assert_eq!(response.status(), 200);
+    }
+    let report = eventually(Duration::from_secs(60), || async {
+        let dead = get("/dead-letters").await?;
+        let report = get("/metrics/points").await?;
+        let t = &report["totals"];
+        let settled = dead["items"].as_array()?.len() == EVENTS
+            && t["delivered"] == EVENTS
+            && t["dead_lettered"] == EVENTS
+            && t["received"] == EVENTS;
+        settled.then_some(report)
+    })
+    .await
+    .expect("every event delivered to the warehouse and dead-lettered at the CRM, and counted");
+    assert!(report["success_rate"].as_f64().is_some());
+    // The CRM recovers, so replaying its dead letters from the browser delivers them.
+    crm.answer_from_now(Answer::Status(200));
+    let crm_before = crm.count();
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let screenshots = root.join("target/dashboard-screenshots");
+    std::fs::create_dir_all(&screenshots).expect("screenshot dir");
+    let output = Command::new("node")
+        .arg(root.join("tests/dashboard/e2e.mjs"))
+        .env("RELAY_URL", format!("http://{addr}"))
+        .env("RELAY_USER", "admin")
+        .env("RELAY_PASSWORD", &password)
+        .env("RELAY_EVENT_KEY", "order-1003")
+        .env("RELAY_EVENTS", EVENTS.to_string())
+        .env("RELAY_CHROMIUM", &chromium)
+        .env("RELAY_DASHBOARD_NODE_MODULES", &modules)
+        .env("RELAY_SCREENSHOTS", &screenshots)
+        .output()
+        .expect("run node");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    println!("{log}");
+    assert!(output.status.success(), "the browser test failed:\n{log}");
+
+    // What the browser did reached the gateway: one dead letter replayed and delivered, one
+    // discarded, both audited as the logged-in user.
+    assert!(crm.count() > crm_before, "the replayed delivery reached the CRM");
+    let dead = get("/dead-letters").await.expect("dead letters");
+    assert_eq!(dead["items"].as_array().map(Vec::len), Some(EVENTS - 2));
+    let audit = get("/audit").await.expect("audit");
+    let actions: Vec<(String, String)> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|e| (e["actor"].to_string(), e["action"].to_string()))
+        .collect();
+    for action in ["\"redrive\"", "\"discard\""] {
+        assert!(
+            actions
+                .iter()
+                .any(|(actor, a)| actor == "\"user:admin\"" && a == action),
+            "{action} by user:admin in {actions:?}"
+        );
+    }
+    for page in [
+        "login", "overview", "events", "event", "dead-letters", "sources", "destinations",
+        "routes", "audit",
+    ] {
+        let file = screenshots.join(format!("{page}.png"));
+        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        assert!(size > 10_000, "{} is a real screenshot", file.display());
+    }
+    assert_eq!(terminate(&mut gateway).code(), Some(0));
+}

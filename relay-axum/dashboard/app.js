@@ -1,0 +1,134 @@
+// The dashboard shell: hash routing (#/events, #/events/evt_…), the sidebar and header,
+// the session (401 → login page) and the role of the user.
+
+import { h, mount, errorBox, loading } from './ui.js';
+import { get, post, setRole, setUnauthorizedHandler } from './api.js';
+import * as login from './page-login.js';
+import * as overview from './page-overview.js';
+import * as events from './page-events.js';
+import * as event from './page-event.js';
+import * as deadLetters from './page-dead-letters.js';
+import * as audit from './page-audit.js';
+import * as sources from './page-sources.js';
+import * as destinations from './page-destinations.js';
+import * as routes from './page-routes.js';
+
+const PAGES = [
+  { path: 'overview', title: 'Overview', page: overview },
+  { path: 'events', title: 'Events', page: events },
+  { path: 'dead-letters', title: 'Dead letters', page: deadLetters },
+  { path: 'sources', title: 'Sources', page: sources },
+  { path: 'destinations', title: 'Destinations', page: destinations },
+  { path: 'routes', title: 'Routes', page: routes },
+  { path: 'audit', title: 'Audit log', page: audit },
+];
+
+const RANK = { viewer: 0, operator: 1, admin: 2 };
+const root = document.getElementById('app');
+let me = null;
+let cleanups = [];
+
+/** Parses the hash: #/events/evt_1?q=x → {path: 'events', id: 'evt_1', params}. */
+function parseHash() {
+  const raw = location.hash.replace(/^#\/?/, '');
+  const [route, search = ''] = raw.split('?');
+  const [path = '', id] = route.split('/').map(decodeURIComponent);
+  return { path, id, params: new URLSearchParams(search) };
+}
+
+/** Goes to `#/{path}`; `params` become the hash's query. */
+export function navigate(path, params) {
+  const search = params ? new URLSearchParams(Object.entries(params).filter(([, v]) => v)).toString() : '';
+  const hash = `#/${path}${search ? `?${search}` : ''}`;
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+function runCleanups() {
+  for (const fn of cleanups) fn();
+  cleanups = [];
+}
+
+async function logout() {
+  try {
+    await post('/auth/logout');
+  } finally {
+    me = null;
+    navigate('login');
+  }
+}
+
+function layout(current, title) {
+  const name = me.actor.replace(/^(user|key):/, '');
+  const content = h('main', { class: 'content', 'data-test': `page-${current}` });
+  mount(root,
+    h('div', { class: 'shell' },
+      h('nav', { class: 'side' },
+        h('div', { class: 'brand' }, h('img', { src: '/dashboard/favicon.svg', alt: '' }), 'Relay'),
+        h('div', { class: 'nav' }, PAGES.map((p) => h('a', {
+          href: `#/${p.path}`, class: p.path === current ? 'active' : '', 'data-test': `nav-${p.path}`,
+        }, h('span', { class: 'dot' }), p.title))),
+        h('div', { class: 'foot' }, 'Webhook gateway')),
+      h('div', { class: 'main' },
+        h('header', { class: 'top' },
+          h('h1', null, title),
+          h('div', { class: 'who' },
+            h('span', { 'data-test': 'user' }, name),
+            h('span', { class: 'badge role', 'data-test': 'role' }, me.role),
+            h('button', { type: 'button', class: 'small', 'data-test': 'logout', onclick: logout }, 'Log out'))),
+        content)));
+  return content;
+}
+
+async function render() {
+  runCleanups();
+  const { path, id, params } = parseHash();
+  if (path === 'login') {
+    me = null;
+    login.render(root, { onLogin: (who) => { me = who; setRole(who.role); navigate(params.get('next') || 'overview'); } });
+    return;
+  }
+  if (!me) {
+    mount(root, loading());
+    try {
+      me = await get('/auth/me');
+      setRole(me.role);
+    } catch (error) {
+      if (error.status !== 401) mount(root, h('div', { class: 'content' }, errorBox(error)));
+      return;
+    }
+  }
+  const known = PAGES.find((p) => p.path === path);
+  if (!known) {
+    navigate('overview');
+    return;
+  }
+  const detail = path === 'events' && id;
+  const content = layout(path, detail ? 'Event' : known.title);
+  const ctx = {
+    me,
+    id,
+    params,
+    navigate,
+    can: (role) => RANK[me.role] >= RANK[role],
+    onCleanup: (fn) => cleanups.push(fn),
+    rerender: render,
+  };
+  try {
+    await (detail ? event : known.page).render(content, ctx);
+  } catch (error) {
+    if (error.status !== 401) mount(content, errorBox(error));
+  }
+}
+
+setUnauthorizedHandler(() => {
+  if (parseHash().path === 'login') return;
+  me = null;
+  runCleanups();
+  const here = parseHash().path;
+  navigate('login', here ? { next: here } : undefined);
+});
+
+window.addEventListener('hashchange', render);
+root.classList.remove('boot');
+render();

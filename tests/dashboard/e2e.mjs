@@ -1,0 +1,178 @@
+// Browser end-to-end test of the Relay dashboard, run by examples/standalone/tests/dashboard.rs
+// against a running gateway with seeded traffic. Environment:
+//   RELAY_URL, RELAY_USER, RELAY_PASSWORD   the gateway and the bootstrap admin
+//   RELAY_EVENT_KEY                         the idempotency key of an event to search for
+//   RELAY_EVENTS                            how many events were seeded
+//   RELAY_CHROMIUM                          the browser (default /usr/bin/chromium)
+//   RELAY_DASHBOARD_NODE_MODULES            where playwright-core is installed
+//   RELAY_SCREENSHOTS                       where to save one PNG per page
+// Exits non-zero on the first failed check (and on any page error or CSP violation).
+
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+
+const env = (name, fallback) => {
+  const value = process.env[name] ?? fallback;
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+const base = env('RELAY_URL');
+const user = env('RELAY_USER');
+const password = env('RELAY_PASSWORD');
+const eventKey = env('RELAY_EVENT_KEY');
+const seeded = Number(env('RELAY_EVENTS'));
+const shots = env('RELAY_SCREENSHOTS');
+const require = createRequire(join(env('RELAY_DASHBOARD_NODE_MODULES'), 'noop.js'));
+const { chromium } = require('playwright-core');
+
+const profile = mkdtempSync(join(tmpdir(), 'relay-dashboard-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: env('RELAY_CHROMIUM', '/usr/bin/chromium'),
+  headless: true,
+  viewport: { width: 1400, height: 900 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const page = context.pages()[0] ?? await context.newPage();
+page.setDefaultTimeout(20000);
+const problems = [];
+page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+page.on('console', (message) => {
+  if (/Content.Security.Policy|Refused to/i.test(message.text())) problems.push(`CSP: ${message.text()}`);
+});
+
+const step = (name) => console.log(`✓ ${name}`);
+const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+const go = async (hash) => {
+  await page.goto(`${base}/#/${hash}`);
+  await page.waitForSelector(`[data-test="page-${hash.split(/[/?]/)[0]}"]`);
+};
+
+try {
+  // Login: a wrong password is refused with a message; the right one opens the overview.
+  await page.goto(`${base}/`);
+  await page.waitForSelector('[data-test="login-form"]');
+  await page.fill('input[name="username"]', user);
+  await page.fill('input[name="password"]', 'not the password');
+  await page.click('[data-test="login"]');
+  await page.waitForSelector('[data-test="error"]');
+  assert.match(await page.textContent('[data-test="error"]'), /Wrong username or password/);
+  await shot('login');
+  await page.fill('input[name="password"]', password);
+  await page.click('[data-test="login"]');
+  await page.waitForSelector('[data-test="page-overview"]');
+  assert.equal(await page.textContent('[data-test="role"]'), 'admin');
+  step('login (wrong password refused, then logged in as admin)');
+
+  // Overview: the traffic chart has non-zero points; the cards count the seeded traffic.
+  await page.waitForSelector('svg[data-test="traffic-chart"] circle[data-value]');
+  const points = await page.$$eval('svg[data-test="traffic-chart"] circle[data-value]',
+    (dots) => dots.map((d) => [d.dataset.series, Number(d.dataset.value)]));
+  const sum = (series) => points.filter(([s]) => s === series).reduce((a, [, v]) => a + v, 0);
+  assert.equal(sum('received'), seeded, `received points ${JSON.stringify(points)}`);
+  assert.equal(sum('delivered'), seeded);
+  assert.equal(sum('dead_lettered'), seeded);
+  assert.equal((await page.textContent('[data-test="card-received"] .value')).trim(), String(seeded));
+  assert.match(await page.textContent('[data-test="card-success"] .value'), /50%/);
+  assert.ok(await page.$('svg[data-test="latency-chart"] rect.bar[data-value]:not([data-value="0"])'));
+  await shot('overview');
+  step(`overview chart: ${points.length} non-zero points, ${seeded} received`);
+
+  // Events: search by idempotency key, open the event, see payload, headers, attempts.
+  await page.click('[data-test="nav-events"]');
+  await page.waitForSelector('[data-test="event-row"]');
+  assert.equal((await page.$$('[data-test="event-row"]')).length, seeded);
+  await shot('events');
+  await page.fill('[data-test="search"]', eventKey);
+  await page.click('[data-test="apply-filters"]');
+  await page.waitForFunction(() => document.querySelectorAll('[data-test="event-row"]').length === 1);
+  const eventId = await page.getAttribute('[data-test="event-row"]', 'data-id');
+  await page.click('[data-test="event-row"]');
+  await page.waitForSelector('[data-test="event-detail"]');
+  assert.equal(await page.textContent('[data-test="idempotency-key"]'), eventKey);
+  const payload = await page.textContent('[data-test="payload"]');
+  assert.match(payload, /"order"/);
+  assert.match(payload, /1003/);
+  await page.waitForSelector('[data-test="delivery"][data-destination="warehouse"][data-status="delivered"]');
+  await page.waitForSelector('[data-test="delivery"][data-destination="crm"][data-status="dead_lettered"]');
+  assert.equal((await page.$$('[data-test="delivery"][data-destination="crm"] [data-test="attempt-row"]')).length, 2);
+  await shot('event');
+  step(`event ${eventId} found by its key and opened (payload, 2 deliveries, attempts)`);
+
+  // Dead letters: replay one (the receiver recovered) with progress; it becomes delivered.
+  await go('dead-letters');
+  await page.waitForSelector('[data-test="dead-letter-row"]');
+  assert.equal((await page.$$('[data-test="dead-letter-row"]')).length, seeded);
+  await shot('dead-letters');
+  const row = `[data-test="dead-letter-row"][data-event="${eventId}"]`;
+  await page.check(`${row} input[type="checkbox"]`);
+  await page.click('[data-test="replay-selected"]');
+  await page.waitForFunction(() => /Replayed 1 of 1/.test(document.querySelector('[data-test="progress-label"]')?.textContent ?? ''));
+  await page.waitForFunction((n) => document.querySelectorAll('[data-test="dead-letter-row"]').length === n, seeded - 1);
+  await go(`events/${eventId}`);
+  await page.waitForSelector('[data-test="delivery"][data-destination="crm"][data-status="delivered"]', { timeout: 60000 });
+  await shot('event-replayed');
+  step('dead letter replayed from the list and delivered');
+
+  // Discard another, after confirming.
+  await go('dead-letters');
+  await page.waitForSelector('[data-test="dead-letter-row"]');
+  await page.check('[data-test="dead-letter-row"] input[type="checkbox"]');
+  await page.click('[data-test="discard-selected"]');
+  await page.click('[data-test="confirm-dialog"] [data-test="confirm"]');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-test="dead-letter-row"]').length === n, seeded - 2);
+  step('dead letter discarded after confirmation');
+
+  // Sources: the ingest URL to paste into the provider.
+  await go('sources');
+  assert.equal(await page.textContent('[data-test="source-row"][data-name="shop"] [data-test="ingest-url"]'), `${base}/webhooks/shop`);
+  await shot('sources');
+  step('sources list the ingest URL');
+
+  // Destinations: health, pause and resume.
+  await go('destinations');
+  await page.waitForSelector('[data-test="destination-row"][data-name="crm"]');
+  const crm = '[data-test="destination-row"][data-name="crm"]';
+  await page.click(`${crm} [data-test="disable"]`);
+  await page.click('[data-test="confirm-dialog"] [data-test="confirm"]');
+  await page.waitForSelector(`${crm} [data-state="paused"]`);
+  await page.click(`${crm} [data-test="enable"]`);
+  await page.waitForSelector(`${crm} [data-state="enabled"]`);
+  await shot('destinations');
+  step('destination paused and resumed');
+
+  await go('routes');
+  await page.waitForSelector('[data-test="route-row"][data-name="big-orders-to-crm"]');
+  await shot('routes');
+  step('routes listed');
+
+  // Audit: the browser's actions, with field-level changes.
+  await go('audit');
+  await page.waitForSelector('[data-test="audit-row"]');
+  const audit = await page.textContent('[data-test="page-audit"]');
+  for (const action of ['redrive', 'discard', 'disable', 'enable']) assert.ok(audit.includes(action), action);
+  assert.ok(audit.includes('user:admin'));
+  await shot('audit');
+  step('audit log shows the actions');
+
+  // Logout ends the session: the pages go back to the login form.
+  await page.click('[data-test="logout"]');
+  await page.waitForSelector('[data-test="login-form"]');
+  await page.goto(`${base}/#/events`);
+  await page.waitForSelector('[data-test="login-form"]');
+  step('logout');
+
+  assert.deepEqual(problems, []);
+  console.log('dashboard e2e: all checks passed');
+} catch (error) {
+  await shot('failure').catch(() => {});
+  console.error(error);
+  console.error(problems.join('\n'));
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
