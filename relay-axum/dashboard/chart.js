@@ -8,14 +8,12 @@ const W = 760;
 const H = 240;
 const PAD = { left: 44, right: 12, top: 12, bottom: 26 };
 
-/** A "nice" upper bound for the y axis. */
+/** A "nice" upper bound for the y axis: four ticks of 1, 2 or 5 × 10^k (at least 1). */
 function niceMax(value) {
-  if (value <= 4) return 4;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) {
-    if (step * power >= value) return step * power;
-  }
-  return 10 * power;
+  const tick = Math.max(1, value / 4);
+  const power = 10 ** Math.floor(Math.log10(tick));
+  const step = [1, 2, 5, 10].find((m) => m * power >= tick) * power;
+  return 4 * step;
 }
 
 function yAxis(max, y) {

@@ -10,8 +10,8 @@ export function num(value) {
 /** A ratio 0..1 as a percentage. */
 export function pct(ratio) {
   if (ratio === undefined || ratio === null || Number.isNaN(ratio)) return '—';
-  const value = ratio * 100;
-  return `${value >= 99.95 || value === 0 ? value.toFixed(0) : value.toFixed(1)}%`;
+  const value = Math.round(ratio * 1000) / 10;
+  return `${Number.isInteger(value) ? value : value.toFixed(1)}%`;
 }
 
 /** Milliseconds, as "250 ms" or "2.5 s". */

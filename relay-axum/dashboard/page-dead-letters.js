@@ -5,6 +5,9 @@ import { h, mount, table, empty, errorBox, field, select, toast, confirmDialog, 
 import { get, post, seg } from './api.js';
 import { ago, dateTime, shortId } from './format.js';
 
+// The outcome of the last bulk run, shown again after the list reloads.
+let lastRun = null;
+
 /** Renders the dead-letter list with its filters and bulk actions. */
 export async function render(root, ctx) {
   const current = { destination: ctx.params.get('destination') || '', source: ctx.params.get('source') || '' };
@@ -59,7 +62,7 @@ export async function render(root, ctx) {
       bar.style.width = `${(100 * done) / ids.length}%`;
       mount(label, `${action === 'replay' ? 'Replayed' : 'Discarded'} ${done - failed} of ${ids.length}${failed ? ` (${failed} failed)` : ''}`);
     }
-    toast(`${action === 'replay' ? 'Replayed' : 'Discarded'} ${done - failed} dead letter(s)${failed ? `, ${failed} failed` : ''}.`, failed ? 'bad' : '');
+    lastRun = label.textContent;
     ctx.rerender();
   };
   const runAll = async (action) => {
@@ -101,6 +104,12 @@ export async function render(root, ctx) {
     h('div', { class: 'actions' }, replaySelected, discardSelected, progress),
     list);
   refreshSelection();
+  if (lastRun) {
+    const bar = h('div');
+    bar.style.width = '100%';
+    mount(progress, h('div', { class: 'progress' }, bar), h('span', { 'data-test': 'progress-label' }, lastRun));
+    lastRun = null;
+  }
 
   let page;
   try {

@@ -88,8 +88,20 @@ destinations = ["crm"]
     path
 }
 
+/// The gateway process, killed if the test fails before stopping it.
+struct Gateway(Child);
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Starts `relay` and returns it with the bootstrap password it printed.
-async fn serve(config: &Path, addr: SocketAddr) -> (Child, String) {
+async fn serve(config: &Path, addr: SocketAddr) -> (Gateway, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_relay"))
         .arg("--config")
         .arg(config)
@@ -113,7 +125,7 @@ async fn serve(config: &Path, addr: SocketAddr) -> (Child, String) {
             rest.split_whitespace().next().map(str::to_owned)
         })
         .expect("the bootstrap password");
-    (child, password)
+    (Gateway(child), password)
 }
 
 /// Logs in over HTTP and returns the `Cookie` header of the session.
@@ -245,5 +257,5 @@ async fn the_dashboard_works_in_a_real_browser() {
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         assert!(size > 10_000, "{} is a real screenshot", file.display());
     }
-    assert_eq!(terminate(&mut gateway).code(), Some(0));
+    assert_eq!(terminate(&mut gateway.0).code(), Some(0));
 }
