@@ -15,6 +15,7 @@ use crate::time::Timestamp;
 
 /// Where an object is defined, and so where it is changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ManagedBy {
     /// The configuration file or the embedding app's code: read-only in the admin API (but
