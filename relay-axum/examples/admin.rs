@@ -7,15 +7,19 @@ use relay_axum::RelayLayer;
 use relay_axum::admin::{AdminOptions, router};
 use relay_core::Relay;
 use relay_core::admin::{Principal, Role};
+use relay_core::credentials::Keyring;
 use relay_core::ids::TenantId;
 use relay_core::signature::NoSignature;
 use relay_core::source::WebhookSource;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The keyring seals the secrets of sources and destinations created through the API.
     let relay = Relay::builder()
+        .keyring(Keyring::generate())
         .source(WebhookSource::new("demo", NoSignature))
         .build()?;
+    relay.sync_objects().await?;
     let admin = Principal::system(TenantId::default());
     let key = relay.create_api_key(&admin, "example", Role::Admin).await?;
     println!("admin API key: {}", key.token.expose());

@@ -1,6 +1,6 @@
 //! The configured sources, destinations, routes and transformers, validated together.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +45,7 @@ pub struct Catalog {
     destinations: HashMap<String, Destination>,
     routes: RouteTable,
     transformers: HashMap<String, Arc<dyn Transformer>>,
+    disabled_sources: HashSet<String>,
 }
 
 impl Catalog {
@@ -109,7 +110,50 @@ impl Catalog {
             destinations,
             routes: RouteTable::new(routes),
             transformers,
+            disabled_sources: HashSet::new(),
         })
+    }
+
+    /// This catalog with more sources, destinations and routes (checked together with the
+    /// ones it has), and the sources in `disabled` answering as unknown at ingest.
+    pub fn extended(
+        &self,
+        sources: Vec<Arc<dyn Source>>,
+        destinations: Vec<Destination>,
+        routes: Vec<Arc<dyn Route>>,
+        disabled: HashSet<String>,
+    ) -> Result<Self, CatalogError> {
+        let mut catalog = Self::new(
+            self.sources.values().cloned().chain(sources).collect(),
+            self.destinations
+                .values()
+                .cloned()
+                .chain(destinations)
+                .collect(),
+            self.routes.routes().iter().cloned().chain(routes).collect(),
+            (self.transformers.iter())
+                .map(|(name, t)| (name.clone(), Arc::clone(t)))
+                .collect(),
+        )?;
+        catalog.disabled_sources = disabled;
+        Ok(catalog)
+    }
+
+    /// Whether the source exists and is disabled.
+    pub fn is_source_disabled(&self, name: &str) -> bool {
+        self.disabled_sources.contains(name)
+    }
+
+    /// Whether a transformer of this name exists (built-in ones included).
+    pub fn has_transformer(&self, name: &str) -> bool {
+        self.transformers.contains_key(name)
+    }
+
+    /// The transformers' names, sorted.
+    pub fn transformer_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.transformers.keys().cloned().collect();
+        names.sort();
+        names
     }
 
     /// This catalog with `destination` added, or replacing the one of the same name.
@@ -121,12 +165,14 @@ impl Catalog {
         catalog
     }
 
-    /// A source by name.
+    /// An enabled source by name (a disabled one answers as unknown).
     pub fn source(&self, name: &str) -> Option<&Arc<dyn Source>> {
-        self.sources.get(name)
+        self.sources
+            .get(name)
+            .filter(|_| !self.disabled_sources.contains(name))
     }
 
-    /// Every source, by name.
+    /// Every source, disabled ones included, by name.
     pub fn sources(&self) -> Vec<&Arc<dyn Source>> {
         let mut all: Vec<_> = self.sources.values().collect();
         all.sort_by(|a, b| a.name().cmp(b.name()));

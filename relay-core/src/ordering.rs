@@ -24,6 +24,7 @@ use crate::selector::{Selector, SelectorError};
 
 /// What a dead-lettered delivery does to the deliveries queued behind it on its key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OnDeadLetter {
     /// The lane goes on with the next delivery. A redriven dead letter takes its place in

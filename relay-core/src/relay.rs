@@ -16,6 +16,7 @@ use crate::deliver::{HttpTransport, Throttles};
 use crate::destination::{Destination, Target};
 use crate::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::limit::{RateLimiter, SlidingWindowLimiter};
+use crate::manage::ObjectState;
 use crate::memory::MemoryStore;
 use crate::route::Route;
 use crate::source::Source;
@@ -47,6 +48,8 @@ struct Inner {
     store: Arc<dyn Store>,
     limiter: Arc<dyn RateLimiter>,
     catalog: ArcSwap<Catalog>,
+    objects: Mutex<ObjectState>,
+    object_writes: tokio::sync::Mutex<()>,
     transport: HttpTransport,
     wake: Notify,
     disabled: Mutex<HashSet<String>>,
@@ -76,12 +79,23 @@ impl Relay {
         self.inner.catalog.load_full()
     }
 
-    /// Replaces the catalog (sources, destinations, routes, transformers) atomically; requests
-    /// and deliveries in flight finish with the catalog they started with. The destinations'
-    /// URLs are not checked here (use [`Relay::save_destination`] for the save-time SSRF
-    /// check); the connect-time guard applies to every delivery regardless.
-    pub fn swap_catalog(&self, catalog: Catalog) {
+    /// Makes `catalog` the live one.
+    pub(crate) fn replace_catalog(&self, catalog: Catalog) {
         self.inner.catalog.store(Arc::new(catalog));
+    }
+
+    /// The configured catalog and the stored objects (see [`crate::manage`]).
+    pub(crate) fn object_state(&self) -> std::sync::MutexGuard<'_, ObjectState> {
+        self.inner
+            .objects
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Held while an admin change of sources, destinations or routes is checked, stored and
+    /// applied, so changes on this node apply one at a time.
+    pub(crate) async fn object_write_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.object_writes.lock().await
     }
 
     /// The store.
@@ -356,6 +370,8 @@ impl RelayBuilder {
                 limiter: self
                     .limiter
                     .unwrap_or_else(|| Arc::new(SlidingWindowLimiter::new())),
+                objects: Mutex::new(ObjectState::new(catalog.clone())),
+                object_writes: tokio::sync::Mutex::new(()),
                 catalog: ArcSwap::from_pointee(catalog),
                 transport: HttpTransport::new(resolver).map_err(BuildError::Transport)?,
                 wake: Notify::new(),

@@ -49,6 +49,11 @@ pub trait Source: Send + Sync + fmt::Debug {
     /// The event type and idempotency key of a verified request.
     fn identify(&self, headers: &HeaderMap, body: &[u8], payload: &Payload) -> Identity;
 
+    /// The signature scheme's name (`github`, `stripe`, …), if it has one, for display.
+    fn scheme_name(&self) -> Option<&str> {
+        None
+    }
+
     /// The challenge to echo when a verified request is an endpoint check by the provider
     /// (Slack's `url_verification`), not an event: ingest answers `200 {"challenge":…}` and
     /// stores nothing. `None` (the default) for an event.
@@ -154,6 +159,10 @@ impl WebhookSource {
 impl Source for WebhookSource {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn scheme_name(&self) -> Option<&str> {
+        Some(self.scheme.name())
     }
 
     fn max_body_bytes(&self) -> usize {

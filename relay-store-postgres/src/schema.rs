@@ -167,6 +167,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_lane ON deliveries (tenant, destination, ordering_key, seq)
         WHERE ordering_key IS NOT NULL;
     ",
+    // 5: sources, destinations and routes created through the admin API (secrets sealed).
+    "
+    CREATE TABLE config_objects (
+        tenant TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        enabled BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (tenant, kind, name)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -8,6 +8,7 @@ use relay_core::admin::{
 };
 use relay_core::event::Delivery;
 use relay_core::ids::{DeliveryId, TenantId};
+use relay_core::manage::{ObjectKind, ObjectRecord};
 use relay_core::store::{DeadLetterFilter, Store, StoreError};
 use relay_core::time::Timestamp;
 
@@ -146,5 +147,34 @@ impl<S: Store + ?Sized> AdminStore for DedupCache<S> {
         query: &MetricQuery,
     ) -> Result<Vec<MetricPoint>, StoreError> {
         self.inner().metric_points(tenant, query).await
+    }
+
+    async fn insert_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        self.inner().insert_object(tenant, record).await
+    }
+
+    async fn update_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        self.inner().update_object(tenant, record).await
+    }
+
+    async fn delete_object(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        self.inner().delete_object(tenant, kind, name).await
+    }
+
+    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
+        self.inner().objects(tenant).await
     }
 }

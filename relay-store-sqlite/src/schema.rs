@@ -163,6 +163,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_lane ON deliveries (tenant, destination, ordering_key, seq)
         WHERE ordering_key IS NOT NULL;
     ",
+    // 6: sources, destinations and routes created through the admin API (secrets sealed).
+    "
+    CREATE TABLE config_objects (
+        tenant TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, kind, name)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -48,6 +48,7 @@ impl AdminApi {
             .without_circuit_breaker();
         let pipeline = Pipeline::start(
             Relay::builder()
+                .keyring(relay_core::credentials::Keyring::generate())
                 .allow_cidrs(loopback())
                 .destination(destination)
                 .route(EventRoute::new("all").to([DESTINATION])),

@@ -7,6 +7,7 @@ use relay_core::admin::{
 };
 use relay_core::event::Delivery;
 use relay_core::ids::{DeliveryId, TenantId};
+use relay_core::manage::{ObjectKind, ObjectRecord};
 use relay_core::store::{DeadLetterFilter, StoreError};
 use relay_core::time::Timestamp;
 
@@ -132,6 +133,27 @@ impl AdminStore for UnavailableStore {
         _: &TenantId,
         _: &MetricQuery,
     ) -> Result<Vec<MetricPoint>, StoreError> {
+        Err(down())
+    }
+
+    async fn insert_object(&self, _: &TenantId, _: ObjectRecord) -> Result<bool, StoreError> {
+        Err(down())
+    }
+
+    async fn update_object(&self, _: &TenantId, _: ObjectRecord) -> Result<bool, StoreError> {
+        Err(down())
+    }
+
+    async fn delete_object(
+        &self,
+        _: &TenantId,
+        _: ObjectKind,
+        _: &str,
+    ) -> Result<bool, StoreError> {
+        Err(down())
+    }
+
+    async fn objects(&self, _: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
         Err(down())
     }
 }

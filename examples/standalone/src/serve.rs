@@ -19,6 +19,10 @@ use crate::store::{self, StoreUrlError};
 /// How often the per-minute metric counts are merged into the store.
 const METRICS_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How often the sources, destinations and routes stored through the admin API are read
+/// again (to follow changes made on other nodes).
+const OBJECT_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Why the gateway could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -28,6 +32,9 @@ pub enum ServeError {
     /// The store cannot be opened.
     #[error("store: {0}")]
     Store(#[from] StoreUrlError),
+    /// The sources, destinations and routes stored through the admin API cannot be read.
+    #[error("reading the stored sources, destinations and routes: {0}")]
+    Objects(#[source] relay_core::store::StoreError),
     /// The Redis server cannot be reached.
     #[error("redis {url}: {source}")]
     Redis {
@@ -119,9 +126,11 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     for spec in specs {
         relay.save_destination(spec).await?;
     }
+    relay.sync_objects().await.map_err(ServeError::Objects)?;
     crate::access::bootstrap(&relay).await?;
     let worker = relay.spawn_worker(WorkerConfig::default());
     let metrics_flush = relay.spawn_metrics_flush(METRICS_FLUSH_EVERY);
+    let object_sync = relay.spawn_object_sync(OBJECT_SYNC_EVERY);
     let admin = relay_axum::admin::router(relay.clone(), AdminOptions::default());
     let flusher = relay.clone();
     let app = Router::new()
@@ -146,6 +155,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     tracing::info!("no longer accepting; finishing deliveries in flight");
     worker.shutdown().await;
     metrics_flush.abort();
+    object_sync.abort();
     if let Err(error) = flusher.flush_metrics().await {
         tracing::warn!(%error, "could not store the last metric points");
     }

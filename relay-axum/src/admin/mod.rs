@@ -23,6 +23,7 @@ mod access;
 pub mod dto;
 mod error;
 mod extract;
+pub mod objects;
 mod openapi;
 mod reports;
 mod traffic;
@@ -120,17 +121,66 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
         )
         .route("/api/v1/audit", get(reports::audit_log))
         .route("/api/v1/metrics/points", get(reports::metric_points))
-        .route("/api/v1/sources", get(reports::sources))
-        .route("/api/v1/destinations", get(reports::destinations))
-        .route("/api/v1/routes", get(reports::routes))
+        .route(
+            "/api/v1/sources",
+            get(objects::sources::list).post(objects::sources::create),
+        )
+        .route(
+            "/api/v1/sources/{name}",
+            get(objects::sources::read)
+                .put(objects::sources::update)
+                .delete(objects::sources::delete),
+        )
+        .route(
+            "/api/v1/sources/{name}/enable",
+            post(objects::sources::enable),
+        )
+        .route(
+            "/api/v1/sources/{name}/disable",
+            post(objects::sources::disable),
+        )
+        .route(
+            "/api/v1/sources/{name}/rotate-secret",
+            post(objects::sources::rotate_secret),
+        )
+        .route(
+            "/api/v1/destinations",
+            get(objects::destinations::list).post(objects::destinations::create),
+        )
+        .route(
+            "/api/v1/destinations/{name}",
+            get(objects::destinations::read)
+                .put(objects::destinations::update)
+                .delete(objects::destinations::delete),
+        )
         .route(
             "/api/v1/destinations/{name}/enable",
-            post(reports::enable_destination),
+            post(objects::destinations::enable),
         )
         .route(
             "/api/v1/destinations/{name}/disable",
-            post(reports::disable_destination),
+            post(objects::destinations::disable),
         )
+        .route(
+            "/api/v1/routes",
+            get(objects::routes::list).post(objects::routes::create),
+        )
+        .route(
+            "/api/v1/routes/{name}",
+            get(objects::routes::read)
+                .put(objects::routes::update)
+                .delete(objects::routes::delete),
+        )
+        .route(
+            "/api/v1/routes/{name}/enable",
+            post(objects::routes::enable),
+        )
+        .route(
+            "/api/v1/routes/{name}/disable",
+            post(objects::routes::disable),
+        )
+        .route("/api/v1/routes/{name}/test", post(objects::routes::test))
+        .route("/api/v1/transformers", get(objects::routes::transformers))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .merge(crate::dashboard::routes())
         .with_state(AdminState { relay, options })

@@ -3,6 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::objects::{destinations, routes, sources};
 use super::{access, reports, traffic};
 
 struct Security;
@@ -31,7 +32,7 @@ impl Modify for Security {
 /// The admin API's description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Relay admin API", description = "Operate a Relay webhook gateway: events, deliveries, dead letters, replay, metrics, audit, access."),
+    info(title = "Relay admin API", description = "Operate a Relay webhook gateway: sources, destinations and routes; events, deliveries, dead letters, replay, metrics, audit, access."),
     paths(
         access::login, access::logout, access::me,
         access::list_keys, access::create_key, access::revoke_key,
@@ -40,8 +41,12 @@ impl Modify for Security {
         traffic::list_dead_letters, traffic::replay_dead_letters, traffic::discard_dead_letters,
         traffic::replay_dead_letter, traffic::discard_dead_letter,
         reports::audit_log, reports::metric_points,
-        reports::sources, reports::destinations, reports::routes,
-        reports::enable_destination, reports::disable_destination,
+        sources::list, sources::read, sources::create, sources::update, sources::delete,
+        sources::enable, sources::disable, sources::rotate_secret,
+        destinations::list, destinations::read, destinations::create, destinations::update,
+        destinations::delete, destinations::enable, destinations::disable,
+        routes::list, routes::read, routes::create, routes::update, routes::delete,
+        routes::enable, routes::disable, routes::test, routes::transformers,
     ),
     modifiers(&Security),
 )]

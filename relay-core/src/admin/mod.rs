@@ -28,7 +28,8 @@ pub use role::{Role, UnknownRole};
 pub use rollup::{LATENCY_BUCKETS_MS, MetricSummary, latency_bucket, summarize};
 pub use store::AdminStore;
 pub use token::{
-    NewApiKey, generate_api_key, generate_password, generate_session_token, parse_api_key,
+    NewApiKey, generate_api_key, generate_password, generate_session_token,
+    generate_signing_secret, parse_api_key,
 };
 
 #[cfg(test)]

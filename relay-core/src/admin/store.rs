@@ -8,6 +8,7 @@ use super::records::{
 };
 use crate::event::Delivery;
 use crate::ids::{DeliveryId, TenantId};
+use crate::manage::{ObjectKind, ObjectRecord};
 use crate::store::{DeadLetterFilter, StoreError};
 use crate::time::Timestamp;
 
@@ -133,4 +134,31 @@ pub trait AdminStore: Send + Sync {
         tenant: &TenantId,
         query: &MetricQuery,
     ) -> Result<Vec<MetricPoint>, StoreError>;
+
+    /// Saves a new source, destination or route. Returns `false` (and writes nothing) when the
+    /// tenant has one of that kind and name.
+    async fn insert_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError>;
+
+    /// Replaces the tenant's object of that kind and name (its `created_at` is kept). Returns
+    /// `false` (and writes nothing) when there is none.
+    async fn update_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes the tenant's object of that kind and name; whether there was one.
+    async fn delete_object(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// The tenant's objects, by kind (sources, destinations, routes) then name.
+    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError>;
 }

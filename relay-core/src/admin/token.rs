@@ -29,6 +29,18 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// A new webhook signing secret: `whsec_` and 32 random bytes in base64, the Standard
+/// Webhooks form (other schemes take the whole string as their HMAC key).
+///
+/// ```
+/// let secret = relay_core::admin::generate_signing_secret();
+/// assert!(secret.starts_with("whsec_") && secret.len() == 6 + 44);
+/// ```
+pub fn generate_signing_secret() -> String {
+    use base64::engine::general_purpose::STANDARD;
+    format!("whsec_{}", STANDARD.encode(random_bytes::<32>()))
+}
+
 /// SHA-256 of `bytes`.
 pub fn digest(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()

@@ -117,7 +117,7 @@ impl Relay {
             updated_at: Timestamp::now(),
         };
         self.store().put_destination(&tenant, record).await?;
-        self.swap_catalog(self.catalog().with_destination(destination));
+        self.change_base(|base| base.with_destination(destination));
         self.wake_workers();
         Ok(())
     }

@@ -16,6 +16,7 @@ use crate::secret::Secret;
 /// `give_up_after = "3d"`; unset fields take [`RetryPolicy::default`]'s values. Durations are
 /// human-readable (`humantime`: `500ms`, `30s`, `5m`, `2h`, `3d`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RetrySettings {
     /// Attempts in all, the first included (with a schedule: its length + 1 by default).
@@ -111,6 +112,7 @@ impl RetrySettings {
 /// `circuit_breaker = { failures, window_ms, open_ms }` or `{ enabled = false }`; unset
 /// fields take [`CircuitBreaker::default`]'s values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BreakerSettings {
     /// `false` turns the breaker off.

@@ -11,6 +11,7 @@ use crate::admin::{
 };
 use crate::event::{Delivery, DeliveryStatus, Event};
 use crate::ids::{DeliveryId, TenantId};
+use crate::manage::{ObjectKind, ObjectRecord};
 use crate::store::{DeadLetterFilter, StoreError};
 use crate::time::Timestamp;
 
@@ -23,6 +24,7 @@ pub(super) struct AdminState {
     sessions: HashMap<Vec<u8>, SessionRecord>,
     audit: Vec<AuditEntry>,
     metrics: BTreeMap<MetricKey, i64>,
+    objects: BTreeMap<(TenantId, ObjectKind, String), ObjectRecord>,
 }
 
 impl State {
@@ -319,6 +321,56 @@ impl AdminStore for MemoryStore {
                 metric: metric.clone(),
                 value: *value,
             })
+            .collect())
+    }
+
+    async fn insert_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let key = (tenant.clone(), record.kind, record.name.clone());
+        if state.admin.objects.contains_key(&key) {
+            return Ok(false);
+        }
+        state.admin.objects.insert(key, record);
+        Ok(true)
+    }
+
+    async fn update_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let key = (tenant.clone(), record.kind, record.name.clone());
+        match state.admin.objects.get_mut(&key) {
+            Some(stored) => {
+                *stored = ObjectRecord {
+                    created_at: stored.created_at,
+                    ..record
+                };
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_object(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let key = (tenant.clone(), kind, name.to_owned());
+        Ok(self.state().admin.objects.remove(&key).is_some())
+    }
+
+    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
+        Ok((self.state().admin.objects.iter())
+            .filter(|((t, _, _), _)| t == tenant)
+            .map(|(_, record)| record.clone())
             .collect())
     }
 }

@@ -47,6 +47,7 @@ pub const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 
 /// A condition's operator, written in snake case (`eq`, `not_exists`, `starts_with`, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     /// Any selected value equals the value.
@@ -139,6 +140,7 @@ impl FromStr for Op {
 /// assert!(serde_json::from_str::<ConditionSpec>(r#"{"path": "$.a", "op": "like"}"#).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConditionSpec {
     /// A JSONPath expression starting with `$`.

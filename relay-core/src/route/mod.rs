@@ -65,6 +65,18 @@ pub trait Route: Send + Sync + fmt::Debug {
     /// The destinations a matching event goes to.
     fn destinations(&self) -> &[String];
 
+    /// The event-type globs it matches, for display (default: every type).
+    fn event_types(&self) -> Vec<String> {
+        vec!["*".into()]
+    }
+
+    /// Each payload condition as written and whether it holds for `payload`, for display and
+    /// route tests (default: none).
+    fn explain(&self, payload: Option<&Value>) -> Vec<(ConditionSpec, bool)> {
+        let _ = payload;
+        Vec::new()
+    }
+
     /// The transformer applied for these destinations (`None`: the body as received).
     fn transformer(&self) -> Option<&str> {
         None
@@ -250,6 +262,19 @@ impl Route for EventRoute {
 
     fn destinations(&self) -> &[String] {
         &self.destinations
+    }
+
+    fn event_types(&self) -> Vec<String> {
+        self.event_types
+            .iter()
+            .map(|g| g.as_str().to_owned())
+            .collect()
+    }
+
+    fn explain(&self, payload: Option<&Value>) -> Vec<(ConditionSpec, bool)> {
+        (self.conditions.iter())
+            .map(|c| (c.spec().clone(), c.matches(payload)))
+            .collect()
     }
 
     fn transformer(&self) -> Option<&str> {

@@ -39,6 +39,7 @@ mod audit;
 mod browse;
 mod circuit;
 mod ingest;
+mod objects;
 mod ordering;
 mod queue;
 mod upgrade;
@@ -49,6 +50,7 @@ pub use audit::*;
 pub use browse::*;
 pub use circuit::*;
 pub use ingest::*;
+pub use objects::*;
 pub use ordering::*;
 pub use queue::*;
 pub use upgrade::*;
@@ -111,6 +113,7 @@ macro_rules! store_conformance_tests {
             api_keys_round_trip,
             users_lockout_and_sessions,
             audit_log_pages_newest_first,
+            objects_are_unique_per_tenant_kind_and_name,
             metric_points_merge,
             list_events_filters_and_pages,
             dead_letter_pages_and_discard,

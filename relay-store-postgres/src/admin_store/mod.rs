@@ -4,6 +4,7 @@
 mod access;
 mod browse;
 mod log;
+mod objects;
 #[cfg(test)]
 mod tests;
 
@@ -15,6 +16,7 @@ use relay_core::admin::{
 };
 use relay_core::event::Delivery;
 use relay_core::ids::{DeliveryId, TenantId};
+use relay_core::manage::{ObjectKind, ObjectRecord};
 use relay_core::store::{DeadLetterFilter, StoreError};
 use relay_core::time::Timestamp;
 use tokio_postgres::types::ToSql;
@@ -176,5 +178,34 @@ impl AdminStore for PgStore {
         query: &MetricQuery,
     ) -> Result<Vec<MetricPoint>, StoreError> {
         log::metric_points(self.pool(), tenant, query).await
+    }
+
+    async fn insert_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        objects::insert(self.pool(), tenant, &record).await
+    }
+
+    async fn update_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        objects::update(self.pool(), tenant, &record).await
+    }
+
+    async fn delete_object(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        objects::delete(self.pool(), tenant, kind, name).await
+    }
+
+    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
+        objects::all(self.pool(), tenant).await
     }
 }

@@ -4,6 +4,7 @@
 mod access;
 mod browse;
 mod log;
+mod objects;
 #[cfg(test)]
 mod tests;
 
@@ -14,6 +15,7 @@ use relay_core::admin::{
 };
 use relay_core::event::Delivery;
 use relay_core::ids::{DeliveryId, TenantId};
+use relay_core::manage::{ObjectKind, ObjectRecord};
 use relay_core::store::{DeadLetterFilter, StoreError};
 use relay_core::time::Timestamp;
 
@@ -186,5 +188,41 @@ impl AdminStore for SqliteStore {
         let (tenant, query) = (tenant.clone(), query.clone());
         self.read(move |conn| log::metric_points(conn, &tenant, &query))
             .await
+    }
+
+    async fn insert_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        let tenant = tenant.clone();
+        self.write(move |conn| objects::insert(conn, &tenant, &record))
+            .await
+    }
+
+    async fn update_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        let tenant = tenant.clone();
+        self.write(move |conn| objects::update(conn, &tenant, &record))
+            .await
+    }
+
+    async fn delete_object(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let (tenant, name) = (tenant.clone(), name.to_owned());
+        self.write(move |conn| objects::delete(conn, &tenant, kind, &name))
+            .await
+    }
+
+    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
+        let tenant = tenant.clone();
+        self.read(move |conn| objects::all(conn, &tenant)).await
     }
 }

@@ -5,16 +5,15 @@ use std::collections::HashSet;
 use relay_core::alert::AlertConfig;
 use relay_core::destination::{Destination, HttpDestinationSpec};
 use relay_core::guard::{AddressGuard, IpNet, parse_cidr};
-use relay_core::ordering::OrderingKey;
 use relay_core::route::EventRoute;
 use relay_core::secret::Secret;
 use relay_core::source::WebhookSource;
 use relay_core::transform::{FormToEmail, Template, builtin_transformers};
 
+use relay_core::spec;
+
 use super::Problem;
-use super::destination::destination;
-use super::model::{AlertsSpec, Config, RouteSpec, TransformerSpec};
-use super::source::source;
+use super::model::{AlertsSpec, Config, TransformerSpec};
 
 /// A transformer built from `[[transformers]]`.
 #[derive(Debug)]
@@ -134,16 +133,15 @@ pub fn assemble(
         .sources
         .iter()
         .enumerate()
-        .filter_map(|(i, spec)| source(&format!("sources[{i}]"), spec, &resolve, &mut problems))
+        .filter_map(|(i, spec)| spec.build(&format!("sources[{i}]"), &resolve, &mut problems))
         .collect();
     let destination_specs: Vec<(HttpDestinationSpec, Destination)> = config
         .destinations
         .iter()
         .enumerate()
         .filter_map(|(i, spec)| {
-            destination(
+            spec.build(
                 &format!("destinations[{i}]"),
-                spec,
                 &guard,
                 &resolve,
                 &mut problems,
@@ -165,7 +163,7 @@ pub fn assemble(
         .routes
         .iter()
         .enumerate()
-        .filter_map(|(i, spec)| route(&format!("routes[{i}]"), spec, config, &mut problems))
+        .filter_map(|(i, spec)| spec.build(&format!("routes[{i}]"), config, &mut problems))
         .collect();
     let metrics_token = config.admin.metrics_token.as_deref().and_then(|value| {
         let key = "admin.metrics_token";
@@ -216,82 +214,17 @@ fn unique<'a>(problems: &mut Vec<Problem>, section: &str, names: impl Iterator<I
     }
 }
 
-fn route(
-    key: &str,
-    spec: &RouteSpec,
-    config: &Config,
-    problems: &mut Vec<Problem>,
-) -> Option<EventRoute> {
-    if let Some(source) = &spec.source
-        && !config.sources.iter().any(|s| &s.name == source)
-    {
-        problems.push(Problem::new(
-            format!("{key}.source"),
-            format!("no source named {source:?}"),
-        ));
+impl spec::Names for Config {
+    fn has_source(&self, name: &str) -> bool {
+        self.sources.iter().any(|s| s.name == name)
     }
-    if spec.destinations.is_empty() {
-        problems.push(Problem::new(
-            format!("{key}.destinations"),
-            "names no destination",
-        ));
+
+    fn has_destination(&self, name: &str) -> bool {
+        self.destinations.iter().any(|d| d.name == name)
     }
-    for (j, name) in spec.destinations.iter().enumerate() {
-        if !config.destinations.iter().any(|d| &d.name == name) {
-            problems.push(Problem::new(
-                format!("{key}.destinations[{j}]"),
-                format!("no destination named {name:?}"),
-            ));
-        }
-    }
-    if let Some(name) = &spec.transformer
-        && !transformer_names(config).any(|known| &known == name)
-    {
-        problems.push(Problem::new(
-            format!("{key}.transformer"),
-            format!(
-                "no transformer named {name:?} (available: {})",
-                transformer_names(config).collect::<Vec<_>>().join(", ")
-            ),
-        ));
-    }
-    let mut route = EventRoute::new(spec.name.clone())
-        .event_types(spec.event_types.iter().cloned())
-        .to(spec.destinations.iter().cloned())
-        .priority(spec.priority)
-        .active(spec.active);
-    if let Some(source) = &spec.source {
-        route = route.source(source.clone());
-    }
-    if let Some(transformer) = &spec.transformer {
-        route = route.transformer(transformer.clone());
-    }
-    if let Some(limit) = spec.rate_limit {
-        route = route.rate_limit(limit.per_minute);
-    }
-    match (&spec.ordering_key, spec.on_dead_letter) {
-        (Some(selector), on_dead_letter) => match selector.parse::<OrderingKey>() {
-            Ok(ordering) => {
-                let ordering = ordering.on_dead_letter(on_dead_letter.unwrap_or_default());
-                route = route.ordering_key(ordering);
-            }
-            Err(e) => problems.push(Problem::new(format!("{key}.ordering_key"), e.to_string())),
-        },
-        (None, Some(_)) => problems.push(Problem::new(
-            format!("{key}.on_dead_letter"),
-            "applies to ordered deliveries only: set ordering_key",
-        )),
-        (None, None) => {}
-    }
-    match route.conditions(spec.conditions.iter().cloned()) {
-        Ok(route) => Some(route),
-        Err(e) => {
-            problems.push(Problem::new(
-                format!("{key}.conditions[{}]", e.index),
-                format!("{:?}: {}", e.path, e.reason),
-            ));
-            None
-        }
+
+    fn transformers(&self) -> Vec<String> {
+        transformer_names(self).collect()
     }
 }
 

@@ -6,9 +6,6 @@
 //! with the file, the key and the reason.
 
 mod assemble;
-mod destination;
-
-mod source;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,22 +18,7 @@ pub use model::Config;
 pub mod model;
 
 /// One thing wrong with a configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The key, e.g. `routes[0].destinations[1]`.
-    pub key: String,
-    /// What is wrong.
-    pub reason: String,
-}
-
-impl Problem {
-    pub(crate) fn new(key: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            key: key.into(),
-            reason: reason.into(),
-        }
-    }
-}
+pub use relay_core::spec::Problem;
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]

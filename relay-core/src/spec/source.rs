@@ -1,23 +1,121 @@
-//! `[[sources]]`: signature schemes, secrets, limits and selectors.
+//! [`SourceSpec`]: signature schemes, secrets, limits and selectors.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use relay_core::limit::RateLimit;
-use relay_core::secret::SourceSecret;
-use relay_core::signature::{
+use crate::limit::RateLimit;
+use crate::secret::SourceSecret;
+use crate::signature::{
     GenericHmac, SCHEME_NAMES, SignatureEncoding, SignatureScheme, scheme_by_name,
 };
-use relay_core::source::WebhookSource;
-use relay_core::time::Timestamp;
+use crate::source::WebhookSource;
+use crate::time::Timestamp;
 
-use super::Problem;
-use super::model::{SecretSpec, SourceSpec};
+use serde::{Deserialize, Serialize};
 
-/// Resolves a value that may read `env:NAME`, recording a problem when it cannot.
-pub(super) type Resolve<'a> = dyn Fn(&str, &str, &mut Vec<Problem>) -> Option<String> + 'a;
+use super::{Problem, Resolve};
 
-pub(super) fn source(
+/// A secret: a string (in the configuration file, `env:NAME` reads the environment) or one
+/// with an expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum SecretSpec {
+    /// A value without expiry.
+    Plain(String),
+    /// A value that stops verifying at `expires_at` (RFC 3339).
+    Expiring(ExpiringSecret),
+}
+
+impl SecretSpec {
+    /// The value as written.
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Plain(value) => value,
+            Self::Expiring(e) => &e.value,
+        }
+    }
+}
+
+/// `{ value = "…", expires_at = "2026-12-01T00:00:00Z" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExpiringSecret {
+    /// The secret.
+    pub value: String,
+    /// RFC 3339 instant after which it no longer verifies.
+    pub expires_at: String,
+}
+
+/// `rate_limit = { per_minute = N }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Admissions in any 60-second window.
+    pub per_minute: u32,
+}
+
+/// A source: `POST /webhooks/{name}`, verified by `scheme` with any of its unexpired secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// `POST /webhooks/{name}`.
+    pub name: String,
+    /// The signature scheme: `github`, `stripe`, `shopify`, `slack`, `standard_webhooks`,
+    /// `generic_hmac` or `none`.
+    pub scheme: String,
+    /// Verification secrets (all unexpired ones verify).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretSpec>,
+    /// Body limit in bytes (default 1 MiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_body_bytes: Option<usize>,
+    /// Ingest rate limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitSpec>,
+    /// Dedup window in seconds (default 86400).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedup_window_secs: Option<u64>,
+    /// `header:NAME` or `$.json.path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// `header:NAME` or `$.json.path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// generic_hmac: the signature header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_header: Option<String>,
+    /// generic_hmac: `hex` or `base64`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// generic_hmac: a prefix before the signature (e.g. `sha256=`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// generic_hmac: the timestamp header (then `timestamp.body` is signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp_header: Option<String>,
+    /// generic_hmac: timestamp tolerance in seconds (default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance_secs: Option<u64>,
+}
+
+impl SourceSpec {
+    /// The source this describes; `None` (with the problems recorded under `key`) when it is
+    /// unusable. Secrets go through `resolve`.
+    pub fn build(
+        &self,
+        key: &str,
+        resolve: &Resolve<'_>,
+        problems: &mut Vec<Problem>,
+    ) -> Option<WebhookSource> {
+        build(key, self, resolve, problems)
+    }
+}
+
+fn build(
     key: &str,
     spec: &SourceSpec,
     resolve: &Resolve<'_>,

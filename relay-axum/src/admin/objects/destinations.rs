@@ -1,0 +1,152 @@
+//! `/api/v1/destinations`: list (with health), read, create, update, delete, enable, disable.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use relay_core::admin::{AdminError, Role};
+use relay_core::ids::TenantId;
+use relay_core::manage::DestinationView;
+use relay_core::spec::DestinationSpec;
+
+use super::dto::{CreatedDestinationItem, DestinationItem};
+use crate::admin::AdminState;
+use crate::admin::error::{ApiError, ErrorBody};
+use crate::admin::extract::{ApiJson, Auth};
+
+async fn item(state: &AdminState, view: DestinationView) -> Result<DestinationItem, ApiError> {
+    let circuit = (state.relay.store())
+        .circuit(&TenantId::default(), &view.name)
+        .await
+        .map_err(AdminError::from)?;
+    let phase = circuit.map_or("closed", |c| c.state.phase.as_str());
+    Ok(DestinationItem::new(view, phase))
+}
+
+/// Every destination, configured or created here, with its health.
+#[utoipa::path(get, path = "/api/v1/destinations", tag = "destinations",
+    responses((status = 200, body = Vec<DestinationItem>), (status = 401, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn list(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+) -> Result<Json<Vec<DestinationItem>>, ApiError> {
+    by.require(Role::Viewer)?;
+    let mut items = Vec::new();
+    for view in state.relay.destination_views() {
+        items.push(item(&state, view).await?);
+    }
+    Ok(Json(items))
+}
+
+/// One destination.
+#[utoipa::path(get, path = "/api/v1/destinations/{name}", tag = "destinations",
+    params(("name" = String, Path, description = "The destination")),
+    responses((status = 200, body = DestinationItem), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn read(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<Json<DestinationItem>, ApiError> {
+    by.require(Role::Viewer)?;
+    let view = state.relay.destination_view(&name)?;
+    Ok(Json(item(&state, view).await?))
+}
+
+/// Creates an HTTP destination (admins). Without `signing_secret` one is generated; it is in
+/// this answer only.
+#[utoipa::path(post, path = "/api/v1/destinations", tag = "destinations",
+    request_body = DestinationSpec,
+    responses((status = 201, body = CreatedDestinationItem), (status = 400, body = ErrorBody, description = "The body is not JSON"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn create(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    ApiJson(spec): ApiJson<DestinationSpec>,
+) -> Result<(StatusCode, Json<CreatedDestinationItem>), ApiError> {
+    let created = state.relay.create_destination(&by, spec).await?;
+    let body = CreatedDestinationItem {
+        destination: item(&state, created.destination).await?,
+        signing_secret: created.signing_secret,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Replaces a destination created here (admins); `name` must be the path's. A credential
+/// left out is kept, an empty one removed.
+#[utoipa::path(put, path = "/api/v1/destinations/{name}", tag = "destinations",
+    request_body = DestinationSpec,
+    params(("name" = String, Path, description = "The destination")),
+    responses((status = 200, body = DestinationItem), (status = 400, body = ErrorBody, description = "The body is not JSON"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn update(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+    ApiJson(spec): ApiJson<DestinationSpec>,
+) -> Result<Json<DestinationItem>, ApiError> {
+    let view = state.relay.update_destination(&by, &name, spec).await?;
+    Ok(Json(item(&state, view).await?))
+}
+
+/// Deletes a destination created here (admins); 409 while a route names it.
+#[utoipa::path(delete, path = "/api/v1/destinations/{name}", tag = "destinations",
+    params(("name" = String, Path, description = "The destination")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn delete(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.relay.delete_destination(&by, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Resumes deliveries to a destination (operators).
+#[utoipa::path(post, path = "/api/v1/destinations/{name}/enable", tag = "destinations",
+    params(("name" = String, Path, description = "The destination")),
+    responses((status = 204, description = "Enabled"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn enable(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .relay
+        .set_destination_enabled(&by, &name, true)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pauses deliveries to a destination (operators): they wait; nothing is dropped.
+#[utoipa::path(post, path = "/api/v1/destinations/{name}/disable", tag = "destinations",
+    params(("name" = String, Path, description = "The destination")),
+    responses((status = 204, description = "Disabled"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn disable(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .relay
+        .set_destination_enabled(&by, &name, false)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,7 @@
+//! Sources, destinations and routes: listed with how they are managed, and created, changed,
+//! paused and deleted when the admin API manages them (see [`relay_core::manage`]).
+
+pub(crate) mod destinations;
+pub mod dto;
+pub(crate) mod routes;
+pub(crate) mod sources;

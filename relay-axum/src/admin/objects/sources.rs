@@ -1,0 +1,165 @@
+//! `/api/v1/sources`: list, read, create, update, delete, enable, disable, rotate a secret.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use relay_core::admin::Role;
+use relay_core::spec::SourceSpec;
+
+use super::dto::{CreatedSourceItem, RotateRequest, RotatedItem, SourceItem};
+use crate::admin::AdminState;
+use crate::admin::error::{ApiError, ErrorBody};
+use crate::admin::extract::{ApiJson, Auth};
+
+/// The default overlap of a rotation: a day.
+const DEFAULT_OVERLAP: Duration = Duration::from_secs(86_400);
+
+fn item(state: &AdminState, view: relay_core::manage::SourceView) -> SourceItem {
+    SourceItem::new(view, &state.options.ingest_prefix)
+}
+
+/// Every source, configured or created here.
+#[utoipa::path(get, path = "/api/v1/sources", tag = "sources",
+    responses((status = 200, body = Vec<SourceItem>), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn list(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+) -> Result<Json<Vec<SourceItem>>, ApiError> {
+    by.require(Role::Viewer)?;
+    let views = state.relay.source_views();
+    Ok(Json(views.into_iter().map(|v| item(&state, v)).collect()))
+}
+
+/// One source.
+#[utoipa::path(get, path = "/api/v1/sources/{name}", tag = "sources",
+    params(("name" = String, Path, description = "The source")),
+    responses((status = 200, body = SourceItem), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn read(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<Json<SourceItem>, ApiError> {
+    by.require(Role::Viewer)?;
+    Ok(Json(item(&state, state.relay.source_view(&name)?)))
+}
+
+/// Creates a source (admins). Without `secrets` one is generated; the secrets are in this
+/// answer only.
+#[utoipa::path(post, path = "/api/v1/sources", tag = "sources", request_body = SourceSpec,
+    responses((status = 201, body = CreatedSourceItem), (status = 400, body = ErrorBody, description = "The body is not JSON"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn create(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    ApiJson(spec): ApiJson<SourceSpec>,
+) -> Result<(StatusCode, Json<CreatedSourceItem>), ApiError> {
+    let created = state.relay.create_source(&by, spec).await?;
+    let body = CreatedSourceItem {
+        source: item(&state, created.source),
+        secrets: created.secrets,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Replaces a source created here (admins); `name` must be the path's. Without `secrets`
+/// the current ones are kept.
+#[utoipa::path(put, path = "/api/v1/sources/{name}", tag = "sources", request_body = SourceSpec,
+    params(("name" = String, Path, description = "The source")),
+    responses((status = 200, body = SourceItem), (status = 400, body = ErrorBody, description = "The body is not JSON"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn update(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+    ApiJson(spec): ApiJson<SourceSpec>,
+) -> Result<Json<SourceItem>, ApiError> {
+    let view = state.relay.update_source(&by, &name, spec).await?;
+    Ok(Json(item(&state, view)))
+}
+
+/// Deletes a source created here (admins); 409 while a route names it.
+#[utoipa::path(delete, path = "/api/v1/sources/{name}", tag = "sources",
+    params(("name" = String, Path, description = "The source")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn delete(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.relay.delete_source(&by, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Enables a source created here (operators).
+#[utoipa::path(post, path = "/api/v1/sources/{name}/enable", tag = "sources",
+    params(("name" = String, Path, description = "The source")),
+    responses((status = 204, description = "Enabled"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn enable(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.relay.set_source_enabled(&by, &name, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Disables a source created here (operators): ingest answers 404 until it is enabled.
+#[utoipa::path(post, path = "/api/v1/sources/{name}/disable", tag = "sources",
+    params(("name" = String, Path, description = "The source")),
+    responses((status = 204, description = "Disabled"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn disable(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.relay.set_source_enabled(&by, &name, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Adds a secret to a source created here (admins); the current ones keep verifying for
+/// `overlap_secs`. The new secret is in this answer only.
+#[utoipa::path(post, path = "/api/v1/sources/{name}/rotate-secret", tag = "sources",
+    request_body = RotateRequest,
+    params(("name" = String, Path, description = "The source")),
+    responses((status = 200, body = RotatedItem), (status = 400, body = ErrorBody, description = "The body is not JSON"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn rotate_secret(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+    ApiJson(request): ApiJson<RotateRequest>,
+) -> Result<Json<RotatedItem>, ApiError> {
+    let overlap = request
+        .overlap_secs
+        .map_or(DEFAULT_OVERLAP, Duration::from_secs);
+    let rotated = (state.relay)
+        .rotate_source_secret(&by, &name, overlap, request.secret)
+        .await?;
+    Ok(Json(RotatedItem {
+        secret: rotated.secret,
+        source: item(&state, rotated.source),
+    }))
+}

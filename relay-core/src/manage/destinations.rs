@@ -1,0 +1,151 @@
+//! Creating, changing, pausing and deleting destinations.
+
+use super::ObjectKind;
+use super::views::DestinationView;
+use super::write::{Change, invalid};
+use crate::admin::{AdminError, Principal, Role, generate_signing_secret};
+use crate::relay::Relay;
+use crate::spec::{DestinationSpec, check_name, literal};
+use crate::time::Timestamp;
+
+/// A destination just created, and its signing secret (shown this once).
+#[derive(Debug)]
+pub struct CreatedDestination {
+    /// The destination.
+    pub destination: DestinationView,
+    /// The Standard Webhooks secret its deliveries are signed with: as given, or generated.
+    pub signing_secret: String,
+}
+
+impl Relay {
+    fn checked_destination(&self, spec: &DestinationSpec) -> Result<(), AdminError> {
+        let mut problems = Vec::new();
+        check_name("name", &spec.name, &mut problems);
+        spec.build("", self.guard(), &literal, &mut problems);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid(problems))
+        }
+    }
+
+    /// One live destination.
+    pub fn destination_view(&self, name: &str) -> Result<DestinationView, AdminError> {
+        (self.destination_views().into_iter())
+            .find(|d| d.name == name)
+            .ok_or(AdminError::NotFound)
+    }
+
+    /// Creates an HTTP destination (admin). Its URL must pass the SSRF guard. Without a
+    /// `signing_secret` one is generated; it is returned this once, and the credentials are
+    /// stored sealed.
+    pub async fn create_destination(
+        &self,
+        by: &Principal,
+        mut spec: DestinationSpec,
+    ) -> Result<CreatedDestination, AdminError> {
+        self.may_change(by, Role::Admin)?;
+        let signing_secret = spec
+            .signing_secret
+            .get_or_insert_with(generate_signing_secret)
+            .clone();
+        self.checked_destination(&spec)?;
+        let _write = self.object_write_lock().await;
+        if self.is_configured(ObjectKind::Destination, &spec.name) {
+            return Err(AdminError::Conflict(format!("destination {:?}", spec.name)));
+        }
+        let record = self.record_of(&spec, true, Timestamp::now())?;
+        self.commit(by, Change::Create(record), "create", None, Some(&spec))
+            .await?;
+        Ok(CreatedDestination {
+            destination: self.destination_view(&spec.name)?,
+            signing_secret,
+        })
+    }
+
+    /// Replaces an API-managed destination's spec (admin); the name in `spec` must be
+    /// `name`. A credential left out is kept; an empty one is removed.
+    pub async fn update_destination(
+        &self,
+        by: &Principal,
+        name: &str,
+        mut spec: DestinationSpec,
+    ) -> Result<DestinationView, AdminError> {
+        self.may_change(by, Role::Admin)?;
+        if spec.name != name {
+            return Err(AdminError::invalid("name", "must be the name in the path"));
+        }
+        let _write = self.object_write_lock().await;
+        let (record, before) = self.stored::<DestinationSpec>(name).await?;
+        for (field, old) in [
+            (&mut spec.signing_secret, &before.signing_secret),
+            (&mut spec.auth_header, &before.auth_header),
+        ] {
+            match field.as_deref() {
+                None => field.clone_from(old),
+                Some("") => *field = None,
+                Some(_) => {}
+            }
+        }
+        self.checked_destination(&spec)?;
+        let updated = self.record_of(&spec, record.enabled, record.created_at)?;
+        self.commit(
+            by,
+            Change::Update(updated),
+            "update",
+            Some(&before),
+            Some(&spec),
+        )
+        .await?;
+        self.destination_view(name)
+    }
+
+    /// Deletes an API-managed destination (admin); refused (409) while a route names it.
+    /// Its queued deliveries stay queued (they are delivered if a destination of the same
+    /// name comes back).
+    pub async fn delete_destination(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
+        self.may_change(by, Role::Admin)?;
+        let _write = self.object_write_lock().await;
+        let (record, before) = self.stored::<DestinationSpec>(name).await?;
+        let change = Change::Delete(record.kind, record.name);
+        self.commit(by, change, "delete", Some(&before), None).await
+    }
+
+    /// Pauses or resumes a destination (operator): its deliveries wait, nothing is dropped.
+    /// For an API-managed destination the state is stored (every node follows it); for a
+    /// configured one it lasts until this process restarts.
+    pub async fn set_destination_enabled(
+        &self,
+        by: &Principal,
+        name: &str,
+        enabled: bool,
+    ) -> Result<(), AdminError> {
+        self.may_change(by, Role::Operator)?;
+        if self.catalog().destination(name).is_none() {
+            return Err(AdminError::NotFound);
+        }
+        let action = if enabled { "enable" } else { "disable" };
+        if self.is_configured(ObjectKind::Destination, name) {
+            if enabled {
+                self.enable_destination(name);
+            } else {
+                self.disable_destination(name);
+            }
+            return self
+                .audit(by, action, "destination", name, Vec::new())
+                .await;
+        }
+        let _write = self.object_write_lock().await;
+        let (record, spec) = self.stored::<DestinationSpec>(name).await?;
+        if record.enabled == enabled {
+            // Stored state unchanged; a pause by a 410 or an alert is lifted all the same.
+            if enabled {
+                self.enable_destination(name);
+            }
+            return Ok(());
+        }
+        let updated = self.record_of(&spec, enabled, record.created_at)?;
+        self.commit::<DestinationSpec>(by, Change::Update(updated), action, None, None)
+            .await
+    }
+}

@@ -1,0 +1,197 @@
+//! One admin change of a stored object: checked against everything else, stored, audited,
+//! and made live.
+
+use serde_json::Value;
+
+use super::compose::{Context, compose};
+use super::seal::{ObjectSpec, open, seal};
+use super::{ObjectKind, ObjectRecord};
+use crate::admin::{AdminError, FieldError, Principal, Role, diff};
+use crate::ids::TenantId;
+use crate::relay::Relay;
+use crate::spec::Problem;
+use crate::store::StoreError;
+use crate::time::Timestamp;
+
+/// What an admin change does to the stored objects.
+pub(crate) enum Change {
+    Create(ObjectRecord),
+    Update(ObjectRecord),
+    Delete(ObjectKind, String),
+}
+
+impl Change {
+    fn target(&self) -> (ObjectKind, &str) {
+        match self {
+            Self::Create(r) | Self::Update(r) => (r.kind, &r.name),
+            Self::Delete(kind, name) => (*kind, name),
+        }
+    }
+}
+
+/// Problems of a request body as 422 field errors (`.url` → `url`).
+pub(crate) fn invalid(problems: Vec<Problem>) -> AdminError {
+    AdminError::Invalid(
+        (problems.into_iter())
+            .map(|p| FieldError::new(p.key.trim_start_matches('.'), p.reason))
+            .collect(),
+    )
+}
+
+/// The JSON of a spec for audit diffs (secrets are redacted by [`diff`]).
+fn audit_view<S: ObjectSpec>(spec: Option<&S>) -> Value {
+    spec.map_or(Value::Null, |s| {
+        serde_json::to_value(s).unwrap_or_else(|_| unreachable!("specs serialize"))
+    })
+}
+
+impl Relay {
+    /// Checks that `by` may change objects of the gateway's tenant.
+    pub(crate) fn may_change(&self, by: &Principal, role: Role) -> Result<TenantId, AdminError> {
+        by.require(role)?;
+        if by.tenant != TenantId::default() {
+            return Err(AdminError::NotFound);
+        }
+        Ok(by.tenant.clone())
+    }
+
+    /// Whether the configured catalog (not the store) defines this object.
+    pub(crate) fn is_configured(&self, kind: ObjectKind, name: &str) -> bool {
+        let state = self.object_state();
+        match kind {
+            ObjectKind::Source => state.base.sources().iter().any(|s| s.name() == name),
+            ObjectKind::Destination => state.base.destination(name).is_some(),
+            ObjectKind::Route => state.base.routes().get(name).is_some(),
+        }
+    }
+
+    /// The stored object of this kind and name, read fresh from the store, with its spec.
+    /// A configured one is a 409 (it is changed where it is defined), a missing one a 404.
+    pub(crate) async fn stored<S: ObjectSpec>(
+        &self,
+        name: &str,
+    ) -> Result<(ObjectRecord, S), AdminError> {
+        if self.is_configured(S::KIND, name) {
+            return Err(AdminError::Conflict(format!(
+                "{} {name:?} is managed by the configuration; change it there",
+                S::KIND
+            )));
+        }
+        let tenant = TenantId::default();
+        let records = self.store().objects(&tenant).await?;
+        let record = (records.into_iter())
+            .find(|r| r.kind == S::KIND && r.name == name)
+            .ok_or(AdminError::NotFound)?;
+        let spec = open::<S>(&record.spec, &tenant, self.keyring().map(AsRef::as_ref))
+            .map_err(|e| AdminError::Internal(format!("{} {name:?}: {e}", S::KIND)))?;
+        Ok((record, spec))
+    }
+
+    /// A record of `spec` as stored (secrets sealed). Without a keyring, a spec with secrets
+    /// cannot be stored: 503.
+    pub(crate) fn record_of<S: ObjectSpec>(
+        &self,
+        spec: &S,
+        enabled: bool,
+        created_at: Timestamp,
+    ) -> Result<ObjectRecord, AdminError> {
+        let sealed = seal(
+            spec,
+            &TenantId::default(),
+            self.keyring().map(AsRef::as_ref),
+        )
+        .ok_or_else(|| {
+            AdminError::Store(StoreError::unavailable(
+                "no credential keyring is configured to seal secrets with",
+            ))
+        })?;
+        Ok(ObjectRecord {
+            kind: S::KIND,
+            name: spec.name().to_owned(),
+            spec: sealed,
+            enabled,
+            created_at,
+            updated_at: Timestamp::now(),
+        })
+    }
+
+    /// Applies `change` on top of the objects stored now: refused if the changed object (or
+    /// any other one) would be left out of the live catalog, then stored, audited as
+    /// `action` with the diff from `before` to `after`, and made live. The caller holds
+    /// [`Relay::object_write_lock`].
+    pub(crate) async fn commit<S: ObjectSpec>(
+        &self,
+        by: &Principal,
+        change: Change,
+        action: &str,
+        before: Option<&S>,
+        after: Option<&S>,
+    ) -> Result<(), AdminError> {
+        let tenant = TenantId::default();
+        let mut records = self.store().objects(&tenant).await?;
+        let (kind, name) = change.target();
+        let (kind, name) = (kind, name.to_owned());
+        let at = records
+            .iter()
+            .position(|r| r.kind == kind && r.name == name);
+        match (&change, at) {
+            (Change::Create(_), Some(_)) => {
+                return Err(AdminError::Conflict(format!("{kind} {name:?}")));
+            }
+            (Change::Create(record), None) => records.push(record.clone()),
+            (Change::Update(record), Some(i)) => records[i] = record.clone(),
+            (Change::Delete(..), Some(i)) => {
+                records.remove(i);
+            }
+            (_, None) => return Err(AdminError::NotFound),
+        }
+        self.check_composes(&records, kind, &name)?;
+        let done = match change {
+            Change::Create(record) => self.store().insert_object(&tenant, record).await?,
+            Change::Update(record) => self.store().update_object(&tenant, record).await?,
+            Change::Delete(kind, name) => self.store().delete_object(&tenant, kind, &name).await?,
+        };
+        if !done {
+            return Err(AdminError::Conflict(format!(
+                "{kind} {name:?} was changed at the same time; try again"
+            )));
+        }
+        let changes = diff(&audit_view(before), &audit_view(after), S::SECRETS);
+        self.audit(by, action, kind.as_str(), &name, changes)
+            .await?;
+        self.sync_objects().await?;
+        Ok(())
+    }
+
+    /// Refuses records in which the changed object, or any object that is live now, would be
+    /// left out (a deleted destination a route still names, for example).
+    fn check_composes(
+        &self,
+        records: &[ObjectRecord],
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<(), AdminError> {
+        let state = self.object_state();
+        let guard = self.guard().clone();
+        let tenant = TenantId::default();
+        let cx = Context {
+            base: &state.base,
+            tenant: &tenant,
+            keyring: self.keyring().map(AsRef::as_ref),
+            guard: &guard,
+        };
+        let composed = compose(records, &cx);
+        let was_skipped =
+            |k: ObjectKind, n: &str| (state.skipped.iter()).any(|s| s.kind == k && s.name == n);
+        if let Some(own) = (composed.skipped.iter()).find(|s| s.kind == kind && s.name == name) {
+            return Err(AdminError::invalid(kind.as_str(), own.reason.clone()));
+        }
+        if let Some(other) = (composed.skipped.iter()).find(|s| !was_skipped(s.kind, &s.name)) {
+            return Err(AdminError::Conflict(format!(
+                "{} {:?} would no longer work: {}",
+                other.kind, other.name, other.reason
+            )));
+        }
+        Ok(())
+    }
+}
