@@ -1,15 +1,60 @@
-// Destinations: health (circuit breaker, last hour's deliveries, success rate, p95 latency)
-// and enable/disable for operators.
+// Destinations: health (circuit breaker, last hour's deliveries, success rate, p95 latency),
+// pause and resume for operators; admins create destinations (the signing secret is shown
+// once) and delete the ones created here.
 
-import { h, mount, table, badge, empty, toast, confirmDialog, panel } from './ui.js';
-import { get, post, seg } from './api.js';
+import { h, mount, table, badge, empty, toast, confirmDialog, panel, formDialog, secretDialog } from './ui.js';
+import { get, post, del, seg } from './api.js';
 import { byObject, percentile } from './page-overview.js';
 import { num, pct, ms } from './format.js';
 
 const CIRCUIT = { closed: 'Healthy', half_open: 'Probing', open: 'Open (failing)' };
 
+const paused = (d) => !d.enabled;
+
+async function create(ctx) {
+  const name = h('input', { name: 'name', required: true, placeholder: 'e.g. billing-service' });
+  const url = h('input', { name: 'url', type: 'url', required: true, placeholder: 'https://…' });
+  const timeout = h('input', { name: 'timeout_ms', type: 'number', min: 100, placeholder: '10000' });
+  const attempts = h('input', { name: 'max_attempts', type: 'number', min: 1, placeholder: '8' });
+  const answer = await formDialog({
+    title: 'New destination',
+    intro: 'Deliveries are signed with Standard Webhooks headers; the secret is generated and shown once.',
+    fields: [['Name', name], ['URL', url], ['Timeout (ms)', timeout], ['Attempts before dead-lettering', attempts]],
+    confirm: 'Create destination',
+    testId: 'destination-dialog',
+    submit: () => post('/destinations', {
+      name: name.value.trim(),
+      url: url.value.trim(),
+      ...(timeout.value ? { timeout_ms: Number(timeout.value) } : {}),
+      ...(attempts.value ? { retry: { max_attempts: Number(attempts.value) } } : {}),
+    }),
+  });
+  if (!answer) return;
+  await secretDialog(`Destination ${answer.destination.name} created`,
+    'Give the receiver this secret to verify the webhook-signature header. It is shown only once.',
+    answer.signing_secret);
+  ctx.rerender();
+}
+
+async function remove(d, ctx) {
+  const ok = await confirmDialog({
+    title: `Delete ${d.name}?`,
+    message: 'Routes must not send to it any more. Its delivery history stays.',
+    confirm: 'Delete destination',
+    danger: true,
+  });
+  if (!ok) return;
+  try {
+    await del(`/destinations/${seg(d.name)}`);
+    toast(`${d.name} deleted.`);
+    ctx.rerender();
+  } catch (error) {
+    toast(error.message, 'bad');
+  }
+}
+
 async function toggle(d, ctx) {
-  const enable = d.disabled;
+  const enable = paused(d);
   if (!enable) {
     const ok = await confirmDialog({
       title: `Pause ${d.name}?`,
@@ -35,17 +80,25 @@ export async function render(root, ctx) {
     get('/destinations'),
     get('/metrics/points', { from: hourAgo, scope: 'destination' }).catch(() => ({ points: [] })),
   ]);
+  const add = ctx.can('admin')
+    ? h('button', { type: 'button', class: 'primary', 'data-test': 'new-destination', onclick: () => create(ctx) }, 'New destination')
+    : null;
+  const head = h('div', { class: 'actions' }, h('span', { class: 'muted' }, 'Traffic of the last hour'), add);
   if (items.length === 0) {
-    mount(root, h('section', { class: 'panel' }, empty('No destinations', 'Add [[destinations]] to the configuration file.')));
+    mount(root, panel('Destinations', head, empty('No destinations yet', 'Create one, or add [[destinations]] to the configuration file.')));
     return;
   }
   const health = byObject(report.points, 'destination');
   const operator = ctx.can('operator');
-  mount(root, panel('Destinations', h('span', { class: 'muted' }, 'Traffic of the last hour'), table([
-    { title: 'Name', cell: (d) => h('div', null, h('strong', null, d.name), d.managed_by ? h('div', { class: 'muted' }, `managed by ${d.managed_by}`) : null) },
+  mount(root, panel('Destinations', head, table([
+    {
+      title: 'Name',
+      cell: (d) => h('div', null, h('strong', null, d.name),
+        h('div', { class: 'muted' }, `${d.managed_by === 'api' ? 'created here' : 'config file'}${d.signed ? ' · signed' : ''}`)),
+    },
     { title: 'URL', cell: (d) => (d.url ? h('code', null, d.url) : h('span', { class: 'muted' }, 'in-process handler')) },
     { title: 'Circuit', cell: (d) => badge(d.circuit, CIRCUIT[d.circuit] || d.circuit) },
-    { title: 'Status', cell: (d) => (d.disabled ? badge('paused', 'Paused') : badge('enabled', 'Enabled')) },
+    { title: 'Status', cell: (d) => (paused(d) ? badge('paused', 'Paused') : badge('enabled', 'Enabled')) },
     { title: 'Delivered', class: 'num', cell: (d) => num((health.get(d.name) || {}).delivered || 0) },
     { title: 'Failed', class: 'num', cell: (d) => num((health.get(d.name) || {}).failed || 0) },
     { title: 'Dead', class: 'num', cell: (d) => num((health.get(d.name) || {}).dead_lettered || 0) },
@@ -60,14 +113,18 @@ export async function render(root, ctx) {
     { title: 'p95', class: 'num', cell: (d) => ms(percentile(health.get(d.name) || {}, 0.95)) },
     {
       title: '',
-      cell: (d) => h('button', {
-        type: 'button',
-        class: `small${d.disabled ? ' primary' : ''}`,
-        'data-test': d.disabled ? 'enable' : 'disable',
-        disabled: !operator || undefined,
-        title: operator ? undefined : 'Needs the operator role',
-        onclick: () => toggle(d, ctx),
-      }, d.disabled ? 'Enable' : 'Pause'),
+      cell: (d) => h('div', { class: 'actions' },
+        h('button', {
+          type: 'button',
+          class: `small${paused(d) ? ' primary' : ''}`,
+          'data-test': paused(d) ? 'enable' : 'disable',
+          disabled: !operator || undefined,
+          title: operator ? undefined : 'Needs the operator role',
+          onclick: () => toggle(d, ctx),
+        }, paused(d) ? 'Enable' : 'Pause'),
+        ctx.can('admin') && d.managed_by === 'api'
+          ? h('button', { type: 'button', class: 'small danger', onclick: () => remove(d, ctx) }, 'Delete')
+          : null),
     },
   ], items, { rowAttrs: (d) => ({ 'data-test': 'destination-row', 'data-name': d.name }) })));
 }

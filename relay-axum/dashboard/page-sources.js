@@ -1,21 +1,80 @@
-// Sources: the URL to paste into each provider, limits, and (for admins) secret rotation
-// with an overlap window; the new secret is shown once.
+// Sources: the URL to paste into each provider, limits and secrets (never their values).
+// Admins create sources and rotate secrets (the new one is shown once; the old ones keep
+// verifying for an overlap window); operators enable and disable them. Sources from the
+// configuration file are read-only here, except enable/disable.
 
-import { h, mount, table, badge, empty, toast, panel, copyButton, confirmDialog, secretDialog } from './ui.js';
-import { get, post, seg } from './api.js';
+import {
+  h, mount, table, badge, empty, toast, panel, copyButton, confirmDialog, secretDialog, formDialog, select,
+} from './ui.js';
+import { get, post, del, seg } from './api.js';
 import { num, bytes, seconds, dateTime } from './format.js';
 
+const SCHEMES = ['github', 'stripe', 'standard_webhooks', 'svix', 'shopify', 'slack', 'generic_hmac', 'none'];
+const OVERLAPS = [['86400', '24 hours'], ['3600', '1 hour'], ['604800', '7 days'], ['0', 'None: retire them now']];
+
+const ingestUrl = (x) => `${location.origin}${x.ingest_path}`;
+
 async function rotate(src, ctx) {
-  const ok = await confirmDialog({
-    title: `Rotate the secret of ${src.name}?`,
-    message: 'A new signing secret is generated. The current ones keep verifying for 24 hours, so you can update the provider in the meantime.',
+  const overlap = select('overlap_secs', OVERLAPS, '86400', null);
+  const answer = await formDialog({
+    title: `Rotate the secret of ${src.name}`,
+    intro: 'A new signing secret is generated. The current ones keep verifying during the overlap, so the provider can be switched without failed deliveries.',
+    fields: [['Keep the current secrets for', overlap]],
     confirm: 'Rotate secret',
+    testId: 'rotate-dialog',
+    submit: () => post(`/sources/${seg(src.name)}/rotate-secret`, { overlap_secs: Number(overlap.value) }),
   });
-  if (!ok) return;
+  if (!answer) return;
+  await secretDialog(`New secret for ${src.name}`,
+    'Paste it into the provider\'s webhook settings now: it is shown only once.', answer.secret);
+  ctx.rerender();
+}
+
+async function create(ctx) {
+  const name = h('input', { name: 'name', required: true, pattern: '[A-Za-z0-9_.\\-]+', placeholder: 'e.g. github' });
+  const scheme = select('scheme', SCHEMES, 'github', null);
+  const perMinute = h('input', { name: 'per_minute', type: 'number', min: 1, placeholder: 'unlimited' });
+  const eventType = h('input', { name: 'event_type', placeholder: 'scheme default, or header:X-Event or $.type' });
+  const answer = await formDialog({
+    title: 'New source',
+    intro: 'Providers post to /webhooks/<name>. A signing secret is generated unless the scheme is "none".',
+    fields: [['Name', name], ['Signature scheme', scheme], ['Rate limit (events per minute)', perMinute], ['Event type from', eventType]],
+    confirm: 'Create source',
+    testId: 'source-dialog',
+    submit: () => post('/sources', {
+      name: name.value.trim(),
+      scheme: scheme.value,
+      ...(perMinute.value ? { rate_limit: { per_minute: Number(perMinute.value) } } : {}),
+      ...(eventType.value.trim() ? { event_type: eventType.value.trim() } : {}),
+    }),
+  });
+  if (!answer) return;
+  if (answer.secrets.length) {
+    await secretDialog(`Source ${answer.source.name} created`,
+      `Configure the provider to post to ${ingestUrl(answer.source)} with this secret. It is shown only once.`,
+      answer.secrets[0]);
+  } else {
+    toast(`Source ${answer.source.name} created.`);
+  }
+  ctx.rerender();
+}
+
+async function act(src, ctx, action) {
+  if (action === 'delete' || action === 'disable') {
+    const ok = await confirmDialog({
+      title: `${action === 'delete' ? 'Delete' : 'Disable'} ${src.name}?`,
+      message: action === 'delete'
+        ? 'Its ingest URL will answer 404. Stored events stay.'
+        : 'Its ingest URL answers 404 until it is enabled again.',
+      confirm: action === 'delete' ? 'Delete source' : 'Disable source',
+      danger: true,
+    });
+    if (!ok) return;
+  }
   try {
-    const answer = await post(`/sources/${seg(src.name)}/rotate-secret`, { overlap_secs: 86400 });
-    await secretDialog(`New secret for ${src.name}`,
-      'Paste it into the provider\'s webhook settings now: it is shown only once.', answer.secret);
+    if (action === 'delete') await del(`/sources/${seg(src.name)}`);
+    else await post(`/sources/${seg(src.name)}/${action}`);
+    toast(`${src.name}: ${action}d.`);
     ctx.rerender();
   } catch (error) {
     toast(error.message, 'bad');
@@ -23,50 +82,54 @@ async function rotate(src, ctx) {
 }
 
 function secrets(src) {
-  if (!Array.isArray(src.secrets)) return h('span', { class: 'muted' }, '—');
-  if (src.secrets.length === 0) return h('span', { class: 'muted' }, 'none (unsigned)');
-  return h('div', null, src.secrets.map((x) => h('div', { 'data-test': 'secret-fingerprint' },
-    h('code', null, x.fingerprint),
-    x.expires_at ? h('span', { class: 'muted' }, ` expires ${dateTime(x.expires_at)}`) : null)));
+  if (src.scheme === 'none') return h('span', { class: 'muted' }, 'unsigned');
+  if (!src.secrets.length) return h('span', { class: 'muted' }, 'none');
+  return h('div', { 'data-test': 'secrets' }, src.secrets.map((x) => h('div', { 'data-test': 'secret-item' },
+    x.expires_at ? badge('retrying', `expires ${dateTime(x.expires_at)}`) : badge('active', 'current'))));
+}
+
+function actions(src, ctx) {
+  const api = src.managed_by === 'api';
+  const buttons = [];
+  if (ctx.can('operator')) {
+    buttons.push(h('button', { type: 'button', class: 'small', onclick: () => act(src, ctx, src.enabled ? 'disable' : 'enable') },
+      src.enabled ? 'Disable' : 'Enable'));
+  }
+  if (ctx.can('admin') && api) {
+    if (src.scheme !== 'none') {
+      buttons.push(h('button', { type: 'button', class: 'small', 'data-test': 'rotate-secret', onclick: () => rotate(src, ctx) }, 'Rotate secret'));
+    }
+    buttons.push(h('button', { type: 'button', class: 'small danger', onclick: () => act(src, ctx, 'delete') }, 'Delete'));
+  }
+  return h('div', { class: 'actions' }, buttons);
 }
 
 /** Renders the sources. */
 export async function render(root, ctx) {
   const items = await get('/sources');
+  const add = ctx.can('admin')
+    ? h('button', { type: 'button', class: 'primary', 'data-test': 'new-source', onclick: () => create(ctx) }, 'New source')
+    : null;
   if (items.length === 0) {
-    mount(root, h('section', { class: 'panel' }, empty('No sources', 'Add [[sources]] to the configuration file.')));
+    mount(root, panel('Sources', add, empty('No sources yet', 'Create one, or add [[sources]] to the configuration file.')));
     return;
   }
-  const canRotate = ctx.can('admin');
-  const rotatable = items.some((x) => Array.isArray(x.secrets));
-  mount(root, panel('Sources', h('span', { class: 'muted' }, 'Providers post to the ingest URL'), table([
+  mount(root, panel('Sources', add, table([
     {
       title: 'Name',
       cell: (x) => h('div', null, h('strong', null, x.name),
-        x.scheme ? h('div', { class: 'muted' }, x.scheme) : null),
+        h('div', { class: 'muted' }, `${x.scheme || 'custom'} · ${x.managed_by === 'api' ? 'created here' : 'config file'}`)),
     },
+    { title: 'Ingest URL', cell: (x) => h('div', { class: 'copy-row' }, h('code', { 'data-test': 'ingest-url' }, ingestUrl(x)), copyButton(ingestUrl(x))) },
+    { title: 'Status', cell: (x) => (x.enabled ? badge('enabled', 'Enabled') : badge('disabled', 'Disabled')) },
     {
-      title: 'Ingest URL',
-      cell: (x) => {
-        const url = `${location.origin}${x.ingest_path}`;
-        return h('div', { class: 'copy-row' }, h('code', { 'data-test': 'ingest-url' }, url), copyButton(url));
-      },
+      title: 'Limits',
+      cell: (x) => h('div', { class: 'muted' },
+        h('div', null, `body ≤ ${bytes(x.max_body_bytes)}`),
+        h('div', null, x.rate_limit_per_minute ? `${num(x.rate_limit_per_minute)} events/min` : 'no rate limit'),
+        h('div', null, `dedup ${seconds(x.dedup_window_secs)}`)),
     },
-    { title: 'Status', cell: (x) => (x.enabled === false ? badge('disabled') : badge('enabled', 'Enabled')) },
-    { title: 'Max body', class: 'num', cell: (x) => bytes(x.max_body_bytes) },
-    { title: 'Rate limit', class: 'num', cell: (x) => (x.rate_limit_per_minute ? `${num(x.rate_limit_per_minute)}/min` : 'none') },
-    { title: 'Dedup window', class: 'num', cell: (x) => seconds(x.dedup_window_secs) },
     { title: 'Secrets', cell: secrets },
-    {
-      title: '',
-      cell: (x) => (rotatable && Array.isArray(x.secrets) ? h('button', {
-        type: 'button',
-        class: 'small',
-        'data-test': 'rotate-secret',
-        disabled: !canRotate || undefined,
-        title: canRotate ? undefined : 'Needs the admin role',
-        onclick: () => rotate(x, ctx),
-      }, 'Rotate secret') : null),
-    },
+    { title: '', cell: (x) => actions(x, ctx) },
   ], items, { rowAttrs: (x) => ({ 'data-test': 'source-row', 'data-name': x.name }) })));
 }

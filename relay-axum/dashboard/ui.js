@@ -203,3 +203,45 @@ export function panel(title, actions, ...content) {
     h('div', { class: 'panel-head' }, h('h2', null, title), h('div', { class: 'spacer' }), actions),
     content);
 }
+
+/**
+ * A modal form: `fields` are [label, input] pairs (or nodes), `submit(form)` does the work and
+ * may throw an ApiError, shown in the dialog (422: every field's message). Resolves to what
+ * `submit` returned, or null when cancelled.
+ */
+export function formDialog({ title, intro, fields, confirm = 'Save', submit, testId = 'form-dialog' }) {
+  return new Promise((resolve) => {
+    const dialog = h('dialog', { 'data-test': testId });
+    const message = h('div');
+    const button = h('button', { type: 'submit', class: 'primary', 'data-test': 'submit' }, confirm);
+    const close = (value) => {
+      dialog.close();
+      dialog.remove();
+      resolve(value);
+    };
+    const form = h('form', {
+      class: 'stack',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        button.disabled = true;
+        mount(message);
+        try {
+          close(await submit(form));
+        } catch (error) {
+          mount(message, errorBox(error));
+        } finally {
+          button.disabled = false;
+        }
+      },
+    },
+    h('h2', null, title),
+    intro ? h('p', { class: 'muted' }, intro) : null,
+    fields.map((f) => (Array.isArray(f) ? field(f[0], f[1]) : f)),
+    message,
+    h('div', { class: 'actions' }, h('button', { type: 'button', onclick: () => close(null) }, 'Cancel'), button));
+    dialog.addEventListener('cancel', () => close(null));
+    mount(dialog, form);
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}

@@ -126,11 +126,30 @@ try {
   await page.waitForFunction((n) => document.querySelectorAll('[data-test="dead-letter-row"]').length === n, seeded - 2);
   step('dead letter discarded after confirmation');
 
-  // Sources: the ingest URL to paste into the provider.
+  // Sources: the ingest URL to paste into the provider; create a signed source, then rotate
+  // its secret. Both secrets are printed for the Rust test, which checks that both verify.
   await go('sources');
   assert.equal(await page.textContent('[data-test="source-row"][data-name="shop"] [data-test="ingest-url"]'), `${base}/webhooks/shop`);
+  await page.click('[data-test="new-source"]');
+  await page.fill('[data-test="source-dialog"] input[name="name"]', 'github-app');
+  await page.selectOption('[data-test="source-dialog"] select[name="scheme"]', 'github');
+  await page.click('[data-test="source-dialog"] [data-test="submit"]');
+  const first = (await page.textContent('[data-test="secret-dialog"] [data-test="secret"]')).trim();
+  assert.ok(first.length >= 16, 'a generated secret');
+  await page.click('[data-test="secret-dialog"] button.primary');
+  const github = '[data-test="source-row"][data-name="github-app"]';
+  await page.waitForSelector(`${github} [data-test="secret-item"]`);
+  assert.equal(await page.textContent(`${github} [data-test="ingest-url"]`), `${base}/webhooks/github-app`);
+  await page.click(`${github} [data-test="rotate-secret"]`);
+  await page.click('[data-test="rotate-dialog"] [data-test="submit"]');
+  const second = (await page.textContent('[data-test="secret-dialog"] [data-test="secret"]')).trim();
+  assert.notEqual(second, first);
+  await page.click('[data-test="secret-dialog"] button.primary');
+  await page.waitForFunction((row) => document.querySelectorAll(`${row} [data-test="secret-item"]`).length === 2, github);
+  assert.match(await page.textContent(`${github} [data-test="secrets"]`), /expires/);
   await shot('sources');
-  step('sources list the ingest URL');
+  console.log(`ROTATED ${first} ${second}`);
+  step('source created and its secret rotated (old one expiring)');
 
   // Destinations: health, pause and resume.
   await go('destinations');
@@ -144,16 +163,27 @@ try {
   await shot('destinations');
   step('destination paused and resumed');
 
+  // Routes: try a route on a sample payload, matching then not.
   await go('routes');
   await page.waitForSelector('[data-test="route-row"][data-name="big-orders-to-crm"]');
+  await page.selectOption('[data-test="route-test"] select[name="route"]', 'big-orders-to-crm');
+  await page.click('[data-test="run-test"]');
+  await page.waitForSelector('[data-test="test-result"][data-matched="true"] [data-test="condition-row"][data-passed="true"]');
+  assert.match(await page.textContent('[data-test="test-delivery"]'), /Sent to crm/);
+  await page.fill('[data-test="test-payload"]', JSON.stringify({ type: 'order.created', order: { total: 5 } }));
+  await page.click('[data-test="run-test"]');
+  await page.waitForSelector('[data-test="test-result"][data-matched="false"] [data-test="condition-row"][data-passed="false"]');
+  await page.fill('[data-test="test-payload"]', JSON.stringify({ type: 'order.created', order: { total: 70 } }, null, 2));
+  await page.click('[data-test="run-test"]');
+  await page.waitForSelector('[data-test="test-result"][data-matched="true"]');
   await shot('routes');
-  step('routes listed');
+  step('route tested on a sample payload (matches, then a failing condition)');
 
   // Audit: the browser's actions, with field-level changes.
   await go('audit');
   await page.waitForSelector('[data-test="audit-row"]');
   const audit = await page.textContent('[data-test="page-audit"]');
-  for (const action of ['redrive', 'discard', 'disable', 'enable']) assert.ok(audit.includes(action), action);
+  for (const action of ['redrive', 'discard', 'disable', 'enable', 'rotate_secret']) assert.ok(audit.includes(action), action);
   assert.ok(audit.includes('user:admin'));
   await shot('audit');
   step('audit log shows the actions');

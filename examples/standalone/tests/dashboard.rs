@@ -229,6 +229,31 @@ async fn the_dashboard_works_in_a_real_browser() {
     println!("{log}");
     assert!(output.status.success(), "the browser test failed:\n{log}");
 
+    // The source the browser created verifies both its first secret (still in its overlap)
+    // and the rotated one, and nothing else.
+    let rotated = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("ROTATED ").map(str::to_owned))
+        .expect("the secrets the browser saw");
+    let (old, new) = rotated.split_once(' ').expect("two secrets");
+    let body = br#"{"zen":"Keep it logically awesome."}"#;
+    for (i, (secret, expected)) in [(old, 200), (new, 200), ("not-the-secret", 401)]
+        .into_iter()
+        .enumerate()
+    {
+        let response = client
+            .post(format!("http://{addr}/webhooks/github-app"))
+            .header("x-github-event", "ping")
+            .header("x-github-delivery", format!("delivery-{i}"))
+            .header("x-hub-signature-256", relay_tests::github_signature(secret, body))
+            .header("content-type", "application/json")
+            .body(&body[..])
+            .send()
+            .await
+            .expect("ingest");
+        assert_eq!(response.status(), expected, "signed with secret {i}");
+    }
+
     // What the browser did reached the gateway: one dead letter replayed and delivered, one
     // discarded, both audited as the logged-in user.
     assert!(crm.count() > crm_before, "the replayed delivery reached the CRM");
