@@ -117,6 +117,7 @@ export async function render(root, ctx) {
   mount(root, panel('Sources', add, table([
     {
       title: 'Name',
+      class: 'nowrap',
       cell: (x) => h('div', null, h('strong', null, x.name),
         h('div', { class: 'muted' }, `${x.scheme || 'custom'} · ${x.managed_by === 'api' ? 'created here' : 'config file'}`)),
     },
@@ -124,12 +125,13 @@ export async function render(root, ctx) {
     { title: 'Status', cell: (x) => (x.enabled ? badge('enabled', 'Enabled') : badge('disabled', 'Disabled')) },
     {
       title: 'Limits',
+      class: 'nowrap',
       cell: (x) => h('div', { class: 'muted' },
         h('div', null, `body ≤ ${bytes(x.max_body_bytes)}`),
         h('div', null, x.rate_limit_per_minute ? `${num(x.rate_limit_per_minute)} events/min` : 'no rate limit'),
         h('div', null, `dedup ${seconds(x.dedup_window_secs)}`)),
     },
-    { title: 'Secrets', cell: secrets },
+    { title: 'Secrets', class: 'nowrap', cell: secrets },
     { title: '', cell: (x) => actions(x, ctx) },
   ], items, { rowAttrs: (x) => ({ 'data-test': 'source-row', 'data-name': x.name }) })));
 }

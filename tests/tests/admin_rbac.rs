@@ -508,3 +508,66 @@ async fn bad_credentials_and_unknown_paths_get_json_errors() {
         assert_eq!((status, found), (expected, Some(named)), "{path}: {answer}");
     }
 }
+
+#[tokio::test]
+async fn the_dashboard_is_public_static_files_outside_the_api_description() {
+    let receiver = Receiver::ok().await;
+    let api = AdminApi::start(&receiver, 1).await;
+    let client = reqwest::Client::new();
+    let files = relay_axum::dashboard::ASSETS.iter().map(|a| {
+        let path = match a.name {
+            "index.html" => "/".to_owned(),
+            name => format!("/dashboard/{name}"),
+        };
+        (path, a)
+    });
+    for (path, asset) in files {
+        let response = client
+            .get(format!("{}{path}", api.base))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), 200, "{path} without credentials");
+        let header = |name: &str| {
+            let value = response.headers().get(name).and_then(|v| v.to_str().ok());
+            value.unwrap_or_default().to_owned()
+        };
+        assert_eq!(header("content-type"), asset.content_type, "{path}");
+        assert!(
+            header("content-security-policy").starts_with("default-src 'self'"),
+            "{path}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(header("x-frame-options"), "DENY");
+        assert_eq!(header("cache-control"), "no-cache");
+        let etag = header("etag");
+        assert_eq!(response.text().await.expect("body"), asset.body);
+        let again = client
+            .get(format!("{}{path}", api.base))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(again.status(), 304, "{path} revalidates with its ETag");
+    }
+    for path in [
+        "/dashboard/nope.js",
+        "/dashboard/index.html",
+        "/dashboard/..%2FCargo.toml",
+        "/dashboard/app.js/x",
+    ] {
+        let response = client
+            .get(format!("{}{path}", api.base))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let spec = api.get("/api/v1/openapi.json").await;
+    let paths = spec["paths"].as_object().expect("paths");
+    assert!(
+        paths.keys().all(|p| p.starts_with("/api/v1/")),
+        "static pages are not API operations: {:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+}
