@@ -86,6 +86,10 @@ try {
   await page.waitForSelector('[data-test="event-row"]');
   assert.equal((await page.$$('[data-test="event-row"]')).length, seeded);
   await shot('events');
+  await page.fill('[data-test="search"]', 'no-such-key');
+  await page.click('[data-test="apply-filters"]');
+  await page.waitForSelector('[data-test="empty"]');
+  assert.match(await page.textContent('[data-test="empty"]'), /No events match/);
   await page.fill('[data-test="search"]', eventKey);
   await page.click('[data-test="apply-filters"]');
   await page.waitForFunction(() => document.querySelectorAll('[data-test="event-row"]').length === 1);
@@ -194,6 +198,27 @@ try {
   await page.goto(`${base}/#/events`);
   await page.waitForSelector('[data-test="login-form"]');
   step('logout');
+
+  // A viewer sees everything but cannot change anything.
+  await page.fill('input[name="username"]', 'watcher');
+  await page.fill('input[name="password"]', env('RELAY_VIEWER_PASSWORD'));
+  await page.click('[data-test="login"]');
+  await page.waitForSelector('[data-test="page-events"]');
+  assert.equal(await page.textContent('[data-test="role"]'), 'viewer');
+  await go('dead-letters');
+  await page.waitForSelector('[data-test="dead-letter-row"]');
+  for (const button of ['replay-selected', 'discard-selected', 'replay-all', 'discard-all']) {
+    assert.ok(await page.isDisabled(`[data-test="${button}"]`), button);
+  }
+  await go(`events/${eventId}`);
+  await page.waitForSelector('[data-test="event-detail"]');
+  assert.equal(await page.$('[data-test="replay-event"]'), null);
+  assert.match(await page.textContent('[data-test="event-detail"]'), /needs the operator role/);
+  await go('sources');
+  await page.waitForSelector('[data-test="source-row"]');
+  assert.equal(await page.$('[data-test="new-source"]'), null);
+  assert.equal(await page.$('[data-test="rotate-secret"]'), null);
+  step('viewer: read-only (actions disabled or hidden)');
 
   assert.deepEqual(problems, []);
   console.log('dashboard e2e: all checks passed');

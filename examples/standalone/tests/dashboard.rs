@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use support::{free_port, terminate, wait_healthy};
 
 const EVENTS: usize = 6;
+const VIEWER_PASSWORD: &str = "a viewer's long password";
 
 /// The browser and the Playwright modules, or why they are missing.
 fn backends() -> Result<(PathBuf, PathBuf), String> {
@@ -175,6 +176,15 @@ async fn the_dashboard_works_in_a_real_browser() {
         async move { request.await.ok()?.json::<Value>().await.ok() }
     };
 
+    let viewer = client
+        .post(format!("http://{addr}/api/v1/users"))
+        .header("cookie", &cookie)
+        .json(&json!({"username": "watcher", "password": VIEWER_PASSWORD, "role": "viewer"}))
+        .send()
+        .await
+        .expect("create a viewer");
+    assert_eq!(viewer.status(), 201);
+
     for i in 0..EVENTS {
         let response = client
             .post(format!("http://{addr}/webhooks/shop"))
@@ -214,6 +224,7 @@ async fn the_dashboard_works_in_a_real_browser() {
         .env("RELAY_URL", format!("http://{addr}"))
         .env("RELAY_USER", "admin")
         .env("RELAY_PASSWORD", &password)
+        .env("RELAY_VIEWER_PASSWORD", VIEWER_PASSWORD)
         .env("RELAY_EVENT_KEY", "order-1003")
         .env("RELAY_EVENTS", EVENTS.to_string())
         .env("RELAY_CHROMIUM", &chromium)
