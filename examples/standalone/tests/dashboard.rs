@@ -256,7 +256,10 @@ async fn the_dashboard_works_in_a_real_browser() {
             .post(format!("http://{addr}/webhooks/github-app"))
             .header("x-github-event", "ping")
             .header("x-github-delivery", format!("delivery-{i}"))
-            .header("x-hub-signature-256", relay_tests::github_signature(secret, body))
+            .header(
+                "x-hub-signature-256",
+                relay_tests::github_signature(secret, body),
+            )
             .header("content-type", "application/json")
             .body(&body[..])
             .send()
@@ -267,7 +270,10 @@ async fn the_dashboard_works_in_a_real_browser() {
 
     // What the browser did reached the gateway: one dead letter replayed and delivered, one
     // discarded, both audited as the logged-in user.
-    assert!(crm.count() > crm_before, "the replayed delivery reached the CRM");
+    assert!(
+        crm.count() > crm_before,
+        "the replayed delivery reached the CRM"
+    );
     let dead = get("/dead-letters").await.expect("dead letters");
     assert_eq!(dead["items"].as_array().map(Vec::len), Some(EVENTS - 2));
     let audit = get("/audit").await.expect("audit");
@@ -286,8 +292,15 @@ async fn the_dashboard_works_in_a_real_browser() {
         );
     }
     for page in [
-        "login", "overview", "events", "event", "dead-letters", "sources", "destinations",
-        "routes", "audit",
+        "login",
+        "overview",
+        "events",
+        "event",
+        "dead-letters",
+        "sources",
+        "destinations",
+        "routes",
+        "audit",
     ] {
         let file = screenshots.join(format!("{page}.png"));
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
