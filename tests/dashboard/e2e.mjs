@@ -2,7 +2,7 @@
 // against a running gateway with seeded traffic. Environment:
 //   RELAY_URL, RELAY_USER, RELAY_PASSWORD   the gateway and the bootstrap admin
 //   RELAY_EVENT_KEY                         the idempotency key of an event to search for
-//   RELAY_EVENTS                            how many events were seeded
+//   RELAY_EVENTS, RELAY_DEAD                how many events were seeded, how many dead-lettered
 //   RELAY_CHROMIUM                          the browser (default /usr/bin/chromium)
 //   RELAY_DASHBOARD_NODE_MODULES            where playwright-core is installed
 //   RELAY_SCREENSHOTS                       where to save one PNG per page
@@ -24,6 +24,7 @@ const user = env('RELAY_USER');
 const password = env('RELAY_PASSWORD');
 const eventKey = env('RELAY_EVENT_KEY');
 const seeded = Number(env('RELAY_EVENTS'));
+const dead = Number(env('RELAY_DEAD'));
 const shots = env('RELAY_SCREENSHOTS');
 const require = createRequire(join(env('RELAY_DASHBOARD_NODE_MODULES'), 'noop.js'));
 const { chromium } = require('playwright-core');
@@ -52,9 +53,22 @@ const go = async (hash) => {
 };
 
 try {
-  // Login: a wrong password is refused with a message; the right one opens the overview.
+  // Login: five wrong passwords lock a username, and the page says so.
   await page.goto(`${base}/`);
   await page.waitForSelector('[data-test="login-form"]');
+  await page.fill('input[name="username"]', 'target');
+  for (let i = 0; i < 5; i += 1) {
+    await page.fill('input[name="password"]', `wrong password ${i}`);
+    await page.click('[data-test="login"]');
+    await page.waitForSelector('[data-test="error"]');
+    await page.waitForSelector('[data-test="login"]:not([disabled])');
+  }
+  await page.fill('input[name="password"]', 'wrong password 5');
+  await page.click('[data-test="login"]');
+  await page.waitForFunction(() => /locked/.test(document.querySelector('[data-test="error"]')?.textContent ?? ''));
+  step('lockout message after repeated failures');
+
+  // A wrong password is refused with a message; the right one opens the overview.
   await page.fill('input[name="username"]', user);
   await page.fill('input[name="password"]', 'not the password');
   await page.click('[data-test="login"]');
@@ -74,9 +88,11 @@ try {
   const sum = (series) => points.filter(([s]) => s === series).reduce((a, [, v]) => a + v, 0);
   assert.equal(sum('received'), seeded, `received points ${JSON.stringify(points)}`);
   assert.equal(sum('delivered'), seeded);
-  assert.equal(sum('dead_lettered'), seeded);
+  assert.equal(sum('dead_lettered'), dead);
+  assert.equal(sum('failed'), dead, 'one failed attempt before each dead letter');
   assert.equal((await page.textContent('[data-test="card-received"] .value')).trim(), String(seeded));
-  assert.match(await page.textContent('[data-test="card-success"] .value'), /50%/);
+  const rate = Math.round((1000 * seeded) / (seeded + dead)) / 10;
+  assert.equal((await page.textContent('[data-test="card-success"] .value')).trim(), `${rate}%`);
   assert.ok(await page.$('svg[data-test="latency-chart"] rect.bar[data-value]:not([data-value="0"])'));
   await shot('overview');
   step(`overview chart: ${points.length} non-zero points, ${seeded} received`);
@@ -109,13 +125,13 @@ try {
   // Dead letters: replay one (the receiver recovered) with progress; it becomes delivered.
   await go('dead-letters');
   await page.waitForSelector('[data-test="dead-letter-row"]');
-  assert.equal((await page.$$('[data-test="dead-letter-row"]')).length, seeded);
+  assert.equal((await page.$$('[data-test="dead-letter-row"]')).length, dead);
   await shot('dead-letters');
   const row = `[data-test="dead-letter-row"][data-event="${eventId}"]`;
   await page.check(`${row} input[type="checkbox"]`);
   await page.click('[data-test="replay-selected"]');
   await page.waitForFunction(() => /Replayed 1 of 1/.test(document.querySelector('[data-test="progress-label"]')?.textContent ?? ''));
-  await page.waitForFunction((n) => document.querySelectorAll('[data-test="dead-letter-row"]').length === n, seeded - 1);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-test="dead-letter-row"]').length === n, dead - 1);
   await go(`events/${eventId}`);
   await page.waitForSelector('[data-test="delivery"][data-destination="crm"][data-status="delivered"]', { timeout: 60000 });
   await shot('event-replayed');
@@ -127,7 +143,7 @@ try {
   await page.check('[data-test="dead-letter-row"] input[type="checkbox"]');
   await page.click('[data-test="discard-selected"]');
   await page.click('[data-test="confirm-dialog"] [data-test="confirm"]');
-  await page.waitForFunction((n) => document.querySelectorAll('[data-test="dead-letter-row"]').length === n, seeded - 2);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-test="dead-letter-row"]').length === n, dead - 2);
   step('dead letter discarded after confirmation');
 
   // Sources: the ingest URL to paste into the provider; create a signed source, then rotate

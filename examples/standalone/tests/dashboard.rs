@@ -21,7 +21,10 @@ use relay_tests::{Answer, Receiver, eventually};
 use serde_json::{Value, json};
 use support::{free_port, terminate, wait_healthy};
 
-const EVENTS: usize = 6;
+/// Orders ingested; every third one (from the second) is too small for the CRM's route.
+const EVENTS: usize = 8;
+/// Orders routed to the failing CRM, hence dead letters.
+const DEAD: usize = 5;
 const VIEWER_PASSWORD: &str = "a viewer's long password";
 
 /// The browser and the Playwright modules, or why they are missing.
@@ -87,6 +90,11 @@ destinations = ["crm"]
     );
     std::fs::write(&path, toml).expect("write config");
     path
+}
+
+/// The total of order `i`: 5 (under the CRM route's condition) for i = 1, 4, 7.
+fn total(i: usize) -> f64 {
+    if i % 3 == 1 { 5.0 } else { 25.5 + i as f64 }
 }
 
 /// The gateway process, killed if the test fails before stopping it.
@@ -184,6 +192,14 @@ async fn the_dashboard_works_in_a_real_browser() {
         .await
         .expect("create a viewer");
     assert_eq!(viewer.status(), 201);
+    let target = client
+        .post(format!("http://{addr}/api/v1/users"))
+        .header("cookie", &cookie)
+        .json(&json!({"username": "target", "password": VIEWER_PASSWORD, "role": "viewer"}))
+        .send()
+        .await
+        .expect("create a user to lock out");
+    assert_eq!(target.status(), 201);
 
     for i in 0..EVENTS {
         let response = client
@@ -191,7 +207,7 @@ async fn the_dashboard_works_in_a_real_browser() {
             .header("idempotency-key", format!("order-{}", 1001 + i))
             .json(&json!({
                 "type": "order.created",
-                "order": {"id": 1001 + i, "total": 25.5 + i as f64, "currency": "EUR"},
+                "order": {"id": 1001 + i, "total": total(i), "currency": "EUR"},
                 "customer": {"email": format!("buyer{i}@example.com")},
             }))
             .send()
@@ -203,9 +219,9 @@ async fn the_dashboard_works_in_a_real_browser() {
         let dead = get("/dead-letters").await?;
         let report = get("/metrics/points").await?;
         let t = &report["totals"];
-        let settled = dead["items"].as_array()?.len() == EVENTS
+        let settled = dead["items"].as_array()?.len() == DEAD
             && t["delivered"] == EVENTS
-            && t["dead_lettered"] == EVENTS
+            && t["dead_lettered"] == DEAD
             && t["received"] == EVENTS;
         settled.then_some(report)
     })
@@ -227,6 +243,7 @@ async fn the_dashboard_works_in_a_real_browser() {
         .env("RELAY_VIEWER_PASSWORD", VIEWER_PASSWORD)
         .env("RELAY_EVENT_KEY", "order-1003")
         .env("RELAY_EVENTS", EVENTS.to_string())
+        .env("RELAY_DEAD", DEAD.to_string())
         .env("RELAY_CHROMIUM", &chromium)
         .env("RELAY_DASHBOARD_NODE_MODULES", &modules)
         .env("RELAY_SCREENSHOTS", &screenshots)
@@ -275,7 +292,7 @@ async fn the_dashboard_works_in_a_real_browser() {
         "the replayed delivery reached the CRM"
     );
     let dead = get("/dead-letters").await.expect("dead letters");
-    assert_eq!(dead["items"].as_array().map(Vec::len), Some(EVENTS - 2));
+    assert_eq!(dead["items"].as_array().map(Vec::len), Some(DEAD - 2));
     let audit = get("/audit").await.expect("audit");
     let actions: Vec<(String, String)> = audit["items"]
         .as_array()
