@@ -33,6 +33,7 @@ export async function render(root, ctx) {
       b.textContent = `${b.dataset.label} (${selected.size})`;
     }
   };
+  const pageSize = Number(ctx.params.get('limit')) || 200;
   const filter = Object.fromEntries(Object.entries(current).filter(([, v]) => v));
 
   const runSelected = async (action) => {
@@ -113,7 +114,7 @@ export async function render(root, ctx) {
 
   let page;
   try {
-    page = await get('/dead-letters', { ...filter, limit: 200 });
+    page = await get('/dead-letters', { ...filter, limit: pageSize });
   } catch (error) {
     mount(list, h('div', { class: 'panel' }, errorBox(error)));
     return;
@@ -149,13 +150,36 @@ export async function render(root, ctx) {
     boxes.push(box);
     return box;
   };
-  mount(list, table([
+  const columns = [
     { title: all, class: 'check', cell: check },
     { title: 'Dead since', cell: (d) => h('span', { title: dateTime(d.updated_at) }, ago(d.updated_at)) },
     { title: 'Destination', cell: (d) => d.destination },
     { title: 'Event', cell: (d) => h('a', { href: `#/events/${encodeURIComponent(d.event_id)}`, class: 'mono' }, shortId(d.event_id)) },
     { title: 'Attempts', class: 'num', cell: (d) => d.attempts },
     { title: 'Last error', cell: (d) => d.last_error || h('span', { class: 'muted' }, '—') },
-  ], page.items, { rowAttrs: (d) => ({ 'data-test': 'dead-letter-row', 'data-id': d.id, 'data-event': d.event_id }) }),
-  page.next_cursor ? h('div', { class: 'table-foot muted' }, 'Showing the oldest 200; replay or discard them to see more.') : null);
+  ];
+  // Later pages reuse the columns without the select-all box (a node lives in one place).
+  const rows = (items, first = false) => table(first ? columns : [{ ...columns[0], title: '' }, ...columns.slice(1)], items, {
+    rowAttrs: (d) => ({ 'data-test': 'dead-letter-row', 'data-id': d.id, 'data-event': d.event_id }),
+  });
+  const shown = rows(page.items, true);
+  const more = h('div', { class: 'table-foot' });
+  const footer = (p) => mount(more, p.next_cursor
+    ? h('button', {
+      type: 'button',
+      onclick: async () => {
+        try {
+          const next = await get('/dead-letters', { ...filter, limit: pageSize, cursor: p.next_cursor });
+          shown.tBodies[0].append(...rows(next.items).tBodies[0].rows);
+          all.checked = false;
+          footer(next);
+        } catch (error) {
+          mount(more, errorBox(error));
+        }
+      },
+      'data-test': 'load-more',
+    }, 'Load more')
+    : h('span', { class: 'muted' }, `${boxes.length} dead letter(s)`));
+  footer(page);
+  mount(list, shown, more);
 }

@@ -59,7 +59,7 @@ export async function render(root, ctx) {
       filtered ? h('button', { type: 'button', onclick: () => ctx.navigate('events') }, 'Clear') : null),
     list);
 
-  const query = { ...current, limit: 50 };
+  const query = { ...current, limit: Number(ctx.params.get('limit')) || 50 };
   let page;
   try {
     page = await get('/events', query);
@@ -92,6 +92,7 @@ export async function render(root, ctx) {
             mount(more, errorBox(error));
           }
         },
+        'data-test': 'load-more',
       }, 'Load more')
       : h('span', { class: 'muted' }, 'End of the list'));
   };

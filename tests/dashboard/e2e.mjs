@@ -122,6 +122,27 @@ try {
   await shot('event');
   step(`event ${eventId} found by its key and opened (payload, 2 deliveries, attempts)`);
 
+  // Pages: events and dead letters load more by cursor; select-all covers every loaded row.
+  await go('events?limit=3');
+  const rowsShown = (n) => page.waitForFunction((want) => document.querySelectorAll('[data-test="event-row"], [data-test="dead-letter-row"]').length === want, n);
+  await rowsShown(3);
+  await page.click('[data-test="load-more"]');
+  await rowsShown(6);
+  await page.click('[data-test="load-more"]');
+  await rowsShown(seeded);
+  await page.waitForSelector('text=End of the list');
+  await go('dead-letters?limit=2');
+  await rowsShown(2);
+  await page.click('[data-test="load-more"]');
+  await rowsShown(4);
+  await page.click('[data-test="load-more"]');
+  await rowsShown(dead);
+  await page.check('[data-test="select-all"]');
+  assert.equal((await page.textContent('[data-test="replay-selected"]')).trim(), `Replay selected (${dead})`);
+  await page.uncheck('[data-test="select-all"]');
+  assert.equal((await page.textContent('[data-test="replay-selected"]')).trim(), 'Replay selected (0)');
+  step('events and dead letters page by cursor');
+
   // Dead letters: replay one (the receiver recovered) with progress; it becomes delivered.
   await go('dead-letters');
   await page.waitForSelector('[data-test="dead-letter-row"]');
