@@ -450,6 +450,10 @@ pub struct MetricsReport {
     /// 99th percentile delivery latency, ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_p99_ms: Option<u64>,
+    /// Deliveries pending or in flight, as of the latest minute with a `queue_depth` point
+    /// (a gauge, not in `totals`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_depth: Option<i64>,
 }
 
 /// `POST /auth/login`.

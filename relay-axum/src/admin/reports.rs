@@ -94,5 +94,6 @@ pub(crate) async fn metric_points(
         latency_p50_ms: summary.latency_p50_ms,
         latency_p95_ms: summary.latency_p95_ms,
         latency_p99_ms: summary.latency_p99_ms,
+        queue_depth: summary.queue_depth,
     }))
 }

@@ -25,7 +25,7 @@ pub use records::{
     FieldChange, MetricMerge, MetricPoint, MetricQuery, MetricScope, SessionRecord, UserRecord,
 };
 pub use role::{Role, UnknownRole};
-pub use rollup::{LATENCY_BUCKETS_MS, MetricSummary, latency_bucket, summarize};
+pub use rollup::{LATENCY_BUCKETS_MS, MetricSummary, QUEUE_DEPTH, latency_bucket, summarize};
 pub use store::AdminStore;
 pub use token::{
     NewApiKey, generate_api_key, generate_password, generate_session_token,

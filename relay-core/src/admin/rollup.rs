@@ -5,7 +5,8 @@
 //! Per destination: `delivered`, `failed` (an attempt that will be retried),
 //! `dead_lettered`, and the delivery latency (event received → delivered) as a histogram of
 //! `latency_le_<ms>` buckets (plus `latency_le_inf`), so percentiles stay exact across nodes.
-//! Per gateway: `unknown_source`.
+//! Per gateway: `unknown_source`, and `queue_depth` (a gauge: the largest count of pending
+//! and in-flight deliveries seen in the minute, recorded by the delivery worker).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,6 +27,9 @@ pub const LATENCY_BUCKETS_MS: [u64; 12] = [
 ];
 
 const MINUTE_MS: i64 = 60_000;
+
+/// The gauge metric of the queue's depth (scope gateway).
+pub const QUEUE_DEPTH: &str = "queue_depth";
 
 type Key = (TenantId, i64, MetricScope, String, &'static str);
 
@@ -142,14 +146,20 @@ pub struct MetricSummary {
     pub latency_p95_ms: Option<u64>,
     /// 99th percentile delivery latency (bucket upper bound), in milliseconds.
     pub latency_p99_ms: Option<u64>,
+    /// The queue depth of the latest minute that has one (a gauge: not summed).
+    pub queue_depth: Option<i64>,
 }
 
 /// Sums points into totals, a success rate and latency percentiles.
 pub fn summarize(points: &[MetricPoint]) -> MetricSummary {
     let mut totals = std::collections::BTreeMap::new();
-    for p in points {
+    for p in points.iter().filter(|p| p.metric != QUEUE_DEPTH) {
         *totals.entry(p.metric.clone()).or_insert(0) += p.value;
     }
+    let queue_depth = (points.iter())
+        .filter(|p| p.metric == QUEUE_DEPTH)
+        .max_by_key(|p| p.minute)
+        .map(|p| p.value);
     let get = |m: &str| totals.get(m).copied().unwrap_or(0);
     let finished = get("delivered") + get("dead_lettered");
     let success_rate = (finished > 0).then(|| get("delivered") as f64 / finished as f64);
@@ -173,6 +183,7 @@ pub fn summarize(points: &[MetricPoint]) -> MetricSummary {
         latency_p50_ms: p(0.5),
         latency_p95_ms: p(0.95),
         latency_p99_ms: p(0.99),
+        queue_depth,
         totals,
     }
 }
@@ -222,6 +233,22 @@ impl Relay {
                     .await?;
             }
         }
+        Ok(())
+    }
+
+    /// Stores `depth` as this minute's `queue_depth` point (the largest value of the minute
+    /// stays, across nodes).
+    pub async fn record_queue_depth(&self, depth: u64) -> Result<(), AdminError> {
+        let point = MetricPoint {
+            minute: Timestamp::from_millis(minute_of(Timestamp::now())),
+            scope: MetricScope::Gateway,
+            name: String::new(),
+            metric: QUEUE_DEPTH.to_owned(),
+            value: i64::try_from(depth).unwrap_or(i64::MAX),
+        };
+        (self.store())
+            .record_metrics(&TenantId::default(), &[point], MetricMerge::Max)
+            .await?;
         Ok(())
     }
 
@@ -292,5 +319,36 @@ mod tests {
         assert_eq!(s.totals["delivered"], 9);
         assert_eq!(summarize(&[]).latency_p50_ms, None);
         assert_eq!(summarize(&[]).success_rate, None);
+    }
+
+    #[test]
+    fn queue_depth_is_the_latest_gauge_not_a_sum() {
+        let at = |minute: i64, value| MetricPoint {
+            minute: Timestamp::from_millis(minute * MINUTE_MS),
+            ..point(QUEUE_DEPTH, value)
+        };
+        let s = summarize(&[at(2, 7), at(1, 40), point("delivered", 3)]);
+        assert_eq!(s.queue_depth, Some(7));
+        assert!(!s.totals.contains_key(QUEUE_DEPTH));
+        assert_eq!(summarize(&[]).queue_depth, None);
+    }
+
+    #[tokio::test]
+    async fn the_queue_depth_point_keeps_the_minutes_largest_value() {
+        let relay = Relay::builder().build().unwrap();
+        relay.record_queue_depth(12).await.unwrap();
+        relay.record_queue_depth(3).await.unwrap();
+        let query = MetricQuery {
+            from: Timestamp::from_millis(0),
+            to: Timestamp::now().plus(Duration::from_secs(120)),
+            scope: Some(MetricScope::Gateway),
+            name: None,
+        };
+        let points = relay
+            .store()
+            .metric_points(&TenantId::default(), &query)
+            .await
+            .unwrap();
+        assert_eq!(summarize(&points).queue_depth, Some(12));
     }
 }

@@ -155,7 +155,8 @@ impl Relay {
         }
     }
 
-    /// Sets the `relay_queue_depth` gauge at once, then every `interval`, until `stop`.
+    /// Sets the `relay_queue_depth` gauge and this minute's stored `queue_depth` point at
+    /// once, then every `interval`, until `stop`.
     async fn refresh_queue_depth(self, interval: Duration, stop: CancellationToken) {
         let mut ticks = tokio::time::interval(interval.max(Duration::from_millis(10)));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -165,7 +166,12 @@ impl Relay {
                 () = stop.cancelled() => return,
             }
             match self.store().queue_depth().await {
-                Ok(depth) => telemetry::set_queue_depth(depth),
+                Ok(depth) => {
+                    telemetry::set_queue_depth(depth);
+                    if let Err(error) = self.record_queue_depth(depth).await {
+                        tracing::debug!(%error, "could not store the queue depth");
+                    }
+                }
                 Err(error) => tracing::debug!(%error, "could not count the queue"),
             }
         }

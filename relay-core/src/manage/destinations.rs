@@ -2,11 +2,10 @@
 
 use super::ObjectKind;
 use super::views::DestinationView;
-use super::write::{Change, invalid};
+use super::write::invalid;
 use crate::admin::{AdminError, Principal, Role, generate_signing_secret};
 use crate::relay::Relay;
 use crate::spec::{DestinationSpec, check_name, literal};
-use crate::time::Timestamp;
 
 /// A destination just created, and its signing secret (shown this once).
 #[derive(Debug)]
@@ -50,13 +49,7 @@ impl Relay {
             .get_or_insert_with(generate_signing_secret)
             .clone();
         self.checked_destination(&spec)?;
-        let _write = self.object_write_lock().await;
-        if self.is_configured(ObjectKind::Destination, &spec.name) {
-            return Err(AdminError::Conflict(format!("destination {:?}", spec.name)));
-        }
-        let record = self.record_of(&spec, true, Timestamp::now())?;
-        self.commit(by, Change::Create(record), "create", None, Some(&spec))
-            .await?;
+        self.create_object(by, &spec).await?;
         Ok(CreatedDestination {
             destination: self.destination_view(&spec.name)?,
             signing_secret,
@@ -75,27 +68,20 @@ impl Relay {
         if spec.name != name {
             return Err(AdminError::invalid("name", "must be the name in the path"));
         }
-        let _write = self.object_write_lock().await;
-        let (record, before) = self.stored::<DestinationSpec>(name).await?;
-        for (field, old) in [
-            (&mut spec.signing_secret, &before.signing_secret),
-            (&mut spec.auth_header, &before.auth_header),
-        ] {
-            match field.as_deref() {
-                None => field.clone_from(old),
-                Some("") => *field = None,
-                Some(_) => {}
+        self.change_object::<DestinationSpec>(by, name, "update", |before| {
+            for (field, old) in [
+                (&mut spec.signing_secret, &before.signing_secret),
+                (&mut spec.auth_header, &before.auth_header),
+            ] {
+                match field.as_deref() {
+                    None => field.clone_from(old),
+                    Some("") => *field = None,
+                    Some(_) => {}
+                }
             }
-        }
-        self.checked_destination(&spec)?;
-        let updated = self.record_of(&spec, record.enabled, record.created_at)?;
-        self.commit(
-            by,
-            Change::Update(updated),
-            "update",
-            Some(&before),
-            Some(&spec),
-        )
+            self.checked_destination(&spec)?;
+            Ok(Some(spec))
+        })
         .await?;
         self.destination_view(name)
     }
@@ -105,10 +91,7 @@ impl Relay {
     /// name comes back).
     pub async fn delete_destination(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
         self.may_change(by, Role::Admin)?;
-        let _write = self.object_write_lock().await;
-        let (record, before) = self.stored::<DestinationSpec>(name).await?;
-        let change = Change::Delete(record.kind, record.name);
-        self.commit(by, change, "delete", Some(&before), None).await
+        self.delete_object::<DestinationSpec>(by, name).await
     }
 
     /// Pauses or resumes a destination (operator): its deliveries wait, nothing is dropped.
@@ -135,17 +118,11 @@ impl Relay {
                 .audit(by, action, "destination", name, Vec::new())
                 .await;
         }
-        let _write = self.object_write_lock().await;
-        let (record, spec) = self.stored::<DestinationSpec>(name).await?;
-        if record.enabled == enabled {
+        let changed = (self.set_object_enabled::<DestinationSpec>(by, name, enabled)).await?;
+        if !changed && enabled {
             // Stored state unchanged; a pause by a 410 or an alert is lifted all the same.
-            if enabled {
-                self.enable_destination(name);
-            }
-            return Ok(());
+            self.enable_destination(name);
         }
-        let updated = self.record_of(&spec, enabled, record.created_at)?;
-        self.commit::<DestinationSpec>(by, Change::Update(updated), action, None, None)
-            .await
+        Ok(())
     }
 }

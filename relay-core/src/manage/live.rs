@@ -99,21 +99,25 @@ impl Relay {
         self.object_state().skipped.clone()
     }
 
-    /// Makes `records` live: a new catalog, and the pauses of disabled stored destinations.
-    pub(crate) fn apply_objects(&self, state: &mut ObjectState, records: Vec<ObjectRecord>) {
-        let guard = self.guard().clone();
+    /// The catalog `records` make with the configured `base`.
+    pub(crate) fn compose_objects(&self, base: &Catalog, records: &[ObjectRecord]) -> Composed {
         let tenant = TenantId::default();
         let cx = Context {
-            base: &state.base,
+            base,
             tenant: &tenant,
             keyring: self.keyring().map(AsRef::as_ref),
-            guard: &guard,
+            guard: self.guard(),
         };
+        compose(records, &cx)
+    }
+
+    /// Makes `records` live: a new catalog, and the pauses of disabled stored destinations.
+    pub(crate) fn apply_objects(&self, state: &mut ObjectState, records: Vec<ObjectRecord>) {
         let Composed {
             catalog,
             skipped,
             paused,
-        } = compose(&records, &cx);
+        } = self.compose_objects(&state.base, &records);
         for object in skipped.iter().filter(|s| !state.skipped.contains(s)) {
             tracing::warn!(kind = %object.kind, name = %object.name, reason = %object.reason,
                 "a stored object is left out of the live configuration");

@@ -3,9 +3,8 @@
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::ObjectKind;
 use super::views::RouteView;
-use super::write::{Change, invalid};
+use super::write::invalid;
 use crate::admin::{AdminError, Principal, Role};
 use crate::event::{Event, EventStatus};
 use crate::ids::{EventId, TenantId};
@@ -105,13 +104,7 @@ impl Relay {
     ) -> Result<RouteView, AdminError> {
         self.may_change(by, Role::Admin)?;
         self.checked_route(&spec)?;
-        let _write = self.object_write_lock().await;
-        if self.is_configured(ObjectKind::Route, &spec.name) {
-            return Err(AdminError::Conflict(format!("route {:?}", spec.name)));
-        }
-        let record = self.record_of(&spec, true, Timestamp::now())?;
-        self.commit(by, Change::Create(record), "create", None, Some(&spec))
-            .await?;
+        self.create_object(by, &spec).await?;
         self.route_view(&spec.name)
     }
 
@@ -127,27 +120,15 @@ impl Relay {
             return Err(AdminError::invalid("name", "must be the name in the path"));
         }
         self.checked_route(&spec)?;
-        let _write = self.object_write_lock().await;
-        let (record, before) = self.stored::<RouteSpec>(name).await?;
-        let updated = self.record_of(&spec, record.enabled, record.created_at)?;
-        self.commit(
-            by,
-            Change::Update(updated),
-            "update",
-            Some(&before),
-            Some(&spec),
-        )
-        .await?;
+        self.change_object::<RouteSpec>(by, name, "update", |_| Ok(Some(spec)))
+            .await?;
         self.route_view(name)
     }
 
     /// Deletes an API-managed route (admin).
     pub async fn delete_route(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
         self.may_change(by, Role::Admin)?;
-        let _write = self.object_write_lock().await;
-        let (record, before) = self.stored::<RouteSpec>(name).await?;
-        let change = Change::Delete(record.kind, record.name);
-        self.commit(by, change, "delete", Some(&before), None).await
+        self.delete_object::<RouteSpec>(by, name).await
     }
 
     /// Activates or deactivates an API-managed route (operator): an inactive route is
@@ -159,25 +140,15 @@ impl Relay {
         active: bool,
     ) -> Result<(), AdminError> {
         self.may_change(by, Role::Operator)?;
-        let _write = self.object_write_lock().await;
-        let (record, before) = self.stored::<RouteSpec>(name).await?;
-        if before.active == active {
-            return Ok(());
-        }
-        let spec = RouteSpec {
-            active,
-            ..before.clone()
-        };
-        let updated = self.record_of(&spec, record.enabled, record.created_at)?;
         let action = if active { "enable" } else { "disable" };
-        self.commit(
-            by,
-            Change::Update(updated),
-            action,
-            Some(&before),
-            Some(&spec),
-        )
+        self.change_object::<RouteSpec>(by, name, action, |before| {
+            Ok((before.active != active).then(|| RouteSpec {
+                active,
+                ..before.clone()
+            }))
+        })
         .await
+        .map(drop)
     }
 
     /// What a live route does with a sample event (viewer): whether it matches, condition by

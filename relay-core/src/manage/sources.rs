@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::views::SourceView;
-use super::write::{Change, invalid};
+use super::write::invalid;
 use crate::admin::{AdminError, Principal, Role, generate_signing_secret};
 use crate::relay::Relay;
 use crate::spec::{ExpiringSecret, SecretSpec, SourceSpec, check_name, literal};
@@ -91,13 +91,7 @@ impl Relay {
                 .push(SecretSpec::Plain(generate_signing_secret()));
         }
         checked(&spec)?;
-        let _write = self.object_write_lock().await;
-        if self.is_configured(crate::manage::ObjectKind::Source, &spec.name) {
-            return Err(AdminError::Conflict(format!("source {:?}", spec.name)));
-        }
-        let record = self.record_of(&spec, true, Timestamp::now())?;
-        self.commit(by, Change::Create(record), "create", None, Some(&spec))
-            .await?;
+        self.create_object(by, &spec).await?;
         Ok(CreatedSource {
             source: self.source_view(&spec.name)?,
             secrets: spec.secrets.iter().map(|s| s.value().to_owned()).collect(),
@@ -116,20 +110,13 @@ impl Relay {
         if spec.name != name {
             return Err(AdminError::invalid("name", "must be the name in the path"));
         }
-        let _write = self.object_write_lock().await;
-        let (record, before) = self.stored::<SourceSpec>(name).await?;
-        if spec.secrets.is_empty() {
-            spec.secrets = before.secrets.clone();
-        }
-        checked(&spec)?;
-        let updated = self.record_of(&spec, record.enabled, record.created_at)?;
-        self.commit(
-            by,
-            Change::Update(updated),
-            "update",
-            Some(&before),
-            Some(&spec),
-        )
+        self.change_object::<SourceSpec>(by, name, "update", |before| {
+            if spec.secrets.is_empty() {
+                spec.secrets.clone_from(&before.secrets);
+            }
+            checked(&spec)?;
+            Ok(Some(spec))
+        })
         .await?;
         self.source_view(name)
     }
@@ -137,10 +124,7 @@ impl Relay {
     /// Deletes an API-managed source (admin); refused (409) while a route names it.
     pub async fn delete_source(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
         self.may_change(by, Role::Admin)?;
-        let _write = self.object_write_lock().await;
-        let (record, before) = self.stored::<SourceSpec>(name).await?;
-        let change = Change::Delete(record.kind, record.name);
-        self.commit(by, change, "delete", Some(&before), None).await
+        self.delete_object::<SourceSpec>(by, name).await
     }
 
     /// Enables or disables an API-managed source (operator). A disabled source answers
@@ -152,15 +136,9 @@ impl Relay {
         enabled: bool,
     ) -> Result<(), AdminError> {
         self.may_change(by, Role::Operator)?;
-        let _write = self.object_write_lock().await;
-        let (record, spec) = self.stored::<SourceSpec>(name).await?;
-        if record.enabled == enabled {
-            return Ok(());
-        }
-        let updated = self.record_of(&spec, enabled, record.created_at)?;
-        let action = if enabled { "enable" } else { "disable" };
-        self.commit::<SourceSpec>(by, Change::Update(updated), action, None, None)
+        self.set_object_enabled::<SourceSpec>(by, name, enabled)
             .await
+            .map(drop)
     }
 
     /// Adds a verification secret to an API-managed source (admin): `secret`, or a generated
@@ -181,37 +159,31 @@ impl Relay {
         if secret.as_deref().is_some_and(str::is_empty) {
             return Err(AdminError::invalid("secret", "must not be empty"));
         }
-        let _write = self.object_write_lock().await;
-        let (record, before) = self.stored::<SourceSpec>(name).await?;
-        if before.scheme == "none" {
-            return Err(AdminError::Conflict(format!(
-                "source {name:?} has scheme \"none\": it has no secret to rotate"
-            )));
-        }
-        let now = Timestamp::now();
-        let until = now.plus(overlap);
-        let mut spec = before.clone();
-        spec.secrets = (before.secrets.iter())
-            .filter(|s| expires_at(s).is_none_or(|at| at > now) && !overlap.is_zero())
-            .map(|s| {
-                let at = expires_at(s).map_or(until, |at| at.min(until));
-                SecretSpec::Expiring(ExpiringSecret {
-                    value: s.value().to_owned(),
-                    expires_at: rfc3339(at),
-                })
-            })
-            .collect();
         let secret = secret.unwrap_or_else(generate_signing_secret);
-        spec.secrets.push(SecretSpec::Plain(secret.clone()));
-        checked(&spec)?;
-        let updated = self.record_of(&spec, record.enabled, record.created_at)?;
-        self.commit(
-            by,
-            Change::Update(updated),
-            "rotate_secret",
-            Some(&before),
-            Some(&spec),
-        )
+        let new = secret.clone();
+        self.change_object::<SourceSpec>(by, name, "rotate_secret", |before| {
+            if before.scheme == "none" {
+                return Err(AdminError::Conflict(format!(
+                    "source {name:?} has scheme \"none\": it has no secret to rotate"
+                )));
+            }
+            let now = Timestamp::now();
+            let until = now.plus(overlap);
+            let mut spec = before.clone();
+            spec.secrets = (before.secrets.iter())
+                .filter(|s| expires_at(s).is_none_or(|at| at > now) && !overlap.is_zero())
+                .map(|s| {
+                    let at = expires_at(s).map_or(until, |at| at.min(until));
+                    SecretSpec::Expiring(ExpiringSecret {
+                        value: s.value().to_owned(),
+                        expires_at: rfc3339(at),
+                    })
+                })
+                .collect();
+            spec.secrets.push(SecretSpec::Plain(new));
+            checked(&spec)?;
+            Ok(Some(spec))
+        })
         .await?;
         Ok(RotatedSecret {
             secret,

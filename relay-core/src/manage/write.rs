@@ -3,7 +3,6 @@
 
 use serde_json::Value;
 
-use super::compose::{Context, compose};
 use super::seal::{ObjectSpec, open, seal};
 use super::{ObjectKind, ObjectRecord};
 use crate::admin::{AdminError, FieldError, Principal, Role, diff};
@@ -163,6 +162,84 @@ impl Relay {
         Ok(())
     }
 
+    /// Stores a new object (checked by the caller): 409 when the configuration or the store
+    /// has one of its kind and name.
+    pub(crate) async fn create_object<S: ObjectSpec>(
+        &self,
+        by: &Principal,
+        spec: &S,
+    ) -> Result<(), AdminError> {
+        let _write = self.object_write_lock().await;
+        if self.is_configured(S::KIND, spec.name()) {
+            return Err(AdminError::Conflict(format!(
+                "{} {:?}",
+                S::KIND,
+                spec.name()
+            )));
+        }
+        let record = self.record_of(spec, true, Timestamp::now())?;
+        self.commit(by, Change::Create(record), "create", None, Some(spec))
+            .await
+    }
+
+    /// Replaces a stored object by what `change` makes of it (`None`: nothing to do),
+    /// audited as `action` with the field diff. Returns the new spec, if it changed.
+    pub(crate) async fn change_object<S: ObjectSpec>(
+        &self,
+        by: &Principal,
+        name: &str,
+        action: &str,
+        change: impl FnOnce(&S) -> Result<Option<S>, AdminError>,
+    ) -> Result<Option<S>, AdminError> {
+        let _write = self.object_write_lock().await;
+        let (record, before) = self.stored::<S>(name).await?;
+        let Some(after) = change(&before)? else {
+            return Ok(None);
+        };
+        let updated = self.record_of(&after, record.enabled, record.created_at)?;
+        self.commit(
+            by,
+            Change::Update(updated),
+            action,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        Ok(Some(after))
+    }
+
+    /// Enables or disables a stored object (audited as `enable` or `disable`); whether its
+    /// stored flag changed.
+    pub(crate) async fn set_object_enabled<S: ObjectSpec>(
+        &self,
+        by: &Principal,
+        name: &str,
+        enabled: bool,
+    ) -> Result<bool, AdminError> {
+        let _write = self.object_write_lock().await;
+        let (record, spec) = self.stored::<S>(name).await?;
+        if record.enabled == enabled {
+            return Ok(false);
+        }
+        let updated = self.record_of(&spec, enabled, record.created_at)?;
+        let action = if enabled { "enable" } else { "disable" };
+        self.commit::<S>(by, Change::Update(updated), action, None, None)
+            .await?;
+        Ok(true)
+    }
+
+    /// Deletes a stored object.
+    pub(crate) async fn delete_object<S: ObjectSpec>(
+        &self,
+        by: &Principal,
+        name: &str,
+    ) -> Result<(), AdminError> {
+        let _write = self.object_write_lock().await;
+        let (record, before) = self.stored::<S>(name).await?;
+        let change = Change::Delete(record.kind, record.name);
+        self.commit(by, change, "delete", Some(&before), None).await
+    }
+
     /// Refuses records in which the changed object, or any object that is live now, would be
     /// left out (a deleted destination a route still names, for example).
     fn check_composes(
@@ -172,15 +249,7 @@ impl Relay {
         name: &str,
     ) -> Result<(), AdminError> {
         let state = self.object_state();
-        let guard = self.guard().clone();
-        let tenant = TenantId::default();
-        let cx = Context {
-            base: &state.base,
-            tenant: &tenant,
-            keyring: self.keyring().map(AsRef::as_ref),
-            guard: &guard,
-        };
-        let composed = compose(records, &cx);
+        let composed = self.compose_objects(&state.base, records);
         let was_skipped =
             |k: ObjectKind, n: &str| (state.skipped.iter()).any(|s| s.kind == k && s.name == n);
         if let Some(own) = (composed.skipped.iter()).find(|s| s.kind == kind && s.name == name) {

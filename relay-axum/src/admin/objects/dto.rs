@@ -23,8 +23,7 @@ fn stamps(stamps: Option<Stamps>) -> (Option<String>, Option<String>) {
 /// A verification secret as listed (never its value).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SecretItem {
-    /// When it stops verifying (RFC 3339); absent: never.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// When it stops verifying (RFC 3339); `null`: never.
     pub expires_at: Option<String>,
 }
 
