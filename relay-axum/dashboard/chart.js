@@ -4,7 +4,7 @@
 import { s } from './ui.js';
 import { clock, num } from './format.js';
 
-const W = 760;
+const WIDE = 760;
 const H = 240;
 const PAD = { left: 44, right: 12, top: 12, bottom: 26 };
 
@@ -16,7 +16,7 @@ function niceMax(value) {
   return 4 * step;
 }
 
-function yAxis(max, y) {
+function yAxis(max, y, W) {
   return [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const value = max * f;
     const at = y(value);
@@ -32,14 +32,14 @@ function yAxis(max, y) {
  * {key, label, values} with one value per minute. Points with a value carry
  * `data-value`, and each minute has a hover area whose tooltip lists every series.
  */
-export function lineChart(minutes, series, testId) {
+export function lineChart(minutes, series, testId, W = WIDE) {
   const max = niceMax(Math.max(0, ...series.flatMap((x) => x.values)));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const step = minutes.length > 1 ? plotW / (minutes.length - 1) : plotW;
   const x = (i) => PAD.left + i * step;
   const y = (v) => PAD.top + plotH - (v / max) * plotH;
-  const every = Math.max(1, Math.ceil(minutes.length / 8));
+  const every = Math.max(1, Math.ceil(minutes.length / (W / 95)));
   const ticks = minutes.map((m, i) => (i % every === 0
     ? s('text', { class: 'axis', x: x(i), y: H - 8, 'text-anchor': 'middle' }, clock(m))
     : null));
@@ -56,11 +56,11 @@ export function lineChart(minutes, series, testId) {
   return s('svg', {
     class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-test': testId,
     'aria-label': series.map((x1) => x1.label).join(', '),
-  }, yAxis(max, y), ticks, lines, hovers);
+  }, yAxis(max, y, W), ticks, lines, hovers);
 }
 
 /** A histogram: `bars` are {label, value}. */
-export function barChart(bars, testId) {
+export function barChart(bars, testId, W = WIDE) {
   const max = niceMax(Math.max(0, ...bars.map((b) => b.value)));
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
@@ -72,5 +72,5 @@ export function barChart(bars, testId) {
       width: slot * 0.7, height: Math.max(0, PAD.top + plotH - y(b.value)), 'data-value': b.value,
     }, s('title', null, `${b.label}: ${num(b.value)}`)),
     s('text', { class: 'axis', x: PAD.left + i * slot + slot / 2, y: H - 8, 'text-anchor': 'middle' }, b.label)));
-  return s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-test': testId }, yAxis(max, y), rects);
+  return s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-test': testId }, yAxis(max, y, W), rects);
 }

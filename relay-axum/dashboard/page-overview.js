@@ -10,8 +10,8 @@ const MINUTE = 60000;
 const SERIES = [
   { key: 'received', label: 'Received', scope: 'source' },
   { key: 'delivered', label: 'Delivered', scope: 'destination' },
-  { key: 'failed', label: 'Failed attempts', scope: 'destination' },
   { key: 'dead_lettered', label: 'Dead-lettered', scope: 'destination' },
+  { key: 'failed', label: 'Failed attempts', scope: 'destination' },
 ];
 const RANGES = [['15', 'Last 15 minutes'], ['60', 'Last hour'], ['360', 'Last 6 hours'], ['1440', 'Last 24 hours']];
 const BUCKETS = ['10', '25', '50', '100', '250', '500', '1000', '2500', '5000', '10000', '30000', '60000', 'inf'];
@@ -49,12 +49,18 @@ function series(report, from, count) {
   const minutes = Array.from({ length: count }, (_, i) => new Date(from + i * MINUTE));
   const index = new Map(minutes.map((m, i) => [m.getTime(), i]));
   const lines = SERIES.map((x) => ({ ...x, values: new Array(count).fill(0) }));
+  const queue = { key: 'queue_depth', label: 'Queue depth', values: new Array(count).fill(0) };
   for (const p of report.points) {
-    const line = lines.find((x) => x.key === p.metric && x.scope === p.scope);
     const i = index.get(new Date(p.minute).getTime());
-    if (line && i !== undefined) line.values[i] += p.value;
+    if (i === undefined) continue;
+    if (p.metric === 'queue_depth') {
+      queue.values[i] = Math.max(queue.values[i], p.value);
+      continue;
+    }
+    const line = lines.find((x) => x.key === p.metric && x.scope === p.scope);
+    if (line) line.values[i] += p.value;
   }
-  return { minutes, lines };
+  return { minutes, lines, queue };
 }
 
 async function load(body, range, status) {
@@ -66,11 +72,11 @@ async function load(body, range, status) {
     get('/dead-letters', { limit: 200 }),
   ]);
   const t = report.totals;
-  const { minutes, lines } = series(report, from, range);
+  const { minutes, lines, queue } = series(report, from, range);
   const count = (page) => `${num(page.items.length)}${page.next_cursor ? '+' : ''}`;
   const rate = report.success_rate;
   const bars = BUCKETS.map((b) => ({
-    label: b === 'inf' ? '>60s' : Number(b) >= 1000 ? `≤${Number(b) / 1000}s` : `≤${b}ms`,
+    label: b === 'inf' ? '>60s' : Number(b) >= 1000 ? `${Number(b) / 1000}s` : `${b}ms`,
     value: t[`latency_le_${b}`] || 0,
   }));
   const sources = [...byObject(report.points, 'source')];
@@ -82,7 +88,7 @@ async function load(body, range, status) {
       card('Delivered', num(t.delivered || 0), `${num(t.failed || 0)} failed attempts`, 'ok', 'card-delivered'),
       card('Dead-lettered', num(t.dead_lettered || 0), `${count(dead)} waiting in dead letters`, (t.dead_lettered || 0) > 0 ? 'bad' : '', 'card-dead'),
       card('Success rate', pct(rate), 'delivered ÷ (delivered + dead)', rate !== undefined && rate < 0.95 ? 'bad' : 'ok', 'card-success'),
-      card('Queue', count(pending), 'events with pending deliveries', '', 'card-queue'),
+      card('Queue', num(report.queue_depth ?? null), `deliveries waiting · ${count(pending)} events`, '', 'card-queue'),
       card('Latency p50', ms(report.latency_p50_ms), `p95 ${ms(report.latency_p95_ms)} · p99 ${ms(report.latency_p99_ms)}`, '', 'card-latency'),
       card('Rejected', num((t.sig_failures || 0) + (t.rate_limited || 0) + (t.unknown_source || 0)),
         `${num(t.sig_failures || 0)} bad signatures · ${num(t.rate_limited || 0)} rate-limited`)),
@@ -90,25 +96,28 @@ async function load(body, range, status) {
       hasTraffic ? null : h('div', { class: 'notice' }, 'No traffic in this period yet. Points appear within 5 seconds of the first webhook.'),
       lineChart(minutes, lines, 'traffic-chart'),
       h('div', { class: 'legend' }, SERIES.map((x) => h('span', { class: `s-${x.key}` }, x.label)))),
-    h('div', { class: 'two' },
-      panel('Delivery latency (received → delivered)', null, barChart(bars, 'latency-chart'),
+    h('div', { class: 'halves' },
+      panel('Delivery latency', h('span', { class: 'muted' }, 'per bucket'), barChart(bars, 'latency-chart', 520),
         h('div', { class: 'legend' },
           h('span', { class: 's-received' }, `p50 ${ms(report.latency_p50_ms)}`),
           h('span', { class: 's-failed' }, `p95 ${ms(report.latency_p95_ms)}`),
           h('span', { class: 's-dead_lettered' }, `p99 ${ms(report.latency_p99_ms)}`))),
+      panel('Queue depth', h('span', { class: 'muted' }, 'largest per minute'), lineChart(minutes, [queue], 'queue-chart', 520),
+        h('div', { class: 'legend' }, h('span', { class: 's-queue_depth' }, 'Deliveries pending or in flight')))),
+    h('div', { class: 'halves' },
       panel('By source', null, sources.length === 0 ? empty('No source traffic', 'in this period.') : table([
         { title: 'Source', cell: ([name]) => h('a', { href: `#/events?source=${encodeURIComponent(name)}` }, name) },
         { title: 'Received', class: 'num', cell: ([, m]) => num(m.received || 0) },
         { title: 'Rejected', class: 'num', cell: ([, m]) => num((m.sig_failures || 0) + (m.rate_limited || 0)) },
-      ], sources))),
-    panel('By destination', null, destinations.length === 0 ? empty('No deliveries', 'in this period.') : table([
+      ], sources)),
+      panel('By destination', null, destinations.length === 0 ? empty('No deliveries', 'in this period.') : table([
       { title: 'Destination', cell: ([name]) => name },
       { title: 'Delivered', class: 'num', cell: ([, m]) => num(m.delivered || 0) },
       { title: 'Failed attempts', class: 'num', cell: ([, m]) => num(m.failed || 0) },
       { title: 'Dead-lettered', class: 'num', cell: ([, m]) => num(m.dead_lettered || 0) },
       { title: 'Success', class: 'num', cell: ([, m]) => pct((m.delivered || 0) / ((m.delivered || 0) + (m.dead_lettered || 0))) },
       { title: 'p95', class: 'num', cell: ([, m]) => ms(percentile(m, 0.95)) },
-    ], destinations)));
+    ], destinations))));
   mount(status, `Updated ${new Date().toLocaleTimeString()}`);
 }
 

@@ -94,6 +94,8 @@ try {
   const rate = Math.round((1000 * seeded) / (seeded + dead)) / 10;
   assert.equal((await page.textContent('[data-test="card-success"] .value')).trim(), `${rate}%`);
   assert.ok(await page.$('svg[data-test="latency-chart"] rect.bar[data-value]:not([data-value="0"])'));
+  assert.match((await page.textContent('[data-test="card-queue"] .value')).trim(), /^\d+$/, 'a stored queue depth');
+  assert.ok(await page.$('svg[data-test="queue-chart"] path.line'));
   await shot('overview');
   step(`overview chart: ${points.length} non-zero points, ${seeded} received`);
 
