@@ -10,6 +10,13 @@
 //! remounted read-only, and the gateway started again on it: it must not acknowledge anything.
 //! Once the filesystem is writable again, a restarted gateway accepts.
 //!
+//! Read-only while running: the store is on an ext4 image (a loop device) mounted with
+//! `errors=remount-ro`; under load, ext4 is told of an error (`/sys/fs/ext4/<dev>/
+//! trigger_fs_error`, what a failing disk does), so it turns read-only under the open database
+//! at once. From then on every answer must be the contract's 503; once the filesystem is
+//! repaired (`e2fsck`) and mounted again, a restarted gateway accepts, and every acknowledged
+//! event is stored and delivered.
+//!
 //! Mounting needs root (CAP_SYS_ADMIN); where `mount` is refused the test prints `SKIPPED: …`
 //! and passes, unless `RELAY_REQUIRE_MOUNT=1`.
 
@@ -68,16 +75,118 @@ impl Drop for Tmpfs {
 }
 
 fn mounted_or_skip(path: &Path, size: &str) -> Option<Tmpfs> {
-    match Tmpfs::mount(path, size) {
+    or_skip("mount -t tmpfs", Tmpfs::mount(path, size))
+}
+
+fn or_skip<T>(what: &str, mounted: Result<T, String>) -> Option<T> {
+    match mounted {
         Ok(fs) => Some(fs),
         Err(reason) => {
             assert!(
                 std::env::var("RELAY_REQUIRE_MOUNT").as_deref() != Ok("1"),
-                "RELAY_REQUIRE_MOUNT=1 but tmpfs cannot be mounted: {reason}"
+                "RELAY_REQUIRE_MOUNT=1 but `{what}` is refused: {reason}"
             );
-            println!("SKIPPED: disk fault test needs `mount -t tmpfs` (root): {reason}");
+            println!("SKIPPED: disk fault test needs `{what}` (root): {reason}");
             None
         }
+    }
+}
+
+fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<std::process::Output, String> {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if output.status.success() {
+        Ok(output)
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
+    }
+}
+
+/// An ext4 filesystem in an image file, loop-mounted with `errors=remount-ro`; unmounted
+/// (and its loop device freed) on drop.
+struct Ext4Image {
+    image: PathBuf,
+    path: PathBuf,
+}
+
+impl Ext4Image {
+    fn create(dir: &Path) -> Result<Self, String> {
+        let image = dir.join("disk.img");
+        std::fs::File::create(&image)
+            .and_then(|f| f.set_len(64 << 20))
+            .map_err(|e| e.to_string())?;
+        run(
+            "mkfs.ext4",
+            &["-q".as_ref(), "-F".as_ref(), image.as_os_str()],
+        )?;
+        let fs = Self {
+            image,
+            path: dir.join("ext4"),
+        };
+        std::fs::create_dir_all(&fs.path).map_err(|e| e.to_string())?;
+        fs.mount()?;
+        let trigger = fs.trigger()?;
+        if !trigger.exists() {
+            return Err(format!("{} does not exist", trigger.display()));
+        }
+        Ok(fs)
+    }
+
+    fn mount(&self) -> Result<(), String> {
+        let options = "loop,errors=remount-ro".as_ref();
+        run(
+            "mount",
+            &[
+                "-o".as_ref(),
+                options,
+                self.image.as_os_str(),
+                self.path.as_os_str(),
+            ],
+        )
+        .map(drop)
+    }
+
+    /// `/sys/fs/ext4/<loop device>/trigger_fs_error`.
+    fn trigger(&self) -> Result<PathBuf, String> {
+        let args = [
+            "-n".as_ref(),
+            "-o".as_ref(),
+            "SOURCE".as_ref(),
+            self.path.as_os_str(),
+        ];
+        let source = run("findmnt", &args)?;
+        let device = String::from_utf8_lossy(&source.stdout).trim().to_owned();
+        let name = device.rsplit('/').next().unwrap_or_default().to_owned();
+        Ok(PathBuf::from(format!(
+            "/sys/fs/ext4/{name}/trigger_fs_error"
+        )))
+    }
+
+    /// What a failing disk does: ext4 records an error and turns read-only at once.
+    fn fail(&self) {
+        let trigger = self.trigger().expect("the loop device");
+        std::fs::write(trigger, "relay disk fault test").expect("trigger an ext4 error");
+    }
+
+    /// Unmounts, repairs with `e2fsck` and mounts again, writable.
+    fn repair(&self) {
+        run("umount", &[self.path.as_os_str()]).expect("umount");
+        // e2fsck exits 1 when it corrected something: fine.
+        let status = Command::new("e2fsck")
+            .args(["-f", "-y"])
+            .arg(&self.image)
+            .status()
+            .expect("e2fsck");
+        assert!(matches!(status.code(), Some(0 | 1)), "e2fsck: {status}");
+        self.mount().expect("mount again");
+    }
+}
+
+impl Drop for Ext4Image {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).status();
     }
 }
 
@@ -295,6 +404,66 @@ async fn a_read_only_database_acknowledges_nothing_and_recovers() {
     let mut gateway = start(&config, addr, &[]).await;
     for _ in 0..5 {
         assert_eq!(sender.send().await, Answer::Accepted, "writable again");
+    }
+    let wanted: Vec<u64> = sender.acknowledged.keys().copied().collect();
+    let delivered = eventually(Duration::from_secs(60), || {
+        let numbers = delivered_numbers(&receiver);
+        let all = wanted.iter().all(|n| numbers.contains(n));
+        async move { all.then_some(()) }
+    })
+    .await;
+    assert!(
+        delivered.is_some(),
+        "acknowledged events were not delivered"
+    );
+    assert!(terminate(&mut gateway).success());
+    assert_all_stored(&db, &sender.acknowledged).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_turning_read_only_under_load_gets_503_never_a_lost_ack() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(fs) = or_skip("mount -o loop (ext4)", Ext4Image::create(dir.path())) else {
+        return;
+    };
+    let receiver = Receiver::ok().await;
+    let db = fs.path.join("relay.db");
+    let addr = free_port();
+    let config = dir.path().join("relay.toml");
+    write_config(&config, &db, addr, &receiver.url);
+    let mut gateway = start(&config, addr, &[]).await;
+    let mut sender = Sender::new(addr);
+    for _ in 0..20 {
+        assert_eq!(sender.send().await, Answer::Accepted);
+    }
+
+    fs.fail();
+    let mut refused = 0;
+    for _ in 0..30 {
+        if sender.send().await == Answer::Unavailable {
+            refused += 1;
+        }
+    }
+    let readiness = reqwest::get(format!("http://{addr}/readyz"))
+        .await
+        .expect("readyz answers")
+        .status()
+        .as_u16();
+    println!(
+        "read-only under load: 20 accepted before, {refused} of 30 answered 503 after, \
+         /readyz {readiness}"
+    );
+    assert_eq!(
+        refused, 30,
+        "nothing is acknowledged once the disk is read-only"
+    );
+    // It stops (the last checkpoint may fail on the read-only disk).
+    let _ = terminate(&mut gateway);
+
+    fs.repair();
+    let mut gateway = start(&config, addr, &[]).await;
+    for _ in 0..5 {
+        assert_eq!(sender.send().await, Answer::Accepted, "repaired: accepting");
     }
     let wanted: Vec<u64> = sender.acknowledged.keys().copied().collect();
     let delivered = eventually(Duration::from_secs(60), || {
