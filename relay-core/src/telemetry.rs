@@ -47,6 +47,9 @@ pub const QUEUE_DEPTH: &str = "relay_queue_depth";
 /// 1 while a destination's circuit is open or half-open, 0 while it is closed.
 pub const CIRCUIT_OPEN: &str = "relay_circuit_open";
 
+/// Configuration reloads, by outcome (`applied`, `refused`).
+pub const CONFIG_RELOADS_TOTAL: &str = "relay_config_reloads_total";
+
 /// The `source` label of a request to a source that does not exist (the name in the URL is
 /// not used: it would let anyone create label values).
 pub const UNKNOWN_SOURCE: &str = "(unknown)";
@@ -93,6 +96,17 @@ pub fn describe() {
         CIRCUIT_OPEN,
         "1 while the destination's circuit is open or half-open, else 0."
     );
+    describe_counter!(
+        CONFIG_RELOADS_TOTAL,
+        Unit::Count,
+        "Configuration reloads, by outcome (applied, refused)."
+    );
+}
+
+/// Counts a configuration reload: `applied`, or `refused` (the old configuration stays).
+pub fn record_config_reload(applied: bool) {
+    let outcome = if applied { "applied" } else { "refused" };
+    counter!(CONFIG_RELOADS_TOTAL, "outcome" => outcome).increment(1);
 }
 
 /// Counts an ingest answer and, when the pipeline ran (`elapsed` is `Some`), its duration.

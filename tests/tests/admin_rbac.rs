@@ -277,6 +277,14 @@ async fn every_endpoint_answers_each_role_as_documented() {
             v,
             200,
         ),
+        // This app has no configuration file: 409 for whoever may ask.
+        row(
+            Method::POST,
+            "/api/v1/config/reload",
+            "/api/v1/config/reload",
+            a,
+            409,
+        ),
         with(
             row(Method::POST, "/api/v1/routes", "/api/v1/routes", a, 201),
             json!({"name": "form-posts", "source": "forms", "destinations": ["crm"]}),

@@ -80,6 +80,17 @@ pub enum ConfigCommand {
         /// The file to check.
         file: PathBuf,
     },
+    /// Make a running gateway read its configuration file again (`POST
+    /// /api/v1/config/reload` with the admin key in `RELAY_ADMIN_TOKEN`; or send it SIGHUP).
+    /// The file is checked here first; exit 0 when applied, 2 with the reasons when refused.
+    Reload {
+        /// The configuration file the gateway runs with (its `server.listen` is where to ask).
+        #[arg(long, short, env = "RELAY_CONFIG", default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// The gateway's base URL, overriding `http://<server.listen>`.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// Where the configuration and the store are.

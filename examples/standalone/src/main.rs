@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod http;
 mod keys;
+mod reload;
 mod serve;
 mod store;
 
@@ -39,6 +40,9 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_CONFIG)
             }
         },
+        Some(Command::Config(ConfigCommand::Reload { config, url })) => {
+            run(async move { reload::request(&config, url).await })
+        }
         Some(Command::Migrate(args)) => run(async move { migrate(args).await }),
         Some(Command::User(UserCommand::Add {
             username,

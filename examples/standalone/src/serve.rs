@@ -14,6 +14,7 @@ use relay_store_redis::{DedupCache, RedisRateLimiter};
 
 use crate::config::{self, ConfigError};
 use crate::keys;
+use crate::reload::Reloader;
 use crate::store::{self, StoreUrlError};
 
 /// How often the per-minute metric counts are merged into the store.
@@ -58,6 +59,9 @@ pub enum ServeError {
     /// `GET /metrics` cannot be served (another metrics recorder is installed).
     #[error("metrics: {0}")]
     Metrics(#[from] relay_axum::metrics::MetricsError),
+    /// A running gateway could not be asked to reload.
+    #[error("{0}")]
+    Remote(String),
     /// The listen address cannot be bound, or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -131,7 +135,19 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let worker = relay.spawn_worker(WorkerConfig::default());
     let metrics_flush = relay.spawn_metrics_flush(METRICS_FLUSH_EVERY);
     let object_sync = relay.spawn_object_sync(OBJECT_SYNC_EVERY);
-    let admin = relay_axum::admin::router(relay.clone(), AdminOptions::default());
+    let request_timeout = std::time::Duration::from_millis(config.server.request_timeout_ms);
+    let reloader = Arc::new(Reloader::new(
+        relay.clone(),
+        settings.config.to_owned(),
+        config,
+    ));
+    #[cfg(unix)]
+    let hangups = reloader.reload_on_sighup();
+    let options = AdminOptions {
+        reload: Some(reloader.hook()),
+        ..AdminOptions::default()
+    };
+    let admin = relay_axum::admin::router(relay.clone(), options);
     let flusher = relay.clone();
     let app = Router::new()
         .merge(relay_axum::health::routes(relay.clone()))
@@ -148,14 +164,15 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         context: "local address".into(),
         source,
     })?;
-    tracing::info!(%local, store = %store::redact(&database_url), "relay listening; POST /webhooks/{{source}}, GET /metrics");
+    tracing::info!(%local, store = %store::redact(&database_url), "relay listening; POST /webhooks/{{source}}, GET /metrics; SIGHUP reloads the configuration");
     println!("relay listening on http://{local}");
-    let request_timeout = std::time::Duration::from_millis(config.server.request_timeout_ms);
     crate::http::serve(listener, app, request_timeout, shutdown_signal()).await;
     tracing::info!("no longer accepting; finishing deliveries in flight");
     worker.shutdown().await;
     metrics_flush.abort();
     object_sync.abort();
+    #[cfg(unix)]
+    hangups.abort();
     if let Err(error) = flusher.flush_metrics().await {
         tracing::warn!(%error, "could not store the last metric points");
     }

@@ -25,6 +25,7 @@ mod error;
 mod extract;
 pub mod objects;
 mod openapi;
+mod reload;
 mod reports;
 mod traffic;
 
@@ -38,6 +39,7 @@ use utoipa::OpenApi as _;
 pub use error::{ApiError, ErrorBody, FieldErrorBody};
 pub use extract::{ApiJson, ApiQuery, Auth, SESSION_COOKIE};
 pub use openapi::ApiDoc;
+pub use reload::{Reload, ReloadHook, ReloadSummary};
 
 /// How the admin router behaves.
 #[derive(Debug, Clone)]
@@ -46,6 +48,8 @@ pub struct AdminOptions {
     pub secure_cookies: bool,
     /// The ingest path prefix shown with each source (default `/webhooks`).
     pub ingest_prefix: String,
+    /// How `POST /api/v1/config/reload` reloads the host's configuration (none: 409).
+    pub reload: Option<ReloadHook>,
 }
 
 impl Default for AdminOptions {
@@ -53,6 +57,7 @@ impl Default for AdminOptions {
         Self {
             secure_cookies: false,
             ingest_prefix: "/webhooks".into(),
+            reload: None,
         }
     }
 }
@@ -181,6 +186,7 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
         )
         .route("/api/v1/routes/{name}/test", post(objects::routes::test))
         .route("/api/v1/transformers", get(objects::routes::transformers))
+        .route("/api/v1/config/reload", post(reload::reload))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .merge(crate::dashboard::routes())
         .with_state(AdminState { relay, options })

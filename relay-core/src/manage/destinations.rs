@@ -87,8 +87,8 @@ impl Relay {
     }
 
     /// Deletes an API-managed destination (admin); refused (409) while a route names it.
-    /// Its queued deliveries stay queued (they are delivered if a destination of the same
-    /// name comes back).
+    /// Deliveries still queued for it are dead-lettered at their next attempt (with the
+    /// reason), to be replayed if a destination of that name comes back.
     pub async fn delete_destination(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
         self.may_change(by, Role::Admin)?;
         self.delete_object::<DestinationSpec>(by, name).await

@@ -1,6 +1,12 @@
 //! From a parsed file to the sources, destinations and routes a relay is built from.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+
+use relay_core::catalog::{Catalog, CatalogError};
+use relay_core::route::Route;
+use relay_core::source::Source;
+use relay_core::transform::Transformer;
 
 use relay_core::alert::AlertConfig;
 use relay_core::destination::{Destination, HttpDestinationSpec};
@@ -46,6 +52,27 @@ pub struct Assembled {
 }
 
 impl Assembled {
+    /// The sources, destinations, routes and configured transformers as a catalog (for a
+    /// reload: the rest of the file takes effect at start only).
+    pub fn catalog(self) -> Result<Catalog, CatalogError> {
+        let sources = (self.sources.into_iter())
+            .map(|s| Arc::new(s) as Arc<dyn Source>)
+            .collect();
+        let routes = (self.routes.into_iter())
+            .map(|r| Arc::new(r) as Arc<dyn Route>)
+            .collect();
+        let transformers = (self.transformers.into_iter())
+            .map(|(name, t)| {
+                let t: Arc<dyn Transformer> = match t {
+                    ConfiguredTransformer::Template(t) => Arc::new(t),
+                    ConfiguredTransformer::FormToEmail(t) => Arc::new(t),
+                };
+                (name, t)
+            })
+            .collect();
+        Catalog::new(sources, self.destinations, routes, transformers)
+    }
+
     /// A relay builder with everything added.
     pub fn into_builder(self) -> relay_core::RelayBuilder {
         let mut builder = relay_core::Relay::builder().allow_cidrs(self.allow_cidrs);

@@ -38,7 +38,7 @@ pub struct Config {
 }
 
 /// `[admin]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Admin {
     /// When set (a value or `env:NAME`), `GET /metrics` answers only requests with
@@ -47,7 +47,7 @@ pub struct Admin {
 }
 
 /// `[alerts]`: the gateway's own signed webhooks about itself, to one of the destinations.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsSpec {
     /// The destination alerts are delivered to (signed with its `signing_secret`).
@@ -65,7 +65,7 @@ pub struct AlertsSpec {
 }
 
 /// `[server]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Server {
     /// Where the gateway listens.
@@ -110,7 +110,7 @@ impl Default for Server {
 }
 
 /// `[delivery]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Delivery {
     /// Networks the SSRF guard lets deliveries reach although they are not public (e.g.
