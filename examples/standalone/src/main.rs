@@ -6,6 +6,7 @@
 mod access;
 mod cli;
 mod config;
+mod demo;
 mod http;
 mod keys;
 mod reload;

@@ -2,7 +2,7 @@
 //! (`relay config reload`): sources, destinations, routes and transformers are swapped in
 //! whole; requests and deliveries in flight finish with the configuration they started with.
 //! An invalid file is refused with every problem, and the configuration in effect stays.
-//! The other sections (`[server]`, `[delivery]`, `[admin]`, `[alerts]`) take effect at the
+//! The other sections (`[server]`, `[delivery]`, `[admin]`, `[alerts]`, `[demo]`) take effect at the
 //! next start; a reload names those that changed.
 
 use std::path::PathBuf;
@@ -30,6 +30,7 @@ fn restart_needed(old: &Config, new: &Config) -> Vec<String> {
         ("delivery", old.delivery != new.delivery),
         ("admin", old.admin != new.admin),
         ("alerts", old.alerts != new.alerts),
+        ("demo", old.demo != new.demo),
     ]
     .into_iter()
     .filter(|(_, changed)| *changed)

@@ -136,6 +136,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let metrics_flush = relay.spawn_metrics_flush(METRICS_FLUSH_EVERY);
     let object_sync = relay.spawn_object_sync(OBJECT_SYNC_EVERY);
     let request_timeout = std::time::Duration::from_millis(config.server.request_timeout_ms);
+    let demo = config.demo.receiver;
     let reloader = Arc::new(Reloader::new(
         relay.clone(),
         settings.config.to_owned(),
@@ -149,11 +150,15 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     };
     let admin = relay_axum::admin::router(relay.clone(), options);
     let flusher = relay.clone();
-    let app = Router::new()
+    let mut app = Router::new()
         .merge(relay_axum::health::routes(relay.clone()))
         .merge(admin)
-        .merge(metrics)
-        .layer(RelayLayer::new(relay));
+        .merge(metrics);
+    if demo {
+        tracing::warn!("the demo receiver is on at /_demo/receiver ([demo] receiver = true)");
+        app = app.merge(crate::demo::routes());
+    }
+    let app = app.layer(RelayLayer::new(relay));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|source| ServeError::Io {

@@ -35,6 +35,18 @@ pub struct Config {
     pub admin: Admin,
     /// `[alerts]`: operational alerts.
     pub alerts: Option<AlertsSpec>,
+    /// `[demo]`: the built-in demo receiver, for a first run.
+    #[serde(default)]
+    pub demo: Demo,
+}
+
+/// `[demo]`.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Demo {
+    /// Mounts the demo receiver at `/_demo/receiver` (`?mode=ok|fail|flaky`; `GET` lists what
+    /// it got). For trying the gateway out: leave it off in production.
+    pub receiver: bool,
 }
 
 /// `[admin]`.
