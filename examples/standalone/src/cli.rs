@@ -37,6 +37,9 @@ pub enum Command {
     /// Admin API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Check the configuration, the store, the credential key, Redis, disk space and the clock,
+    /// and print what is wrong (exit 1 if anything is). Changes nothing.
+    Doctor(StoreArgs),
 }
 
 /// `relay user …`.

@@ -7,6 +7,7 @@ mod access;
 mod cli;
 mod config;
 mod demo;
+mod doctor;
 mod http;
 mod keys;
 mod reload;
@@ -44,6 +45,12 @@ fn main() -> ExitCode {
         Some(Command::Config(ConfigCommand::Reload { config, url })) => {
             run(async move { reload::request(&config, url).await })
         }
+        Some(Command::Doctor(args)) => run(async move {
+            match doctor::doctor(&args.config, args.database_url).await {
+                true => Ok(()),
+                false => Err(serve::ServeError::Unhealthy),
+            }
+        }),
         Some(Command::Migrate(args)) => run(async move { migrate(args).await }),
         Some(Command::User(UserCommand::Add {
             username,

@@ -59,6 +59,9 @@ pub enum ServeError {
     /// `GET /metrics` cannot be served (another metrics recorder is installed).
     #[error("metrics: {0}")]
     Metrics(#[from] relay_axum::metrics::MetricsError),
+    /// `relay doctor` found something wrong (printed above).
+    #[error("some checks failed")]
+    Unhealthy,
     /// A running gateway could not be asked to reload.
     #[error("{0}")]
     Remote(String),
