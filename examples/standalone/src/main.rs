@@ -11,6 +11,7 @@ mod keys;
 mod reload;
 mod serve;
 mod store;
+mod tls;
 
 use std::process::ExitCode;
 
