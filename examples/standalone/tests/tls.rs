@@ -1,6 +1,6 @@
 //! HTTPS on the real `relay` binary, with certificates made by the test (a test CA and leaf
 //! certificates it signs): a signed webhook ingested over TLS, HTTP/2 when offered, HSTS on
-//! every response; the certificate swapped on disk (and on SIGHUP) serves new connections
+//! every response, a Secure session cookie; the certificate swapped on disk (and on SIGHUP) serves new connections
 //! while a kept-alive connection goes on; a broken certificate file is refused while the old
 //! one serves; `tls_cert` without `tls_key` (and the reverse) is a configuration error.
 
@@ -8,18 +8,20 @@ mod support;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SerialNumber};
 use relay_tests::{eventually, github_signature};
 use support::{free_port, terminate};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 const SECRET: &str = "tls-secret";
 
 /// A certificate authority the test clients trust.
 struct TestCa {
     pem: String,
+    der: Vec<u8>,
     issuer: Issuer<'static, KeyPair>,
 }
 
@@ -31,9 +33,10 @@ impl TestCa {
         params
             .distinguished_name
             .push(DnType::CommonName, "relay test CA");
-        let pem = params.self_signed(&key).expect("CA certificate").pem();
+        let cert = params.self_signed(&key).expect("CA certificate");
         Self {
-            pem,
+            pem: cert.pem(),
+            der: cert.der().to_vec(),
             issuer: Issuer::new(params, key),
         }
     }
@@ -116,7 +119,7 @@ fn start(config: &Path, log: &Path) -> Child {
         .arg("--config")
         .arg(config)
         .env("RUST_LOG", "warn,relay::tls=info")
-        .stdout(Stdio::null())
+        .stdout(std::fs::File::create(log.with_extension("out")).expect("output file"))
         .stderr(std::fs::File::create(log).expect("log file"))
         .spawn()
         .expect("start relay")
@@ -140,6 +143,33 @@ async fn healthz(client: &reqwest::Client, addr: SocketAddr) -> reqwest::Respons
         .expect("HTTPS answers");
     assert_eq!(response.status(), 200);
     response
+}
+
+/// Waits (at most 30 s) until `GET /healthz` over HTTPS answers 200; kills the gateway and
+/// panics if it does not.
+async fn wait_https(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    relay: &mut Child,
+    log: &Path,
+) -> reqwest::Response {
+    let up = eventually(Duration::from_secs(30), || {
+        let request = client
+            .get(format!("https://localhost:{}/healthz", addr.port()))
+            .send();
+        async move { request.await.ok().filter(|r| r.status().is_success()) }
+    })
+    .await;
+    match up {
+        Some(up) => up,
+        None => {
+            let _ = relay.kill();
+            panic!(
+                "relay did not come up over HTTPS: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+    }
 }
 
 /// A new client (so a new connection) and the certificate it was served.
@@ -188,20 +218,7 @@ async fn https_ingest_http2_hsts_and_certificate_reloads() {
     let mut relay = start(&config, &log);
 
     let kept = ca.client();
-    let up = eventually(Duration::from_secs(30), || {
-        let request = kept
-            .get(format!("https://localhost:{}/healthz", addr.port()))
-            .send();
-        async move { request.await.ok().filter(|r| r.status().is_success()) }
-    })
-    .await;
-    let Some(up) = up else {
-        let _ = relay.kill();
-        panic!(
-            "relay did not come up over HTTPS: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-    };
+    let up = wait_https(&kept, addr, &mut relay, &log).await;
     assert_eq!(
         up.version(),
         reqwest::Version::HTTP_2,
@@ -231,6 +248,26 @@ async fn https_ingest_http2_hsts_and_certificate_reloads() {
     assert!(ingest.headers().contains_key("strict-transport-security"));
     let answer: serde_json::Value = ingest.json().await.expect("JSON");
     assert_eq!(answer["status"], "accepted", "{answer}");
+
+    // The dashboard's session cookie is Secure.
+    let output = std::fs::read_to_string(log.with_extension("out")).expect("relay's output");
+    let password = output
+        .split("with password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the bootstrap password");
+    let login = kept
+        .post(format!(
+            "https://localhost:{}/api/v1/auth/login",
+            addr.port()
+        ))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .expect("login answers");
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"].to_str().expect("text");
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
 
     // A client that offers only HTTP/1.1 gets it.
     let h1 = reqwest::Client::builder()
@@ -393,4 +430,67 @@ fn one_of_tls_cert_and_tls_key_is_a_configuration_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("server.trusted_proxies[0]"), "{stderr}");
+}
+
+/// Waits (at most 10 s) for the server to close `stream`: a read that ends or fails.
+async fn closed_by_server(mut stream: impl AsyncRead + Unpin) -> bool {
+    let mut buf = [0_u8; 64];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_handshakes_and_silent_http2_clients_are_closed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = TestCa::new();
+    ca.leaf(1).install(dir.path());
+    let addr = free_port();
+    let keys = format!("{}\nrequest_timeout_ms = 1000", tls_keys(dir.path()));
+    let config = write_config(dir.path(), addr, &keys);
+    let log = dir.path().join("relay.log");
+    let mut relay = start(&config, &log);
+    wait_https(&ca.client(), addr, &mut relay, &log).await;
+
+    // A client that opens TCP and never starts the TLS handshake.
+    let silent = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let started = std::time::Instant::now();
+    assert!(
+        closed_by_server(silent).await,
+        "a silent TCP client was kept"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "closed before the deadline"
+    );
+
+    // A client that completes TLS, chooses HTTP/2, and never sends its preface.
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from(ca.der.clone()))
+        .expect("CA root");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    client.alpn_protocols = vec![b"h2".to_vec()];
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(client))
+        .connect(name, tcp)
+        .await
+        .expect("TLS handshake");
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    assert!(
+        closed_by_server(tls).await,
+        "a silent HTTP/2 client was kept"
+    );
+
+    assert!(terminate(&mut relay).success());
 }

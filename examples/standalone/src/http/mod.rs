@@ -9,10 +9,15 @@
 //! - HTTP/1.1: a request head must arrive within `request_timeout` (hyper's header read
 //!   timeout); hyper's own limits apply: at most 100 headers and about 400 KiB of request
 //!   head (431 or a closed connection past them);
-//! - HTTP/2: a request is dispatched only once its whole head (a HEADERS frame) is in, so the
-//!   head deadline has no HTTP/2 counterpart; instead the connection is pinged when idle every
-//!   `request_timeout` and closed when a ping is not answered within `request_timeout`, and
-//!   hyper's limits on concurrent streams and header list size apply;
+//! - HTTP/1.1 and HTTP/2: a connection without a request in flight for `request_timeout` is
+//!   closed (HTTP/1.1: hyper's header read timeout, which runs while the connection waits for
+//!   the next request head too; HTTP/2: a graceful close with GOAWAY, and the connection is
+//!   dropped if that has not finished `request_timeout` later, as for a client that never
+//!   sends its preface);
+//! - HTTP/2: a request is dispatched only once its whole head (a HEADERS frame) is in, so
+//!   slowly sent heads hold no request; the connection is pinged every `request_timeout` and
+//!   closed when a ping is not answered within `request_timeout`, and hyper's limits on
+//!   concurrent streams and header list size apply;
 //! - either version: a request body must arrive in full within `request_timeout` of its
 //!   request (else the ingest answers 400 `unreadable_body`; HTTP/1.1 closes the connection).
 //!
@@ -21,6 +26,7 @@
 
 mod deadline;
 pub mod forwarded;
+mod idle;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -39,6 +45,7 @@ use hyper_util::server::conn::auto;
 use relay_axum::ClientAddr;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 use tower::ServiceExt;
 use tracing::Instrument;
 
@@ -46,6 +53,7 @@ pub use deadline::DeadlineBody;
 pub use forwarded::TrustedProxies;
 
 use crate::tls::Tls;
+use idle::Activity;
 
 /// `Strict-Transport-Security` on every response over TLS: one year.
 const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
@@ -164,15 +172,19 @@ impl Connection {
             peer,
             mut closed,
         } = self;
+        let activity = Activity::new();
+        let requests = Arc::clone(&activity);
         // The app, with body deadlines, the client address and (over TLS) HSTS.
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let client = ClientAddr(options.trusted_proxies.client_addr(peer, request.headers()));
             let mut request = request.map(|body| Body::new(DeadlineBody::new(body, timeout)));
             request.extensions_mut().insert(client);
             let span = tracing::info_span!("request", %client);
+            let busy = requests.start();
             let response = app.clone().oneshot(request);
             async move {
                 let mut response = response.await?;
+                drop(busy);
                 if tls {
                     response
                         .headers_mut()
@@ -184,7 +196,10 @@ impl Connection {
         });
         let connection = builder.serve_connection(io, service);
         tokio::pin!(connection);
-        let mut shutting_down = false;
+        // When the connection began to close (the server stopping, or HTTP/2 idle).
+        let mut closing_since: Option<Instant> = None;
+        let check = tokio::time::sleep(timeout);
+        tokio::pin!(check);
         loop {
             tokio::select! {
                 result = connection.as_mut() => {
@@ -193,9 +208,25 @@ impl Connection {
                     }
                     break;
                 }
-                _ = closed.wait_for(|closing| *closing), if !shutting_down => {
-                    shutting_down = true;
+                _ = closed.wait_for(|closing| *closing), if closing_since.is_none() => {
+                    closing_since = Some(Instant::now());
                     connection.as_mut().graceful_shutdown();
+                }
+                () = check.as_mut(), if h2 => {
+                    let now = Instant::now();
+                    match (activity.idle_since(), closing_since) {
+                        (None, _) => check.as_mut().reset(now + timeout),
+                        // Idle, and the graceful close did not finish in time (a client that
+                        // never sent its HTTP/2 preface, or ignores GOAWAY): drop it.
+                        (Some(_), Some(since)) if now >= since + timeout => break,
+                        (Some(_), Some(since)) => check.as_mut().reset(since + timeout),
+                        (Some(idle), None) if now >= idle + timeout => {
+                            closing_since = Some(now);
+                            connection.as_mut().graceful_shutdown();
+                            check.as_mut().reset(now + timeout);
+                        }
+                        (Some(idle), None) => check.as_mut().reset(idle + timeout),
+                    }
                 }
             }
         }
