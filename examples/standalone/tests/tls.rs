@@ -2,7 +2,8 @@
 //! certificates it signs): a signed webhook ingested over TLS, HTTP/2 when offered, HSTS on
 //! every response, a Secure session cookie; the certificate swapped on disk (and on SIGHUP) serves new connections
 //! while a kept-alive connection goes on; a broken certificate file is refused while the old
-//! one serves; `tls_cert` without `tls_key` (and the reverse) is a configuration error.
+//! one serves; slow handshakes and silent HTTP/2 clients are closed; plain HTTP stays HTTP/1.1
+//! without HSTS; `tls_cert` without `tls_key` (and the reverse) is a configuration error.
 
 mod support;
 
@@ -492,5 +493,29 @@ async fn slow_handshakes_and_silent_http2_clients_are_closed() {
         "a silent HTTP/2 client was kept"
     );
 
+    assert!(terminate(&mut relay).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_stays_http1_without_hsts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let addr = free_port();
+    let config = write_config(dir.path(), addr, "");
+    let mut relay = support::start(&config, addr, &[]).await;
+    let response = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .expect("HTTP answers");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.version(), reqwest::Version::HTTP_11);
+    assert!(!response.headers().contains_key("strict-transport-security"));
+    let h2c = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client");
+    let refused = h2c.get(format!("http://{addr}/healthz")).send().await;
+    assert!(
+        refused.is_err(),
+        "HTTP/2 without TLS was served: {refused:?}"
+    );
     assert!(terminate(&mut relay).success());
 }
