@@ -1,9 +1,10 @@
 //! HTTPS on the real `relay` binary, with certificates made by the test (a test CA and leaf
 //! certificates it signs): a signed webhook ingested over TLS, HTTP/2 when offered, HSTS on
-//! every response, a Secure session cookie; the certificate swapped on disk (and on SIGHUP) serves new connections
-//! while a kept-alive connection goes on; a broken certificate file is refused while the old
-//! one serves; slow handshakes and silent HTTP/2 clients are closed; plain HTTP stays HTTP/1.1
-//! without HSTS; `tls_cert` without `tls_key` (and the reverse) is a configuration error.
+//! every response, a Secure session cookie; the certificate swapped on disk (and on SIGHUP)
+//! serves new connections while a kept-alive connection goes on; a broken certificate file is
+//! refused while the old one serves; slow handshakes and silent HTTP/2 clients are closed;
+//! plain HTTP stays HTTP/1.1 without HSTS; `tls_cert` without `tls_key` (and the reverse) is a
+//! configuration error.
 
 mod support;
 
