@@ -7,6 +7,7 @@
 //! [`health::routes`] serves `/healthz` and `/readyz`; with the `metrics` feature (on by
 //! default), `metrics::routes` serves `GET /metrics` in the Prometheus text format.
 //! [`admin::router`] serves the admin API under `/api/v1` and the web [`dashboard`] at `/`.
+//! A server may record the client's address on each request as a [`ClientAddr`] extension.
 //!
 //! ```
 //! use axum::{Router, routing::get};
@@ -33,10 +34,12 @@
 //! ```
 
 pub mod admin;
+mod client;
 pub mod dashboard;
 pub mod health;
 mod ingest;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 
+pub use client::ClientAddr;
 pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture};

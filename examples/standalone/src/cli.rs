@@ -90,7 +90,8 @@ pub enum ConfigCommand {
         /// The configuration file the gateway runs with (its `server.listen` is where to ask).
         #[arg(long, short, env = "RELAY_CONFIG", default_value = DEFAULT_CONFIG)]
         config: PathBuf,
-        /// The gateway's base URL, overriding `http://<server.listen>`.
+        /// The gateway's base URL, overriding `http://<server.listen>` (`https://…` when
+        /// `tls_cert` is set; its certificate must be trusted and name the host).
         #[arg(long)]
         url: Option<String>,
     },

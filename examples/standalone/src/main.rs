@@ -13,6 +13,7 @@ mod keys;
 mod reload;
 mod serve;
 mod store;
+mod tls;
 
 use std::process::ExitCode;
 

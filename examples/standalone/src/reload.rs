@@ -143,7 +143,14 @@ pub async fn request(file: &std::path::Path, url: Option<String>) -> Result<(), 
         if listen.ip().is_unspecified() {
             listen.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
         }
-        format!("http://{listen}")
+        // With TLS on, the gateway answers HTTPS only: its certificate must be trusted here
+        // and name this address, else pass `--url https://<name in the certificate>:<port>`.
+        let scheme = if config.server.tls_files().is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{listen}")
     });
     let endpoint = format!("{}/api/v1/config/reload", base.trim_end_matches('/'));
     let response = reqwest::Client::new()

@@ -13,9 +13,11 @@ use relay_core::store::Store;
 use relay_store_redis::{DedupCache, RedisRateLimiter};
 
 use crate::config::{self, ConfigError};
+use crate::http::TrustedProxies;
 use crate::keys;
 use crate::reload::Reloader;
 use crate::store::{self, StoreUrlError};
+use crate::tls::Tls;
 
 /// How often the per-minute metric counts are merged into the store.
 const METRICS_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -62,6 +64,9 @@ pub enum ServeError {
     /// `relay doctor` found something wrong (printed above).
     #[error("some checks failed")]
     Unhealthy,
+    /// The TLS certificate or key cannot be used.
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// A running gateway could not be asked to reload.
     #[error("{0}")]
     Remote(String),
@@ -140,6 +145,12 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let object_sync = relay.spawn_object_sync(OBJECT_SYNC_EVERY);
     let request_timeout = std::time::Duration::from_millis(config.server.request_timeout_ms);
     let demo = config.demo.receiver;
+    let tls = config.server.tls_files().map(Tls::start).transpose()?;
+    let http_options = crate::http::Options {
+        request_timeout,
+        tls: tls.as_ref().map(|(tls, _)| tls.clone()),
+        trusted_proxies: Arc::new(TrustedProxies::new(config.server.trusted_proxies())),
+    };
     let reloader = Arc::new(Reloader::new(
         relay.clone(),
         settings.config.to_owned(),
@@ -149,6 +160,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let hangups = reloader.reload_on_sighup();
     let options = AdminOptions {
         reload: Some(reloader.hook()),
+        secure_cookies: tls.is_some(),
         ..AdminOptions::default()
     };
     let admin = relay_axum::admin::router(relay.clone(), options);
@@ -173,14 +185,18 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         source,
     })?;
     tracing::info!(%local, store = %store::redact(&database_url), "relay listening; POST /webhooks/{{source}}, GET /metrics; SIGHUP reloads the configuration");
-    println!("relay listening on http://{local}");
-    crate::http::serve(listener, app, request_timeout, shutdown_signal()).await;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("relay listening on {scheme}://{local}");
+    crate::http::serve(listener, app, http_options, shutdown_signal()).await;
     tracing::info!("no longer accepting; finishing deliveries in flight");
     worker.shutdown().await;
     metrics_flush.abort();
     object_sync.abort();
     #[cfg(unix)]
     hangups.abort();
+    if let Some((_, follower)) = tls {
+        follower.abort();
+    }
     if let Err(error) = flusher.flush_metrics().await {
         tracing::warn!(%error, "could not store the last metric points");
     }

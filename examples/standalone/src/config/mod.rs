@@ -93,13 +93,19 @@ pub fn from_toml(text: &str, file: &Path) -> Result<Config, ConfigError> {
 /// Loads and fully validates `file`, resolving `env:` secrets.
 pub fn check(file: &Path) -> Result<(Config, Assembled), ConfigError> {
     let config = load(file)?;
-    let assembled = assemble(&config, |name| std::env::var(name).ok()).map_err(|problems| {
-        ConfigError::Invalid {
-            file: file.to_owned(),
-            problems,
+    let tls_problems = config.server.tls_problems();
+    let invalid = |problems| ConfigError::Invalid {
+        file: file.to_owned(),
+        problems,
+    };
+    match assemble(&config, |name| std::env::var(name).ok()) {
+        Ok(_) if !tls_problems.is_empty() => Err(invalid(tls_problems)),
+        Ok(assembled) => Ok((config, assembled)),
+        Err(mut problems) => {
+            problems.extend(tls_problems);
+            Err(invalid(problems))
         }
-    })?;
-    Ok((config, assembled))
+    }
 }
 
 /// `["routes", "0", "destinations"]` → `routes[0].destinations`; the file itself is `(file)`.

@@ -1,12 +1,17 @@
 //! The configuration file's shape. Unknown keys are errors.
 
-use std::net::SocketAddr;
-
 use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use ipnet::IpNet;
 
 pub use relay_core::spec::{DestinationSpec, RouteSpec, SourceSpec};
 use serde::Deserialize;
 use serde_json::Value;
+
+use super::Problem;
+use crate::tls::TlsFiles;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -104,6 +109,63 @@ pub struct Server {
     /// of the request), before the connection is closed (the body: answered 400
     /// `unreadable_body`); slow senders cannot hold connections open forever. Default 30000.
     pub request_timeout_ms: u64,
+    /// PEM certificate chain (the server's certificate first) to serve HTTPS with; needs
+    /// `tls_key`. Read again when it changes on disk or on SIGHUP.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`; needs `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Networks (`10.0.0.0/8`, or one address) of reverse proxies whose `X-Forwarded-For` /
+    /// `Forwarded: for=` name the client; from other peers they are ignored.
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+impl Server {
+    /// The TLS files, when both are set.
+    pub fn tls_files(&self) -> Option<TlsFiles> {
+        Some(TlsFiles {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+        })
+    }
+
+    /// What is wrong with the TLS keys: one of `tls_cert` and `tls_key` without the other.
+    pub fn tls_problems(&self) -> Vec<Problem> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => vec![Problem::new(
+                "server.tls_key",
+                "missing: `tls_cert` is set, and HTTPS needs its private key too",
+            )],
+            (None, Some(_)) => vec![Problem::new(
+                "server.tls_cert",
+                "missing: `tls_key` is set, and HTTPS needs its certificate chain too",
+            )],
+            _ => Vec::new(),
+        }
+    }
+
+    /// `trusted_proxies` as networks.
+    pub fn trusted_proxies(&self) -> Vec<IpNet> {
+        self.trusted_proxies.iter().map(|cidr| cidr.0).collect()
+    }
+}
+
+/// A network (`10.0.0.0/8`, `2001:db8::/32`) or one address (`10.0.0.1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr(pub IpNet);
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        let text = text.trim();
+        text.parse::<IpNet>()
+            .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+            .map(Cidr)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "{text:?} is neither a network like 10.0.0.0/8 nor an address"
+                ))
+            })
+    }
 }
 
 impl Default for Server {
@@ -117,6 +179,9 @@ impl Default for Server {
             redis_url: None,
             redis_prefix: "relay:".into(),
             request_timeout_ms: 30_000,
+            tls_cert: None,
+            tls_key: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
