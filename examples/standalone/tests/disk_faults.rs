@@ -405,19 +405,7 @@ async fn a_read_only_database_acknowledges_nothing_and_recovers() {
     for _ in 0..5 {
         assert_eq!(sender.send().await, Answer::Accepted, "writable again");
     }
-    let wanted: Vec<u64> = sender.acknowledged.keys().copied().collect();
-    let delivered = eventually(Duration::from_secs(60), || {
-        let numbers = delivered_numbers(&receiver);
-        let all = wanted.iter().all(|n| numbers.contains(n));
-        async move { all.then_some(()) }
-    })
-    .await;
-    assert!(
-        delivered.is_some(),
-        "acknowledged events were not delivered"
-    );
-    assert!(terminate(&mut gateway).success());
-    assert_all_stored(&db, &sender.acknowledged).await;
+    assert_delivered_then_stored(&receiver, &sender, &mut gateway, &db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -465,9 +453,20 @@ async fn a_disk_turning_read_only_under_load_gets_503_never_a_lost_ack() {
     for _ in 0..5 {
         assert_eq!(sender.send().await, Answer::Accepted, "repaired: accepting");
     }
+    assert_delivered_then_stored(&receiver, &sender, &mut gateway, &db).await;
+}
+
+/// Every acknowledged event reaches the receiver; the gateway stops cleanly; every one is in
+/// the database file.
+async fn assert_delivered_then_stored(
+    receiver: &Receiver,
+    sender: &Sender,
+    gateway: &mut std::process::Child,
+    db: &Path,
+) {
     let wanted: Vec<u64> = sender.acknowledged.keys().copied().collect();
     let delivered = eventually(Duration::from_secs(60), || {
-        let numbers = delivered_numbers(&receiver);
+        let numbers = delivered_numbers(receiver);
         let all = wanted.iter().all(|n| numbers.contains(n));
         async move { all.then_some(()) }
     })
@@ -476,8 +475,8 @@ async fn a_disk_turning_read_only_under_load_gets_503_never_a_lost_ack() {
         delivered.is_some(),
         "acknowledged events were not delivered"
     );
-    assert!(terminate(&mut gateway).success());
-    assert_all_stored(&db, &sender.acknowledged).await;
+    assert!(terminate(gateway).success());
+    assert_all_stored(db, &sender.acknowledged).await;
 }
 
 async fn assert_all_stored(db: &Path, acknowledged: &BTreeMap<u64, String>) {
