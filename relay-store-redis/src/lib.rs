@@ -23,7 +23,7 @@ pub mod dedup;
 mod error;
 mod limiter;
 
-pub use connect::{connect, is_redis_url};
+pub use connect::{REDIS_TIMEOUT, connect, is_redis_url};
 pub use dedup::DedupCache;
 pub use error::RedisStoreError;
 pub use limiter::RedisRateLimiter;
