@@ -16,7 +16,9 @@
 //! state the store holds, and no delivery waits for Redis. Each backend's compare-and-set
 //! stays exact on its own; while Redis is flapping, a node on Redis and a node on the store
 //! may each let one half-open probe through (two probes instead of one, never a lost event).
-//! Once Redis answers again its state is used again; circuit states are bounded in time
+//! After a failed command Redis is skipped for [`REDIS_BACKOFF`](crate::REDIS_BACKOFF), then
+//! probed by one caller (see [`crate::health`]), so a Redis that does not answer costs one
+//! timeout per second, not one per command. Once Redis answers again its state is used again; circuit states are bounded in time
 //! (open and half-open until a deadline, failures within a window), so a stale one heals by
 //! itself.
 
@@ -37,6 +39,7 @@ use relay_core::time::Timestamp;
 use crate::circuit::RedisCircuits;
 use crate::connect::{self, check_prefix};
 use crate::error::RedisStoreError;
+use crate::health::Health;
 
 /// A [`Store`] that answers repeated ingests of a key and every circuit-breaker read and
 /// write from Redis, and everything else from the durable store `S` it wraps.
@@ -57,6 +60,7 @@ pub struct DedupCache<S: ?Sized> {
     connection: ConnectionManager,
     prefix: String,
     circuits: RedisCircuits,
+    health: Health,
 }
 
 impl<S: ?Sized> Clone for DedupCache<S> {
@@ -66,6 +70,7 @@ impl<S: ?Sized> Clone for DedupCache<S> {
             connection: self.connection.clone(),
             prefix: self.prefix.clone(),
             circuits: self.circuits.clone(),
+            health: self.health.clone(),
         }
     }
 }
@@ -100,6 +105,7 @@ impl<S: Store + ?Sized> DedupCache<S> {
         Ok(Self {
             inner: inner.into(),
             circuits: RedisCircuits::new(connection.clone(), prefix.clone()),
+            health: Health::new(),
             connection,
             prefix,
         })
@@ -126,12 +132,16 @@ impl<S: Store + ?Sized> DedupCache<S> {
 
     /// The cached holder of the event's key, if Redis knows one that is still valid for it.
     async fn cached(&self, key: &str, event: &Event) -> Option<EventId> {
+        if !self.health.try_redis() {
+            return None;
+        }
         let mut connection = self.connection.clone();
-        let value: Option<String> = match redis::cmd("GET")
+        let value = redis::cmd("GET")
             .arg(key)
-            .query_async(&mut connection)
-            .await
-        {
+            .query_async::<Option<String>>(&mut connection)
+            .await;
+        self.health.record(&value);
+        let value = match value {
             Ok(value) => value,
             Err(error) => {
                 tracing::debug!(%error, "dedup cache unavailable; asking the store");
@@ -153,7 +163,7 @@ impl<S: Store + ?Sized> DedupCache<S> {
         let Ok(window) = u64::try_from(window) else {
             return;
         };
-        if window == 0 {
+        if window == 0 || !self.health.try_redis() {
             return;
         }
         let value = format!("{}@{}", new.event.id, new.dedup_until.as_millis());
@@ -165,6 +175,7 @@ impl<S: Store + ?Sized> DedupCache<S> {
             .arg(Duration::from_millis(window).as_millis() as u64)
             .query_async(&mut connection)
             .await;
+        self.health.record(&set);
         if let Err(error) = set {
             tracing::debug!(%error, "dedup cache not updated");
         }
@@ -273,7 +284,12 @@ impl<S: Store + ?Sized> Store for DedupCache<S> {
         tenant: &TenantId,
         destination: &str,
     ) -> Result<Option<VersionedCircuit>, StoreError> {
-        match self.circuits.get(tenant, destination).await {
+        if !self.health.try_redis() {
+            return self.inner.circuit(tenant, destination).await;
+        }
+        let answer = self.circuits.get(tenant, destination).await;
+        self.health.record(&answer);
+        match answer {
             Ok(answer) => answer,
             Err(error) => {
                 tracing::debug!(%error, destination, "circuit state unavailable in redis; asking the store");
@@ -289,11 +305,18 @@ impl<S: Store + ?Sized> Store for DedupCache<S> {
         expected: Option<u64>,
         state: CircuitState,
     ) -> Result<bool, StoreError> {
-        match self
+        if !self.health.try_redis() {
+            return self
+                .inner
+                .swap_circuit(tenant, destination, expected, state)
+                .await;
+        }
+        let written = self
             .circuits
             .swap(tenant, destination, expected, &state)
-            .await
-        {
+            .await;
+        self.health.record(&written);
+        match written {
             Ok(written) => Ok(written),
             Err(error) => {
                 tracing::debug!(%error, destination, "circuit state unavailable in redis; writing it to the store");

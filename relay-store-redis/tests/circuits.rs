@@ -16,7 +16,7 @@ use relay_core::memory::MemoryStore;
 use relay_core::store::Store;
 use relay_core::time::Timestamp;
 use relay_store_redis::circuit::CIRCUIT_TTL;
-use relay_store_redis::{DedupCache, REDIS_TIMEOUT, redis};
+use relay_store_redis::{DedupCache, REDIS_BACKOFF, REDIS_TIMEOUT, redis};
 
 fn open_until(ms: i64) -> CircuitState {
     CircuitState {
@@ -136,4 +136,47 @@ async fn the_store_answers_while_redis_is_down() {
         Some(1),
         "redis never answered again"
     );
+}
+
+/// A Redis that accepts connections and never answers costs at most one wait per back-off
+/// period: after a failure the store answers at once, and only one call per period tries
+/// Redis again (and may wait for the timeout) while the others go straight to the store.
+/// Without the back-off every call would wait on the client's reconnection (a second each).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_redis_costs_one_wait_per_backoff() {
+    let Some(redis) = common::TestRedis::new("a_silent_redis_costs_one_wait_per_backoff") else {
+        return;
+    };
+    let mut proxy = proxy::Proxy::start(&redis.url).await;
+    let node = DedupCache::connect(&proxy.url(), &redis.prefix, MemoryStore::new())
+        .await
+        .unwrap();
+    let t = TenantId::new("acme");
+    assert!(
+        node.swap_circuit(&t, "slack", None, open_until(1_700_000_030_000))
+            .await
+            .unwrap()
+    );
+    proxy.stop().await;
+    proxy.black_hole().await;
+
+    let period = REDIS_BACKOFF * 3;
+    let started = Instant::now();
+    let (mut calls, mut slow, mut slowest) = (0, 0, Duration::ZERO);
+    while started.elapsed() < period {
+        let call = Instant::now();
+        assert_eq!(
+            node.circuit(&t, "slack").await.unwrap(),
+            None,
+            "the store's answer"
+        );
+        let took = call.elapsed();
+        calls += 1;
+        slow += usize::from(took > Duration::from_millis(100));
+        slowest = slowest.max(took);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(calls >= 100, "{calls} calls in {period:?}");
+    assert!(slow <= 4, "{slow} of {calls} calls waited for Redis");
+    assert!(slowest < REDIS_TIMEOUT * 3, "a call took {slowest:?}");
 }

@@ -1,6 +1,7 @@
 //! A TCP proxy in front of the test's Redis server that the test can take down (every
-//! connection cut, the port refusing) and bring back on the same port: Redis "down" for one
-//! client without stopping the server the other tests share.
+//! connection cut, the port refusing), black-hole (connections accepted, nothing answered)
+//! and bring back on the same port: Redis "down" for one client without stopping the server
+//! the other tests share.
 
 #![allow(clippy::unwrap_used)]
 
@@ -49,6 +50,17 @@ impl Proxy {
     pub async fn restart(&mut self) {
         let listener = TcpListener::bind(self.address).await.unwrap();
         self.serve(listener);
+    }
+
+    /// Listens again on the same port, accepting connections and never answering.
+    pub async fn black_hole(&mut self) {
+        let listener = TcpListener::bind(self.address).await.unwrap();
+        self.tasks.spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((client, _)) = listener.accept().await {
+                held.push(client);
+            }
+        });
     }
 
     fn serve(&mut self, listener: TcpListener) {
