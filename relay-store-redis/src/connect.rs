@@ -1,6 +1,8 @@
 //! Connecting: one multiplexed connection that reconnects by itself.
 
-use redis::aio::ConnectionManager;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::error::RedisStoreError;
 
@@ -9,14 +11,27 @@ pub fn is_redis_url(url: &str) -> bool {
     url.starts_with("redis://") || url.starts_with("rediss://")
 }
 
+/// How long connecting, and each command, may take before it fails (and the caller falls
+/// back: the dedup cache and the circuits to the durable store).
+pub const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Connects to `url` with a [`ConnectionManager`], shared by clones of the limiter and the
 /// dedup cache: it multiplexes every command on one connection and reconnects after a loss.
+///
+/// A command fails after [`REDIS_TIMEOUT`], and a lost connection is re-established by one
+/// attempt (of at most [`REDIS_TIMEOUT`]) when the next command needs it, without retries:
+/// the client's default retries back off for minutes while every command waits for them, so
+/// a Redis that is down would hold up ingest and deliveries instead of failing fast.
 pub async fn connect(url: &str) -> Result<ConnectionManager, RedisStoreError> {
     if !is_redis_url(url) {
         return Err(RedisStoreError::InvalidUrl(url.to_owned()));
     }
     let client = redis::Client::open(url)?;
-    Ok(ConnectionManager::new(client).await?)
+    let config = ConnectionManagerConfig::new()
+        .set_number_of_retries(0)
+        .set_connection_timeout(REDIS_TIMEOUT)
+        .set_response_timeout(REDIS_TIMEOUT);
+    Ok(ConnectionManager::new_with_config(client, config).await?)
 }
 
 /// Checks a key prefix: every key this crate writes starts with it.

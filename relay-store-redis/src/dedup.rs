@@ -1,4 +1,4 @@
-//! A dedup fast path in front of a durable store.
+//! A dedup fast path and shared circuit-breaker state in front of a durable store.
 //!
 //! The durable store stays the source of truth: an ingest the cache does not answer goes to
 //! the store, whose one transaction decides. The cache learns a key only AFTER the store
@@ -8,6 +8,19 @@
 //! is believed only while it holds for the incoming event, so a stale entry (a later event
 //! took the key over elsewhere) also falls through to the store. Redis errors never fail an
 //! ingest: the store answers.
+//!
+//! Circuit-breaker state ([`Store::circuit`], [`Store::swap_circuit`]) lives in Redis
+//! instead of the store (see [`crate::circuit`]): every node reads and changes the same
+//! circuits without a database round trip. When Redis fails a circuit read or write, the
+//! durable store answers it, as it would without Redis: the breaker keeps working, on the
+//! state the store holds, and no delivery waits for Redis. Each backend's compare-and-set
+//! stays exact on its own; while Redis is flapping, a node on Redis and a node on the store
+//! may each let one half-open probe through (two probes instead of one, never a lost event).
+//! After a failed command Redis is skipped for [`REDIS_BACKOFF`](crate::REDIS_BACKOFF), then
+//! probed by one caller (see [`crate::health`]), so a Redis that does not answer costs one
+//! timeout per second, not one per command. Once Redis answers again its state is used again; circuit states are bounded in time
+//! (open and half-open until a deadline, failures within a window), so a stale one heals by
+//! itself.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,11 +36,13 @@ use relay_core::store::{
 };
 use relay_core::time::Timestamp;
 
+use crate::circuit::RedisCircuits;
 use crate::connect::{self, check_prefix};
 use crate::error::RedisStoreError;
+use crate::health::Health;
 
-/// A [`Store`] that answers repeated ingests of a key from Redis and everything else from
-/// the durable store `S` it wraps.
+/// A [`Store`] that answers repeated ingests of a key and every circuit-breaker read and
+/// write from Redis, and everything else from the durable store `S` it wraps.
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -44,6 +59,8 @@ pub struct DedupCache<S: ?Sized> {
     inner: Arc<S>,
     connection: ConnectionManager,
     prefix: String,
+    circuits: RedisCircuits,
+    health: Health,
 }
 
 impl<S: ?Sized> Clone for DedupCache<S> {
@@ -52,6 +69,8 @@ impl<S: ?Sized> Clone for DedupCache<S> {
             inner: Arc::clone(&self.inner),
             connection: self.connection.clone(),
             prefix: self.prefix.clone(),
+            circuits: self.circuits.clone(),
+            health: self.health.clone(),
         }
     }
 }
@@ -82,10 +101,13 @@ impl<S: Store + ?Sized> DedupCache<S> {
         prefix: &str,
         inner: impl Into<Arc<S>>,
     ) -> Result<Self, RedisStoreError> {
+        let prefix = check_prefix(prefix)?;
         Ok(Self {
             inner: inner.into(),
+            circuits: RedisCircuits::new(connection.clone(), prefix.clone()),
+            health: Health::new(),
             connection,
-            prefix: check_prefix(prefix)?,
+            prefix,
         })
     }
 
@@ -103,14 +125,23 @@ impl<S: Store + ?Sized> DedupCache<S> {
         )
     }
 
+    /// The Redis key (a hash) of a destination's circuit.
+    pub fn circuit_key(&self, tenant: &TenantId, destination: &str) -> String {
+        self.circuits.key(tenant, destination)
+    }
+
     /// The cached holder of the event's key, if Redis knows one that is still valid for it.
     async fn cached(&self, key: &str, event: &Event) -> Option<EventId> {
+        if !self.health.try_redis() {
+            return None;
+        }
         let mut connection = self.connection.clone();
-        let value: Option<String> = match redis::cmd("GET")
+        let value = redis::cmd("GET")
             .arg(key)
-            .query_async(&mut connection)
-            .await
-        {
+            .query_async::<Option<String>>(&mut connection)
+            .await;
+        self.health.record(&value);
+        let value = match value {
             Ok(value) => value,
             Err(error) => {
                 tracing::debug!(%error, "dedup cache unavailable; asking the store");
@@ -132,7 +163,7 @@ impl<S: Store + ?Sized> DedupCache<S> {
         let Ok(window) = u64::try_from(window) else {
             return;
         };
-        if window == 0 {
+        if window == 0 || !self.health.try_redis() {
             return;
         }
         let value = format!("{}@{}", new.event.id, new.dedup_until.as_millis());
@@ -144,6 +175,7 @@ impl<S: Store + ?Sized> DedupCache<S> {
             .arg(Duration::from_millis(window).as_millis() as u64)
             .query_async(&mut connection)
             .await;
+        self.health.record(&set);
         if let Err(error) = set {
             tracing::debug!(%error, "dedup cache not updated");
         }
@@ -252,7 +284,18 @@ impl<S: Store + ?Sized> Store for DedupCache<S> {
         tenant: &TenantId,
         destination: &str,
     ) -> Result<Option<VersionedCircuit>, StoreError> {
-        self.inner.circuit(tenant, destination).await
+        if !self.health.try_redis() {
+            return self.inner.circuit(tenant, destination).await;
+        }
+        let answer = self.circuits.get(tenant, destination).await;
+        self.health.record(&answer);
+        match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                tracing::debug!(%error, destination, "circuit state unavailable in redis; asking the store");
+                self.inner.circuit(tenant, destination).await
+            }
+        }
     }
 
     async fn swap_circuit(
@@ -262,9 +305,26 @@ impl<S: Store + ?Sized> Store for DedupCache<S> {
         expected: Option<u64>,
         state: CircuitState,
     ) -> Result<bool, StoreError> {
-        self.inner
-            .swap_circuit(tenant, destination, expected, state)
-            .await
+        if !self.health.try_redis() {
+            return self
+                .inner
+                .swap_circuit(tenant, destination, expected, state)
+                .await;
+        }
+        let written = self
+            .circuits
+            .swap(tenant, destination, expected, &state)
+            .await;
+        self.health.record(&written);
+        match written {
+            Ok(written) => Ok(written),
+            Err(error) => {
+                tracing::debug!(%error, destination, "circuit state unavailable in redis; writing it to the store");
+                self.inner
+                    .swap_circuit(tenant, destination, expected, state)
+                    .await
+            }
+        }
     }
 
     async fn put_destination(

@@ -8,20 +8,26 @@
 //! - [`DedupCache`]: a [`Store`](relay_core::store::Store) wrapper that answers repeated
 //!   ingests of a key from Redis before they reach the durable store. The durable store
 //!   stays the source of truth: Redis only learns a key after the store committed its
-//!   event, so it never claims a key without a committed event (see [`dedup`]).
+//!   event, so it never claims a key without a committed event (see [`dedup`]). It also
+//!   keeps every destination's circuit-breaker state in Redis (one Lua compare-and-set), so
+//!   the nodes share their breakers without a database round trip, and falls back to the
+//!   store's circuits while Redis is down (see [`circuit`]).
 //!
 //! Built on the `redis` crate's async [`ConnectionManager`](redis::aio::ConnectionManager)
 //! (one multiplexed connection that reconnects by itself), shared by clones.
 
 mod admin;
+pub mod circuit;
 mod connect;
 pub mod dedup;
 mod error;
+pub mod health;
 mod limiter;
 
-pub use connect::{connect, is_redis_url};
+pub use connect::{REDIS_TIMEOUT, connect, is_redis_url};
 pub use dedup::DedupCache;
 pub use error::RedisStoreError;
+pub use health::REDIS_BACKOFF;
 pub use limiter::RedisRateLimiter;
 /// The client crate, re-exported so callers can name its connection types.
 pub use redis;

@@ -13,40 +13,24 @@
 
 mod support;
 
-use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use relay_core::ids::{EventId, TenantId};
 use relay_core::store::Store;
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
-use relay_tests::{Receiver, eventually, github_signature};
+use relay_tests::{Receiver, eventually};
+use support::load::{Load, crash_plan};
 use support::{free_port, start, terminate};
 
 const SECRET: &str = "crash-test-secret";
 const CLIENTS: usize = 8;
 
-/// What the clients learned: event number → the event id of its 2xx answer.
-type Acknowledged = Arc<Mutex<BTreeMap<u64, String>>>;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_events_survive_kill_9_and_are_delivered() {
-    let long = std::env::var("RELAY_LONG_FAULTS").as_deref() == Ok("1");
-    let kills: usize = std::env::var("RELAY_CRASH_KILLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if long { 20 } else { 5 });
-    let seed: u64 = std::env::var("RELAY_CRASH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(rand::random);
-    println!("crash test: {kills} kills, RELAY_CRASH_SEED={seed}");
-    let mut rng = StdRng::seed_from_u64(seed);
+    let (kills, mut rng) = crash_plan("crash test", 5);
 
     let receiver = Receiver::ok().await;
     let dir = tempfile::tempdir().expect("temp dir");
@@ -55,31 +39,22 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
     let config = dir.path().join("relay.toml");
     write_config(&config, &db, addr, &receiver.url);
 
-    let acknowledged: Acknowledged = Arc::default();
-    let sent = Arc::new(AtomicU64::new(0));
-    let unanswered = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|client| {
-            tokio::spawn(send_events(
-                client as u64,
-                addr,
-                Counters {
-                    sent: Arc::clone(&sent),
-                    unanswered: Arc::clone(&unanswered),
-                },
-                Arc::clone(&acknowledged),
-                Arc::clone(&stop),
-            ))
-        })
-        .collect();
+    let load = Load {
+        nodes: vec![addr],
+        secret: SECRET,
+        padding: 900,
+        counters: Default::default(),
+        acknowledged: Default::default(),
+        stop: Default::default(),
+    };
+    let clients = load.spawn(CLIENTS);
 
     for kill in 1..=kills {
         let mut gateway = start(&config, addr, &[]).await;
-        let acked_before = acknowledged.lock().expect("lock").len();
+        let acked_before = load.acknowledged_count();
         // Let some traffic be acknowledged, then kill at a random moment.
         eventually(Duration::from_secs(30), || {
-            let n = acknowledged.lock().expect("lock").len();
+            let n = load.acknowledged_count();
             async move { (n > acked_before).then_some(()) }
         })
         .await
@@ -89,7 +64,7 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
         gateway.wait().expect("reap");
         println!(
             "kill {kill}: {} acknowledged so far",
-            acknowledged.lock().expect("lock").len()
+            load.acknowledged_count()
         );
         tokio::time::sleep(Duration::from_millis(rng.random_range(0..200))).await;
     }
@@ -97,42 +72,15 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
     // The last life: traffic stops, everything acknowledged must be delivered.
     let mut gateway = start(&config, addr, &[]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.store(true, Ordering::SeqCst);
-    for client in clients {
-        client.await.expect("client task");
-    }
-    let acknowledged = acknowledged.lock().expect("lock").clone();
-    let sent = sent.load(Ordering::SeqCst);
-    let delivered = eventually(Duration::from_secs(90), || {
-        let numbers = delivered_numbers(&receiver);
-        let missing = acknowledged.keys().filter(|n| !numbers.contains(n)).count();
-        async move { (missing == 0).then_some(numbers) }
-    })
-    .await;
-    let numbers = delivered_numbers(&receiver);
-    let missing: Vec<_> = acknowledged
-        .keys()
-        .filter(|n| !numbers.contains(n))
-        .collect();
-    let twice = delivered_more_than_once(&receiver);
-    println!(
-        "crash test: {kills} kills survived; {sent} events sent, {} requests without an \
-         answer (sent again), {} events acknowledged, {} never acknowledged, {} acknowledged \
-         events lost, {} distinct delivered, {} deliveries in all ({} duplicates, of {twice} \
-         events)",
-        unanswered.load(Ordering::SeqCst),
-        acknowledged.len(),
-        sent - acknowledged.len() as u64,
-        missing.len(),
-        numbers.len(),
-        receiver.count(),
-        receiver.count() - numbers.len(),
-    );
-    assert!(
-        delivered.is_some(),
-        "{} acknowledged events were never delivered: {missing:?}",
-        missing.len()
-    );
+    let acknowledged = load
+        .finish(
+            clients,
+            &receiver,
+            "crash test",
+            kills,
+            Duration::from_secs(90),
+        )
+        .await;
 
     // Graceful stop, then read the file directly: every acknowledged event is stored.
     let status = terminate(&mut gateway);
@@ -147,10 +95,6 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
         }
     }
     assert!(absent.is_empty(), "acknowledged but not stored: {absent:?}");
-    assert!(
-        acknowledged.len() >= kills,
-        "too little traffic to mean anything"
-    );
 }
 
 fn write_config(path: &Path, db: &Path, addr: SocketAddr, receiver: &str) {
@@ -182,88 +126,4 @@ destinations = ["receiver"]
         db = db.display()
     );
     std::fs::write(path, toml).expect("write config");
-}
-
-/// What the senders count.
-struct Counters {
-    /// Events sent (each once, whatever the number of requests).
-    sent: Arc<AtomicU64>,
-    /// Requests that got no HTTP answer (the gateway died).
-    unanswered: Arc<AtomicU64>,
-}
-
-/// One sender: numbered events, each sent until it gets a 2xx (same delivery id each time).
-async fn send_events(
-    client: u64,
-    addr: SocketAddr,
-    counters: Counters,
-    acknowledged: Acknowledged,
-    stop: Arc<AtomicBool>,
-) {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client");
-    let url = format!("http://{addr}/webhooks/github");
-    let padding = "x".repeat(900);
-    let mut n = client << 32;
-    while !stop.load(Ordering::SeqCst) {
-        n += 1;
-        counters.sent.fetch_add(1, Ordering::SeqCst);
-        let body =
-            serde_json::json!({ "ref": "refs/heads/main", "n": n, "padding": padding }).to_string();
-        let signature = github_signature(SECRET, body.as_bytes());
-        while !stop.load(Ordering::SeqCst) {
-            let answer = http
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("x-github-event", "push")
-                .header("x-github-delivery", format!("delivery-{n}"))
-                .header("x-hub-signature-256", &signature)
-                .body(body.clone())
-                .send()
-                .await;
-            let Ok(response) = answer else {
-                counters.unanswered.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
-            };
-            let status = response.status();
-            let Ok(json) = response.json::<serde_json::Value>().await else {
-                counters.unanswered.fetch_add(1, Ordering::SeqCst);
-                continue;
-            };
-            if status.is_success() {
-                let id = json["event_id"].as_str().expect("event_id").to_owned();
-                acknowledged.lock().expect("lock").insert(n, id);
-                break;
-            }
-            assert_eq!(status, 503, "only an unavailable store may refuse: {json}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-/// How many events the receiver got more than once.
-fn delivered_more_than_once(receiver: &Receiver) -> usize {
-    let mut seen = std::collections::HashMap::<u64, usize>::new();
-    for n in receiver
-        .received()
-        .iter()
-        .filter_map(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
-        .filter_map(|v| v["n"].as_u64())
-    {
-        *seen.entry(n).or_default() += 1;
-    }
-    seen.values().filter(|&&count| count > 1).count()
-}
-
-/// The event numbers the receiver has got.
-fn delivered_numbers(receiver: &Receiver) -> HashSet<u64> {
-    receiver
-        .received()
-        .iter()
-        .filter_map(|r| serde_json::from_slice::<serde_json::Value>(&r.body).ok())
-        .filter_map(|v| v["n"].as_u64())
-        .collect()
 }

@@ -16,20 +16,21 @@
 
 mod support;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use relay_core::credentials::Keyring;
 use relay_core::event::DeliveryStatus;
 use relay_core::ids::{EventId, TenantId};
 use relay_core::store::Store;
-use relay_store_postgres::{PgOptions, PgStore, tokio_postgres};
-use relay_tests::{Answer, Receiver, eventually, github_signature};
+use relay_store_postgres::{PgOptions, PgStore};
+use relay_tests::{Answer, Receiver, eventually};
+use support::load::Load;
+use support::postgres::Schema;
 use support::{free_port, terminate, wait_healthy};
 
 const SECRET: &str = "multi-node-secret";
@@ -45,9 +46,6 @@ const NODES: usize = 3;
 const IN_FLIGHT: usize = 8;
 const CLIENTS: usize = 6;
 
-/// Event number → the event id of its 2xx answer.
-type Acknowledged = Arc<Mutex<BTreeMap<u64, String>>>;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_share_one_database_and_survive_a_kill_9() {
     let Some(url) = relay_core::testing::backend_from_env(
@@ -57,9 +55,8 @@ async fn three_nodes_share_one_database_and_survive_a_kill_9() {
     ) else {
         return;
     };
-    let schema = Schema::create(&url).await;
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let database_url = format!("{url}{separator}options=-csearch_path%3D{}", schema.name);
+    let schema = Schema::create(&url, "relay_mn").await;
+    let database_url = schema.database_url();
 
     let receiver = Receiver::ok().await;
     let dir = tempfile::tempdir().expect("temp dir");
@@ -88,22 +85,19 @@ async fn three_nodes_share_one_database_and_survive_a_kill_9() {
         wait_healthy(node, *addr).await;
     }
 
-    let acknowledged: Acknowledged = Arc::default();
-    let stop = Arc::new(AtomicBool::new(false));
-    let clients: Vec<_> = (0..CLIENTS)
-        .map(|c| {
-            tokio::spawn(send_events(
-                c as u64,
-                addrs.clone(),
-                Arc::clone(&acknowledged),
-                Arc::clone(&stop),
-            ))
-        })
-        .collect();
+    let load = Load {
+        nodes: addrs.clone(),
+        secret: SECRET,
+        padding: 0,
+        counters: Default::default(),
+        acknowledged: Default::default(),
+        stop: Default::default(),
+    };
+    let clients = load.spawn(CLIENTS);
     let acked = |n: usize| {
-        let acknowledged = Arc::clone(&acknowledged);
+        let load = load.clone();
         move || {
-            let count = acknowledged.lock().expect("lock").len();
+            let count = load.acknowledged_count();
             async move { (count >= n).then_some(()) }
         }
     };
@@ -125,16 +119,16 @@ async fn three_nodes_share_one_database_and_survive_a_kill_9() {
     victim.wait().expect("reap");
     let killed_at = Instant::now();
     receiver.answer_from_now(Answer::Status(200));
-    let at_kill = acknowledged.lock().expect("lock").len();
+    let at_kill = load.acknowledged_count();
     eventually(Duration::from_secs(30), acked(at_kill + 300))
         .await
         .expect("the live nodes go on acknowledging");
-    stop.store(true, Ordering::SeqCst);
+    load.stop.store(true, Ordering::SeqCst);
     for client in clients {
         client.await.expect("client task");
     }
 
-    let acknowledged = acknowledged.lock().expect("lock").clone();
+    let acknowledged = load.acknowledged.lock().expect("lock").clone();
     let options = PgOptions::default()
         .schema(&schema.name)
         .migrate_on_open(false);
@@ -247,9 +241,8 @@ async fn a_node_needs_the_shared_credential_key() {
     ) else {
         return;
     };
-    let schema = Schema::create(&url).await;
-    let separator = if url.contains('?') { '&' } else { '?' };
-    let database_url = format!("{url}{separator}options=-csearch_path%3D{}", schema.name);
+    let schema = Schema::create(&url, "relay_mn").await;
+    let database_url = schema.database_url();
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("relay.toml");
     write_config(&config, "http://127.0.0.1:9/hooks", None, &schema.name);
@@ -324,76 +317,6 @@ impl Drop for Nodes {
     }
 }
 
-/// A schema for the run, dropped at the end (even when the test fails), with the Redis
-/// keys under its name.
-struct Schema {
-    url: String,
-    name: String,
-}
-
-/// Deletes the Redis keys starting with `prefix` (the dedup cache and rate-limit entries).
-fn delete_redis_keys(prefix: &str) {
-    use relay_store_redis::redis;
-    let Some(url) = std::env::var("RELAY_TEST_REDIS_URL").ok() else {
-        return;
-    };
-    let Ok(mut connection) = redis::Client::open(url.as_str()).and_then(|c| c.get_connection())
-    else {
-        return;
-    };
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}*"))
-        .query(&mut connection)
-        .unwrap_or_default();
-    for chunk in keys.chunks(500) {
-        let _: redis::RedisResult<()> = redis::cmd("DEL").arg(chunk).query(&mut connection);
-    }
-}
-
-impl Schema {
-    async fn create(url: &str) -> Self {
-        let name = format!("relay_mn_{}", uuid_suffix());
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .expect("connect");
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!("CREATE SCHEMA \"{name}\""))
-            .await
-            .expect("create schema");
-        Self {
-            url: url.to_owned(),
-            name,
-        }
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        delete_redis_keys(&format!("{}:", self.name));
-        let (url, name) = (self.url.clone(), self.name.clone());
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let (client, connection) =
-                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-                tokio::spawn(connection);
-                client
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
-                    .await
-            })
-        })
-        .join();
-    }
-}
-
-fn uuid_suffix() -> String {
-    format!("{}_{}", std::process::id(), rand::random::<u32>())
-}
-
 fn write_config(path: &Path, receiver: &str, redis_url: Option<&str>, prefix: &str) {
     let redis = redis_url.map_or(String::new(), |url| {
         format!("redis_url = \"{url}\"\nredis_prefix = \"{prefix}:\"\n")
@@ -458,51 +381,4 @@ fn serve(config: &Path, database_url: &str, addr: SocketAddr, key: Option<&str>)
         None => command.env_remove("RELAY_CREDENTIALS_KEY"),
     };
     command
-}
-
-/// One sender: numbered events, each sent until a node answers 2xx, moving to the next node
-/// after a failure (same delivery id each time, as a real sender's retry).
-async fn send_events(
-    client: u64,
-    nodes: Vec<SocketAddr>,
-    acknowledged: Acknowledged,
-    stop: Arc<AtomicBool>,
-) {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client");
-    let mut n = client << 32;
-    let mut node = client as usize;
-    while !stop.load(Ordering::SeqCst) {
-        n += 1;
-        let body = serde_json::json!({ "ref": "refs/heads/main", "n": n }).to_string();
-        let signature = github_signature(SECRET, body.as_bytes());
-        while !stop.load(Ordering::SeqCst) {
-            node = (node + 1) % nodes.len();
-            let answer = http
-                .post(format!("http://{}/webhooks/github", nodes[node]))
-                .header("content-type", "application/json")
-                .header("x-github-event", "push")
-                .header("x-github-delivery", format!("delivery-{n}"))
-                .header("x-hub-signature-256", &signature)
-                .body(body.clone())
-                .send()
-                .await;
-            let Ok(response) = answer else {
-                continue;
-            };
-            let status = response.status();
-            let Ok(json) = response.json::<serde_json::Value>().await else {
-                continue;
-            };
-            if status.is_success() {
-                let id = json["event_id"].as_str().expect("event_id").to_owned();
-                acknowledged.lock().expect("lock").insert(n, id);
-                break;
-            }
-            assert_eq!(status, 503, "only an unavailable store may refuse: {json}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
 }

@@ -1,6 +1,10 @@
-//! Running the real `relay` binary in tests: a free port, start-and-wait, graceful stop.
+//! Running the real `relay` binary in tests: a free port, start-and-wait, graceful stop;
+//! continuous signed load ([`load`]); a PostgreSQL schema per test ([`postgres`]).
 //! Each test binary includes this module and uses a part of it.
 #![allow(dead_code)]
+
+pub mod load;
+pub mod postgres;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
