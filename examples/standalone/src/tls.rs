@@ -8,6 +8,7 @@
 //! the certificate, or replace both files by renaming: a certificate read with the old key is
 //! refused, and the pair is read again when the key changes too.
 
+use crate::config::model::TlsFiles;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -24,15 +25,6 @@ const POLL_EVERY: Duration = Duration::from_secs(2);
 
 /// The protocols offered in ALPN, preferred first.
 const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
-
-/// The certificate chain and private key files.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsFiles {
-    /// PEM: the server's certificate, then its intermediates.
-    pub cert: PathBuf,
-    /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
-}
 
 /// Why a certificate and key cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -4,14 +4,13 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use ipnet::IpNet;
+use relay_core::guard::IpNet;
 
 pub use relay_core::spec::{DestinationSpec, RouteSpec, SourceSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::Problem;
-use crate::tls::TlsFiles;
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -250,4 +249,13 @@ impl TransformerSpec {
             Self::Template { name, .. } | Self::FormToEmail { name, .. } => name,
         }
     }
+}
+
+/// The certificate chain and private key files of `[server] tls_cert` and `tls_key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// PEM: the server's certificate, then its intermediates.
+    pub cert: PathBuf,
+    /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
