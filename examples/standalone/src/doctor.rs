@@ -1,7 +1,7 @@
 //! `relay doctor`: checks what a gateway needs before (or while) it runs and prints what is
 //! wrong: the configuration, the store and its schema, the credential key, Redis, free disk
-//! space beside a SQLite file, and the clock against PostgreSQL's. It changes nothing (it
-//! neither migrates nor creates a key file).
+//! space beside a SQLite file, and the clock against PostgreSQL's and Redis's. It changes
+//! nothing (it neither migrates nor creates a key file).
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -52,63 +52,28 @@ pub async fn doctor(file: &Path, database_url: Option<String>) -> bool {
         )),
     )];
     let url = database_url.unwrap_or_else(|| config.server.database_url.clone());
-    if let Some(path) = url.strip_prefix("sqlite://")
-        && !Path::new(path).exists()
-    {
-        let fresh = format!("{path} does not exist yet (created at the first start)");
-        outcomes.push(("store", Ok(fresh)));
-        return report(&outcomes);
-    }
-    match store::open(&url, &config.server, false).await {
-        Err(error) => outcomes.push((
-            "store",
-            Err(format!(
-                "{error} (`relay migrate` creates or upgrades the schema)"
-            )),
-        )),
-        Ok(mut opened) => {
-            if let Some(pruner) = opened.pruner.take() {
-                pruner.abort();
-            }
-            let failed = |error: &relay_core::store::StoreError| {
-                format!(
-                    "{}: {} (`relay migrate` creates or upgrades the schema)",
-                    store::redact(&url),
-                    chain(error)
-                )
-            };
-            let reachable = match opened.store.ping().await {
-                Ok(()) => match opened.store.queue_depth().await {
-                    Ok(depth) => Ok(format!(
-                        "{} reachable; {depth} deliveries queued",
-                        store::redact(&url)
-                    )),
-                    Err(error) => Err(failed(&error)),
-                },
-                Err(error) => Err(failed(&error)),
-            };
-            outcomes.push(("store", reachable));
-            outcomes.push(("credential key", key(&config, opened.backing())));
-            if let Some(file) = &opened.file {
-                outcomes.push(("disk", disk(file)));
-            }
-            if opened.shared {
-                outcomes.push(("clock", postgres_clock(&url).await));
-            }
-        }
-    }
+    outcomes.extend(store_checks(&config, &url).await);
     if let Some(redis) = &config.server.redis_url {
         let connect = relay_store_redis::connect(redis);
-        let outcome = match tokio::time::timeout(REDIS_TIMEOUT, connect).await {
-            Ok(Ok(_)) => Ok(format!("{} reachable", store::redact(redis))),
-            Ok(Err(error)) => Err(format!("{}: {error}", store::redact(redis))),
-            Err(_) => Err(format!(
-                "{}: no answer within {} s",
-                store::redact(redis),
-                REDIS_TIMEOUT.as_secs()
-            )),
+        let (outcome, clock) = match tokio::time::timeout(REDIS_TIMEOUT, connect).await {
+            Ok(Ok(mut connection)) => (
+                Ok(format!("{} reachable", store::redact(redis))),
+                Some(redis_clock(&mut connection).await),
+            ),
+            Ok(Err(error)) => (Err(format!("{}: {error}", store::redact(redis))), None),
+            Err(_) => (
+                Err(format!(
+                    "{}: no answer within {} s",
+                    store::redact(redis),
+                    REDIS_TIMEOUT.as_secs()
+                )),
+                None,
+            ),
         };
         outcomes.push(("redis", outcome));
+        if let Some(clock) = clock {
+            outcomes.push(("redis clock", clock));
+        }
     }
     report(&outcomes)
 }
@@ -183,6 +148,34 @@ fn disk(database: &Path) -> Outcome {
     }
 }
 
+/// How far `theirs` (Unix milliseconds, read right after `before`) is from this clock.
+fn skew(before: SystemTime, theirs: i64, whose: &str) -> Outcome {
+    let ours = before
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let skew = Duration::from_millis(theirs.abs_diff(ours));
+    let found = format!("{} ms from {whose}", skew.as_millis());
+    if skew > MAX_SKEW {
+        Err(format!(
+            "{found}: more than {} s (run NTP)",
+            MAX_SKEW.as_secs()
+        ))
+    } else {
+        Ok(found)
+    }
+}
+
+/// This machine's clock against the Redis server's (`TIME`; rate limits shared through Redis
+/// count in its windows).
+async fn redis_clock(connection: &mut relay_store_redis::redis::aio::ConnectionManager) -> Outcome {
+    let before = SystemTime::now();
+    let (seconds, micros): (i64, i64) = relay_store_redis::redis::cmd("TIME")
+        .query_async(connection)
+        .await
+        .map_err(|e| e.to_string())?;
+    skew(before, seconds * 1000 + micros / 1000, "Redis's")
+}
+
 /// This machine's clock against the PostgreSQL server's.
 async fn postgres_clock(url: &str) -> Outcome {
     let options = relay_store_postgres::PgOptions::default().migrate_on_open(false);
@@ -199,17 +192,56 @@ async fn postgres_clock(url: &str) -> Outcome {
         .await
         .map_err(|e| e.to_string())?;
     let theirs: i64 = row.try_get(0).map_err(|e| e.to_string())?;
-    let ours = before
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-    let skew = Duration::from_millis(theirs.abs_diff(ours));
-    let found = format!("{} ms from the database's", skew.as_millis());
-    if skew > MAX_SKEW {
-        Err(format!(
-            "{found}: more than {} s (run NTP)",
-            MAX_SKEW.as_secs()
-        ))
-    } else {
-        Ok(found)
+    skew(before, theirs, "the database's")
+}
+
+/// The store, its key, its disk and its clock (nothing for a SQLite file not created yet).
+async fn store_checks(config: &Config, url: &str) -> Vec<(&'static str, Outcome)> {
+    let mut outcomes = Vec::new();
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && !Path::new(path).exists()
+    {
+        let fresh = format!("{path} does not exist yet (created at the first start)");
+        outcomes.push(("store", Ok(fresh)));
+        return outcomes;
     }
+    match store::open(url, &config.server, false).await {
+        Err(error) => outcomes.push((
+            "store",
+            Err(format!(
+                "{error} (`relay migrate` creates or upgrades the schema)"
+            )),
+        )),
+        Ok(mut opened) => {
+            if let Some(pruner) = opened.pruner.take() {
+                pruner.abort();
+            }
+            let failed = |error: &relay_core::store::StoreError| {
+                format!(
+                    "{}: {} (`relay migrate` creates or upgrades the schema)",
+                    store::redact(url),
+                    chain(error)
+                )
+            };
+            let reachable = match opened.store.ping().await {
+                Ok(()) => match opened.store.queue_depth().await {
+                    Ok(depth) => Ok(format!(
+                        "{} reachable; {depth} deliveries queued",
+                        store::redact(url)
+                    )),
+                    Err(error) => Err(failed(&error)),
+                },
+                Err(error) => Err(failed(&error)),
+            };
+            outcomes.push(("store", reachable));
+            outcomes.push(("credential key", key(config, opened.backing())));
+            if let Some(file) = &opened.file {
+                outcomes.push(("disk", disk(file)));
+            }
+            if opened.shared {
+                outcomes.push(("clock", postgres_clock(url).await));
+            }
+        }
+    }
+    outcomes
 }

@@ -92,6 +92,24 @@ fn a_migrated_store_is_checked_and_problems_fail() {
 }
 
 #[test]
+fn the_clock_is_compared_with_redis() {
+    let Some(url) = relay_core::testing::backend_from_env(
+        "RELAY_TEST_REDIS_URL",
+        "the_clock_is_compared_with_redis",
+        "scripts/services.sh starts Redis",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), &format!("redis_url = \"{url}\""));
+    let out = doctor(dir.path(), &["--config", "relay.toml"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("ok    redis: "), "{stdout}");
+    assert!(stdout.contains("ok    redis clock: "), "{stdout}");
+}
+
+#[test]
 fn the_clock_is_compared_with_postgresql() {
     let Some(url) = relay_core::testing::backend_from_env(
         "RELAY_TEST_POSTGRES_URL",
