@@ -34,6 +34,7 @@
 //! ```
 
 pub mod admin;
+pub mod agent;
 mod client;
 pub mod dashboard;
 pub mod health;

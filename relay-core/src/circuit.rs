@@ -136,7 +136,9 @@ impl Signal {
                     Self::Failure
                 }
                 FailureKind::HandlerReject => Self::Success,
-                FailureKind::Transform | FailureKind::BlockedAddress => Self::Neutral,
+                FailureKind::Transform
+                | FailureKind::BlockedAddress
+                | FailureKind::AgentOffline => Self::Neutral,
             },
         }
     }

@@ -31,6 +31,7 @@
 //! ```
 
 pub mod admin;
+pub mod agent;
 pub mod alert;
 pub mod catalog;
 pub mod circuit;

@@ -58,6 +58,7 @@ struct Inner {
     keyring: Option<Arc<Keyring>>,
     rollup: crate::admin::rollup::Rollup,
     alerts: Option<Alerts>,
+    agents: crate::agent::AgentHub,
 }
 
 impl fmt::Debug for Relay {
@@ -169,6 +170,11 @@ impl Relay {
 
     pub(crate) fn alerts(&self) -> Option<&Alerts> {
         self.inner.alerts.as_ref()
+    }
+
+    /// The [agents](crate::agent) connected to this process.
+    pub fn agents(&self) -> &crate::agent::AgentHub {
+        &self.inner.agents
     }
 
     pub(crate) fn throttles(&self) -> &Throttles {
@@ -381,6 +387,7 @@ impl RelayBuilder {
                 keyring: self.keyring.map(Arc::new),
                 rollup: Default::default(),
                 alerts: self.alerts.map(Alerts::new),
+                agents: Default::default(),
             }),
         })
     }

@@ -20,6 +20,7 @@
 //! ```
 
 mod access;
+pub mod agents;
 pub mod dto;
 mod error;
 mod extract;
@@ -186,6 +187,10 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
         )
         .route("/api/v1/routes/{name}/test", post(objects::routes::test))
         .route("/api/v1/transformers", get(objects::routes::transformers))
+        .route("/api/v1/agents", get(agents::list).post(agents::create))
+        .route("/api/v1/agents/{name}", delete(agents::delete))
+        .route("/api/v1/agents/{name}/revoke", post(agents::revoke))
+        .route("/api/v1/agents/{name}/rotate", post(agents::rotate))
         .route("/api/v1/config/reload", post(reload::reload))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .merge(crate::dashboard::routes())

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::objects::{destinations, routes, sources};
-use super::{access, reload, reports, traffic};
+use super::{access, agents, reload, reports, traffic};
 
 struct Security;
 
@@ -47,6 +47,7 @@ impl Modify for Security {
         destinations::delete, destinations::enable, destinations::disable,
         routes::list, routes::read, routes::create, routes::update, routes::delete,
         routes::enable, routes::disable, routes::test, routes::transformers,
+        agents::list, agents::create, agents::revoke, agents::rotate, agents::delete,
         reload::reload,
     ),
     modifiers(&Security),

@@ -16,6 +16,7 @@ use crate::time::Timestamp;
 use crate::transform::{TransformInput, Transformed};
 
 use super::outbound::{OutboundContext, add_outbound_headers};
+use crate::agent::{AgentFailure, DeliverFrame, OutcomeFrame};
 
 /// What an attempt produced, before the policy decides.
 struct Attempted {
@@ -32,6 +33,39 @@ impl Attempted {
             status_code: None,
             error: Some(format!("{}: {message}", kind.as_str())),
             excerpt: None,
+        }
+    }
+}
+
+/// What an agent's outcome (or its absence) means for the attempt.
+fn agent_attempted(result: Result<OutcomeFrame, AgentFailure>) -> Attempted {
+    match result {
+        Ok(OutcomeFrame {
+            status: Some(status),
+            excerpt,
+            retry_after_secs,
+            ..
+        }) => Attempted {
+            report: AttemptReport::Response {
+                status,
+                retry_after: retry_after_secs.map(std::time::Duration::from_secs),
+            },
+            status_code: Some(status),
+            error: (!(200..300).contains(&status)).then(|| format!("http {status}")),
+            excerpt,
+        },
+        Ok(OutcomeFrame { error, .. }) => Attempted::failed(
+            FailureKind::Connect,
+            format!(
+                "the agent could not forward it: {}",
+                error.as_deref().unwrap_or("no reason given")
+            ),
+        ),
+        Err(failure @ AgentFailure::Offline(_)) => {
+            Attempted::failed(FailureKind::AgentOffline, failure)
+        }
+        Err(failure @ AgentFailure::Timeout { .. }) => {
+            Attempted::failed(FailureKind::Timeout, failure)
         }
     }
 }
@@ -130,6 +164,25 @@ impl Relay {
                                         Attempted::failed(failure.kind, failure.message)
                                     }
                                 }
+                            }
+                            Target::Agent {
+                                agent,
+                                allow_targets,
+                            } => {
+                                let frame = DeliverFrame {
+                                    id: 0,
+                                    delivery_id: delivery.id.to_string(),
+                                    destination: delivery.destination.clone(),
+                                    event_type: event.event_type.clone(),
+                                    attempt: number,
+                                    target: String::new(),
+                                    headers: DeliverFrame::encode_headers(&headers),
+                                    body: DeliverFrame::encode_body(&body),
+                                    timeout_ms: u64::try_from(timeout.as_millis())
+                                        .unwrap_or(u64::MAX),
+                                };
+                                let sent = self.agents().deliver(agent, allow_targets, frame, timeout);
+                                agent_attempted(sent.await)
                             }
                             Target::Handler(handler) => {
                                 let message = Message {

@@ -86,6 +86,13 @@ pub enum Target {
     },
     /// Call this handler in process.
     Handler(Arc<dyn EventHandler>),
+    /// Hand it to a connected [agent](crate::agent), which forwards it to its local target.
+    Agent {
+        /// The agent's name.
+        agent: String,
+        /// URL prefixes the agent's target must be inside.
+        allow_targets: Vec<String>,
+    },
 }
 
 impl fmt::Debug for Target {
@@ -97,6 +104,14 @@ impl fmt::Debug for Target {
                 .field("auth_header", auth_header)
                 .finish(),
             Self::Handler(_) => f.write_str("Handler"),
+            Self::Agent {
+                agent,
+                allow_targets,
+            } => f
+                .debug_struct("Agent")
+                .field("agent", agent)
+                .field("allow_targets", allow_targets)
+                .finish(),
         }
     }
 }
@@ -179,6 +194,22 @@ impl Destination {
     /// An in-process handler destination.
     pub fn handler(name: impl Into<String>, handler: impl EventHandler + 'static) -> Self {
         Self::new(name, Target::Handler(Arc::new(handler)))
+    }
+
+    /// A destination delivered through the [agent](crate::agent) named `agent`, which may only
+    /// forward to targets inside `allow_targets` (URL prefixes).
+    pub fn agent(
+        name: impl Into<String>,
+        agent: impl Into<String>,
+        allow_targets: Vec<String>,
+    ) -> Self {
+        Self::new(
+            name,
+            Target::Agent {
+                agent: agent.into(),
+                allow_targets,
+            },
+        )
     }
 
     /// A destination with the given target and default settings.

@@ -205,7 +205,6 @@ pub struct HttpDestinationSpec {
 impl HttpDestinationSpec {
     /// The destination this describes.
     pub fn build(&self) -> Result<Destination, DestinationError> {
-        let s = &self.settings;
         let mut destination = Destination::http(self.name.clone(), &self.url)?;
         if let Some(secret) = &self.signing_secret {
             destination = destination.signing_secret(secret.clone());
@@ -213,6 +212,14 @@ impl HttpDestinationSpec {
         if let Some(auth) = &self.auth_header {
             destination = destination.auth_header(auth.clone());
         }
+        self.settings.apply(destination)
+    }
+}
+
+impl DestinationSettings {
+    /// `destination` with these settings applied.
+    pub fn apply(&self, mut destination: Destination) -> Result<Destination, DestinationError> {
+        let s = self;
         if let Some(ms) = s.timeout_ms {
             destination = destination.timeout(Duration::from_millis(ms));
         }

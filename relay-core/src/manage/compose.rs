@@ -105,6 +105,7 @@ pub(crate) fn compose(records: &[ObjectRecord], cx: &Context<'_>) -> Composed {
         ObjectKind::Source => cx.base.sources().iter().any(|s| s.name() == record.name),
         ObjectKind::Destination => cx.base.destination(&record.name).is_some(),
         ObjectKind::Route => cx.base.routes().get(&record.name).is_some(),
+        ObjectKind::Agent => false,
     };
     let mut route_specs = Vec::new();
     for record in records {
@@ -119,6 +120,7 @@ pub(crate) fn compose(records: &[ObjectRecord], cx: &Context<'_>) -> Composed {
                 Ok(spec) => route_specs.push((record, spec)),
                 Err(reason) => built.skip(record, reason),
             },
+            ObjectKind::Agent => {} // credentials, not part of the catalog
         }
     }
     let known = Known {

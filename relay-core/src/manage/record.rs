@@ -14,6 +14,8 @@ pub enum ObjectKind {
     Destination,
     /// A [`RouteSpec`](crate::spec::RouteSpec).
     Route,
+    /// An [agent](crate::agent)'s credential (a digest of its token, never the token).
+    Agent,
 }
 
 impl ObjectKind {
@@ -23,6 +25,7 @@ impl ObjectKind {
             Self::Source => "source",
             Self::Destination => "destination",
             Self::Route => "route",
+            Self::Agent => "agent",
         }
     }
 }
@@ -46,6 +49,7 @@ impl FromStr for ObjectKind {
             "source" => Ok(Self::Source),
             "destination" => Ok(Self::Destination),
             "route" => Ok(Self::Route),
+            "agent" => Ok(Self::Agent),
             other => Err(UnknownKind(other.to_owned())),
         }
     }

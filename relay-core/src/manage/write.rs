@@ -61,6 +61,7 @@ impl Relay {
             ObjectKind::Source => state.base.sources().iter().any(|s| s.name() == name),
             ObjectKind::Destination => state.base.destination(name).is_some(),
             ObjectKind::Route => state.base.routes().get(name).is_some(),
+            ObjectKind::Agent => false,
         }
     }
 

@@ -22,6 +22,9 @@ pub enum FailureKind {
     HandlerRetry,
     /// An in-process handler refused the event for good.
     HandlerReject,
+    /// The destination is an [agent](crate::agent) that is not connected to this process, or
+    /// whose connection broke before it answered.
+    AgentOffline,
 }
 
 impl FailureKind {
@@ -34,6 +37,7 @@ impl FailureKind {
             Self::Transform => "transform",
             Self::HandlerRetry => "handler_retry",
             Self::HandlerReject => "handler_reject",
+            Self::AgentOffline => "agent_offline",
         }
     }
 }
@@ -222,9 +226,10 @@ impl DeliveryPolicy for RetryPolicy {
                 _ => Decision::DeadLetter,
             },
             AttemptReport::Failed(kind) => match kind {
-                FailureKind::Timeout | FailureKind::Connect | FailureKind::HandlerRetry => {
-                    self.retry(attempt, None)
-                }
+                FailureKind::Timeout
+                | FailureKind::Connect
+                | FailureKind::HandlerRetry
+                | FailureKind::AgentOffline => self.retry(attempt, None),
                 FailureKind::BlockedAddress
                 | FailureKind::Transform
                 | FailureKind::HandlerReject => Decision::DeadLetter,

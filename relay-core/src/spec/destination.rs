@@ -19,8 +19,20 @@ use super::{Problem, Resolve};
 pub struct DestinationSpec {
     /// The name routes refer to.
     pub name: String,
-    /// `http://` or `https://` endpoint.
+    /// `http://` or `https://` endpoint (HTTP destinations; absent for `kind = "agent"`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub url: String,
+    /// `http` (the default) or `agent`: delivered through the [agent](crate::agent) named
+    /// by `agent`, to a target inside `allow_targets`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<DestinationKind>,
+    /// The agent's name (`kind = "agent"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// URL prefixes the agent may forward to, e.g. `["http://localhost:3000/"]`
+    /// (`kind = "agent"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_targets: Option<Vec<String>>,
     /// Outbound Standard Webhooks signing secret (`whsec_…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_secret: Option<String>,
@@ -55,12 +67,26 @@ pub struct DestinationSpec {
     pub on_dead_letter: Option<OnDeadLetter>,
 }
 
+/// A destination's `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DestinationKind {
+    /// POST to `url`.
+    #[default]
+    Http,
+    /// Hand to a connected agent.
+    Agent,
+}
+
 impl std::fmt::Debug for DestinationSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let shown = |set: bool| if set { "[redacted]" } else { "None" };
         f.debug_struct("DestinationSpec")
             .field("name", &self.name)
             .field("url", &self.url)
+            .field("kind", &self.kind)
+            .field("agent", &self.agent)
             .field("signing_secret", &shown(self.signing_secret.is_some()))
             .field("auth_header", &shown(self.auth_header.is_some()))
             .finish_non_exhaustive()
@@ -146,7 +172,19 @@ fn build(
             on_dead_letter: spec.on_dead_letter,
         },
     };
-    match described.build() {
+    let built = match spec.kind.unwrap_or_default() {
+        DestinationKind::Http => {
+            if spec.agent.is_some() || spec.allow_targets.is_some() {
+                problems.push(Problem::new(
+                    format!("{key}.kind"),
+                    "`agent` and `allow_targets` need kind = \"agent\"",
+                ));
+            }
+            described.build()
+        }
+        DestinationKind::Agent => agent_destination(key, spec, &described, problems),
+    };
+    match built {
         Ok(built) => {
             if let Target::Http { url, .. } = built.target()
                 && let Err(blocked) = guard.check_url(url)
@@ -165,6 +203,57 @@ fn build(
             None
         }
     }
+}
+
+fn agent_destination(
+    key: &str,
+    spec: &DestinationSpec,
+    described: &HttpDestinationSpec,
+    problems: &mut Vec<Problem>,
+) -> Result<Destination, DestinationError> {
+    if !spec.url.is_empty() {
+        problems.push(Problem::new(
+            format!("{key}.url"),
+            "an agent destination has no url: its agent forwards to one of `allow_targets`",
+        ));
+    }
+    match &spec.agent {
+        Some(agent) => super::check_name(&format!("{key}.agent"), agent, problems),
+        None => problems.push(Problem::new(
+            format!("{key}.agent"),
+            "missing: the name of the agent that delivers for it",
+        )),
+    }
+    let allow = spec.allow_targets.clone().unwrap_or_default();
+    if allow.is_empty() {
+        problems.push(Problem::new(
+            format!("{key}.allow_targets"),
+            "name at least one URL prefix the agent may forward to, e.g. \"http://localhost:3000/\"",
+        ));
+    }
+    for (i, prefix) in allow.iter().enumerate() {
+        if crate::agent::normalise_target(prefix).is_none() {
+            problems.push(Problem::new(
+                format!("{key}.allow_targets[{i}]"),
+                "not an http:// or https:// URL",
+            ));
+        }
+    }
+    let mut destination = Destination::agent(
+        spec.name.clone(),
+        spec.agent.clone().unwrap_or_default(),
+        allow,
+    );
+    if let Some(secret) = &described.signing_secret {
+        destination = destination.signing_secret(secret.clone());
+    }
+    if described.auth_header.is_some() {
+        problems.push(Problem::new(
+            format!("{key}.auth_header"),
+            "an agent destination sends no Authorization header",
+        ));
+    }
+    described.settings.apply(destination)
 }
 
 fn check_retry(key: &str, retry: &RetrySettings, problems: &mut Vec<Problem>) {

@@ -25,7 +25,7 @@ mod destination;
 mod route;
 mod source;
 
-pub use destination::DestinationSpec;
+pub use destination::{DestinationKind, DestinationSpec};
 pub use route::{Names, RouteSpec};
 pub use source::{ExpiringSecret, RateLimitSpec, SecretSpec, SourceSpec};
 

@@ -1,0 +1,132 @@
+//! Agent identities: create (the token shown once), list, revoke, rotate, delete.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use relay_core::agent::{AgentCredential, AgentView};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AdminState;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, Auth};
+
+/// `POST /agents`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAgentRequest {
+    /// The agent's name, which destinations of kind `agent` name.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,128}$")]
+    pub name: String,
+}
+
+/// An agent (its token only in the answers to creation and rotation).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentItem {
+    /// Its name.
+    pub name: String,
+    /// Whether its credential is revoked.
+    pub revoked: bool,
+    /// The target it forwards to, when connected to the node answering.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_target: Option<String>,
+    /// When created (RFC 3339).
+    pub created_at: String,
+    /// When its credential last changed (RFC 3339).
+    pub updated_at: String,
+    /// The bearer token (`rag_…`) for `relay agent --token`: shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl From<AgentView> for AgentItem {
+    fn from(view: AgentView) -> Self {
+        Self {
+            name: view.name,
+            revoked: view.revoked,
+            connected_target: view.connected_target,
+            created_at: super::dto::time(view.created_at),
+            updated_at: super::dto::time(view.updated_at),
+            token: None,
+        }
+    }
+}
+
+fn with_token(created: AgentCredential) -> AgentItem {
+    AgentItem {
+        token: Some(created.token.expose().to_owned()),
+        ..AgentItem::from(created.agent)
+    }
+}
+
+/// The agents (viewer).
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
+    responses((status = 200, body = Vec<AgentItem>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn list(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+) -> Result<Json<Vec<AgentItem>>, ApiError> {
+    let agents = state.relay.list_agents(&by).await?;
+    Ok(Json(agents.into_iter().map(AgentItem::from).collect()))
+}
+
+/// Creates an agent (admin); the answer holds its token, shown this once.
+#[utoipa::path(post, path = "/api/v1/agents", tag = "agents", request_body = NewAgentRequest,
+    responses((status = 201, body = AgentItem), (status = 400, body = ErrorBody, description = "The body is not JSON"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "An agent of that name exists"),
+        (status = 422, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn create(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    ApiJson(request): ApiJson<NewAgentRequest>,
+) -> Result<(StatusCode, Json<AgentItem>), ApiError> {
+    let created = state.relay.create_agent(&by, &request.name).await?;
+    Ok((StatusCode::CREATED, Json(with_token(created))))
+}
+
+/// Revokes an agent's credential (admin): refused from now on, its connection closed.
+#[utoipa::path(post, path = "/api/v1/agents/{name}/revoke", tag = "agents",
+    params(("name" = String, Path, description = "The agent")),
+    responses((status = 200, body = AgentItem), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn revoke(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<Json<AgentItem>, ApiError> {
+    Ok(Json(state.relay.revoke_agent(&by, &name).await?.into()))
+}
+
+/// Gives an agent a new token (admin), shown this once; the old one is refused from now on.
+#[utoipa::path(post, path = "/api/v1/agents/{name}/rotate", tag = "agents",
+    params(("name" = String, Path, description = "The agent")),
+    responses((status = 200, body = AgentItem), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn rotate(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<Json<AgentItem>, ApiError> {
+    Ok(Json(with_token(state.relay.rotate_agent(&by, &name).await?)))
+}
+
+/// Deletes an agent (admin); its connection is closed.
+#[utoipa::path(delete, path = "/api/v1/agents/{name}", tag = "agents",
+    params(("name" = String, Path, description = "The agent")),
+    responses((status = 204, description = "Deleted"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn delete(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.relay.delete_agent(&by, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
