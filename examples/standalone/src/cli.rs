@@ -40,6 +40,52 @@ pub enum Command {
     /// Check the configuration, the store, the credential key, Redis, disk space and the clock,
     /// and print what is wrong (exit 1 if anything is). Changes nothing.
     Doctor(StoreArgs),
+    /// Forward deliveries to an app the gateway cannot reach: connect out to the gateway,
+    /// receive the deliveries of the destinations bound to this agent, POST each to
+    /// `--forward`, report the outcome.
+    Agent(AgentArgs),
+    /// Development: mirror a source's events to a local URL through a temporary agent (its
+    /// agent, destination and route are created with an admin API key and removed on
+    /// Ctrl-C), with one colored line per event.
+    Listen(ListenArgs),
+}
+
+/// `relay agent`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AgentArgs {
+    /// The gateway's base URL (`https://gw.example.com`; `http://` on a trusted network).
+    #[arg(long, env = "RELAY_GATEWAY")]
+    pub gateway: String,
+    /// The agent's token (`rag_…`, from `POST /api/v1/agents`).
+    #[arg(long, env = "RELAY_AGENT_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// The local URL deliveries are POSTed to; must be inside the destination's
+    /// `allow_targets`.
+    #[arg(long)]
+    pub forward: String,
+    /// Extra trusted CA certificates (PEM) for an `https://` gateway.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// `relay listen`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListenArgs {
+    /// The gateway's base URL.
+    #[arg(long, env = "RELAY_GATEWAY")]
+    pub gateway: String,
+    /// An admin API key (`rk_…`): it creates the agent, the destination and the route.
+    #[arg(long, env = "RELAY_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// The source whose events are mirrored.
+    #[arg(long)]
+    pub source: String,
+    /// The local URL events are POSTed to.
+    #[arg(long)]
+    pub forward: String,
+    /// Extra trusted CA certificates (PEM) for an `https://` gateway.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
 }
 
 /// `relay user …`.

@@ -4,12 +4,14 @@
 //! `examples/standalone/relay.toml` on the embedded store `./relay.db`.
 
 mod access;
+mod agent;
 mod cli;
 mod config;
 mod demo;
 mod doctor;
 mod http;
 mod keys;
+mod listen;
 mod reload;
 mod serve;
 mod store;
@@ -76,6 +78,16 @@ fn main() -> ExitCode {
             eprintln!("created API key {name:?} ({role}); the token above is shown only now");
             Ok(())
         }),
+        Some(Command::Agent(args)) => run_agent(async move {
+            let options = agent::AgentOptions {
+                gateway: args.gateway,
+                token: args.token,
+                forward: args.forward,
+                ca_file: args.ca_file,
+            };
+            agent::run(options, None, serve::shutdown_signal()).await
+        }),
+        Some(Command::Listen(args)) => run_agent(listen::listen(args)),
         Some(Command::Serve(args)) => run(async move { serve(args).await }),
         None => run(async move { serve(cli.serve).await }),
     }
@@ -114,6 +126,32 @@ fn run(work: impl std::future::Future<Output = Result<(), serve::ServeError>>) -
         Err(error) => {
             eprintln!("relay: {error}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `relay agent` or `relay listen`: exit 0 when stopped, 2 for bad flags, 3 when the
+/// gateway refuses the agent (reconnecting would not help), 1 otherwise.
+fn run_agent(work: impl std::future::Future<Output = Result<(), agent::AgentError>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(work) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("relay: {error}");
+            ExitCode::from(match error {
+                agent::AgentError::Usage(_) => EXIT_CONFIG,
+                agent::AgentError::Refused { .. } => 3,
+                agent::AgentError::Connect(_) => 1,
+            })
         }
     }
 }

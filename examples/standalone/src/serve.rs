@@ -168,6 +168,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let mut app = Router::new()
         .merge(relay_axum::health::routes(relay.clone()))
         .merge(admin)
+        .merge(relay_axum::agent::routes(relay.clone()))
         .merge(metrics);
     if demo {
         tracing::warn!("the demo receiver is on at /_demo/receiver ([demo] receiver = true)");
@@ -207,7 +208,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -217,7 +217,11 @@ pub fn assemble(
             allow_cidrs,
             alerts,
             destinations: destination_specs.iter().map(|(_, d)| d.clone()).collect(),
-            destination_specs: destination_specs.into_iter().map(|(s, _)| s).collect(),
+            // Agent destinations have no URL to save as an HTTP destination.
+            destination_specs: (destination_specs.into_iter())
+                .filter(|(_, d)| matches!(d.target(), relay_core::destination::Target::Http { .. }))
+                .map(|(s, _)| s)
+                .collect(),
         })
     } else {
         Err(problems)

@@ -194,7 +194,8 @@ impl Connection {
             }
             .instrument(span)
         });
-        let connection = builder.serve_connection(io, service);
+        // With upgrades: `relay agent` connects over a WebSocket (`GET /agent/v1/connect`).
+        let connection = builder.serve_connection_with_upgrades(io, service);
         tokio::pin!(connection);
         // When the connection began to close (the server stopping, or HTTP/2 idle).
         let mut closing_since: Option<Instant> = None;
