@@ -46,15 +46,18 @@ fn refuse(status: StatusCode, error: &str, message: &str) -> Response {
 /// Whether every agent destination bound to `agent` allows `target`; the first that does not.
 fn refused_by(relay: &Relay, agent: &str, target: &str) -> Option<String> {
     let catalog = relay.catalog();
-    catalog.destinations().iter().find_map(|destination| match destination.target() {
-        Target::Agent {
-            agent: bound,
-            allow_targets,
-        } if bound == agent && !target_allowed(allow_targets, target) => {
-            Some(destination.name().to_owned())
-        }
-        _ => None,
-    })
+    catalog
+        .destinations()
+        .iter()
+        .find_map(|destination| match destination.target() {
+            Target::Agent {
+                agent: bound,
+                allow_targets,
+            } if bound == agent && !target_allowed(allow_targets, target) => {
+                Some(destination.name().to_owned())
+            }
+            _ => None,
+        })
 }
 
 async fn connect(State(relay): State<Relay>, parts: Parts) -> Response {
@@ -66,7 +69,11 @@ async fn connect(State(relay): State<Relay>, parts: Parts) -> Response {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let Some(token) = token else {
-        return refuse(StatusCode::UNAUTHORIZED, "unauthorized", "send Authorization: Bearer rag_…");
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send Authorization: Bearer rag_…",
+        );
     };
     let agent = match relay.authenticate_agent(token).await {
         Ok(agent) => agent,
@@ -94,7 +101,12 @@ async fn connect(State(relay): State<Relay>, parts: Parts) -> Response {
         );
     };
     if let Some(destination) = refused_by(&relay, &agent, &target) {
-        tracing::warn!(agent, target, destination, "agent refused: target outside allow_targets");
+        tracing::warn!(
+            agent,
+            target,
+            destination,
+            "agent refused: target outside allow_targets"
+        );
         return refuse(
             StatusCode::FORBIDDEN,
             "target_not_allowed",

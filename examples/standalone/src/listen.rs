@@ -22,7 +22,12 @@ struct Api {
 }
 
 impl Api {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, AgentError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, AgentError> {
         let mut request = (self.client)
             .request(method.clone(), format!("{}{path}", self.base))
             .bearer_auth(&self.token);
@@ -42,7 +47,9 @@ impl Api {
                 status,
                 message: format!("{method} {path}: an admin API key is needed ({text})"),
             }),
-            _ => Err(AgentError::Usage(format!("{method} {path} answered {status}: {text}"))),
+            _ => Err(AgentError::Usage(format!(
+                "{method} {path} answered {status}: {text}"
+            ))),
         }
     }
 }
@@ -78,7 +85,11 @@ pub async fn listen(args: ListenArgs) -> Result<(), AgentError> {
         base: args.gateway.trim_end_matches('/').to_owned(),
         token: args.token.clone(),
     };
-    let name = format!("listen-{}-{:06x}", args.source, rand::random::<u32>() & 0xff_ffff);
+    let name = format!(
+        "listen-{}-{:06x}",
+        args.source,
+        rand::random::<u32>() & 0xff_ffff
+    );
     let created = api
         .call(Method::POST, "/api/v1/agents", Some(json!({"name": name})))
         .await?;
@@ -127,7 +138,10 @@ pub async fn listen(args: ListenArgs) -> Result<(), AgentError> {
     }
     match left.is_empty() {
         true => eprintln!("relay listen: removed {name:?}"),
-        false => eprintln!("relay listen: could not remove everything:\n  {}", left.join("\n  ")),
+        false => eprintln!(
+            "relay listen: could not remove everything:\n  {}",
+            left.join("\n  ")
+        ),
     }
     result
 }

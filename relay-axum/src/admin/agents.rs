@@ -113,7 +113,9 @@ pub(crate) async fn rotate(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<Json<AgentItem>, ApiError> {
-    Ok(Json(with_token(state.relay.rotate_agent(&by, &name).await?)))
+    Ok(Json(with_token(
+        state.relay.rotate_agent(&by, &name).await?,
+    )))
 }
 
 /// Deletes an agent (admin); its connection is closed.

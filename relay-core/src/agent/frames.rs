@@ -179,7 +179,14 @@ mod tests {
         let outcome: AgentFrame =
             serde_json::from_str(r#"{"type":"outcome","id":7,"status":200,"latency_ms":3}"#)
                 .unwrap();
-        assert!(matches!(outcome, AgentFrame::Outcome(OutcomeFrame { id: 7, status: Some(200), .. })));
+        assert!(matches!(
+            outcome,
+            AgentFrame::Outcome(OutcomeFrame {
+                id: 7,
+                status: Some(200),
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -88,7 +88,10 @@ impl AgentHub {
             },
         );
         if replaced.is_some() {
-            tracing::info!(agent, "agent reconnected; its earlier connection is dropped");
+            tracing::info!(
+                agent,
+                "agent reconnected; its earlier connection is dropped"
+            );
         }
         AgentSession {
             agent: agent.to_owned(),
@@ -102,7 +105,11 @@ impl AgentHub {
     /// still awaiting its answer fail as `agent_offline`.
     pub fn disconnect(&self, agent: &str, session: u64) {
         let mut state = self.state();
-        if state.agents.get(agent).is_some_and(|c| c.session == session) {
+        if state
+            .agents
+            .get(agent)
+            .is_some_and(|c| c.session == session)
+        {
             state.agents.remove(agent);
         }
     }
@@ -228,7 +235,10 @@ mod tests {
         let offline = hub
             .deliver("a", &allowed(), frame(), Duration::from_secs(1))
             .await;
-        assert!(matches!(offline, Err(AgentFailure::Offline(_))), "{offline:?}");
+        assert!(
+            matches!(offline, Err(AgentFailure::Offline(_))),
+            "{offline:?}"
+        );
 
         let mut session = hub.connect("a", "http://127.0.0.1:3000/x");
         let answering = {
@@ -259,7 +269,12 @@ mod tests {
 
         // Outside the allow list: nothing is sent.
         let refused = hub
-            .deliver("a", &["http://127.0.0.1:4000/".into()], frame(), Duration::from_secs(1))
+            .deliver(
+                "a",
+                &["http://127.0.0.1:4000/".into()],
+                frame(),
+                Duration::from_secs(1),
+            )
             .await;
         assert!(matches!(refused, Err(AgentFailure::Offline(m)) if m.contains("allow_targets")));
 
@@ -282,7 +297,12 @@ mod tests {
                     .await
             })
         };
-        while hub.state().agents.get("a").is_some_and(|c| c.pending.is_empty()) {
+        while hub
+            .state()
+            .agents
+            .get("a")
+            .is_some_and(|c| c.pending.is_empty())
+        {
             tokio::task::yield_now().await;
         }
         hub.disconnect("a", session.id);

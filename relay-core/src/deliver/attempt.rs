@@ -181,7 +181,8 @@ impl Relay {
                                     timeout_ms: u64::try_from(timeout.as_millis())
                                         .unwrap_or(u64::MAX),
                                 };
-                                let sent = self.agents().deliver(agent, allow_targets, frame, timeout);
+                                let sent =
+                                    self.agents().deliver(agent, allow_targets, frame, timeout);
                                 agent_attempted(sent.await)
                             }
                             Target::Handler(handler) => {

@@ -45,8 +45,8 @@ pub fn tls(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, AgentErr
         let pem = std::fs::read(path)
             .map_err(|e| AgentError::Usage(format!("--ca-file {}: {e}", path.display())))?;
         for cert in CertificateDer::pem_slice_iter(&pem) {
-            let cert = cert
-                .map_err(|e| AgentError::Usage(format!("--ca-file {}: {e}", path.display())))?;
+            let cert =
+                cert.map_err(|e| AgentError::Usage(format!("--ca-file {}: {e}", path.display())))?;
             roots
                 .add(cert)
                 .map_err(|e| AgentError::Usage(format!("--ca-file {}: {e}", path.display())))?;
@@ -81,7 +81,9 @@ pub async fn open(
     request
         .headers_mut()
         .insert(TARGET_HEADER, header(forward.to_owned())?);
-    let connector = url.starts_with("wss:").then(|| Connector::Rustls(Arc::clone(tls)));
+    let connector = url
+        .starts_with("wss:")
+        .then(|| Connector::Rustls(Arc::clone(tls)));
     match tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector).await {
         Ok((socket, _)) => Ok(socket),
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
@@ -95,7 +97,9 @@ pub async fn open(
                 .unwrap_or(body);
             match status {
                 401 | 403 => Err(AgentError::Refused { status, message }),
-                _ => Err(AgentError::Connect(format!("the gateway answered {status}: {message}"))),
+                _ => Err(AgentError::Connect(format!(
+                    "the gateway answered {status}: {message}"
+                ))),
             }
         }
         Err(error) => Err(AgentError::Connect(error.to_string())),

@@ -31,7 +31,11 @@ fn millis(elapsed: Duration) -> u64 {
 
 /// POSTs the frame to `forward` (the target this agent was started with) and reports how it
 /// went. A frame naming any other target is refused without a request.
-pub async fn forward(client: &reqwest::Client, forward: &str, frame: &DeliverFrame) -> OutcomeFrame {
+pub async fn forward(
+    client: &reqwest::Client,
+    forward: &str,
+    frame: &DeliverFrame,
+) -> OutcomeFrame {
     let started = Instant::now();
     if frame.target != forward {
         return failed(
@@ -44,7 +48,11 @@ pub async fn forward(client: &reqwest::Client, forward: &str, frame: &DeliverFra
         return failed(frame, started, "bad_frame: the body is not base64".into());
     };
     let mut headers = frame.header_map();
-    for hop in [http::header::HOST, http::header::CONTENT_LENGTH, http::header::CONNECTION] {
+    for hop in [
+        http::header::HOST,
+        http::header::CONTENT_LENGTH,
+        http::header::CONNECTION,
+    ] {
         headers.remove(hop);
     }
     let timeout = Duration::from_millis(frame.timeout_ms.max(1));
@@ -81,6 +89,10 @@ pub async fn forward(client: &reqwest::Client, forward: &str, frame: &DeliverFra
             retry_after_secs,
         },
         Ok(Err(error)) => failed(frame, started, format!("connect: {error}")),
-        Err(_) => failed(frame, started, format!("timeout: no answer within {timeout:?}")),
+        Err(_) => failed(
+            frame,
+            started,
+            format!("timeout: no answer within {timeout:?}"),
+        ),
     }
 }

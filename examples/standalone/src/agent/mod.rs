@@ -56,7 +56,10 @@ pub async fn run(
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<(), AgentError> {
     let forward = normalise_target(&options.forward).ok_or_else(|| {
-        AgentError::Usage(format!("--forward {:?}: not an http(s) URL", options.forward))
+        AgentError::Usage(format!(
+            "--forward {:?}: not an http(s) URL",
+            options.forward
+        ))
     })?;
     let url = connect::connect_url(&options.gateway)?;
     let tls = connect::tls(options.ca_file.as_deref())?;

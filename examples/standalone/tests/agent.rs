@@ -1,0 +1,218 @@
+//! `relay agent` end to end, with real processes on loopback: a gateway (`relay serve`), an
+//! agent (`relay agent`) and a local receiver the gateway itself is never told about.
+//!
+//! - events reach the receiver through the agent; the agent is killed with SIGKILL while
+//!   events are being delivered and started again: every event arrives at least once, and
+//!   each delivery has exactly one recorded success;
+//! - a revoked token is refused (the agent exits 3 with the reason), a rotated one works;
+//! - an agent whose `--forward` is outside its destination's `allow_targets` is refused;
+//! - with no agent connected, attempts fail as `agent_offline` and the delivery dead-letters.
+
+#[path = "agent/gateway.rs"]
+mod gateway;
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use gateway::Gateway;
+use relay_tests::{Receiver, eventually};
+use reqwest::Method;
+use serde_json::Value;
+
+const EVENTS: usize = 60;
+
+/// `http://127.0.0.1:PORT/` of a receiver's `http://127.0.0.1:PORT/hook`.
+fn origin(receiver: &Receiver) -> String {
+    receiver.url.trim_end_matches("hook").to_owned()
+}
+
+fn numbers(receiver: &Receiver) -> BTreeSet<u64> {
+    (receiver.received().iter())
+        .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+        .filter_map(|v| v["n"].as_u64())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_survive_a_sigkilled_agent_and_are_recorded_once() {
+    let receiver = Receiver::ok().await;
+    let gateway = Gateway::start(&origin(&receiver)).await;
+    let token = gateway.create_agent("laptop").await;
+    let mut agent = gateway.agent(&token, &receiver.url, "agent-1.log");
+    // `relay agent` connects by itself; the first events may wait for it (agent_offline).
+
+    let mut events = Vec::new();
+    for n in 0..EVENTS / 3 {
+        events.push(gateway.send("app", n).await);
+    }
+    eventually(Duration::from_secs(60), || {
+        let count = receiver.count();
+        async move { (count >= 5).then_some(()) }
+    })
+    .await
+    .unwrap_or_else(|| panic!("nothing came through the agent: {}", gateway.log()));
+
+    // Kill the agent while the rest of the events are being sent and delivered.
+    for n in EVENTS / 3..EVENTS / 3 + 4 {
+        events.push(gateway.send("app", n).await);
+    }
+    agent.kill().expect("SIGKILL the agent");
+    agent.wait().expect("reap");
+    for n in EVENTS / 3 + 4..EVENTS * 2 / 3 {
+        events.push(gateway.send("app", n).await);
+    }
+    let mut agent = gateway.agent(&token, &receiver.url, "agent-2.log");
+    for n in EVENTS * 2 / 3..EVENTS {
+        events.push(gateway.send("app", n).await);
+    }
+
+    let all: BTreeSet<u64> = (0..EVENTS as u64).collect();
+    eventually(Duration::from_secs(90), || {
+        let got = numbers(&receiver);
+        let all = all.clone();
+        async move { (got == all).then_some(()) }
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "missing events {:?}; gateway log:\n{}",
+            all.difference(&numbers(&receiver)).collect::<Vec<_>>(),
+            gateway.log()
+        )
+    });
+
+    let mut offline = 0;
+    for event in &events {
+        let deliveries = gateway.settled(event, "delivered").await;
+        assert_eq!(deliveries.len(), 1);
+        let log = deliveries[0]["attempt_log"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let delivered = log.iter().filter(|a| a["outcome"] == "delivered").count();
+        assert_eq!(delivered, 1, "one recorded success: {log:?}");
+        assert_eq!(
+            log.last().map(|a| a["outcome"].clone()),
+            Some("delivered".into())
+        );
+        let numbers: Vec<u64> = log.iter().filter_map(|a| a["number"].as_u64()).collect();
+        assert_eq!(
+            numbers,
+            (1..=log.len() as u64).collect::<Vec<_>>(),
+            "each attempt once"
+        );
+        offline += log
+            .iter()
+            .filter(|a| {
+                a["error"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("agent_offline"))
+            })
+            .count();
+    }
+    println!(
+        "{EVENTS} events, {} requests at the receiver, {offline} agent_offline attempts",
+        receiver.count()
+    );
+    let (status, agents) = gateway.api(Method::GET, "/api/v1/agents", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(agents[0]["name"], "laptop");
+    assert_eq!(agents[0]["connected_target"], receiver.url.as_str());
+    assert!(agents[0].get("token").is_none(), "{agents}");
+    agent.kill().expect("stop the agent");
+    agent.wait().expect("reap");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_tokens_are_refused_and_rotated_ones_work() {
+    let receiver = Receiver::ok().await;
+    let gateway = Gateway::start(&origin(&receiver)).await;
+    let token = gateway.create_agent("laptop").await;
+
+    let (status, _) = gateway
+        .api(Method::POST, "/api/v1/agents/laptop/revoke", None)
+        .await;
+    assert_eq!(status, 200);
+    let refused = gateway.agent_until_exit(&token, &receiver.url);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("refused this agent (401)"), "{stderr}");
+
+    let (status, rotated) = gateway
+        .api(Method::POST, "/api/v1/agents/laptop/rotate", None)
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let fresh = rotated["token"].as_str().expect("a new token").to_owned();
+    assert_ne!(fresh, token);
+    let refused = gateway.agent_until_exit(&token, &receiver.url);
+    assert_eq!(refused.status.code(), Some(3));
+
+    let mut agent = gateway.agent(&fresh, &receiver.url, "agent.log");
+    let event = gateway.send("app", 1).await;
+    gateway.settled(&event, "delivered").await;
+    assert_eq!(numbers(&receiver), BTreeSet::from([1]));
+    agent.kill().expect("stop the agent");
+    agent.wait().expect("reap");
+
+    // An unknown token and a malformed one are refused the same way.
+    let unknown = format!("rag_laptop_{}", "0".repeat(64));
+    assert_eq!(
+        gateway
+            .agent_until_exit(&unknown, &receiver.url)
+            .status
+            .code(),
+        Some(3)
+    );
+    assert_eq!(
+        gateway
+            .agent_until_exit("nonsense", &receiver.url)
+            .status
+            .code(),
+        Some(3)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_cannot_forward_outside_its_allow_list() {
+    let receiver = Receiver::ok().await;
+    let gateway = Gateway::start(&origin(&receiver)).await;
+    let token = gateway.create_agent("laptop").await;
+    let elsewhere = "http://127.0.0.1:9/admin";
+    let refused = gateway.agent_until_exit(&token, elsewhere);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("(403)") && stderr.contains("outside the allow_targets"),
+        "{stderr}"
+    );
+    assert!(gateway.log().contains("target outside allow_targets"));
+    // Nothing is delivered anywhere: the event waits for an allowed agent.
+    let event = gateway.send("app", 7).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.count(), 0);
+    let deliveries = gateway.deliveries(&event).await;
+    assert_ne!(deliveries[0]["status"], "delivered");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_agent_attempts_are_agent_offline_then_dead_lettered() {
+    let receiver = Receiver::ok().await;
+    let gateway = Gateway::start(&origin(&receiver)).await;
+    let event = gateway.send("lonely", 1).await;
+    let deliveries = gateway.settled(&event, "dead_lettered").await;
+    let log = deliveries[0]["attempt_log"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(log.len(), 3, "max_attempts = 3: {log:?}");
+    for attempt in &log {
+        let error = attempt["error"].as_str().unwrap_or_default();
+        assert!(error.starts_with("agent_offline"), "{attempt}");
+        assert!(attempt["status_code"].is_null());
+    }
+    assert_eq!(log[2]["outcome"], "dead_lettered");
+    let (status, dead) = gateway.api(Method::GET, "/api/v1/dead-letters", None).await;
+    assert_eq!(status, 200);
+    assert!(dead.to_string().contains("ghost"), "{dead}");
+}

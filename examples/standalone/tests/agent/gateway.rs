@@ -1,0 +1,224 @@
+//! A gateway process with an agent destination, an admin key, and `relay agent` processes.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use relay_tests::eventually;
+use serde_json::{Value, json};
+
+use crate::support::{free_port, start_logged};
+
+/// A running gateway on SQLite with source `app` routed to destination `local` (kind
+/// `agent`, agent `laptop`, allowed to reach `allow`), and source `lonely` routed to `ghost`
+/// (an agent destination whose agent never connects, 3 attempts).
+pub struct Gateway {
+    pub addr: SocketAddr,
+    pub admin: String,
+    pub process: Child,
+    pub dir: tempfile::TempDir,
+    client: reqwest::Client,
+}
+
+fn config(dir: &Path, addr: SocketAddr, allow: &str) -> PathBuf {
+    let path = dir.join("relay.toml");
+    let db = dir.join("relay.db");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[server]
+listen = "{addr}"
+database_url = "sqlite://{db}"
+
+[delivery]
+allow_cidrs = ["127.0.0.0/8"]
+
+[[sources]]
+name = "app"
+scheme = "none"
+
+[[sources]]
+name = "lonely"
+scheme = "none"
+
+[[destinations]]
+name = "local"
+kind = "agent"
+agent = "laptop"
+allow_targets = ["{allow}"]
+timeout_ms = 10000
+retry = {{ max_attempts = 40, initial_ms = 100, max_ms = 400 }}
+circuit_breaker = {{ enabled = false }}
+
+[[destinations]]
+name = "ghost"
+kind = "agent"
+agent = "ghost"
+allow_targets = ["{allow}"]
+retry = {{ max_attempts = 3, initial_ms = 50, max_ms = 100 }}
+
+[[routes]]
+name = "app-to-local"
+source = "app"
+destinations = ["local"]
+
+[[routes]]
+name = "lonely-to-ghost"
+source = "lonely"
+destinations = ["ghost"]
+"#,
+            db = db.display()
+        ),
+    )
+    .expect("write the config");
+    path
+}
+
+fn relay() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_relay"))
+}
+
+impl Gateway {
+    /// Starts it; agents may forward to URLs under `allow`.
+    pub async fn start(allow: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let addr = free_port();
+        let config = config(dir.path(), addr, allow);
+        let key = relay()
+            .args(["key", "add", "tests", "--role", "admin", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("relay key add");
+        assert!(
+            key.status.success(),
+            "{}",
+            String::from_utf8_lossy(&key.stderr)
+        );
+        let admin = String::from_utf8(key.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned();
+        let log = dir.path().join("gateway.log");
+        let process = start_logged(&config, addr, &[("RUST_LOG", "info")], &log).await;
+        Self {
+            addr,
+            admin,
+            process,
+            dir,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Calls the admin API as admin.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = (self.client)
+            .request(method, format!("{}{path}", self.url()))
+            .bearer_auth(&self.admin);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("admin API");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Creates agent `name` and returns its token.
+    pub async fn create_agent(&self, name: &str) -> String {
+        let (status, body) = self
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/agents",
+                Some(json!({"name": name})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Sends event `n` to `source`; its event id.
+    pub async fn send(&self, source: &str, n: usize) -> String {
+        let response = (self.client)
+            .post(format!("{}/webhooks/{source}", self.url()))
+            .header("idempotency-key", format!("event-{n}"))
+            .header("x-event-type", "test.event")
+            .json(&json!({"n": n}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.expect("json");
+        body["event_id"].as_str().expect("event_id").to_owned()
+    }
+
+    /// The deliveries of an event, with their attempt logs.
+    pub async fn deliveries(&self, event: &str) -> Vec<Value> {
+        let (status, body) = self
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/events/{event}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["deliveries"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until every delivery of `event` has `status`; its deliveries.
+    pub async fn settled(&self, event: &str, status: &str) -> Vec<Value> {
+        eventually(Duration::from_secs(60), || async move {
+            let deliveries = self.deliveries(event).await;
+            (!deliveries.is_empty() && deliveries.iter().all(|d| d["status"] == status))
+                .then_some(deliveries)
+        })
+        .await
+        .unwrap_or_else(|| panic!("event {event} never reached {status}: {:?}", self.log()))
+    }
+
+    /// The gateway's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("gateway.log")).unwrap_or_default()
+    }
+
+    /// Starts `relay agent` with `token`, forwarding to `forward`; its log goes to `log`.
+    pub fn agent(&self, token: &str, forward: &str, log: &str) -> Child {
+        let file = std::fs::File::create(self.dir.path().join(log)).expect("log file");
+        relay()
+            .args(["agent", "--gateway", &self.url(), "--forward", forward])
+            .env("RELAY_AGENT_TOKEN", token)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(file))
+            .spawn()
+            .expect("start relay agent")
+    }
+
+    /// Runs `relay agent` to its end (for refusals); its output.
+    pub fn agent_until_exit(&self, token: &str, forward: &str) -> Output {
+        relay()
+            .args(["agent", "--gateway", &self.url(), "--forward", forward])
+            .env("RELAY_AGENT_TOKEN", token)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run relay agent")
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
