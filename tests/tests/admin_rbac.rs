@@ -351,6 +351,32 @@ async fn every_endpoint_answers_each_role_as_documented() {
             a,
             204,
         ),
+        row(Method::GET, "/api/v1/agents", "/api/v1/agents", v, 200),
+        with(
+            row(Method::POST, "/api/v1/agents", "/api/v1/agents", a, 201),
+            json!({"name": "rbac-agent"}),
+        ),
+        row(
+            Method::POST,
+            "/api/v1/agents/{name}/rotate",
+            "/api/v1/agents/rbac-agent/rotate",
+            a,
+            200,
+        ),
+        row(
+            Method::POST,
+            "/api/v1/agents/{name}/revoke",
+            "/api/v1/agents/rbac-agent/revoke",
+            a,
+            200,
+        ),
+        row(
+            Method::DELETE,
+            "/api/v1/agents/{name}",
+            "/api/v1/agents/rbac-agent",
+            a,
+            204,
+        ),
         row(Method::GET, "/api/v1/api-keys", "/api/v1/api-keys", a, 200),
         with(
             row(Method::POST, "/api/v1/api-keys", "/api/v1/api-keys", a, 201),

@@ -261,3 +261,52 @@ fn check_retry(key: &str, retry: &RetrySettings, problems: &mut Vec<Problem>) {
         problems.push(Problem::new(format!("{key}.retry.{}", e.field), e.reason));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::literal;
+
+    fn check(json: serde_json::Value) -> (Option<Destination>, Vec<String>) {
+        let spec: DestinationSpec = serde_json::from_value(json).unwrap();
+        let mut problems = Vec::new();
+        let built = spec.build("d", &AddressGuard::default(), &literal, &mut problems);
+        let keys = problems.into_iter().map(|p| p.key).collect();
+        (built.map(|(_, d)| d), keys)
+    }
+
+    #[test]
+    fn agent_destinations_name_their_agent_and_allowed_targets() {
+        let (built, problems) = check(serde_json::json!({
+            "name": "laptop", "kind": "agent", "agent": "dev",
+            "allow_targets": ["http://localhost:3000/"], "timeout_ms": 500,
+        }));
+        assert!(problems.is_empty(), "{problems:?}");
+        let built = built.unwrap();
+        assert!(matches!(
+            built.target(),
+            Target::Agent { agent, allow_targets } if agent == "dev" && allow_targets.len() == 1
+        ));
+        assert_eq!(
+            built.attempt_timeout(),
+            std::time::Duration::from_millis(500)
+        );
+
+        let (built, problems) = check(serde_json::json!({
+            "name": "laptop", "kind": "agent", "url": "http://x/",
+            "allow_targets": ["ftp://x/"], "auth_header": "Bearer x",
+        }));
+        assert!(built.is_none());
+        assert_eq!(
+            problems,
+            ["d.url", "d.agent", "d.allow_targets[0]", "d.auth_header"]
+        );
+        let (_, problems) = check(serde_json::json!({"name": "x", "kind": "agent", "agent": "a"}));
+        assert_eq!(problems, ["d.allow_targets"]);
+        let (_, problems) =
+            check(serde_json::json!({"name": "x", "url": "https://example.com/", "agent": "a"}));
+        assert_eq!(problems, ["d.kind"]);
+        let (_, problems) = check(serde_json::json!({"name": "x"}));
+        assert_eq!(problems, ["d.url"]);
+    }
+}

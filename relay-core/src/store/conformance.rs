@@ -114,6 +114,7 @@ macro_rules! store_conformance_tests {
             users_lockout_and_sessions,
             audit_log_pages_newest_first,
             objects_are_unique_per_tenant_kind_and_name,
+            agent_credentials_are_objects_of_their_own_kind,
             metric_points_merge,
             list_events_filters_and_pages,
             dead_letter_pages_and_discard,

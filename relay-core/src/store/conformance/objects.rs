@@ -80,3 +80,39 @@ pub async fn objects_are_unique_per_tenant_kind_and_name(store: Arc<dyn Store>) 
     );
     assert_eq!(store.objects(&b).await.unwrap(), [route]);
 }
+
+/// Agent credentials live beside the other objects (kind `agent`): they round-trip with the
+/// digest and the revoked state, list after routes, and do not collide with a destination of
+/// the same name.
+pub async fn agent_credentials_are_objects_of_their_own_kind(store: Arc<dyn Store>) {
+    let a = tenant("acme");
+    let dest = object(ObjectKind::Destination, "laptop", r#"{"name":"laptop"}"#, 1);
+    let agent = object(
+        ObjectKind::Agent,
+        "laptop",
+        r#"{"secret_sha256":"00ff"}"#,
+        2,
+    );
+    assert!(store.insert_object(&a, agent.clone()).await.unwrap());
+    assert!(store.insert_object(&a, dest.clone()).await.unwrap());
+    assert!(!store.insert_object(&a, agent.clone()).await.unwrap());
+    assert_eq!(
+        store.objects(&a).await.unwrap(),
+        [dest.clone(), agent.clone()]
+    );
+    let revoked = ObjectRecord {
+        enabled: false,
+        spec: r#"{"secret_sha256":"11ee"}"#.into(),
+        updated_at: at(9),
+        ..agent.clone()
+    };
+    assert!(store.update_object(&a, revoked.clone()).await.unwrap());
+    assert_eq!(store.objects(&a).await.unwrap(), [dest.clone(), revoked]);
+    assert!(
+        store
+            .delete_object(&a, ObjectKind::Agent, "laptop")
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.objects(&a).await.unwrap(), [dest]);
+}
