@@ -216,3 +216,55 @@ async fn without_an_agent_attempts_are_agent_offline_then_dead_lettered() {
     assert_eq!(status, 200);
     assert!(dead.to_string().contains("ghost"), "{dead}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_mirrors_a_source_with_a_line_per_event_and_cleans_up() {
+    let receiver = Receiver::ok().await;
+    let gateway = Gateway::start(&origin(&receiver)).await;
+    let mut listen = gateway.listen("lonely", &receiver.url);
+    let listening = |gateway: &Gateway| {
+        let log = gateway.read("listen.log");
+        log.contains("connected; forwarding")
+    };
+    eventually(Duration::from_secs(30), || {
+        let up = listening(&gateway);
+        async move { up.then_some(()) }
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "relay listen did not connect: {}",
+            gateway.read("listen.log")
+        )
+    });
+    let temporary = |names: Vec<String>| {
+        names
+            .into_iter()
+            .filter(|n| n.starts_with("listen-lonely-"))
+            .count()
+    };
+    assert_eq!(temporary(gateway.names("/api/v1/agents").await), 1);
+    assert_eq!(temporary(gateway.names("/api/v1/routes").await), 1);
+    assert_eq!(temporary(gateway.names("/api/v1/destinations").await), 1);
+
+    gateway.send("lonely", 5).await;
+    let line = eventually(Duration::from_secs(30), || {
+        let out = gateway.read("listen.out");
+        async move { out.lines().next().map(str::to_owned) }
+    })
+    .await
+    .unwrap_or_else(|| panic!("no line printed: {}", gateway.read("listen.log")));
+    assert_eq!(numbers(&receiver), BTreeSet::from([5]));
+    // `200 test.event 3ms attempt 1 msg_…`, without color: standard output is not a terminal.
+    let fields: Vec<&str> = line.split(' ').collect();
+    assert_eq!(fields[..2], ["200", "test.event"], "{line}");
+    assert!(fields[2].ends_with("ms") && fields[4] == "1", "{line}");
+    assert!(!line.contains('\x1b'), "{line:?}");
+
+    let status = support::terminate(&mut listen);
+    assert!(status.success(), "{}", gateway.read("listen.log"));
+    assert!(gateway.read("listen.log").contains("removed"));
+    assert_eq!(temporary(gateway.names("/api/v1/agents").await), 0);
+    assert_eq!(temporary(gateway.names("/api/v1/routes").await), 0);
+    assert_eq!(temporary(gateway.names("/api/v1/destinations").await), 0);
+}

@@ -222,3 +222,48 @@ impl Drop for Gateway {
         let _ = self.process.wait();
     }
 }
+
+impl Gateway {
+    /// Starts `relay listen` for `source` with the admin key, forwarding to `forward`; its
+    /// standard output goes to `listen.out`, its log to `listen.log`.
+    pub fn listen(&self, source: &str, forward: &str) -> Child {
+        let out = std::fs::File::create(self.dir.path().join("listen.out")).expect("out file");
+        let log = std::fs::File::create(self.dir.path().join("listen.log")).expect("log file");
+        relay()
+            .args([
+                "listen",
+                "--gateway",
+                &self.url(),
+                "--source",
+                source,
+                "--forward",
+                forward,
+            ])
+            .env("RELAY_ADMIN_TOKEN", &self.admin)
+            .env("RUST_LOG", "warn")
+            .env_remove("NO_COLOR")
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start relay listen")
+    }
+
+    /// What a file in the gateway's directory holds so far.
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
+    }
+
+    /// The names of the objects at `path` (`/api/v1/agents`, `/api/v1/routes`, …).
+    pub async fn names(&self, path: &str) -> Vec<String> {
+        let (status, body) = self.api(reqwest::Method::GET, path, None).await;
+        assert_eq!(status, 200, "{body}");
+        let items = match &body {
+            Value::Array(items) => items.clone(),
+            other => other["items"].as_array().cloned().unwrap_or_default(),
+        };
+        items
+            .iter()
+            .filter_map(|i| i["name"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
