@@ -268,3 +268,66 @@ async fn listen_mirrors_a_source_with_a_line_per_event_and_cleans_up() {
     assert_eq!(temporary(gateway.names("/api/v1/routes").await), 0);
     assert_eq!(temporary(gateway.names("/api/v1/destinations").await), 0);
 }
+
+/// A CA and a certificate it issued for 127.0.0.1: (chain PEM, key PEM, CA PEM).
+fn test_certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "relay agent test CA");
+    let ca_pem = ca.self_signed(&ca_key).expect("CA certificate").pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().expect("leaf key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()]).expect("leaf params");
+    let cert = leaf.signed_by(&key, &issuer).expect("leaf certificate");
+    (
+        format!("{}{ca_pem}", cert.pem()),
+        key.serialize_pem(),
+        ca_pem,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_connects_over_tls_and_needs_to_trust_the_gateway() {
+    let receiver = Receiver::ok().await;
+    let (chain, key, ca) = test_certificates();
+    let gateway = Gateway::start_tls(&origin(&receiver), (&chain, &key, &ca)).await;
+    let token = gateway.create_agent("laptop").await;
+
+    // Without the CA, the certificate is not trusted: the agent keeps retrying, never connects.
+    let mut untrusting = std::process::Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args([
+            "agent",
+            "--gateway",
+            &gateway.url(),
+            "--forward",
+            &receiver.url,
+        ])
+        .env("RELAY_AGENT_TOKEN", &token)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(
+            std::fs::File::create(gateway.dir.path().join("untrusting.log")).expect("log"),
+        ))
+        .spawn()
+        .expect("start relay agent");
+    let complained = eventually(Duration::from_secs(30), || {
+        let log = gateway.read("untrusting.log");
+        async move { log.contains("cannot reach the gateway").then_some(log) }
+    })
+    .await
+    .expect("the agent reports the failed handshake");
+    assert!(complained.contains("certificate"), "{complained}");
+    untrusting.kill().expect("stop");
+    untrusting.wait().expect("reap");
+
+    let mut agent = gateway.agent(&token, &receiver.url, "agent.log");
+    let event = gateway.send("app", 3).await;
+    gateway.settled(&event, "delivered").await;
+    assert_eq!(numbers(&receiver), BTreeSet::from([3]));
+    assert!(gateway.read("agent.log").contains("connected; forwarding"));
+    agent.kill().expect("stop the agent");
+    agent.wait().expect("reap");
+}

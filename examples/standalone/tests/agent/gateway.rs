@@ -15,13 +15,15 @@ use crate::support::{free_port, start_logged};
 /// (an agent destination whose agent never connects, 3 attempts).
 pub struct Gateway {
     pub addr: SocketAddr,
+    /// `https` when started with a certificate.
+    pub scheme: &'static str,
     pub admin: String,
     pub process: Child,
     pub dir: tempfile::TempDir,
     client: reqwest::Client,
 }
 
-fn config(dir: &Path, addr: SocketAddr, allow: &str) -> PathBuf {
+fn config(dir: &Path, addr: SocketAddr, allow: &str, tls: &str) -> PathBuf {
     let path = dir.join("relay.toml");
     let db = dir.join("relay.db");
     std::fs::write(
@@ -31,6 +33,7 @@ fn config(dir: &Path, addr: SocketAddr, allow: &str) -> PathBuf {
 [server]
 listen = "{addr}"
 database_url = "sqlite://{db}"
+{tls}
 
 [delivery]
 allow_cidrs = ["127.0.0.0/8"]
@@ -83,9 +86,31 @@ fn relay() -> Command {
 impl Gateway {
     /// Starts it; agents may forward to URLs under `allow`.
     pub async fn start(allow: &str) -> Self {
+        Self::start_with(allow, None).await
+    }
+
+    /// Starts it serving HTTPS with `tls`: (certificate chain PEM, key PEM, CA PEM).
+    pub async fn start_tls(allow: &str, tls: (&str, &str, &str)) -> Self {
+        Self::start_with(allow, Some(tls)).await
+    }
+
+    async fn start_with(allow: &str, tls: Option<(&str, &str, &str)>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let addr = free_port();
-        let config = config(dir.path(), addr, allow);
+        let keys = match tls {
+            None => String::new(),
+            Some((chain, key, ca)) => {
+                std::fs::write(dir.path().join("cert.pem"), chain).expect("write cert");
+                std::fs::write(dir.path().join("key.pem"), key).expect("write key");
+                std::fs::write(dir.path().join("ca.pem"), ca).expect("write CA");
+                format!(
+                    "tls_cert = \"{}\"\ntls_key = \"{}\"",
+                    dir.path().join("cert.pem").display(),
+                    dir.path().join("key.pem").display()
+                )
+            }
+        };
+        let config = config(dir.path(), addr, allow, &keys);
         let key = relay()
             .args(["key", "add", "tests", "--role", "admin", "--config"])
             .arg(&config)
@@ -102,18 +127,57 @@ impl Gateway {
             .trim()
             .to_owned();
         let log = dir.path().join("gateway.log");
-        let process = start_logged(&config, addr, &[("RUST_LOG", "info")], &log).await;
+        let (process, scheme, client) = match tls {
+            None => {
+                let process = start_logged(&config, addr, &[("RUST_LOG", "info")], &log).await;
+                (process, "http", reqwest::Client::new())
+            }
+            Some((_, _, ca)) => {
+                let client = reqwest::Client::builder()
+                    .use_rustls_tls()
+                    .tls_built_in_root_certs(false)
+                    .add_root_certificate(
+                        reqwest::Certificate::from_pem(ca.as_bytes()).expect("CA"),
+                    )
+                    .build()
+                    .expect("client");
+                let file = std::fs::File::create(&log).expect("log file");
+                let mut process = relay()
+                    .arg("--config")
+                    .arg(&config)
+                    .env("RUST_LOG", "info")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::from(file))
+                    .spawn()
+                    .expect("start relay");
+                let url = format!("https://{addr}/healthz");
+                let up = eventually(Duration::from_secs(30), || {
+                    let request = client.get(&url).send();
+                    async move { request.await.ok().filter(|r| r.status().is_success()) }
+                })
+                .await;
+                if up.is_none() {
+                    let _ = process.kill();
+                    panic!(
+                        "relay did not come up over HTTPS: {}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
+                (process, "https", client)
+            }
+        };
         Self {
             addr,
+            scheme,
             admin,
             process,
             dir,
-            client: reqwest::Client::new(),
+            client,
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// Calls the admin API as admin.
@@ -193,10 +257,20 @@ impl Gateway {
     }
 
     /// Starts `relay agent` with `token`, forwarding to `forward`; its log goes to `log`.
+    /// Over HTTPS it trusts the test CA (`--ca-file`).
     pub fn agent(&self, token: &str, forward: &str, log: &str) -> Child {
         let file = std::fs::File::create(self.dir.path().join(log)).expect("log file");
-        relay()
-            .args(["agent", "--gateway", &self.url(), "--forward", forward])
+        let mut command = relay();
+        if self.scheme == "https" {
+            command
+                .arg("agent")
+                .arg("--ca-file")
+                .arg(self.dir.path().join("ca.pem"));
+        } else {
+            command.arg("agent");
+        }
+        command
+            .args(["--gateway", &self.url(), "--forward", forward])
             .env("RELAY_AGENT_TOKEN", token)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
