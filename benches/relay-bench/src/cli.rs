@@ -62,6 +62,11 @@ pub struct Args {
     #[arg(long, default_value_t = 2)]
     pub retries: usize,
 
+    /// Instead of the table above: deliveries/s through `relay agent` (this `relay` binary)
+    /// vs direct HTTP, `--events` each, `--runs` times (see `agent.rs`).
+    #[arg(long)]
+    pub agent_via: Option<PathBuf>,
+
     /// Internal: measure once in this process and print the sample line.
     #[arg(long, hide = true)]
     pub child: bool,

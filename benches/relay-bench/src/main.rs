@@ -31,6 +31,7 @@
 //! cargo run --release -p relay-bench -- --only gateway --metrics  # with the Prometheus recorder
 //! ```
 
+mod agent;
 mod bare;
 mod child;
 mod cli;
@@ -60,6 +61,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if let Some(relay) = &args.agent_via {
+        let table = runtime.block_on(agent::compare(
+            relay,
+            args.events,
+            args.runs,
+            args.time_limit(),
+        ))?;
+        print!("{table}");
+        return Ok(());
+    }
     if args.child {
         let kind = kinds(&args)
             .into_iter()
