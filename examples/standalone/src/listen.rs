@@ -77,9 +77,16 @@ fn printer(color: bool) -> agent::OnOutcome {
 
 /// Runs `relay listen` until Ctrl-C or SIGTERM, then removes what it created.
 pub async fn listen(args: ListenArgs) -> Result<(), AgentError> {
+    let mut client = reqwest::Client::builder().no_proxy();
+    if let Some(path) = &args.ca_file {
+        let usage = |e: String| AgentError::Usage(format!("--ca-file {}: {e}", path.display()));
+        let pem = std::fs::read(path).map_err(|e| usage(e.to_string()))?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| usage(e.to_string()))? {
+            client = client.add_root_certificate(cert);
+        }
+    }
     let api = Api {
-        client: reqwest::Client::builder()
-            .no_proxy()
+        client: client
             .build()
             .map_err(|e| AgentError::Usage(e.to_string()))?,
         base: args.gateway.trim_end_matches('/').to_owned(),

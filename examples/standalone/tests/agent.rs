@@ -330,4 +330,26 @@ async fn the_agent_connects_over_tls_and_needs_to_trust_the_gateway() {
     assert!(gateway.read("agent.log").contains("connected; forwarding"));
     agent.kill().expect("stop the agent");
     agent.wait().expect("reap");
+
+    // `relay listen` over HTTPS: the admin API calls and the WebSocket trust the same CA.
+    let mut listen = gateway.listen("lonely", &receiver.url);
+    eventually(Duration::from_secs(30), || {
+        let log = gateway.read("listen.log");
+        async move { log.contains("connected; forwarding").then_some(()) }
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "relay listen did not connect: {}",
+            gateway.read("listen.log")
+        )
+    });
+    gateway.send("lonely", 4).await;
+    eventually(Duration::from_secs(30), || {
+        let out = gateway.read("listen.out");
+        async move { out.starts_with("200 test.event").then_some(()) }
+    })
+    .await
+    .unwrap_or_else(|| panic!("no line printed: {}", gateway.read("listen.log")));
+    assert!(support::terminate(&mut listen).success());
 }

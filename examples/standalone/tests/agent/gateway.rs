@@ -303,9 +303,13 @@ impl Gateway {
     pub fn listen(&self, source: &str, forward: &str) -> Child {
         let out = std::fs::File::create(self.dir.path().join("listen.out")).expect("out file");
         let log = std::fs::File::create(self.dir.path().join("listen.log")).expect("log file");
-        relay()
+        let mut command = relay();
+        command.arg("listen");
+        if self.scheme == "https" {
+            command.arg("--ca-file").arg(self.dir.path().join("ca.pem"));
+        }
+        command
             .args([
-                "listen",
                 "--gateway",
                 &self.url(),
                 "--source",
