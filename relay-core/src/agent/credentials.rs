@@ -275,6 +275,25 @@ mod tests {
             relay.create_agent(&admin, "no spaces").await,
             Err(AdminError::Invalid(_))
         ));
+        // A credential changed through another node (straight in the store here) closes
+        // this node's connection at the next sync.
+        let fresh = relay.rotate_agent(&admin, "laptop").await.unwrap();
+        let _session = relay.agents().connect("laptop", "http://127.0.0.1:3000/");
+        relay.sync_objects().await.unwrap();
+        assert_eq!(relay.agents().connected().len(), 1);
+        let mut record = relay.agent_record("laptop").await.unwrap();
+        record.enabled = false;
+        record.updated_at = Timestamp::from_millis(record.updated_at.as_millis() + 1);
+        let tenant = TenantId::default();
+        assert!(relay.store().update_object(&tenant, record).await.unwrap());
+        relay.sync_objects().await.unwrap();
+        assert!(relay.agents().connected().is_empty());
+        assert!(
+            relay
+                .authenticate_agent(fresh.token.expose())
+                .await
+                .is_err()
+        );
         relay.delete_agent(&admin, "laptop").await.unwrap();
         assert!(relay.list_agents(&admin).await.unwrap().is_empty());
         // The catalog is not disturbed by agent records.

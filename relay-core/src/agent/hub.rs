@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::frames::{DeliverFrame, OutcomeFrame};
+use crate::time::Timestamp;
 
 /// Why an attempt through an agent got no outcome.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +41,7 @@ pub struct AgentSession {
 
 struct Connected {
     session: u64,
+    since: Timestamp,
     target: String,
     outbox: mpsc::UnboundedSender<DeliverFrame>,
     pending: HashMap<u64, oneshot::Sender<OutcomeFrame>>,
@@ -82,6 +84,7 @@ impl AgentHub {
             agent.to_owned(),
             Connected {
                 session: id,
+                since: Timestamp::now(),
                 target: target.to_owned(),
                 outbox,
                 pending: HashMap::new(),
@@ -118,6 +121,21 @@ impl AgentHub {
     /// rotated). Attempts still awaiting its answer fail as `agent_offline`.
     pub fn drop_agent(&self, agent: &str) {
         self.state().agents.remove(agent);
+    }
+
+    /// Closes every connection `keep` refuses, given the agent's name and when it connected
+    /// (after another node revoked, rotated or deleted its credential).
+    pub fn retain(&self, keep: impl Fn(&str, Timestamp) -> bool) {
+        self.state().agents.retain(|name, c| {
+            let kept = keep(name, c.since);
+            if !kept {
+                tracing::info!(
+                    agent = name,
+                    "agent credential changed; closing its connection"
+                );
+            }
+            kept
+        });
     }
 
     /// Hands an outcome to the attempt awaiting it. An outcome for an attempt that is no longer

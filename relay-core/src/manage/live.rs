@@ -72,6 +72,16 @@ impl Relay {
         let records = self.store().objects(&TenantId::default()).await?;
         let mut state = self.object_state();
         if state.records != records {
+            // Agents whose credential was revoked, rotated or deleted since they connected
+            // (possibly through another node) are disconnected.
+            self.agents().retain(|name, since| {
+                records.iter().any(|r| {
+                    r.kind == super::ObjectKind::Agent
+                        && r.name == name
+                        && r.enabled
+                        && r.updated_at <= since
+                })
+            });
             self.apply_objects(&mut state, records);
         }
         Ok(())
