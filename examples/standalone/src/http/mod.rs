@@ -31,6 +31,7 @@ mod idle;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,6 +114,19 @@ pub async fn serve(
     let _ = all_done.recv().await;
 }
 
+/// Drives a pinned hyper connection to its end, starting its graceful shutdown once
+/// `stopping` turns true.
+macro_rules! graceful {
+    ($connection:ident, $stopping:ident) => {{
+        let mut stopping = $stopping;
+        tokio::select! {
+            result = $connection.as_mut() => return result.map_err(|e| e.to_string()),
+            _ = stopping.wait_for(|stop| *stop) => $connection.as_mut().graceful_shutdown(),
+        }
+        $connection.await.map_err(|e| e.to_string())
+    }};
+}
+
 /// One accepted connection.
 struct Connection {
     app: Router,
@@ -151,21 +165,6 @@ impl Connection {
         I: Read + Write + Unpin + Send + 'static,
     {
         let timeout = self.options.request_timeout;
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(timeout);
-        builder
-            .http2()
-            .timer(TokioTimer::new())
-            .keep_alive_interval(timeout)
-            .keep_alive_timeout(timeout);
-        let builder = if h2 {
-            builder.http2_only()
-        } else {
-            builder.http1_only()
-        };
         let Self {
             app,
             options,
@@ -194,9 +193,35 @@ impl Connection {
             }
             .instrument(span)
         });
-        // With upgrades: `relay agent` connects over a WebSocket (`GET /agent/v1/connect`).
-        let connection = builder.serve_connection_with_upgrades(io, service);
-        tokio::pin!(connection);
+        // HTTP/2 (ALPN h2) through hyper-util's builder; HTTP/1.1 through hyper's own, with
+        // upgrades (`relay agent`'s WebSocket, `GET /agent/v1/connect`) and without the h2c
+        // that hyper-util's upgradeable connection would also accept. Either stops gracefully
+        // when `stop` is set.
+        let (stop, stopping) = watch::channel(false);
+        let mut connection: Pin<Box<dyn Future<Output = Result<(), String>> + Send>> = if h2 {
+            let mut builder = auto::Builder::new(TokioExecutor::new());
+            builder
+                .http2()
+                .timer(TokioTimer::new())
+                .keep_alive_interval(timeout)
+                .keep_alive_timeout(timeout);
+            Box::pin(async move {
+                let builder = builder.http2_only();
+                let connection = builder.serve_connection(io, service);
+                tokio::pin!(connection);
+                graceful!(connection, stopping)
+            })
+        } else {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(timeout);
+            Box::pin(async move {
+                let connection = builder.serve_connection(io, service).with_upgrades();
+                tokio::pin!(connection);
+                graceful!(connection, stopping)
+            })
+        };
         // When the connection began to close (the server stopping, or HTTP/2 idle).
         let mut closing_since: Option<Instant> = None;
         let check = tokio::time::sleep(timeout);
@@ -211,7 +236,7 @@ impl Connection {
                 }
                 _ = closed.wait_for(|closing| *closing), if closing_since.is_none() => {
                     closing_since = Some(Instant::now());
-                    connection.as_mut().graceful_shutdown();
+                    let _ = stop.send(true);
                 }
                 () = check.as_mut(), if h2 => {
                     let now = Instant::now();
@@ -223,7 +248,7 @@ impl Connection {
                         (Some(_), Some(since)) => check.as_mut().reset(since + timeout),
                         (Some(idle), None) if now >= idle + timeout => {
                             closing_since = Some(now);
-                            connection.as_mut().graceful_shutdown();
+                            let _ = stop.send(true);
                             check.as_mut().reset(now + timeout);
                         }
                         (Some(idle), None) => check.as_mut().reset(idle + timeout),
