@@ -280,13 +280,29 @@ impl Gateway {
     }
 
     /// Runs `relay agent` to its end (for refusals); its output.
+    /// Killed (and the test failed) if it is still running after 60 s.
     pub fn agent_until_exit(&self, token: &str, forward: &str) -> Output {
-        relay()
+        let mut child = relay()
             .args(["agent", "--gateway", &self.url(), "--forward", forward])
             .env("RELAY_AGENT_TOKEN", token)
             .env("RUST_LOG", "warn")
-            .output()
-            .expect("run relay agent")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run relay agent");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while child.try_wait().expect("wait").is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let output = child.wait_with_output().expect("reap");
+                panic!(
+                    "relay agent was not refused: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.wait_with_output().expect("reap")
     }
 }
 
