@@ -60,8 +60,7 @@ fn refused_by(relay: &Relay, agent: &str, target: &str) -> Option<String> {
         })
 }
 
-async fn connect(State(relay): State<Relay>, parts: Parts) -> Response {
-    let mut parts = parts;
+async fn connect(State(relay): State<Relay>, mut parts: Parts) -> Response {
     let headers: &HeaderMap = &parts.headers;
     let token = headers
         .get(header::AUTHORIZATION)
