@@ -46,6 +46,8 @@ pub mod limit;
 pub mod manage;
 pub mod memory;
 pub mod ordering;
+#[cfg(feature = "opentelemetry")]
+pub mod otel;
 pub mod payload;
 pub mod policy;
 mod relay;
@@ -55,6 +57,7 @@ pub mod secret;
 pub mod selector;
 pub mod signature;
 pub mod source;
+mod spans;
 pub mod spec;
 pub mod store;
 pub mod telemetry;

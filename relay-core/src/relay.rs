@@ -58,6 +58,8 @@ struct Inner {
     keyring: Option<Arc<Keyring>>,
     rollup: crate::admin::rollup::Rollup,
     alerts: Option<Alerts>,
+    #[cfg(feature = "opentelemetry")]
+    tracer: Option<opentelemetry::global::BoxedTracer>,
 }
 
 impl fmt::Debug for Relay {
@@ -69,6 +71,12 @@ impl fmt::Debug for Relay {
 }
 
 impl Relay {
+    /// The tracer spans are exported through, if any.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn tracer(&self) -> Option<&opentelemetry::global::BoxedTracer> {
+        self.inner.tracer.as_ref()
+    }
+
     /// Starts building a relay.
     pub fn builder() -> RelayBuilder {
         RelayBuilder::default()
@@ -246,6 +254,8 @@ pub struct RelayBuilder {
     routes: Vec<Arc<dyn Route>>,
     transformers: Vec<(String, Arc<dyn Transformer>)>,
     alerts: Option<AlertConfig>,
+    #[cfg(feature = "opentelemetry")]
+    tracer: Option<opentelemetry::global::BoxedTracer>,
 }
 
 impl RelayBuilder {
@@ -333,6 +343,14 @@ impl RelayBuilder {
         self
     }
 
+    /// Exports every event's trace through `tracer` (feature `opentelemetry`): see
+    /// [`crate::otel`] for the spans and the id generator the provider needs.
+    #[cfg(feature = "opentelemetry")]
+    pub fn tracer(mut self, tracer: opentelemetry::global::BoxedTracer) -> Self {
+        self.tracer = Some(tracer);
+        self
+    }
+
     /// Validates the configuration (names, and every HTTP destination's URL against the SSRF
     /// guard) and builds the relay.
     pub fn build(self) -> Result<Relay, BuildError> {
@@ -381,6 +399,8 @@ impl RelayBuilder {
                 keyring: self.keyring.map(Arc::new),
                 rollup: Default::default(),
                 alerts: self.alerts.map(Alerts::new),
+                #[cfg(feature = "opentelemetry")]
+                tracer: self.tracer,
             }),
         })
     }

@@ -17,7 +17,8 @@ pub use self::http::{
     HttpAnswer, HttpFailure, HttpTransport, RESPONSE_EXCERPT_BYTES, Timeouts, parse_retry_after,
 };
 pub use outbound::{
-    OutboundContext, add_outbound_headers, sign_standard_webhook, signing_key, traceparent,
+    OutboundContext, add_outbound_headers, attempt_span_id, ingest_span, sign_standard_webhook,
+    signing_key, traceparent,
 };
 
 use crate::relay::Relay;
