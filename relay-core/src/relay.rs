@@ -124,6 +124,18 @@ impl Relay {
         self.inner.wake.notify_waiters();
     }
 
+    /// Wakes the workers after `delay`, when a deferred delivery comes due, so it is leased on
+    /// time rather than at the next poll. The timer does not keep the relay alive.
+    pub(crate) fn wake_workers_after(&self, delay: std::time::Duration) {
+        let inner = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(inner) = inner.upgrade() {
+                inner.wake.notify_waiters();
+            }
+        });
+    }
+
     pub(crate) fn wake(&self) -> &Notify {
         &self.inner.wake
     }
