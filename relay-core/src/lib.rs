@@ -50,6 +50,7 @@ pub mod ordering;
 pub mod otel;
 pub mod payload;
 pub mod policy;
+pub mod readiness;
 mod relay;
 mod replay;
 pub mod route;

@@ -58,6 +58,7 @@ struct Inner {
     keyring: Option<Arc<Keyring>>,
     rollup: crate::admin::rollup::Rollup,
     alerts: Option<Alerts>,
+    write_health: crate::readiness::WriteHealth,
     #[cfg(feature = "opentelemetry")]
     tracer: Option<opentelemetry::global::BoxedTracer>,
 }
@@ -134,6 +135,11 @@ impl Relay {
                 inner.wake.notify_waiters();
             }
         });
+    }
+
+    /// The outcome of the store's last write, for [`Relay::readiness`].
+    pub(crate) fn write_health(&self) -> &crate::readiness::WriteHealth {
+        &self.inner.write_health
     }
 
     pub(crate) fn wake(&self) -> &Notify {
@@ -411,6 +417,7 @@ impl RelayBuilder {
                 keyring: self.keyring.map(Arc::new),
                 rollup: Default::default(),
                 alerts: self.alerts.map(Alerts::new),
+                write_health: Default::default(),
                 #[cfg(feature = "opentelemetry")]
                 tracer: self.tracer,
             }),

@@ -232,15 +232,18 @@ impl Relay {
             ),
         }
         let since_received = Timestamp::now().since(event.received_at);
-        match self
+        let completed = self
             .store()
             .complete_attempt(AttemptCompletion {
                 lease,
                 attempt,
                 next,
             })
-            .await
-        {
+            .await;
+        if !matches!(completed, Err(StoreError::LeaseLost(_))) {
+            (self.write_health()).record(completed.as_ref().map_err(|e| e as _).copied());
+        }
+        match completed {
             Ok(()) => {
                 self.rollup().attempt(
                     &delivery.tenant,

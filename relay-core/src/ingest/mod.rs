@@ -208,7 +208,10 @@ impl Relay {
             dedup_until: now.plus(source.dedup_window()),
             deliveries,
         };
-        match self.store().insert_event(new).await {
+        let inserted = self.store().insert_event(new).await;
+        self.write_health()
+            .record(inserted.as_ref().map(|_| ()).map_err(|e| e as _));
+        match inserted {
             Ok(InsertOutcome::Inserted) => {
                 if has_deliveries {
                     self.wake_workers();
