@@ -4,6 +4,7 @@
 //! point the delivery worker writes every few seconds, which also notices recovery).
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::relay::Relay;
 use crate::store::StoreError;
@@ -29,15 +30,20 @@ impl NotReady {
     }
 }
 
-/// The outcome of the store's last write.
+/// The outcome of the store's last write. A success while nothing is failing (every event
+/// commit, normally) is one atomic load: no lock on the ingest path.
 #[derive(Debug, Default)]
 pub(crate) struct WriteHealth {
+    is_failing: AtomicBool,
     failing: Mutex<Option<String>>,
 }
 
 impl WriteHealth {
     /// Remembers a write's outcome: a failure until the next success.
     pub(crate) fn record(&self, outcome: Result<(), &dyn std::fmt::Display>) {
+        if outcome.is_ok() && !self.is_failing.load(Ordering::Acquire) {
+            return;
+        }
         let mut failing = self
             .failing
             .lock()
@@ -47,8 +53,12 @@ impl WriteHealth {
                 if failing.take().is_some() {
                     tracing::info!("writes to the store succeed again");
                 }
+                self.is_failing.store(false, Ordering::Release);
             }
-            Err(error) => *failing = Some(error.to_string()),
+            Err(error) => {
+                *failing = Some(error.to_string());
+                self.is_failing.store(true, Ordering::Release);
+            }
         }
     }
 
