@@ -59,6 +59,9 @@ struct Inner {
     rollup: crate::admin::rollup::Rollup,
     alerts: Option<Alerts>,
     agents: crate::agent::AgentHub,
+    write_health: crate::readiness::WriteHealth,
+    #[cfg(feature = "opentelemetry")]
+    tracer: Option<opentelemetry::global::BoxedTracer>,
 }
 
 impl fmt::Debug for Relay {
@@ -70,6 +73,12 @@ impl fmt::Debug for Relay {
 }
 
 impl Relay {
+    /// The tracer spans are exported through, if any.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn tracer(&self) -> Option<&opentelemetry::global::BoxedTracer> {
+        self.inner.tracer.as_ref()
+    }
+
     /// Starts building a relay.
     pub fn builder() -> RelayBuilder {
         RelayBuilder::default()
@@ -115,6 +124,23 @@ impl Relay {
     /// Wakes idle delivery workers (new deliveries are due).
     pub(crate) fn wake_workers(&self) {
         self.inner.wake.notify_waiters();
+    }
+
+    /// Wakes the workers after `delay`, when a deferred delivery comes due, so it is leased on
+    /// time rather than at the next poll. The timer does not keep the relay alive.
+    pub(crate) fn wake_workers_after(&self, delay: std::time::Duration) {
+        let inner = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(inner) = inner.upgrade() {
+                inner.wake.notify_waiters();
+            }
+        });
+    }
+
+    /// The outcome of the store's last write, for [`Relay::readiness`].
+    pub(crate) fn write_health(&self) -> &crate::readiness::WriteHealth {
+        &self.inner.write_health
     }
 
     pub(crate) fn wake(&self) -> &Notify {
@@ -252,6 +278,8 @@ pub struct RelayBuilder {
     routes: Vec<Arc<dyn Route>>,
     transformers: Vec<(String, Arc<dyn Transformer>)>,
     alerts: Option<AlertConfig>,
+    #[cfg(feature = "opentelemetry")]
+    tracer: Option<opentelemetry::global::BoxedTracer>,
 }
 
 impl RelayBuilder {
@@ -339,6 +367,14 @@ impl RelayBuilder {
         self
     }
 
+    /// Exports every event's trace through `tracer` (feature `opentelemetry`): see
+    /// [`crate::otel`] for the spans and the id generator the provider needs.
+    #[cfg(feature = "opentelemetry")]
+    pub fn tracer(mut self, tracer: opentelemetry::global::BoxedTracer) -> Self {
+        self.tracer = Some(tracer);
+        self
+    }
+
     /// Validates the configuration (names, and every HTTP destination's URL against the SSRF
     /// guard) and builds the relay.
     pub fn build(self) -> Result<Relay, BuildError> {
@@ -388,6 +424,9 @@ impl RelayBuilder {
                 rollup: Default::default(),
                 alerts: self.alerts.map(Alerts::new),
                 agents: Default::default(),
+                write_health: Default::default(),
+                #[cfg(feature = "opentelemetry")]
+                tracer: self.tracer,
             }),
         })
     }
