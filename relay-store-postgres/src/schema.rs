@@ -180,6 +180,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, kind, name)
     );
     ",
+    // 6: the tenant registry (limits as a JSON object).
+    "
+    CREATE TABLE tenants (
+        name TEXT PRIMARY KEY,
+        limits TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -176,6 +176,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, kind, name)
     ) WITHOUT ROWID;
     ",
+    // 7: the tenant registry (limits as a JSON object).
+    "
+    CREATE TABLE tenants (
+        name TEXT PRIMARY KEY,
+        limits TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

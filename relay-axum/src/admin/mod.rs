@@ -27,6 +27,7 @@ pub mod objects;
 mod openapi;
 mod reload;
 mod reports;
+pub mod tenants;
 mod traffic;
 
 use axum::Router;
@@ -187,6 +188,14 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
         .route("/api/v1/routes/{name}/test", post(objects::routes::test))
         .route("/api/v1/transformers", get(objects::routes::transformers))
         .route("/api/v1/config/reload", post(reload::reload))
+        .route("/api/v1/tenants", get(tenants::list).post(tenants::create))
+        .route(
+            "/api/v1/tenants/{name}",
+            get(tenants::read)
+                .put(tenants::update)
+                .delete(tenants::delete),
+        )
+        .route("/api/v1/tenants/{name}/api-keys", post(tenants::create_key))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .merge(crate::dashboard::routes())
         .with_state(AdminState { relay, options })

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::objects::{destinations, routes, sources};
-use super::{access, reload, reports, traffic};
+use super::{access, reload, reports, tenants, traffic};
 
 struct Security;
 
@@ -48,6 +48,8 @@ impl Modify for Security {
         routes::list, routes::read, routes::create, routes::update, routes::delete,
         routes::enable, routes::disable, routes::test, routes::transformers,
         reload::reload,
+        tenants::list, tenants::create, tenants::read, tenants::update, tenants::delete,
+        tenants::create_key,
     ),
     modifiers(&Security),
 )]

@@ -20,6 +20,7 @@ use crate::store::{
 use crate::time::Timestamp;
 
 mod admin;
+mod tenants;
 
 pub use crate::limit::SlidingWindowLimiter as MemoryRateLimiter;
 
