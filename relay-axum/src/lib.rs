@@ -42,4 +42,4 @@ mod ingest;
 pub mod metrics;
 
 pub use client::ClientAddr;
-pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture};
+pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture, TenantResolver};

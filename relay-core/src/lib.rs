@@ -58,6 +58,7 @@ pub mod source;
 pub mod spec;
 pub mod store;
 pub mod telemetry;
+pub mod tenancy;
 pub mod testing;
 pub mod time;
 pub mod transform;

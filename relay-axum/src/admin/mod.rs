@@ -70,6 +70,19 @@ pub struct AdminState {
     options: AdminOptions,
 }
 
+impl AdminState {
+    /// This state with the relay of `by`'s tenant (see [`Relay::scoped`]), through which
+    /// sources, destinations and routes are listed and changed.
+    pub(crate) async fn scoped(
+        mut self,
+        by: &relay_core::admin::Principal,
+    ) -> Result<Self, ApiError> {
+        self.relay = (self.relay.scoped(&by.tenant).await)
+            .map_err(|e| ApiError(relay_core::admin::AdminError::from(e)))?;
+        Ok(self)
+    }
+}
+
 /// The OpenAPI description as JSON.
 pub fn openapi_json() -> String {
     ApiDoc::openapi()

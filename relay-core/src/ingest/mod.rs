@@ -69,7 +69,24 @@ impl Relay {
     /// or [`IngestOutcome::PayloadTooLarge`] when the declared `Content-Length` is already over
     /// the limit (so nothing past the limit is ever read).
     pub fn admit(&self, source: &str, content_length: Option<u64>) -> Result<usize, IngestOutcome> {
-        let catalog = self.catalog();
+        self.admit_for(self.tenant_id(), source, content_length)
+    }
+
+    /// [`Relay::admit`] for a source of `tenant` (an unknown tenant:
+    /// [`IngestOutcome::UnknownSource`]).
+    pub fn admit_for(
+        &self,
+        tenant: &TenantId,
+        source: &str,
+        content_length: Option<u64>,
+    ) -> Result<usize, IngestOutcome> {
+        let catalog = if tenant == self.tenant_id() {
+            self.catalog()
+        } else {
+            (self.tenant_relay(tenant))
+                .ok_or(IngestOutcome::UnknownSource)?
+                .catalog()
+        };
         let limit = catalog
             .source(source)
             .ok_or(IngestOutcome::UnknownSource)?
@@ -93,7 +110,14 @@ impl Relay {
         );
         let (tenant, source) = (request.tenant.clone(), request.source.clone());
         let started = Instant::now();
-        let outcome = self.run_ingest(request).instrument(span).await;
+        let outcome = if request.tenant == *self.tenant_id() {
+            self.run_ingest(request).instrument(span).await
+        } else {
+            match self.tenant_relay(&request.tenant) {
+                Some(relay) => relay.run_ingest(request).instrument(span).await,
+                None => IngestOutcome::UnknownSource,
+            }
+        };
         let label = match outcome {
             IngestOutcome::UnknownSource => telemetry::UNKNOWN_SOURCE,
             _ => &source,

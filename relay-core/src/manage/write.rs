@@ -45,10 +45,11 @@ fn audit_view<S: ObjectSpec>(spec: Option<&S>) -> Value {
 }
 
 impl Relay {
-    /// Checks that `by` may change objects of the gateway's tenant.
+    /// Checks that `by` may change objects of this relay's tenant (a principal of another
+    /// tenant: 404, see [`Relay::scoped`]).
     pub(crate) fn may_change(&self, by: &Principal, role: Role) -> Result<TenantId, AdminError> {
         by.require(role)?;
-        if by.tenant != TenantId::default() {
+        if by.tenant != *self.tenant_id() {
             return Err(AdminError::NotFound);
         }
         Ok(by.tenant.clone())
@@ -76,7 +77,7 @@ impl Relay {
                 S::KIND
             )));
         }
-        let tenant = TenantId::default();
+        let tenant = self.tenant_id().clone();
         let records = self.store().objects(&tenant).await?;
         let record = (records.into_iter())
             .find(|r| r.kind == S::KIND && r.name == name)
@@ -94,16 +95,12 @@ impl Relay {
         enabled: bool,
         created_at: Timestamp,
     ) -> Result<ObjectRecord, AdminError> {
-        let sealed = seal(
-            spec,
-            &TenantId::default(),
-            self.keyring().map(AsRef::as_ref),
-        )
-        .ok_or_else(|| {
-            AdminError::Store(StoreError::unavailable(
-                "no credential keyring is configured to seal secrets with",
-            ))
-        })?;
+        let sealed =
+            seal(spec, self.tenant_id(), self.keyring().map(AsRef::as_ref)).ok_or_else(|| {
+                AdminError::Store(StoreError::unavailable(
+                    "no credential keyring is configured to seal secrets with",
+                ))
+            })?;
         Ok(ObjectRecord {
             kind: S::KIND,
             name: spec.name().to_owned(),
@@ -126,7 +123,7 @@ impl Relay {
         before: Option<&S>,
         after: Option<&S>,
     ) -> Result<(), AdminError> {
-        let tenant = TenantId::default();
+        let tenant = self.tenant_id().clone();
         let mut records = self.store().objects(&tenant).await?;
         let (kind, name) = change.target();
         let (kind, name) = (kind, name.to_owned());
@@ -158,7 +155,7 @@ impl Relay {
         let changes = diff(&audit_view(before), &audit_view(after), S::SECRETS);
         self.audit(by, action, kind.as_str(), &name, changes)
             .await?;
-        self.sync_objects().await?;
+        self.sync_own_objects().await?;
         Ok(())
     }
 
