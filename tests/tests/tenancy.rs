@@ -5,143 +5,22 @@
 
 use std::time::Duration;
 
-use relay_core::Relay;
-use relay_core::admin::Principal;
-use relay_core::ids::TenantId;
-use relay_tests::{Receiver, eventually, loopback, serve};
+use relay_tests::tenants::Gateway;
+use relay_tests::{Receiver, eventually};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-struct Gateway {
-    base: String,
-    platform: String,
-    client: reqwest::Client,
-    _worker: relay_core::deliver::WorkerHandle,
-}
-
-impl Gateway {
-    async fn start() -> Self {
-        let relay = Relay::builder()
-            .keyring(relay_core::credentials::Keyring::generate())
-            .allow_cidrs(loopback())
-            .build()
-            .expect("relay");
-        let platform = relay
-            .create_api_key(
-                &Principal::system(TenantId::default()),
-                "platform",
-                relay_core::admin::Role::Admin,
-            )
-            .await
-            .expect("key");
-        let worker = relay.spawn_worker(relay_core::deliver::WorkerConfig {
-            poll_interval: Duration::from_millis(20),
-            ..Default::default()
-        });
-        let app = relay_axum::admin::router(relay.clone(), Default::default())
-            .layer(relay_axum::RelayLayer::new(relay));
-        let addr = serve(app).await;
-        Self {
-            base: format!("http://{addr}"),
-            platform: platform.token.expose().to_owned(),
-            client: reqwest::Client::new(),
-            _worker: worker,
-        }
-    }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("answer");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn ok(&self, method: Method, path: &str, token: &str, body: Value) -> Value {
-        let (status, answer) = self.call(method.clone(), path, token, Some(body)).await;
-        assert!(
-            (200..300).contains(&status),
-            "{method} {path}: {status} {answer}"
-        );
-        answer
-    }
-
-    /// Creates a tenant with an admin key and a source `orders`, a destination `app` to
-    /// `receiver` and a route between them; returns the tenant's admin token.
-    async fn tenant(&self, name: &str, receiver: &Receiver) -> String {
-        self.ok(
-            Method::POST,
-            "/api/v1/tenants",
-            &self.platform,
-            json!({"name": name}),
-        )
-        .await;
-        let key = self
-            .ok(
-                Method::POST,
-                &format!("/api/v1/tenants/{name}/api-keys"),
-                &self.platform,
-                json!({"name": "admin", "role": "admin"}),
-            )
-            .await;
-        let token = key["token"].as_str().expect("token").to_owned();
-        self.ok(
-            Method::POST,
-            "/api/v1/sources",
-            &token,
-            json!({"name": "orders", "scheme": "none"}),
-        )
-        .await;
-        self.ok(
-            Method::POST,
-            "/api/v1/destinations",
-            &token,
-            json!({"name": "app", "url": receiver.url}),
-        )
-        .await;
-        self.ok(
-            Method::POST,
-            "/api/v1/routes",
-            &token,
-            json!({"name": "all", "source": "orders", "destinations": ["app"]}),
-        )
-        .await;
-        token
-    }
-
-    async fn ingest(&self, path: &str, key: &str, body: &str) -> (u16, Value) {
-        let response = (self.client.post(format!("{}{path}", self.base)))
-            .header("idempotency-key", key)
-            .header("content-type", "application/json")
-            .body(body.to_owned())
-            .send()
-            .await
-            .expect("answer");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-}
 
 #[tokio::test]
 async fn tenants_ingest_deliver_and_administer_only_their_own_objects() {
     let (receiver_a, receiver_b) = (Receiver::ok().await, Receiver::ok().await);
     let gw = Gateway::start().await;
-    let a = gw.tenant("acme", &receiver_a).await;
-    let b = gw.tenant("globex", &receiver_b).await;
+    let a = gw.tenant("acme", json!({})).await;
+    gw.objects(&a, &receiver_a).await;
+    let b = gw.tenant("globex", json!({})).await;
+    gw.objects(&b, &receiver_b).await;
 
     // The same source name and idempotency key in two tenants: two events, one delivery each.
-    let (status, first) = gw
+    let (status, _, first) = gw
         .ingest("/webhooks/acme/orders", "order-1", r#"{"for":"acme"}"#)
         .await;
     assert_eq!(
@@ -149,7 +28,7 @@ async fn tenants_ingest_deliver_and_administer_only_their_own_objects() {
         (200, Some("accepted")),
         "{first}"
     );
-    let (status, second) = gw
+    let (status, _, second) = gw
         .ingest("/webhooks/globex/orders", "order-1", r#"{"for":"globex"}"#)
         .await;
     assert_eq!(
@@ -158,7 +37,7 @@ async fn tenants_ingest_deliver_and_administer_only_their_own_objects() {
         "{second}"
     );
     assert_ne!(first["event_id"], second["event_id"]);
-    let (_, again) = gw
+    let (_, _, again) = gw
         .ingest("/webhooks/acme/orders/", "order-1", r#"{"for":"acme"}"#)
         .await;
     assert_eq!(
@@ -187,7 +66,7 @@ async fn tenants_ingest_deliver_and_administer_only_their_own_objects() {
         "/webhooks/orders",
         "/webhooks/default/orders",
     ] {
-        let (status, body) = gw.ingest(path, "x", "{}").await;
+        let (status, _, body) = gw.ingest(path, "x", "{}").await;
         assert_eq!(
             (status, body["error"].as_str()),
             (404, Some("unknown_source")),
@@ -230,9 +109,9 @@ async fn tenants_ingest_deliver_and_administer_only_their_own_objects() {
         .call(Method::POST, "/api/v1/sources/orders/disable", &a, None)
         .await;
     assert_eq!(status, 204);
-    let (status, _) = gw.ingest("/webhooks/acme/orders", "order-2", "{}").await;
+    let (status, _, _) = gw.ingest("/webhooks/acme/orders", "order-2", "{}").await;
     assert_eq!(status, 404, "acme's source is disabled");
-    let (status, _) = gw.ingest("/webhooks/globex/orders", "order-2", "{}").await;
+    let (status, _, _) = gw.ingest("/webhooks/globex/orders", "order-2", "{}").await;
     assert_eq!(status, 200, "globex's source of the same name is not");
     eventually(Duration::from_secs(10), || async {
         (receiver_b.count() >= 2).then_some(())

@@ -186,6 +186,7 @@ impl Relay {
         }
         let changes = diff(&serde_json::json!({}), &limits_value(&limits), &[]);
         self.audit(by, "create", "tenant", name, changes).await?;
+        self.sync_tenants().await?;
         Ok(record)
     }
 
@@ -212,6 +213,7 @@ impl Relay {
         }
         let changes = diff(&limits_value(&before.limits), &limits_value(&limits), &[]);
         self.audit(by, "update", "tenant", name, changes).await?;
+        self.sync_tenants().await?;
         Ok(record)
     }
 
@@ -244,6 +246,7 @@ impl Relay {
             after: None,
         }];
         self.audit(by, "delete", "tenant", name, changes).await?;
+        self.sync_tenants().await?;
         Ok(())
     }
 

@@ -157,6 +157,9 @@ impl Relay {
             return IngestOutcome::PayloadTooLarge;
         }
         let now = Timestamp::now();
+        if let Some(refused) = self.tenant_rate_refusal(now).await {
+            return refused;
+        }
         if let Some(limit) = source.rate_limit() {
             let key = format!("source:{}:{}", request.tenant, source.name());
             match self.limiter().acquire(&key, limit, now).await {
@@ -186,6 +189,9 @@ impl Relay {
         if let Some(challenge) = source.handshake(&payload) {
             tracing::info!(source = source.name(), "answered an endpoint handshake");
             return IngestOutcome::Challenge { challenge };
+        }
+        if let Some(refused) = self.take_daily_quota(now).await {
+            return refused;
         }
         let identity = source.identify(&request.headers, &request.body, &payload);
         let deliveries = catalog.plan_deliveries(&RouteInput {

@@ -134,7 +134,10 @@ impl Relay {
             (Change::Create(_), Some(_)) => {
                 return Err(AdminError::Conflict(format!("{kind} {name:?}")));
             }
-            (Change::Create(record), None) => records.push(record.clone()),
+            (Change::Create(record), None) => {
+                self.check_tenant_cap(&records, kind)?;
+                records.push(record.clone());
+            }
             (Change::Update(record), Some(i)) => records[i] = record.clone(),
             (Change::Delete(..), Some(i)) => {
                 records.remove(i);
@@ -235,6 +238,29 @@ impl Relay {
         let (record, before) = self.stored::<S>(name).await?;
         let change = Change::Delete(record.kind, record.name);
         self.commit(by, change, "delete", Some(&before), None).await
+    }
+
+    /// 409 when the tenant already has as many sources (routes) as its `max_sources`
+    /// (`max_routes`) allows.
+    fn check_tenant_cap(
+        &self,
+        records: &[ObjectRecord],
+        kind: ObjectKind,
+    ) -> Result<(), AdminError> {
+        let limits = self.tenant_limits();
+        let cap = match kind {
+            ObjectKind::Source => limits.max_sources,
+            ObjectKind::Route => limits.max_routes,
+            ObjectKind::Destination => None,
+        };
+        let Some(cap) = cap else { return Ok(()) };
+        let have = records.iter().filter(|r| r.kind == kind).count();
+        if have >= cap as usize {
+            return Err(AdminError::Conflict(format!(
+                "tenant limit: at most {cap} {kind}s; the tenant has {have}"
+            )));
+        }
+        Ok(())
     }
 
     /// Refuses records in which the changed object, or any object that is live now, would be

@@ -28,6 +28,17 @@ pub(super) struct AdminState {
     tenants: super::tenants::Tenants,
 }
 
+impl AdminState {
+    pub(super) fn take_quota(
+        &mut self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> crate::store::QuotaOutcome {
+        self.tenants.take_quota(tenant, day, limit)
+    }
+}
+
 impl State {
     fn counts(&self, event: &Event) -> DeliveryCounts {
         let mut counts = DeliveryCounts::default();

@@ -603,4 +603,13 @@ impl Store for MemoryStore {
     async fn queue_depth(&self) -> Result<u64, StoreError> {
         Ok(self.state().due.len() as u64)
     }
+
+    async fn take_quota(
+        &self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> Result<crate::store::QuotaOutcome, StoreError> {
+        Ok(self.state().admin.take_quota(tenant, day, limit))
+    }
 }

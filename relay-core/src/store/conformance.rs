@@ -126,6 +126,7 @@ macro_rules! store_conformance_tests {
             ordered_lanes_are_per_tenant_and_destination,
             concurrent_leasers_keep_lanes_in_order,
             tenant_registry_round_trips,
+            daily_quota_is_atomic_per_tenant_and_day,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {

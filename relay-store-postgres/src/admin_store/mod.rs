@@ -6,6 +6,8 @@ mod browse;
 mod log;
 mod objects;
 mod tenants;
+
+pub(crate) use tenants::take_quota;
 #[cfg(test)]
 mod tests;
 

@@ -3,7 +3,7 @@
 use deadpool_postgres::Pool;
 use relay_core::admin::{TenantLimits, TenantRecord};
 use relay_core::ids::TenantId;
-use relay_core::store::StoreError;
+use relay_core::store::{QuotaOutcome, StoreError};
 use relay_core::time::Timestamp;
 use tokio_postgres::types::ToSql;
 
@@ -58,4 +58,30 @@ pub(crate) async fn all(pool: &Pool) -> Result<Vec<TenantRecord>, StoreError> {
             })
         })
         .collect()
+}
+
+const TAKE_QUOTA: &str = "INSERT INTO tenant_quota AS q (tenant, day, used)
+     SELECT $1::text, $2::int8, 1 WHERE $3::int8 > 0
+     ON CONFLICT (tenant, day) DO UPDATE SET used = q.used + 1 WHERE q.used < $3::int8
+     RETURNING used";
+
+/// [`Store::take_quota`](relay_core::store::Store::take_quota): one statement, atomic
+/// under concurrent callers on every node.
+pub(crate) async fn take_quota(
+    pool: &Pool,
+    tenant: &TenantId,
+    day: i64,
+    limit: u64,
+) -> Result<QuotaOutcome, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let found = rows(pool, TAKE_QUOTA, &[&tenant.as_str(), &day, &limit]).await?;
+    Ok(match found.first() {
+        Some(row) => {
+            let used: i64 = get(row, 0)?;
+            QuotaOutcome::Taken {
+                used: u64::try_from(used).unwrap_or(0),
+            }
+        }
+        None => QuotaOutcome::Exhausted,
+    })
 }

@@ -2,8 +2,8 @@
 
 use relay_core::admin::{TenantLimits, TenantRecord};
 use relay_core::ids::TenantId;
-use relay_core::store::StoreError;
-use rusqlite::{Connection, params};
+use relay_core::store::{QuotaOutcome, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::rows::time;
 use crate::writes::Db;
@@ -71,4 +71,31 @@ pub(crate) fn all(conn: &Connection) -> Result<Vec<TenantRecord>, StoreError> {
             })
         })
         .collect()
+}
+
+/// [`Store::take_quota`](relay_core::store::Store::take_quota): one statement, so the check
+/// and the increment are one atomic step.
+pub(crate) fn take_quota(
+    conn: &Connection,
+    tenant: &TenantId,
+    day: i64,
+    limit: u64,
+) -> Result<QuotaOutcome, StoreError> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let used: Option<i64> = conn
+        .prepare_cached(
+            "INSERT INTO tenant_quota (tenant, day, used) SELECT ?1, ?2, 1 WHERE ?3 > 0
+             ON CONFLICT (tenant, day) DO UPDATE SET used = used + 1 WHERE used < ?3
+             RETURNING used",
+        )
+        .db()?
+        .query_row(params![tenant.as_str(), day, limit], |row| row.get(0))
+        .optional()
+        .db()?;
+    Ok(match used {
+        Some(used) => QuotaOutcome::Taken {
+            used: u64::try_from(used).unwrap_or(0),
+        },
+        None => QuotaOutcome::Exhausted,
+    })
 }

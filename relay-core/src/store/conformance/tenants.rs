@@ -72,3 +72,60 @@ pub async fn tenant_registry_round_trips(store: Arc<dyn Store>) {
     assert_eq!(store.tenants().await.unwrap(), [globex]);
     assert_eq!(store.objects(&tenant("acme")).await.unwrap().len(), 1);
 }
+
+/// The daily quota: at most `limit` taken per tenant and day, also by concurrent callers;
+/// tenants and days have their own counters (a new day starts from zero).
+pub async fn daily_quota_is_atomic_per_tenant_and_day(store: Arc<dyn Store>) {
+    use crate::store::{QuotaOutcome, quota_day};
+    let (a, b) = (tenant("acme"), tenant("globex"));
+    // A fixed clock: the last millisecond of a day, then the first of the next.
+    let last_ms = Timestamp::from_millis(20_000 * 86_400_000 - 1);
+    let (today, tomorrow) = (
+        quota_day(last_ms),
+        quota_day(last_ms.plus(Duration::from_millis(1))),
+    );
+    assert_eq!(tomorrow, today + 1);
+    for used in 1..=3 {
+        assert_eq!(
+            store.take_quota(&a, today, 3).await.unwrap(),
+            QuotaOutcome::Taken { used }
+        );
+    }
+    assert_eq!(
+        store.take_quota(&a, today, 3).await.unwrap(),
+        QuotaOutcome::Exhausted
+    );
+    assert_eq!(
+        store.take_quota(&a, today, 3).await.unwrap(),
+        QuotaOutcome::Exhausted
+    );
+    assert_eq!(
+        store.take_quota(&b, today, 3).await.unwrap(),
+        QuotaOutcome::Taken { used: 1 },
+        "another tenant has its own counter"
+    );
+    assert_eq!(
+        store.take_quota(&a, tomorrow, 3).await.unwrap(),
+        QuotaOutcome::Taken { used: 1 },
+        "the quota resets at the window boundary"
+    );
+    assert_eq!(
+        store.take_quota(&a, today, 4).await.unwrap(),
+        QuotaOutcome::Taken { used: 4 }
+    );
+
+    // 20 concurrent callers against a limit of 7: exactly 7 take one.
+    let c = tenant("initech");
+    let takes = (0..20).map(|_| {
+        let (store, c) = (Arc::clone(&store), c.clone());
+        tokio::spawn(async move { store.take_quota(&c, today, 7).await.unwrap() })
+    });
+    let mut taken = Vec::new();
+    for take in takes {
+        if let QuotaOutcome::Taken { used } = take.await.unwrap() {
+            taken.push(used);
+        }
+    }
+    taken.sort_unstable();
+    assert_eq!(taken, (1..=7).collect::<Vec<_>>());
+}

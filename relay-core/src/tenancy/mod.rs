@@ -40,8 +40,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 
+mod limits;
+
+use limits::TenantGate;
+
+use crate::admin::TenantLimits;
 use crate::ids::TenantId;
 use crate::relay::Relay;
 use crate::store::{LeasedDelivery, StoreError};
@@ -53,6 +58,8 @@ pub(crate) struct TenantRelays {
     relays: ArcSwap<HashMap<TenantId, Relay>>,
     /// Serialises the (rare) additions, so two callers never make two relays for a tenant.
     adding: std::sync::Mutex<()>,
+    /// The limits of this relay's own tenant (none: unlimited).
+    gate: ArcSwapOption<TenantGate>,
 }
 
 impl Relay {
@@ -117,10 +124,22 @@ impl Relay {
     pub(crate) async fn sync_tenants(&self) -> Result<(), StoreError> {
         if self.is_root() {
             let mut tenants = self.tenant_ids();
-            for record in self.store().tenants().await? {
+            let records = self.store().tenants().await?;
+            let limited = |tenant: &TenantId| {
+                (records.iter())
+                    .find(|r| r.tenant == *tenant)
+                    .map(|r| r.limits)
+                    .unwrap_or_default()
+            };
+            self.set_tenant_limits(limited(self.tenant_id()));
+            for record in &records {
                 if !tenants.contains(&record.tenant) && record.tenant != *self.tenant_id() {
-                    tenants.push(record.tenant);
+                    tenants.push(record.tenant.clone());
                 }
+            }
+            for tenant in &tenants {
+                self.tenant_relay_or_new(tenant)
+                    .set_tenant_limits(limited(tenant));
             }
             for tenant in tenants {
                 self.tenant_relay_or_new(&tenant).sync_own_objects().await?;
@@ -145,6 +164,21 @@ impl Relay {
                 None
             }
         }
+    }
+
+    /// Applies `limits` to this relay's tenant (a new token bucket only when they changed).
+    pub(crate) fn set_tenant_limits(&self, limits: TenantLimits) {
+        let gate = &self.tenant_relays().gate;
+        let current = gate.load().as_ref().map(|g| g.limits);
+        if current.unwrap_or_default() == limits {
+            return;
+        }
+        let next = (limits != TenantLimits::default()).then(|| Arc::new(TenantGate::new(limits)));
+        gate.store(next);
+    }
+
+    pub(crate) fn tenant_gate(&self) -> Option<Arc<TenantGate>> {
+        self.tenant_relays().gate.load_full()
     }
 
     fn is_root(&self) -> bool {
