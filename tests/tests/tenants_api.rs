@@ -169,3 +169,45 @@ async fn platform_admins_manage_tenants_and_tenant_keys_see_404() {
         .collect();
     assert_eq!(actions, ["delete", "update", "create"], "{audit}");
 }
+
+#[tokio::test]
+async fn a_tenants_users_log_in_with_their_tenant() {
+    let receiver = Receiver::ok().await;
+    let api = AdminApi::start(&receiver, 1).await;
+    let (status, _) = api
+        .call(
+            Method::POST,
+            "/api/v1/tenants",
+            Some(&api.admin),
+            Some(json!({"name": "acme"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, key) = api
+        .call(
+            Method::POST,
+            "/api/v1/tenants/acme/api-keys",
+            Some(&api.admin),
+            Some(json!({"name": "acme-admin", "role": "admin"})),
+        )
+        .await;
+    let token = key["token"].as_str().expect("token");
+    let user = json!({"username": "ada", "password": "a long enough password", "role": "operator"});
+    let (status, _) = api
+        .call(Method::POST, "/api/v1/users", Some(token), Some(user))
+        .await;
+    assert_eq!(status, 201);
+    let login = |tenant: Option<&str>| {
+        let mut body = json!({"username": "ada", "password": "a long enough password"});
+        if let Some(tenant) = tenant {
+            body["tenant"] = json!(tenant);
+        }
+        api.call(Method::POST, "/api/v1/auth/login", None, Some(body))
+    };
+    let (status, me) = login(Some("acme")).await;
+    assert_eq!((status, me["tenant"].as_str()), (200, Some("acme")), "{me}");
+    for other in [None, Some("default"), Some("globex"), Some("no/such")] {
+        let (status, body) = login(other).await;
+        assert_eq!(status, 401, "{other:?}: {body}");
+    }
+}
