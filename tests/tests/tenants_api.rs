@@ -47,6 +47,15 @@ async fn platform_admins_manage_tenants_and_tenant_keys_see_404() {
             "limits.daily_quota",
         ),
         (json!({"name": "z", "limits": {"burst": 3}}), "limits.burst"),
+        (
+            json!({"name": "z", "limits": {"rate_per_second": 1_000_001}}),
+            "limits.rate_per_second",
+        ),
+        (
+            json!({"name": "z", "limits": {"max_routes": 2_000_000}}),
+            "limits.max_routes",
+        ),
+        (json!({"name": "z", "limits": [null]}), "limits"),
     ] {
         let (status, body) = call(
             Method::POST,

@@ -19,21 +19,23 @@ use super::extract::{ApiJson, Auth};
 pub struct LimitsBody {
     /// Accepted ingest requests per second over all the tenant's sources (token bucket).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub rate_per_second: Option<u32>,
     /// The token bucket's size (default: `rate_per_second`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub burst: Option<u32>,
     /// Accepted events per UTC day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_u64)]
     pub daily_quota: Option<u64>,
     /// Sources the tenant may create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub max_sources: Option<u32>,
     /// Routes the tenant may create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 1_000_000)]
     pub max_routes: Option<u32>,
 }
 
@@ -61,6 +63,16 @@ impl From<TenantLimits> for LimitsBody {
     }
 }
 
+/// Limits from a JSON object only (serde would also take an array of the fields in order).
+fn limits_object<'de, D: serde::Deserializer<'de>>(d: D) -> Result<LimitsBody, D::Error> {
+    use serde::de::Error as _;
+    let value = serde_json::Value::deserialize(d)?;
+    if !value.is_object() {
+        return Err(D::Error::custom("expected an object"));
+    }
+    serde_json::from_value(value).map_err(D::Error::custom)
+}
+
 /// `POST /tenants`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -69,7 +81,7 @@ pub struct NewTenantRequest {
     #[schema(pattern = "^[A-Za-z0-9._-]{1,128}$")]
     pub name: String,
     /// Its limits (none: unlimited).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "limits_object")]
     pub limits: LimitsBody,
 }
 
@@ -78,7 +90,7 @@ pub struct NewTenantRequest {
 #[serde(deny_unknown_fields)]
 pub struct TenantUpdate {
     /// The new limits (replacing the old ones whole).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "limits_object")]
     pub limits: LimitsBody,
 }
 

@@ -64,20 +64,45 @@ impl TenantLimits {
         serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("tenant limits: {e}")))
     }
 
+    /// The most `rate_per_second`, `burst`, `max_sources` and `max_routes` may be.
+    pub const MAX_COUNT: u32 = 1_000_000;
+    /// The most `daily_quota` may be.
+    pub const MAX_DAILY_QUOTA: u64 = 1_000_000_000_000;
+
     fn problems(&self) -> Vec<super::FieldError> {
         let mut problems = Vec::new();
-        let zero = |field: &str, value: Option<u64>, problems: &mut Vec<super::FieldError>| {
-            if value == Some(0) {
-                problems.push(super::FieldError::new(field, "must be at least 1"));
+        let mut check = |field: &str, value: Option<u64>, min: u64, max: u64| {
+            if value.is_some_and(|v| v < min || v > max) {
+                let message = format!("must be {min} to {max}");
+                problems.push(super::FieldError::new(field, message));
             }
         };
-        zero(
+        let count = u64::from(Self::MAX_COUNT);
+        check(
             "limits.rate_per_second",
             self.rate_per_second.map(u64::from),
-            &mut problems,
+            1,
+            count,
         );
-        zero("limits.burst", self.burst.map(u64::from), &mut problems);
-        zero("limits.daily_quota", self.daily_quota, &mut problems);
+        check("limits.burst", self.burst.map(u64::from), 1, count);
+        check(
+            "limits.daily_quota",
+            self.daily_quota,
+            1,
+            Self::MAX_DAILY_QUOTA,
+        );
+        check(
+            "limits.max_sources",
+            self.max_sources.map(u64::from),
+            0,
+            count,
+        );
+        check(
+            "limits.max_routes",
+            self.max_routes.map(u64::from),
+            0,
+            count,
+        );
         if self.burst.is_some() && self.rate_per_second.is_none() {
             problems.push(super::FieldError::new(
                 "limits.burst",

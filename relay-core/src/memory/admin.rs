@@ -25,18 +25,7 @@ pub(super) struct AdminState {
     audit: Vec<AuditEntry>,
     metrics: BTreeMap<MetricKey, i64>,
     objects: BTreeMap<(TenantId, ObjectKind, String), ObjectRecord>,
-    tenants: super::tenants::Tenants,
-}
-
-impl AdminState {
-    pub(super) fn take_quota(
-        &mut self,
-        tenant: &TenantId,
-        day: i64,
-        limit: u64,
-    ) -> crate::store::QuotaOutcome {
-        self.tenants.take_quota(tenant, day, limit)
-    }
+    pub(super) tenants: super::tenants::Tenants,
 }
 
 impl State {

@@ -610,6 +610,6 @@ impl Store for MemoryStore {
         day: i64,
         limit: u64,
     ) -> Result<crate::store::QuotaOutcome, StoreError> {
-        Ok(self.state().admin.take_quota(tenant, day, limit))
+        Ok(self.state().admin.tenants.take_quota(tenant, day, limit))
     }
 }
