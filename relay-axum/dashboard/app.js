@@ -12,6 +12,7 @@ import * as audit from './page-audit.js';
 import * as sources from './page-sources.js';
 import * as destinations from './page-destinations.js';
 import * as routes from './page-routes.js';
+import * as access from './page-access.js';
 
 const PAGES = [
   { path: 'overview', title: 'Overview', page: overview },
@@ -21,6 +22,7 @@ const PAGES = [
   { path: 'destinations', title: 'Destinations', page: destinations },
   { path: 'routes', title: 'Routes', page: routes },
   { path: 'audit', title: 'Audit log', page: audit },
+  { path: 'access', title: 'Access', page: access, role: 'admin' },
 ];
 
 const RANK = { viewer: 0, operator: 1, admin: 2 };
@@ -65,7 +67,7 @@ function layout(current, title) {
     h('div', { class: 'shell' },
       h('nav', { class: 'side' },
         h('div', { class: 'brand' }, h('img', { src: '/dashboard/favicon.svg', alt: '' }), 'Relay'),
-        h('div', { class: 'nav' }, PAGES.map((p) => h('a', {
+        h('div', { class: 'nav' }, PAGES.filter((p) => !p.role || RANK[me.role] >= RANK[p.role]).map((p) => h('a', {
           href: `#/${p.path}`, class: p.path === current ? 'active' : '', 'data-test': `nav-${p.path}`,
         }, h('span', { class: 'dot' }), p.title))),
         h('div', { class: 'foot' }, 'Webhook gateway')),

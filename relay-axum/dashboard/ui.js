@@ -154,6 +154,7 @@ export function secretDialog(title, explanation, secret) {
         h('button', {
           type: 'button',
           class: 'primary',
+          'data-test': 'done',
           onclick: () => {
             dialog.close();
             dialog.remove();

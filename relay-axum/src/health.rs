@@ -1,5 +1,5 @@
 //! Liveness and readiness: `GET /healthz` (the process is up) and `GET /readyz` (the store
-//! answers).
+//! answers and its writes succeed, see [`Relay::readiness`]).
 //!
 //! ```
 //! let relay = relay_core::Relay::builder().build().unwrap();
@@ -12,9 +12,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use relay_core::Relay;
+use relay_core::readiness::NotReady;
 
 /// `GET /healthz` → `200 {"status":"ok"}`; `GET /readyz` → `200 {"status":"ready"}` when the
-/// store answers, else `503 {"status":"unavailable"}`.
+/// store answers and its last write succeeded, else `503 {"status":"unavailable","reason":…}`
+/// with `store_unreachable` or `writes_failing`.
 pub fn routes<S>(relay: Relay) -> Router<S> {
     Router::new()
         .route(
@@ -26,12 +28,20 @@ pub fn routes<S>(relay: Relay) -> Router<S> {
 }
 
 async fn ready(State(relay): State<Relay>) -> Response {
-    match relay.store().ping().await {
+    match relay.readiness().await {
         Ok(()) => json(StatusCode::OK, r#"{"status":"ready"}"#),
-        Err(_) => json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            r#"{"status":"unavailable"}"#,
-        ),
+        Err(not_ready) => {
+            tracing::debug!(error = %not_ready, "not ready");
+            let body = match not_ready {
+                NotReady::StoreUnreachable(_) => {
+                    r#"{"status":"unavailable","reason":"store_unreachable"}"#
+                }
+                NotReady::WritesFailing(_) => {
+                    r#"{"status":"unavailable","reason":"writes_failing"}"#
+                }
+            };
+            json(StatusCode::SERVICE_UNAVAILABLE, body)
+        }
     }
 }
 

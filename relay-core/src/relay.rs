@@ -58,6 +58,10 @@ struct Inner {
     keyring: Option<Arc<Keyring>>,
     rollup: Arc<crate::admin::rollup::Rollup>,
     alerts: Option<Alerts>,
+    /// Shared with the tenant relays, so their writes count for readiness too.
+    write_health: Arc<crate::readiness::WriteHealth>,
+    #[cfg(feature = "opentelemetry")]
+    tracer: Option<Arc<opentelemetry::global::BoxedTracer>>,
     /// The tenant this relay's catalog belongs to (`default` for the one built).
     tenant: crate::ids::TenantId,
     /// The relays of the other tenants (see [`crate::tenancy`]); empty in those.
@@ -73,6 +77,12 @@ impl fmt::Debug for Relay {
 }
 
 impl Relay {
+    /// The tracer spans are exported through, if any.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) fn tracer(&self) -> Option<&opentelemetry::global::BoxedTracer> {
+        self.inner.tracer.as_deref()
+    }
+
     /// Starts building a relay.
     pub fn builder() -> RelayBuilder {
         RelayBuilder::default()
@@ -118,6 +128,23 @@ impl Relay {
     /// Wakes idle delivery workers (new deliveries are due).
     pub(crate) fn wake_workers(&self) {
         self.inner.wake.notify_waiters();
+    }
+
+    /// Wakes the workers after `delay`, when a deferred delivery comes due, so it is leased on
+    /// time rather than at the next poll. The timer does not keep the relay alive.
+    pub(crate) fn wake_workers_after(&self, delay: std::time::Duration) {
+        let inner = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(inner) = inner.upgrade() {
+                inner.wake.notify_waiters();
+            }
+        });
+    }
+
+    /// The outcome of the store's last write, for [`Relay::readiness`].
+    pub(crate) fn write_health(&self) -> &crate::readiness::WriteHealth {
+        &self.inner.write_health
     }
 
     pub(crate) fn wake(&self) -> &Notify {
@@ -216,6 +243,9 @@ impl Relay {
                 keyring: inner.keyring.clone(),
                 rollup: Arc::clone(&inner.rollup),
                 alerts: None,
+                write_health: Arc::clone(&inner.write_health),
+                #[cfg(feature = "opentelemetry")]
+                tracer: inner.tracer.clone(),
                 tenant,
                 tenants: Default::default(),
             }),
@@ -289,6 +319,8 @@ pub struct RelayBuilder {
     routes: Vec<Arc<dyn Route>>,
     transformers: Vec<(String, Arc<dyn Transformer>)>,
     alerts: Option<AlertConfig>,
+    #[cfg(feature = "opentelemetry")]
+    tracer: Option<opentelemetry::global::BoxedTracer>,
 }
 
 impl RelayBuilder {
@@ -376,6 +408,14 @@ impl RelayBuilder {
         self
     }
 
+    /// Exports every event's trace through `tracer` (feature `opentelemetry`): see
+    /// [`crate::otel`] for the spans and the id generator the provider needs.
+    #[cfg(feature = "opentelemetry")]
+    pub fn tracer(mut self, tracer: opentelemetry::global::BoxedTracer) -> Self {
+        self.tracer = Some(tracer);
+        self
+    }
+
     /// Validates the configuration (names, and every HTTP destination's URL against the SSRF
     /// guard) and builds the relay.
     pub fn build(self) -> Result<Relay, BuildError> {
@@ -424,6 +464,9 @@ impl RelayBuilder {
                 keyring: self.keyring.map(Arc::new),
                 rollup: Default::default(),
                 alerts: self.alerts.map(Alerts::new),
+                write_health: Default::default(),
+                #[cfg(feature = "opentelemetry")]
+                tracer: self.tracer.map(Arc::new),
                 tenant: crate::ids::TenantId::default(),
                 tenants: Default::default(),
             }),

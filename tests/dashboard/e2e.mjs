@@ -222,11 +222,43 @@ try {
   await shot('routes');
   step('route tested on a sample payload (matches, then a failing condition)');
 
+  // Access: an API key made here works once and is revoked; a user gets a generated password.
+  await go('access');
+  await page.click('[data-test="new-key"]');
+  await page.fill('[data-test="key-dialog"] input[name="name"]', 'browser-key');
+  await page.selectOption('[data-test="key-dialog"] select[name="role"]', 'operator');
+  await page.click('[data-test="key-dialog"] [data-test="submit"]');
+  const token = (await page.textContent('[data-test="secret-dialog"] [data-test="secret"]')).trim();
+  assert.match(token, /^rk_/);
+  const whoami = (bearer) => fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${bearer}` } });
+  assert.equal((await whoami(token)).status, 200, 'the new key works');
+  await page.click('[data-test="secret-dialog"] [data-test="done"]');
+  const keyRow = '[data-test="key-row"][data-name="browser-key"]';
+  await page.click(`${keyRow} [data-test="revoke-key"]`);
+  await page.click('[data-test="confirm-dialog"] [data-test="confirm"]');
+  await page.waitForFunction((row) => /revoked/.test(document.querySelector(row)?.textContent ?? ''), keyRow);
+  assert.equal((await whoami(token)).status, 401, 'the revoked key is refused');
+  await page.click('[data-test="new-user"]');
+  await page.fill('[data-test="user-dialog"] input[name="username"]', 'browser-user');
+  await page.click('[data-test="user-dialog"] [data-test="submit"]');
+  const generated = (await page.textContent('[data-test="secret-dialog"] [data-test="secret"]')).trim();
+  assert.equal(generated.length, 24);
+  await page.click('[data-test="secret-dialog"] [data-test="done"]');
+  await page.waitForSelector('[data-test="user-row"][data-name="browser-user"]');
+  const login = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'browser-user', password: generated }),
+  });
+  assert.equal(login.status, 200, 'the generated password logs in');
+  await shot('access');
+  step('access: API key created, used and revoked; user created with a generated password');
+
   // Audit: the browser's actions, with field-level changes.
   await go('audit');
   await page.waitForSelector('[data-test="audit-row"]');
   const audit = await page.textContent('[data-test="page-audit"]');
-  for (const action of ['redrive', 'discard', 'disable', 'enable', 'rotate_secret']) assert.ok(audit.includes(action), action);
+  for (const action of ['redrive', 'discard', 'disable', 'enable', 'rotate_secret', 'revoke']) assert.ok(audit.includes(action), action);
   assert.ok(audit.includes('user:admin'));
   await shot('audit');
   step('audit log shows the actions');
@@ -257,6 +289,9 @@ try {
   await page.waitForSelector('[data-test="source-row"]');
   assert.equal(await page.$('[data-test="new-source"]'), null);
   assert.equal(await page.$('[data-test="rotate-secret"]'), null);
+  assert.equal(await page.$('[data-test="nav-access"]'), null, 'no Access page for a viewer');
+  await go('access');
+  assert.match(await page.textContent('[data-test="page-access"]'), /Admins only/);
   step('viewer: read-only (actions disabled or hidden)');
 
   assert.deepEqual(problems, []);

@@ -75,12 +75,13 @@ async fn max_per_second_paces_one_destination_while_another_runs_free() {
         .iter()
         .filter(|t| **t - first < Duration::from_secs(5))
         .count();
-    // 50/s over 5 s is 250: at most 10% more (the bucket's burst of 10 and the jitter
-    // between admission and arrival), and not much less (the deferrals come back in time).
-    assert!((200..=275).contains(&in_five), "{in_five} in the first 5 s");
-    // Any one second: the rate, the burst, and arrival jitter.
+    // 50/s over 5 s is 250 (251 when the first and the last fall on the window's edges),
+    // not more: the bucket holds one token. Not much less either: the workers are woken
+    // when each deferral is due (a loaded machine may lag a little).
+    assert!((200..=253).contains(&in_five), "{in_five} in the first 5 s");
+    // Any one second: the rate, and jitter between admission and arrival at the receiver.
     let peak = busiest(&times, Duration::from_secs(1));
-    assert!(peak <= 70, "{peak} in the busiest second");
+    assert!(peak <= 52, "{peak} in the busiest second");
     for event in &events {
         let d = p.delivery(*event, "throttled").await;
         assert_eq!(d.status, DeliveryStatus::Delivered);

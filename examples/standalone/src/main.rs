@@ -10,6 +10,7 @@ mod demo;
 mod doctor;
 mod http;
 mod keys;
+mod otlp;
 mod reload;
 mod serve;
 mod store;
@@ -81,8 +82,8 @@ fn main() -> ExitCode {
             eprintln!("created API key {name:?} ({role}); the token above is shown only now");
             Ok(())
         }),
-        Some(Command::Serve(args)) => run(async move { serve(args).await }),
-        None => run(async move { serve(cli.serve).await }),
+        Some(Command::Serve(args)) => run_serve(args),
+        None => run_serve(cli.serve),
     }
 }
 
@@ -100,17 +101,46 @@ fn init_logs(format: LogFormat) {
 }
 
 fn run(work: impl std::future::Future<Output = Result<(), serve::ServeError>>) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    match runtime() {
+        Ok(runtime) => exit_code(runtime.block_on(work)),
+        Err(code) => code,
+    }
+}
+
+/// Serves, exporting traces over OTLP when the environment asks for it (see [`otlp`]), and
+/// flushes the last spans once the gateway has stopped.
+fn run_serve(args: ServeArgs) -> ExitCode {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    let traces = match otlp::Traces::from_env(runtime.handle()) {
+        Ok(traces) => traces,
         Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
+            eprintln!("{error}");
+            return ExitCode::from(EXIT_CONFIG);
         }
     };
-    match runtime.block_on(work) {
+    let tracer = traces.as_ref().map(otlp::Traces::tracer);
+    let result = runtime.block_on(serve(args, tracer));
+    if let Some(traces) = traces {
+        traces.shutdown();
+    }
+    exit_code(result)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("cannot start the async runtime: {error}");
+            ExitCode::FAILURE
+        })
+}
+
+fn exit_code(result: Result<(), serve::ServeError>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(serve::ServeError::Config(error)) => {
             eprintln!("{error}");
@@ -123,12 +153,16 @@ fn run(work: impl std::future::Future<Output = Result<(), serve::ServeError>>) -
     }
 }
 
-async fn serve(args: ServeArgs) -> Result<(), serve::ServeError> {
+async fn serve(
+    args: ServeArgs,
+    tracer: Option<opentelemetry::global::BoxedTracer>,
+) -> Result<(), serve::ServeError> {
     serve::serve(serve::Settings {
         config: &args.store.config,
         listen: args.listen,
         database_url: args.store.database_url,
         redis_url: args.redis_url,
+        tracer,
     })
     .await
 }

@@ -81,7 +81,7 @@ pub enum ServeError {
 }
 
 /// Where to serve from, after command-line overrides.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Settings<'a> {
     /// The configuration file.
     pub config: &'a Path,
@@ -91,6 +91,8 @@ pub struct Settings<'a> {
     pub database_url: Option<String>,
     /// Overrides `server.redis_url`.
     pub redis_url: Option<String>,
+    /// Exports every event's trace through it (see `crate::otlp`).
+    pub tracer: Option<opentelemetry::global::BoxedTracer>,
 }
 
 /// Runs the gateway until SIGTERM or Ctrl-C, then stops accepting, lets requests in flight
@@ -129,6 +131,9 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
             builder.store(Arc::new(cached)).limiter(Arc::new(limiter))
         }
     };
+    if let Some(tracer) = settings.tracer {
+        builder = builder.tracer(tracer);
+    }
     let relay = builder.build()?;
     if opened.shared {
         keys::check_shared_key(&relay).await?;

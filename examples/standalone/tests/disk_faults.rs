@@ -258,6 +258,18 @@ impl Sender {
     }
 }
 
+const READY: &str = r#"200 {"status":"ready"}"#;
+const WRITES_FAILING: &str = r#"503 {"status":"unavailable","reason":"writes_failing"}"#;
+
+/// `GET /readyz`'s status and body, as `"503 {…}"`.
+async fn readyz(addr: std::net::SocketAddr) -> String {
+    let response = reqwest::get(format!("http://{addr}/readyz"))
+        .await
+        .expect("readyz answers");
+    let status = response.status().as_u16();
+    format!("{status} {}", response.text().await.expect("readyz body"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_answers_503_and_recovers_when_space_returns() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -287,19 +299,15 @@ async fn a_full_disk_answers_503_and_recovers_when_space_returns() {
             }
         }
     }
-    let readiness = reqwest::get(format!("http://{addr}/readyz"))
-        .await
-        .expect("readyz answers")
-        .status()
-        .as_u16();
+    let readiness = readyz(addr).await;
     println!(
         "disk full: {accepted} accepted before the disk filled, {refused} answered 503, \
          /readyz {readiness} while full"
     );
     assert!(accepted > 0, "the disk filled before anything was accepted");
-    assert!(
-        matches!(readiness, 200 | 503),
-        "readyz answers 200 or 503, got {readiness}"
+    assert_eq!(
+        readiness, WRITES_FAILING,
+        "a store that answers reads but cannot write is not ready"
     );
 
     // Space returns: ingest accepts again without a restart.
@@ -321,6 +329,7 @@ async fn a_full_disk_answers_503_and_recovers_when_space_returns() {
         assert_eq!(sender.send().await, Answer::Accepted, "accepting again");
     }
     println!("space returned: accepted again after {after} tries");
+    assert_eq!(readyz(addr).await, READY, "ready again once writes succeed");
 
     // Everything acknowledged is delivered and stored.
     let wanted: Vec<u64> = sender.acknowledged.keys().copied().collect();
@@ -432,11 +441,7 @@ async fn a_disk_turning_read_only_under_load_gets_503_never_a_lost_ack() {
             refused += 1;
         }
     }
-    let readiness = reqwest::get(format!("http://{addr}/readyz"))
-        .await
-        .expect("readyz answers")
-        .status()
-        .as_u16();
+    let readiness = readyz(addr).await;
     println!(
         "read-only under load: 20 accepted before, {refused} of 30 answered 503 after, \
          /readyz {readiness}"
@@ -445,6 +450,7 @@ async fn a_disk_turning_read_only_under_load_gets_503_never_a_lost_ack() {
         refused, 30,
         "nothing is acknowledged once the disk is read-only"
     );
+    assert_eq!(readiness, WRITES_FAILING, "a read-only store is not ready");
     // It stops (the last checkpoint may fail on the read-only disk).
     let _ = terminate(&mut gateway);
 

@@ -10,12 +10,13 @@ use crate::event::{Attempt, AttemptOutcome};
 use crate::ingest::RequestId;
 use crate::policy::{AttemptReport, Decision, FailureKind};
 use crate::relay::Relay;
+use crate::spans::AttemptSpan;
 use crate::store::{AttemptCompletion, LeasedDelivery, NextStep, StoreError};
 use crate::telemetry;
 use crate::time::Timestamp;
 use crate::transform::{TransformInput, Transformed};
 
-use super::outbound::{OutboundContext, add_outbound_headers};
+use super::outbound::{OutboundContext, add_outbound_headers, attempt_span_id};
 
 /// What an attempt produced, before the policy decides.
 struct Attempted {
@@ -81,6 +82,7 @@ impl Relay {
         };
         let started_at = Timestamp::now();
         let clock = Instant::now();
+        let (span_started, span) = (self.span_start(), attempt_span_id());
         let number = delivery.attempts + 1;
         let destination = catalog.destination(&delivery.destination);
         let result = match destination {
@@ -109,6 +111,7 @@ impl Relay {
                             delivery: delivery.id,
                             event: event.id,
                             attempt: number,
+                            span,
                             timestamp: started_at.as_secs(),
                             secret: destination.secret(),
                         };
@@ -204,6 +207,19 @@ impl Relay {
         };
         let elapsed = clock.elapsed();
         telemetry::record_attempt(&delivery.destination, outcome, elapsed);
+        if let Some(started) = span_started {
+            self.export_attempt_span(AttemptSpan {
+                started,
+                event: event.id,
+                span,
+                delivery: delivery.id,
+                destination: &delivery.destination,
+                number,
+                status_code: result.status_code,
+                error: result.error.as_deref(),
+                outcome,
+            });
+        }
         let attempt = Attempt {
             delivery_id: delivery.id,
             number,
@@ -225,15 +241,18 @@ impl Relay {
             ),
         }
         let since_received = Timestamp::now().since(event.received_at);
-        match self
+        let completed = self
             .store()
             .complete_attempt(AttemptCompletion {
                 lease,
                 attempt,
                 next,
             })
-            .await
-        {
+            .await;
+        if !matches!(completed, Err(StoreError::LeaseLost(_))) {
+            (self.write_health()).record(completed.as_ref().map_err(|e| e as _).copied());
+        }
+        match completed {
             Ok(()) => {
                 self.rollup().attempt(
                     &delivery.tenant,

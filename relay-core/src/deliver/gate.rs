@@ -80,7 +80,7 @@ impl Relay {
         };
         if let Some(per_second) = destination.per_second_cap()
             && let Some(wait) = self
-                .throttle(&lease.tenant, destination.name(), per_second, now)
+                .throttle_or_wait(&lease.tenant, destination.name(), per_second, now)
                 .await
         {
             let delay = self
@@ -93,6 +93,8 @@ impl Relay {
                 "over max_per_second; deferred"
             );
             self.defer(lease, now.plus(delay)).await;
+            // Timestamps are whole milliseconds: wake just after the delivery is due.
+            self.wake_workers_after(delay + Duration::from_millis(2));
             return None;
         }
         let circuit = match destination.breaker() {
@@ -140,6 +142,26 @@ impl Relay {
             _slot: slot,
             circuit,
         })
+    }
+
+    /// [`Self::throttle`], waiting here once when the next admission is at most one interval
+    /// (`1/per_second`) away: a deferred delivery woken a little late finds the token a little
+    /// late too, and sending it to the back of the queue for that would let the rate collapse.
+    /// Longer waits go back to the queue (`Some(wait)`), so waiting holds no worker for long.
+    async fn throttle_or_wait(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        per_second: u32,
+        now: Timestamp,
+    ) -> Option<Duration> {
+        let wait = self.throttle(tenant, destination, per_second, now).await?;
+        if wait > Duration::from_secs(1) / per_second.max(1) {
+            return Some(wait);
+        }
+        tokio::time::sleep(wait).await;
+        self.throttle(tenant, destination, per_second, Timestamp::now())
+            .await
     }
 
     /// Takes one of `destination`'s `per_second` admissions: `None` when admitted, else how

@@ -17,7 +17,8 @@ pub use self::http::{
     HttpAnswer, HttpFailure, HttpTransport, RESPONSE_EXCERPT_BYTES, Timeouts, parse_retry_after,
 };
 pub use outbound::{
-    OutboundContext, add_outbound_headers, sign_standard_webhook, signing_key, traceparent,
+    OutboundContext, add_outbound_headers, attempt_span_id, ingest_span, sign_standard_webhook,
+    signing_key, traceparent,
 };
 
 use crate::relay::Relay;
@@ -168,7 +169,10 @@ impl Relay {
             match self.store().queue_depth().await {
                 Ok(depth) => {
                     telemetry::set_queue_depth(depth);
-                    if let Err(error) = self.record_queue_depth(depth).await {
+                    let recorded = self.record_queue_depth(depth).await;
+                    self.write_health()
+                        .record(recorded.as_ref().map_err(|e| e as _).copied());
+                    if let Err(error) = recorded {
                         tracing::debug!(%error, "could not store the queue depth");
                     }
                 }

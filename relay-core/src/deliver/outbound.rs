@@ -34,10 +34,30 @@ pub fn sign_standard_webhook(secret: &Secret, id: &str, timestamp: i64, body: &[
 }
 
 /// The W3C `traceparent` of an attempt: the event's id is the trace id (one trace per event,
-/// spanning every attempt), a random span id per attempt.
-pub fn traceparent(event: EventId) -> String {
-    let span: u64 = rand::random::<u64>().max(1);
+/// spanning every attempt), `span` the attempt's span id (see [`attempt_span_id`]).
+///
+/// ```
+/// use relay_core::deliver::traceparent;
+/// use relay_core::ids::EventId;
+/// let event = EventId::new();
+/// let header = traceparent(event, 0xab);
+/// assert_eq!(header, format!("00-{}-00000000000000ab-01", event.as_uuid().simple()));
+/// ```
+pub fn traceparent(event: EventId, span: u64) -> String {
     format!("00-{}-{span:016x}-01", event.as_uuid().simple())
+}
+
+/// A new random span id for an attempt, never zero (an all-zero id is invalid in W3C trace
+/// context).
+pub fn attempt_span_id() -> u64 {
+    rand::random::<u64>().max(1)
+}
+
+/// The span id of an event's `ingest` span: the event id's last 8 bytes, never zero. Every
+/// node derives it from the event alone, so attempts name it as their parent.
+pub fn ingest_span(event: EventId) -> u64 {
+    let low = event.as_uuid().as_u128() as u64;
+    low.max(1)
 }
 
 /// Everything Relay adds to an outbound request on top of the transformer's headers.
@@ -49,6 +69,8 @@ pub struct OutboundContext<'a> {
     pub event: EventId,
     /// The attempt number (`x-relay-attempt`), 1 for the first.
     pub attempt: u32,
+    /// The attempt's span id (`traceparent`), from [`attempt_span_id`].
+    pub span: u64,
     /// Unix seconds (`webhook-timestamp`).
     pub timestamp: i64,
     /// The destination's signing secret.
@@ -72,7 +94,7 @@ pub fn add_outbound_headers(headers: &mut HeaderMap, context: &OutboundContext<'
     }
     put("webhook-timestamp", context.timestamp.to_string());
     put("x-relay-attempt", context.attempt.to_string());
-    put("traceparent", traceparent(context.event));
+    put("traceparent", traceparent(context.event, context.span));
     put("webhook-id", id);
 }
 
@@ -88,6 +110,7 @@ mod tests {
             delivery,
             event: EventId::new(),
             attempt: 3,
+            span: 0x1234,
             timestamp: 1_700_000_000,
             secret: Some(&secret),
         };
@@ -100,7 +123,7 @@ mod tests {
         assert_eq!(headers["webhook-signature"], expected.as_str());
         let trace = headers["traceparent"].to_str().unwrap();
         assert_eq!(trace.len(), 55);
-        assert!(trace.starts_with("00-") && trace.ends_with("-01"));
+        assert!(trace.starts_with("00-") && trace.ends_with("-0000000000001234-01"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::limit::RateDecision;
 use crate::payload::Payload;
 use crate::relay::Relay;
 use crate::route::RouteInput;
+use crate::spans::IngestSpan;
 use crate::store::{InsertOutcome, NewEvent};
 use crate::telemetry;
 use crate::time::Timestamp;
@@ -110,6 +111,7 @@ impl Relay {
         );
         let (tenant, source) = (request.tenant.clone(), request.source.clone());
         let started = Instant::now();
+        let traced = self.span_start().map(|at| (at, request.request_id.clone()));
         let outcome = if request.tenant == *self.tenant_id() {
             self.run_ingest(request).instrument(span).await
         } else {
@@ -118,6 +120,15 @@ impl Relay {
                 None => IngestOutcome::UnknownSource,
             }
         };
+        if let Some((started, request_id)) = traced {
+            self.export_ingest_span(IngestSpan {
+                started,
+                tenant: &tenant,
+                source: &source,
+                request_id: &request_id,
+                outcome: &outcome,
+            });
+        }
         let label = match outcome {
             IngestOutcome::UnknownSource => telemetry::UNKNOWN_SOURCE,
             _ => &source,
@@ -227,7 +238,10 @@ impl Relay {
             dedup_until: now.plus(source.dedup_window()),
             deliveries,
         };
-        match self.store().insert_event(new).await {
+        let inserted = self.store().insert_event(new).await;
+        self.write_health()
+            .record(inserted.as_ref().map(|_| ()).map_err(|e| e as _));
+        match inserted {
             Ok(InsertOutcome::Inserted) => {
                 if has_deliveries {
                     self.wake_workers();
