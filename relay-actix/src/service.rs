@@ -6,6 +6,7 @@ use actix_web::Error;
 use actix_web::body::{self, BodyLimitExceeded, BodyStream, EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use relay_core::Relay;
+use relay_core::ids::TenantId;
 use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply, RequestId};
 
 use crate::convert;
@@ -44,25 +45,27 @@ where
     }
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let Some(source) = self
+        let Some((tenant, source)) = self
             .prefix
-            .source_of(request.method().as_str(), request.path())
+            .target_of(request.method().as_str(), request.path())
         else {
             return ResponseFuture::inner(self.inner.call(request));
         };
+        let tenant = tenant.map_or_else(TenantId::default, TenantId::new);
         let source = source.to_owned();
         let relay = self.relay.clone();
-        ResponseFuture::ingest(Box::pin(ingest(relay, source, request)))
+        ResponseFuture::ingest(Box::pin(ingest(relay, tenant, source, request)))
     }
 }
 
 async fn ingest(
     relay: Relay,
+    tenant: TenantId,
     source: String,
     request: ServiceRequest,
 ) -> Result<ServiceResponse, Error> {
     let (request, payload) = request.into_parts();
-    let reply = reply(&relay, source, request.headers(), payload).await?;
+    let reply = reply(&relay, tenant, source, request.headers(), payload).await?;
     let response = convert::response(reply)?;
     Ok(ServiceResponse::new(request, response))
 }
@@ -71,13 +74,14 @@ async fn ingest(
 /// pipeline on relay-core's types; the reply carries the request id.
 async fn reply(
     relay: &Relay,
+    tenant: TenantId,
     source: String,
     headers: &actix_web::http::header::HeaderMap,
     payload: Payload,
 ) -> Result<Reply, ConvertError> {
     let headers_1x = convert::request_headers(headers)?;
     let request_id = RequestId::from_headers(&headers_1x);
-    let limit = match relay.admit(&source, convert::content_length(headers)) {
+    let limit = match relay.admit_for(&tenant, &source, convert::content_length(headers)) {
         Ok(limit) => limit,
         Err(outcome) => return Ok(relay.refuse(&source, &request_id, outcome)),
     };
@@ -90,6 +94,7 @@ async fn reply(
             return Ok(relay.refuse(&source, &request_id, IngestOutcome::PayloadTooLarge));
         }
     };
-    let request = IngestRequest::new(source, headers_1x, body).with_request_id(request_id);
+    let mut request = IngestRequest::new(source, headers_1x, body).with_request_id(request_id);
+    request.tenant = tenant;
     Ok(relay.answer(request).await)
 }

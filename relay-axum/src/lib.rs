@@ -43,4 +43,4 @@ mod ingest;
 pub mod metrics;
 
 pub use client::ClientAddr;
-pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture};
+pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture, TenantResolver};

@@ -139,6 +139,18 @@ impl Catalog {
         Ok(catalog)
     }
 
+    /// A catalog with this one's transformers and nothing else: the configured part of
+    /// another tenant's catalog (transformers are code, shared by every tenant).
+    pub fn transformers_only(&self) -> Self {
+        Self {
+            sources: HashMap::new(),
+            destinations: HashMap::new(),
+            routes: RouteTable::new(Vec::new()),
+            transformers: self.transformers.clone(),
+            disabled_sources: HashSet::new(),
+        }
+    }
+
     /// Whether the source exists and is disabled.
     pub fn is_source_disabled(&self, name: &str) -> bool {
         self.disabled_sources.contains(name)

@@ -63,6 +63,7 @@ mod spans;
 pub mod spec;
 pub mod store;
 pub mod telemetry;
+pub mod tenancy;
 pub mod testing;
 pub mod time;
 pub mod transform;

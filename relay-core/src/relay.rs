@@ -51,17 +51,22 @@ struct Inner {
     objects: Mutex<ObjectState>,
     object_writes: tokio::sync::Mutex<()>,
     transport: HttpTransport,
-    wake: Notify,
+    wake: Arc<Notify>,
     disabled: Mutex<HashSet<String>>,
     in_flight: Arc<Mutex<HashMap<String, usize>>>,
     throttles: Throttles,
     keyring: Option<Arc<Keyring>>,
-    rollup: crate::admin::rollup::Rollup,
+    rollup: Arc<crate::admin::rollup::Rollup>,
     alerts: Option<Alerts>,
     agents: crate::agent::AgentHub,
-    write_health: crate::readiness::WriteHealth,
+    /// Shared with the tenant relays, so their writes count for readiness too.
+    write_health: Arc<crate::readiness::WriteHealth>,
     #[cfg(feature = "opentelemetry")]
-    tracer: Option<opentelemetry::global::BoxedTracer>,
+    tracer: Option<Arc<opentelemetry::global::BoxedTracer>>,
+    /// The tenant this relay's catalog belongs to (`default` for the one built).
+    tenant: crate::ids::TenantId,
+    /// The relays of the other tenants (see [`crate::tenancy`]); empty in those.
+    tenants: crate::tenancy::TenantRelays,
 }
 
 impl fmt::Debug for Relay {
@@ -76,7 +81,7 @@ impl Relay {
     /// The tracer spans are exported through, if any.
     #[cfg(feature = "opentelemetry")]
     pub(crate) fn tracer(&self) -> Option<&opentelemetry::global::BoxedTracer> {
-        self.inner.tracer.as_ref()
+        self.inner.tracer.as_deref()
     }
 
     /// Starts building a relay.
@@ -209,6 +214,51 @@ impl Relay {
 
     pub(crate) fn rollup(&self) -> &crate::admin::rollup::Rollup {
         &self.inner.rollup
+    }
+
+    /// The tenant whose catalog this relay serves (`default` for the one built; see
+    /// [`Relay::tenant_relay`]).
+    pub fn tenant_id(&self) -> &crate::ids::TenantId {
+        &self.inner.tenant
+    }
+
+    pub(crate) fn tenant_relays(&self) -> &crate::tenancy::TenantRelays {
+        &self.inner.tenants
+    }
+
+    /// A relay for `tenant` sharing everything with this one but the catalog, the stored
+    /// objects and the per-destination state (pauses, attempts in flight, throttles).
+    pub(crate) fn tenant_view(&self, tenant: crate::ids::TenantId) -> Self {
+        let inner = &self.inner;
+        let base = inner.objects.lock().map_or_else(
+            |poison| poison.into_inner().base.transformers_only(),
+            |state| state.base.transformers_only(),
+        );
+        Self {
+            inner: Arc::new(Inner {
+                store: Arc::clone(&inner.store),
+                limiter: Arc::clone(&inner.limiter),
+                objects: Mutex::new(ObjectState::new(base.clone())),
+                object_writes: tokio::sync::Mutex::new(()),
+                catalog: ArcSwap::from_pointee(base),
+                transport: inner.transport.clone(),
+                wake: Arc::clone(&inner.wake),
+                disabled: Mutex::new(HashSet::new()),
+                in_flight: Arc::new(Mutex::new(HashMap::new())),
+                throttles: Throttles::default(),
+                keyring: inner.keyring.clone(),
+                rollup: Arc::clone(&inner.rollup),
+                alerts: None,
+                // Agents authenticate in the default tenant only: a tenant's agent
+                // destinations never reach the default tenant's agents (they stay offline).
+                agents: Default::default(),
+                write_health: Arc::clone(&inner.write_health),
+                #[cfg(feature = "opentelemetry")]
+                tracer: inner.tracer.clone(),
+                tenant,
+                tenants: Default::default(),
+            }),
+        }
     }
 
     fn disabled(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
@@ -416,7 +466,7 @@ impl RelayBuilder {
                 object_writes: tokio::sync::Mutex::new(()),
                 catalog: ArcSwap::from_pointee(catalog),
                 transport: HttpTransport::new(resolver).map_err(BuildError::Transport)?,
-                wake: Notify::new(),
+                wake: Arc::new(Notify::new()),
                 disabled: Mutex::new(HashSet::new()),
                 in_flight: Arc::new(Mutex::new(HashMap::new())),
                 throttles: Throttles::default(),
@@ -426,7 +476,9 @@ impl RelayBuilder {
                 agents: Default::default(),
                 write_health: Default::default(),
                 #[cfg(feature = "opentelemetry")]
-                tracer: self.tracer,
+                tracer: self.tracer.map(Arc::new),
+                tenant: crate::ids::TenantId::default(),
+                tenants: Default::default(),
             }),
         })
     }

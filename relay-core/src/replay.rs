@@ -22,7 +22,11 @@ impl Relay {
             .await?
             .ok_or(StoreError::NotFound)?;
         let payload = event.payload();
-        let plan = self.catalog().plan_deliveries(&RouteInput {
+        let catalog = match self.tenant_relay(tenant) {
+            Some(relay) => relay.catalog(),
+            None => self.scoped(tenant).await?.catalog(),
+        };
+        let plan = catalog.plan_deliveries(&RouteInput {
             source: &event.source,
             event_type: &event.event_type,
             headers: &event.headers,

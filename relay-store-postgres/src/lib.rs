@@ -355,4 +355,13 @@ impl Store for PgStore {
     async fn queue_depth(&self) -> Result<u64, StoreError> {
         reads::queue_depth(&self.inner.pool).await
     }
+
+    async fn take_quota(
+        &self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> Result<relay_core::store::QuotaOutcome, StoreError> {
+        admin_store::take_quota(&self.inner.pool, tenant, day, limit).await
+    }
 }

@@ -180,6 +180,21 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, kind, name)
     );
     ",
+    // 6: the tenant registry (limits as a JSON object) and the daily quota counters.
+    "
+    CREATE TABLE tenants (
+        name TEXT PRIMARY KEY,
+        limits TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE TABLE tenant_quota (
+        tenant TEXT NOT NULL,
+        day BIGINT NOT NULL,
+        used BIGINT NOT NULL,
+        PRIMARY KEY (tenant, day)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

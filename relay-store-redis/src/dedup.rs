@@ -349,4 +349,13 @@ impl<S: Store + ?Sized> Store for DedupCache<S> {
     async fn queue_depth(&self) -> Result<u64, StoreError> {
         self.inner.queue_depth().await
     }
+
+    async fn take_quota(
+        &self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> Result<relay_core::store::QuotaOutcome, StoreError> {
+        self.inner.take_quota(tenant, day, limit).await
+    }
 }

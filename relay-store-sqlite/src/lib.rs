@@ -438,6 +438,17 @@ impl Store for SqliteStore {
     async fn queue_depth(&self) -> Result<u64, StoreError> {
         self.inner.readers.read(reads::queue_depth).await
     }
+
+    async fn take_quota(
+        &self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> Result<relay_core::store::QuotaOutcome, StoreError> {
+        let tenant = tenant.clone();
+        self.write(move |conn| admin::take_quota(conn, &tenant, day, limit))
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -176,6 +176,21 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, kind, name)
     ) WITHOUT ROWID;
     ",
+    // 7: the tenant registry (limits as a JSON object) and the daily quota counters.
+    "
+    CREATE TABLE tenants (
+        name TEXT PRIMARY KEY,
+        limits TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE tenant_quota (
+        tenant TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        used INTEGER NOT NULL,
+        PRIMARY KEY (tenant, day)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -22,6 +22,7 @@ pub mod admin;
 pub mod contract;
 pub mod faults;
 pub mod interop;
+pub mod tenants;
 
 /// The loopback networks (`127.0.0.0/8`, `::1/128`): what a relay delivering to the test's
 /// receivers must allow past its SSRF guard.
@@ -396,6 +397,15 @@ impl relay_core::store::Store for UnavailableStore {
     }
 
     async fn queue_depth(&self) -> Result<u64, relay_core::store::StoreError> {
+        Err(down())
+    }
+
+    async fn take_quota(
+        &self,
+        _: &relay_core::ids::TenantId,
+        _: i64,
+        _: u64,
+    ) -> Result<relay_core::store::QuotaOutcome, relay_core::store::StoreError> {
         Err(down())
     }
 }

@@ -3,7 +3,7 @@
 
 use relay_core::admin::{
     AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge,
-    MetricPoint, MetricQuery, SessionRecord, UserRecord,
+    MetricPoint, MetricQuery, SessionRecord, TenantRecord, UserRecord,
 };
 use relay_core::event::Delivery;
 use relay_core::ids::{DeliveryId, TenantId};
@@ -154,6 +154,22 @@ impl AdminStore for UnavailableStore {
     }
 
     async fn objects(&self, _: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
+        Err(down())
+    }
+
+    async fn insert_tenant(&self, _: TenantRecord) -> Result<bool, StoreError> {
+        Err(down())
+    }
+
+    async fn update_tenant(&self, _: TenantRecord) -> Result<bool, StoreError> {
+        Err(down())
+    }
+
+    async fn delete_tenant(&self, _: &TenantId) -> Result<bool, StoreError> {
+        Err(down())
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
         Err(down())
     }
 }

@@ -401,6 +401,45 @@ async fn every_endpoint_answers_each_role_as_documented() {
             a,
             204,
         ),
+        row(Method::GET, "/api/v1/tenants", "/api/v1/tenants", a, 200),
+        with(
+            row(Method::POST, "/api/v1/tenants", "/api/v1/tenants", a, 201),
+            json!({"name": "rbac-tenant", "limits": {"daily_quota": 100}}),
+        ),
+        row(
+            Method::GET,
+            "/api/v1/tenants/{name}",
+            "/api/v1/tenants/rbac-tenant",
+            a,
+            200,
+        ),
+        with(
+            row(
+                Method::PUT,
+                "/api/v1/tenants/{name}",
+                "/api/v1/tenants/rbac-tenant",
+                a,
+                200,
+            ),
+            json!({"limits": {"rate_per_second": 10}}),
+        ),
+        with(
+            row(
+                Method::POST,
+                "/api/v1/tenants/{name}/api-keys",
+                "/api/v1/tenants/default/api-keys",
+                a,
+                201,
+            ),
+            json!({"name": "more", "role": "viewer"}),
+        ),
+        row(
+            Method::DELETE,
+            "/api/v1/tenants/{name}",
+            "/api/v1/tenants/rbac-tenant",
+            a,
+            204,
+        ),
     ];
 
     let mut failures = Vec::new();

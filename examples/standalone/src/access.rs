@@ -15,6 +15,9 @@ pub enum AccessError {
     /// `--password-env` names a variable that is not set.
     #[error("environment variable {0} is not set")]
     MissingEnv(String),
+    /// `--tenant` names a tenant that is not in the registry.
+    #[error("tenant {0:?} does not exist (create it with POST /api/v1/tenants)")]
+    UnknownTenant(String),
 }
 
 fn system() -> Principal {
@@ -46,9 +49,26 @@ pub async fn add_user(
     Ok(generated.then_some(password))
 }
 
-/// Creates an API key and returns its token (shown once).
-pub async fn add_key(relay: &Relay, name: &str, role: Role) -> Result<Secret, AccessError> {
-    Ok(relay.create_api_key(&system(), name, role).await?.token)
+/// Creates an API key (in `tenant`, default `default`) and returns its token (shown once).
+pub async fn add_key(
+    relay: &Relay,
+    name: &str,
+    role: Role,
+    tenant: Option<&str>,
+) -> Result<Secret, AccessError> {
+    match tenant {
+        None | Some(TenantId::DEFAULT) => {
+            Ok(relay.create_api_key(&system(), name, role).await?.token)
+        }
+        Some(tenant) => match relay
+            .create_tenant_api_key(&system(), tenant, name, role)
+            .await
+        {
+            Ok(created) => Ok(created.token),
+            Err(AdminError::NotFound) => Err(AccessError::UnknownTenant(tenant.to_owned())),
+            Err(other) => Err(other.into()),
+        },
+    }
 }
 
 /// On a store with neither users nor API keys, creates the user `admin` with a generated

@@ -116,6 +116,10 @@ pub enum KeyCommand {
         /// `viewer`, `operator` or `admin`.
         #[arg(long, default_value = "viewer")]
         role: relay_core::admin::Role,
+        /// The tenant the key acts in (default: `default`); it must exist (see
+        /// `POST /api/v1/tenants`).
+        #[arg(long)]
+        tenant: Option<String>,
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -72,9 +72,14 @@ fn main() -> ExitCode {
             }
             Ok(())
         }),
-        Some(Command::Key(KeyCommand::Add { name, role, store })) => run(async move {
+        Some(Command::Key(KeyCommand::Add {
+            name,
+            role,
+            tenant,
+            store,
+        })) => run(async move {
             let relay = admin_relay(store).await?;
-            let token = access::add_key(&relay, &name, role).await?;
+            let token = access::add_key(&relay, &name, role, tenant.as_deref()).await?;
             println!("{}", token.expose());
             eprintln!("created API key {name:?} ({role}); the token above is shown only now");
             Ok(())

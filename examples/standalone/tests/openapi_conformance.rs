@@ -77,9 +77,11 @@ destinations = ["app"]
     // refer to things that do not exist (a destination name), name a scheme this build does
     // not know, point at an address the SSRF guard refuses, or change an object the
     // configuration file manages: those answer 422 or 409 by design (documented), so for these
-    // operations a schema-valid body may be refused with them. Every other check applies.
+    // operations a schema-valid body may be refused with them. Tenants likewise: `burst`
+    // needs `rate_per_second` (a rule across fields), and `default` exists already. Every
+    // other check applies.
     let mut settings = String::new();
-    for tag in ["sources", "destinations", "routes"] {
+    for tag in ["sources", "destinations", "routes", "tenants"] {
         settings.push_str(&format!(
             "[[operations]]\ninclude-tag = \"{tag}\"\n\
              [operations.checks.positive_data_acceptance]\n\

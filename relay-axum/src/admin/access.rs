@@ -34,7 +34,10 @@ pub(crate) async fn login(
     State(state): State<AdminState>,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let tenant = relay_core::ids::TenantId::default();
+    let tenant = (request.tenant.as_deref()).map_or_else(
+        relay_core::ids::TenantId::default,
+        relay_core::ids::TenantId::new,
+    );
     let password = Secret::new(request.password);
     let session = state
         .relay

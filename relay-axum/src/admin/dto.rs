@@ -464,6 +464,10 @@ pub struct LoginRequest {
     pub username: String,
     /// The password.
     pub password: String,
+    /// The user's tenant (default: `default`).
+    #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,128}$")]
+    pub tenant: Option<String>,
 }
 
 impl std::fmt::Debug for LoginRequest {

@@ -28,6 +28,7 @@ pub mod objects;
 mod openapi;
 mod reload;
 mod reports;
+pub mod tenants;
 mod traffic;
 
 use axum::Router;
@@ -68,6 +69,19 @@ impl Default for AdminOptions {
 pub struct AdminState {
     relay: Relay,
     options: AdminOptions,
+}
+
+impl AdminState {
+    /// This state with the relay of `by`'s tenant (see [`Relay::scoped`]), through which
+    /// sources, destinations and routes are listed and changed.
+    pub(crate) async fn scoped(
+        mut self,
+        by: &relay_core::admin::Principal,
+    ) -> Result<Self, ApiError> {
+        self.relay = (self.relay.scoped(&by.tenant).await)
+            .map_err(|e| ApiError(relay_core::admin::AdminError::from(e)))?;
+        Ok(self)
+    }
 }
 
 /// The OpenAPI description as JSON.
@@ -192,6 +206,14 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
         .route("/api/v1/agents/{name}/revoke", post(agents::revoke))
         .route("/api/v1/agents/{name}/rotate", post(agents::rotate))
         .route("/api/v1/config/reload", post(reload::reload))
+        .route("/api/v1/tenants", get(tenants::list).post(tenants::create))
+        .route(
+            "/api/v1/tenants/{name}",
+            get(tenants::read)
+                .put(tenants::update)
+                .delete(tenants::delete),
+        )
+        .route("/api/v1/tenants/{name}/api-keys", post(tenants::create_key))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .merge(crate::dashboard::routes())
         .with_state(AdminState { relay, options })

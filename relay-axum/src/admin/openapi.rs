@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::objects::{destinations, routes, sources};
-use super::{access, agents, reload, reports, traffic};
+use super::{access, agents, reload, reports, tenants, traffic};
 
 struct Security;
 
@@ -49,6 +49,8 @@ impl Modify for Security {
         routes::enable, routes::disable, routes::test, routes::transformers,
         agents::list, agents::create, agents::revoke, agents::rotate, agents::delete,
         reload::reload,
+        tenants::list, tenants::create, tenants::read, tenants::update, tenants::delete,
+        tenants::create_key,
     ),
     modifiers(&Security),
 )]

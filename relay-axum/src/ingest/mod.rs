@@ -3,7 +3,9 @@
 mod future;
 mod layer;
 mod service;
+mod tenant;
 
 pub use future::ResponseFuture;
 pub use layer::RelayLayer;
 pub use service::{RelayService, ResponseBody};
+pub use tenant::TenantResolver;

@@ -12,6 +12,7 @@ use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply, Requ
 use tower::Service;
 
 use super::future::ResponseFuture;
+use super::tenant::TenantFrom;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -21,14 +22,16 @@ pub struct RelayService<S> {
     inner: S,
     relay: Relay,
     prefix: IngestPrefix,
+    tenants: TenantFrom,
 }
 
 impl<S> RelayService<S> {
-    pub(super) fn new(inner: S, relay: Relay, prefix: IngestPrefix) -> Self {
+    pub(super) fn new(inner: S, relay: Relay, prefix: IngestPrefix, tenants: TenantFrom) -> Self {
         Self {
             inner,
             relay,
             prefix,
+            tenants,
         }
     }
 }
@@ -50,30 +53,41 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let path = request.uri().path();
-        let Some(source) = self.prefix.source_of(request.method().as_str(), path) else {
+        let method = request.method().as_str();
+        let Some((segment, source)) = self.tenants.target(&self.prefix, method, path) else {
             return ResponseFuture::inner(self.inner.call(request));
         };
-        let source = source.to_owned();
-        let relay = self.relay.clone();
-        ResponseFuture::ingest(Box::pin(
-            async move { ingest(relay, source, request).await },
-        ))
+        let (segment, source) = (segment.map(str::to_owned), source.to_owned());
+        let (relay, tenants) = (self.relay.clone(), self.tenants.clone());
+        ResponseFuture::ingest(Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let request_id = RequestId::from_headers(&parts.headers);
+            match tenants.tenant(segment.as_deref(), &parts) {
+                Some(tenant) => ingest(relay, tenant, source, parts, body, request_id).await,
+                None => reply(relay.refuse(&source, &request_id, IngestOutcome::UnknownSource)),
+            }
+        }))
     }
 }
 
-async fn ingest<B>(relay: Relay, source: String, request: Request<B>) -> Response<Full<Bytes>>
+async fn ingest<B>(
+    relay: Relay,
+    tenant: relay_core::ids::TenantId,
+    source: String,
+    parts: http::request::Parts,
+    body: B,
+    request_id: RequestId,
+) -> Response<Full<Bytes>>
 where
     B: Body + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    let (parts, body) = request.into_parts();
-    let request_id = RequestId::from_headers(&parts.headers);
     let content_length = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let limit = match relay.admit(&source, content_length) {
+    let limit = match relay.admit_for(&tenant, &source, content_length) {
         Ok(limit) => limit,
         Err(outcome) => return reply(relay.refuse(&source, &request_id, outcome)),
     };
@@ -88,7 +102,8 @@ where
             return reply(relay.refuse(&source, &request_id, outcome));
         }
     };
-    let request = IngestRequest::new(source, parts.headers, body).with_request_id(request_id);
+    let mut request = IngestRequest::new(source, parts.headers, body).with_request_id(request_id);
+    request.tenant = tenant;
     reply(relay.answer(request).await)
 }
 

@@ -11,6 +11,7 @@ mod records;
 mod role;
 pub(crate) mod rollup;
 mod store;
+mod tenants;
 mod token;
 
 pub use access::{
@@ -27,6 +28,7 @@ pub use records::{
 pub use role::{Role, UnknownRole};
 pub use rollup::{LATENCY_BUCKETS_MS, MetricSummary, QUEUE_DEPTH, latency_bucket, summarize};
 pub use store::AdminStore;
+pub use tenants::{TenantLimits, TenantRecord};
 pub use token::{
     NewApiKey, generate_api_key, generate_password, generate_session_token,
     generate_signing_secret, parse_api_key,

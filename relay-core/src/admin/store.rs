@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use super::TenantRecord;
 use super::records::{
     ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
     MetricQuery, SessionRecord, UserRecord,
@@ -161,4 +162,20 @@ pub trait AdminStore: Send + Sync {
 
     /// The tenant's objects, by kind (sources, destinations, routes) then name.
     async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError>;
+
+    /// Saves a new tenant in the registry; `false` (and nothing written) when one of that
+    /// name exists. The registry is the platform's, so these four operations are the only
+    /// ones scoped by no tenant besides the credential lookups.
+    async fn insert_tenant(&self, record: TenantRecord) -> Result<bool, StoreError>;
+
+    /// Replaces a tenant's limits and `updated_at` (its `created_at` is kept); `false` when
+    /// there is no such tenant.
+    async fn update_tenant(&self, record: TenantRecord) -> Result<bool, StoreError>;
+
+    /// Removes a tenant from the registry (its rows elsewhere are left alone); whether there
+    /// was one.
+    async fn delete_tenant(&self, tenant: &TenantId) -> Result<bool, StoreError>;
+
+    /// Every stored tenant, by name.
+    async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError>;
 }

@@ -75,6 +75,15 @@ impl Relay {
     /// Makes one attempt of a leased delivery and records it under the lease, in an `attempt`
     /// tracing span carrying the request id the event was received with.
     pub(crate) async fn attempt(&self, leased: LeasedDelivery, per_destination: usize) {
+        if leased.event.tenant == *self.tenant_id() {
+            self.attempt_here(leased, per_destination).await;
+        } else if let Some(relay) = self.delivery_relay(&leased).await {
+            relay.attempt_here(leased, per_destination).await;
+        }
+    }
+
+    /// [`Relay::attempt`] with this relay's catalog (the delivery's tenant's).
+    async fn attempt_here(&self, leased: LeasedDelivery, per_destination: usize) {
         let span = tracing::info_span!(
             "attempt",
             delivery = %leased.delivery.id,

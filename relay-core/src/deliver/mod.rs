@@ -109,7 +109,7 @@ impl Relay {
                 }
                 continue;
             }
-            let lease_for = self.catalog().longest_timeout() + config.lease_margin;
+            let lease_for = self.longest_timeout_of_all() + config.lease_margin;
             let leased = match self
                 .store()
                 .lease_due(Timestamp::now(), free.min(config.batch), lease_for)

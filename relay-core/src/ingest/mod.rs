@@ -70,7 +70,24 @@ impl Relay {
     /// or [`IngestOutcome::PayloadTooLarge`] when the declared `Content-Length` is already over
     /// the limit (so nothing past the limit is ever read).
     pub fn admit(&self, source: &str, content_length: Option<u64>) -> Result<usize, IngestOutcome> {
-        let catalog = self.catalog();
+        self.admit_for(self.tenant_id(), source, content_length)
+    }
+
+    /// [`Relay::admit`] for a source of `tenant` (an unknown tenant:
+    /// [`IngestOutcome::UnknownSource`]).
+    pub fn admit_for(
+        &self,
+        tenant: &TenantId,
+        source: &str,
+        content_length: Option<u64>,
+    ) -> Result<usize, IngestOutcome> {
+        let catalog = if tenant == self.tenant_id() {
+            self.catalog()
+        } else {
+            (self.tenant_relay(tenant))
+                .ok_or(IngestOutcome::UnknownSource)?
+                .catalog()
+        };
         let limit = catalog
             .source(source)
             .ok_or(IngestOutcome::UnknownSource)?
@@ -95,7 +112,14 @@ impl Relay {
         let (tenant, source) = (request.tenant.clone(), request.source.clone());
         let started = Instant::now();
         let traced = self.span_start().map(|at| (at, request.request_id.clone()));
-        let outcome = self.run_ingest(request).instrument(span).await;
+        let outcome = if request.tenant == *self.tenant_id() {
+            self.run_ingest(request).instrument(span).await
+        } else {
+            match self.tenant_relay(&request.tenant) {
+                Some(relay) => relay.run_ingest(request).instrument(span).await,
+                None => IngestOutcome::UnknownSource,
+            }
+        };
         if let Some((started, request_id)) = traced {
             self.export_ingest_span(IngestSpan {
                 started,
@@ -144,6 +168,9 @@ impl Relay {
             return IngestOutcome::PayloadTooLarge;
         }
         let now = Timestamp::now();
+        if let Some(refused) = self.tenant_rate_refusal(now).await {
+            return refused;
+        }
         if let Some(limit) = source.rate_limit() {
             let key = format!("source:{}:{}", request.tenant, source.name());
             match self.limiter().acquire(&key, limit, now).await {
@@ -173,6 +200,9 @@ impl Relay {
         if let Some(challenge) = source.handshake(&payload) {
             tracing::info!(source = source.name(), "answered an endpoint handshake");
             return IngestOutcome::Challenge { challenge };
+        }
+        if let Some(refused) = self.take_daily_quota(now).await {
+            return refused;
         }
         let identity = source.identify(&request.headers, &request.body, &payload);
         let deliveries = catalog.plan_deliveries(&RouteInput {

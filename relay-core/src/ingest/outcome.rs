@@ -37,6 +37,12 @@ pub enum IngestOutcome {
         /// Whole seconds until a request may succeed (at least 1).
         retry_after_secs: u64,
     },
+    /// The tenant's daily quota is used up: `429 {"error":"quota_exceeded"}` with
+    /// `Retry-After` (seconds to the next UTC day).
+    QuotaExceeded {
+        /// Whole seconds until the next UTC day (at least 1).
+        retry_after_secs: u64,
+    },
     /// The body could not be read (the client broke off or sent a malformed body):
     /// `400 {"error":"unreadable_body"}`.
     UnreadableBody,
@@ -63,7 +69,7 @@ impl IngestOutcome {
             Self::UnknownSource => 404,
             Self::InvalidSignature => 401,
             Self::PayloadTooLarge => 413,
-            Self::RateLimited { .. } => 429,
+            Self::RateLimited { .. } | Self::QuotaExceeded { .. } => 429,
             Self::UnreadableBody => 400,
             Self::Unavailable => 503,
         }
@@ -81,6 +87,7 @@ impl IngestOutcome {
             Self::InvalidSignature => "invalid_signature",
             Self::PayloadTooLarge => "payload_too_large",
             Self::RateLimited { .. } => "rate_limited",
+            Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::UnreadableBody => "unreadable_body",
             Self::Unavailable => "unavailable",
         }
@@ -103,6 +110,7 @@ impl IngestOutcome {
             Self::InvalidSignature => error("invalid_signature"),
             Self::PayloadTooLarge => error("payload_too_large"),
             Self::RateLimited { .. } => error("rate_limited"),
+            Self::QuotaExceeded { .. } => error("quota_exceeded"),
             Self::UnreadableBody => error("unreadable_body"),
             Self::Unavailable => error("unavailable"),
         }
@@ -112,7 +120,9 @@ impl IngestOutcome {
     pub fn into_reply(self) -> Reply {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Self::RateLimited { retry_after_secs } | Self::QuotaExceeded { retry_after_secs } =
+            self
+        {
             headers.insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         Reply {

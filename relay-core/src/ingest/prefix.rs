@@ -51,6 +51,36 @@ impl IngestPrefix {
     }
 }
 
+impl IngestPrefix {
+    /// The tenant and source named by a `POST {prefix}/{source}` request (tenant `None`: the
+    /// default tenant) or a `POST {prefix}/{tenant}/{source}` one (a trailing `/` allowed);
+    /// `None` when the request is not ingest.
+    ///
+    /// ```
+    /// use relay_core::ingest::IngestPrefix;
+    ///
+    /// let prefix = IngestPrefix::default();
+    /// assert_eq!(prefix.target_of("POST", "/webhooks/github"), Some((None, "github")));
+    /// assert_eq!(prefix.target_of("POST", "/webhooks/acme/github/"), Some((Some("acme"), "github")));
+    /// assert_eq!(prefix.target_of("POST", "/webhooks/a/b/c"), None);
+    /// assert_eq!(prefix.target_of("POST", "/webhooks//github"), None);
+    /// ```
+    pub fn target_of<'a>(&self, method: &str, path: &'a str) -> Option<(Option<&'a str>, &'a str)> {
+        if method != "POST" {
+            return None;
+        }
+        let rest = path.strip_prefix(&*self.0)?.strip_prefix('/')?;
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        match rest.split_once('/') {
+            None => (!rest.is_empty()).then_some((None, rest)),
+            Some((tenant, source)) => {
+                (!tenant.is_empty() && !source.is_empty() && !source.contains('/'))
+                    .then_some((Some(tenant), source))
+            }
+        }
+    }
+}
+
 impl Default for IngestPrefix {
     fn default() -> Self {
         Self::new(Self::DEFAULT)

@@ -7,7 +7,6 @@ use std::time::Duration;
 use super::ObjectRecord;
 use super::compose::{Composed, Context, Skipped, compose};
 use crate::catalog::Catalog;
-use crate::ids::TenantId;
 use crate::relay::Relay;
 use crate::store::StoreError;
 
@@ -68,8 +67,17 @@ impl Relay {
     /// assert!(relay.skipped_objects().is_empty());
     /// # }
     /// ```
+    ///
+    /// On the built relay this also reads the objects of every other tenant (of the registry,
+    /// or with a relay already) into its tenant relay (see [`crate::tenancy`]).
     pub async fn sync_objects(&self) -> Result<(), StoreError> {
-        let records = self.store().objects(&TenantId::default()).await?;
+        self.sync_own_objects().await?;
+        self.sync_tenants().await
+    }
+
+    /// [`Relay::sync_objects`] for this relay's tenant only.
+    pub(crate) async fn sync_own_objects(&self) -> Result<(), StoreError> {
+        let records = self.store().objects(self.tenant_id()).await?;
         let mut state = self.object_state();
         if state.records != records {
             // Agents whose credential was revoked, rotated or deleted since they connected
@@ -111,10 +119,9 @@ impl Relay {
 
     /// The catalog `records` make with the configured `base`.
     pub(crate) fn compose_objects(&self, base: &Catalog, records: &[ObjectRecord]) -> Composed {
-        let tenant = TenantId::default();
         let cx = Context {
             base,
-            tenant: &tenant,
+            tenant: self.tenant_id(),
             keyring: self.keyring().map(AsRef::as_ref),
             guard: self.guard(),
         };

@@ -7,7 +7,7 @@ use super::views::RouteView;
 use super::write::invalid;
 use crate::admin::{AdminError, Principal, Role};
 use crate::event::{Event, EventStatus};
-use crate::ids::{EventId, TenantId};
+use crate::ids::EventId;
 use crate::relay::Relay;
 use crate::route::{ConditionSpec, Glob, RouteInput};
 use crate::spec::{Names, RouteSpec, check_name};
@@ -184,7 +184,7 @@ impl Relay {
         sample: &RouteSample,
     ) -> Result<RouteTest, AdminError> {
         by.require(Role::Viewer)?;
-        if by.tenant != TenantId::default() {
+        if by.tenant != *self.tenant_id() {
             return Err(AdminError::NotFound);
         }
         let catalog = self.catalog();
@@ -198,7 +198,7 @@ impl Relay {
             .or_else(|| route.source().map(str::to_owned))
             .unwrap_or_else(|| "test".to_owned());
         let event = Event {
-            tenant: TenantId::default(),
+            tenant: self.tenant_id().clone(),
             id: EventId::new(),
             source,
             event_type: sample.event_type.clone(),

@@ -169,4 +169,24 @@ mod tests {
         let plain = stored.replace("sealed:", "");
         assert!(open::<DestinationSpec>(&plain, &tenant, Some(&keyring)).is_err());
     }
+
+    #[test]
+    fn a_tenants_sealed_secret_does_not_open_as_another_tenants() {
+        let keyring = Keyring::generate();
+        let (acme, globex) = (TenantId::new("acme"), TenantId::new("globex"));
+        let spec = DestinationSpec {
+            auth_header: Some("Bearer acme-token".into()),
+            ..serde_json::from_str(r#"{"name":"crm","url":"https://crm.example/"}"#).unwrap()
+        };
+        let stored = seal(&spec, &acme, Some(&keyring)).unwrap();
+        assert_eq!(
+            open::<DestinationSpec>(&stored, &acme, Some(&keyring)).unwrap(),
+            spec
+        );
+        // Same keyring, same kind and name, another tenant: the context differs.
+        assert!(matches!(
+            open::<DestinationSpec>(&stored, &globex, Some(&keyring)),
+            Err(OpenSpecError::Seal(_))
+        ));
+    }
 }

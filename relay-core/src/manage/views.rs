@@ -6,7 +6,6 @@ use super::ObjectRecord;
 use super::seal::{ObjectSpec, open};
 use crate::catalog::Catalog;
 use crate::destination::{Destination, Target};
-use crate::ids::TenantId;
 use crate::relay::Relay;
 use crate::route::{ConditionSpec, Route};
 use crate::source::Source;
@@ -121,7 +120,7 @@ fn stored<S: ObjectSpec>(
     let record = (records.iter()).find(|r| r.kind == S::KIND && r.name == name)?;
     let spec = open::<S>(
         &record.spec,
-        &TenantId::default(),
+        relay.tenant_id(),
         relay.keyring().map(AsRef::as_ref),
     )
     .ok()?;

@@ -45,10 +45,11 @@ fn audit_view<S: ObjectSpec>(spec: Option<&S>) -> Value {
 }
 
 impl Relay {
-    /// Checks that `by` may change objects of the gateway's tenant.
+    /// Checks that `by` may change objects of this relay's tenant (a principal of another
+    /// tenant: 404, see [`Relay::scoped`]).
     pub(crate) fn may_change(&self, by: &Principal, role: Role) -> Result<TenantId, AdminError> {
         by.require(role)?;
-        if by.tenant != TenantId::default() {
+        if by.tenant != *self.tenant_id() {
             return Err(AdminError::NotFound);
         }
         Ok(by.tenant.clone())
@@ -77,7 +78,7 @@ impl Relay {
                 S::KIND
             )));
         }
-        let tenant = TenantId::default();
+        let tenant = self.tenant_id().clone();
         let records = self.store().objects(&tenant).await?;
         let record = (records.into_iter())
             .find(|r| r.kind == S::KIND && r.name == name)
@@ -95,16 +96,12 @@ impl Relay {
         enabled: bool,
         created_at: Timestamp,
     ) -> Result<ObjectRecord, AdminError> {
-        let sealed = seal(
-            spec,
-            &TenantId::default(),
-            self.keyring().map(AsRef::as_ref),
-        )
-        .ok_or_else(|| {
-            AdminError::Store(StoreError::unavailable(
-                "no credential keyring is configured to seal secrets with",
-            ))
-        })?;
+        let sealed =
+            seal(spec, self.tenant_id(), self.keyring().map(AsRef::as_ref)).ok_or_else(|| {
+                AdminError::Store(StoreError::unavailable(
+                    "no credential keyring is configured to seal secrets with",
+                ))
+            })?;
         Ok(ObjectRecord {
             kind: S::KIND,
             name: spec.name().to_owned(),
@@ -127,7 +124,7 @@ impl Relay {
         before: Option<&S>,
         after: Option<&S>,
     ) -> Result<(), AdminError> {
-        let tenant = TenantId::default();
+        let tenant = self.tenant_id().clone();
         let mut records = self.store().objects(&tenant).await?;
         let (kind, name) = change.target();
         let (kind, name) = (kind, name.to_owned());
@@ -138,7 +135,10 @@ impl Relay {
             (Change::Create(_), Some(_)) => {
                 return Err(AdminError::Conflict(format!("{kind} {name:?}")));
             }
-            (Change::Create(record), None) => records.push(record.clone()),
+            (Change::Create(record), None) => {
+                self.check_tenant_cap(&records, kind)?;
+                records.push(record.clone());
+            }
             (Change::Update(record), Some(i)) => records[i] = record.clone(),
             (Change::Delete(..), Some(i)) => {
                 records.remove(i);
@@ -159,7 +159,7 @@ impl Relay {
         let changes = diff(&audit_view(before), &audit_view(after), S::SECRETS);
         self.audit(by, action, kind.as_str(), &name, changes)
             .await?;
-        self.sync_objects().await?;
+        self.sync_own_objects().await?;
         Ok(())
     }
 
@@ -239,6 +239,29 @@ impl Relay {
         let (record, before) = self.stored::<S>(name).await?;
         let change = Change::Delete(record.kind, record.name);
         self.commit(by, change, "delete", Some(&before), None).await
+    }
+
+    /// 409 when the tenant already has as many sources (routes) as its `max_sources`
+    /// (`max_routes`) allows.
+    fn check_tenant_cap(
+        &self,
+        records: &[ObjectRecord],
+        kind: ObjectKind,
+    ) -> Result<(), AdminError> {
+        let limits = self.tenant_limits();
+        let cap = match kind {
+            ObjectKind::Source => limits.max_sources,
+            ObjectKind::Route => limits.max_routes,
+            ObjectKind::Destination | ObjectKind::Agent => None,
+        };
+        let Some(cap) = cap else { return Ok(()) };
+        let have = records.iter().filter(|r| r.kind == kind).count();
+        if have >= cap as usize {
+            return Err(AdminError::Conflict(format!(
+                "tenant limit: at most {cap} {kind}s; the tenant has {have}"
+            )));
+        }
+        Ok(())
     }
 
     /// Refuses records in which the changed object, or any object that is live now, would be

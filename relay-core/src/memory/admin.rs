@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::{MemoryStore, State};
 use crate::admin::{
     AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, DeliveryCounts, EventQuery, EventSummary,
-    MetricMerge, MetricPoint, MetricQuery, MetricScope, SessionRecord, UserRecord,
+    MetricMerge, MetricPoint, MetricQuery, MetricScope, SessionRecord, TenantRecord, UserRecord,
 };
 use crate::event::{Delivery, DeliveryStatus, Event};
 use crate::ids::{DeliveryId, TenantId};
@@ -25,6 +25,7 @@ pub(super) struct AdminState {
     audit: Vec<AuditEntry>,
     metrics: BTreeMap<MetricKey, i64>,
     objects: BTreeMap<(TenantId, ObjectKind, String), ObjectRecord>,
+    pub(super) tenants: super::tenants::Tenants,
 }
 
 impl State {
@@ -372,5 +373,21 @@ impl AdminStore for MemoryStore {
             .filter(|((t, _, _), _)| t == tenant)
             .map(|(_, record)| record.clone())
             .collect())
+    }
+
+    async fn insert_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
+        Ok(self.state().admin.tenants.insert(record))
+    }
+
+    async fn update_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
+        Ok(self.state().admin.tenants.update(record))
+    }
+
+    async fn delete_tenant(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+        Ok(self.state().admin.tenants.delete(tenant))
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
+        Ok(self.state().admin.tenants.all())
     }
 }

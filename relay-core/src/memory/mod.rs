@@ -20,6 +20,7 @@ use crate::store::{
 use crate::time::Timestamp;
 
 mod admin;
+mod tenants;
 
 pub use crate::limit::SlidingWindowLimiter as MemoryRateLimiter;
 
@@ -601,5 +602,14 @@ impl Store for MemoryStore {
 
     async fn queue_depth(&self) -> Result<u64, StoreError> {
         Ok(self.state().due.len() as u64)
+    }
+
+    async fn take_quota(
+        &self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> Result<crate::store::QuotaOutcome, StoreError> {
+        Ok(self.state().admin.tenants.take_quota(tenant, day, limit))
     }
 }

@@ -42,6 +42,7 @@ mod ingest;
 mod objects;
 mod ordering;
 mod queue;
+mod tenants;
 mod upgrade;
 
 pub use access::*;
@@ -53,6 +54,7 @@ pub use ingest::*;
 pub use objects::*;
 pub use ordering::*;
 pub use queue::*;
+pub use tenants::*;
 pub use upgrade::*;
 
 /// What a factory hands to the suite: the store, and anything that must outlive the case.
@@ -124,6 +126,8 @@ macro_rules! store_conformance_tests {
             ordered_dead_letter_skips_or_blocks,
             ordered_lanes_are_per_tenant_and_destination,
             concurrent_leasers_keep_lanes_in_order,
+            tenant_registry_round_trips,
+            daily_quota_is_atomic_per_tenant_and_day,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {

@@ -8,6 +8,7 @@ pub mod codec;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod prune;
+mod quota;
 mod types;
 
 use std::fmt;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 pub use prune::{PRUNE_BATCH, prune_expired};
+pub use quota::{QUOTA_DAY_SECS, QuotaOutcome, quota_day, secs_to_next_day};
 pub use types::{
     AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
     NewDelivery, NewEvent, NextStep, ScheduleReport,
@@ -197,4 +199,16 @@ pub trait Store: AdminStore + Send + Sync + fmt::Debug {
     /// How many deliveries are pending or in flight, over every tenant (the `relay_queue_depth`
     /// gauge). Called now and then by the delivery worker, so it must be cheap: an index count.
     async fn queue_depth(&self) -> Result<u64, StoreError>;
+
+    /// Atomically takes one unit of `tenant`'s quota for `day` ([`quota_day`]): when fewer
+    /// than `limit` are taken on that day, counts one more and returns
+    /// [`QuotaOutcome::Taken`]; otherwise changes nothing and returns
+    /// [`QuotaOutcome::Exhausted`]. Concurrent callers (on any node) never take more than
+    /// `limit` in total; a new day starts from zero.
+    async fn take_quota(
+        &self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> Result<QuotaOutcome, StoreError>;
 }

@@ -5,6 +5,9 @@ mod access;
 mod browse;
 mod log;
 mod objects;
+mod tenants;
+
+pub(crate) use tenants::take_quota;
 #[cfg(test)]
 mod tests;
 
@@ -12,7 +15,7 @@ use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use relay_core::admin::{
     AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge,
-    MetricPoint, MetricQuery, SessionRecord, UserRecord,
+    MetricPoint, MetricQuery, SessionRecord, TenantRecord, UserRecord,
 };
 use relay_core::event::Delivery;
 use relay_core::ids::{DeliveryId, TenantId};
@@ -207,5 +210,21 @@ impl AdminStore for PgStore {
 
     async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
         objects::all(self.pool(), tenant).await
+    }
+
+    async fn insert_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
+        tenants::insert(self.pool(), &record).await
+    }
+
+    async fn update_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
+        tenants::update(self.pool(), &record).await
+    }
+
+    async fn delete_tenant(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+        tenants::delete(self.pool(), tenant).await
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
+        tenants::all(self.pool()).await
     }
 }

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use relay_core::admin::{
     AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge,
-    MetricPoint, MetricQuery, SessionRecord, UserRecord,
+    MetricPoint, MetricQuery, SessionRecord, TenantRecord, UserRecord,
 };
 use relay_core::event::Delivery;
 use relay_core::ids::{DeliveryId, TenantId};
@@ -175,5 +175,21 @@ impl AdminStore for Flaky {
 
     async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
         self.inner.objects(tenant).await
+    }
+
+    async fn insert_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
+        self.inner.insert_tenant(record).await
+    }
+
+    async fn update_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
+        self.inner.update_tenant(record).await
+    }
+
+    async fn delete_tenant(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+        self.inner.delete_tenant(tenant).await
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
+        self.inner.tenants().await
     }
 }

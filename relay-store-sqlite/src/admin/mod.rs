@@ -5,13 +5,16 @@ mod access;
 mod browse;
 mod log;
 mod objects;
+mod tenants;
+
+pub(crate) use tenants::take_quota;
 #[cfg(test)]
 mod tests;
 
 use async_trait::async_trait;
 use relay_core::admin::{
     AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge,
-    MetricPoint, MetricQuery, SessionRecord, UserRecord,
+    MetricPoint, MetricQuery, SessionRecord, TenantRecord, UserRecord,
 };
 use relay_core::event::Delivery;
 use relay_core::ids::{DeliveryId, TenantId};
@@ -224,5 +227,22 @@ impl AdminStore for SqliteStore {
     async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
         let tenant = tenant.clone();
         self.read(move |conn| objects::all(conn, &tenant)).await
+    }
+
+    async fn insert_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
+        self.write(move |conn| tenants::insert(conn, &record)).await
+    }
+
+    async fn update_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
+        self.write(move |conn| tenants::update(conn, &record)).await
+    }
+
+    async fn delete_tenant(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+        let tenant = tenant.clone();
+        self.write(move |conn| tenants::delete(conn, &tenant)).await
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
+        self.read(tenants::all).await
     }
 }

@@ -226,6 +226,12 @@ pub fn cases() -> Vec<Case> {
         .header("x-opaque", b"caf\xc3\xa9 \xff".to_vec()),
         case("empty body", "/webhooks/raw", "", accepted("unknown")),
         case(
+            "the default tenant named in the path",
+            "/webhooks/default/raw/",
+            r#"{"tenant":"default"}"#,
+            accepted("unknown"),
+        ),
+        case(
             "trailing slash",
             "/webhooks/raw/",
             "{}",
@@ -283,7 +289,19 @@ pub fn cases() -> Vec<Case> {
             error(404, "unknown_source"),
         )
         .header("x-request-id", "r".repeat(65)),
-        case("nested path", "/webhooks/raw/extra", "{}", NOT_FOUND_BY_APP),
+        case(
+            "a tenant that does not exist",
+            "/webhooks/nobody/raw",
+            "{}",
+            error(404, "unknown_source"),
+        ),
+        case(
+            "nested path",
+            "/webhooks/default/raw/extra",
+            "{}",
+            NOT_FOUND_BY_APP,
+        ),
+        case("empty tenant", "/webhooks//raw", "{}", NOT_FOUND_BY_APP),
         case("the prefix itself", "/webhooks", "{}", NOT_FOUND_BY_APP),
         case("no source", "/webhooks/", "{}", NOT_FOUND_BY_APP),
         case("another prefix", "/elsewhere/raw", "{}", NOT_FOUND_BY_APP),

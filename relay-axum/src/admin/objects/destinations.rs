@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use relay_core::admin::{AdminError, Role};
-use relay_core::ids::TenantId;
 use relay_core::manage::DestinationView;
 use relay_core::spec::DestinationSpec;
 
@@ -15,7 +14,7 @@ use crate::admin::extract::{ApiJson, Auth};
 
 async fn item(state: &AdminState, view: DestinationView) -> Result<DestinationItem, ApiError> {
     let circuit = (state.relay.store())
-        .circuit(&TenantId::default(), &view.name)
+        .circuit(state.relay.tenant_id(), &view.name)
         .await
         .map_err(AdminError::from)?;
     let phase = circuit.map_or("closed", |c| c.state.phase.as_str());
@@ -31,6 +30,7 @@ pub(crate) async fn list(
     State(state): State<AdminState>,
     Auth(by): Auth,
 ) -> Result<Json<Vec<DestinationItem>>, ApiError> {
+    let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
     let mut items = Vec::new();
     for view in state.relay.destination_views() {
@@ -50,6 +50,7 @@ pub(crate) async fn read(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<Json<DestinationItem>, ApiError> {
+    let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
     let view = state.relay.destination_view(&name)?;
     Ok(Json(item(&state, view).await?))
@@ -69,6 +70,7 @@ pub(crate) async fn create(
     Auth(by): Auth,
     ApiJson(spec): ApiJson<DestinationSpec>,
 ) -> Result<(StatusCode, Json<CreatedDestinationItem>), ApiError> {
+    let state = state.scoped(&by).await?;
     let created = state.relay.create_destination(&by, spec).await?;
     let body = CreatedDestinationItem {
         destination: item(&state, created.destination).await?,
@@ -93,6 +95,7 @@ pub(crate) async fn update(
     Path(name): Path<String>,
     ApiJson(spec): ApiJson<DestinationSpec>,
 ) -> Result<Json<DestinationItem>, ApiError> {
+    let state = state.scoped(&by).await?;
     let view = state.relay.update_destination(&by, &name, spec).await?;
     Ok(Json(item(&state, view).await?))
 }
@@ -109,6 +112,7 @@ pub(crate) async fn delete(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let state = state.scoped(&by).await?;
     state.relay.delete_destination(&by, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -125,6 +129,7 @@ pub(crate) async fn enable(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let state = state.scoped(&by).await?;
     state
         .relay
         .set_destination_enabled(&by, &name, true)
@@ -144,6 +149,7 @@ pub(crate) async fn disable(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let state = state.scoped(&by).await?;
     state
         .relay
         .set_destination_enabled(&by, &name, false)

@@ -21,6 +21,7 @@ pub(crate) async fn list(
     State(state): State<AdminState>,
     Auth(by): Auth,
 ) -> Result<Json<Vec<RouteItem>>, ApiError> {
+    let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
     let views = state.relay.route_views();
     Ok(Json(views.into_iter().map(RouteItem::from).collect()))
@@ -37,6 +38,7 @@ pub(crate) async fn read(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<Json<RouteItem>, ApiError> {
+    let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
     Ok(Json(state.relay.route_view(&name)?.into()))
 }
@@ -53,6 +55,7 @@ pub(crate) async fn create(
     Auth(by): Auth,
     ApiJson(spec): ApiJson<RouteSpec>,
 ) -> Result<(StatusCode, Json<RouteItem>), ApiError> {
+    let state = state.scoped(&by).await?;
     let view = state.relay.create_route(&by, spec).await?;
     Ok((StatusCode::CREATED, Json(view.into())))
 }
@@ -71,6 +74,7 @@ pub(crate) async fn update(
     Path(name): Path<String>,
     ApiJson(spec): ApiJson<RouteSpec>,
 ) -> Result<Json<RouteItem>, ApiError> {
+    let state = state.scoped(&by).await?;
     Ok(Json(
         state.relay.update_route(&by, &name, spec).await?.into(),
     ))
@@ -88,6 +92,7 @@ pub(crate) async fn delete(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let state = state.scoped(&by).await?;
     state.relay.delete_route(&by, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -104,6 +109,7 @@ pub(crate) async fn enable(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let state = state.scoped(&by).await?;
     state.relay.set_route_active(&by, &name, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -120,6 +126,7 @@ pub(crate) async fn disable(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let state = state.scoped(&by).await?;
     state.relay.set_route_active(&by, &name, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -139,6 +146,7 @@ pub(crate) async fn test(
     Path(name): Path<String>,
     ApiJson(request): ApiJson<RouteTestRequest>,
 ) -> Result<Json<RouteTestItem>, ApiError> {
+    let state = state.scoped(&by).await?;
     let sample = RouteSample {
         source: request.source,
         event_type: request.event_type,
@@ -156,6 +164,7 @@ pub(crate) async fn transformers(
     State(state): State<AdminState>,
     Auth(by): Auth,
 ) -> Result<Json<Vec<String>>, ApiError> {
+    let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
     Ok(Json(state.relay.transformer_names()))
 }

@@ -28,6 +28,7 @@ pub(crate) async fn list(
     State(state): State<AdminState>,
     Auth(by): Auth,
 ) -> Result<Json<Vec<SourceItem>>, ApiError> {
+    let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
     let views = state.relay.source_views();
     Ok(Json(views.into_iter().map(|v| item(&state, v)).collect()))
@@ -44,6 +45,7 @@ pub(crate) async fn read(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<Json<SourceItem>, ApiError> {
+    let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
     Ok(Json(item(&state, state.relay.source_view(&name)?)))
 }
@@ -61,6 +63,7 @@ pub(crate) async fn create(
     Auth(by): Auth,
     ApiJson(spec): ApiJson<SourceSpec>,
 ) -> Result<(StatusCode, Json<CreatedSourceItem>), ApiError> {
+    let state = state.scoped(&by).await?;
     let created = state.relay.create_source(&by, spec).await?;
     let body = CreatedSourceItem {
         source: item(&state, created.source),
@@ -84,6 +87,7 @@ pub(crate) async fn update(
     Path(name): Path<String>,
     ApiJson(spec): ApiJson<SourceSpec>,
 ) -> Result<Json<SourceItem>, ApiError> {
+    let state = state.scoped(&by).await?;
     let view = state.relay.update_source(&by, &name, spec).await?;
     Ok(Json(item(&state, view)))
 }
@@ -100,6 +104,7 @@ pub(crate) async fn delete(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let state = state.scoped(&by).await?;
     state.relay.delete_source(&by, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -116,6 +121,7 @@ pub(crate) async fn enable(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let state = state.scoped(&by).await?;
     state.relay.set_source_enabled(&by, &name, true).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -132,6 +138,7 @@ pub(crate) async fn disable(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let state = state.scoped(&by).await?;
     state.relay.set_source_enabled(&by, &name, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -152,6 +159,7 @@ pub(crate) async fn rotate_secret(
     Path(name): Path<String>,
     ApiJson(request): ApiJson<RotateRequest>,
 ) -> Result<Json<RotatedItem>, ApiError> {
+    let state = state.scoped(&by).await?;
     let overlap = request
         .overlap_secs
         .map_or(DEFAULT_OVERLAP, Duration::from_secs);
