@@ -28,6 +28,9 @@ impl Owned {
             (t, "name") if t.starts_with("/api/v1/destinations/") => "acme-app".into(),
             (t, "name") if t.starts_with("/api/v1/routes/") => "acme-all".into(),
             (t, "name") if t.starts_with("/api/v1/tenants/") => "acme".into(),
+            // Agents belong to the default tenant only: A cannot have one, and every agent
+            // operation answers 404 to another tenant's key.
+            (t, "name") if t.starts_with("/api/v1/agents/") => "acme-laptop".into(),
             (_, "username") => "acme-alice".into(),
             (t, p) => panic!("{t}: no value of A's for {{{p}}}; add one to the isolation suite"),
         }
@@ -69,6 +72,7 @@ fn body_for(method: &Method, template: &str, b_receiver: &str) -> Option<Value> 
             json!({"username": "acme-alice", "password": "a long enough password"})
         }
         ("POST", "/api/v1/tenants") => json!({"name": "acme"}),
+        ("POST", "/api/v1/agents") => json!({"name": "b-laptop"}),
         _ => json!({}),
     };
     Some(body)
