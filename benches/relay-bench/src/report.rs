@@ -167,7 +167,9 @@ pub fn notes(sample: &Sample) -> String {
         sample.elapsed.as_secs_f64()
     )];
     if let Some(cpu) = sample.cpu {
-        notes.push(format!("{cpu:.2} cores busy"));
+        // CPU per item holds up better than a rate on a machine shared with other work.
+        let per = cpu * sample.elapsed.as_secs_f64() * 1e6 / sample.completed.max(1) as f64;
+        notes.push(format!("{cpu:.2} cores busy, {per:.0} CPU-µs each"));
     }
     if sample.failed > 0 {
         let why = sample.first_failure.as_deref().unwrap_or("?");
@@ -179,7 +181,7 @@ pub fn notes(sample: &Sample) -> String {
     }
     if let Some(commits) = sample.commits.filter(|c| *c > 0) {
         notes.push(format!(
-            "{commits} commits ({:.0} events/commit)",
+            "{commits} commits ({:.0} done per commit)",
             sample.completed as f64 / commits as f64
         ));
     }
