@@ -10,6 +10,8 @@ mod table;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use relay_store_sqlite::Synchronous;
+
 use crate::child::Job;
 use crate::cli::{Args, Scenario, StoreChoice, Which};
 use crate::error::BenchError;
@@ -89,6 +91,12 @@ pub fn plan(args: &Args) -> Plan {
             }
         }
     }
+    // The gateway's SQLite durability: the first of `--synchronous` (`both` means FULL here).
+    if args.store == StoreChoice::Sqlite {
+        for job in plan.jobs.iter_mut().filter(|j| j.which == Which::Gateway) {
+            job.sync = args.modes().first().copied();
+        }
+    }
     plan
 }
 
@@ -111,7 +119,9 @@ pub fn label(args: &Args, job: Job) -> String {
         Which::Client => "raw hyper client",
     };
     let mut label = which.to_owned();
-    if let Some(sync) = job.sync.filter(|_| args.scenario == Scenario::Ingest) {
+    let shown =
+        |sync: &Synchronous| args.scenario == Scenario::Ingest || *sync != Synchronous::Full;
+    if let Some(sync) = job.sync.filter(shown) {
         label.push_str(&format!(" {sync:?}"));
     }
     if let Some(rate) = job.rate {
@@ -223,5 +233,16 @@ mod tests {
             "{:?}",
             plan.skipped
         );
+    }
+
+    #[test]
+    fn the_gateway_gets_the_chosen_durability() {
+        let args = Args::parse_from(["b", "deliver", "--synchronous", "normal"]);
+        let jobs = plan(&args).jobs;
+        assert_eq!(jobs[0].sync, None, "the raw client has no store");
+        assert_eq!(jobs[1].sync, Some(Synchronous::Normal));
+        assert_eq!(label(&args, jobs[1]), "gateway (sqlite) Normal");
+        let args = Args::parse_from(["b", "deliver"]);
+        assert_eq!(label(&args, plan(&args).jobs[1]), "gateway (sqlite)");
     }
 }
