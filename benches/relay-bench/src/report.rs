@@ -104,11 +104,14 @@ impl Results {
             StoreChoice::Postgres => vec![None],
         };
         for sync in modes {
-            let label = Kind {
-                sync,
-                ..Kind::of(Which::Raw)
-            }
-            .sync_label();
+            let label = match sync {
+                None => "PostgreSQL",
+                Some(_) => Kind {
+                    sync,
+                    ..Kind::of(Which::Raw)
+                }
+                .sync_label(),
+            };
             let gateway = self.median(Which::Gateway, sync);
             let raw = self.median(Which::Raw, sync);
             if let (Some(g), Some(r)) = (gateway, raw) {

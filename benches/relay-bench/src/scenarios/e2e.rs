@@ -49,7 +49,7 @@ pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
         .arrivals()
         .into_iter()
         .map(|(i, arrived)| {
-            let due = report.started + plan.offset(i - plan.first);
+            let due = report.started + plan.offset(i.saturating_sub(plan.first));
             let micros = arrived.saturating_duration_since(due).as_micros();
             u32::try_from(micros).unwrap_or(u32::MAX)
         })
