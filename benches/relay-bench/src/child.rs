@@ -87,6 +87,9 @@ fn child_args(args: &Args, job: Job) -> Vec<String> {
         out.push(flag.into());
         out.push(value);
     }
+    if let Some(cap) = args.per_destination {
+        out.extend(["--per-destination".into(), cap.to_string()]);
+    }
     if let Some(rate) = job.rate {
         out.extend(["--rates".into(), rate.to_string()]);
     }
@@ -139,6 +142,8 @@ mod tests {
             "postgres",
             "--backlog",
             "0,500",
+            "--per-destination",
+            "7",
         ]);
         let job = Job {
             rate: Some(700),
@@ -155,5 +160,6 @@ mod tests {
         );
         assert_eq!(child.events(), 20_000);
         assert_eq!(child.only, vec![Which::Client]);
+        assert_eq!(child.per_destination, Some(7));
     }
 }

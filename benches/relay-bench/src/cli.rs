@@ -38,6 +38,12 @@ pub struct Args {
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
 
+    /// `deliver`: the worker's per-destination cap (`WorkerConfig::per_destination`)
+    /// [default: --concurrency]. The worker's own default is 128 attempts with 32 per
+    /// destination (so 64 in flight to the two destinations).
+    #[arg(long)]
+    pub per_destination: Option<usize>,
+
     /// Events already stored before the `backlog` burst, comma-separated.
     #[arg(long, value_delimiter = ',', default_values_t = [0, 1_000_000])]
     pub backlog: Vec<u64>,

@@ -47,8 +47,9 @@ async fn worker(args: &Args, job: Job) -> Result<Sample, BenchError> {
     let seeded = super::seed(&gateway, n, args.connections, args.time_limit()).await?;
     let target = FAN_OUT * seeded;
     eprintln!(
-        "  starting the worker (concurrency {}) to deliver {target}",
-        args.concurrency
+        "  starting the worker (concurrency {}, per destination {}) to deliver {target}",
+        args.concurrency,
+        args.per_destination.unwrap_or(args.concurrency)
     );
     proc::reset_peak_rss();
     let cpu = proc::CpuClock::start();
@@ -56,7 +57,7 @@ async fn worker(args: &Args, job: Job) -> Result<Sample, BenchError> {
     let deadline = started + args.time_limit();
     gateway.start_worker(WorkerConfig {
         concurrency: args.concurrency.max(1),
-        per_destination: args.concurrency.max(1),
+        per_destination: args.per_destination.unwrap_or(args.concurrency).max(1),
         ..WorkerConfig::default()
     });
     let mut next_progress = started + Duration::from_secs(5);
