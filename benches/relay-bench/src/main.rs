@@ -26,7 +26,8 @@
 //!   is measured from that time, so a slow answer cannot hide the requests queued behind it
 //!   (no coordinated omission). p50/p99/p999 of the gateway and of bare axum at the same rate.
 //! - `deliver`: `--events` (default 100,000) pushes ingested with the worker stopped, then the
-//!   worker (concurrency `--concurrency`) started and timed until the receiver has all 2 x N
+//!   worker (concurrency `--concurrency`, per destination `--per-destination`, by default the
+//!   same) started and timed until the receiver has all 2 x N
 //!   deliveries; baseline: a raw hyper client posting the same bodies to the same receiver
 //!   over `--concurrency` keep-alive connections. deliveries/s.
 //! - `end-to-end`: open-loop ingest at `--rates` (default 1000/s) with the worker running; the
