@@ -51,7 +51,7 @@ async fn measure(
 ) -> Result<f64, BenchError> {
     let tmp = tempfile::tempdir()?;
     let store = SqliteStore::open(tmp.path().join("relay.db"), SqliteOptions::default())?;
-    let receiver = Receiver::start().await?;
+    let receiver = Receiver::start(false).await?;
     let target = format!("{}/a", receiver.base_url);
     let destination = match via_agent {
         true => Destination::agent("out", "bench", vec![format!("{}/", receiver.base_url)]),

@@ -15,22 +15,33 @@ use crate::server::AppServer;
 /// The same shape and size as the gateway's accepted reply.
 const ACCEPTED: &str = r#"{"status":"accepted","event_id":"evt_0196f3a29c1e7bb08d3c2f6a51e0c4d7"}"#;
 
-/// One run against bare axum.
-pub async fn measure(load: Load) -> Result<Sample, BenchError> {
-    let app = Router::new().route(
+fn app() -> Router {
+    Router::new().route(
         "/webhooks/{source}",
         post(|body: Bytes| async move {
             std::hint::black_box(body);
             ([(CONTENT_TYPE, "application/json")], ACCEPTED)
         }),
-    );
-    let server = AppServer::start(app).await?;
+    )
+}
+
+/// One run against bare axum.
+pub async fn measure(load: Load) -> Result<Sample, BenchError> {
+    let server = start().await?;
     proc::reset_peak_rss();
+    let cpu = proc::CpuClock::start();
     let report = load::run(server.addr, load).await?;
+    let cpu = cpu.cores();
     let peak = proc::peak_rss_kib();
     server.stop().await?;
     Ok(Sample {
         peak_rss_kib: peak,
+        cpu,
         ..Sample::from_load(report)
     })
+}
+
+/// Bare axum on an ephemeral loopback port (the open-loop scenarios drive it themselves).
+pub async fn start() -> Result<AppServer, BenchError> {
+    AppServer::start(app()).await
 }

@@ -8,21 +8,45 @@ use relay_store_sqlite::Synchronous;
 
 use crate::cli::{Args, Which};
 use crate::error::BenchError;
-use crate::report::Kind;
 use crate::sample::Sample;
 
-/// Runs `kind` once in a child process and returns its sample.
-pub fn run(args: &Args, kind: Kind) -> Result<Sample, BenchError> {
+/// One measurement to run in a child: what, and at which rate / backlog / durability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Job {
+    /// What runs.
+    pub which: Which,
+    /// The SQLite durability (`ingest`'s gateway and raw loop).
+    pub sync: Option<Synchronous>,
+    /// The open-loop rate (`ingest-latency`, `end-to-end`).
+    pub rate: Option<u64>,
+    /// Events stored before the measurement (`backlog`).
+    pub backlog: Option<u64>,
+}
+
+impl Job {
+    /// A job with no rate, backlog or durability of its own.
+    pub fn of(which: Which) -> Self {
+        Self {
+            which,
+            sync: None,
+            rate: None,
+            backlog: None,
+        }
+    }
+}
+
+/// Runs `job` once in a child process and returns its sample.
+pub fn run(args: &Args, job: Job) -> Result<Sample, BenchError> {
     let exe = std::env::current_exe()?;
     let output = Command::new(exe)
-        .args(child_args(args, kind))
+        .args(child_args(args, job))
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())
         .output()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
         return Err(BenchError::Setup(format!(
-            "measurement {kind:?} failed ({}): {stdout}",
+            "measurement {job:?} failed ({}): {stdout}",
             output.status
         )));
     }
@@ -30,37 +54,47 @@ pub fn run(args: &Args, kind: Kind) -> Result<Sample, BenchError> {
         .ok_or_else(|| BenchError::Setup(format!("no sample from the child: {stdout}")))
 }
 
-/// The command line of a child measuring `kind` once.
-fn child_args(args: &Args, kind: Kind) -> Vec<String> {
-    let which = match kind.which {
-        Which::Bare => "bare",
-        Which::Raw => "raw",
-        Which::Gateway => "gateway",
-    };
-    let sync = match kind.sync {
+/// The command line of a child measuring `job` once.
+fn child_args(args: &Args, job: Job) -> Vec<String> {
+    let sync = match job.sync {
         Some(Synchronous::Normal) => "normal",
         _ => "full",
     };
     let mut out: Vec<String> = [
+        args.scenario.name(),
         "--child",
         "--runs",
         "1",
         "--only",
-        which,
+        job.which.name(),
         "--synchronous",
         sync,
+        "--store",
+        args.store.name(),
     ]
     .map(String::from)
     .into();
     for (flag, value) in [
-        ("--events", args.events.to_string()),
+        ("--events", args.events().to_string()),
         ("--connections", args.connections.to_string()),
         ("--time-limit", args.time_limit.to_string()),
         ("--batch", args.batch.to_string()),
         ("--checkpoint-ms", args.checkpoint_ms.to_string()),
+        ("--duration", args.duration.to_string()),
+        ("--concurrency", args.concurrency.to_string()),
+        ("--drain-secs", args.drain_secs.to_string()),
     ] {
         out.push(flag.into());
         out.push(value);
+    }
+    if let Some(cap) = args.per_destination {
+        out.extend(["--per-destination".into(), cap.to_string()]);
+    }
+    if let Some(rate) = job.rate {
+        out.extend(["--rates".into(), rate.to_string()]);
+    }
+    if let Some(backlog) = job.backlog {
+        out.extend(["--backlog".into(), backlog.to_string()]);
     }
     if args.no_worker {
         out.push("--no-worker".into());
@@ -80,21 +114,52 @@ mod tests {
     use clap::Parser;
 
     use super::*;
+    use crate::cli::{Scenario, StoreChoice};
 
     #[test]
     fn a_child_parses_what_its_parent_passes() {
         let parent =
             Args::parse_from(["relay-bench", "--events", "10", "--no-worker", "--metrics"]);
-        let kind = Kind {
-            which: Which::Gateway,
+        let job = Job {
             sync: Some(Synchronous::Normal),
+            ..Job::of(Which::Gateway)
         };
-        let child = Args::parse_from(
-            std::iter::once("relay-bench".into()).chain(child_args(&parent, kind)),
-        );
+        let child =
+            Args::parse_from(std::iter::once("relay-bench".into()).chain(child_args(&parent, job)));
         assert!(child.child && child.no_worker && child.metrics);
-        assert_eq!((child.events, child.runs), (10, 1));
+        assert_eq!((child.events(), child.runs), (10, 1));
         assert_eq!(child.only, vec![Which::Gateway]);
         assert_eq!(child.modes(), vec![Synchronous::Normal]);
+        assert_eq!(child.scenario, Scenario::Ingest);
+    }
+
+    #[test]
+    fn a_scenario_child_gets_its_rate_backlog_and_store() {
+        let parent = Args::parse_from([
+            "relay-bench",
+            "backlog",
+            "--store",
+            "postgres",
+            "--backlog",
+            "0,500",
+            "--per-destination",
+            "7",
+        ]);
+        let job = Job {
+            rate: Some(700),
+            backlog: Some(500),
+            ..Job::of(Which::Client)
+        };
+        let child =
+            Args::parse_from(std::iter::once("relay-bench".into()).chain(child_args(&parent, job)));
+        assert_eq!(child.scenario, Scenario::Backlog);
+        assert_eq!(child.store, StoreChoice::Postgres);
+        assert_eq!(
+            (child.rates(), child.backlog.clone()),
+            (vec![700], vec![500])
+        );
+        assert_eq!(child.events(), 20_000);
+        assert_eq!(child.only, vec![Which::Client]);
+        assert_eq!(child.per_destination, Some(7));
     }
 }

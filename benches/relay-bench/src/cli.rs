@@ -6,13 +6,56 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use relay_store_sqlite::Synchronous;
 
-/// Measures the gateway against a raw rusqlite loop and bare axum, in one run.
+/// Measures the gateway against same-run baselines, one scenario at a time.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "relay-bench", version, about)]
 pub struct Args {
-    /// Events (requests) per measurement.
-    #[arg(long, default_value_t = 50_000)]
-    pub events: u64,
+    /// What to measure.
+    #[arg(value_enum, default_value_t = Scenario::Ingest)]
+    pub scenario: Scenario,
+
+    /// The gateway's store: a fresh SQLite file, or a fresh PostgreSQL database on the server
+    /// `RELAY_TEST_POSTGRES_URL` names (dropped afterwards).
+    #[arg(long, value_enum, default_value_t = StoreChoice::Sqlite)]
+    pub store: StoreChoice,
+
+    /// Events (requests) per measurement: the burst of `ingest` and `backlog`, the backlog
+    /// `deliver` drains [default: 50000 for ingest, 100000 for deliver, 20000 for backlog].
+    #[arg(long)]
+    pub events: Option<u64>,
+
+    /// Open-loop send rates in events/s (`ingest-latency`, `end-to-end`), comma-separated
+    /// [default: 1000,5000 for ingest-latency, 1000 for end-to-end].
+    #[arg(long, value_delimiter = ',')]
+    pub rates: Option<Vec<u64>>,
+
+    /// How long each open-loop measurement sends, in seconds (rate x duration events).
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+
+    /// Attempts in flight at once for `deliver`: the worker's concurrency (and per-destination
+    /// cap) and the raw client's connections.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+
+    /// `deliver`: the worker's per-destination cap (`WorkerConfig::per_destination`)
+    /// [default: --concurrency]. The worker's own default is 128 attempts with 32 per
+    /// destination (so 64 in flight to the two destinations).
+    #[arg(long)]
+    pub per_destination: Option<usize>,
+
+    /// Events already stored before the `backlog` burst, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = [0, 1_000_000])]
+    pub backlog: Vec<u64>,
+
+    /// How long `backlog` lets the worker drain after the burst while it samples RSS, in
+    /// seconds.
+    #[arg(long, default_value_t = 20)]
+    pub drain_secs: u64,
+
+    /// `backlog` skips a backlog that would leave less than this many GB free on the disk.
+    #[arg(long, default_value_t = 30)]
+    pub min_free_gb: u64,
 
     /// Concurrent keep-alive HTTP/1.1 client connections.
     #[arg(long, default_value_t = 256)]
@@ -36,7 +79,7 @@ pub struct Args {
     pub batch: usize,
 
     /// Which measurements to run (comma-separated).
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Which::Bare, Which::Raw, Which::Gateway])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Which::Bare, Which::Raw, Which::Gateway, Which::Client])]
     pub only: Vec<Which>,
 
     /// Runs the gateway without its delivery worker (to see what delivery costs ingest).
@@ -77,6 +120,29 @@ pub struct Args {
 }
 
 impl Args {
+    /// Events per measurement (see [`Args::events`]).
+    pub fn events(&self) -> u64 {
+        self.events.unwrap_or(match self.scenario {
+            Scenario::Deliver => 100_000,
+            Scenario::Backlog => 20_000,
+            _ => 50_000,
+        })
+    }
+
+    /// Open-loop rates (see [`Args::rates`]).
+    pub fn rates(&self) -> Vec<u64> {
+        match (&self.rates, self.scenario) {
+            (Some(rates), _) => rates.iter().map(|r| (*r).max(1)).collect(),
+            (None, Scenario::EndToEnd) => vec![1_000],
+            (None, _) => vec![1_000, 5_000],
+        }
+    }
+
+    /// [`Args::duration`] as a duration.
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs(self.duration.max(1))
+    }
+
     /// [`Args::time_limit`] as a duration.
     pub fn time_limit(&self) -> Duration {
         Duration::from_secs(self.time_limit.max(1))
@@ -108,6 +174,53 @@ pub enum SyncChoice {
     Both,
 }
 
+/// The scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// Closed-loop burst: gateway vs raw rusqlite loop vs bare axum (events/s).
+    Ingest,
+    /// Open-loop at fixed rates: gateway vs bare axum latency (p50/p99/p999).
+    IngestLatency,
+    /// A stored backlog delivered by the worker vs a raw hyper client (deliveries/s).
+    Deliver,
+    /// Open-loop ingest, latency until the receiver has each delivery.
+    EndToEnd,
+    /// Ingest rate with 0 vs N events already stored; RSS while the worker drains them.
+    Backlog,
+}
+
+impl Scenario {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ingest => "ingest",
+            Self::IngestLatency => "ingest-latency",
+            Self::Deliver => "deliver",
+            Self::EndToEnd => "end-to-end",
+            Self::Backlog => "backlog",
+        }
+    }
+}
+
+/// `--store`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreChoice {
+    /// SQLite (`relay-store-sqlite`).
+    Sqlite,
+    /// PostgreSQL (`relay-store-postgres`).
+    Postgres,
+}
+
+impl StoreChoice {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
 /// One kind of measurement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ValueEnum)]
 pub enum Which {
@@ -117,4 +230,18 @@ pub enum Which {
     Raw,
     /// The real gateway.
     Gateway,
+    /// A raw hyper client posting the deliveries' bodies (`deliver`'s baseline).
+    Client,
+}
+
+impl Which {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Bare => "bare",
+            Self::Raw => "raw",
+            Self::Gateway => "gateway",
+            Self::Client => "client",
+        }
+    }
 }

@@ -29,6 +29,9 @@ pub struct Load {
     pub requests: u64,
     /// Stop sending after this long.
     pub time_limit: Duration,
+    /// The index of the first push (pushes already sent to the same gateway come before it,
+    /// so that none of these is a duplicate).
+    pub first: u64,
 }
 
 /// What the load saw.
@@ -52,7 +55,8 @@ impl LoadReport {
         self.accepted as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    fn merge(&mut self, other: Self) {
+    /// Adds `other`'s counts and latencies to these.
+    pub fn merge(&mut self, other: Self) {
         self.accepted += other.accepted;
         self.failed += other.failed;
         if self.first_failure.is_none() {
@@ -61,7 +65,8 @@ impl LoadReport {
         self.latencies_us.extend(other.latencies_us);
     }
 
-    fn fail(&mut self, why: String) {
+    /// Counts a failure.
+    pub fn fail(&mut self, why: String) {
         self.failed += 1;
         self.first_failure.get_or_insert(why);
     }
@@ -81,7 +86,8 @@ pub async fn run(addr: SocketAddr, load: Load) -> Result<LoadReport, BenchError>
     let mut tasks = JoinSet::new();
     for sender in senders {
         let (pushes, next) = (Arc::clone(&pushes), Arc::clone(&next));
-        tasks.spawn(connection(sender, pushes, next, load.requests, deadline));
+        let range = (load.first, load.requests);
+        tasks.spawn(connection(sender, pushes, next, range, deadline));
     }
     let mut report = LoadReport::default();
     while let Some(done) = tasks.join_next().await {
@@ -91,7 +97,8 @@ pub async fn run(addr: SocketAddr, load: Load) -> Result<LoadReport, BenchError>
     Ok(report)
 }
 
-async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, BenchError> {
+/// A keep-alive HTTP/1.1 connection to `addr`.
+pub async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, BenchError> {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let (sender, conn) = http1::handshake(TokioIo::new(stream))
@@ -109,7 +116,7 @@ async fn connection(
     mut sender: SendRequest<Full<Bytes>>,
     pushes: Arc<Pushes>,
     next: Arc<AtomicU64>,
-    requests: u64,
+    (first, requests): (u64, u64),
     deadline: Instant,
 ) -> LoadReport {
     let mut report = LoadReport::default();
@@ -118,7 +125,7 @@ async fn connection(
         if i >= requests || Instant::now() >= deadline {
             return report;
         }
-        let request = match pushes.request(i) {
+        let request = match pushes.request(first + i) {
             Ok(request) => request,
             Err(error) => {
                 report.fail(format!("building request: {error}"));

@@ -1,26 +1,41 @@
 //! # relay-bench
 //!
-//! The load harness of issue 4 ("Measure"): in ONE run on one machine it measures
+//! The load harness (issues 4 and 12). Each scenario measures the real gateway AND a raw
+//! baseline in the same run, on loopback, every measurement in a fresh child process started
+//! once other processes leave the machine at least 90% idle (and repeated when they
+//! disturbed it), `--runs` times interleaved, and prints a markdown table of the medians,
+//! every run, and the ratios to stdout; progress (a line per phase and per run) goes to
+//! stderr. Every phase is bounded in time.
 //!
-//! 1. **gateway**: events/s accepted (`200 {"status":"accepted",…}`) by the real gateway, an
-//!    axum app with `relay_axum::RelayLayer` over a `Relay` on a fresh `SqliteStore` (group
-//!    commit, `synchronous=FULL` by default), one `github` source, two HTTP destinations on a
-//!    loopback receiver and a route sending `push` to both, with the delivery worker running;
-//! 2. **raw rusqlite loop**: the same rows (event, dedup entry, two deliveries) on the store's
-//!    schema, written directly, `--batch` events per transaction, the same WAL and
-//!    `synchronous`;
-//! 3. **bare axum**: the same POSTs answered with 200 and a small JSON body;
+//! The gateway: an axum app with `relay_axum::RelayLayer` over a `Relay` on a fresh store
+//! (`--store sqlite`: a `SqliteStore` with group commit, `synchronous=FULL` by default;
+//! `--store postgres`: a `PgStore` in a fresh database on the server `RELAY_TEST_POSTGRES_URL`
+//! names, dropped afterwards), one `github` source, two HTTP destinations on a loopback hyper
+//! receiver and a route sending `push` to both. The load: signed 1 KiB GitHub `push`
+//! payloads (`X-Hub-Signature-256`, `X-GitHub-Event: push`, a unique `X-GitHub-Delivery`)
+//! over keep-alive HTTP/1.1 connections on 127.0.0.1, from a Rust client in the same process
+//! and on the same cores as the server: its CPU is inside every HTTP number.
 //!
-//! each `--runs` times (interleaved, every measurement in a fresh child process, started once
-//! other processes leave the machine at least 90% idle and repeated when they disturbed it),
-//! and prints a markdown table of the medians and the ratios gateway / raw loop and
-//! gateway / bare axum to stdout (progress goes to stderr).
+//! Scenarios (the first argument; `ingest` when none is given):
 //!
-//! The load: signed 1 KiB GitHub `push` payloads (`X-Hub-Signature-256`, `X-GitHub-Event:
-//! push`, a unique `X-GitHub-Delivery`), `--events` of them over `--connections` keep-alive
-//! HTTP/1.1 connections on 127.0.0.1, stopping early after `--time-limit` seconds. The client
-//! runs in the same process and on the same cores as the server: its CPU is inside every HTTP
-//! number. Only loopback traffic.
+//! - `ingest`: a closed-loop burst of `--events` over `--connections`, against (1) the gateway
+//!   with its worker, (2) a raw rusqlite loop writing the same rows (SQLite only) and (3) bare
+//!   axum answering 200. events/s, p50/p99, CPU and peak RSS; gateway / bare axum.
+//! - `ingest-latency`: open loop at each of `--rates` (default 1000,5000 events/s) for
+//!   `--duration` seconds: every request is scheduled at its intended send time and its latency
+//!   is measured from that time, so a slow answer cannot hide the requests queued behind it
+//!   (no coordinated omission). p50/p99/p999 of the gateway and of bare axum at the same rate.
+//! - `deliver`: `--events` (default 100,000) pushes ingested with the worker stopped, then the
+//!   worker (concurrency `--concurrency`, per destination `--per-destination`, by default the
+//!   same) started and timed until the receiver has all 2 x N
+//!   deliveries; baseline: a raw hyper client posting the same bodies to the same receiver
+//!   over `--concurrency` keep-alive connections. deliveries/s.
+//! - `end-to-end`: open-loop ingest at `--rates` (default 1000/s) with the worker running; the
+//!   receiver records each delivery's arrival; latency = arrival - intended send time.
+//! - `backlog`: for each of `--backlog` (default 0 and 1,000,000), that many pushes ingested
+//!   with the worker stopped, then a closed-loop burst of `--events` (default 20,000) measured,
+//!   then the worker started for `--drain-secs` while RSS is sampled. A backlog that would leave
+//!   less than `--min-free-gb` free on the disk is skipped, and the report says so.
 //!
 //! Run with (release mode matters):
 //!
@@ -29,6 +44,11 @@
 //! cargo run --release -p relay-bench -- --synchronous both     # FULL, then NORMAL
 //! cargo run --release -p relay-bench -- --only gateway --runs 1 # one measurement
 //! cargo run --release -p relay-bench -- --only gateway --metrics  # with the Prometheus recorder
+//! cargo run --release -p relay-bench -- ingest-latency --rates 1000,5000 --duration 10
+//! cargo run --release -p relay-bench -- deliver --events 100000 --concurrency 64
+//! cargo run --release -p relay-bench -- end-to-end --rates 1000
+//! cargo run --release -p relay-bench -- backlog --backlog 0,1000000 --runs 1
+//! cargo run --release -p relay-bench -- deliver --store postgres   # after scripts/services.sh
 //! ```
 
 mod agent;
@@ -38,22 +58,27 @@ mod cli;
 mod error;
 mod gateway;
 mod load;
+mod openloop;
 mod payload;
 mod proc;
 mod raw;
 mod report;
 mod sample;
+mod scenarios;
 mod server;
+mod store;
 
 use std::time::Duration;
 
 use clap::Parser;
 
-use crate::cli::{Args, Which};
+use crate::child::Job;
+use crate::cli::{Args, Scenario, StoreChoice, Which};
 use crate::error::BenchError;
 use crate::load::Load;
-use crate::report::{Kind, Results};
+use crate::report::Results;
 use crate::sample::Sample;
+use crate::store::BenchStore;
 use relay_store_sqlite::SqliteOptions;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -64,7 +89,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(relay) = &args.agent_via {
         let table = runtime.block_on(agent::compare(
             relay,
-            args.events,
+            args.events(),
             args.runs,
             args.time_limit(),
         ))?;
@@ -72,60 +97,82 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     if args.child {
-        let kind = kinds(&args)
-            .into_iter()
-            .next()
-            .ok_or("nothing to measure")?;
-        let sample = runtime.block_on(measure_here(&args, kind))?;
+        let job = child_job(&args).ok_or("nothing to measure")?;
+        let sample = runtime.block_on(measure_here(&args, job))?;
         println!("{}", sample.to_line());
         return Ok(());
     }
-    let results = runtime.block_on(measure_all(&args))?;
-    print!("{}", results.markdown(&args));
+    if args.scenario == Scenario::Ingest {
+        let results = runtime.block_on(measure_all(&args, ingest_jobs(&args)))?;
+        print!("{}", results.markdown(&args));
+    } else {
+        let plan = scenarios::plan(&args);
+        let results = runtime.block_on(measure_all(&args, plan.jobs.clone()))?;
+        print!("{}", scenarios::markdown(&args, &plan, &results));
+    }
     Ok(())
 }
 
-/// The measurements `--only` and `--synchronous` select, in order.
-fn kinds(args: &Args) -> Vec<Kind> {
-    let mut kinds = Vec::new();
+/// The one measurement a child runs, from its command line.
+fn child_job(args: &Args) -> Option<Job> {
+    Some(Job {
+        which: *args.only.first()?,
+        sync: args.modes().first().copied(),
+        rate: args.rates().first().copied(),
+        backlog: args.backlog.first().copied(),
+    })
+}
+
+/// `ingest`'s measurements, as `--only` and `--synchronous` select them, in order (the raw
+/// rusqlite loop only with SQLite).
+fn ingest_jobs(args: &Args) -> Vec<Job> {
+    let mut jobs = Vec::new();
     for which in [Which::Bare, Which::Raw, Which::Gateway] {
-        if !args.only.contains(&which) {
+        if !args.only.contains(&which) || (which == Which::Raw && args.store != StoreChoice::Sqlite)
+        {
             continue;
         }
         match which {
-            Which::Bare => kinds.push(Kind { which, sync: None }),
-            _ => kinds.extend(args.modes().into_iter().map(|s| Kind {
-                which,
+            // PostgreSQL has no `synchronous` to choose.
+            Which::Gateway if args.store == StoreChoice::Postgres => jobs.push(Job::of(which)),
+            Which::Bare => jobs.push(Job::of(which)),
+            _ => jobs.extend(args.modes().into_iter().map(|s| Job {
                 sync: Some(s),
+                ..Job::of(which)
             })),
         }
     }
-    kinds
+    jobs
 }
 
-/// Runs every measurement `--runs` times, interleaved (run 1 of each, then run 2, …) so that
-/// drift on the machine spreads over all of them; each in a fresh child process, after the
-/// machine is quiet, again when other processes disturbed it.
-async fn measure_all(args: &Args) -> Result<Results, BenchError> {
+/// Runs every job `--runs` times, interleaved (run 1 of each, then run 2, …) so that drift on
+/// the machine spreads over all of them; each in a fresh child process, after the machine is
+/// quiet, again when other processes disturbed it.
+async fn measure_all(args: &Args, jobs: Vec<Job>) -> Result<Results, BenchError> {
     let mut results = Results::default();
-    for run in 1..=args.runs.max(1) {
-        for kind in kinds(args) {
+    let runs = args.runs.max(1);
+    eprintln!(
+        "relay-bench {}: {} measurements x {runs} runs, store {}",
+        args.scenario.name(),
+        jobs.len(),
+        args.store.name()
+    );
+    for run in 1..=runs {
+        for &job in &jobs {
             let mut tries = 0;
             let sample = loop {
                 tries += 1;
-                eprint!(
-                    "run {run}/{}: {:?} {:?} … ",
-                    args.runs, kind.which, kind.sync
-                );
+                eprintln!("run {run}/{runs}: {} …", scenarios::label(args, job));
                 proc::wait_quiet(Duration::from_secs(args.quiet_wait)).await;
                 let child_args = args.clone();
                 let sample =
-                    tokio::task::spawn_blocking(move || child::run(&child_args, kind)).await??;
+                    tokio::task::spawn_blocking(move || child::run(&child_args, job)).await??;
                 let others = sample.others.unwrap_or(0.0);
                 eprintln!(
-                    "{:.0}/s ({} done, {} failed, {:.2} s, others {:.0}% CPU)",
+                    "  => {:.0}/s ({} of {} done, {} failed, {:.2} s, others {:.0}% CPU)",
                     sample.rate,
                     sample.completed,
+                    sample.expected.unwrap_or(sample.completed + sample.failed),
                     sample.failed,
                     sample.elapsed.as_secs_f64(),
                     others * 100.0
@@ -138,42 +185,55 @@ async fn measure_all(args: &Args) -> Result<Results, BenchError> {
                 }
                 eprintln!("  disturbed by other processes; measuring again");
             };
-            results.push(kind, sample);
+            results.push(job, sample);
         }
     }
     Ok(results)
 }
 
-/// Measures `kind` once, in this process.
-async fn measure_here(args: &Args, kind: Kind) -> Result<Sample, BenchError> {
+/// Measures `job` once, in this process.
+async fn measure_here(args: &Args, job: Job) -> Result<Sample, BenchError> {
     let before = proc::CpuSnapshot::take();
-    let mut sample = measure(args, kind).await?;
+    let mut sample = match args.scenario {
+        Scenario::Ingest => measure_ingest(args, job).await?,
+        _ => scenarios::measure(args, job).await?,
+    };
     sample.others = before.and_then(|b| b.others_since());
     Ok(sample)
 }
 
-async fn measure(args: &Args, kind: Kind) -> Result<Sample, BenchError> {
+/// The SQLite options of every gateway measurement.
+pub fn sqlite_options(args: &Args, job: Job) -> SqliteOptions {
+    SqliteOptions::default()
+        .synchronous(job.sync.unwrap_or_default())
+        .checkpoint_interval(Duration::from_millis(args.checkpoint_ms))
+}
+
+async fn measure_ingest(args: &Args, job: Job) -> Result<Sample, BenchError> {
     let load = Load {
         connections: args.connections,
-        requests: args.events,
+        requests: args.events(),
         time_limit: args.time_limit(),
+        first: 0,
     };
-    let sync = kind.sync.unwrap_or_default();
-    match kind.which {
-        Which::Bare => bare::measure(load).await,
+    let mut sample = match job.which {
+        Which::Bare | Which::Client => bare::measure(load).await?,
         Which::Raw => {
             let dir = args.dir();
-            raw::measure(&dir, sync, args.events, args.batch, args.time_limit()).await
+            let sync = job.sync.unwrap_or_default();
+            raw::measure(&dir, sync, args.events(), args.batch, args.time_limit()).await?
         }
         Which::Gateway => {
-            let options = SqliteOptions::default()
-                .synchronous(sync)
-                .checkpoint_interval(Duration::from_millis(args.checkpoint_ms));
+            let store =
+                BenchStore::open(args.store, &args.dir(), sqlite_options(args, job)).await?;
             let setup = gateway::Setup {
                 worker: !args.no_worker,
                 metrics: args.metrics,
+                record_arrivals: false,
             };
-            gateway::measure(&args.dir(), options, load, setup).await
+            gateway::measure(store, load, setup).await?
         }
-    }
+    };
+    sample.expected = Some(args.events());
+    Ok(sample)
 }

@@ -52,6 +52,14 @@ impl Pushes {
         Bytes::from(body)
     }
 
+    /// Which push `body` is (the inverse of [`Pushes::body`]), from its `"after"` field.
+    pub fn index_of(body: &[u8]) -> Option<u64> {
+        const AFTER: &[u8] = b"\"after\":\"";
+        let start = body.windows(AFTER.len()).position(|w| w == AFTER)? + AFTER.len();
+        let hex = std::str::from_utf8(body.get(start..start + 40)?).ok()?;
+        u64::from_str_radix(&hex[24..], 16).ok()
+    }
+
     /// `sha256=<hex>` of `body`.
     pub fn signature(&self, body: &[u8]) -> String {
         let mut mac = self.mac.clone();
@@ -117,6 +125,12 @@ mod tests {
         let text = std::str::from_utf8(&a).unwrap();
         assert!(text.starts_with("{\"ref\":\"refs/heads/main\""), "{text}");
         assert!(text.ends_with("\"}}"), "{text}");
+        assert_eq!(
+            Pushes::index_of(&Pushes::body(u64::MAX - 3)),
+            Some(u64::MAX - 3)
+        );
+        assert_eq!(Pushes::index_of(&b), Some(2));
+        assert_eq!(Pushes::index_of(b"{}"), None);
     }
 
     #[test]

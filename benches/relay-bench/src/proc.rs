@@ -17,6 +17,55 @@ pub fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The current resident set size (`VmRSS`) in KiB.
+pub fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Free bytes on the file system holding `dir` (`df -Pk`), for callers about to fill it.
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    let output = std::process::Command::new("df")
+        .arg("-Pk")
+        .arg(dir)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let kib: u64 = text
+        .lines()
+        .nth(1)?
+        .split_whitespace()
+        .nth(3)?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// This process's CPU time from a starting point, as the number of cores it kept busy.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuClock {
+    ticks: Option<u64>,
+    started: Instant,
+}
+
+impl CpuClock {
+    /// Starts measuring.
+    pub fn start() -> Self {
+        Self {
+            ticks: own_ticks(),
+            started: Instant::now(),
+        }
+    }
+
+    /// CPU time used since [`CpuClock::start`] over the wall time since then (1.0 = one core
+    /// busy all along). Clock ticks are taken to be 10 ms (`USER_HZ` = 100 on Linux).
+    pub fn cores(&self) -> Option<f64> {
+        let used = own_ticks()?.saturating_sub(self.ticks?);
+        Some(used as f64 / 100.0 / self.started.elapsed().as_secs_f64().max(1e-3))
+    }
+}
+
 /// How many threads of this process have a name starting with `prefix`.
 fn threads_named(prefix: &str) -> usize {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {

@@ -19,6 +19,16 @@ pub struct Sample {
     pub p50_us: Option<u32>,
     /// 99th percentile request latency in µs (HTTP measurements only).
     pub p99_us: Option<u32>,
+    /// 99.9th percentile latency in µs (open-loop measurements).
+    pub p999_us: Option<u32>,
+    /// CPU cores the measuring process kept busy during the measurement (client included).
+    pub cpu: Option<f64>,
+    /// How many events (or requests) the measurement set out to complete.
+    pub expected: Option<u64>,
+    /// RSS at the start and at the end of the measurement, in KiB (backlog).
+    pub rss_start_kib: Option<u64>,
+    /// See [`Sample::rss_start_kib`].
+    pub rss_end_kib: Option<u64>,
     /// Peak RSS of the measuring process (client included), in KiB.
     pub peak_rss_kib: Option<u64>,
     /// SQLite transactions committed (gateway and raw loop).
@@ -47,6 +57,7 @@ impl Sample {
             elapsed: load.elapsed,
             p50_us: quantile(&mut load.latencies_us, 0.50),
             p99_us: quantile(&mut load.latencies_us, 0.99),
+            p999_us: quantile(&mut load.latencies_us, 0.999),
             ..Self::default()
         }
     }
@@ -58,7 +69,8 @@ impl Sample {
         }
         let mut line = format!(
             "{LINE_PREFIX} rate={} completed={} failed={} elapsed_ns={} p50_us={} p99_us={} \
-             rss_kib={} commits={} wal_bytes={} delivered={} others={}",
+             rss_kib={} commits={} wal_bytes={} delivered={} others={} p999_us={} cpu={} \
+             expected={} rss_start_kib={} rss_end_kib={}",
             self.rate,
             self.completed,
             self.failed,
@@ -70,6 +82,11 @@ impl Sample {
             opt(self.wal_bytes),
             opt(self.delivered),
             opt(self.others),
+            opt(self.p999_us),
+            opt(self.cpu),
+            opt(self.expected),
+            opt(self.rss_start_kib),
+            opt(self.rss_end_kib),
         );
         if let Some(failure) = &self.first_failure {
             line.push_str(" failure=");
@@ -104,6 +121,13 @@ impl Sample {
                 "wal_bytes" => sample.wal_bytes = some(value).and_then(|v| v.parse().ok()),
                 "delivered" => sample.delivered = some(value).and_then(|v| v.parse().ok()),
                 "others" => sample.others = some(value).and_then(|v| v.parse().ok()),
+                "p999_us" => sample.p999_us = some(value).and_then(|v| v.parse().ok()),
+                "cpu" => sample.cpu = some(value).and_then(|v| v.parse().ok()),
+                "expected" => sample.expected = some(value).and_then(|v| v.parse().ok()),
+                "rss_start_kib" => {
+                    sample.rss_start_kib = some(value).and_then(|v| v.parse().ok());
+                }
+                "rss_end_kib" => sample.rss_end_kib = some(value).and_then(|v| v.parse().ok()),
                 _ => {}
             }
         }
@@ -129,6 +153,11 @@ mod tests {
             wal_bytes: None,
             delivered: Some(7),
             others: Some(0.03),
+            p999_us: Some(9000),
+            cpu: Some(1.5),
+            expected: Some(50_000),
+            rss_start_kib: None,
+            rss_end_kib: Some(3),
             first_failure: Some("503: {\"error\":\"unavailable\"}\nmore".into()),
         };
         let output = format!("noise\n{}\n", sample.to_line());

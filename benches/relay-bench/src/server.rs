@@ -3,8 +3,9 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use bytes::Bytes;
@@ -18,6 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::error::BenchError;
+use crate::payload::Pushes;
 
 /// An axum app served on an ephemeral loopback port until [`AppServer::stop`].
 #[derive(Debug)]
@@ -56,26 +58,36 @@ impl AppServer {
     }
 }
 
+/// When each push arrived: (its index, the arrival time), one entry per request.
+pub type Arrivals = Arc<Mutex<Vec<(u64, Instant)>>>;
+
 /// The delivery destination: a tiny hyper server that reads each request and answers 200,
-/// counting requests. Stops (with its connections) when dropped.
+/// counting requests (and, when asked, recording which push arrived when). Stops (with its
+/// connections) when dropped.
 #[derive(Debug)]
 pub struct Receiver {
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
+    /// Where it listens.
+    pub addr: SocketAddr,
     received: Arc<AtomicU64>,
+    arrivals: Option<Arrivals>,
     task: JoinHandle<()>,
 }
 
 impl Receiver {
-    /// Starts a receiver on `127.0.0.1:0`.
-    pub async fn start() -> Result<Self, BenchError> {
+    /// Starts a receiver on `127.0.0.1:0`; `record` keeps every push's arrival time.
+    pub async fn start(record: bool) -> Result<Self, BenchError> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let received = Arc::new(AtomicU64::new(0));
-        let task = tokio::spawn(accept(listener, Arc::clone(&received)));
+        let arrivals = record.then(Arrivals::default);
+        let task = tokio::spawn(accept(listener, Arc::clone(&received), arrivals.clone()));
         Ok(Self {
             base_url: format!("http://{addr}"),
+            addr,
             received,
+            arrivals,
             task,
         })
     }
@@ -83,6 +95,14 @@ impl Receiver {
     /// Requests received so far.
     pub fn received(&self) -> u64 {
         self.received.load(Ordering::Relaxed)
+    }
+
+    /// The arrivals recorded so far (empty unless started with `record`).
+    pub fn arrivals(&self) -> Vec<(u64, Instant)> {
+        self.arrivals
+            .as_ref()
+            .and_then(|a| a.lock().ok().map(|a| a.clone()))
+            .unwrap_or_default()
     }
 }
 
@@ -92,7 +112,7 @@ impl Drop for Receiver {
     }
 }
 
-async fn accept(listener: TcpListener, received: Arc<AtomicU64>) {
+async fn accept(listener: TcpListener, received: Arc<AtomicU64>, arrivals: Option<Arrivals>) {
     // Dropped with this task (on abort): that aborts every connection too.
     let mut connections = JoinSet::new();
     loop {
@@ -101,11 +121,20 @@ async fn accept(listener: TcpListener, received: Arc<AtomicU64>) {
         };
         let _ = stream.set_nodelay(true);
         let received = Arc::clone(&received);
+        let arrivals = arrivals.clone();
         let service = service_fn(move |request: Request<Incoming>| {
             let received = Arc::clone(&received);
+            let arrivals = arrivals.clone();
             async move {
-                let _ = request.into_body().collect().await;
+                let body = request.into_body().collect().await.map(|b| b.to_bytes());
+                let now = Instant::now();
                 received.fetch_add(1, Ordering::Relaxed);
+                if let (Some(arrivals), Ok(body)) = (&arrivals, body) {
+                    if let (Some(i), Ok(mut arrivals)) = (Pushes::index_of(&body), arrivals.lock())
+                    {
+                        arrivals.push((i, now));
+                    }
+                }
                 Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
             }
         });

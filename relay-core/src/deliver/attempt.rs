@@ -8,6 +8,7 @@ use crate::circuit::Signal;
 use crate::destination::{HandlerError, Message, Target};
 use crate::event::{Attempt, AttemptOutcome};
 use crate::ingest::RequestId;
+use crate::payload::Payload;
 use crate::policy::{AttemptReport, Decision, FailureKind};
 use crate::relay::Relay;
 use crate::spans::AttemptSpan;
@@ -125,13 +126,18 @@ impl Relay {
                 format!("destination {:?} no longer exists", delivery.destination),
             ),
             Some(destination) => {
-                let payload = event.payload();
+                let transformer = catalog.transformer_for_route(&delivery.route);
+                // Parsing the body costs more than the rest of an identity attempt's CPU.
+                let payload = match &transformer {
+                    Some(t) if !t.reads_payload() => Payload::Raw,
+                    _ => event.payload(),
+                };
                 let input = TransformInput {
                     event: &event,
                     payload: &payload,
                     destination: destination.name(),
                 };
-                let transformed = match catalog.transformer_for_route(&delivery.route) {
+                let transformed = match transformer {
                     Some(transformer) => transformer.transform(&input).map_err(|e| e.to_string()),
                     None => Err(format!(
                         "route {:?} or its transformer no longer exists",

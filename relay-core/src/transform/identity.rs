@@ -15,6 +15,10 @@ impl Identity {
 }
 
 impl Transformer for Identity {
+    fn reads_payload(&self) -> bool {
+        false
+    }
+
     fn transform(&self, input: &TransformInput<'_>) -> Result<Transformed, TransformError> {
         let mut headers = HeaderMap::new();
         let content_type = input

@@ -94,6 +94,13 @@ pub struct TransformError(pub String);
 pub trait Transformer: Send + Sync + fmt::Debug {
     /// Produces the outbound body and headers.
     fn transform(&self, input: &TransformInput<'_>) -> Result<Transformed, TransformError>;
+
+    /// Whether it reads [`TransformInput::payload`] (default `true`). A transformer that only
+    /// passes the stored body on answers `false`, and the delivery worker then skips parsing
+    /// the body: the payload it is given is [`Payload::Raw`](crate::payload::Payload::Raw).
+    fn reads_payload(&self) -> bool {
+        true
+    }
 }
 
 impl TransformError {
