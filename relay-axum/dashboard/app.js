@@ -76,6 +76,7 @@ function layout(current, title) {
           h('h1', null, title),
           h('div', { class: 'who' },
             h('span', { 'data-test': 'user' }, name),
+            me.tenant && me.tenant !== 'default' ? h('span', { class: 'badge', 'data-test': 'tenant' }, me.tenant) : null,
             h('span', { class: 'badge role', 'data-test': 'role' }, me.role),
             h('button', { type: 'button', class: 'small', 'data-test': 'logout', onclick: logout }, 'Log out'))),
         content)));

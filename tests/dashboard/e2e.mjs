@@ -294,6 +294,41 @@ try {
   assert.match(await page.textContent('[data-test="page-access"]'), /Admins only/);
   step('viewer: read-only (actions disabled or hidden)');
 
+  // A tenant's user logs in with the tenant field and sees only that tenant, with the ingest
+  // URL that resolves in it. The platform admin makes the tenant through the API.
+  const adminLogin = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: user, password }),
+  });
+  const cookie = adminLogin.headers.get('set-cookie').split(';')[0];
+  const call = async (headers, method, path, body) => {
+    const response = await fetch(`${base}/api/v1${path}`, {
+      method, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    assert.equal(response.status, 201, `${method} ${path}: ${await response.clone().text()}`);
+    return response.json();
+  };
+  await call({ cookie }, 'POST', '/tenants', { name: 'acme' });
+  const acmeKey = await call({ cookie }, 'POST', '/tenants/acme/api-keys', { name: 'acme-admin', role: 'admin' });
+  const acme = { authorization: `Bearer ${acmeKey.token}` };
+  await call(acme, 'POST', '/users', { username: 'ana', password: 'a long enough password', role: 'admin' });
+  await call(acme, 'POST', '/sources', { name: 'shop', scheme: 'none' });
+  await page.click('[data-test="logout"]');
+  await page.waitForSelector('[data-test="login-form"]');
+  await page.fill('input[name="username"]', 'ana');
+  await page.fill('input[name="password"]', 'a long enough password');
+  await page.fill('input[name="tenant"]', 'acme');
+  await page.click('[data-test="login"]');
+  await page.waitForSelector('[data-test="page-overview"]');
+  assert.equal(await page.textContent('[data-test="tenant"]'), 'acme');
+  await go('sources');
+  await page.waitForSelector('[data-test="source-row"][data-name="shop"]');
+  assert.equal((await page.$$('[data-test="source-row"]')).length, 1, "only the tenant's source");
+  assert.equal(await page.textContent('[data-test="ingest-url"]'), `${base}/webhooks/acme/shop`);
+  await shot('tenant-sources');
+  step("tenant user: logs in with the tenant, sees only the tenant's source and its ingest URL");
+
   assert.deepEqual(problems, []);
   console.log('dashboard e2e: all checks passed');
 } catch (error) {

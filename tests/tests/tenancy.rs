@@ -83,6 +83,14 @@ async fn tenants_ingest_deliver_and_administer_only_their_own_objects() {
             assert_eq!(status, 200);
             assert_eq!(list.as_array().map(Vec::len), Some(1), "{kind}: {list}");
         }
+        // The ingest path a tenant's admin is shown is the one that resolves in its tenant.
+        let (_, sources) = gw.call(Method::GET, "/api/v1/sources", token, None).await;
+        let tenant = if token == &a { "acme" } else { "globex" };
+        assert_eq!(
+            sources[0]["ingest_path"].as_str(),
+            Some(format!("/webhooks/{tenant}/orders").as_str()),
+            "{sources}"
+        );
         let (_, events) = gw.call(Method::GET, "/api/v1/events", token, None).await;
         let ids: Vec<&Value> = events["items"]
             .as_array()

@@ -16,8 +16,15 @@ use crate::admin::extract::{ApiJson, Auth};
 /// The default overlap of a rotation: a day.
 const DEFAULT_OVERLAP: Duration = Duration::from_secs(86_400);
 
+/// The source as listed; its `ingest_path` names the tenant when it is not the default one
+/// (`{prefix}/{tenant}/{source}`), since `{prefix}/{source}` resolves in the default tenant.
 fn item(state: &AdminState, view: relay_core::manage::SourceView) -> SourceItem {
-    SourceItem::new(view, &state.options.ingest_prefix)
+    let tenant = state.relay.tenant_id();
+    if *tenant == relay_core::ids::TenantId::default() {
+        SourceItem::new(view, &state.options.ingest_prefix)
+    } else {
+        SourceItem::new(view, &format!("{}/{tenant}", state.options.ingest_prefix))
+    }
 }
 
 /// Every source, configured or created here.
