@@ -1,18 +1,20 @@
 //! A gateway with the admin API and ingest on one listener, a platform admin key, and
 //! helpers to make tenants with their own objects: for the multi-tenancy tests.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use relay_core::Relay;
 use relay_core::admin::{Principal, Role};
 use relay_core::deliver::{WorkerConfig, WorkerHandle};
 use relay_core::ids::TenantId;
+use relay_core::store::Store;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::{Receiver, loopback, serve};
 
-/// A running gateway (admin router + ingest layer + worker) on an in-memory store.
+/// A running gateway (admin router + ingest layer + worker).
 pub struct Gateway {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
@@ -25,9 +27,15 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Starts a gateway delivering to loopback addresses.
+    /// Starts a gateway on an in-memory store, delivering to loopback addresses.
     pub async fn start() -> Self {
+        Self::on(Arc::new(relay_core::memory::MemoryStore::new())).await
+    }
+
+    /// Starts a gateway on `store`, delivering to loopback addresses.
+    pub async fn on(store: Arc<dyn Store>) -> Self {
         let relay = Relay::builder()
+            .store(store)
             .keyring(relay_core::credentials::Keyring::generate())
             .allow_cidrs(loopback())
             .build()
