@@ -137,28 +137,44 @@ async fn connection(
             return report;
         }
         let sent = Instant::now();
-        let answer = async {
-            let response = sender.send_request(request).await?;
-            let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
-            Ok::<_, hyper::Error>((status, body))
-        };
-        match answer.await {
-            Ok((status, body)) if status == 200 && body.starts_with(ACCEPTED_PREFIX) => {
-                report.accepted += 1;
-                let micros = sent.elapsed().as_micros();
-                report
-                    .latencies_us
-                    .push(u32::try_from(micros).unwrap_or(u32::MAX));
-            }
-            Ok((status, body)) => {
-                let excerpt = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-                report.fail(format!("{status}: {excerpt}"));
-            }
-            Err(error) => {
-                report.fail(format!("request failed: {error}"));
-                return report;
-            }
+        if !exchange(&mut sender, request, sent, &mut report).await {
+            return report;
+        }
+    }
+}
+
+/// Sends `request` and counts its answer in `report`: accepted (with its latency from
+/// `since`), or a failure with the status and the start of the body. `false` when the request
+/// itself failed (the connection is gone).
+pub(crate) async fn exchange(
+    sender: &mut SendRequest<Full<Bytes>>,
+    request: http::Request<Full<Bytes>>,
+    since: Instant,
+    report: &mut LoadReport,
+) -> bool {
+    let answer = async {
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok::<_, hyper::Error>((status, body))
+    };
+    match answer.await {
+        Ok((status, body)) if status == 200 && body.starts_with(ACCEPTED_PREFIX) => {
+            report.accepted += 1;
+            let micros = since.elapsed().as_micros();
+            report
+                .latencies_us
+                .push(u32::try_from(micros).unwrap_or(u32::MAX));
+            true
+        }
+        Ok((status, body)) => {
+            let excerpt = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+            report.fail(format!("{status}: {excerpt}"));
+            true
+        }
+        Err(error) => {
+            report.fail(format!("request failed: {error}"));
+            false
         }
     }
 }

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
 use tokio::sync::{Mutex, mpsc};
 use tokio::task::JoinSet;
 
 use crate::error::BenchError;
-use crate::load::{self, ACCEPTED_PREFIX, LoadReport};
+use crate::load::{self, LoadReport};
 use crate::payload::Pushes;
 
 /// How much open-loop load to send.
@@ -133,26 +133,8 @@ async fn connection(
                 continue;
             }
         };
-        let answer = async {
-            let response = sender.send_request(request).await?;
-            let status = response.status();
-            let body = response.into_body().collect().await?.to_bytes();
-            Ok::<_, hyper::Error>((status, body))
-        };
-        match answer.await {
-            Ok((status, body)) if status == 200 && body.starts_with(ACCEPTED_PREFIX) => {
-                report.accepted += 1;
-                let micros = due.elapsed().as_micros();
-                report
-                    .latencies_us
-                    .push(u32::try_from(micros).unwrap_or(u32::MAX));
-            }
-            Ok((status, body)) => {
-                let excerpt = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
-                report.fail(format!("{status}: {excerpt}"));
-            }
-            Err(error) => report.fail(format!("request failed: {error}")),
-        }
+        // A failed request is counted; the next one reconnects when the connection is gone.
+        load::exchange(&mut sender, request, due, &mut report).await;
     }
 }
 
