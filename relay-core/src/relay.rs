@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use crate::alert::{AlertConfig, Alerts};
 use crate::catalog::{Catalog, CatalogError};
 use crate::credentials::Keyring;
-use crate::deliver::{HttpTransport, Throttles};
+use crate::deliver::{CircuitViews, HttpTransport, Throttles};
 use crate::destination::{Destination, Target};
 use crate::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::limit::{RateLimiter, SlidingWindowLimiter};
@@ -55,6 +55,7 @@ struct Inner {
     disabled: Mutex<HashSet<String>>,
     in_flight: Arc<Mutex<HashMap<String, usize>>>,
     throttles: Throttles,
+    circuit_views: CircuitViews,
     keyring: Option<Arc<Keyring>>,
     rollup: Arc<crate::admin::rollup::Rollup>,
     alerts: Option<Alerts>,
@@ -212,6 +213,10 @@ impl Relay {
         &self.inner.throttles
     }
 
+    pub(crate) fn circuit_views(&self) -> &CircuitViews {
+        &self.inner.circuit_views
+    }
+
     pub(crate) fn rollup(&self) -> &crate::admin::rollup::Rollup {
         &self.inner.rollup
     }
@@ -227,7 +232,8 @@ impl Relay {
     }
 
     /// A relay for `tenant` sharing everything with this one but the catalog, the stored
-    /// objects and the per-destination state (pauses, attempts in flight, throttles).
+    /// objects and the per-destination state (pauses, attempts in flight, throttles, circuit
+    /// views).
     pub(crate) fn tenant_view(&self, tenant: crate::ids::TenantId) -> Self {
         let inner = &self.inner;
         let base = inner.objects.lock().map_or_else(
@@ -246,6 +252,7 @@ impl Relay {
                 disabled: Mutex::new(HashSet::new()),
                 in_flight: Arc::new(Mutex::new(HashMap::new())),
                 throttles: Throttles::default(),
+                circuit_views: CircuitViews::default(),
                 keyring: inner.keyring.clone(),
                 rollup: Arc::clone(&inner.rollup),
                 alerts: None,
@@ -470,6 +477,7 @@ impl RelayBuilder {
                 disabled: Mutex::new(HashSet::new()),
                 in_flight: Arc::new(Mutex::new(HashMap::new())),
                 throttles: Throttles::default(),
+                circuit_views: CircuitViews::default(),
                 keyring: self.keyring.map(Arc::new),
                 rollup: Default::default(),
                 alerts: self.alerts.map(Alerts::new),

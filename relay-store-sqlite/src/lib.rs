@@ -31,6 +31,7 @@
 mod admin;
 mod checkpoint;
 mod circuits;
+mod completions;
 mod destinations;
 mod error;
 mod options;
@@ -56,6 +57,7 @@ use relay_core::store::{
     NewDelivery, NewEvent, ScheduleReport, Store, StoreError,
 };
 use relay_core::time::Timestamp;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
 pub use error::SqliteStoreError;
@@ -64,6 +66,7 @@ pub use relay_core::store::{PRUNE_BATCH, prune_expired};
 pub use schema::{MigrationError, SCHEMA_VERSION};
 
 use checkpoint::Checkpointer;
+use completions::Completions;
 use reads::ReadPool;
 use wal::WalBound;
 use writer::Writer;
@@ -79,6 +82,7 @@ pub(crate) struct Inner {
     path: PathBuf,
     commits: Arc<AtomicU64>,
     writer: Writer,
+    completions: Completions,
     readers: ReadPool,
     _checkpointer: Checkpointer,
 }
@@ -105,6 +109,9 @@ impl SqliteStore {
         write.pragma_update(None, "cache_size", -options.cache_kib)?;
         write.pragma_update(None, "foreign_keys", false)?;
         write.set_prepared_statement_cache_capacity(64);
+        // Plans must not depend on bound values: otherwise SQLite re-prepares the lease query
+        // (its `?1` meets the partial indexes' WHERE clauses) every time `now` changes.
+        write.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         if options.migrate {
             schema::migrate(&mut write)?;
         }
@@ -117,6 +124,7 @@ impl SqliteStore {
             )?;
             conn.busy_timeout(options.busy_timeout)?;
             conn.set_prepared_statement_cache_capacity(32);
+            conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
             readers.push(conn);
         }
         let checkpoint_conn = Connection::open(&path)?;
@@ -140,6 +148,7 @@ impl SqliteStore {
                 path,
                 commits,
                 writer,
+                completions: Completions::default(),
                 readers: ReadPool::new(readers),
                 _checkpointer: checkpointer,
             }),
@@ -270,8 +279,8 @@ impl Store for SqliteStore {
 
     async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
         self.inner
-            .writer
-            .write(move |conn| writes::complete_attempt(conn, &completion))
+            .completions
+            .complete(&self.inner.writer, completion)
             .await
     }
 

@@ -225,3 +225,115 @@ async fn the_wal_stays_bounded_under_sustained_writes() {
         assert!(store.event(&t, id).await.unwrap().is_some());
     }
 }
+
+fn delivered(lease: relay_core::store::Lease) -> relay_core::store::AttemptCompletion {
+    use relay_core::event::{Attempt, AttemptOutcome};
+    use relay_core::store::{AttemptCompletion, NextStep};
+    use relay_core::time::Timestamp;
+    AttemptCompletion {
+        attempt: Attempt {
+            delivery_id: lease.delivery_id,
+            number: 1,
+            started_at: Timestamp::now(),
+            latency_ms: 1,
+            status_code: Some(200),
+            error: None,
+            response_excerpt: None,
+            outcome: AttemptOutcome::Delivered,
+        },
+        lease,
+        next: NextStep::Delivered,
+    }
+}
+
+/// Leases one delivery of each of `n` fresh events.
+async fn lease_n(store: &SqliteStore, n: usize) -> Vec<relay_core::store::LeasedDelivery> {
+    let t = TenantId::default_tenant();
+    for i in 0..n {
+        let new = new_event(&t, "s", &format!("k{i}"), 0, &["a"]);
+        store.insert_event(new).await.unwrap();
+    }
+    let now = relay_core::time::Timestamp::now().plus(std::time::Duration::from_secs(1));
+    let leased = store
+        .lease_due(now, n, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), n);
+    leased
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_completions_are_each_answered_by_their_own_lease() {
+    use relay_core::event::DeliveryStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let t = TenantId::default_tenant();
+    let leased = lease_n(&store, 40).await;
+    let stale = leased[7].delivery.id;
+    let tasks: Vec<_> = leased
+        .iter()
+        .map(|l| {
+            let mut lease = l.lease.clone();
+            if lease.delivery_id == stale {
+                lease.token += 1;
+            }
+            let store = store.clone();
+            tokio::spawn(async move { store.complete_attempt(delivered(lease)).await })
+        })
+        .collect();
+    let mut lost = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => {}
+            Err(StoreError::LeaseLost(id)) => lost.push(id),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(lost, vec![stale], "only the stale lease is lost");
+    for l in &leased {
+        let delivery = store.delivery(&t, l.delivery.id).await.unwrap().unwrap();
+        let attempts = store.attempts(&t, l.delivery.id).await.unwrap();
+        if l.delivery.id == stale {
+            assert_eq!(delivery.status, DeliveryStatus::InFlight);
+            assert_eq!((delivery.attempts, attempts.len()), (0, 0));
+        } else {
+            assert_eq!(delivery.status, DeliveryStatus::Delivered);
+            assert_eq!((delivery.attempts, attempts.len()), (1, 1));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_commit_fails_every_completion_in_it_and_writes_none() {
+    use relay_core::event::DeliveryStatus;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let t = TenantId::default_tenant();
+    let leased = lease_n(&store, 16).await;
+    store.fail_commits(true).await;
+    let tasks: Vec<_> = leased
+        .iter()
+        .map(|l| {
+            let (store, lease) = (store.clone(), l.lease.clone());
+            tokio::spawn(async move { store.complete_attempt(delivered(lease)).await })
+        })
+        .collect();
+    for task in tasks {
+        let result = task.await.unwrap();
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "{result:?}"
+        );
+    }
+    store.fail_commits(false).await;
+    for l in &leased {
+        let delivery = store.delivery(&t, l.delivery.id).await.unwrap().unwrap();
+        assert_eq!(delivery.status, DeliveryStatus::InFlight);
+        assert!(store.attempts(&t, l.delivery.id).await.unwrap().is_empty());
+        // The lease still holds: the completion can be made again.
+        store
+            .complete_attempt(delivered(l.lease.clone()))
+            .await
+            .unwrap();
+    }
+}

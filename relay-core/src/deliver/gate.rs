@@ -201,7 +201,8 @@ impl Relay {
 
     /// Passes the circuit: `Ok(None)` without a usable store answer (a breaker is an
     /// optimisation, never a reason to hold deliveries back), `Err(until)` when the delivery
-    /// must wait.
+    /// must wait. The circuit is this process's view when it is fresh (see
+    /// [`super::CircuitViews`]), else read from the store.
     async fn enter_circuit(
         &self,
         tenant: &TenantId,
@@ -209,14 +210,25 @@ impl Relay {
         breaker: CircuitBreaker,
     ) -> Result<Option<CircuitTicket>, Timestamp> {
         let hold = destination.attempt_timeout() + PROBE_MARGIN;
-        for _ in 0..CAS_ROUNDS {
+        let views = self.circuit_views();
+        for round in 0..CAS_ROUNDS {
             let now = Timestamp::now();
-            let seen = match self.store().circuit(tenant, destination.name()).await {
-                Ok(seen) => seen,
-                Err(error) => {
-                    tracing::warn!(%error, destination = destination.name(), "circuit state unavailable; attempting");
-                    return Ok(None);
-                }
+            // A lost compare-and-set means the view was stale: read the store again.
+            let fresh = (round == 0)
+                .then(|| views.fresh(destination.name()))
+                .flatten();
+            let seen = match fresh {
+                Some(seen) => seen,
+                None => match self.store().circuit(tenant, destination.name()).await {
+                    Ok(seen) => {
+                        views.saw(destination.name(), seen);
+                        seen
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, destination = destination.name(), "circuit state unavailable; attempting");
+                        return Ok(None);
+                    }
+                },
             };
             let phase = seen.map_or(CircuitPhase::Closed, |c| c.state.phase);
             telemetry::set_circuit(destination.name(), phase);
@@ -249,12 +261,14 @@ impl Relay {
                                 destination = destination.name(),
                                 "circuit half-open; probing"
                             );
+                            let seen = Some(VersionedCircuit {
+                                state,
+                                version: expected.map_or(1, |v| v + 1),
+                            });
+                            views.saw(destination.name(), seen);
                             return Ok(Some(CircuitTicket {
                                 breaker,
-                                seen: Some(VersionedCircuit {
-                                    state,
-                                    version: expected.map_or(1, |v| v + 1),
-                                }),
+                                seen,
                                 probe: true,
                             }));
                         }
@@ -295,6 +309,12 @@ impl Relay {
                 .await
             {
                 Ok(true) => {
+                    let version = expected.map_or(1, |v| v + 1);
+                    let written = VersionedCircuit {
+                        state: next,
+                        version,
+                    };
+                    self.circuit_views().saw(destination, Some(written));
                     let from = before.map_or(CircuitPhase::Closed, |s| s.phase);
                     telemetry::set_circuit(destination, next.phase);
                     if from != next.phase {
@@ -315,7 +335,10 @@ impl Relay {
                     return;
                 }
                 Ok(false) => match self.store().circuit(tenant, destination).await {
-                    Ok(current) => seen = current,
+                    Ok(current) => {
+                        self.circuit_views().saw(destination, current);
+                        seen = current;
+                    }
                     Err(error) => {
                         tracing::warn!(%error, destination, "could not update the circuit");
                         return;

@@ -1,6 +1,7 @@
 //! Delivery: the worker that leases due deliveries and attempts them.
 
 mod attempt;
+mod circuit_view;
 mod gate;
 mod http;
 mod outbound;
@@ -25,6 +26,7 @@ use crate::relay::Relay;
 use crate::telemetry;
 use crate::time::Timestamp;
 
+pub(crate) use circuit_view::CircuitViews;
 pub(crate) use throttle::Throttles;
 
 /// How a delivery worker runs.
@@ -45,6 +47,22 @@ pub struct WorkerConfig {
     /// cannot hold every one of the `concurrency` slots and slow the others. Deliveries over it
     /// wait in the queue without an attempt being counted.
     pub per_destination: usize,
+}
+
+/// How long a worker with a backlog waits for more free slots before it leases (see
+/// [`WorkerConfig::gather_size`]).
+const LEASE_GATHER: Duration = Duration::from_millis(5);
+
+fn gather_permits(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl WorkerConfig {
+    /// Under a backlog, the worker leases once at least this many slots are free (a quarter
+    /// of `concurrency`, at most `batch`), or [`LEASE_GATHER`] after the first one freed.
+    fn gather_size(&self) -> usize {
+        (self.concurrency / 4).clamp(1, self.batch.max(1))
+    }
 }
 
 impl Default for WorkerConfig {
@@ -96,7 +114,10 @@ impl Relay {
                 .refresh_queue_depth(config.queue_depth_interval, shutdown.child_token()),
         );
         let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+        let gather = config.gather_size();
         let mut store_backoff = Duration::from_millis(50);
+        // Whether the last lease got all it asked for: more is probably due.
+        let mut backlog = false;
         while !shutdown.is_cancelled() {
             let wake = self.wake().notified();
             tokio::pin!(wake);
@@ -109,15 +130,25 @@ impl Relay {
                 }
                 continue;
             }
+            if backlog && free < gather {
+                // Under a backlog, leasing each slot as it frees costs a store round trip
+                // (and a commit) per few deliveries: wait a moment for more to free.
+                tokio::select! {
+                    _ = tokio::time::timeout(LEASE_GATHER, permits.acquire_many(gather_permits(gather))) => {}
+                    () = shutdown.cancelled() => break,
+                }
+            }
+            let asked = permits.available_permits().min(config.batch).max(1);
             let lease_for = self.longest_timeout_of_all() + config.lease_margin;
             let leased = match self
                 .store()
-                .lease_due(Timestamp::now(), free.min(config.batch), lease_for)
+                .lease_due(Timestamp::now(), asked, lease_for)
                 .await
             {
                 Ok(leased) => {
                     store_backoff = Duration::from_millis(50);
                     self.note_lease_round(&leased);
+                    backlog = leased.len() >= asked;
                     leased
                 }
                 Err(error) => {
