@@ -29,9 +29,9 @@
 //! ```
 
 mod admin;
+mod batches;
 mod checkpoint;
 mod circuits;
-mod completions;
 mod destinations;
 mod error;
 mod options;
@@ -65,8 +65,8 @@ pub use options::{SqliteOptions, Synchronous};
 pub use relay_core::store::{PRUNE_BATCH, prune_expired};
 pub use schema::{MigrationError, SCHEMA_VERSION};
 
+use batches::Batches;
 use checkpoint::Checkpointer;
-use completions::Completions;
 use reads::ReadPool;
 use wal::WalBound;
 use writer::Writer;
@@ -82,7 +82,10 @@ pub(crate) struct Inner {
     path: PathBuf,
     commits: Arc<AtomicU64>,
     writer: Writer,
-    completions: Completions,
+    /// Ingested events, many to a writer job.
+    inserts: Batches<NewEvent, InsertOutcome>,
+    /// Attempt completions, many to a writer job.
+    completions: Batches<AttemptCompletion, ()>,
     readers: ReadPool,
     _checkpointer: Checkpointer,
 }
@@ -148,7 +151,10 @@ impl SqliteStore {
                 path,
                 commits,
                 writer,
-                completions: Completions::default(),
+                inserts: Batches::new(writes::insert_event, |_| false),
+                completions: Batches::new(writes::complete_attempt, |error| {
+                    matches!(error, StoreError::LeaseLost(_))
+                }),
                 readers: ReadPool::new(readers),
                 _checkpointer: checkpointer,
             }),
@@ -256,10 +262,7 @@ fn path_from_url(url: &str) -> Result<PathBuf, SqliteStoreError> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError> {
-        self.inner
-            .writer
-            .write(move |conn| writes::insert_event(conn, &new))
-            .await
+        self.inner.inserts.submit(&self.inner.writer, new).await
     }
 
     async fn lease_due(
@@ -280,7 +283,7 @@ impl Store for SqliteStore {
     async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
         self.inner
             .completions
-            .complete(&self.inner.writer, completion)
+            .submit(&self.inner.writer, completion)
             .await
     }
 

@@ -337,3 +337,31 @@ async fn a_failed_commit_fails_every_completion_in_it_and_writes_none() {
             .unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_inserts_of_one_key_store_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let t = TenantId::default_tenant();
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let store = store.clone();
+            let new = new_event(&t, "github", &format!("k{}", i % 3), i, &["a"]);
+            tokio::spawn(async move { (new.event.id, store.insert_event(new).await.unwrap()) })
+        })
+        .collect();
+    let mut inserted = Vec::new();
+    let mut originals = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            (id, InsertOutcome::Inserted) => inserted.push(id),
+            (_, InsertOutcome::Duplicate { original }) => originals.push(original),
+        }
+    }
+    assert_eq!(inserted.len(), 3, "one event per key");
+    assert_eq!(originals.len(), 21);
+    assert!(originals.iter().all(|o| inserted.contains(o)));
+    for id in inserted {
+        assert!(store.event(&t, id).await.unwrap().is_some());
+    }
+}

@@ -34,7 +34,10 @@ pub(crate) use throttle::Throttles;
 pub struct WorkerConfig {
     /// Attempts in flight at once.
     pub concurrency: usize,
-    /// Deliveries leased per store round trip.
+    /// At most this many deliveries leased per store round trip. While a backlog is waiting
+    /// (the last lease got all it asked for), the worker leases once a quarter of
+    /// `concurrency` (at most `batch`) attempts have finished, or 5 ms after the first did,
+    /// rather than one store round trip (and commit) for every attempt that finishes.
     pub batch: usize,
     /// How often an idle worker looks for due retries (new deliveries wake it at once).
     pub poll_interval: Duration,
