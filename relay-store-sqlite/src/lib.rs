@@ -82,8 +82,6 @@ pub(crate) struct Inner {
     path: PathBuf,
     commits: Arc<AtomicU64>,
     writer: Writer,
-    /// Ingested events, many to a writer job.
-    inserts: Batches<NewEvent, InsertOutcome>,
     /// Attempt completions, many to a writer job.
     completions: Batches<AttemptCompletion, ()>,
     readers: ReadPool,
@@ -151,7 +149,6 @@ impl SqliteStore {
                 path,
                 commits,
                 writer,
-                inserts: Batches::new(writes::insert_event, |_| false),
                 completions: Batches::new(writes::complete_attempt, |error| {
                     matches!(error, StoreError::LeaseLost(_))
                 }),
@@ -262,7 +259,10 @@ fn path_from_url(url: &str) -> Result<PathBuf, SqliteStoreError> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn insert_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError> {
-        self.inner.inserts.submit(&self.inner.writer, new).await
+        self.inner
+            .writer
+            .write(move |conn| writes::insert_event(conn, &new))
+            .await
     }
 
     async fn lease_due(
