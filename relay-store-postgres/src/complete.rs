@@ -248,3 +248,63 @@ fn rounds(jobs: Vec<Job>) -> Vec<Vec<Job>> {
     }
     rounds
 }
+
+#[cfg(test)]
+mod tests {
+    use relay_core::event::{Attempt, AttemptOutcome};
+    use relay_core::ids::{DeliveryId, TenantId};
+    use relay_core::store::Lease;
+
+    use super::*;
+
+    fn job(delivery: DeliveryId, token: u64) -> Job {
+        let lease = Lease {
+            tenant: TenantId::default_tenant(),
+            delivery_id: delivery,
+            token,
+        };
+        let completion = AttemptCompletion {
+            lease,
+            attempt: Attempt {
+                delivery_id: delivery,
+                number: 1,
+                started_at: Timestamp::from_millis(1),
+                latency_ms: 1,
+                status_code: Some(200),
+                error: None,
+                response_excerpt: None,
+                outcome: AttemptOutcome::Delivered,
+            },
+            next: NextStep::Delivered,
+        };
+        let (reply, _) = oneshot::channel();
+        Job { completion, reply }
+    }
+
+    fn tokens(round: &[Job]) -> Vec<(DeliveryId, u64)> {
+        round
+            .iter()
+            .map(|j| (j.completion.lease.delivery_id, j.completion.lease.token))
+            .collect()
+    }
+
+    #[test]
+    fn completions_of_one_delivery_go_to_successive_rounds_in_arrival_order() {
+        let (a, b) = (DeliveryId::new(), DeliveryId::new());
+        let jobs = vec![job(a, 1), job(b, 1), job(a, 2), job(a, 3)];
+        let rounds = rounds(jobs);
+        assert_eq!(rounds.len(), 3);
+        assert_eq!(tokens(&rounds[0]), vec![(a, 1), (b, 1)]);
+        assert_eq!(tokens(&rounds[1]), vec![(a, 2)]);
+        assert_eq!(tokens(&rounds[2]), vec![(a, 3)]);
+        assert!(super::rounds(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_token_that_does_not_fit_matches_no_row() {
+        let fits = job(DeliveryId::new(), 7);
+        assert_eq!(token(&fits.completion), 7);
+        let huge = job(DeliveryId::new(), u64::MAX);
+        assert_eq!(token(&huge.completion), -1);
+    }
+}
