@@ -35,8 +35,8 @@ pub enum PgStoreError {
     /// [`PgOptions::schema`](crate::PgOptions::schema) is not a plain identifier.
     #[error("invalid schema name {0:?}: expected ASCII letters, digits and _ (at most 63)")]
     InvalidSchema(String),
-    /// The group commit holding this ingest failed as a whole (the server or the connection
-    /// failed): nothing of it was written.
+    /// The group commit holding this ingest or attempt completion failed as a whole (the
+    /// server or the connection failed): nothing of it was written.
     #[error("group commit failed: {0}")]
     Batch(#[source] Arc<PgStoreError>),
     /// The group-commit writers have stopped (the runtime that started them shut down).
@@ -57,6 +57,21 @@ impl PgStoreError {
             _ => None,
         }
     }
+}
+
+/// Whether `error` may be caused by one row of a batch (bad data, a constraint, a deadlock
+/// or serialisation failure) rather than by the server or the connection.
+pub(crate) fn row_level(error: &PgStoreError) -> bool {
+    error.sql_state().is_some_and(|code| {
+        ["22", "23", "40"]
+            .iter()
+            .any(|class| code.starts_with(class))
+    })
+}
+
+/// Whether `error` is a deadlock or serialisation failure, worth retrying as is.
+pub(crate) fn transient(error: &PgStoreError) -> bool {
+    error.sql_state().is_some_and(|code| code.starts_with("40"))
 }
 
 impl From<PgStoreError> for StoreError {

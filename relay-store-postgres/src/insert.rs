@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use crate::error::PgStoreError;
+use crate::error::{PgStoreError, row_level, transient};
 use crate::rows::get;
 
 /// One ingest waiting for its group commit.
@@ -187,21 +187,6 @@ async fn write_round(pool: &Pool, round: &[&NewEvent]) -> Result<Vec<InsertOutco
             })
         })
         .collect()
-}
-
-/// Whether `error` may be caused by one row of a batch (bad data, a constraint, a deadlock
-/// or serialisation failure) rather than by the server or the connection.
-fn row_level(error: &PgStoreError) -> bool {
-    error.sql_state().is_some_and(|code| {
-        ["22", "23", "40"]
-            .iter()
-            .any(|class| code.starts_with(class))
-    })
-}
-
-/// Whether `error` is a deadlock or serialisation failure, worth retrying as is.
-fn transient(error: &PgStoreError) -> bool {
-    error.sql_state().is_some_and(|code| code.starts_with("40"))
 }
 
 /// Writes one event alone, retrying a deadlock or serialisation failure twice.

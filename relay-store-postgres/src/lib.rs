@@ -12,7 +12,9 @@
 //! - **A shared delivery queue.** Workers lease due deliveries with `FOR UPDATE SKIP LOCKED`
 //!   and a lease expiry: nodes never lease the same delivery at once, and the leases of a
 //!   node that died come back when they expire, with a larger fencing token that makes the
-//!   dead holder's late writes match nothing.
+//!   dead holder's late writes match nothing. Attempt completions are group-committed like
+//!   ingests (writer tasks of their own, ONE statement per batch), each still fenced by its
+//!   lease token and answered `LeaseLost` on its own; each answers only once committed.
 //! - **Circuit breakers shared by every node.** A destination's circuit is one row changed by
 //!   compare-and-set in a single statement (`UPDATE … WHERE version = $n`, or `INSERT … ON
 //!   CONFLICT DO NOTHING` for the first write), so of the workers on all nodes racing from one
@@ -52,6 +54,7 @@
 mod admin;
 mod admin_store;
 mod circuits;
+mod complete;
 mod destinations;
 mod error;
 mod insert;
@@ -87,7 +90,7 @@ pub use schema::{MigrationError, SCHEMA_VERSION};
 /// The driver, re-exported so callers can build a [`tokio_postgres::Config`].
 pub use tokio_postgres;
 
-use writer::Writers;
+use writer::{Shape, Writers};
 
 /// A [`Store`] in a PostgreSQL database. Cheap to clone; the writer tasks stop when the last
 /// clone goes.
@@ -102,6 +105,7 @@ pub(crate) struct Inner {
     schema: Option<String>,
     writers: Writers,
     commits: Arc<AtomicU64>,
+    completion_commits: Arc<AtomicU64>,
 }
 
 /// Whether `url` names a PostgreSQL database (`postgres://…` or `postgresql://…`).
@@ -163,12 +167,21 @@ impl PgStore {
         // Fails now, not at the first ingest, when the server cannot be reached.
         drop(pool.get().await?);
         let commits = Arc::new(AtomicU64::new(0));
+        let completion_commits = Arc::new(AtomicU64::new(0));
+        let shape = Shape {
+            writers: options.writers,
+            max_batch: options.max_batch,
+            queue: options.queue,
+        };
         let writers = Writers::spawn(
             pool.clone(),
-            options.writers,
-            options.max_batch,
-            options.queue,
+            shape,
+            Shape {
+                writers: options.completion_writers,
+                ..shape
+            },
             Arc::clone(&commits),
+            Arc::clone(&completion_commits),
         );
         let store = Self {
             inner: Arc::new(Inner {
@@ -176,6 +189,7 @@ impl PgStore {
                 schema: options.schema,
                 writers,
                 commits,
+                completion_commits,
             }),
         };
         if options.migrate {
@@ -195,6 +209,13 @@ impl PgStore {
     /// connect: divide the ingests made through this handle by it for the average batch.
     pub fn commit_count(&self) -> u64 {
         self.inner.commits.load(Ordering::Relaxed)
+    }
+
+    /// How many group commits of attempt completions (statements recording a batch of
+    /// attempts) have committed since connect: divide the completions made through this
+    /// handle by it for the average batch.
+    pub fn completion_commit_count(&self) -> u64 {
+        self.inner.completion_commits.load(Ordering::Relaxed)
     }
 
     /// The connection pool (for health checks or your own queries).
@@ -242,7 +263,7 @@ impl Store for PgStore {
     }
 
     async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
-        queue::complete_attempt(&self.inner.pool, &completion).await
+        self.inner.writers.complete(completion).await
     }
 
     async fn release(&self, lease: &Lease, due_at: Timestamp) -> Result<(), StoreError> {

@@ -4,14 +4,14 @@
 //! lease's expiry and `lease_token` incremented. `SKIP LOCKED` makes concurrent leasers
 //! (tasks or nodes) pass over rows another one is taking, so no delivery is handed out
 //! twice; an expired lease is just a due `in_flight` row, taken over with a larger token,
-//! after which the old holder's writes match no row.
+//! after which the old holder's writes match no row. Attempt completions are group-committed
+//! (see [`crate::complete`]).
 
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
-use relay_core::event::DeliveryStatus;
-use relay_core::store::{AttemptCompletion, Lease, LeasedDelivery, NextStep, StoreError};
+use relay_core::store::{Lease, LeasedDelivery, StoreError};
 use relay_core::time::Timestamp;
 
 use crate::error::Db;
@@ -112,91 +112,6 @@ FROM held h
 WHERE h.ordering_key IS NOT NULL AND f.tenant = h.tenant AND f.destination = h.destination
     AND f.ordering_key = h.ordering_key AND f.seq > h.seq
     AND f.status = 'pending' AND f.next_attempt_at < $1::int8";
-
-const COMPLETE_ATTEMPT: &str = "
-WITH moved AS (
-    UPDATE deliveries SET status = $1::text, next_attempt_at = $2::int8,
-        attempts = attempts + 1, cycle_attempts = cycle_attempts + 1,
-        last_error = $3::text, updated_at = $4::int8
-    WHERE id = $5::uuid AND tenant = $6::text AND lease_token = $7::int8
-        AND status = 'in_flight'
-    RETURNING tenant
-)
-INSERT INTO attempts (tenant, delivery_id, number, started_at, latency_ms, status_code,
-    error, response_excerpt, outcome)
-SELECT tenant, $8::uuid, $9::int4, $10::int8, $11::int8, $12::int4, $3::text, $13::text,
-    $14::text
-FROM moved";
-
-/// [`Store::complete_attempt`](relay_core::store::Store::complete_attempt): the delivery
-/// moves on and the attempt is recorded by one statement, only under the lease.
-pub(crate) async fn complete_attempt(
-    pool: &Pool,
-    completion: &AttemptCompletion,
-) -> Result<(), StoreError> {
-    let AttemptCompletion {
-        lease,
-        attempt,
-        next,
-    } = completion;
-    let (status, at) = match next {
-        NextStep::Delivered => (DeliveryStatus::Delivered, attempt.started_at),
-        NextStep::RetryAt(at) => (DeliveryStatus::Pending, *at),
-        NextStep::DeadLettered => (DeliveryStatus::DeadLettered, attempt.started_at),
-    };
-    let client = pool.get().await.db()?;
-    let statement = client.prepare_cached(COMPLETE_ATTEMPT).await.db()?;
-    let written = client
-        .execute(
-            &statement,
-            &[
-                &status.as_str(),
-                &at.as_millis(),
-                &attempt.error.as_deref(),
-                &Timestamp::now().as_millis(),
-                &lease.delivery_id.as_uuid(),
-                &lease.tenant.as_str(),
-                &token(lease),
-                &attempt.delivery_id.as_uuid(),
-                &i32::try_from(attempt.number).unwrap_or(i32::MAX),
-                &attempt.started_at.as_millis(),
-                &i64::from(attempt.latency_ms),
-                &attempt.status_code.map(i32::from),
-                &attempt.response_excerpt.as_deref(),
-                &attempt.outcome.as_str(),
-            ],
-        )
-        .await
-        .db()?;
-    if written == 0 {
-        return Err(StoreError::LeaseLost(lease.delivery_id));
-    }
-    if let NextStep::RetryAt(at) = next {
-        let statement = client.prepare_cached(&HOLD_AFTER_RETRY).await.db()?;
-        client
-            .execute(
-                &statement,
-                &[
-                    &at.as_millis(),
-                    &lease.delivery_id.as_uuid(),
-                    &lease.tenant.as_str(),
-                ],
-            )
-            .await
-            .db()?;
-    }
-    Ok(())
-}
-
-/// [`HOLD_LANE`] behind the delivery `$2` of tenant `$3`.
-static HOLD_AFTER_RETRY: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "WITH held AS (
-             SELECT tenant, destination, ordering_key, seq FROM deliveries
-             WHERE id = $2::uuid AND tenant = $3::text
-         ){HOLD_LANE}"
-    )
-});
 
 /// Releases the delivery `$2` of tenant `$3` under token `$4`, due at `$1`, and holds its lane.
 static RELEASE: LazyLock<String> = LazyLock::new(|| {

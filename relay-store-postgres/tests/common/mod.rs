@@ -34,6 +34,20 @@ impl TestSchema {
         PgOptions::default().schema(&self.name)
     }
 
+    /// A plain connection to the test server with this schema on its search path, for
+    /// setup and inspection.
+    pub async fn admin(&self) -> tokio_postgres::Client {
+        let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("SET search_path = \"{}\"", self.name))
+            .await
+            .unwrap();
+        client
+    }
+
     /// A store (a "node") on this schema; several share its tables.
     pub async fn store(&self) -> PgStore {
         PgStore::connect(&self.url, self.options()).await.unwrap()
