@@ -20,6 +20,8 @@ use crate::writer::{Job, Message, Writer};
 
 type Reply<O> = oneshot::Sender<Result<O, StoreError>>;
 type Queue<I, O> = Arc<Mutex<Vec<(I, Reply<O>)>>>;
+/// A write taken into a job: where its answer goes, and its result if it ran.
+type Taken<O> = (Reply<O>, Option<Result<O, StoreError>>);
 
 /// Runs one write of the batch.
 pub(crate) type WriteFn<I, O> = fn(&Connection, &I) -> Result<O, StoreError>;
@@ -88,7 +90,7 @@ struct Batch<I, O> {
     queue: Queue<I, O>,
     write: WriteFn<I, O>,
     alone: AloneFn,
-    taken: Vec<(Reply<O>, Option<Result<O, StoreError>>)>,
+    taken: Vec<Taken<O>>,
     /// The error that rolled the job back, if one did.
     failed: Option<String>,
     /// `run` went to its end (a panic in it rolled the job back).
