@@ -30,14 +30,65 @@ pub struct CompiledPath {
     query: JpQuery,
 }
 
+/// The longest expression compiled, in bytes.
+pub const MAX_PATH_BYTES: usize = 1024;
+
+/// How deeply parentheses (function calls, grouped filters) may nest. The parser backtracks
+/// through nested calls: its time grows two- to six-fold per level (a 75-byte expression of 27
+/// levels took 37 s to refuse; 8 nested `length(` calls 10 ms), so deeper nesting is refused
+/// before parsing.
+pub const MAX_PAREN_DEPTH: usize = 6;
+
+/// The deepest nesting of `(` outside string literals.
+fn paren_depth(path: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in path.chars() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '(' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    deepest
+}
+
 impl CompiledPath {
-    /// Compiles an expression; it must start with `$`.
+    /// Compiles an expression; it must start with `$`, be at most [`MAX_PATH_BYTES`] long and
+    /// nest parentheses at most [`MAX_PAREN_DEPTH`] deep.
+    ///
+    /// ```
+    /// use relay_core::jsonpath::CompiledPath;
+    /// assert!(CompiledPath::compile("$[?length(@.name) > 3]").is_ok());
+    /// let deep = format!("$[?{}@{}]", "length(".repeat(7), ")".repeat(7));
+    /// assert!(CompiledPath::compile(&deep).is_err());
+    /// ```
     pub fn compile(path: &str) -> Result<Self, JsonPathError> {
+        let refuse = |reason: String| JsonPathError {
+            path: path.to_owned(),
+            reason,
+        };
         if !path.starts_with('$') {
-            return Err(JsonPathError {
-                path: path.to_owned(),
-                reason: "must start with `$`".into(),
-            });
+            return Err(refuse("must start with `$`".into()));
+        }
+        if path.len() > MAX_PATH_BYTES {
+            return Err(refuse(format!("longer than {MAX_PATH_BYTES} bytes")));
+        }
+        if paren_depth(path) > MAX_PAREN_DEPTH {
+            return Err(refuse(format!(
+                "parentheses nested deeper than {MAX_PAREN_DEPTH}"
+            )));
         }
         let query = jsonpath_rust::parser::parse_json_path(path).map_err(|e| JsonPathError {
             path: path.to_owned(),
@@ -76,5 +127,50 @@ impl fmt::Debug for CompiledPath {
 impl PartialEq for CompiledPath {
     fn eq(&self, other: &Self) -> bool {
         self.text == other.text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(path: &str) -> String {
+        CompiledPath::compile(path).map(|_| ()).unwrap_err().reason
+    }
+
+    #[test]
+    fn nested_function_calls_up_to_the_limit_compile() {
+        let path = format!("$[?{}@.a{} > 1]", "length(".repeat(6), ")".repeat(6));
+        assert_eq!(paren_depth(&path), 6);
+        // Refused or not by the grammar, it is answered (not cut off by the depth guard).
+        let refused = CompiledPath::compile(&path).err().map(|e| e.reason);
+        assert!(!refused.is_some_and(|r| r.contains("nested deeper")));
+        assert!(CompiledPath::compile("$[?length(value(@.a)) > 1]").is_ok());
+    }
+
+    #[test]
+    fn deeper_nesting_is_refused_before_parsing() {
+        // The fuzzer's input: the parser needed minutes to refuse it.
+        let slow = "$[?\t\tnin(in(\t\t(\t\t$[?\t\tnin(in(\t\t(\t$[?\t\tnin(in(\t\t!)";
+        assert_eq!(reason(slow), "parentheses nested deeper than 6");
+        let deep = format!("$[?{}", "length(".repeat(7));
+        assert_eq!(reason(&deep), "parentheses nested deeper than 6");
+    }
+
+    #[test]
+    fn parentheses_in_string_literals_do_not_count() {
+        let path = format!("$[?@.name == '{}']", "(".repeat(20));
+        assert_eq!(paren_depth(&path), 0);
+        assert!(CompiledPath::compile(&path).is_ok());
+        let escaped = format!("$[?@.name == \"\\\"{}\"]", "(".repeat(20));
+        assert_eq!(paren_depth(&escaped), 0);
+    }
+
+    #[test]
+    fn long_expressions_are_refused() {
+        let long = format!("$.{}", "a".repeat(MAX_PATH_BYTES));
+        assert_eq!(reason(&long), "longer than 1024 bytes");
+        let fits = format!("$.{}", "a".repeat(MAX_PATH_BYTES - 2));
+        assert!(CompiledPath::compile(&fits).is_ok());
     }
 }

@@ -122,6 +122,23 @@ async fn objects_made_through_the_api_work_persist_and_keep_secrets_sealed() {
         (status, &bad["fields"][0]["field"]),
         (422, &json!("destinations[1]"))
     );
+    // A JSONPath the parser would take minutes to refuse is refused at once.
+    let deep = format!("$[?{}@.a", "nin(in((".repeat(9));
+    let (status, bad) = api
+        .call(
+            Method::POST,
+            "/api/v1/routes",
+            Some(
+                json!({"name": "deep", "source": "gh", "destinations": ["hook"],
+                "conditions": [{"path": deep, "op": "exists"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 422, "{bad}");
+    assert!(
+        bad.to_string().contains("parentheses nested deeper than 6"),
+        "{bad}"
+    );
     let (status, route) = api.call(Method::POST, "/api/v1/routes", Some(json!({"name": "pushes", "source": "gh", "event_types": ["push"], "destinations": ["hook"]})))
         .await;
     assert_eq!(status, 201, "{route}");
