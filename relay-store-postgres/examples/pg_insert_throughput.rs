@@ -9,13 +9,14 @@
 //! (URL defaults to `$RELAY_TEST_POSTGRES_URL`; `WRITERS` and `MAX_BATCH` in the environment
 //! override the store's group-commit settings, `RAW_BATCH` the raw loop's batch, default 512).
 
+use relay_core::store::EventIngest;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use relay_core::ids::TenantId;
 use relay_core::store::codec::encode_headers;
 use relay_core::store::conformance::{T0, new_event};
-use relay_core::store::{InsertOutcome, NewEvent, Store};
+use relay_core::store::{InsertOutcome, NewEvent};
 use relay_core::time::Timestamp;
 use relay_store_postgres::{PgOptions, PgStore};
 

@@ -14,7 +14,7 @@ use crate::error::{Db, PgStoreError};
 use crate::reads::{DEAD_LETTER_WHERE, FilterParams};
 use crate::rows::get;
 
-/// [`Store::schedule`](relay_core::store::Store::schedule), in one transaction that locks
+/// [`DeliveryQueue::schedule`](relay_core::store::DeliveryQueue::schedule), in one transaction that locks
 /// the event (so concurrent replays of one event take turns) and its deliveries.
 pub(crate) async fn schedule(
     pool: &Pool,
@@ -93,14 +93,7 @@ pub(crate) async fn schedule(
             report.scheduled.push(new.id);
             continue;
         };
-        let skip = match DeliveryStatus::parse(status) {
-            Some(DeliveryStatus::InFlight) | None => true,
-            Some(DeliveryStatus::Delivered) => !force,
-            Some(
-                DeliveryStatus::Pending | DeliveryStatus::DeadLettered | DeliveryStatus::Discarded,
-            ) => false,
-        };
-        if skip {
+        if relay_core::store::replay_skips(DeliveryStatus::parse(status), force) {
             report.skipped.push(new.destination);
             continue;
         }
@@ -135,7 +128,7 @@ static REDRIVE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// [`Store::redrive`](relay_core::store::Store::redrive): one statement.
+/// [`DeliveryQueue::redrive`](relay_core::store::DeliveryQueue::redrive): one statement.
 pub(crate) async fn redrive(
     pool: &Pool,
     tenant: &TenantId,
@@ -176,7 +169,7 @@ gone_attempts AS (
 )
 DELETE FROM events e USING doomed WHERE e.id = doomed.id";
 
-/// [`Store::prune`](relay_core::store::Store::prune).
+/// [`EventLog::prune`](relay_core::store::EventLog::prune).
 pub(crate) async fn prune(
     pool: &Pool,
     cutoff: Timestamp,

@@ -27,7 +27,7 @@ const UPDATE_FROM: &str = "UPDATE circuits
          version = version + 1
      WHERE tenant = $1::text AND destination = $2::text AND version = $7::int8";
 
-/// [`Store::circuit`](relay_core::store::Store::circuit).
+/// [`CircuitStore::circuit`](relay_core::store::CircuitStore::circuit).
 pub(crate) async fn circuit(
     pool: &Pool,
     tenant: &TenantId,
@@ -60,7 +60,7 @@ pub(crate) async fn circuit(
     }))
 }
 
-/// [`Store::swap_circuit`](relay_core::store::Store::swap_circuit).
+/// [`CircuitStore::swap_circuit`](relay_core::store::CircuitStore::swap_circuit).
 pub(crate) async fn swap_circuit(
     pool: &Pool,
     tenant: &TenantId,

@@ -19,7 +19,7 @@ const UPSERT: &str = "INSERT INTO destinations
 const LIST: &str = "SELECT name, url, signing_secret, auth_header, settings, updated_at
      FROM destinations WHERE tenant = $1::text ORDER BY name COLLATE \"C\"";
 
-/// [`Store::put_destination`](relay_core::store::Store::put_destination): one upsert.
+/// [`ObjectStore::put_destination`](relay_core::store::ObjectStore::put_destination): one upsert.
 pub(crate) async fn put(
     pool: &Pool,
     tenant: &TenantId,
@@ -45,7 +45,7 @@ pub(crate) async fn put(
     Ok(())
 }
 
-/// [`Store::destination_records`](relay_core::store::Store::destination_records).
+/// [`ObjectStore::destination_records`](relay_core::store::ObjectStore::destination_records).
 pub(crate) async fn list(
     pool: &Pool,
     tenant: &TenantId,

@@ -59,7 +59,7 @@ mod destinations;
 mod error;
 mod insert;
 mod options;
-mod pruner;
+mod pipeline;
 mod queue;
 mod reads;
 mod rows;
@@ -71,16 +71,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use relay_core::circuit::{CircuitState, VersionedCircuit};
-use relay_core::event::{Attempt, Delivery, Event};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
-use relay_core::store::{
-    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
-    NewDelivery, NewEvent, ScheduleReport, Store, StoreError,
-};
-use relay_core::time::Timestamp;
 use tokio_postgres::config::SslMode;
 
 pub use error::PgStoreError;
@@ -92,7 +83,7 @@ pub use tokio_postgres;
 
 use writer::{Shape, Writers};
 
-/// A [`Store`] in a PostgreSQL database. Cheap to clone; the writer tasks stop when the last
+/// A [`Store`](relay_core::store::Store) in a PostgreSQL database. Cheap to clone; the writer tasks stop when the last
 /// clone goes.
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -229,160 +220,15 @@ impl PgStore {
     }
 
     /// Starts a tokio task that every `interval` deletes finished events older than
-    /// `retention` (see [`prune_expired`]). It stops by itself when the store is dropped.
+    /// `retention` (see [`prune_expired`](relay_core::store::prune_expired)). It stops by itself when the store is dropped.
     /// Call it from within a tokio runtime.
     pub fn spawn_pruner(
         &self,
         retention: Duration,
         interval: Duration,
     ) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(pruner::run(
-            Arc::downgrade(&self.inner),
-            retention,
-            interval,
-        ))
-    }
-}
-
-#[async_trait]
-impl Store for PgStore {
-    async fn insert_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError> {
-        self.inner.writers.insert(new).await
-    }
-
-    async fn lease_due(
-        &self,
-        now: Timestamp,
-        limit: usize,
-        lease_for: Duration,
-    ) -> Result<Vec<LeasedDelivery>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        queue::lease_due(&self.inner.pool, now, limit, lease_for).await
-    }
-
-    async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
-        self.inner.writers.complete(completion).await
-    }
-
-    async fn release(&self, lease: &Lease, due_at: Timestamp) -> Result<(), StoreError> {
-        queue::release(&self.inner.pool, lease, due_at).await
-    }
-
-    async fn event(&self, tenant: &TenantId, id: EventId) -> Result<Option<Event>, StoreError> {
-        reads::event(&self.inner.pool, tenant, id).await
-    }
-
-    async fn deliveries(
-        &self,
-        tenant: &TenantId,
-        event: EventId,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        reads::deliveries(&self.inner.pool, tenant, event).await
-    }
-
-    async fn delivery(
-        &self,
-        tenant: &TenantId,
-        id: DeliveryId,
-    ) -> Result<Option<Delivery>, StoreError> {
-        reads::delivery(&self.inner.pool, tenant, id).await
-    }
-
-    async fn attempts(
-        &self,
-        tenant: &TenantId,
-        delivery: DeliveryId,
-    ) -> Result<Vec<Attempt>, StoreError> {
-        reads::attempts(&self.inner.pool, tenant, delivery).await
-    }
-
-    async fn dead_letters(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        reads::dead_letters(&self.inner.pool, tenant, filter, limit).await
-    }
-
-    async fn schedule(
-        &self,
-        tenant: &TenantId,
-        event: EventId,
-        plan: Vec<NewDelivery>,
-        force: bool,
-        now: Timestamp,
-    ) -> Result<ScheduleReport, StoreError> {
-        admin::schedule(&self.inner.pool, tenant, event, plan, force, now).await
-    }
-
-    async fn redrive(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        now: Timestamp,
-    ) -> Result<u64, StoreError> {
-        admin::redrive(&self.inner.pool, tenant, filter, now).await
-    }
-
-    async fn prune(
-        &self,
-        cutoff: Timestamp,
-        now: Timestamp,
-        batch: usize,
-    ) -> Result<u64, StoreError> {
-        admin::prune(&self.inner.pool, cutoff, now, batch).await
-    }
-
-    async fn circuit(
-        &self,
-        tenant: &TenantId,
-        destination: &str,
-    ) -> Result<Option<VersionedCircuit>, StoreError> {
-        circuits::circuit(&self.inner.pool, tenant, destination).await
-    }
-
-    async fn swap_circuit(
-        &self,
-        tenant: &TenantId,
-        destination: &str,
-        expected: Option<u64>,
-        state: CircuitState,
-    ) -> Result<bool, StoreError> {
-        circuits::swap_circuit(&self.inner.pool, tenant, destination, expected, &state).await
-    }
-
-    async fn put_destination(
-        &self,
-        tenant: &TenantId,
-        record: DestinationRecord,
-    ) -> Result<(), StoreError> {
-        destinations::put(&self.inner.pool, tenant, &record).await
-    }
-
-    async fn destination_records(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Vec<DestinationRecord>, StoreError> {
-        destinations::list(&self.inner.pool, tenant).await
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        reads::ping(&self.inner.pool).await
-    }
-
-    async fn queue_depth(&self) -> Result<u64, StoreError> {
-        reads::queue_depth(&self.inner.pool).await
-    }
-
-    async fn take_quota(
-        &self,
-        tenant: &TenantId,
-        day: i64,
-        limit: u64,
-    ) -> Result<relay_core::store::QuotaOutcome, StoreError> {
-        admin_store::take_quota(&self.inner.pool, tenant, day, limit).await
+        let store = Arc::downgrade(&self.inner);
+        let upgrade = move || store.upgrade().map(|inner| Box::new(PgStore { inner }));
+        relay_core::store::spawn_pruner(upgrade, retention, interval)
     }
 }

@@ -63,7 +63,7 @@ static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// [`Store::lease_due`](relay_core::store::Store::lease_due): one statement.
+/// [`DeliveryQueue::lease_due`](relay_core::store::DeliveryQueue::lease_due): one statement.
 pub(crate) async fn lease_due(
     pool: &Pool,
     now: Timestamp,
@@ -125,7 +125,7 @@ static RELEASE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// [`Store::release`](relay_core::store::Store::release).
+/// [`DeliveryQueue::release`](relay_core::store::DeliveryQueue::release).
 pub(crate) async fn release(
     pool: &Pool,
     lease: &Lease,

@@ -6,6 +6,7 @@
 
 mod common;
 
+use relay_core::store::{DeliveryQueue, EventIngest, EventLog};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use relay_core::event::{Attempt, AttemptOutcome, DeliveryStatus};
 use relay_core::ids::TenantId;
 use relay_core::ordering::OnDeadLetter;
 use relay_core::store::conformance::{T0, new_event, ordered_event};
-use relay_core::store::{AttemptCompletion, Lease, LeasedDelivery, NextStep, Store, StoreError};
+use relay_core::store::{AttemptCompletion, Lease, LeasedDelivery, NextStep, StoreError};
 use relay_core::time::Timestamp;
 use relay_store_postgres::PgStore;
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+use relay_core::store::{CircuitStore, DeliveryQueue, EventIngest, EventLog};
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,9 +13,7 @@ use std::time::Duration;
 use relay_core::event::{Attempt, AttemptOutcome, DeliveryStatus};
 use relay_core::ids::TenantId;
 use relay_core::store::conformance::{T0, new_event};
-use relay_core::store::{
-    AttemptCompletion, InsertOutcome, LeasedDelivery, NextStep, Store, StoreError,
-};
+use relay_core::store::{AttemptCompletion, InsertOutcome, LeasedDelivery, NextStep, StoreError};
 use relay_core::time::Timestamp;
 use relay_store_postgres::PgStore;
 

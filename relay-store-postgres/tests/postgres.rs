@@ -5,12 +5,13 @@
 
 mod common;
 
+use relay_core::store::{EventIngest, EventLog};
 use std::sync::Arc;
 use std::time::Duration;
 
 use relay_core::ids::TenantId;
 use relay_core::store::conformance::new_event;
-use relay_core::store::{InsertOutcome, Store, StoreError};
+use relay_core::store::{InsertOutcome, StoreError};
 use relay_store_postgres::{MigrationError, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION};
 
 /// A plain connection to the test server, for setup and inspection.

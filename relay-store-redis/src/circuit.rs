@@ -2,7 +2,7 @@
 //!
 //! One hash per `(tenant, destination)` holds the [`VersionedCircuit`]: `v` (the version),
 //! `p` (the phase), `f` (failures), `w` (window start, ms) and `u` (until, ms). Reads are one
-//! `HMGET`; the versioned compare-and-set of [`Store::swap_circuit`] is one Lua script, so
+//! `HMGET`; the versioned compare-and-set of [`CircuitStore::swap_circuit`] is one Lua script, so
 //! concurrent writers from the same version see exactly one winner, on one node or many.
 //!
 //! Every write sets the key's time to live to [`CIRCUIT_TTL`] (7 days). A live circuit is
@@ -13,7 +13,7 @@
 //! default). A compare-and-set cannot mistake a new key for an expired one of the same
 //! version: a worker holds a version for one attempt (seconds), not a week.
 //!
-//! [`Store::swap_circuit`]: relay_core::store::Store::swap_circuit
+//! [`CircuitStore::swap_circuit`]: relay_core::store::CircuitStore::swap_circuit
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! A dedup fast path and shared circuit-breaker state in front of a durable store.
+//! A dedup fast path in front of a durable store's [`EventIngest`].
 //!
 //! The durable store stays the source of truth: an ingest the cache does not answer goes to
 //! the store, whose one transaction decides. The cache learns a key only AFTER the store
@@ -9,57 +9,44 @@
 //! took the key over elsewhere) also falls through to the store. Redis errors never fail an
 //! ingest: the store answers.
 //!
-//! Circuit-breaker state ([`Store::circuit`], [`Store::swap_circuit`]) lives in Redis
-//! instead of the store (see [`crate::circuit`]): every node reads and changes the same
-//! circuits without a database round trip. When Redis fails a circuit read or write, the
-//! durable store answers it, as it would without Redis: the breaker keeps working, on the
-//! state the store holds, and no delivery waits for Redis. Each backend's compare-and-set
-//! stays exact on its own; while Redis is flapping, a node on Redis and a node on the store
-//! may each let one half-open probe through (two probes instead of one, never a lost event).
 //! After a failed command Redis is skipped for [`REDIS_BACKOFF`](crate::REDIS_BACKOFF), then
 //! probed by one caller (see [`crate::health`]), so a Redis that does not answer costs one
-//! timeout per second, not one per command. Once Redis answers again its state is used again; circuit states are bounded in time
-//! (open and half-open until a deadline, failures within a window), so a stale one heals by
-//! itself.
+//! timeout per second, not one per command.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
-use relay_core::circuit::{CircuitState, VersionedCircuit};
-use relay_core::event::{Attempt, Delivery, Event};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
-use relay_core::store::{
-    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
-    NewDelivery, NewEvent, ScheduleReport, Store, StoreError,
-};
-use relay_core::time::Timestamp;
+use relay_core::event::Event;
+use relay_core::ids::EventId;
+use relay_core::store::{EventIngest, InsertOutcome, NewEvent, StoreError};
 
-use crate::circuit::RedisCircuits;
 use crate::connect::{self, check_prefix};
 use crate::error::RedisStoreError;
 use crate::health::Health;
 
-/// A [`Store`] that answers repeated ingests of a key and every circuit-breaker read and
-/// write from Redis, and everything else from the durable store `S` it wraps.
+/// An [`EventIngest`] that answers repeated ingests of a key from Redis, and everything else
+/// from the durable ingest `S` it wraps. [`share`](crate::share) puts it into a
+/// [`Stores`](relay_core::store::Stores) with the Redis circuits.
 ///
 /// ```no_run
 /// use std::sync::Arc;
 /// use relay_core::memory::MemoryStore;
+/// use relay_core::store::Stores;
 /// use relay_store_redis::DedupCache;
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let durable = MemoryStore::new(); // a PgStore in a real deployment
-/// let store = DedupCache::connect("redis://127.0.0.1:6379", "relay:", durable).await?;
-/// let store: Arc<dyn relay_core::store::Store> = Arc::new(store);
+/// let durable = Arc::new(MemoryStore::new()); // a PgStore in a real deployment
+/// let cache = DedupCache::connect("redis://127.0.0.1:6379", "relay:", Arc::clone(&durable)).await?;
+/// let store = Stores::new(durable).with_ingest(Arc::new(cache));
+/// # let _ = store;
 /// # Ok(()) }
 /// ```
 pub struct DedupCache<S: ?Sized> {
     inner: Arc<S>,
     connection: ConnectionManager,
     prefix: String,
-    circuits: RedisCircuits,
     health: Health,
 }
 
@@ -69,7 +56,6 @@ impl<S: ?Sized> Clone for DedupCache<S> {
             inner: Arc::clone(&self.inner),
             connection: self.connection.clone(),
             prefix: self.prefix.clone(),
-            circuits: self.circuits.clone(),
             health: self.health.clone(),
         }
     }
@@ -84,7 +70,7 @@ impl<S: std::fmt::Debug + ?Sized> std::fmt::Debug for DedupCache<S> {
     }
 }
 
-impl<S: Store + ?Sized> DedupCache<S> {
+impl<S: EventIngest + ?Sized> DedupCache<S> {
     /// Connects to `url` and wraps `inner` (a store, or an `Arc` of one shared with others);
     /// every key starts with `prefix` (e.g. `relay:`).
     pub async fn connect(
@@ -101,17 +87,25 @@ impl<S: Store + ?Sized> DedupCache<S> {
         prefix: &str,
         inner: impl Into<Arc<S>>,
     ) -> Result<Self, RedisStoreError> {
-        let prefix = check_prefix(prefix)?;
+        Self::with_health(connection, prefix, inner, Health::new())
+    }
+
+    /// Wraps `inner`, skipping Redis while `health` says so (shared with the circuits).
+    pub(crate) fn with_health(
+        connection: ConnectionManager,
+        prefix: &str,
+        inner: impl Into<Arc<S>>,
+        health: Health,
+    ) -> Result<Self, RedisStoreError> {
         Ok(Self {
             inner: inner.into(),
-            circuits: RedisCircuits::new(connection.clone(), prefix.clone()),
-            health: Health::new(),
+            prefix: check_prefix(prefix)?,
+            health,
             connection,
-            prefix,
         })
     }
 
-    /// The durable store.
+    /// The durable ingest.
     pub fn inner(&self) -> &S {
         &self.inner
     }
@@ -123,11 +117,6 @@ impl<S: Store + ?Sized> DedupCache<S> {
             "dedup",
             &[event.tenant.as_str(), &event.source, &event.idempotency_key],
         )
-    }
-
-    /// The Redis key (a hash) of a destination's circuit.
-    pub fn circuit_key(&self, tenant: &TenantId, destination: &str) -> String {
-        self.circuits.key(tenant, destination)
     }
 
     /// The cached holder of the event's key, if Redis knows one that is still valid for it.
@@ -183,7 +172,7 @@ impl<S: Store + ?Sized> DedupCache<S> {
 }
 
 #[async_trait]
-impl<S: Store + ?Sized> Store for DedupCache<S> {
+impl<S: EventIngest + ?Sized> EventIngest for DedupCache<S> {
     async fn insert_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError> {
         let key = self.key_of(&new.event);
         if let Some(original) = self.cached(&key, &new.event).await {
@@ -196,166 +185,7 @@ impl<S: Store + ?Sized> Store for DedupCache<S> {
         Ok(outcome)
     }
 
-    async fn lease_due(
-        &self,
-        now: Timestamp,
-        limit: usize,
-        lease_for: Duration,
-    ) -> Result<Vec<LeasedDelivery>, StoreError> {
-        self.inner.lease_due(now, limit, lease_for).await
-    }
-
-    async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
-        self.inner.complete_attempt(completion).await
-    }
-
-    async fn release(&self, lease: &Lease, due_at: Timestamp) -> Result<(), StoreError> {
-        self.inner.release(lease, due_at).await
-    }
-
-    async fn event(&self, tenant: &TenantId, id: EventId) -> Result<Option<Event>, StoreError> {
-        self.inner.event(tenant, id).await
-    }
-
-    async fn deliveries(
-        &self,
-        tenant: &TenantId,
-        event: EventId,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.inner.deliveries(tenant, event).await
-    }
-
-    async fn delivery(
-        &self,
-        tenant: &TenantId,
-        id: DeliveryId,
-    ) -> Result<Option<Delivery>, StoreError> {
-        self.inner.delivery(tenant, id).await
-    }
-
-    async fn attempts(
-        &self,
-        tenant: &TenantId,
-        delivery: DeliveryId,
-    ) -> Result<Vec<Attempt>, StoreError> {
-        self.inner.attempts(tenant, delivery).await
-    }
-
-    async fn dead_letters(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.inner.dead_letters(tenant, filter, limit).await
-    }
-
-    async fn schedule(
-        &self,
-        tenant: &TenantId,
-        event: EventId,
-        plan: Vec<NewDelivery>,
-        force: bool,
-        now: Timestamp,
-    ) -> Result<ScheduleReport, StoreError> {
-        self.inner.schedule(tenant, event, plan, force, now).await
-    }
-
-    async fn redrive(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        now: Timestamp,
-    ) -> Result<u64, StoreError> {
-        self.inner.redrive(tenant, filter, now).await
-    }
-
-    async fn prune(
-        &self,
-        cutoff: Timestamp,
-        now: Timestamp,
-        batch: usize,
-    ) -> Result<u64, StoreError> {
-        self.inner.prune(cutoff, now, batch).await
-    }
-
-    async fn circuit(
-        &self,
-        tenant: &TenantId,
-        destination: &str,
-    ) -> Result<Option<VersionedCircuit>, StoreError> {
-        if !self.health.try_redis() {
-            return self.inner.circuit(tenant, destination).await;
-        }
-        let answer = self.circuits.get(tenant, destination).await;
-        self.health.record(&answer);
-        match answer {
-            Ok(answer) => answer,
-            Err(error) => {
-                tracing::debug!(%error, destination, "circuit state unavailable in redis; asking the store");
-                self.inner.circuit(tenant, destination).await
-            }
-        }
-    }
-
-    async fn swap_circuit(
-        &self,
-        tenant: &TenantId,
-        destination: &str,
-        expected: Option<u64>,
-        state: CircuitState,
-    ) -> Result<bool, StoreError> {
-        if !self.health.try_redis() {
-            return self
-                .inner
-                .swap_circuit(tenant, destination, expected, state)
-                .await;
-        }
-        let written = self
-            .circuits
-            .swap(tenant, destination, expected, &state)
-            .await;
-        self.health.record(&written);
-        match written {
-            Ok(written) => Ok(written),
-            Err(error) => {
-                tracing::debug!(%error, destination, "circuit state unavailable in redis; writing it to the store");
-                self.inner
-                    .swap_circuit(tenant, destination, expected, state)
-                    .await
-            }
-        }
-    }
-
-    async fn put_destination(
-        &self,
-        tenant: &TenantId,
-        record: DestinationRecord,
-    ) -> Result<(), StoreError> {
-        self.inner.put_destination(tenant, record).await
-    }
-
-    async fn destination_records(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Vec<DestinationRecord>, StoreError> {
-        self.inner.destination_records(tenant).await
-    }
-
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
-    }
-
-    async fn queue_depth(&self) -> Result<u64, StoreError> {
-        self.inner.queue_depth().await
-    }
-
-    async fn take_quota(
-        &self,
-        tenant: &TenantId,
-        day: i64,
-        limit: u64,
-    ) -> Result<relay_core::store::QuotaOutcome, StoreError> {
-        self.inner.take_quota(tenant, day, limit).await
     }
 }

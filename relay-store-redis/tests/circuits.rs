@@ -1,7 +1,7 @@
 //! Circuit-breaker state in Redis: nodes that share nothing but the Redis server share their
 //! circuits (the durable stores never see them), and while Redis is down the durable store
 //! answers. (The compare-and-set contract itself is the store conformance suite's
-//! `circuit_*` cases in `conformance.rs`, run against [`DedupCache`].)
+//! `circuit_*` cases in `conformance.rs`, run against [`relay_store_redis::share`].)
 
 #![allow(clippy::unwrap_used)]
 
@@ -13,10 +13,16 @@ use std::time::{Duration, Instant};
 use relay_core::circuit::{CircuitPhase, CircuitState};
 use relay_core::ids::TenantId;
 use relay_core::memory::MemoryStore;
-use relay_core::store::Store;
+use relay_core::store::CircuitStore;
 use relay_core::time::Timestamp;
 use relay_store_redis::circuit::CIRCUIT_TTL;
-use relay_store_redis::{DedupCache, REDIS_BACKOFF, REDIS_TIMEOUT, redis};
+use relay_store_redis::{REDIS_BACKOFF, REDIS_TIMEOUT, SharedCircuits, redis};
+
+/// Circuits in Redis at `url` under `prefix`, in front of a memory store of their own.
+async fn circuits(url: &str, prefix: &str) -> SharedCircuits<MemoryStore> {
+    let connection = relay_store_redis::connect(url).await.unwrap();
+    SharedCircuits::new(connection, prefix, MemoryStore::new()).unwrap()
+}
 
 fn open_until(ms: i64) -> CircuitState {
     CircuitState {
@@ -34,12 +40,8 @@ async fn nodes_share_circuits_through_redis_alone() {
     let Some(redis) = common::TestRedis::new("nodes_share_circuits_through_redis_alone") else {
         return;
     };
-    let node_a = DedupCache::connect(&redis.url, &redis.prefix, MemoryStore::new())
-        .await
-        .unwrap();
-    let node_b = DedupCache::connect(&redis.url, &redis.prefix, MemoryStore::new())
-        .await
-        .unwrap();
+    let node_a = circuits(&redis.url, &redis.prefix).await;
+    let node_b = circuits(&redis.url, &redis.prefix).await;
     let t = TenantId::new("acme");
     let open = open_until(1_700_000_030_000);
     assert!(node_a.swap_circuit(&t, "slack", None, open).await.unwrap());
@@ -64,12 +66,12 @@ async fn nodes_share_circuits_through_redis_alone() {
         2
     );
     for node in [&node_a, &node_b] {
-        assert_eq!(node.inner().circuit(&t, "slack").await.unwrap(), None);
+        assert_eq!(node.fallback().circuit(&t, "slack").await.unwrap(), None);
     }
 
     let mut connection = redis.connection().await;
     let ttl: i64 = redis::cmd("PTTL")
-        .arg(node_a.circuit_key(&t, "slack"))
+        .arg(node_a.key(&t, "slack"))
         .query_async(&mut connection)
         .await
         .unwrap();
@@ -85,9 +87,7 @@ async fn the_store_answers_while_redis_is_down() {
         return;
     };
     let mut proxy = proxy::Proxy::start(&redis.url).await;
-    let node = DedupCache::connect(&proxy.url(), &redis.prefix, MemoryStore::new())
-        .await
-        .unwrap();
+    let node = circuits(&proxy.url(), &redis.prefix).await;
     let t = TenantId::new("acme");
     let in_redis = open_until(1_700_000_030_000);
     assert!(
@@ -114,7 +114,7 @@ async fn the_store_answers_while_redis_is_down() {
         "waited {:?} for a Redis that is down",
         started.elapsed()
     );
-    let stored = node.inner().circuit(&t, "slack").await.unwrap().unwrap();
+    let stored = node.fallback().circuit(&t, "slack").await.unwrap().unwrap();
     assert_eq!((stored.state, stored.version), (in_store, 1));
     assert_eq!(
         node.circuit(&t, "slack").await.unwrap().unwrap().state,
@@ -148,9 +148,7 @@ async fn a_silent_redis_costs_one_wait_per_backoff() {
         return;
     };
     let mut proxy = proxy::Proxy::start(&redis.url).await;
-    let node = DedupCache::connect(&proxy.url(), &redis.prefix, MemoryStore::new())
-        .await
-        .unwrap();
+    let node = circuits(&proxy.url(), &redis.prefix).await;
     let t = TenantId::new("acme");
     assert!(
         node.swap_circuit(&t, "slack", None, open_until(1_700_000_030_000))

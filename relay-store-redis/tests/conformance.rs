@@ -1,5 +1,5 @@
 //! The limiter conformance suite against [`RedisRateLimiter`](relay_store_redis::RedisRateLimiter),
-//! and the store suite against [`DedupCache`] in front of the in-memory store: the
+//! and the store suite against [`relay_store_redis::share`] in front of the in-memory store: the
 //! fast path must not change what any store operation answers. Skipped loudly without
 //! `RELAY_TEST_REDIS_URL` (fails with `RELAY_REQUIRE_BACKENDS=1`).
 
@@ -8,12 +8,12 @@ mod common;
 use std::sync::Arc;
 
 use relay_core::memory::MemoryStore;
-use relay_core::store::Store;
-use relay_store_redis::DedupCache;
+use relay_core::store::{Store, Stores};
 
 relay_core::store_conformance_tests!(optional: || async {
     let redis = common::TestRedis::new("relay-store-redis conformance")?;
-    let store = DedupCache::connect(&redis.url, &redis.prefix, MemoryStore::new())
+    let durable = Stores::new(Arc::new(MemoryStore::new()));
+    let store = relay_store_redis::connect_shared(&redis.url, &redis.prefix, durable)
         .await
         .expect("connect to redis");
     Some((Arc::new(store) as Arc<dyn Store>, redis))

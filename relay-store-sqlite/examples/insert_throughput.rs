@@ -3,12 +3,13 @@
 //!
 //! Run with: `cargo run --release -p relay-store-sqlite --example insert_throughput -- [EVENTS] [TASKS] [full|normal] [DIR]`
 
+use relay_core::store::EventIngest;
 use std::sync::Arc;
 use std::time::Instant;
 
 use relay_core::ids::TenantId;
+use relay_core::store::InsertOutcome;
 use relay_core::store::conformance::{T0, new_event};
-use relay_core::store::{InsertOutcome, Store};
 use relay_core::time::Timestamp;
 use relay_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 

@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::error::SqliteStoreError;
 use crate::writes::Db;
 
-/// [`Store::circuit`](relay_core::store::Store::circuit).
+/// [`CircuitStore::circuit`](relay_core::store::CircuitStore::circuit).
 pub(crate) fn circuit(
     conn: &Connection,
     tenant: &TenantId,
@@ -57,7 +57,7 @@ pub(crate) fn circuit(
     }))
 }
 
-/// [`Store::swap_circuit`](relay_core::store::Store::swap_circuit).
+/// [`CircuitStore::swap_circuit`](relay_core::store::CircuitStore::swap_circuit).
 pub(crate) fn swap_circuit(
     conn: &Connection,
     tenant: &TenantId,

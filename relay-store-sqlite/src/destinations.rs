@@ -7,7 +7,7 @@ use rusqlite::{Connection, params};
 
 use crate::writes::Db;
 
-/// [`Store::put_destination`](relay_core::store::Store::put_destination).
+/// [`ObjectStore::put_destination`](relay_core::store::ObjectStore::put_destination).
 pub(crate) fn put(
     conn: &Connection,
     tenant: &TenantId,
@@ -36,7 +36,7 @@ pub(crate) fn put(
     Ok(())
 }
 
-/// [`Store::destination_records`](relay_core::store::Store::destination_records).
+/// [`ObjectStore::destination_records`](relay_core::store::ObjectStore::destination_records).
 pub(crate) fn list(
     conn: &Connection,
     tenant: &TenantId,

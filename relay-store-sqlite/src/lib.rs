@@ -35,7 +35,7 @@ mod circuits;
 mod destinations;
 mod error;
 mod options;
-mod pruner;
+mod pipeline;
 mod reads;
 mod rows;
 mod schema;
@@ -48,15 +48,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use relay_core::circuit::{CircuitState, VersionedCircuit};
-use relay_core::event::{Attempt, Delivery, Event};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
-use relay_core::store::{
-    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
-    NewDelivery, NewEvent, ScheduleReport, Store, StoreError,
-};
-use relay_core::time::Timestamp;
+use relay_core::store::{AttemptCompletion, StoreError};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
@@ -71,7 +63,7 @@ use reads::ReadPool;
 use wal::WalBound;
 use writer::Writer;
 
-/// A [`Store`] in one SQLite file. Cheap to clone; the threads stop when the last clone goes.
+/// A [`Store`](relay_core::store::Store) in one SQLite file. Cheap to clone; the threads stop when the last clone goes.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
@@ -202,18 +194,16 @@ impl SqliteStore {
     }
 
     /// Starts a tokio task that every `interval` deletes finished events older than
-    /// `retention` (see [`prune_expired`]). It stops by itself when the store is dropped.
+    /// `retention` (see [`prune_expired`](relay_core::store::prune_expired)). It stops by itself when the store is dropped.
     /// Call it from within a tokio runtime.
     pub fn spawn_pruner(
         &self,
         retention: Duration,
         interval: Duration,
     ) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(pruner::run(
-            Arc::downgrade(&self.inner),
-            retention,
-            interval,
-        ))
+        let store = Arc::downgrade(&self.inner);
+        let upgrade = move || store.upgrade().map(|inner| Box::new(SqliteStore { inner }));
+        relay_core::store::spawn_pruner(upgrade, retention, interval)
     }
 
     /// Runs `work` on the writer thread, inside its next group commit.
@@ -254,213 +244,6 @@ fn path_from_url(url: &str) -> Result<PathBuf, SqliteStoreError> {
         return Err(SqliteStoreError::InvalidUrl(url.to_owned()));
     }
     Ok(PathBuf::from(path))
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn insert_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError> {
-        self.inner
-            .writer
-            .write(move |conn| writes::insert_event(conn, &new))
-            .await
-    }
-
-    async fn lease_due(
-        &self,
-        now: Timestamp,
-        limit: usize,
-        lease_for: Duration,
-    ) -> Result<Vec<LeasedDelivery>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        self.inner
-            .writer
-            .write(move |conn| writes::lease_due(conn, now, limit, lease_for))
-            .await
-    }
-
-    async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
-        self.inner
-            .completions
-            .submit(&self.inner.writer, completion)
-            .await
-    }
-
-    async fn release(&self, lease: &Lease, due_at: Timestamp) -> Result<(), StoreError> {
-        let lease = lease.clone();
-        self.inner
-            .writer
-            .write(move |conn| writes::release(conn, &lease, due_at))
-            .await
-    }
-
-    async fn event(&self, tenant: &TenantId, id: EventId) -> Result<Option<Event>, StoreError> {
-        let tenant = tenant.clone();
-        self.inner
-            .readers
-            .read(move |conn| reads::event(conn, &tenant, id))
-            .await
-    }
-
-    async fn deliveries(
-        &self,
-        tenant: &TenantId,
-        event: EventId,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        let tenant = tenant.clone();
-        self.inner
-            .readers
-            .read(move |conn| reads::deliveries(conn, &tenant, event))
-            .await
-    }
-
-    async fn delivery(
-        &self,
-        tenant: &TenantId,
-        id: DeliveryId,
-    ) -> Result<Option<Delivery>, StoreError> {
-        let tenant = tenant.clone();
-        self.inner
-            .readers
-            .read(move |conn| reads::delivery(conn, &tenant, id))
-            .await
-    }
-
-    async fn attempts(
-        &self,
-        tenant: &TenantId,
-        delivery: DeliveryId,
-    ) -> Result<Vec<Attempt>, StoreError> {
-        let tenant = tenant.clone();
-        self.inner
-            .readers
-            .read(move |conn| reads::attempts(conn, &tenant, delivery))
-            .await
-    }
-
-    async fn dead_letters(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        let (tenant, filter) = (tenant.clone(), filter.clone());
-        self.inner
-            .readers
-            .read(move |conn| reads::dead_letters(conn, &tenant, &filter, limit))
-            .await
-    }
-
-    async fn schedule(
-        &self,
-        tenant: &TenantId,
-        event: EventId,
-        plan: Vec<NewDelivery>,
-        force: bool,
-        now: Timestamp,
-    ) -> Result<ScheduleReport, StoreError> {
-        let tenant = tenant.clone();
-        self.inner
-            .writer
-            .write(move |conn| writes::schedule(conn, &tenant, event, plan, force, now))
-            .await
-    }
-
-    async fn redrive(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        now: Timestamp,
-    ) -> Result<u64, StoreError> {
-        let (tenant, filter) = (tenant.clone(), filter.clone());
-        self.inner
-            .writer
-            .write(move |conn| writes::redrive(conn, &tenant, &filter, now))
-            .await
-    }
-
-    async fn prune(
-        &self,
-        cutoff: Timestamp,
-        now: Timestamp,
-        batch: usize,
-    ) -> Result<u64, StoreError> {
-        self.inner
-            .writer
-            .write(move |conn| writes::prune(conn, cutoff, now, batch))
-            .await
-    }
-
-    async fn circuit(
-        &self,
-        tenant: &TenantId,
-        destination: &str,
-    ) -> Result<Option<VersionedCircuit>, StoreError> {
-        let (tenant, destination) = (tenant.clone(), destination.to_owned());
-        self.inner
-            .readers
-            .read(move |conn| circuits::circuit(conn, &tenant, &destination))
-            .await
-    }
-
-    async fn swap_circuit(
-        &self,
-        tenant: &TenantId,
-        destination: &str,
-        expected: Option<u64>,
-        state: CircuitState,
-    ) -> Result<bool, StoreError> {
-        let (tenant, destination) = (tenant.clone(), destination.to_owned());
-        self.inner
-            .writer
-            .write(move |conn| {
-                circuits::swap_circuit(conn, &tenant, &destination, expected, &state)
-            })
-            .await
-    }
-
-    async fn put_destination(
-        &self,
-        tenant: &TenantId,
-        record: DestinationRecord,
-    ) -> Result<(), StoreError> {
-        let tenant = tenant.clone();
-        self.inner
-            .writer
-            .write(move |conn| destinations::put(conn, &tenant, &record))
-            .await
-    }
-
-    async fn destination_records(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Vec<DestinationRecord>, StoreError> {
-        let tenant = tenant.clone();
-        self.inner
-            .readers
-            .read(move |conn| destinations::list(conn, &tenant))
-            .await
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        self.inner.readers.read(reads::ping).await
-    }
-
-    async fn queue_depth(&self) -> Result<u64, StoreError> {
-        self.inner.readers.read(reads::queue_depth).await
-    }
-
-    async fn take_quota(
-        &self,
-        tenant: &TenantId,
-        day: i64,
-        limit: u64,
-    ) -> Result<relay_core::store::QuotaOutcome, StoreError> {
-        let tenant = tenant.clone();
-        self.write(move |conn| admin::take_quota(conn, &tenant, day, limit))
-            .await
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 
 use relay_core::ids::TenantId;
 use relay_core::store::conformance::new_event;
-use relay_core::store::{InsertOutcome, Store, StoreError};
+use relay_core::store::{DeliveryQueue, EventIngest, EventLog};
+use relay_core::store::{InsertOutcome, StoreError};
 
 use super::*;
 

@@ -55,7 +55,7 @@ fn insert_delivery(
     Ok(())
 }
 
-/// [`Store::insert_event`](relay_core::store::Store::insert_event).
+/// [`EventIngest::insert_event`](relay_core::store::EventIngest::insert_event).
 pub(crate) fn insert_event(conn: &Connection, new: &NewEvent) -> Result<InsertOutcome, StoreError> {
     let event = &new.event;
     let tenant = event.tenant.as_str();
@@ -129,7 +129,7 @@ const LANE_HEAD: &str = "(d.ordering_key IS NULL OR NOT EXISTS (
                       OR (o.status = 'dead_lettered' AND o.ordering_block = 1)))
                   OR (o.status = 'in_flight' AND o.next_attempt_at > ?1))))";
 
-/// [`Store::lease_due`](relay_core::store::Store::lease_due): the global queue, lane heads
+/// [`DeliveryQueue::lease_due`](relay_core::store::DeliveryQueue::lease_due): the global queue, lane heads
 /// only.
 pub(crate) fn lease_due(
     conn: &Connection,
@@ -214,7 +214,7 @@ fn hold_lane_until(conn: &Connection, head: &Lease, at: Timestamp) -> Result<(),
     Ok(())
 }
 
-/// [`Store::complete_attempt`](relay_core::store::Store::complete_attempt).
+/// [`DeliveryQueue::complete_attempt`](relay_core::store::DeliveryQueue::complete_attempt).
 pub(crate) fn complete_attempt(
     conn: &Connection,
     completion: &AttemptCompletion,
@@ -273,7 +273,7 @@ pub(crate) fn complete_attempt(
     Ok(())
 }
 
-/// [`Store::release`](relay_core::store::Store::release).
+/// [`DeliveryQueue::release`](relay_core::store::DeliveryQueue::release).
 pub(crate) fn release(
     conn: &Connection,
     lease: &Lease,
@@ -308,7 +308,7 @@ fn reschedule(conn: &Connection, seq: i64, now: Timestamp) -> rusqlite::Result<(
     Ok(())
 }
 
-/// [`Store::schedule`](relay_core::store::Store::schedule).
+/// [`DeliveryQueue::schedule`](relay_core::store::DeliveryQueue::schedule).
 pub(crate) fn schedule(
     conn: &Connection,
     tenant: &TenantId,
@@ -345,14 +345,7 @@ pub(crate) fn schedule(
             report.scheduled.push(new.id);
             continue;
         };
-        let skip = match DeliveryStatus::parse(status) {
-            Some(DeliveryStatus::InFlight) | None => true,
-            Some(DeliveryStatus::Delivered) => !force,
-            Some(
-                DeliveryStatus::Pending | DeliveryStatus::DeadLettered | DeliveryStatus::Discarded,
-            ) => false,
-        };
-        if skip {
+        if relay_core::store::replay_skips(DeliveryStatus::parse(status), force) {
             report.skipped.push(new.destination);
             continue;
         }
@@ -409,7 +402,7 @@ pub(crate) fn dead_letter_params(tenant: &TenantId, filter: &DeadLetterFilter) -
     )
 }
 
-/// [`Store::redrive`](relay_core::store::Store::redrive).
+/// [`DeliveryQueue::redrive`](relay_core::store::DeliveryQueue::redrive).
 pub(crate) fn redrive(
     conn: &Connection,
     tenant: &TenantId,
@@ -429,7 +422,7 @@ pub(crate) fn redrive(
     Ok(moved as u64)
 }
 
-/// [`Store::prune`](relay_core::store::Store::prune).
+/// [`EventLog::prune`](relay_core::store::EventLog::prune).
 pub(crate) fn prune(
     conn: &Connection,
     cutoff: Timestamp,

@@ -1,5 +1,5 @@
 //! Two relays (two nodes) that share nothing but a Redis server: each has its own in-memory
-//! durable store, and `relay_store_redis::DedupCache` keeps the circuits in Redis. Node A's
+//! durable store, and `relay_store_redis::share` keeps the circuits in Redis. Node A's
 //! failures open the destination's circuit; node B, which never attempted anything, sees it
 //! open and holds its delivery back; after `open_for` one probe (from either node) closes it
 //! for both. Skipped loudly without `RELAY_TEST_REDIS_URL` (fails with
@@ -15,8 +15,8 @@ use relay_core::event::DeliveryStatus;
 use relay_core::ids::TenantId;
 use relay_core::memory::MemoryStore;
 use relay_core::route::EventRoute;
-use relay_core::store::Store;
-use relay_store_redis::{DedupCache, redis};
+use relay_core::store::{CircuitStore, Store, Stores};
+use relay_store_redis::redis;
 use relay_tests::pipeline::{Pipeline, fast_retries};
 use relay_tests::{Answer, Receiver, loopback};
 
@@ -47,11 +47,17 @@ impl Drop for Prefix {
 }
 
 /// A node: its own memory store behind the Redis wrapper, the destination with a breaker.
-async fn node(redis: &Prefix, receiver: &Receiver) -> (Pipeline, Arc<DedupCache<MemoryStore>>) {
+/// Returns the node, the store it runs on and its durable store.
+async fn node(redis: &Prefix, receiver: &Receiver) -> (Pipeline, Arc<Stores>, Arc<MemoryStore>) {
+    let durable = Arc::new(MemoryStore::new());
     let store = Arc::new(
-        DedupCache::connect(&redis.url, &redis.prefix, MemoryStore::new())
-            .await
-            .expect("connect to redis"),
+        relay_store_redis::connect_shared(
+            &redis.url,
+            &redis.prefix,
+            Stores::new(Arc::clone(&durable)),
+        )
+        .await
+        .expect("connect to redis"),
     );
     let destination = Destination::http("flaky", &receiver.url)
         .expect("URL")
@@ -66,7 +72,7 @@ async fn node(redis: &Prefix, receiver: &Receiver) -> (Pipeline, Arc<DedupCache<
         .allow_cidrs(loopback())
         .destination(destination)
         .route(EventRoute::new("all").to(["flaky"]));
-    (Pipeline::start(relay), store)
+    (Pipeline::start(relay), store, durable)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,8 +97,8 @@ async fn a_circuit_opened_on_one_node_is_open_on_the_other() {
         Answer::Status(200),
     )
     .await;
-    let (a, store_a) = node(&redis, &receiver).await;
-    let (b, store_b) = node(&redis, &receiver).await;
+    let (a, store_a, durable_a) = node(&redis, &receiver).await;
+    let (b, store_b, durable_b) = node(&redis, &receiver).await;
     let tenant = TenantId::default();
 
     let first = a.send("first").await;
@@ -107,13 +113,9 @@ async fn a_circuit_opened_on_one_node_is_open_on_the_other() {
         (circuit.state.phase, circuit.state.failures),
         (CircuitPhase::Open, 3)
     );
-    for store in [&store_a, &store_b] {
+    for durable in [&durable_a, &durable_b] {
         assert_eq!(
-            store
-                .inner()
-                .circuit(&tenant, "flaky")
-                .await
-                .expect("memory"),
+            durable.circuit(&tenant, "flaky").await.expect("memory"),
             None,
             "the circuit went to a durable store"
         );

@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod demo;
 mod doctor;
+mod error;
 mod http;
 mod keys;
 mod listen;

@@ -13,7 +13,7 @@ use relay_core::Relay;
 use relay_core::admin::FieldError;
 
 use crate::config::{self, Config, ConfigError, Problem};
-use crate::serve::ServeError;
+use crate::error::ServeError;
 
 /// Reloads one file into one relay.
 pub struct Reloader {

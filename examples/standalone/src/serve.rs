@@ -9,14 +9,15 @@ use relay_axum::RelayLayer;
 use relay_axum::admin::AdminOptions;
 use relay_core::deliver::WorkerConfig;
 
-use relay_core::store::Store;
-use relay_store_redis::{DedupCache, RedisRateLimiter};
+use relay_core::store::Stores;
+use relay_store_redis::RedisRateLimiter;
 
-use crate::config::{self, ConfigError};
+use crate::config;
+pub use crate::error::ServeError;
 use crate::http::TrustedProxies;
 use crate::keys;
 use crate::reload::Reloader;
-use crate::store::{self, StoreUrlError};
+use crate::store;
 use crate::tls::Tls;
 
 /// How often the per-minute metric counts are merged into the store.
@@ -25,60 +26,6 @@ const METRICS_FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(
 /// How often the sources, destinations and routes stored through the admin API are read
 /// again (to follow changes made on other nodes).
 const OBJECT_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Why the gateway could not start or stopped.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    /// The configuration is invalid (exit code 2).
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The store cannot be opened.
-    #[error("store: {0}")]
-    Store(#[from] StoreUrlError),
-    /// The sources, destinations and routes stored through the admin API cannot be read.
-    #[error("reading the stored sources, destinations and routes: {0}")]
-    Objects(#[source] relay_core::store::StoreError),
-    /// The Redis server cannot be reached.
-    #[error("redis {url}: {source}")]
-    Redis {
-        /// The URL, without its password.
-        url: String,
-        /// Why.
-        source: relay_store_redis::RedisStoreError,
-    },
-    /// The relay could not be built.
-    #[error("{0}")]
-    Build(#[from] relay_core::BuildError),
-    /// The credential key cannot be read or created.
-    #[error("credential key: {0}")]
-    Key(#[from] keys::KeysError),
-    /// A configured destination could not be saved in the store.
-    #[error("saving destination: {0}")]
-    SaveDestination(#[from] relay_core::destination::SaveDestinationError),
-    /// A user or API key could not be made.
-    #[error("admin access: {0}")]
-    Access(#[from] crate::access::AccessError),
-    /// `GET /metrics` cannot be served (another metrics recorder is installed).
-    #[error("metrics: {0}")]
-    Metrics(#[from] relay_axum::metrics::MetricsError),
-    /// `relay doctor` found something wrong (printed above).
-    #[error("some checks failed")]
-    Unhealthy,
-    /// The TLS certificate or key cannot be used.
-    #[error("TLS: {0}")]
-    Tls(#[from] crate::tls::TlsError),
-    /// A running gateway could not be asked to reload.
-    #[error("{0}")]
-    Remote(String),
-    /// The listen address cannot be bound, or serving failed.
-    #[error("{context}: {source}")]
-    Io {
-        /// What was being done.
-        context: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-}
 
 /// Where to serve from, after command-line overrides.
 #[derive(Debug)]
@@ -126,9 +73,10 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
             let prefix = &config.server.redis_prefix;
             let connection = relay_store_redis::connect(&url).await.map_err(redis)?;
             let limiter = RedisRateLimiter::new(connection.clone(), prefix).map_err(redis)?;
-            let cached =
-                DedupCache::<dyn Store>::new(connection, prefix, opened.store).map_err(redis)?;
-            builder.store(Arc::new(cached)).limiter(Arc::new(limiter))
+            let shared =
+                relay_store_redis::share(connection, prefix, Stores::from_dyn(opened.store))
+                    .map_err(redis)?;
+            builder.store(Arc::new(shared)).limiter(Arc::new(limiter))
         }
     };
     if let Some(tracer) = settings.tracer {

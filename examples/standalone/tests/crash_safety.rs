@@ -13,13 +13,13 @@
 
 mod support;
 
+use relay_core::store::EventLog;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use rand::Rng;
 use relay_core::ids::{EventId, TenantId};
-use relay_core::store::Store;
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 use relay_tests::{Receiver, eventually};
 use support::load::{Load, crash_plan};

@@ -16,6 +16,7 @@
 
 mod support;
 
+use relay_core::store::EventLog;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,7 +24,6 @@ use std::time::Duration;
 
 use rand::Rng;
 use relay_core::ids::{EventId, TenantId};
-use relay_core::store::Store;
 use relay_store_postgres::{PgOptions, PgStore};
 use relay_tests::{Receiver, eventually};
 use support::load::{Load, crash_plan};

@@ -22,6 +22,7 @@
 
 mod support;
 
+use relay_core::store::EventLog;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,6 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use relay_core::ids::{EventId, TenantId};
-use relay_core::store::Store;
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 use relay_tests::{Receiver, eventually, github_signature};
 use support::{free_port, start, terminate};

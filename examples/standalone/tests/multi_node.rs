@@ -16,6 +16,7 @@
 
 mod support;
 
+use relay_core::store::{EventLog, ObjectStore};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -26,7 +27,6 @@ use std::time::{Duration, Instant};
 use relay_core::credentials::Keyring;
 use relay_core::event::DeliveryStatus;
 use relay_core::ids::{EventId, TenantId};
-use relay_core::store::Store;
 use relay_store_postgres::{PgOptions, PgStore};
 use relay_tests::{Answer, Receiver, eventually};
 use support::load::Load;

@@ -11,6 +11,7 @@
 
 mod support;
 
+use relay_core::store::EventLog;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use relay_core::event::DeliveryStatus;
 use relay_core::ids::{EventId, TenantId};
-use relay_core::store::Store;
 use relay_store_postgres::{PgOptions, PgStore};
 use relay_tests::{Receiver, eventually, github_signature};
 use support::{free_port, wait_healthy};

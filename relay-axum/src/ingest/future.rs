@@ -7,7 +7,7 @@ use http::Response;
 use http_body_util::Full;
 use pin_project_lite::pin_project;
 
-use super::service::ResponseBody;
+use super::body::ResponseBody;
 
 type IngestFuture = Pin<Box<dyn Future<Output = Response<Full<Bytes>>> + Send>>;
 

@@ -1,16 +1,14 @@
-use std::convert::Infallible;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use http_body::{Body, Frame, SizeHint};
+use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use pin_project_lite::pin_project;
 use relay_core::Relay;
 use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply, RequestId};
 use tower::Service;
 
+use super::body::ResponseBody;
 use super::future::ResponseFuture;
 use super::tenant::TenantFrom;
 
@@ -113,69 +111,4 @@ fn reply(reply: Reply) -> Response<Full<Bytes>> {
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     *response.headers_mut() = reply.headers;
     response
-}
-
-pin_project! {
-    /// The response body: the inner service's, untouched, or Relay's JSON reply.
-    pub struct ResponseBody<B> {
-        #[pin]
-        kind: BodyKind<B>,
-    }
-}
-
-pin_project! {
-    #[project = BodyKindProjected]
-    enum BodyKind<B> {
-        Inner { #[pin] body: B },
-        Relay { #[pin] body: Full<Bytes> },
-    }
-}
-
-impl<B> ResponseBody<B> {
-    pub(super) fn inner(body: B) -> Self {
-        Self {
-            kind: BodyKind::Inner { body },
-        }
-    }
-
-    pub(super) fn relay(body: Full<Bytes>) -> Self {
-        Self {
-            kind: BodyKind::Relay { body },
-        }
-    }
-}
-
-impl<B> Body for ResponseBody<B>
-where
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        match self.project().kind.project() {
-            BodyKindProjected::Inner { body } => body.poll_frame(cx).map_err(Into::into),
-            BodyKindProjected::Relay { body } => body
-                .poll_frame(cx)
-                .map_err(|never: Infallible| match never {}),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            BodyKind::Inner { body } => body.is_end_stream(),
-            BodyKind::Relay { body } => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            BodyKind::Inner { body } => body.size_hint(),
-            BodyKind::Relay { body } => body.size_hint(),
-        }
-    }
 }

@@ -10,7 +10,6 @@ mod password;
 mod records;
 mod role;
 pub(crate) mod rollup;
-mod store;
 mod tenants;
 mod token;
 
@@ -27,7 +26,6 @@ pub use records::{
 };
 pub use role::{Role, UnknownRole};
 pub use rollup::{LATENCY_BUCKETS_MS, MetricSummary, QUEUE_DEPTH, latency_bucket, summarize};
-pub use store::AdminStore;
 pub use tenants::{TenantLimits, TenantRecord};
 pub use token::{
     NewApiKey, generate_api_key, generate_password, generate_session_token,

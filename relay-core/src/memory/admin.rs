@@ -1,4 +1,4 @@
-//! [`AdminStore`] for [`MemoryStore`].
+//! The control capabilities of [`MemoryStore`]: objects, access, audit, metrics, tenants.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -6,13 +6,15 @@ use async_trait::async_trait;
 
 use super::{MemoryStore, State};
 use crate::admin::{
-    AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, DeliveryCounts, EventQuery, EventSummary,
-    MetricMerge, MetricPoint, MetricQuery, MetricScope, SessionRecord, TenantRecord, UserRecord,
+    ApiKeyRecord, AuditEntry, AuditQuery, DeliveryCounts, EventQuery, MetricMerge, MetricPoint,
+    MetricQuery, MetricScope, SessionRecord, TenantRecord, UserRecord,
 };
-use crate::event::{Delivery, DeliveryStatus, Event};
-use crate::ids::{DeliveryId, TenantId};
+use crate::event::Event;
+use crate::ids::TenantId;
 use crate::manage::{ObjectKind, ObjectRecord};
-use crate::store::{DeadLetterFilter, StoreError};
+use crate::store::{
+    AccessStore, AuditLog, DestinationRecord, MetricStore, ObjectStore, StoreError, TenantStore,
+};
 use crate::time::Timestamp;
 
 type MetricKey = (TenantId, Timestamp, MetricScope, String, String);
@@ -29,7 +31,7 @@ pub(super) struct AdminState {
 }
 
 impl State {
-    fn counts(&self, event: &Event) -> DeliveryCounts {
+    pub(super) fn counts(&self, event: &Event) -> DeliveryCounts {
         let mut counts = DeliveryCounts::default();
         for id in self.by_event.get(&event.id).into_iter().flatten() {
             if let Some(row) = self.owned(&event.tenant, *id) {
@@ -40,7 +42,7 @@ impl State {
     }
 }
 
-fn matches(query: &EventQuery, event: &Event) -> bool {
+pub(super) fn matches(query: &EventQuery, event: &Event) -> bool {
     query.source.as_deref().is_none_or(|s| s == event.source)
         && query
             .event_type
@@ -56,7 +58,83 @@ fn matches(query: &EventQuery, event: &Event) -> bool {
 }
 
 #[async_trait]
-impl AdminStore for MemoryStore {
+impl ObjectStore for MemoryStore {
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        let key = (tenant.clone(), record.name.clone());
+        self.state().destinations.insert(key, record);
+        Ok(())
+    }
+
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        Ok(self
+            .state()
+            .destinations
+            .iter()
+            .filter(|((t, _), _)| t == tenant)
+            .map(|(_, record)| record.clone())
+            .collect())
+    }
+
+    async fn insert_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let key = (tenant.clone(), record.kind, record.name.clone());
+        if state.admin.objects.contains_key(&key) {
+            return Ok(false);
+        }
+        state.admin.objects.insert(key, record);
+        Ok(true)
+    }
+
+    async fn update_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let key = (tenant.clone(), record.kind, record.name.clone());
+        match state.admin.objects.get_mut(&key) {
+            Some(stored) => {
+                *stored = ObjectRecord {
+                    created_at: stored.created_at,
+                    ..record
+                };
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_object(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let key = (tenant.clone(), kind, name.to_owned());
+        Ok(self.state().admin.objects.remove(&key).is_some())
+    }
+
+    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
+        Ok((self.state().admin.objects.iter())
+            .filter(|((t, _, _), _)| t == tenant)
+            .map(|(_, record)| record.clone())
+            .collect())
+    }
+}
+
+#[async_trait]
+impl AccessStore for MemoryStore {
     async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<bool, StoreError> {
         let mut state = self.state();
         if state.admin.api_keys.contains_key(&record.id) {
@@ -182,7 +260,10 @@ impl AdminStore for MemoryStore {
         self.state().admin.sessions.remove(token_hash);
         Ok(())
     }
+}
 
+#[async_trait]
+impl AuditLog for MemoryStore {
     async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         self.state().admin.audit.push(entry);
         Ok(())
@@ -211,69 +292,10 @@ impl AdminStore for MemoryStore {
         found.truncate(limit);
         Ok(found)
     }
+}
 
-    async fn list_events(
-        &self,
-        tenant: &TenantId,
-        query: &EventQuery,
-        limit: usize,
-    ) -> Result<Vec<EventSummary>, StoreError> {
-        let state = self.state();
-        let mut found: Vec<EventSummary> = (state.events.iter())
-            .filter(|((t, _), event)| t == tenant && matches(query, event))
-            .map(|(_, event)| EventSummary {
-                id: event.id,
-                source: event.source.clone(),
-                event_type: event.event_type.clone(),
-                idempotency_key: event.idempotency_key.clone(),
-                received_at: event.received_at,
-                status: event.status,
-                deliveries: state.counts(event),
-            })
-            .filter(|s| query.state.is_none_or(|wanted| s.state() == wanted))
-            .collect();
-        found.sort_by_key(|e| std::cmp::Reverse(e.id));
-        found.truncate(limit);
-        Ok(found)
-    }
-
-    async fn dead_letter_page(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        after: Option<DeliveryId>,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        let state = self.state();
-        let mut found: Vec<Delivery> = (state.deliveries.values())
-            .map(|row| &row.delivery)
-            .filter(|d| &d.tenant == tenant && d.status == DeliveryStatus::DeadLettered)
-            .filter(|d| after.is_none_or(|a| d.id > a))
-            .filter(|d| filter.matches(d, state.source_of(d)))
-            .cloned()
-            .collect();
-        found.sort_by_key(|d| d.id);
-        found.truncate(limit);
-        Ok(found)
-    }
-
-    async fn discard_dead_letters(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        now: Timestamp,
-    ) -> Result<u64, StoreError> {
-        let mut state = self.state();
-        let ids = state.dead_letter_ids(tenant, filter);
-        for id in &ids {
-            state.set_due(*id, DeliveryStatus::Discarded, now);
-            if let Some(row) = state.deliveries.get_mut(id) {
-                row.delivery.updated_at = now;
-            }
-        }
-        Ok(ids.len() as u64)
-    }
-
+#[async_trait]
+impl MetricStore for MemoryStore {
     async fn record_metrics(
         &self,
         tenant: &TenantId,
@@ -324,57 +346,10 @@ impl AdminStore for MemoryStore {
             })
             .collect())
     }
+}
 
-    async fn insert_object(
-        &self,
-        tenant: &TenantId,
-        record: ObjectRecord,
-    ) -> Result<bool, StoreError> {
-        let mut state = self.state();
-        let key = (tenant.clone(), record.kind, record.name.clone());
-        if state.admin.objects.contains_key(&key) {
-            return Ok(false);
-        }
-        state.admin.objects.insert(key, record);
-        Ok(true)
-    }
-
-    async fn update_object(
-        &self,
-        tenant: &TenantId,
-        record: ObjectRecord,
-    ) -> Result<bool, StoreError> {
-        let mut state = self.state();
-        let key = (tenant.clone(), record.kind, record.name.clone());
-        match state.admin.objects.get_mut(&key) {
-            Some(stored) => {
-                *stored = ObjectRecord {
-                    created_at: stored.created_at,
-                    ..record
-                };
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
-
-    async fn delete_object(
-        &self,
-        tenant: &TenantId,
-        kind: ObjectKind,
-        name: &str,
-    ) -> Result<bool, StoreError> {
-        let key = (tenant.clone(), kind, name.to_owned());
-        Ok(self.state().admin.objects.remove(&key).is_some())
-    }
-
-    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
-        Ok((self.state().admin.objects.iter())
-            .filter(|((t, _, _), _)| t == tenant)
-            .map(|(_, record)| record.clone())
-            .collect())
-    }
-
+#[async_trait]
+impl TenantStore for MemoryStore {
     async fn insert_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
         Ok(self.state().admin.tenants.insert(record))
     }
@@ -389,5 +364,14 @@ impl AdminStore for MemoryStore {
 
     async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
         Ok(self.state().admin.tenants.all())
+    }
+
+    async fn take_quota(
+        &self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> Result<crate::store::QuotaOutcome, StoreError> {
+        Ok(self.state().admin.tenants.take_quota(tenant, day, limit))
     }
 }

@@ -1,7 +1,7 @@
 //! In-memory backends: for tests and for embedding where durability is not wanted.
 //!
 //! [`MemoryStore`] keeps everything in one mutex-protected state; it implements the whole
-//! [`Store`] contract and passes the same conformance suite as the durable stores.
+//! [`Store`](crate::store::Store) contract and passes the same conformance suite as the durable stores.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
@@ -9,14 +9,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::admin::{EventQuery, EventSummary};
 use crate::circuit::{CircuitState, VersionedCircuit};
 use crate::event::{Attempt, Delivery, DeliveryStatus, Event, EventStatus};
 use crate::ids::{DeliveryId, EventId, TenantId};
 use crate::ordering::OnDeadLetter;
 use crate::store::{
     AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
-    NewDelivery, NewEvent, NextStep, ScheduleReport, Store, StoreError,
+    NewDelivery, NewEvent, NextStep, ScheduleReport, StoreError,
 };
+use crate::store::{CircuitStore, DeliveryQueue, EventIngest, EventLog, replay_skips};
 use crate::time::Timestamp;
 
 mod admin;
@@ -137,7 +139,7 @@ impl State {
     }
 
     /// Whether an ordered delivery must wait for another of its lane (see
-    /// [`Store::lease_due`]).
+    /// [`DeliveryQueue::lease_due`]).
     fn waits_on_lane(&self, id: DeliveryId, now: Timestamp) -> bool {
         let Some(row) = self.deliveries.get(&id) else {
             return false;
@@ -246,7 +248,7 @@ impl MemoryStore {
 }
 
 #[async_trait]
-impl Store for MemoryStore {
+impl EventIngest for MemoryStore {
     async fn insert_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError> {
         let mut state = self.state();
         let event = new.event;
@@ -270,6 +272,13 @@ impl Store for MemoryStore {
         Ok(InsertOutcome::Inserted)
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl DeliveryQueue for MemoryStore {
     async fn lease_due(
         &self,
         now: Timestamp,
@@ -371,6 +380,97 @@ impl Store for MemoryStore {
         Ok(())
     }
 
+    async fn schedule(
+        &self,
+        tenant: &TenantId,
+        event: EventId,
+        plan: Vec<NewDelivery>,
+        force: bool,
+        now: Timestamp,
+    ) -> Result<ScheduleReport, StoreError> {
+        let mut state = self.state();
+        if !state.events.contains_key(&(tenant.clone(), event)) {
+            return Err(StoreError::NotFound);
+        }
+        let existing = state.by_event.get(&event).cloned().unwrap_or_default();
+        let mut report = ScheduleReport::default();
+        for new in plan {
+            let found = existing.iter().copied().find(|id| {
+                state
+                    .deliveries
+                    .get(id)
+                    .is_some_and(|r| r.delivery.destination == new.destination)
+            });
+            match found {
+                None => {
+                    report.scheduled.push(new.id);
+                    state.insert_delivery(tenant, event, new, now);
+                }
+                Some(id) => {
+                    let status = state.deliveries.get(&id).map(|r| r.delivery.status);
+                    if replay_skips(status, force) {
+                        report.skipped.push(new.destination);
+                        continue;
+                    }
+                    state.set_due(id, DeliveryStatus::Pending, now);
+                    if let Some(row) = state.deliveries.get_mut(&id) {
+                        row.delivery.cycle_attempts = 0;
+                        row.delivery.updated_at = now;
+                    }
+                    report.scheduled.push(id);
+                }
+            }
+        }
+        if !report.scheduled.is_empty()
+            && let Some(stored) = state.events.get_mut(&(tenant.clone(), event))
+        {
+            stored.status = EventStatus::Routed;
+        }
+        Ok(report)
+    }
+
+    async fn redrive(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let ids = state.dead_letter_ids(tenant, filter);
+        for id in &ids {
+            state.set_due(*id, DeliveryStatus::Pending, now);
+            if let Some(row) = state.deliveries.get_mut(id) {
+                row.delivery.cycle_attempts = 0;
+                row.delivery.updated_at = now;
+            }
+        }
+        Ok(ids.len() as u64)
+    }
+
+    async fn discard_dead_letters(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let ids = state.dead_letter_ids(tenant, filter);
+        for id in &ids {
+            state.set_due(*id, DeliveryStatus::Discarded, now);
+            if let Some(row) = state.deliveries.get_mut(id) {
+                row.delivery.updated_at = now;
+            }
+        }
+        Ok(ids.len() as u64)
+    }
+
+    async fn queue_depth(&self) -> Result<u64, StoreError> {
+        Ok(self.state().due.len() as u64)
+    }
+}
+
+#[async_trait]
+impl EventLog for MemoryStore {
     async fn event(&self, tenant: &TenantId, id: EventId) -> Result<Option<Event>, StoreError> {
         Ok(self.state().events.get(&(tenant.clone(), id)).cloned())
     }
@@ -428,80 +528,49 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    async fn schedule(
+    async fn list_events(
         &self,
         tenant: &TenantId,
-        event: EventId,
-        plan: Vec<NewDelivery>,
-        force: bool,
-        now: Timestamp,
-    ) -> Result<ScheduleReport, StoreError> {
-        let mut state = self.state();
-        if !state.events.contains_key(&(tenant.clone(), event)) {
-            return Err(StoreError::NotFound);
-        }
-        let existing = state.by_event.get(&event).cloned().unwrap_or_default();
-        let mut report = ScheduleReport::default();
-        for new in plan {
-            let found = existing.iter().copied().find(|id| {
-                state
-                    .deliveries
-                    .get(id)
-                    .is_some_and(|r| r.delivery.destination == new.destination)
-            });
-            match found {
-                None => {
-                    report.scheduled.push(new.id);
-                    state.insert_delivery(tenant, event, new, now);
-                }
-                Some(id) => {
-                    let status = state.deliveries.get(&id).map(|r| r.delivery.status);
-                    let skip = match status {
-                        Some(DeliveryStatus::InFlight) | None => true,
-                        Some(DeliveryStatus::Delivered) => !force,
-                        Some(
-                            DeliveryStatus::Pending
-                            | DeliveryStatus::DeadLettered
-                            | DeliveryStatus::Discarded,
-                        ) => false,
-                    };
-                    if skip {
-                        report.skipped.push(new.destination);
-                        continue;
-                    }
-                    state.set_due(id, DeliveryStatus::Pending, now);
-                    if let Some(row) = state.deliveries.get_mut(&id) {
-                        row.delivery.cycle_attempts = 0;
-                        row.delivery.updated_at = now;
-                    }
-                    report.scheduled.push(id);
-                }
-            }
-        }
-        if !report.scheduled.is_empty()
-            && let Some(stored) = state.events.get_mut(&(tenant.clone(), event))
-        {
-            stored.status = EventStatus::Routed;
-        }
-        Ok(report)
+        query: &EventQuery,
+        limit: usize,
+    ) -> Result<Vec<EventSummary>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<EventSummary> = (state.events.iter())
+            .filter(|((t, _), event)| t == tenant && admin::matches(query, event))
+            .map(|(_, event)| EventSummary {
+                id: event.id,
+                source: event.source.clone(),
+                event_type: event.event_type.clone(),
+                idempotency_key: event.idempotency_key.clone(),
+                received_at: event.received_at,
+                status: event.status,
+                deliveries: state.counts(event),
+            })
+            .filter(|s| query.state.is_none_or(|wanted| s.state() == wanted))
+            .collect();
+        found.sort_by_key(|e| std::cmp::Reverse(e.id));
+        found.truncate(limit);
+        Ok(found)
     }
 
-    async fn redrive(
+    async fn dead_letter_page(
         &self,
         tenant: &TenantId,
         filter: &DeadLetterFilter,
-        now: Timestamp,
-    ) -> Result<u64, StoreError> {
-        let mut state = self.state();
-        let ids = state.dead_letter_ids(tenant, filter);
-        for id in &ids {
-            state.set_due(*id, DeliveryStatus::Pending, now);
-            if let Some(row) = state.deliveries.get_mut(id) {
-                row.delivery.cycle_attempts = 0;
-                row.delivery.updated_at = now;
-            }
-        }
-        Ok(ids.len() as u64)
+        after: Option<DeliveryId>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<Delivery> = (state.deliveries.values())
+            .map(|row| &row.delivery)
+            .filter(|d| &d.tenant == tenant && d.status == DeliveryStatus::DeadLettered)
+            .filter(|d| after.is_none_or(|a| d.id > a))
+            .filter(|d| filter.matches(d, state.source_of(d)))
+            .cloned()
+            .collect();
+        found.sort_by_key(|d| d.id);
+        found.truncate(limit);
+        Ok(found)
     }
 
     async fn prune(
@@ -543,7 +612,10 @@ impl Store for MemoryStore {
         }
         Ok(doomed.len() as u64)
     }
+}
 
+#[async_trait]
+impl CircuitStore for MemoryStore {
     async fn circuit(
         &self,
         tenant: &TenantId,
@@ -571,45 +643,5 @@ impl Store for MemoryStore {
             .circuits
             .insert(key, VersionedCircuit { state, version });
         Ok(true)
-    }
-
-    async fn put_destination(
-        &self,
-        tenant: &TenantId,
-        record: DestinationRecord,
-    ) -> Result<(), StoreError> {
-        let key = (tenant.clone(), record.name.clone());
-        self.state().destinations.insert(key, record);
-        Ok(())
-    }
-
-    async fn destination_records(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Vec<DestinationRecord>, StoreError> {
-        Ok(self
-            .state()
-            .destinations
-            .iter()
-            .filter(|((t, _), _)| t == tenant)
-            .map(|(_, record)| record.clone())
-            .collect())
-    }
-
-    async fn ping(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
-
-    async fn queue_depth(&self) -> Result<u64, StoreError> {
-        Ok(self.state().due.len() as u64)
-    }
-
-    async fn take_quota(
-        &self,
-        tenant: &TenantId,
-        day: i64,
-        limit: u64,
-    ) -> Result<crate::store::QuotaOutcome, StoreError> {
-        Ok(self.state().admin.tenants.take_quota(tenant, day, limit))
     }
 }

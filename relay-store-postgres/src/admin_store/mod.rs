@@ -1,26 +1,26 @@
-//! [`AdminStore`] for [`PgStore`]: every operation one prepared statement on a pooled
+//! The control capabilities of [`PgStore`] (objects, access, audit, metrics, tenants): every operation one prepared statement on a pooled
 //! connection, always bound, never built from input.
 
 mod access;
-mod browse;
+pub(crate) mod browse;
 mod log;
 mod objects;
 mod tenants;
 
-pub(crate) use tenants::take_quota;
 #[cfg(test)]
 mod tests;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use relay_core::admin::{
-    AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge,
-    MetricPoint, MetricQuery, SessionRecord, TenantRecord, UserRecord,
+    ApiKeyRecord, AuditEntry, AuditQuery, MetricMerge, MetricPoint, MetricQuery, SessionRecord,
+    TenantRecord, UserRecord,
 };
-use relay_core::event::Delivery;
-use relay_core::ids::{DeliveryId, TenantId};
+use relay_core::ids::TenantId;
 use relay_core::manage::{ObjectKind, ObjectRecord};
-use relay_core::store::{DeadLetterFilter, StoreError};
+use relay_core::store::{
+    AccessStore, AuditLog, DestinationRecord, MetricStore, ObjectStore, StoreError, TenantStore,
+};
 use relay_core::time::Timestamp;
 use tokio_postgres::types::ToSql;
 
@@ -50,7 +50,54 @@ async fn execute(
 }
 
 #[async_trait]
-impl AdminStore for PgStore {
+impl ObjectStore for PgStore {
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        crate::destinations::put(&self.inner.pool, tenant, &record).await
+    }
+
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        crate::destinations::list(&self.inner.pool, tenant).await
+    }
+
+    async fn insert_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        objects::insert(self.pool(), tenant, &record).await
+    }
+
+    async fn update_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        objects::update(self.pool(), tenant, &record).await
+    }
+
+    async fn delete_object(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        objects::delete(self.pool(), tenant, kind, name).await
+    }
+
+    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
+        objects::all(self.pool(), tenant).await
+    }
+}
+
+#[async_trait]
+impl AccessStore for PgStore {
     async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<bool, StoreError> {
         access::insert_api_key(self.pool(), &record).await
     }
@@ -121,7 +168,10 @@ impl AdminStore for PgStore {
     async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
         access::delete_session(self.pool(), token_hash).await
     }
+}
 
+#[async_trait]
+impl AuditLog for PgStore {
     async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         log::append_audit(self.pool(), &entry).await
     }
@@ -134,35 +184,10 @@ impl AdminStore for PgStore {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         log::audit_entries(self.pool(), tenant, query, limit).await
     }
+}
 
-    async fn list_events(
-        &self,
-        tenant: &TenantId,
-        query: &EventQuery,
-        limit: usize,
-    ) -> Result<Vec<EventSummary>, StoreError> {
-        browse::list_events(self.pool(), tenant, query, limit).await
-    }
-
-    async fn dead_letter_page(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        after: Option<DeliveryId>,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        browse::dead_letter_page(self.pool(), tenant, filter, after, limit).await
-    }
-
-    async fn discard_dead_letters(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        now: Timestamp,
-    ) -> Result<u64, StoreError> {
-        browse::discard_dead_letters(self.pool(), tenant, filter, now).await
-    }
-
+#[async_trait]
+impl MetricStore for PgStore {
     async fn record_metrics(
         &self,
         tenant: &TenantId,
@@ -182,36 +207,10 @@ impl AdminStore for PgStore {
     ) -> Result<Vec<MetricPoint>, StoreError> {
         log::metric_points(self.pool(), tenant, query).await
     }
+}
 
-    async fn insert_object(
-        &self,
-        tenant: &TenantId,
-        record: ObjectRecord,
-    ) -> Result<bool, StoreError> {
-        objects::insert(self.pool(), tenant, &record).await
-    }
-
-    async fn update_object(
-        &self,
-        tenant: &TenantId,
-        record: ObjectRecord,
-    ) -> Result<bool, StoreError> {
-        objects::update(self.pool(), tenant, &record).await
-    }
-
-    async fn delete_object(
-        &self,
-        tenant: &TenantId,
-        kind: ObjectKind,
-        name: &str,
-    ) -> Result<bool, StoreError> {
-        objects::delete(self.pool(), tenant, kind, name).await
-    }
-
-    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
-        objects::all(self.pool(), tenant).await
-    }
-
+#[async_trait]
+impl TenantStore for PgStore {
     async fn insert_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
         tenants::insert(self.pool(), &record).await
     }
@@ -226,5 +225,14 @@ impl AdminStore for PgStore {
 
     async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
         tenants::all(self.pool()).await
+    }
+
+    async fn take_quota(
+        &self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> Result<relay_core::store::QuotaOutcome, StoreError> {
+        tenants::take_quota(&self.inner.pool, tenant, day, limit).await
     }
 }

@@ -65,7 +65,7 @@ const TAKE_QUOTA: &str = "INSERT INTO tenant_quota AS q (tenant, day, used)
      ON CONFLICT (tenant, day) DO UPDATE SET used = q.used + 1 WHERE q.used < $3::int8
      RETURNING used";
 
-/// [`Store::take_quota`](relay_core::store::Store::take_quota): one statement, atomic
+/// [`TenantStore::take_quota`](relay_core::store::TenantStore::take_quota): one statement, atomic
 /// under concurrent callers on every node.
 pub(crate) async fn take_quota(
     pool: &Pool,

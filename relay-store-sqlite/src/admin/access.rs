@@ -63,7 +63,7 @@ fn session(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     })
 }
 
-/// [`AdminStore::insert_api_key`](relay_core::admin::AdminStore::insert_api_key).
+/// [`AccessStore::insert_api_key`](relay_core::store::AccessStore::insert_api_key).
 pub(crate) fn insert_api_key(conn: &Connection, key: &ApiKeyRecord) -> Result<bool, StoreError> {
     let inserted = conn
         .prepare_cached(&format!(
@@ -85,7 +85,7 @@ pub(crate) fn insert_api_key(conn: &Connection, key: &ApiKeyRecord) -> Result<bo
     Ok(inserted == 1)
 }
 
-/// [`AdminStore::api_key`](relay_core::admin::AdminStore::api_key).
+/// [`AccessStore::api_key`](relay_core::store::AccessStore::api_key).
 pub(crate) fn find_api_key(
     conn: &Connection,
     id: &str,
@@ -97,7 +97,7 @@ pub(crate) fn find_api_key(
         .db()
 }
 
-/// [`AdminStore::api_keys`](relay_core::admin::AdminStore::api_keys).
+/// [`AccessStore::api_keys`](relay_core::store::AccessStore::api_keys).
 pub(crate) fn api_keys(
     conn: &Connection,
     tenant: &TenantId,
@@ -112,7 +112,7 @@ pub(crate) fn api_keys(
     .db()
 }
 
-/// [`AdminStore::revoke_api_key`](relay_core::admin::AdminStore::revoke_api_key).
+/// [`AccessStore::revoke_api_key`](relay_core::store::AccessStore::revoke_api_key).
 pub(crate) fn revoke_api_key(
     conn: &Connection,
     tenant: &TenantId,
@@ -130,7 +130,7 @@ pub(crate) fn revoke_api_key(
     Ok(changed == 1)
 }
 
-/// [`AdminStore::insert_user`](relay_core::admin::AdminStore::insert_user).
+/// [`AccessStore::insert_user`](relay_core::store::AccessStore::insert_user).
 pub(crate) fn insert_user(conn: &Connection, user: &UserRecord) -> Result<bool, StoreError> {
     let inserted = conn
         .prepare_cached(&format!(
@@ -151,7 +151,7 @@ pub(crate) fn insert_user(conn: &Connection, user: &UserRecord) -> Result<bool, 
     Ok(inserted == 1)
 }
 
-/// [`AdminStore::user`](relay_core::admin::AdminStore::user).
+/// [`AccessStore::user`](relay_core::store::AccessStore::user).
 pub(crate) fn find_user(
     conn: &Connection,
     tenant: &TenantId,
@@ -166,7 +166,7 @@ pub(crate) fn find_user(
     .db()
 }
 
-/// [`AdminStore::users`](relay_core::admin::AdminStore::users).
+/// [`AccessStore::users`](relay_core::store::AccessStore::users).
 pub(crate) fn users(conn: &Connection, tenant: &TenantId) -> Result<Vec<UserRecord>, StoreError> {
     conn.prepare_cached(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE tenant = ?1 ORDER BY username"
@@ -178,7 +178,7 @@ pub(crate) fn users(conn: &Connection, tenant: &TenantId) -> Result<Vec<UserReco
     .db()
 }
 
-/// [`AdminStore::delete_user`](relay_core::admin::AdminStore::delete_user): the user and
+/// [`AccessStore::delete_user`](relay_core::store::AccessStore::delete_user): the user and
 /// their sessions.
 pub(crate) fn delete_user(
     conn: &Connection,
@@ -197,7 +197,7 @@ pub(crate) fn delete_user(
     Ok(deleted == 1)
 }
 
-/// [`AdminStore::record_login_failure`](relay_core::admin::AdminStore::record_login_failure):
+/// [`AccessStore::record_login_failure`](relay_core::store::AccessStore::record_login_failure):
 /// one UPDATE (its SET expressions all see the row before it), so concurrent failures each
 /// count.
 pub(crate) fn record_login_failure(
@@ -229,7 +229,7 @@ pub(crate) fn record_login_failure(
     .db()
 }
 
-/// [`AdminStore::record_login_success`](relay_core::admin::AdminStore::record_login_success).
+/// [`AccessStore::record_login_success`](relay_core::store::AccessStore::record_login_success).
 pub(crate) fn record_login_success(
     conn: &Connection,
     tenant: &TenantId,
@@ -245,7 +245,7 @@ pub(crate) fn record_login_success(
     Ok(())
 }
 
-/// [`AdminStore::insert_session`](relay_core::admin::AdminStore::insert_session).
+/// [`AccessStore::insert_session`](relay_core::store::AccessStore::insert_session).
 pub(crate) fn insert_session(conn: &Connection, session: &SessionRecord) -> Result<(), StoreError> {
     conn.prepare_cached(&format!(
         "INSERT OR REPLACE INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -262,7 +262,7 @@ pub(crate) fn insert_session(conn: &Connection, session: &SessionRecord) -> Resu
     Ok(())
 }
 
-/// [`AdminStore::session`](relay_core::admin::AdminStore::session).
+/// [`AccessStore::session`](relay_core::store::AccessStore::session).
 pub(crate) fn find_session(
     conn: &Connection,
     token_hash: &[u8],
@@ -276,7 +276,7 @@ pub(crate) fn find_session(
     .db()
 }
 
-/// [`AdminStore::delete_session`](relay_core::admin::AdminStore::delete_session).
+/// [`AccessStore::delete_session`](relay_core::store::AccessStore::delete_session).
 pub(crate) fn delete_session(conn: &Connection, token_hash: &[u8]) -> Result<(), StoreError> {
     conn.prepare_cached("DELETE FROM sessions WHERE token_hash = ?1")
         .db()?

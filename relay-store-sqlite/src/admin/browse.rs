@@ -64,7 +64,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<EventSummary> {
     })
 }
 
-/// [`AdminStore::list_events`](relay_core::admin::AdminStore::list_events).
+/// [`EventLog::list_events`](relay_core::store::EventLog::list_events).
 pub(crate) fn list_events(
     conn: &Connection,
     tenant: &TenantId,
@@ -107,7 +107,7 @@ pub(crate) fn dead_letter_page_sql() -> String {
     )
 }
 
-/// [`AdminStore::dead_letter_page`](relay_core::admin::AdminStore::dead_letter_page).
+/// [`EventLog::dead_letter_page`](relay_core::store::EventLog::dead_letter_page).
 pub(crate) fn dead_letter_page(
     conn: &Connection,
     tenant: &TenantId,
@@ -136,7 +136,7 @@ pub(crate) fn dead_letter_page(
         .db()
 }
 
-/// [`AdminStore::discard_dead_letters`](relay_core::admin::AdminStore::discard_dead_letters):
+/// [`DeliveryQueue::discard_dead_letters`](relay_core::store::DeliveryQueue::discard_dead_letters):
 /// one UPDATE; `discarded` is outside the due index and every redrive and lease query.
 pub(crate) fn discard_dead_letters(
     conn: &Connection,

@@ -26,7 +26,7 @@ fn audit_entry(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     })
 }
 
-/// [`AdminStore::append_audit`](relay_core::admin::AdminStore::append_audit): an INSERT;
+/// [`AuditLog::append_audit`](relay_core::store::AuditLog::append_audit): an INSERT;
 /// nothing in this crate updates or deletes an audit row.
 pub(crate) fn append_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), StoreError> {
     let changes = serde_json::to_string(&entry.changes)
@@ -49,7 +49,7 @@ pub(crate) fn append_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), 
     Ok(())
 }
 
-/// [`AdminStore::audit_entries`](relay_core::admin::AdminStore::audit_entries).
+/// [`AuditLog::audit_entries`](relay_core::store::AuditLog::audit_entries).
 pub(crate) fn audit_entries(
     conn: &Connection,
     tenant: &TenantId,
@@ -79,7 +79,7 @@ pub(crate) fn audit_entries(
     .db()
 }
 
-/// [`AdminStore::record_metrics`](relay_core::admin::AdminStore::record_metrics): one
+/// [`MetricStore::record_metrics`](relay_core::store::MetricStore::record_metrics): one
 /// upsert per sample, all in the caller's transaction.
 pub(crate) fn record_metrics(
     conn: &Connection,
@@ -125,7 +125,7 @@ fn metric_point(row: &Row<'_>) -> rusqlite::Result<MetricPoint> {
     })
 }
 
-/// [`AdminStore::metric_points`](relay_core::admin::AdminStore::metric_points).
+/// [`MetricStore::metric_points`](relay_core::store::MetricStore::metric_points).
 pub(crate) fn metric_points(
     conn: &Connection,
     tenant: &TenantId,

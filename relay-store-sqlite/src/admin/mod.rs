@@ -1,31 +1,93 @@
-//! [`AdminStore`] for [`SqliteStore`]: writes through the writer thread (group commit),
+//! The control capabilities of [`SqliteStore`] (objects, access, audit, metrics, tenants): writes through the writer thread (group commit),
 //! reads on the read pool, like the rest of the store.
 
 mod access;
-mod browse;
+pub(crate) mod browse;
 mod log;
 mod objects;
 mod tenants;
 
-pub(crate) use tenants::take_quota;
 #[cfg(test)]
 mod tests;
 
 use async_trait::async_trait;
 use relay_core::admin::{
-    AdminStore, ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge,
-    MetricPoint, MetricQuery, SessionRecord, TenantRecord, UserRecord,
+    ApiKeyRecord, AuditEntry, AuditQuery, MetricMerge, MetricPoint, MetricQuery, SessionRecord,
+    TenantRecord, UserRecord,
 };
-use relay_core::event::Delivery;
-use relay_core::ids::{DeliveryId, TenantId};
+use relay_core::ids::TenantId;
 use relay_core::manage::{ObjectKind, ObjectRecord};
-use relay_core::store::{DeadLetterFilter, StoreError};
+use relay_core::store::{
+    AccessStore, AuditLog, DestinationRecord, MetricStore, ObjectStore, StoreError, TenantStore,
+};
 use relay_core::time::Timestamp;
 
 use crate::SqliteStore;
 
 #[async_trait]
-impl AdminStore for SqliteStore {
+impl ObjectStore for SqliteStore {
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        let tenant = tenant.clone();
+        self.inner
+            .writer
+            .write(move |conn| crate::destinations::put(conn, &tenant, &record))
+            .await
+    }
+
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        let tenant = tenant.clone();
+        self.inner
+            .readers
+            .read(move |conn| crate::destinations::list(conn, &tenant))
+            .await
+    }
+
+    async fn insert_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        let tenant = tenant.clone();
+        self.write(move |conn| objects::insert(conn, &tenant, &record))
+            .await
+    }
+
+    async fn update_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        let tenant = tenant.clone();
+        self.write(move |conn| objects::update(conn, &tenant, &record))
+            .await
+    }
+
+    async fn delete_object(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let (tenant, name) = (tenant.clone(), name.to_owned());
+        self.write(move |conn| objects::delete(conn, &tenant, kind, &name))
+            .await
+    }
+
+    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
+        let tenant = tenant.clone();
+        self.read(move |conn| objects::all(conn, &tenant)).await
+    }
+}
+
+#[async_trait]
+impl AccessStore for SqliteStore {
     async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<bool, StoreError> {
         self.write(move |conn| access::insert_api_key(conn, &record))
             .await
@@ -118,7 +180,10 @@ impl AdminStore for SqliteStore {
         self.write(move |conn| access::delete_session(conn, &token_hash))
             .await
     }
+}
 
+#[async_trait]
+impl AuditLog for SqliteStore {
     async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
         self.write(move |conn| log::append_audit(conn, &entry))
             .await
@@ -134,41 +199,10 @@ impl AdminStore for SqliteStore {
         self.read(move |conn| log::audit_entries(conn, &tenant, &query, limit))
             .await
     }
+}
 
-    async fn list_events(
-        &self,
-        tenant: &TenantId,
-        query: &EventQuery,
-        limit: usize,
-    ) -> Result<Vec<EventSummary>, StoreError> {
-        let (tenant, query) = (tenant.clone(), query.clone());
-        self.read(move |conn| browse::list_events(conn, &tenant, &query, limit))
-            .await
-    }
-
-    async fn dead_letter_page(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        after: Option<DeliveryId>,
-        limit: usize,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        let (tenant, filter) = (tenant.clone(), filter.clone());
-        self.read(move |conn| browse::dead_letter_page(conn, &tenant, &filter, after, limit))
-            .await
-    }
-
-    async fn discard_dead_letters(
-        &self,
-        tenant: &TenantId,
-        filter: &DeadLetterFilter,
-        now: Timestamp,
-    ) -> Result<u64, StoreError> {
-        let (tenant, filter) = (tenant.clone(), filter.clone());
-        self.write(move |conn| browse::discard_dead_letters(conn, &tenant, &filter, now))
-            .await
-    }
-
+#[async_trait]
+impl MetricStore for SqliteStore {
     async fn record_metrics(
         &self,
         tenant: &TenantId,
@@ -192,43 +226,10 @@ impl AdminStore for SqliteStore {
         self.read(move |conn| log::metric_points(conn, &tenant, &query))
             .await
     }
+}
 
-    async fn insert_object(
-        &self,
-        tenant: &TenantId,
-        record: ObjectRecord,
-    ) -> Result<bool, StoreError> {
-        let tenant = tenant.clone();
-        self.write(move |conn| objects::insert(conn, &tenant, &record))
-            .await
-    }
-
-    async fn update_object(
-        &self,
-        tenant: &TenantId,
-        record: ObjectRecord,
-    ) -> Result<bool, StoreError> {
-        let tenant = tenant.clone();
-        self.write(move |conn| objects::update(conn, &tenant, &record))
-            .await
-    }
-
-    async fn delete_object(
-        &self,
-        tenant: &TenantId,
-        kind: ObjectKind,
-        name: &str,
-    ) -> Result<bool, StoreError> {
-        let (tenant, name) = (tenant.clone(), name.to_owned());
-        self.write(move |conn| objects::delete(conn, &tenant, kind, &name))
-            .await
-    }
-
-    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
-        let tenant = tenant.clone();
-        self.read(move |conn| objects::all(conn, &tenant)).await
-    }
-
+#[async_trait]
+impl TenantStore for SqliteStore {
     async fn insert_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
         self.write(move |conn| tenants::insert(conn, &record)).await
     }
@@ -244,5 +245,16 @@ impl AdminStore for SqliteStore {
 
     async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
         self.read(tenants::all).await
+    }
+
+    async fn take_quota(
+        &self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> Result<relay_core::store::QuotaOutcome, StoreError> {
+        let tenant = tenant.clone();
+        self.write(move |conn| tenants::take_quota(conn, &tenant, day, limit))
+            .await
     }
 }

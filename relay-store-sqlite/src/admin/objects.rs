@@ -24,7 +24,7 @@ fn object(row: &Row<'_>) -> rusqlite::Result<ObjectRecord> {
     })
 }
 
-/// [`AdminStore::insert_object`](relay_core::admin::AdminStore::insert_object).
+/// [`ObjectStore::insert_object`](relay_core::store::ObjectStore::insert_object).
 pub(crate) fn insert(
     conn: &Connection,
     tenant: &TenantId,
@@ -49,7 +49,7 @@ pub(crate) fn insert(
     Ok(inserted == 1)
 }
 
-/// [`AdminStore::update_object`](relay_core::admin::AdminStore::update_object).
+/// [`ObjectStore::update_object`](relay_core::store::ObjectStore::update_object).
 pub(crate) fn update(
     conn: &Connection,
     tenant: &TenantId,
@@ -73,7 +73,7 @@ pub(crate) fn update(
     Ok(changed == 1)
 }
 
-/// [`AdminStore::delete_object`](relay_core::admin::AdminStore::delete_object).
+/// [`ObjectStore::delete_object`](relay_core::store::ObjectStore::delete_object).
 pub(crate) fn delete(
     conn: &Connection,
     tenant: &TenantId,
@@ -88,7 +88,7 @@ pub(crate) fn delete(
     Ok(deleted == 1)
 }
 
-/// [`AdminStore::objects`](relay_core::admin::AdminStore::objects).
+/// [`ObjectStore::objects`](relay_core::store::ObjectStore::objects).
 pub(crate) fn all(conn: &Connection, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
     let mut records: Vec<ObjectRecord> = conn
         .prepare_cached(&format!(

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::rows::time;
 use crate::writes::Db;
 
-/// [`AdminStore::insert_tenant`](relay_core::admin::AdminStore::insert_tenant).
+/// [`TenantStore::insert_tenant`](relay_core::store::TenantStore::insert_tenant).
 pub(crate) fn insert(conn: &Connection, record: &TenantRecord) -> Result<bool, StoreError> {
     let inserted = conn
         .prepare_cached(
@@ -26,7 +26,7 @@ pub(crate) fn insert(conn: &Connection, record: &TenantRecord) -> Result<bool, S
     Ok(inserted == 1)
 }
 
-/// [`AdminStore::update_tenant`](relay_core::admin::AdminStore::update_tenant).
+/// [`TenantStore::update_tenant`](relay_core::store::TenantStore::update_tenant).
 pub(crate) fn update(conn: &Connection, record: &TenantRecord) -> Result<bool, StoreError> {
     let changed = conn
         .prepare_cached("UPDATE tenants SET limits = ?2, updated_at = ?3 WHERE name = ?1")
@@ -40,7 +40,7 @@ pub(crate) fn update(conn: &Connection, record: &TenantRecord) -> Result<bool, S
     Ok(changed == 1)
 }
 
-/// [`AdminStore::delete_tenant`](relay_core::admin::AdminStore::delete_tenant).
+/// [`TenantStore::delete_tenant`](relay_core::store::TenantStore::delete_tenant).
 pub(crate) fn delete(conn: &Connection, tenant: &TenantId) -> Result<bool, StoreError> {
     let deleted = conn
         .prepare_cached("DELETE FROM tenants WHERE name = ?1")
@@ -50,7 +50,7 @@ pub(crate) fn delete(conn: &Connection, tenant: &TenantId) -> Result<bool, Store
     Ok(deleted == 1)
 }
 
-/// [`AdminStore::tenants`](relay_core::admin::AdminStore::tenants).
+/// [`TenantStore::tenants`](relay_core::store::TenantStore::tenants).
 pub(crate) fn all(conn: &Connection) -> Result<Vec<TenantRecord>, StoreError> {
     let rows: Vec<(String, String, _, _)> = conn
         .prepare_cached("SELECT name, limits, created_at, updated_at FROM tenants ORDER BY name")
@@ -73,7 +73,7 @@ pub(crate) fn all(conn: &Connection) -> Result<Vec<TenantRecord>, StoreError> {
         .collect()
 }
 
-/// [`Store::take_quota`](relay_core::store::Store::take_quota): one statement, so the check
+/// [`TenantStore::take_quota`](relay_core::store::TenantStore::take_quota): one statement, so the check
 /// and the increment are one atomic step.
 pub(crate) fn take_quota(
     conn: &Connection,

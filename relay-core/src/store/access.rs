@@ -1,0 +1,74 @@
+//! [`AccessStore`]: access: API keys, dashboard users and their sessions.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::admin::{ApiKeyRecord, SessionRecord, UserRecord};
+use crate::ids::TenantId;
+use crate::time::Timestamp;
+
+/// API keys, users and sessions. Lookups by credential (`api_key`, `session`) are the only
+/// operations without a tenant: the credential decides the tenant.
+#[async_trait]
+pub trait AccessStore: Send + Sync + std::fmt::Debug {
+    /// Saves a new API key. Ids are unique across tenants: returns `false` (and writes
+    /// nothing) when the id exists.
+    async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<bool, StoreError>;
+
+    /// The key with this id, of any tenant, revoked or not.
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+
+    /// The tenant's keys, oldest first.
+    async fn api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// Marks the tenant's key revoked at `at`; `false` when there is no such unrevoked key.
+    async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Saves a new user; `false` (and nothing written) when the username exists in the tenant.
+    async fn insert_user(&self, record: UserRecord) -> Result<bool, StoreError>;
+
+    /// One user.
+    async fn user(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<Option<UserRecord>, StoreError>;
+
+    /// The tenant's users, by name.
+    async fn users(&self, tenant: &TenantId) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// Deletes a user and their sessions; `false` when there was none.
+    async fn delete_user(&self, tenant: &TenantId, username: &str) -> Result<bool, StoreError>;
+
+    /// Atomically counts a failed login: increments the user's consecutive failures and, when
+    /// they reach `lock_after`, sets `locked_until` to `lock_until` (and restarts the count).
+    /// Returns the updated user, or `None` when there is no such user.
+    async fn record_login_failure(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+    ) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Resets the user's failure count and lock after a successful login.
+    async fn record_login_success(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Saves a session.
+    async fn insert_session(&self, record: SessionRecord) -> Result<(), StoreError>;
+
+    /// The session with this token digest, if it exists (expired or not).
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError>;
+}

@@ -1,0 +1,22 @@
+//! [`AuditLog`]: the append-only audit log.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::admin::{AuditEntry, AuditQuery};
+use crate::ids::TenantId;
+
+/// The append-only audit log: entries are added, never changed or deleted.
+#[async_trait]
+pub trait AuditLog: Send + Sync + std::fmt::Debug {
+    /// Appends an audit entry. There is no way to change or delete one.
+    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError>;
+
+    /// The tenant's audit entries matching `query`, newest first, at most `limit`.
+    async fn audit_entries(
+        &self,
+        tenant: &TenantId,
+        query: &AuditQuery,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+}

@@ -1,0 +1,537 @@
+//! [`Stores`]: a [`Store`] composed of one part per capability.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::admin::{
+    ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
+    MetricQuery, SessionRecord, TenantRecord, UserRecord,
+};
+use crate::circuit::{CircuitState, VersionedCircuit};
+use crate::event::{Attempt, Delivery, Event};
+use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::manage::{ObjectKind, ObjectRecord};
+use crate::memory::MemoryStore;
+use crate::time::Timestamp;
+
+/// A [`Store`] made of one part per capability: each operation goes to the part that
+/// provides it. This is how a wrapper changes one capability and leaves the rest alone (the
+/// Redis dedup cache replaces [`EventIngest`], shared circuits replace [`CircuitStore`]),
+/// and how a backend that provides only the pipeline's two capabilities runs
+/// ([`Stores::pipeline`]). Cheap to clone.
+///
+/// ```
+/// use std::sync::Arc;
+/// use relay_core::memory::MemoryStore;
+/// use relay_core::store::{Store, Stores};
+///
+/// let durable = Arc::new(MemoryStore::new());
+/// let circuits = Arc::new(MemoryStore::new()); // e.g. circuits shared through Redis
+/// let store: Arc<dyn Store> = Arc::new(Stores::new(durable).with_circuits(circuits));
+/// # let _ = store;
+/// ```
+#[derive(Clone, Debug)]
+pub struct Stores {
+    ingest: Arc<dyn EventIngest>,
+    queue: Arc<dyn DeliveryQueue>,
+    log: Arc<dyn EventLog>,
+    circuits: Arc<dyn CircuitStore>,
+    objects: Arc<dyn ObjectStore>,
+    access: Arc<dyn AccessStore>,
+    audit: Arc<dyn AuditLog>,
+    metrics: Arc<dyn MetricStore>,
+    tenants: Arc<dyn TenantStore>,
+}
+
+impl Stores {
+    /// Every capability from one backend.
+    pub fn new<S: Store + 'static>(store: Arc<S>) -> Self {
+        let store: Arc<dyn Store> = store;
+        Self::from_dyn(store)
+    }
+
+    /// Every capability from one backend already behind `dyn Store`.
+    pub fn from_dyn(store: Arc<dyn Store>) -> Self {
+        Self {
+            ingest: store.clone(),
+            queue: store.clone(),
+            log: store.clone(),
+            circuits: store.clone(),
+            objects: store.clone(),
+            access: store.clone(),
+            audit: store.clone(),
+            metrics: store.clone(),
+            tenants: store,
+        }
+    }
+
+    /// The pipeline on a backend that provides only [`EventIngest`] and [`DeliveryQueue`]:
+    /// events are ingested, deduplicated and delivered; circuit-breaker state is kept in this
+    /// process (a [`MemoryStore`]); every other capability answers
+    /// [`StoreError::Unsupported`] (see [`Unsupported`]), so the admin features that need
+    /// one fail with that error. Add parts with the `with_*` methods.
+    ///
+    /// A runnable example of such a backend is in the crate's `tests/minimal_backend.rs`.
+    pub fn pipeline<B>(backend: Arc<B>) -> Self
+    where
+        B: EventIngest + DeliveryQueue + 'static,
+    {
+        Self {
+            ingest: backend.clone(),
+            queue: backend.clone(),
+            log: Arc::new(Unsupported),
+            circuits: Arc::new(MemoryStore::new()),
+            objects: Arc::new(Unsupported),
+            access: Arc::new(Unsupported),
+            audit: Arc::new(Unsupported),
+            metrics: Arc::new(Unsupported),
+            tenants: Arc::new(Unsupported),
+        }
+    }
+
+    /// Replaces event ingest (every other capability stays as it is).
+    pub fn with_ingest(mut self, ingest: Arc<dyn EventIngest>) -> Self {
+        self.ingest = ingest;
+        self
+    }
+
+    /// Replaces the delivery queue (every other capability stays as it is).
+    pub fn with_queue(mut self, queue: Arc<dyn DeliveryQueue>) -> Self {
+        self.queue = queue;
+        self
+    }
+
+    /// Replaces the event log (every other capability stays as it is).
+    pub fn with_log(mut self, log: Arc<dyn EventLog>) -> Self {
+        self.log = log;
+        self
+    }
+
+    /// Replaces circuit state (every other capability stays as it is).
+    pub fn with_circuits(mut self, circuits: Arc<dyn CircuitStore>) -> Self {
+        self.circuits = circuits;
+        self
+    }
+
+    /// Replaces managed objects (every other capability stays as it is).
+    pub fn with_objects(mut self, objects: Arc<dyn ObjectStore>) -> Self {
+        self.objects = objects;
+        self
+    }
+
+    /// Replaces access (API keys, users, sessions) (every other capability stays as it is).
+    pub fn with_access(mut self, access: Arc<dyn AccessStore>) -> Self {
+        self.access = access;
+        self
+    }
+
+    /// Replaces the audit log (every other capability stays as it is).
+    pub fn with_audit(mut self, audit: Arc<dyn AuditLog>) -> Self {
+        self.audit = audit;
+        self
+    }
+
+    /// Replaces metric points (every other capability stays as it is).
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricStore>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Replaces tenants (every other capability stays as it is).
+    pub fn with_tenants(mut self, tenants: Arc<dyn TenantStore>) -> Self {
+        self.tenants = tenants;
+        self
+    }
+
+    /// The part that provides event ingest.
+    pub fn ingest(&self) -> &Arc<dyn EventIngest> {
+        &self.ingest
+    }
+
+    /// The part that provides the delivery queue.
+    pub fn queue(&self) -> &Arc<dyn DeliveryQueue> {
+        &self.queue
+    }
+
+    /// The part that provides the event log.
+    pub fn log(&self) -> &Arc<dyn EventLog> {
+        &self.log
+    }
+
+    /// The part that provides circuit state.
+    pub fn circuits(&self) -> &Arc<dyn CircuitStore> {
+        &self.circuits
+    }
+
+    /// The part that provides managed objects.
+    pub fn objects(&self) -> &Arc<dyn ObjectStore> {
+        &self.objects
+    }
+
+    /// The part that provides access (API keys, users, sessions).
+    pub fn access(&self) -> &Arc<dyn AccessStore> {
+        &self.access
+    }
+
+    /// The part that provides the audit log.
+    pub fn audit(&self) -> &Arc<dyn AuditLog> {
+        &self.audit
+    }
+
+    /// The part that provides metric points.
+    pub fn metrics(&self) -> &Arc<dyn MetricStore> {
+        &self.metrics
+    }
+
+    /// The part that provides tenants.
+    pub fn tenants(&self) -> &Arc<dyn TenantStore> {
+        &self.tenants
+    }
+}
+
+#[async_trait]
+impl EventIngest for Stores {
+    async fn insert_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError> {
+        self.ingest.insert_event(new).await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.ingest.ping().await
+    }
+}
+
+#[async_trait]
+impl DeliveryQueue for Stores {
+    async fn lease_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        lease_for: Duration,
+    ) -> Result<Vec<LeasedDelivery>, StoreError> {
+        self.queue.lease_due(now, limit, lease_for).await
+    }
+
+    async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
+        self.queue.complete_attempt(completion).await
+    }
+
+    async fn release(&self, lease: &Lease, due_at: Timestamp) -> Result<(), StoreError> {
+        self.queue.release(lease, due_at).await
+    }
+
+    async fn schedule(
+        &self,
+        tenant: &TenantId,
+        event: EventId,
+        plan: Vec<NewDelivery>,
+        force: bool,
+        now: Timestamp,
+    ) -> Result<ScheduleReport, StoreError> {
+        self.queue.schedule(tenant, event, plan, force, now).await
+    }
+
+    async fn redrive(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.queue.redrive(tenant, filter, now).await
+    }
+
+    async fn discard_dead_letters(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.queue.discard_dead_letters(tenant, filter, now).await
+    }
+
+    async fn queue_depth(&self) -> Result<u64, StoreError> {
+        self.queue.queue_depth().await
+    }
+}
+
+#[async_trait]
+impl EventLog for Stores {
+    async fn event(&self, tenant: &TenantId, id: EventId) -> Result<Option<Event>, StoreError> {
+        self.log.event(tenant, id).await
+    }
+
+    async fn deliveries(
+        &self,
+        tenant: &TenantId,
+        event: EventId,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.log.deliveries(tenant, event).await
+    }
+
+    async fn delivery(
+        &self,
+        tenant: &TenantId,
+        id: DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.log.delivery(tenant, id).await
+    }
+
+    async fn attempts(
+        &self,
+        tenant: &TenantId,
+        delivery: DeliveryId,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        self.log.attempts(tenant, delivery).await
+    }
+
+    async fn dead_letters(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.log.dead_letters(tenant, filter, limit).await
+    }
+
+    async fn list_events(
+        &self,
+        tenant: &TenantId,
+        query: &EventQuery,
+        limit: usize,
+    ) -> Result<Vec<EventSummary>, StoreError> {
+        self.log.list_events(tenant, query, limit).await
+    }
+
+    async fn dead_letter_page(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+        after: Option<DeliveryId>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.log
+            .dead_letter_page(tenant, filter, after, limit)
+            .await
+    }
+
+    async fn prune(
+        &self,
+        cutoff: Timestamp,
+        now: Timestamp,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        self.log.prune(cutoff, now, batch).await
+    }
+}
+
+#[async_trait]
+impl CircuitStore for Stores {
+    async fn circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+    ) -> Result<Option<VersionedCircuit>, StoreError> {
+        self.circuits.circuit(tenant, destination).await
+    }
+
+    async fn swap_circuit(
+        &self,
+        tenant: &TenantId,
+        destination: &str,
+        expected: Option<u64>,
+        state: CircuitState,
+    ) -> Result<bool, StoreError> {
+        self.circuits
+            .swap_circuit(tenant, destination, expected, state)
+            .await
+    }
+}
+
+#[async_trait]
+impl ObjectStore for Stores {
+    async fn put_destination(
+        &self,
+        tenant: &TenantId,
+        record: DestinationRecord,
+    ) -> Result<(), StoreError> {
+        self.objects.put_destination(tenant, record).await
+    }
+
+    async fn destination_records(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<DestinationRecord>, StoreError> {
+        self.objects.destination_records(tenant).await
+    }
+
+    async fn insert_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        self.objects.insert_object(tenant, record).await
+    }
+
+    async fn update_object(
+        &self,
+        tenant: &TenantId,
+        record: ObjectRecord,
+    ) -> Result<bool, StoreError> {
+        self.objects.update_object(tenant, record).await
+    }
+
+    async fn delete_object(
+        &self,
+        tenant: &TenantId,
+        kind: ObjectKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        self.objects.delete_object(tenant, kind, name).await
+    }
+
+    async fn objects(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, StoreError> {
+        self.objects.objects(tenant).await
+    }
+}
+
+#[async_trait]
+impl AccessStore for Stores {
+    async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<bool, StoreError> {
+        self.access.insert_api_key(record).await
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.access.api_key(id).await
+    }
+
+    async fn api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.access.api_keys(tenant).await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.access.revoke_api_key(tenant, id, at).await
+    }
+
+    async fn insert_user(&self, record: UserRecord) -> Result<bool, StoreError> {
+        self.access.insert_user(record).await
+    }
+
+    async fn user(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        self.access.user(tenant, username).await
+    }
+
+    async fn users(&self, tenant: &TenantId) -> Result<Vec<UserRecord>, StoreError> {
+        self.access.users(tenant).await
+    }
+
+    async fn delete_user(&self, tenant: &TenantId, username: &str) -> Result<bool, StoreError> {
+        self.access.delete_user(tenant, username).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+        lock_after: u32,
+        lock_until: Timestamp,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        self.access
+            .record_login_failure(tenant, username, lock_after, lock_until)
+            .await
+    }
+
+    async fn record_login_success(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+    ) -> Result<(), StoreError> {
+        self.access.record_login_success(tenant, username).await
+    }
+
+    async fn insert_session(&self, record: SessionRecord) -> Result<(), StoreError> {
+        self.access.insert_session(record).await
+    }
+
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError> {
+        self.access.session(token_hash).await
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
+        self.access.delete_session(token_hash).await
+    }
+}
+
+#[async_trait]
+impl AuditLog for Stores {
+    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        self.audit.append_audit(entry).await
+    }
+
+    async fn audit_entries(
+        &self,
+        tenant: &TenantId,
+        query: &AuditQuery,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        self.audit.audit_entries(tenant, query, limit).await
+    }
+}
+
+#[async_trait]
+impl MetricStore for Stores {
+    async fn record_metrics(
+        &self,
+        tenant: &TenantId,
+        samples: &[MetricPoint],
+        merge: MetricMerge,
+    ) -> Result<(), StoreError> {
+        self.metrics.record_metrics(tenant, samples, merge).await
+    }
+
+    async fn metric_points(
+        &self,
+        tenant: &TenantId,
+        query: &MetricQuery,
+    ) -> Result<Vec<MetricPoint>, StoreError> {
+        self.metrics.metric_points(tenant, query).await
+    }
+}
+
+#[async_trait]
+impl TenantStore for Stores {
+    async fn insert_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
+        self.tenants.insert_tenant(record).await
+    }
+
+    async fn update_tenant(&self, record: TenantRecord) -> Result<bool, StoreError> {
+        self.tenants.update_tenant(record).await
+    }
+
+    async fn delete_tenant(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+        self.tenants.delete_tenant(tenant).await
+    }
+
+    async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
+        self.tenants.tenants().await
+    }
+
+    async fn take_quota(
+        &self,
+        tenant: &TenantId,
+        day: i64,
+        limit: u64,
+    ) -> Result<QuotaOutcome, StoreError> {
+        self.tenants.take_quota(tenant, day, limit).await
+    }
+}

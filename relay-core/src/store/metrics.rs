@@ -1,0 +1,27 @@
+//! [`MetricStore`]: per-minute metric points, merged from every node.
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::admin::{MetricMerge, MetricPoint, MetricQuery};
+use crate::ids::TenantId;
+
+/// Per-minute metric points, merged from every node's samples.
+#[async_trait]
+pub trait MetricStore: Send + Sync + std::fmt::Debug {
+    /// Merges per-minute samples into the stored points of the same
+    /// `(tenant, minute, scope, name, metric)`: added or kept at the maximum per `merge`.
+    async fn record_metrics(
+        &self,
+        tenant: &TenantId,
+        samples: &[MetricPoint],
+        merge: MetricMerge,
+    ) -> Result<(), StoreError>;
+
+    /// The tenant's stored points matching `query`, by minute.
+    async fn metric_points(
+        &self,
+        tenant: &TenantId,
+        query: &MetricQuery,
+    ) -> Result<Vec<MetricPoint>, StoreError>;
+}
