@@ -4,6 +4,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use relay_core::admin::{AdminError, FieldError};
+use relay_core::store::StoreError;
 use relay_core::time::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,7 +13,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// `unauthorized`, `forbidden`, `not_found`, `conflict`, `invalid`, `invalid_json`,
-    /// `locked`, `unavailable` or `internal`.
+    /// `locked`, `unavailable`, `unsupported` (501: the store lacks the capability) or
+    /// `internal`.
     pub error: String,
     /// A sentence for people.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,6 +119,12 @@ impl IntoResponse for ApiError {
             AdminError::Invalid(fields) => {
                 body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", None, fields)
             }
+            AdminError::Store(StoreError::Unsupported(capability)) => body(
+                StatusCode::NOT_IMPLEMENTED,
+                "unsupported",
+                Some(format!("the store does not provide {capability}")),
+                vec![],
+            ),
             AdminError::Store(error) => {
                 tracing::warn!(%error, "admin request failed: store unavailable");
                 body(StatusCode::SERVICE_UNAVAILABLE, "unavailable", None, vec![])

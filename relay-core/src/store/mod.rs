@@ -26,7 +26,6 @@ mod access;
 mod audit;
 mod circuits;
 pub mod codec;
-mod compose;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod ingest;
@@ -37,6 +36,7 @@ mod prune;
 mod queue;
 mod quota;
 mod rules;
+mod stores;
 mod tenants;
 mod types;
 mod unsupported;
@@ -44,7 +44,6 @@ mod unsupported;
 pub use access::AccessStore;
 pub use audit::AuditLog;
 pub use circuits::CircuitStore;
-pub use compose::Stores;
 pub use ingest::EventIngest;
 pub use log::EventLog;
 pub use metrics::MetricStore;
@@ -53,6 +52,7 @@ pub use prune::{PRUNE_BATCH, prune_expired, spawn_pruner};
 pub use queue::DeliveryQueue;
 pub use quota::{QUOTA_DAY_SECS, QuotaOutcome, quota_day, secs_to_next_day};
 pub use rules::replay_skips;
+pub use stores::Stores;
 pub use tenants::TenantStore;
 pub use types::{
     AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,

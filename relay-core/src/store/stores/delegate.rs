@@ -1,11 +1,10 @@
-//! [`Stores`]: a [`Store`] composed of one part per capability.
+//! Each capability of [`Stores`] answered by the part that provides it.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::*;
+use super::Stores;
 use crate::admin::{
     ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
     MetricQuery, SessionRecord, TenantRecord, UserRecord,
@@ -14,183 +13,8 @@ use crate::circuit::{CircuitState, VersionedCircuit};
 use crate::event::{Attempt, Delivery, Event};
 use crate::ids::{DeliveryId, EventId, TenantId};
 use crate::manage::{ObjectKind, ObjectRecord};
-use crate::memory::MemoryStore;
+use crate::store::*;
 use crate::time::Timestamp;
-
-/// A [`Store`] made of one part per capability: each operation goes to the part that
-/// provides it. This is how a wrapper changes one capability and leaves the rest alone (the
-/// Redis dedup cache replaces [`EventIngest`], shared circuits replace [`CircuitStore`]),
-/// and how a backend that provides only the pipeline's two capabilities runs
-/// ([`Stores::pipeline`]). Cheap to clone.
-///
-/// ```
-/// use std::sync::Arc;
-/// use relay_core::memory::MemoryStore;
-/// use relay_core::store::{Store, Stores};
-///
-/// let durable = Arc::new(MemoryStore::new());
-/// let circuits = Arc::new(MemoryStore::new()); // e.g. circuits shared through Redis
-/// let store: Arc<dyn Store> = Arc::new(Stores::new(durable).with_circuits(circuits));
-/// # let _ = store;
-/// ```
-#[derive(Clone, Debug)]
-pub struct Stores {
-    ingest: Arc<dyn EventIngest>,
-    queue: Arc<dyn DeliveryQueue>,
-    log: Arc<dyn EventLog>,
-    circuits: Arc<dyn CircuitStore>,
-    objects: Arc<dyn ObjectStore>,
-    access: Arc<dyn AccessStore>,
-    audit: Arc<dyn AuditLog>,
-    metrics: Arc<dyn MetricStore>,
-    tenants: Arc<dyn TenantStore>,
-}
-
-impl Stores {
-    /// Every capability from one backend.
-    pub fn new<S: Store + 'static>(store: Arc<S>) -> Self {
-        let store: Arc<dyn Store> = store;
-        Self::from_dyn(store)
-    }
-
-    /// Every capability from one backend already behind `dyn Store`.
-    pub fn from_dyn(store: Arc<dyn Store>) -> Self {
-        Self {
-            ingest: store.clone(),
-            queue: store.clone(),
-            log: store.clone(),
-            circuits: store.clone(),
-            objects: store.clone(),
-            access: store.clone(),
-            audit: store.clone(),
-            metrics: store.clone(),
-            tenants: store,
-        }
-    }
-
-    /// The pipeline on a backend that provides only [`EventIngest`] and [`DeliveryQueue`]:
-    /// events are ingested, deduplicated and delivered; circuit-breaker state is kept in this
-    /// process (a [`MemoryStore`]); every other capability answers
-    /// [`StoreError::Unsupported`] (see [`Unsupported`]), so the admin features that need
-    /// one fail with that error. Add parts with the `with_*` methods.
-    ///
-    /// A runnable example of such a backend is in the crate's `tests/minimal_backend.rs`.
-    pub fn pipeline<B>(backend: Arc<B>) -> Self
-    where
-        B: EventIngest + DeliveryQueue + 'static,
-    {
-        Self {
-            ingest: backend.clone(),
-            queue: backend.clone(),
-            log: Arc::new(Unsupported),
-            circuits: Arc::new(MemoryStore::new()),
-            objects: Arc::new(Unsupported),
-            access: Arc::new(Unsupported),
-            audit: Arc::new(Unsupported),
-            metrics: Arc::new(Unsupported),
-            tenants: Arc::new(Unsupported),
-        }
-    }
-
-    /// Replaces event ingest (every other capability stays as it is).
-    pub fn with_ingest(mut self, ingest: Arc<dyn EventIngest>) -> Self {
-        self.ingest = ingest;
-        self
-    }
-
-    /// Replaces the delivery queue (every other capability stays as it is).
-    pub fn with_queue(mut self, queue: Arc<dyn DeliveryQueue>) -> Self {
-        self.queue = queue;
-        self
-    }
-
-    /// Replaces the event log (every other capability stays as it is).
-    pub fn with_log(mut self, log: Arc<dyn EventLog>) -> Self {
-        self.log = log;
-        self
-    }
-
-    /// Replaces circuit state (every other capability stays as it is).
-    pub fn with_circuits(mut self, circuits: Arc<dyn CircuitStore>) -> Self {
-        self.circuits = circuits;
-        self
-    }
-
-    /// Replaces managed objects (every other capability stays as it is).
-    pub fn with_objects(mut self, objects: Arc<dyn ObjectStore>) -> Self {
-        self.objects = objects;
-        self
-    }
-
-    /// Replaces access (API keys, users, sessions) (every other capability stays as it is).
-    pub fn with_access(mut self, access: Arc<dyn AccessStore>) -> Self {
-        self.access = access;
-        self
-    }
-
-    /// Replaces the audit log (every other capability stays as it is).
-    pub fn with_audit(mut self, audit: Arc<dyn AuditLog>) -> Self {
-        self.audit = audit;
-        self
-    }
-
-    /// Replaces metric points (every other capability stays as it is).
-    pub fn with_metrics(mut self, metrics: Arc<dyn MetricStore>) -> Self {
-        self.metrics = metrics;
-        self
-    }
-
-    /// Replaces tenants (every other capability stays as it is).
-    pub fn with_tenants(mut self, tenants: Arc<dyn TenantStore>) -> Self {
-        self.tenants = tenants;
-        self
-    }
-
-    /// The part that provides event ingest.
-    pub fn ingest(&self) -> &Arc<dyn EventIngest> {
-        &self.ingest
-    }
-
-    /// The part that provides the delivery queue.
-    pub fn queue(&self) -> &Arc<dyn DeliveryQueue> {
-        &self.queue
-    }
-
-    /// The part that provides the event log.
-    pub fn log(&self) -> &Arc<dyn EventLog> {
-        &self.log
-    }
-
-    /// The part that provides circuit state.
-    pub fn circuits(&self) -> &Arc<dyn CircuitStore> {
-        &self.circuits
-    }
-
-    /// The part that provides managed objects.
-    pub fn objects(&self) -> &Arc<dyn ObjectStore> {
-        &self.objects
-    }
-
-    /// The part that provides access (API keys, users, sessions).
-    pub fn access(&self) -> &Arc<dyn AccessStore> {
-        &self.access
-    }
-
-    /// The part that provides the audit log.
-    pub fn audit(&self) -> &Arc<dyn AuditLog> {
-        &self.audit
-    }
-
-    /// The part that provides metric points.
-    pub fn metrics(&self) -> &Arc<dyn MetricStore> {
-        &self.metrics
-    }
-
-    /// The part that provides tenants.
-    pub fn tenants(&self) -> &Arc<dyn TenantStore> {
-        &self.tenants
-    }
-}
 
 #[async_trait]
 impl EventIngest for Stores {
