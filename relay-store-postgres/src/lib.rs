@@ -37,7 +37,7 @@
 //! plain.
 //!
 //! ```no_run
-//! use relay_core::store::Store;
+//! use relay_core::store::EventIngest;
 //! use relay_store_postgres::{PgOptions, PgStore};
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {

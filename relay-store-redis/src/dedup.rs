@@ -38,7 +38,8 @@ use crate::health::Health;
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let durable = Arc::new(MemoryStore::new()); // a PgStore in a real deployment
-/// let cache = DedupCache::connect("redis://127.0.0.1:6379", "relay:", Arc::clone(&durable)).await?;
+/// let cache: DedupCache<MemoryStore> =
+///     DedupCache::connect("redis://127.0.0.1:6379", "relay:", Arc::clone(&durable)).await?;
 /// let store = Stores::new(durable).with_ingest(Arc::new(cache));
 /// # let _ = store;
 /// # Ok(()) }

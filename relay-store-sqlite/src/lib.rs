@@ -13,7 +13,7 @@
 //! - **Migrations** are embedded and versioned with `PRAGMA user_version`.
 //!
 //! ```
-//! use relay_core::store::Store;
+//! use relay_core::store::EventIngest;
 //! use relay_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -30,7 +30,7 @@ async fn missing_capabilities_answer_501_unsupported() {
 
     let listed = client
         .get(format!("{base}/api/v1/events"))
-        .bearer_auth("rk_some_key")
+        .bearer_auth("rk_0123456789abcdef_a-well-formed-secret")
         .send()
         .await
         .unwrap();
@@ -41,4 +41,12 @@ async fn missing_capabilities_answer_501_unsupported() {
         body["message"],
         "the store does not provide access (API keys, users, sessions)"
     );
+
+    let login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"username": "admin", "password": "twelve chars long"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 501, "logins need the access capability too");
 }
