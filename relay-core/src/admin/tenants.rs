@@ -143,7 +143,7 @@ impl TenantRecord {
 /// `_` or `.` (they appear in ingest URLs).
 fn check_tenant_name(name: &str) -> Result<(), AdminError> {
     let mut problems = Vec::new();
-    crate::spec::check_name("name", name, &mut problems);
+    crate::definition::check_name("name", name, &mut problems);
     match problems.pop() {
         Some(p) => Err(AdminError::invalid("name", p.reason)),
         None => Ok(()),

@@ -83,7 +83,7 @@ pub fn parse_agent_token(token: &str) -> Option<(String, Vec<u8>)> {
 
 fn check_agent_name(name: &str) -> Result<(), AdminError> {
     let mut problems = Vec::new();
-    crate::spec::check_name("name", name, &mut problems);
+    crate::definition::check_name("name", name, &mut problems);
     match problems.pop() {
         None => Ok(()),
         Some(problem) => Err(AdminError::invalid("name", problem.reason)),

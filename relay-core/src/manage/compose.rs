@@ -7,12 +7,12 @@ use super::seal::{ObjectSpec, open};
 use super::{ObjectKind, ObjectRecord};
 use crate::catalog::{Catalog, CatalogError};
 use crate::credentials::Keyring;
+use crate::definition::{DestinationSpec, Names, Problem, RouteSpec, SourceSpec, literal};
 use crate::destination::Destination;
 use crate::guard::AddressGuard;
 use crate::ids::TenantId;
 use crate::route::Route;
 use crate::source::Source;
-use crate::spec::{DestinationSpec, Names, Problem, RouteSpec, SourceSpec, literal};
 
 /// A stored object left out of the live catalog, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use super::ObjectKind;
 use super::views::DestinationView;
 use super::write::invalid;
 use crate::admin::{AdminError, Principal, Role, generate_signing_secret};
+use crate::definition::{DestinationSpec, check_name, literal};
 use crate::relay::Relay;
-use crate::spec::{DestinationSpec, check_name, literal};
 
 /// A destination just created, and its signing secret (shown this once).
 #[derive(Debug)]

@@ -8,11 +8,11 @@ use crate::time::Timestamp;
 /// What kind of object a record holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ObjectKind {
-    /// A [`SourceSpec`](crate::spec::SourceSpec).
+    /// A [`SourceSpec`](crate::definition::SourceSpec).
     Source,
-    /// A [`DestinationSpec`](crate::spec::DestinationSpec).
+    /// A [`DestinationSpec`](crate::definition::DestinationSpec).
     Destination,
-    /// A [`RouteSpec`](crate::spec::RouteSpec).
+    /// A [`RouteSpec`](crate::definition::RouteSpec).
     Route,
     /// An [agent](crate::agent)'s credential (a digest of its token, never the token).
     Agent,

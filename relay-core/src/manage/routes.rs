@@ -6,11 +6,11 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use super::views::RouteView;
 use super::write::invalid;
 use crate::admin::{AdminError, Principal, Role};
+use crate::definition::{Names, RouteSpec, check_name};
 use crate::event::{Event, EventStatus};
 use crate::ids::EventId;
 use crate::relay::Relay;
 use crate::route::{ConditionSpec, Glob, RouteInput};
-use crate::spec::{Names, RouteSpec, check_name};
 use crate::time::Timestamp;
 use crate::transform::TransformInput;
 

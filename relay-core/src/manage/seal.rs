@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 
 use super::ObjectKind;
 use crate::credentials::{Keyring, SealError};
+use crate::definition::{DestinationSpec, RouteSpec, SecretSpec, SourceSpec};
 use crate::ids::TenantId;
-use crate::spec::{DestinationSpec, RouteSpec, SecretSpec, SourceSpec};
 
 /// What a sealed value starts with in a stored spec.
 const SEALED: &str = "sealed:";

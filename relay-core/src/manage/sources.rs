@@ -5,8 +5,8 @@ use std::time::Duration;
 use super::views::SourceView;
 use super::write::invalid;
 use crate::admin::{AdminError, Principal, Role, generate_signing_secret};
+use crate::definition::{ExpiringSecret, SecretSpec, SourceSpec, check_name, literal};
 use crate::relay::Relay;
-use crate::spec::{ExpiringSecret, SecretSpec, SourceSpec, check_name, literal};
 use crate::time::Timestamp;
 
 /// The longest overlap a rotation may give the old secrets.

@@ -5,11 +5,11 @@ use serde::Serialize;
 use super::ObjectRecord;
 use super::seal::{ObjectSpec, open};
 use crate::catalog::Catalog;
+use crate::definition::{DestinationSpec, RouteSpec, SecretSpec, SourceSpec};
 use crate::destination::{Destination, Target};
 use crate::relay::Relay;
 use crate::route::{ConditionSpec, Route};
 use crate::source::Source;
-use crate::spec::{DestinationSpec, RouteSpec, SecretSpec, SourceSpec};
 use crate::time::Timestamp;
 
 /// Where an object is defined, and so where it is changed.

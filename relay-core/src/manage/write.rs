@@ -6,9 +6,9 @@ use serde_json::Value;
 use super::seal::{ObjectSpec, open, seal};
 use super::{ObjectKind, ObjectRecord};
 use crate::admin::{AdminError, FieldError, Principal, Role, diff};
+use crate::definition::Problem;
 use crate::ids::TenantId;
 use crate::relay::Relay;
-use crate::spec::Problem;
 use crate::store::StoreError;
 use crate::time::Timestamp;
 

@@ -16,7 +16,7 @@ use relay_core::secret::Secret;
 use relay_core::source::WebhookSource;
 use relay_core::transform::{FormToEmail, Template, builtin_transformers};
 
-use relay_core::spec;
+use relay_core::definition;
 
 use super::Problem;
 use super::model::{AlertsSpec, Config, TransformerSpec};
@@ -245,7 +245,7 @@ fn unique<'a>(problems: &mut Vec<Problem>, section: &str, names: impl Iterator<I
     }
 }
 
-impl spec::Names for Config {
+impl definition::Names for Config {
     fn has_source(&self, name: &str) -> bool {
         self.sources.iter().any(|s| s.name == name)
     }

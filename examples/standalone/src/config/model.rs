@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use relay_core::guard::IpNet;
 
-pub use relay_core::spec::{DestinationSpec, RouteSpec, SourceSpec};
+pub use relay_core::definition::{DestinationSpec, RouteSpec, SourceSpec};
 use serde::Deserialize;
 use serde_json::Value;
 

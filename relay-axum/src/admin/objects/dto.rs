@@ -1,13 +1,13 @@
 //! The JSON shapes of sources, destinations and routes. Request bodies are the specs of
-//! [`relay_core::spec`] (the same keys as the configuration file).
+//! [`relay_core::definition`] (the same keys as the configuration file).
 
 use std::collections::BTreeMap;
 
+use relay_core::definition::{DestinationSpec, RouteSpec, SourceSpec};
 use relay_core::manage::{
     DestinationView, ManagedBy, RouteTest, RouteView, SourceView, Stamps, TestDelivery,
 };
 use relay_core::route::{ConditionSpec, Op};
-use relay_core::spec::{DestinationSpec, RouteSpec, SourceSpec};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use relay_core::admin::Role;
+use relay_core::definition::RouteSpec;
 use relay_core::manage::RouteSample;
-use relay_core::spec::RouteSpec;
 
 use super::dto::{RouteItem, RouteTestItem, RouteTestRequest};
 use crate::admin::AdminState;

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use relay_core::admin::Role;
-use relay_core::spec::SourceSpec;
+use relay_core::definition::SourceSpec;
 
 use super::dto::{CreatedSourceItem, RotateRequest, RotatedItem, SourceItem};
 use crate::admin::AdminState;

@@ -265,7 +265,7 @@ fn check_retry(key: &str, retry: &RetrySettings, problems: &mut Vec<Problem>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::literal;
+    use crate::definition::literal;
 
     fn check(json: serde_json::Value) -> (Option<Destination>, Vec<String>) {
         let spec: DestinationSpec = serde_json::from_value(json).unwrap();

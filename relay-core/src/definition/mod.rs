@@ -4,7 +4,7 @@
 //! wrong is reported as a [`Problem`] with the key it is about, not just the first thing.
 //!
 //! ```
-//! use relay_core::spec::{Problem, SourceSpec, literal};
+//! use relay_core::definition::{Problem, SourceSpec, literal};
 //!
 //! let spec: SourceSpec = serde_json::from_value(serde_json::json!({
 //!     "name": "github", "scheme": "github", "secrets": ["It's a Secret to Everybody"],
