@@ -17,9 +17,12 @@
 //! within a window of its last firing, and the alert event's idempotency key names the window,
 //! so the store's dedup keeps nodes sharing a database from sending it twice in one. Counts are
 //! kept per process.
+//!
+//! Alerts are an [observer](crate::observe) of the pipeline ([`AlertObserver`]), added by the
+//! builder when alerts are configured; they watch the default tenant's events.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -27,9 +30,13 @@ use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
+use crate::circuit::CircuitPhase;
+use crate::event::AttemptOutcome;
 use crate::event::{Event, EventStatus};
 use crate::ids::{DeliveryId, EventId, TenantId};
-use crate::relay::Relay;
+use crate::ingest::outcome::IngestOutcome;
+use crate::observe::{AttemptRecorded, CircuitSeen, IngestSeen, Observer};
+use crate::relay::{Relay, WeakRelay};
 use crate::store::{InsertOutcome, LeasedDelivery, NewDelivery, NewEvent};
 use crate::time::Timestamp;
 
@@ -207,84 +214,42 @@ impl Alerts {
     }
 }
 
-impl Relay {
-    /// Builds the alert event and commits it with its delivery to the alert destination.
-    async fn send_alert(&self, kind: AlertKind, subject: String, mut body: Value) {
-        let Some(alerts) = self.alerts() else {
-            return;
-        };
-        let config = alerts.config();
-        if self.catalog().destination(&config.destination).is_none() {
-            tracing::warn!(alert = kind.as_str(), destination = %config.destination, "alert destination does not exist; alert dropped");
-            return;
-        }
-        let now = Timestamp::now();
-        let window_ms = i64::try_from(config.window.as_millis())
-            .unwrap_or(i64::MAX)
-            .max(1);
-        let window = now.as_millis().div_euclid(window_ms);
-        let event_type = format!("relay.alert.{}", kind.as_str());
-        if let Value::Object(fields) = &mut body {
-            fields.insert("type".into(), json!(event_type));
-            fields.insert("alert".into(), json!(kind.as_str()));
-            fields.insert("window_secs".into(), json!(config.window.as_secs()));
-            fields.insert("at".into(), json!(now.as_millis()));
-        }
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let new = NewEvent {
-            event: Event {
-                tenant: TenantId::default(),
-                id: EventId::new(),
-                source: ALERT_SOURCE.to_owned(),
-                event_type,
-                idempotency_key: format!("{}:{subject}:{window}", kind.as_str()),
-                headers,
-                body: Bytes::from(body.to_string()),
-                received_at: now,
-                status: EventStatus::Routed,
-            },
-            dedup_until: Timestamp::from_millis(window.saturating_add(1).saturating_mul(window_ms)),
-            deliveries: vec![NewDelivery {
-                id: DeliveryId::new(),
-                destination: config.destination.clone(),
-                route: ALERT_ROUTE.to_owned(),
-                ordering: None,
-            }],
-        };
-        match self.store().insert_event(new).await {
-            Ok(InsertOutcome::Inserted) => {
-                tracing::warn!(alert = kind.as_str(), subject, "alert raised");
-                self.wake_workers();
-            }
-            Ok(InsertOutcome::Duplicate { .. }) => {
-                tracing::debug!(
-                    alert = kind.as_str(),
-                    subject,
-                    "alert already raised in this window"
-                );
-            }
-            Err(error) => {
-                tracing::error!(%error, alert = kind.as_str(), subject, "could not store an alert");
-            }
+/// The observer that counts what alerts watch and raises them (see the [module](self)
+/// documentation), for one tenant's relay.
+#[derive(Debug)]
+pub(crate) struct AlertObserver {
+    alerts: Arc<Alerts>,
+    /// The relay alerts are stored through (and destinations disabled on).
+    relay: WeakRelay,
+    /// The tenant whose events it watches.
+    tenant: TenantId,
+}
+
+impl AlertObserver {
+    /// Alerts configured by `config`, raised through `relay`, about `tenant`'s events.
+    pub(crate) fn new(config: AlertConfig, relay: WeakRelay, tenant: TenantId) -> Self {
+        Self {
+            alerts: Arc::new(Alerts::new(config)),
+            relay,
+            tenant,
         }
     }
 
     /// Fires `kind` about `subject` unless it fired within the window (in the background).
     fn fire(&self, kind: AlertKind, subject: &str, body: Value) {
-        let Some(alerts) = self.alerts() else {
-            return;
-        };
-        if !alerts.claim(kind, subject) {
+        if !self.alerts.claim(kind, subject) {
             return;
         }
-        let relay = self.clone();
+        let Some(relay) = self.relay.upgrade() else {
+            return;
+        };
+        let alerts = Arc::clone(&self.alerts);
         let subject = subject.to_owned();
-        tokio::spawn(async move { relay.send_alert(kind, subject, body).await });
+        tokio::spawn(async move { send_alert(&relay, alerts.config(), kind, subject, body).await });
     }
 
     /// A destination was disabled (`reason` says why).
-    pub(crate) fn alert_destination_disabled(&self, destination: &str, reason: &str) {
+    fn alert_destination_disabled(&self, destination: &str, reason: &str) {
         self.fire(
             AlertKind::DestinationDisabled,
             destination,
@@ -293,17 +258,17 @@ impl Relay {
     }
 
     /// A delivery was dead-lettered.
-    pub(crate) fn note_dead_letter(&self, destination: &str, route: &str) {
-        let Some(alerts) = self.alerts() else {
-            return;
-        };
-        let Some(threshold) = alerts.config().dead_letters else {
+    fn note_dead_letter(&self, destination: &str, route: &str) {
+        let Some(threshold) = self.alerts.config().dead_letters else {
             return;
         };
         if route == ALERT_ROUTE {
             return; // Alerts about undeliverable alerts would feed themselves.
         }
-        if let Some(count) = alerts.count(AlertKind::DeadLetters, destination, threshold) {
+        if let Some(count) = self
+            .alerts
+            .count(AlertKind::DeadLetters, destination, threshold)
+        {
             self.fire(
                 AlertKind::DeadLetters,
                 destination,
@@ -313,14 +278,14 @@ impl Relay {
     }
 
     /// A source refused a signature.
-    pub(crate) fn note_signature_failure(&self, source: &str) {
-        let Some(alerts) = self.alerts() else {
+    fn note_signature_failure(&self, source: &str) {
+        let Some(threshold) = self.alerts.config().signature_failures else {
             return;
         };
-        let Some(threshold) = alerts.config().signature_failures else {
-            return;
-        };
-        if let Some(count) = alerts.count(AlertKind::SignatureFailures, source, threshold) {
+        if let Some(count) = self
+            .alerts
+            .count(AlertKind::SignatureFailures, source, threshold)
+        {
             self.fire(
                 AlertKind::SignatureFailures,
                 source,
@@ -330,20 +295,21 @@ impl Relay {
     }
 
     /// A destination's circuit opened; enough openings within the window disable it.
-    pub(crate) fn note_circuit_opened(&self, destination: &str) {
-        let Some(alerts) = self.alerts() else {
+    fn note_circuit_opened(&self, destination: &str) {
+        let Some(threshold) = self.alerts.config().breaker_opens else {
             return;
         };
-        let Some(threshold) = alerts.config().breaker_opens else {
-            return;
-        };
-        if let Some(count) = alerts.count(AlertKind::DestinationDisabled, destination, threshold) {
+        if let Some(count) =
+            (self.alerts).count(AlertKind::DestinationDisabled, destination, threshold)
+        {
             tracing::warn!(
                 destination,
                 count,
                 "circuit opened too often; disabling the destination"
             );
-            self.disable_destination(destination);
+            if let Some(relay) = self.relay.upgrade() {
+                relay.disable_destination(destination);
+            }
             self.alert_destination_disabled(
                 destination,
                 &format!("circuit opened {count} times within the window"),
@@ -353,11 +319,8 @@ impl Relay {
 
     /// What a lease round found: first attempts leased long after their event arrived, round
     /// after round for `queue_lag`, fire the lag alert; a round with nothing due ends a lag.
-    pub(crate) fn note_lease_round(&self, leased: &[LeasedDelivery]) {
-        let Some(alerts) = self.alerts() else {
-            return;
-        };
-        let Some(threshold) = alerts.config().queue_lag else {
+    fn note_lease_round(&self, leased: &[LeasedDelivery]) {
+        let Some(threshold) = self.alerts.config().queue_lag else {
             return;
         };
         let now = Timestamp::now();
@@ -367,7 +330,7 @@ impl Relay {
             .map(|l| now.since(l.delivery.created_at))
             .min();
         let sustained = {
-            let mut state = alerts.state();
+            let mut state = self.alerts.state();
             match (leased.is_empty(), lag) {
                 (true, _) => {
                     state.lagging_since = None;
@@ -394,6 +357,103 @@ impl Relay {
                     "threshold_ms": u64::try_from(threshold.as_millis()).unwrap_or(u64::MAX),
                 }),
             );
+        }
+    }
+}
+
+impl Observer for AlertObserver {
+    fn on_ingest(&self, ingest: &IngestSeen<'_>) {
+        if *ingest.tenant == self.tenant && *ingest.outcome == IngestOutcome::InvalidSignature {
+            self.note_signature_failure(ingest.source);
+        }
+    }
+
+    fn on_attempt_recorded(&self, recorded: &AttemptRecorded<'_>) {
+        if *recorded.tenant == self.tenant && recorded.outcome == AttemptOutcome::DeadLettered {
+            self.note_dead_letter(recorded.destination, recorded.route);
+        }
+    }
+
+    fn on_destination_disabled(&self, tenant: &TenantId, destination: &str, reason: &str) {
+        if *tenant == self.tenant {
+            self.alert_destination_disabled(destination, reason);
+        }
+    }
+
+    fn on_circuit(&self, circuit: &CircuitSeen<'_>) {
+        let opened = circuit.changed_from.is_some() && circuit.phase == CircuitPhase::Open;
+        if opened && *circuit.tenant == self.tenant {
+            self.note_circuit_opened(circuit.destination);
+        }
+    }
+
+    fn on_lease_round(&self, tenant: &TenantId, leased: &[LeasedDelivery]) {
+        if *tenant == self.tenant {
+            self.note_lease_round(leased);
+        }
+    }
+}
+
+/// Builds the alert event and commits it with its delivery to the alert destination.
+async fn send_alert(
+    relay: &Relay,
+    config: &AlertConfig,
+    kind: AlertKind,
+    subject: String,
+    mut body: Value,
+) {
+    if relay.catalog().destination(&config.destination).is_none() {
+        tracing::warn!(alert = kind.as_str(), destination = %config.destination, "alert destination does not exist; alert dropped");
+        return;
+    }
+    let now = Timestamp::now();
+    let window_ms = i64::try_from(config.window.as_millis())
+        .unwrap_or(i64::MAX)
+        .max(1);
+    let window = now.as_millis().div_euclid(window_ms);
+    let event_type = format!("relay.alert.{}", kind.as_str());
+    if let Value::Object(fields) = &mut body {
+        fields.insert("type".into(), json!(event_type));
+        fields.insert("alert".into(), json!(kind.as_str()));
+        fields.insert("window_secs".into(), json!(config.window.as_secs()));
+        fields.insert("at".into(), json!(now.as_millis()));
+    }
+    let mut headers = HeaderMap::new();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let new = NewEvent {
+        event: Event {
+            tenant: TenantId::default(),
+            id: EventId::new(),
+            source: ALERT_SOURCE.to_owned(),
+            event_type,
+            idempotency_key: format!("{}:{subject}:{window}", kind.as_str()),
+            headers,
+            body: Bytes::from(body.to_string()),
+            received_at: now,
+            status: EventStatus::Routed,
+        },
+        dedup_until: Timestamp::from_millis(window.saturating_add(1).saturating_mul(window_ms)),
+        deliveries: vec![NewDelivery {
+            id: DeliveryId::new(),
+            destination: config.destination.clone(),
+            route: ALERT_ROUTE.to_owned(),
+            ordering: None,
+        }],
+    };
+    match relay.store().insert_event(new).await {
+        Ok(InsertOutcome::Inserted) => {
+            tracing::warn!(alert = kind.as_str(), subject, "alert raised");
+            relay.wake_workers();
+        }
+        Ok(InsertOutcome::Duplicate { .. }) => {
+            tracing::debug!(
+                alert = kind.as_str(),
+                subject,
+                "alert already raised in this window"
+            );
+        }
+        Err(error) => {
+            tracing::error!(%error, alert = kind.as_str(), subject, "could not store an alert");
         }
     }
 }

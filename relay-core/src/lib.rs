@@ -46,6 +46,7 @@ pub mod jsonpath;
 pub mod limit;
 pub mod manage;
 pub mod memory;
+pub mod observe;
 pub mod ordering;
 #[cfg(feature = "opentelemetry")]
 pub mod otel;
@@ -59,7 +60,6 @@ pub mod secret;
 pub mod selector;
 pub mod signature;
 pub mod source;
-mod spans;
 pub mod spec;
 pub mod store;
 pub mod telemetry;
