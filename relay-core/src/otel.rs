@@ -96,7 +96,7 @@ pub fn trace_id(event: EventId) -> TraceId {
 /// The span id of an event's `ingest` span: the event id's last 8 bytes (random in a UUIDv7),
 /// never zero.
 pub fn ingest_span_id(event: EventId) -> SpanId {
-    SpanId::from(crate::deliver::ingest_span(event))
+    SpanId::from(crate::deliver::outbound::ingest_span(event))
 }
 
 /// The observer that exports every event's spans through a tracer.
@@ -155,7 +155,7 @@ fn export_ingest(tracer: &BoxedTracer, started: SystemTime, span: &IngestSeen<'_
         .with_attributes(attributes);
     let mut built = if duplicate {
         // A child of the original ingest span, with an id of its own.
-        let id = SpanId::from(crate::deliver::attempt_span_id());
+        let id = SpanId::from(crate::deliver::outbound::attempt_span_id());
         build(tracer, builder, event, id, Some(ingest_span_id(event)))
     } else {
         build(tracer, builder, event, ingest_span_id(event), None)

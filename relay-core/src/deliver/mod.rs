@@ -4,7 +4,7 @@ mod attempt;
 mod circuit_view;
 mod gate;
 mod http;
-mod outbound;
+pub(crate) mod outbound;
 mod throttle;
 
 use std::sync::Arc;
