@@ -13,7 +13,7 @@
 //! Requests refused before an event exists (bad signature, unknown source, rate limits) make
 //! no span: they are counted in the metrics.
 //!
-//! The spans are exported by an [observer](crate::observe) of the pipeline ([`Spans`]), added
+//! The spans are exported by an [observer](crate::observe) of the pipeline (`Spans`), added
 //! by the builder when it is given a tracer.
 //!
 //! The SDK picks span and trace ids through its id generator; install [`EventTraceIds`] on the

@@ -4,9 +4,10 @@
 //!
 //! Ingest and delivery call the relay's observers at fixed points and know nothing of what
 //! they do. The relay's default observers are the Prometheus metrics
-//! ([`telemetry`](crate::telemetry)), the per-minute metric points
-//! ([`admin::rollup`](crate::admin::rollup)), the operational [alerts](crate::alert) (when
-//! configured) and the OpenTelemetry spans (feature `opentelemetry`, when a tracer is given).
+//! ([`telemetry`](crate::telemetry)), the per-minute metric points (merged into the store by
+//! [`Relay::flush_metrics`](crate::Relay::flush_metrics)), the operational
+//! [alerts](crate::alert) (when configured) and the OpenTelemetry spans (feature
+//! `opentelemetry`, when a tracer is given).
 //! [`RelayBuilder::observer`](crate::RelayBuilder::observer) adds one of yours after them.
 //!
 //! Observers run inline on the hot path (tens of thousands of calls a second): a method
@@ -23,6 +24,7 @@ use crate::store::LeasedDelivery;
 
 /// An ingest request the pipeline answered.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct IngestSeen<'a> {
     /// The tenant the request was for.
     pub tenant: &'a TenantId,
@@ -45,6 +47,7 @@ pub struct IngestSeen<'a> {
 /// An ingest request an adapter refused before the pipeline ran (an unknown source, or a
 /// body over the limit or unreadable).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct RefusedSeen<'a> {
     /// The tenant the request was for.
     pub tenant: &'a TenantId,
@@ -61,6 +64,7 @@ pub struct RefusedSeen<'a> {
 /// A delivery attempt that finished, with the decision about its delivery (not yet
 /// recorded in the store).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct AttemptSeen<'a> {
     /// The delivery's tenant.
     pub tenant: &'a TenantId,
@@ -92,6 +96,7 @@ pub struct AttemptSeen<'a> {
 /// An attempt's result as the store recorded it: the delivery is now delivered, waiting for
 /// its next attempt, or dead-lettered.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct AttemptRecorded<'a> {
     /// The delivery's tenant.
     pub tenant: &'a TenantId,
@@ -113,6 +118,7 @@ pub struct AttemptRecorded<'a> {
 
 /// A destination's circuit as this process saw it, or just moved it.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct CircuitSeen<'a> {
     /// The destination's tenant.
     pub tenant: &'a TenantId,
