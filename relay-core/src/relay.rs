@@ -102,6 +102,12 @@ impl Relay {
         RelayBuilder::default()
     }
 
+    /// A handle that does not keep this relay alive.
+    #[cfg(test)]
+    pub(crate) fn downgrade(&self) -> WeakRelay {
+        WeakRelay(Arc::downgrade(&self.inner))
+    }
+
     /// The current catalog.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.inner.catalog.load_full()

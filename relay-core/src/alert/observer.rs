@@ -263,3 +263,37 @@ async fn send_alert(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn signature_failure<'a>(tenant: &'a TenantId) -> IngestSeen<'a> {
+        IngestSeen {
+            tenant,
+            source: "forms",
+            source_known: true,
+            request_id: "req-1",
+            outcome: &IngestOutcome::InvalidSignature,
+            elapsed: Duration::from_millis(1),
+            started: None,
+        }
+    }
+
+    /// Only the events of the tenant it watches count (a tenant relay raised no alerts).
+    #[tokio::test]
+    async fn another_tenants_events_do_not_count() {
+        let relay = Relay::builder().build().unwrap();
+        let config = || AlertConfig::new("ops").signature_failures(1);
+        let observer = AlertObserver::new(config(), relay.downgrade(), TenantId::default());
+        observer.on_ingest(&signature_failure(&TenantId::new("acme")));
+        let kind = AlertKind::SignatureFailures;
+        assert!(observer.alerts.claim(kind, "forms"), "nothing fired");
+
+        let observer = AlertObserver::new(config(), relay.downgrade(), TenantId::default());
+        observer.on_ingest(&signature_failure(&TenantId::default()));
+        assert!(!observer.alerts.claim(kind, "forms"), "it fired");
+    }
+}
