@@ -47,6 +47,7 @@ pub mod jsonpath;
 pub mod limit;
 pub mod manage;
 pub mod memory;
+pub mod observe;
 pub mod ordering;
 #[cfg(feature = "opentelemetry")]
 pub mod otel;
@@ -60,7 +61,6 @@ pub mod secret;
 pub mod selector;
 pub mod signature;
 pub mod source;
-mod spans;
 pub mod store;
 pub mod telemetry;
 pub mod tenancy;

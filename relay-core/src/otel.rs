@@ -13,6 +13,9 @@
 //! Requests refused before an event exists (bad signature, unknown source, rate limits) make
 //! no span: they are counted in the metrics.
 //!
+//! The spans are exported by an [observer](crate::observe) of the pipeline (`Spans`), added
+//! by the builder when it is given a tracer.
+//!
 //! The SDK picks span and trace ids through its id generator; install [`EventTraceIds`] on the
 //! tracer provider so Relay's spans carry these ids, and hand the tracer to the builder:
 //!
@@ -47,8 +50,8 @@ use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
 
 use crate::ids::EventId;
-use crate::ingest::IngestOutcome;
-use crate::spans::{AttemptSpan, IngestSpan};
+use crate::ingest::outcome::IngestOutcome;
+use crate::observe::{AttemptSeen, IngestSeen, Observer};
 
 thread_local! {
     /// The ids the next span built on this thread should get (set just around the
@@ -93,11 +96,47 @@ pub fn trace_id(event: EventId) -> TraceId {
 /// The span id of an event's `ingest` span: the event id's last 8 bytes (random in a UUIDv7),
 /// never zero.
 pub fn ingest_span_id(event: EventId) -> SpanId {
-    SpanId::from(crate::deliver::ingest_span(event))
+    SpanId::from(crate::deliver::outbound::ingest_span(event))
+}
+
+/// The observer that exports every event's spans through a tracer.
+pub(crate) struct Spans {
+    tracer: BoxedTracer,
+}
+
+impl std::fmt::Debug for Spans {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Spans")
+    }
+}
+
+impl Spans {
+    /// Spans exported through `tracer`.
+    pub(crate) fn new(tracer: BoxedTracer) -> Self {
+        Self { tracer }
+    }
+}
+
+impl Observer for Spans {
+    fn wants_start_time(&self) -> bool {
+        true
+    }
+
+    fn on_ingest(&self, ingest: &IngestSeen<'_>) {
+        if let Some(started) = ingest.started {
+            export_ingest(&self.tracer, started, ingest);
+        }
+    }
+
+    fn on_attempt(&self, attempt: &AttemptSeen<'_>) {
+        if let Some(started) = attempt.started {
+            export_attempt(&self.tracer, started, attempt);
+        }
+    }
 }
 
 /// Exports the `ingest` span of an accepted or duplicate event; other outcomes have no event.
-pub(crate) fn export_ingest(tracer: &BoxedTracer, span: IngestSpan<'_>) {
+fn export_ingest(tracer: &BoxedTracer, started: SystemTime, span: &IngestSeen<'_>) {
     let (event, duplicate) = match span.outcome {
         IngestOutcome::Accepted { event_id } => (*event_id, false),
         IngestOutcome::Duplicate { event_id } => (*event_id, true),
@@ -107,16 +146,16 @@ pub(crate) fn export_ingest(tracer: &BoxedTracer, span: IngestSpan<'_>) {
         KeyValue::new("relay.tenant", span.tenant.to_string()),
         KeyValue::new("relay.source", span.source.to_owned()),
         KeyValue::new("relay.event_id", event.to_string()),
-        KeyValue::new("relay.request_id", span.request_id.as_str().to_owned()),
+        KeyValue::new("relay.request_id", span.request_id.to_owned()),
         KeyValue::new("relay.outcome", span.outcome.code()),
     ];
     let builder = SpanBuilder::from_name("ingest")
         .with_kind(SpanKind::Server)
-        .with_start_time(span.started)
+        .with_start_time(started)
         .with_attributes(attributes);
     let mut built = if duplicate {
         // A child of the original ingest span, with an id of its own.
-        let id = SpanId::from(crate::deliver::attempt_span_id());
+        let id = SpanId::from(crate::deliver::outbound::attempt_span_id());
         build(tracer, builder, event, id, Some(ingest_span_id(event)))
     } else {
         build(tracer, builder, event, ingest_span_id(event), None)
@@ -125,7 +164,7 @@ pub(crate) fn export_ingest(tracer: &BoxedTracer, span: IngestSpan<'_>) {
 }
 
 /// Exports the `attempt` span of one delivery attempt.
-pub(crate) fn export_attempt(tracer: &BoxedTracer, span: AttemptSpan<'_>) {
+fn export_attempt(tracer: &BoxedTracer, started: SystemTime, span: &AttemptSeen<'_>) {
     let mut attributes = vec![
         KeyValue::new("relay.delivery_id", span.delivery.to_string()),
         KeyValue::new("relay.destination", span.destination.to_owned()),
@@ -140,7 +179,7 @@ pub(crate) fn export_attempt(tracer: &BoxedTracer, span: AttemptSpan<'_>) {
     }
     let builder = SpanBuilder::from_name("attempt")
         .with_kind(SpanKind::Client)
-        .with_start_time(span.started)
+        .with_start_time(started)
         .with_attributes(attributes);
     let mut built = build(
         tracer,

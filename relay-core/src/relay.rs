@@ -3,13 +3,14 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
 use tokio::sync::Notify;
 
-use crate::alert::{AlertConfig, Alerts};
+use crate::alert::AlertConfig;
+use crate::alert::observer::AlertObserver;
 use crate::catalog::{Catalog, CatalogError};
 use crate::credentials::Keyring;
 use crate::deliver::{CircuitViews, HttpTransport, Throttles};
@@ -18,6 +19,7 @@ use crate::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::limit::{RateLimiter, SlidingWindowLimiter};
 use crate::manage::ObjectState;
 use crate::memory::MemoryStore;
+use crate::observe::{Observer, Observers};
 use crate::route::Route;
 use crate::source::Source;
 use crate::store::Store;
@@ -58,12 +60,11 @@ struct Inner {
     circuit_views: CircuitViews,
     keyring: Option<Arc<Keyring>>,
     rollup: Arc<crate::admin::rollup::Rollup>,
-    alerts: Option<Alerts>,
+    /// What observes the pipeline (shared with the tenant relays).
+    observers: Observers,
     agents: crate::agent::AgentHub,
     /// Shared with the tenant relays, so their writes count for readiness too.
     write_health: Arc<crate::readiness::WriteHealth>,
-    #[cfg(feature = "opentelemetry")]
-    tracer: Option<Arc<opentelemetry::global::BoxedTracer>>,
     /// The tenant this relay's catalog belongs to (`default` for the one built).
     tenant: crate::ids::TenantId,
     /// The relays of the other tenants (see [`crate::tenancy`]); empty in those.
@@ -78,16 +79,33 @@ impl fmt::Debug for Relay {
     }
 }
 
-impl Relay {
-    /// The tracer spans are exported through, if any.
-    #[cfg(feature = "opentelemetry")]
-    pub(crate) fn tracer(&self) -> Option<&opentelemetry::global::BoxedTracer> {
-        self.inner.tracer.as_deref()
-    }
+/// A [`Relay`] that does not keep it alive (what its own observers hold).
+#[derive(Clone)]
+pub(crate) struct WeakRelay(Weak<Inner>);
 
+impl WeakRelay {
+    /// The relay, unless it is gone.
+    pub(crate) fn upgrade(&self) -> Option<Relay> {
+        self.0.upgrade().map(|inner| Relay { inner })
+    }
+}
+
+impl fmt::Debug for WeakRelay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WeakRelay")
+    }
+}
+
+impl Relay {
     /// Starts building a relay.
     pub fn builder() -> RelayBuilder {
         RelayBuilder::default()
+    }
+
+    /// A handle that does not keep this relay alive.
+    #[cfg(test)]
+    pub(crate) fn downgrade(&self) -> WeakRelay {
+        WeakRelay(Arc::downgrade(&self.inner))
     }
 
     /// The current catalog.
@@ -200,10 +218,6 @@ impl Relay {
         })
     }
 
-    pub(crate) fn alerts(&self) -> Option<&Alerts> {
-        self.inner.alerts.as_ref()
-    }
-
     /// The [agents](crate::agent) connected to this process.
     pub fn agents(&self) -> &crate::agent::AgentHub {
         &self.inner.agents
@@ -219,6 +233,11 @@ impl Relay {
 
     pub(crate) fn rollup(&self) -> &crate::admin::rollup::Rollup {
         &self.inner.rollup
+    }
+
+    /// What observes the pipeline (see [`crate::observe`]).
+    pub(crate) fn observers(&self) -> &Observers {
+        &self.inner.observers
     }
 
     /// The tenant whose catalog this relay serves (`default` for the one built; see
@@ -255,13 +274,13 @@ impl Relay {
                 circuit_views: CircuitViews::default(),
                 keyring: inner.keyring.clone(),
                 rollup: Arc::clone(&inner.rollup),
-                alerts: None,
+                // The same observers: the alert observer only acts on the default tenant's
+                // events, as before (a tenant relay raised no alerts).
+                observers: inner.observers.clone(),
                 // Agents authenticate in the default tenant only: a tenant's agent
                 // destinations never reach the default tenant's agents (they stay offline).
                 agents: Default::default(),
                 write_health: Arc::clone(&inner.write_health),
-                #[cfg(feature = "opentelemetry")]
-                tracer: inner.tracer.clone(),
                 tenant,
                 tenants: Default::default(),
             }),
@@ -337,6 +356,7 @@ pub struct RelayBuilder {
     alerts: Option<AlertConfig>,
     #[cfg(feature = "opentelemetry")]
     tracer: Option<opentelemetry::global::BoxedTracer>,
+    observers: Vec<Arc<dyn Observer>>,
 }
 
 impl RelayBuilder {
@@ -432,6 +452,31 @@ impl RelayBuilder {
         self
     }
 
+    /// Adds an observer of the pipeline (see [`crate::observe`]): it is told of every ingest,
+    /// attempt, circuit change and queue count, after the built-in observers (metrics,
+    /// per-minute rollups, alerts, traces), in the order added. Pass an `Arc` to keep a handle.
+    ///
+    /// ```
+    /// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
+    /// use relay_core::{Relay, observe::{AttemptSeen, Observer}};
+    ///
+    /// struct Attempts(AtomicU32);
+    /// impl Observer for Attempts {
+    ///     fn on_attempt(&self, _attempt: &AttemptSeen<'_>) {
+    ///         self.0.fetch_add(1, Ordering::Relaxed);
+    ///     }
+    /// }
+    ///
+    /// let attempts = Arc::new(Attempts(AtomicU32::new(0)));
+    /// let relay = Relay::builder().observer(Arc::clone(&attempts)).build().unwrap();
+    /// assert_eq!(attempts.0.load(Ordering::Relaxed), 0);
+    /// # drop(relay);
+    /// ```
+    pub fn observer(mut self, observer: impl Observer) -> Self {
+        self.observers.push(Arc::new(observer));
+        self
+    }
+
     /// Validates the configuration (names, and every HTTP destination's URL against the SSRF
     /// guard) and builds the relay.
     pub fn build(self) -> Result<Relay, BuildError> {
@@ -463,30 +508,49 @@ impl RelayBuilder {
             self.routes,
             self.transformers,
         )?;
+        let transport = HttpTransport::new(resolver).map_err(BuildError::Transport)?;
+        let rollup = Arc::new(crate::admin::rollup::Rollup::default());
+        // The built-in observers first, then the embedder's.
+        let mut observers: Vec<Arc<dyn Observer>> = vec![
+            Arc::new(crate::telemetry::Metrics),
+            Arc::clone(&rollup) as Arc<dyn Observer>,
+        ];
+        #[cfg(feature = "opentelemetry")]
+        if let Some(tracer) = self.tracer {
+            observers.push(Arc::new(crate::otel::Spans::new(tracer)));
+        }
+        let alerts = self.alerts;
+        let tenant = crate::ids::TenantId::default();
+        let embedders = self.observers;
         Ok(Relay {
-            inner: Arc::new(Inner {
-                store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
-                limiter: self
-                    .limiter
-                    .unwrap_or_else(|| Arc::new(SlidingWindowLimiter::new())),
-                objects: Mutex::new(ObjectState::new(catalog.clone())),
-                object_writes: tokio::sync::Mutex::new(()),
-                catalog: ArcSwap::from_pointee(catalog),
-                transport: HttpTransport::new(resolver).map_err(BuildError::Transport)?,
-                wake: Arc::new(Notify::new()),
-                disabled: Mutex::new(HashSet::new()),
-                in_flight: Arc::new(Mutex::new(HashMap::new())),
-                throttles: Throttles::default(),
-                circuit_views: CircuitViews::default(),
-                keyring: self.keyring.map(Arc::new),
-                rollup: Default::default(),
-                alerts: self.alerts.map(Alerts::new),
-                agents: Default::default(),
-                write_health: Default::default(),
-                #[cfg(feature = "opentelemetry")]
-                tracer: self.tracer.map(Arc::new),
-                tenant: crate::ids::TenantId::default(),
-                tenants: Default::default(),
+            inner: Arc::new_cyclic(|weak| {
+                if let Some(config) = alerts {
+                    let relay = WeakRelay(weak.clone());
+                    observers.push(Arc::new(AlertObserver::new(config, relay, tenant.clone())));
+                }
+                observers.extend(embedders);
+                Inner {
+                    store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+                    limiter: self
+                        .limiter
+                        .unwrap_or_else(|| Arc::new(SlidingWindowLimiter::new())),
+                    objects: Mutex::new(ObjectState::new(catalog.clone())),
+                    object_writes: tokio::sync::Mutex::new(()),
+                    catalog: ArcSwap::from_pointee(catalog),
+                    transport,
+                    wake: Arc::new(Notify::new()),
+                    disabled: Mutex::new(HashSet::new()),
+                    in_flight: Arc::new(Mutex::new(HashMap::new())),
+                    throttles: Throttles::default(),
+                    circuit_views: CircuitViews::default(),
+                    keyring: self.keyring.map(Arc::new),
+                    rollup,
+                    observers: Observers::new(observers),
+                    agents: Default::default(),
+                    write_health: Default::default(),
+                    tenant,
+                    tenants: Default::default(),
+                }
             }),
         })
     }

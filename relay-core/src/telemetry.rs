@@ -1,4 +1,5 @@
-//! Metrics, recorded through the [`metrics`] facade.
+//! Metrics, recorded through the [`metrics`] facade by the relay's built-in metrics
+//! [observer](crate::observe).
 //!
 //! relay-core only records; whichever recorder the application installs collects (without
 //! one, recording costs next to nothing). `relay_axum::metrics` installs a Prometheus
@@ -27,7 +28,10 @@ use metrics::{
 
 use crate::circuit::CircuitPhase;
 use crate::event::AttemptOutcome;
-use crate::ingest::IngestOutcome;
+use crate::ingest::outcome::IngestOutcome;
+use crate::observe::{
+    AttemptRecorded, AttemptSeen, CircuitSeen, IngestSeen, Observer, RefusedSeen,
+};
 
 /// Ingest requests answered, by source and outcome.
 pub const INGEST_TOTAL: &str = "relay_ingest_total";
@@ -152,6 +156,49 @@ pub fn set_circuit(destination: &str, phase: CircuitPhase) {
         1.0
     };
     gauge!(CIRCUIT_OPEN, "destination" => destination.to_owned()).set(open);
+}
+
+/// The observer that records the metrics above (every relay has it).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Metrics;
+
+/// The `source` label of a request: its source's name, or [`UNKNOWN_SOURCE`].
+fn source_label(source: &str, known: bool) -> &str {
+    if known { source } else { UNKNOWN_SOURCE }
+}
+
+impl Observer for Metrics {
+    fn on_ingest(&self, ingest: &IngestSeen<'_>) {
+        let source = source_label(ingest.source, ingest.source_known);
+        record_ingest(source, ingest.outcome, Some(ingest.elapsed));
+    }
+
+    fn on_refused(&self, refused: &RefusedSeen<'_>) {
+        let source = source_label(refused.source, refused.source_known);
+        record_ingest(source, refused.outcome, None);
+    }
+
+    fn on_attempt(&self, attempt: &AttemptSeen<'_>) {
+        record_attempt(attempt.destination, attempt.outcome, attempt.elapsed);
+    }
+
+    fn on_attempt_recorded(&self, recorded: &AttemptRecorded<'_>) {
+        match recorded.outcome {
+            AttemptOutcome::Delivered => {
+                record_delivery_latency(recorded.destination, recorded.since_received);
+            }
+            AttemptOutcome::DeadLettered => record_dead_letter(recorded.destination),
+            AttemptOutcome::Retrying => {}
+        }
+    }
+
+    fn on_circuit(&self, circuit: &CircuitSeen<'_>) {
+        set_circuit(circuit.destination, circuit.phase);
+    }
+
+    fn on_queue_depth(&self, depth: u64) {
+        set_queue_depth(depth);
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,8 @@ use super::{
 };
 use crate::event::AttemptOutcome;
 use crate::ids::TenantId;
-use crate::ingest::IngestOutcome;
+use crate::ingest::outcome::IngestOutcome;
+use crate::observe::{AttemptRecorded, IngestSeen, Observer};
 use crate::relay::Relay;
 use crate::time::Timestamp;
 
@@ -33,7 +34,8 @@ pub const QUEUE_DEPTH: &str = "queue_depth";
 
 type Key = (TenantId, i64, MetricScope, String, &'static str);
 
-/// In-memory counts not yet merged into the store.
+/// In-memory counts not yet merged into the store; the relay's built-in rollup
+/// [observer](crate::observe) counts into it.
 #[derive(Debug, Default)]
 pub(crate) struct Rollup {
     pending: Mutex<HashMap<Key, i64>>,
@@ -130,6 +132,22 @@ impl Rollup {
         for (key, value) in counts {
             *pending.entry(key).or_insert(0) += value;
         }
+    }
+}
+
+impl Observer for Rollup {
+    fn on_ingest(&self, ingest: &IngestSeen<'_>) {
+        self.ingest(ingest.tenant, ingest.source, ingest.outcome);
+    }
+
+    fn on_attempt_recorded(&self, recorded: &AttemptRecorded<'_>) {
+        let (tenant, destination) = (recorded.tenant, recorded.destination);
+        self.attempt(
+            tenant,
+            destination,
+            recorded.outcome,
+            recorded.since_received,
+        );
     }
 }
 

@@ -8,12 +8,11 @@ use crate::circuit::Signal;
 use crate::destination::{HandlerError, Message, Target};
 use crate::event::{Attempt, AttemptOutcome};
 use crate::ingest::RequestId;
+use crate::observe::{AttemptRecorded, AttemptSeen, Observer as _};
 use crate::payload::Payload;
 use crate::policy::{AttemptReport, Decision, FailureKind};
 use crate::relay::Relay;
-use crate::spans::AttemptSpan;
 use crate::store::{AttemptCompletion, LeasedDelivery, NextStep, StoreError};
-use crate::telemetry;
 use crate::time::Timestamp;
 use crate::transform::{TransformInput, Transformed};
 
@@ -117,7 +116,8 @@ impl Relay {
         };
         let started_at = Timestamp::now();
         let clock = Instant::now();
-        let (span_started, span) = (self.span_start(), attempt_span_id());
+        let observers = self.observers();
+        let (wall_start, span) = (observers.start_time(), attempt_span_id());
         let number = delivery.attempts + 1;
         let destination = catalog.destination(&delivery.destination);
         let result = match destination {
@@ -261,25 +261,29 @@ impl Relay {
             Decision::DisableDestination => {
                 tracing::warn!(destination = %delivery.destination, "destination answered 410 Gone; pausing it");
                 self.disable_destination(&delivery.destination);
-                self.alert_destination_disabled(&delivery.destination, "answered 410 Gone");
+                observers.on_destination_disabled(
+                    &delivery.tenant,
+                    &delivery.destination,
+                    "answered 410 Gone",
+                );
                 (NextStep::DeadLettered, AttemptOutcome::DeadLettered)
             }
         };
         let elapsed = clock.elapsed();
-        telemetry::record_attempt(&delivery.destination, outcome, elapsed);
-        if let Some(started) = span_started {
-            self.export_attempt_span(AttemptSpan {
-                started,
-                event: event.id,
-                span,
-                delivery: delivery.id,
-                destination: &delivery.destination,
-                number,
-                status_code: result.status_code,
-                error: result.error.as_deref(),
-                outcome,
-            });
-        }
+        observers.on_attempt(&AttemptSeen {
+            tenant: &delivery.tenant,
+            event: event.id,
+            delivery: delivery.id,
+            destination: &delivery.destination,
+            route: &delivery.route,
+            number,
+            outcome,
+            status_code: result.status_code,
+            error: result.error.as_deref(),
+            elapsed,
+            span,
+            started: wall_start,
+        });
         let attempt = Attempt {
             delivery_id: delivery.id,
             number,
@@ -314,24 +318,16 @@ impl Relay {
         }
         match completed {
             Ok(()) => {
-                self.rollup().attempt(
-                    &delivery.tenant,
-                    &delivery.destination,
+                observers.on_attempt_recorded(&AttemptRecorded {
+                    tenant: &delivery.tenant,
+                    event: event.id,
+                    delivery: delivery.id,
+                    destination: &delivery.destination,
+                    route: &delivery.route,
+                    number,
                     outcome,
                     since_received,
-                );
-                match outcome {
-                    AttemptOutcome::Delivered => {
-                        telemetry::record_delivery_latency(&delivery.destination, since_received);
-                    }
-                    AttemptOutcome::DeadLettered => {
-                        telemetry::record_dead_letter(&delivery.destination)
-                    }
-                    AttemptOutcome::Retrying => {}
-                }
-                if next == NextStep::DeadLettered {
-                    self.note_dead_letter(&delivery.destination, &delivery.route);
-                }
+                });
                 if delivery.ordering_key.is_some() && !matches!(next, NextStep::RetryAt(_)) {
                     // The next delivery of its lane is due now.
                     self.wake_workers();

@@ -10,9 +10,9 @@ use crate::destination::Destination;
 use crate::event::Delivery;
 use crate::ids::TenantId;
 use crate::limit::RateDecision;
+use crate::observe::{CircuitSeen, Observer as _};
 use crate::relay::{InFlightSlot, Relay};
 use crate::store::Lease;
-use crate::telemetry;
 use crate::time::Timestamp;
 
 /// How long a delivery to a paused destination waits before it is looked at again.
@@ -231,7 +231,12 @@ impl Relay {
                 },
             };
             let phase = seen.map_or(CircuitPhase::Closed, |c| c.state.phase);
-            telemetry::set_circuit(destination.name(), phase);
+            self.observers().on_circuit(&CircuitSeen {
+                tenant,
+                destination: destination.name(),
+                phase,
+                changed_from: None,
+            });
             match breaker.admit(seen.as_ref().map(|c| &c.state), now, hold) {
                 Admission::Pass => {
                     return Ok(Some(CircuitTicket {
@@ -316,7 +321,6 @@ impl Relay {
                     };
                     self.circuit_views().saw(destination, Some(written));
                     let from = before.map_or(CircuitPhase::Closed, |s| s.phase);
-                    telemetry::set_circuit(destination, next.phase);
                     if from != next.phase {
                         match next.phase {
                             CircuitPhase::Open => {
@@ -325,13 +329,18 @@ impl Relay {
                                     failures = next.failures,
                                     "circuit opened"
                                 );
-                                self.note_circuit_opened(destination);
                             }
                             _ => {
                                 tracing::info!(destination, phase = %next.phase, "circuit changed")
                             }
                         }
                     }
+                    self.observers().on_circuit(&CircuitSeen {
+                        tenant,
+                        destination,
+                        phase: next.phase,
+                        changed_from: (from != next.phase).then_some(from),
+                    });
                     return;
                 }
                 Ok(false) => match self.store().circuit(tenant, destination).await {

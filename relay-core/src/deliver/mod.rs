@@ -4,7 +4,7 @@ mod attempt;
 mod circuit_view;
 mod gate;
 mod http;
-mod outbound;
+pub(crate) mod outbound;
 mod throttle;
 
 use std::sync::Arc;
@@ -22,8 +22,8 @@ pub use outbound::{
     signing_key, traceparent,
 };
 
+use crate::observe::Observer as _;
 use crate::relay::Relay;
-use crate::telemetry;
 use crate::time::Timestamp;
 
 pub(crate) use circuit_view::CircuitViews;
@@ -150,7 +150,7 @@ impl Relay {
             {
                 Ok(leased) => {
                     store_backoff = Duration::from_millis(50);
-                    self.note_lease_round(&leased);
+                    self.observers().on_lease_round(self.tenant_id(), &leased);
                     backlog = leased.len() >= asked;
                     leased
                 }
@@ -190,8 +190,8 @@ impl Relay {
         }
     }
 
-    /// Sets the `relay_queue_depth` gauge and this minute's stored `queue_depth` point at
-    /// once, then every `interval`, until `stop`.
+    /// Tells the observers the queue's depth (the `relay_queue_depth` gauge) and stores it
+    /// as this minute's `queue_depth` point, at once, then every `interval`, until `stop`.
     async fn refresh_queue_depth(self, interval: Duration, stop: CancellationToken) {
         let mut ticks = tokio::time::interval(interval.max(Duration::from_millis(10)));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -202,7 +202,7 @@ impl Relay {
             }
             match self.store().queue_depth().await {
                 Ok(depth) => {
-                    telemetry::set_queue_depth(depth);
+                    self.observers().on_queue_depth(depth);
                     let recorded = self.record_queue_depth(depth).await;
                     self.write_health()
                         .record(recorded.as_ref().map_err(|e| e as _).copied());

@@ -4,7 +4,7 @@
 //! → answer a provider's endpoint handshake (Slack `url_verification`) without storing
 //! anything → event type and idempotency key → match routes → ONE atomic write → reply.
 
-mod outcome;
+pub(crate) mod outcome;
 mod prefix;
 mod request_id;
 
@@ -21,12 +21,11 @@ pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 use crate::event::{Event, EventStatus};
 use crate::ids::{EventId, TenantId};
 use crate::limit::RateDecision;
+use crate::observe::{IngestSeen, Observer as _, RefusedSeen};
 use crate::payload::Payload;
 use crate::relay::Relay;
 use crate::route::RouteInput;
-use crate::spans::IngestSpan;
 use crate::store::{InsertOutcome, NewEvent};
-use crate::telemetry;
 use crate::time::Timestamp;
 
 /// An inbound webhook in framework-neutral form.
@@ -62,6 +61,16 @@ impl IngestRequest {
         self.request_id = request_id;
         self
     }
+}
+
+/// An [`IngestRequest`] taken apart: the pipeline owns the headers and the body, and borrows
+/// the rest, which the observers are told about afterwards.
+struct Inbound<'a> {
+    tenant: &'a TenantId,
+    source: &'a str,
+    headers: HeaderMap,
+    body: Bytes,
+    request_id: &'a RequestId,
 }
 
 impl Relay {
@@ -101,40 +110,48 @@ impl Relay {
     /// Runs the ingest pipeline. Answers `Accepted` only after the event, its dedup entry and
     /// its deliveries are committed in one store operation.
     ///
-    /// Runs in an `ingest` tracing span with the source and the request id, and counts the
-    /// outcome and its duration (see [`telemetry`](crate::telemetry)).
+    /// Runs in an `ingest` tracing span with the source and the request id, and tells the
+    /// relay's [observers](crate::observe) the outcome and its duration.
     pub async fn ingest(&self, request: IngestRequest) -> IngestOutcome {
         let span = tracing::info_span!(
             "ingest",
             source = %request.source,
             request_id = %request.request_id
         );
-        let (tenant, source) = (request.tenant.clone(), request.source.clone());
+        let IngestRequest {
+            tenant,
+            source,
+            headers,
+            body,
+            request_id,
+        } = request;
         let started = Instant::now();
-        let traced = self.span_start().map(|at| (at, request.request_id.clone()));
-        let outcome = if request.tenant == *self.tenant_id() {
-            self.run_ingest(request).instrument(span).await
+        let observers = self.observers();
+        let wall_start = observers.start_time();
+        let inbound = Inbound {
+            tenant: &tenant,
+            source: &source,
+            headers,
+            body,
+            request_id: &request_id,
+        };
+        let outcome = if tenant == *self.tenant_id() {
+            self.run_ingest(inbound).instrument(span).await
         } else {
-            match self.tenant_relay(&request.tenant) {
-                Some(relay) => relay.run_ingest(request).instrument(span).await,
+            match self.tenant_relay(&tenant) {
+                Some(relay) => relay.run_ingest(inbound).instrument(span).await,
                 None => IngestOutcome::UnknownSource,
             }
         };
-        if let Some((started, request_id)) = traced {
-            self.export_ingest_span(IngestSpan {
-                started,
-                tenant: &tenant,
-                source: &source,
-                request_id: &request_id,
-                outcome: &outcome,
-            });
-        }
-        let label = match outcome {
-            IngestOutcome::UnknownSource => telemetry::UNKNOWN_SOURCE,
-            _ => &source,
-        };
-        telemetry::record_ingest(label, &outcome, Some(started.elapsed()));
-        self.rollup().ingest(&tenant, &source, &outcome);
+        observers.on_ingest(&IngestSeen {
+            tenant: &tenant,
+            source: &source,
+            source_known: !matches!(outcome, IngestOutcome::UnknownSource),
+            request_id: request_id.as_str(),
+            outcome: &outcome,
+            elapsed: started.elapsed(),
+            started: wall_start,
+        });
         outcome
     }
 
@@ -149,19 +166,20 @@ impl Relay {
     /// does and answers with the request's id in `x-request-id`.
     pub fn refuse(&self, source: &str, request_id: &RequestId, outcome: IngestOutcome) -> Reply {
         let known = self.catalog().source(source).is_some();
-        let label = if known {
-            source
-        } else {
-            telemetry::UNKNOWN_SOURCE
-        };
         tracing::debug!(source, %request_id, outcome = outcome.code(), "ingest refused");
-        telemetry::record_ingest(label, &outcome, None);
+        self.observers().on_refused(&RefusedSeen {
+            tenant: self.tenant_id(),
+            source,
+            source_known: known,
+            request_id: request_id.as_str(),
+            outcome: &outcome,
+        });
         outcome.into_reply().with_request_id(request_id)
     }
 
-    async fn run_ingest(&self, mut request: IngestRequest) -> IngestOutcome {
+    async fn run_ingest(&self, mut request: Inbound<'_>) -> IngestOutcome {
         let catalog = self.catalog();
-        let Some(source) = catalog.source(&request.source) else {
+        let Some(source) = catalog.source(request.source) else {
             return IngestOutcome::UnknownSource;
         };
         if request.body.len() > source.max_body_bytes() {
@@ -193,7 +211,6 @@ impl Relay {
                 reason = error.kind(),
                 "signature verification failed"
             );
-            self.note_signature_failure(source.name());
             return IngestOutcome::InvalidSignature;
         }
         let payload = Payload::parse(&request.headers, &request.body);
@@ -218,7 +235,7 @@ impl Relay {
             .headers
             .insert(REQUEST_ID_HEADER, request.request_id.header_value());
         let event = Event {
-            tenant: request.tenant,
+            tenant: request.tenant.clone(),
             id: event_id,
             source: source.name().to_owned(),
             event_type: identity.event_type,
