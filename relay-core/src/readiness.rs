@@ -6,8 +6,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::relay::Relay;
-use crate::store::StoreError;
+use crate::store::{EventIngest, StoreError};
 
 /// Why the relay is not ready.
 #[derive(Debug, thiserror::Error)]
@@ -70,22 +69,15 @@ impl WriteHealth {
     }
 }
 
-impl Relay {
-    /// Whether the relay can take events now (`GET /readyz`): the store answers a ping, and
-    /// the last write to it did not fail.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let relay = relay_core::Relay::builder().build().unwrap();
-    /// assert!(relay.readiness().await.is_ok());
-    /// # }
-    /// ```
-    pub async fn readiness(&self) -> Result<(), NotReady> {
-        self.store()
-            .ping()
-            .await
-            .map_err(NotReady::StoreUnreachable)?;
-        match self.write_health().failing() {
+impl WriteHealth {
+    /// Whether events can be taken now: `store` answers a ping, and the last write to it did
+    /// not fail. [`Relay::readiness`](crate::Relay::readiness) asks this.
+    pub(crate) async fn check<S>(&self, store: &S) -> Result<(), NotReady>
+    where
+        S: EventIngest + ?Sized,
+    {
+        store.ping().await.map_err(NotReady::StoreUnreachable)?;
+        match self.failing() {
             Some(error) => Err(NotReady::WritesFailing(error)),
             None => Ok(()),
         }
@@ -96,7 +88,7 @@ impl Relay {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use super::*;
+    use crate::Relay;
 
     #[tokio::test]
     async fn a_failed_write_is_not_ready_until_the_next_success() {

@@ -10,19 +10,23 @@ use ipnet::IpNet;
 use tokio::sync::Notify;
 
 use crate::alert::AlertConfig;
-use crate::alert::observer::AlertObserver;
+use crate::alert::observer::{AlertObserver, AlertSink};
 use crate::catalog::{Catalog, CatalogError};
 use crate::credentials::Keyring;
-use crate::deliver::{CircuitViews, HttpTransport, Throttles};
+use crate::deliver::circuit_view::CircuitViews;
+use crate::deliver::http::HttpTransport;
+use crate::deliver::throttle::Throttles;
 use crate::destination::{Destination, Target};
 use crate::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::limit::{RateLimiter, SlidingWindowLimiter};
 use crate::manage::ObjectState;
 use crate::memory::MemoryStore;
 use crate::observe::{Observer, Observers};
+use crate::readiness::{NotReady, WriteHealth};
 use crate::route::Route;
 use crate::source::Source;
-use crate::store::Store;
+use crate::store::{InsertOutcome, NewEvent, Store, StoreError};
+use crate::tenancy::registry::TenantRelays;
 use crate::transform::Transformer;
 
 /// The webhook gateway pipeline: ingest, delivery worker, replay. Cheap to clone (shared state).
@@ -64,11 +68,11 @@ struct Inner {
     observers: Observers,
     agents: crate::agent::AgentHub,
     /// Shared with the tenant relays, so their writes count for readiness too.
-    write_health: Arc<crate::readiness::WriteHealth>,
+    write_health: Arc<WriteHealth>,
     /// The tenant this relay's catalog belongs to (`default` for the one built).
     tenant: crate::ids::TenantId,
     /// The relays of the other tenants (see [`crate::tenancy`]); empty in those.
-    tenants: crate::tenancy::TenantRelays,
+    tenants: TenantRelays<Relay>,
 }
 
 impl fmt::Debug for Relay {
@@ -87,6 +91,32 @@ impl WeakRelay {
     /// The relay, unless it is gone.
     pub(crate) fn upgrade(&self) -> Option<Relay> {
         self.0.upgrade().map(|inner| Relay { inner })
+    }
+}
+
+#[async_trait::async_trait]
+impl AlertSink for WeakRelay {
+    fn is_alive(&self) -> bool {
+        self.0.strong_count() > 0
+    }
+
+    fn disable_destination(&self, destination: &str) {
+        if let Some(relay) = self.upgrade() {
+            relay.disable_destination(destination);
+        }
+    }
+
+    fn has_destination(&self, destination: &str) -> Option<bool> {
+        Some(self.upgrade()?.catalog().destination(destination).is_some())
+    }
+
+    async fn commit(&self, new: NewEvent) -> Option<Result<InsertOutcome, StoreError>> {
+        let relay = self.upgrade()?;
+        let outcome = relay.store().insert_event(new).await;
+        if matches!(outcome, Ok(InsertOutcome::Inserted)) {
+            relay.wake_workers();
+        }
+        Some(outcome)
     }
 }
 
@@ -162,8 +192,21 @@ impl Relay {
         });
     }
 
+    /// Whether the relay can take events now (`GET /readyz`): the store answers a ping, and
+    /// the last write to it did not fail.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let relay = relay_core::Relay::builder().build().unwrap();
+    /// assert!(relay.readiness().await.is_ok());
+    /// # }
+    /// ```
+    pub async fn readiness(&self) -> Result<(), NotReady> {
+        self.write_health().check(self.store().as_ref()).await
+    }
+
     /// The outcome of the store's last write, for [`Relay::readiness`].
-    pub(crate) fn write_health(&self) -> &crate::readiness::WriteHealth {
+    pub(crate) fn write_health(&self) -> &WriteHealth {
         &self.inner.write_health
     }
 
@@ -246,7 +289,7 @@ impl Relay {
         &self.inner.tenant
     }
 
-    pub(crate) fn tenant_relays(&self) -> &crate::tenancy::TenantRelays {
+    pub(crate) fn tenant_relays(&self) -> &TenantRelays<Relay> {
         &self.inner.tenants
     }
 
@@ -525,8 +568,8 @@ impl RelayBuilder {
         Ok(Relay {
             inner: Arc::new_cyclic(|weak| {
                 if let Some(config) = alerts {
-                    let relay = WeakRelay(weak.clone());
-                    observers.push(Arc::new(AlertObserver::new(config, relay, tenant.clone())));
+                    let sink = Arc::new(WeakRelay(weak.clone()));
+                    observers.push(Arc::new(AlertObserver::new(config, sink, tenant.clone())));
                 }
                 observers.extend(embedders);
                 Inner {

@@ -6,6 +6,7 @@ mod access;
 mod audit;
 mod browse;
 mod error;
+mod metric_flush;
 mod password;
 mod records;
 mod role;

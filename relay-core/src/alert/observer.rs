@@ -16,9 +16,24 @@ use crate::event::{AttemptOutcome, Event, EventStatus};
 use crate::ids::{DeliveryId, EventId, TenantId};
 use crate::ingest::outcome::IngestOutcome;
 use crate::observe::{AttemptRecorded, CircuitSeen, IngestSeen, Observer};
-use crate::relay::{Relay, WeakRelay};
-use crate::store::{InsertOutcome, LeasedDelivery, NewDelivery, NewEvent};
+use crate::store::{InsertOutcome, LeasedDelivery, NewDelivery, NewEvent, StoreError};
 use crate::time::Timestamp;
+
+/// What raising an alert needs from the relay it is raised through. The relay gives the
+/// observer a handle that does not keep it alive: every method answers `None` (or does
+/// nothing) once the relay is gone.
+#[async_trait::async_trait]
+pub(crate) trait AlertSink: Send + Sync + std::fmt::Debug {
+    /// Whether the relay still runs.
+    fn is_alive(&self) -> bool;
+    /// Pauses `destination`.
+    fn disable_destination(&self, destination: &str);
+    /// Whether the relay's catalog has `destination`.
+    fn has_destination(&self, destination: &str) -> Option<bool>;
+    /// Commits `new` (an alert event and its delivery) and wakes the delivery workers when it
+    /// was inserted.
+    async fn commit(&self, new: NewEvent) -> Option<Result<InsertOutcome, StoreError>>;
+}
 
 /// The observer that counts what alerts watch and raises them (see the [module](super)
 /// documentation), for one tenant's relay.
@@ -26,17 +41,17 @@ use crate::time::Timestamp;
 pub(crate) struct AlertObserver {
     alerts: Arc<Alerts>,
     /// The relay alerts are stored through (and destinations disabled on).
-    relay: WeakRelay,
+    sink: Arc<dyn AlertSink>,
     /// The tenant whose events it watches.
     tenant: TenantId,
 }
 
 impl AlertObserver {
     /// Alerts configured by `config`, raised through `relay`, about `tenant`'s events.
-    pub(crate) fn new(config: AlertConfig, relay: WeakRelay, tenant: TenantId) -> Self {
+    pub(crate) fn new(config: AlertConfig, sink: Arc<dyn AlertSink>, tenant: TenantId) -> Self {
         Self {
             alerts: Arc::new(Alerts::new(config)),
-            relay,
+            sink,
             tenant,
         }
     }
@@ -46,12 +61,15 @@ impl AlertObserver {
         if !self.alerts.claim(kind, subject) {
             return;
         }
-        let Some(relay) = self.relay.upgrade() else {
+        if !self.sink.is_alive() {
             return;
-        };
+        }
+        let sink = Arc::clone(&self.sink);
         let alerts = Arc::clone(&self.alerts);
         let subject = subject.to_owned();
-        tokio::spawn(async move { send_alert(&relay, alerts.config(), kind, subject, body).await });
+        tokio::spawn(async move {
+            send_alert(&*sink, alerts.config(), kind, subject, body).await;
+        });
     }
 
     /// A destination was disabled (`reason` says why).
@@ -113,9 +131,7 @@ impl AlertObserver {
                 count,
                 "circuit opened too often; disabling the destination"
             );
-            if let Some(relay) = self.relay.upgrade() {
-                relay.disable_destination(destination);
-            }
+            self.sink.disable_destination(destination);
             self.alert_destination_disabled(
                 destination,
                 &format!("circuit opened {count} times within the window"),
@@ -200,17 +216,18 @@ impl Observer for AlertObserver {
     }
 }
 
-/// Builds the alert event and commits it with its delivery to the alert destination.
+/// Builds the alert event and commits it with its delivery to the alert destination
+/// (`None`: the relay is gone).
 async fn send_alert(
-    relay: &Relay,
+    sink: &dyn AlertSink,
     config: &AlertConfig,
     kind: AlertKind,
     subject: String,
     mut body: Value,
-) {
-    if relay.catalog().destination(&config.destination).is_none() {
+) -> Option<()> {
+    if !sink.has_destination(&config.destination)? {
         tracing::warn!(alert = kind.as_str(), destination = %config.destination, "alert destination does not exist; alert dropped");
-        return;
+        return Some(());
     }
     let now = Timestamp::now();
     let window_ms = i64::try_from(config.window.as_millis())
@@ -246,10 +263,9 @@ async fn send_alert(
             ordering: None,
         }],
     };
-    match relay.store().insert_event(new).await {
+    match sink.commit(new).await? {
         Ok(InsertOutcome::Inserted) => {
             tracing::warn!(alert = kind.as_str(), subject, "alert raised");
-            relay.wake_workers();
         }
         Ok(InsertOutcome::Duplicate { .. }) => {
             tracing::debug!(
@@ -262,6 +278,7 @@ async fn send_alert(
             tracing::error!(%error, alert = kind.as_str(), subject, "could not store an alert");
         }
     }
+    Some(())
 }
 
 #[cfg(test)]
@@ -269,6 +286,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::Relay;
 
     fn signature_failure<'a>(tenant: &'a TenantId) -> IngestSeen<'a> {
         IngestSeen {
@@ -287,12 +305,14 @@ mod tests {
     async fn another_tenants_events_do_not_count() {
         let relay = Relay::builder().build().unwrap();
         let config = || AlertConfig::new("ops").signature_failures(1);
-        let observer = AlertObserver::new(config(), relay.downgrade(), TenantId::default());
+        let observer =
+            AlertObserver::new(config(), Arc::new(relay.downgrade()), TenantId::default());
         observer.on_ingest(&signature_failure(&TenantId::new("acme")));
         let kind = AlertKind::SignatureFailures;
         assert!(observer.alerts.claim(kind, "forms"), "nothing fired");
 
-        let observer = AlertObserver::new(config(), relay.downgrade(), TenantId::default());
+        let observer =
+            AlertObserver::new(config(), Arc::new(relay.downgrade()), TenantId::default());
         observer.on_ingest(&signature_failure(&TenantId::default()));
         assert!(!observer.alerts.claim(kind, "forms"), "it fired");
     }

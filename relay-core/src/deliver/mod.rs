@@ -1,11 +1,11 @@
 //! Delivery: the worker that leases due deliveries and attempts them.
 
 mod attempt;
-mod circuit_view;
+pub(crate) mod circuit_view;
 mod gate;
-mod http;
+pub(crate) mod http;
 pub(crate) mod outbound;
-mod throttle;
+pub(crate) mod throttle;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,9 +25,6 @@ pub use outbound::{
 use crate::observe::Observer as _;
 use crate::relay::Relay;
 use crate::time::Timestamp;
-
-pub(crate) use circuit_view::CircuitViews;
-pub(crate) use throttle::Throttles;
 
 /// How a delivery worker runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 use crate::circuit::CircuitBreaker;
-use crate::deliver::{HttpTransport, Timeouts};
+use crate::deliver::http::{HttpTransport, Timeouts};
 use crate::ids::{DeliveryId, EventId};
 use crate::ordering::OrderingKey;
 use crate::policy::{DeliveryPolicy, RetryPolicy};

@@ -1,10 +1,7 @@
 //! A tenant's limits at ingest: a token bucket over all its sources, and a daily quota
 //! counted atomically in the store; and its caps on sources and routes.
 
-use std::num::NonZeroU32;
-
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota};
 
 use crate::admin::TenantLimits;
 use crate::ingest::IngestOutcome;
@@ -12,27 +9,6 @@ use crate::limit::RateDecision;
 use crate::relay::Relay;
 use crate::store::{QuotaOutcome, quota_day, secs_to_next_day};
 use crate::time::Timestamp;
-
-/// A tenant's limits and its in-process token bucket.
-#[derive(Debug)]
-pub(crate) struct TenantGate {
-    pub(crate) limits: TenantLimits,
-    bucket: Option<(u32, DefaultDirectRateLimiter)>,
-}
-
-impl TenantGate {
-    pub(crate) fn new(limits: TenantLimits) -> Self {
-        let bucket = limits.rate_per_second.map(|rate| {
-            let per_second = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
-            let burst = (limits.burst)
-                .and_then(NonZeroU32::new)
-                .unwrap_or(per_second);
-            let quota = Quota::per_second(per_second).allow_burst(burst);
-            (rate, DefaultDirectRateLimiter::direct(quota))
-        });
-        Self { limits, bucket }
-    }
-}
 
 /// Whole seconds (at least 1) in a wait.
 fn whole_secs(wait: std::time::Duration) -> u64 {

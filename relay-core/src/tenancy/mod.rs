@@ -36,31 +36,20 @@
 //! # }
 //! ```
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::{ArcSwap, ArcSwapOption};
-
+mod gate;
 mod limits;
+pub(crate) mod registry;
 
-use limits::TenantGate;
+use gate::TenantGate;
 
 use crate::admin::TenantLimits;
 use crate::ids::TenantId;
 use crate::relay::Relay;
 use crate::store::{LeasedDelivery, StoreError};
 use crate::time::Timestamp;
-
-/// The relays of the tenants other than the built relay's, by tenant.
-#[derive(Debug, Default)]
-pub(crate) struct TenantRelays {
-    relays: ArcSwap<HashMap<TenantId, Relay>>,
-    /// Serialises the (rare) additions, so two callers never make two relays for a tenant.
-    adding: std::sync::Mutex<()>,
-    /// The limits of this relay's own tenant (none: unlimited).
-    gate: ArcSwapOption<TenantGate>,
-}
 
 impl Relay {
     /// The relay serving `tenant`: this one for its own tenant, the tenant's relay when it
@@ -69,7 +58,7 @@ impl Relay {
         if tenant == self.tenant_id() {
             return Some(self.clone());
         }
-        self.tenant_relays().relays.load().get(tenant).cloned()
+        self.tenant_relays().get(tenant)
     }
 
     /// The relay serving `tenant`, made (with an empty catalog) when there is none yet.
@@ -77,19 +66,8 @@ impl Relay {
         if let Some(relay) = self.tenant_relay(tenant) {
             return relay;
         }
-        let relays = self.tenant_relays();
-        let _adding = relays
-            .adding
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if let Some(relay) = relays.relays.load().get(tenant) {
-            return relay.clone();
-        }
-        let relay = self.tenant_view(tenant.clone());
-        let mut next = HashMap::clone(&relays.relays.load());
-        next.insert(tenant.clone(), relay.clone());
-        relays.relays.store(Arc::new(next));
-        relay
+        self.tenant_relays()
+            .get_or_insert_with(tenant, || self.tenant_view(tenant.clone()))
     }
 
     /// The relay through which `tenant`'s sources, destinations and routes are listed and
@@ -107,14 +85,14 @@ impl Relay {
 
     /// The tenants with a relay of their own (not this relay's tenant).
     pub(crate) fn tenant_ids(&self) -> Vec<TenantId> {
-        self.tenant_relays().relays.load().keys().cloned().collect()
+        self.tenant_relays().tenants()
     }
 
     /// The longest attempt timeout of any destination of any tenant (leases must outlast
     /// attempts).
     pub(crate) fn longest_timeout_of_all(&self) -> Duration {
         let own = self.catalog().longest_timeout();
-        (self.tenant_relays().relays.load().values())
+        (self.tenant_relays().all().iter())
             .map(|relay| relay.catalog().longest_timeout())
             .fold(own, Duration::max)
     }
