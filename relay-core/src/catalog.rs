@@ -16,6 +16,7 @@ pub const IDENTITY: &str = "identity";
 
 /// A configuration that refers to something that does not exist, or names something twice.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CatalogError {
     /// Two sources, destinations, routes or transformers share a name.
     #[error("duplicate {kind} name {name:?}")]

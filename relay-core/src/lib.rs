@@ -10,9 +10,8 @@
 //!
 //! ```
 //! use bytes::Bytes;
-//! use relay_core::{Relay, ingest::{IngestOutcome, IngestRequest}};
-//! use relay_core::{route::EventRoute, source::WebhookSource, signature::NoSignature};
-//! use relay_core::destination::{Destination, HandlerError, Message};
+//! use relay_core::{Destination, EventRoute, HandlerError, IngestOutcome, IngestRequest};
+//! use relay_core::{Message, NoSignature, Relay, WebhookSource};
 //!
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let relay = Relay::builder()
@@ -29,6 +28,8 @@
 //! assert_eq!(again, IngestOutcome::Duplicate { event_id });
 //! # }
 //! ```
+
+#![warn(unreachable_pub)]
 
 pub mod admin;
 pub mod agent;
@@ -69,3 +70,18 @@ pub mod time;
 pub mod transform;
 
 pub use relay::{BuildError, Relay, RelayBuilder};
+
+// What an embedding application names, at the root: building a relay, its sources,
+// destinations and routes, ingest, the worker, the store and the extension points.
+pub use deliver::{WorkerConfig, WorkerHandle};
+pub use destination::{Destination, EventHandler, HandlerError, Message};
+pub use ingest::{IngestOutcome, IngestRequest};
+pub use observe::Observer;
+pub use route::{EventRoute, Route};
+pub use signature::{
+    GenericHmac, GitHub, NoSignature, Shopify, SignatureScheme, Slack, StandardWebhooks, Stripe,
+    Svix,
+};
+pub use source::{Source, WebhookSource};
+pub use store::{Store, StoreError, Stores};
+pub use transform::Transformer;

@@ -362,6 +362,7 @@ impl Drop for InFlightSlot {
 
 /// Why a relay could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// The configuration refers to missing or repeated names.
     #[error(transparent)]

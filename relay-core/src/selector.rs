@@ -49,6 +49,7 @@ pub enum Selector {
 
 /// A selector that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SelectorError {
     /// `header:` followed by something that is not a valid header name.
     #[error("invalid header name {0:?} (expected `header:NAME`)")]

@@ -49,10 +49,8 @@ impl Pipeline {
 
     /// Starts a worker on an already built relay.
     pub fn run(relay: Relay) -> Self {
-        let worker = relay.spawn_worker(WorkerConfig {
-            poll_interval: Duration::from_millis(20),
-            ..WorkerConfig::default()
-        });
+        let worker =
+            relay.spawn_worker(WorkerConfig::default().poll_interval(Duration::from_millis(20)));
         Self {
             relay,
             worker: Some(worker),

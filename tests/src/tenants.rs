@@ -48,10 +48,8 @@ impl Gateway {
             )
             .await
             .expect("key");
-        let worker = relay.spawn_worker(WorkerConfig {
-            poll_interval: Duration::from_millis(20),
-            ..Default::default()
-        });
+        let worker =
+            relay.spawn_worker(WorkerConfig::default().poll_interval(Duration::from_millis(20)));
         let app = relay_axum::admin::router(relay.clone(), Default::default())
             .layer(relay_axum::RelayLayer::new(relay.clone()));
         let addr = serve(app).await;

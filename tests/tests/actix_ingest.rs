@@ -73,10 +73,8 @@ async fn a_signed_push_is_delivered_once_to_a_loopback_receiver() {
         )
         .build()
         .expect("valid configuration");
-    let _worker = relay.spawn_worker(WorkerConfig {
-        poll_interval: Duration::from_millis(20),
-        ..WorkerConfig::default()
-    });
+    let _worker =
+        relay.spawn_worker(WorkerConfig::default().poll_interval(Duration::from_millis(20)));
     let addr = serve_actix(RelayMiddleware::new(relay.clone()));
 
     let body = br#"{"ref":"refs/heads/main","repository":{"full_name":"acme/relay"}}"#;

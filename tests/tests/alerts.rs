@@ -217,12 +217,12 @@ async fn sustained_queue_lag_alerts_once() {
         .build()
         .expect("relay");
     // One attempt at a time: 25 events of 100 ms each make a queue that lags for seconds.
-    let worker = relay.spawn_worker(WorkerConfig {
-        concurrency: 1,
-        batch: 1,
-        poll_interval: Duration::from_millis(20),
-        ..WorkerConfig::default()
-    });
+    let worker = relay.spawn_worker(
+        WorkerConfig::default()
+            .concurrency(1)
+            .batch(1)
+            .poll_interval(Duration::from_millis(20)),
+    );
     for i in 0..25 {
         let mut headers = HeaderMap::new();
         headers.insert("idempotency-key", format!("q{i}").parse().expect("value"));

@@ -40,10 +40,7 @@ fn fast_retries(max_attempts: u32) -> RetryPolicy {
 }
 
 fn worker_config() -> WorkerConfig {
-    WorkerConfig {
-        poll_interval: Duration::from_millis(20),
-        ..WorkerConfig::default()
-    }
+    WorkerConfig::default().poll_interval(Duration::from_millis(20))
 }
 
 async fn gateway_with(builder: relay_core::RelayBuilder) -> Gateway {

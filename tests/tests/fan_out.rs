@@ -94,10 +94,8 @@ async fn gateway() -> Gateway {
         )
         .build()
         .expect("valid configuration");
-    let worker = relay.spawn_worker(WorkerConfig {
-        poll_interval: Duration::from_millis(20),
-        ..WorkerConfig::default()
-    });
+    let worker =
+        relay.spawn_worker(WorkerConfig::default().poll_interval(Duration::from_millis(20)));
     let addr = serve(Router::new().layer(RelayLayer::new(relay.clone()))).await;
     Gateway {
         base: format!("http://{addr}"),

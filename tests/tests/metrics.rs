@@ -26,11 +26,9 @@ const SECRET: &str = "metrics-secret";
 const WAIT: Duration = Duration::from_secs(20);
 
 fn worker_config() -> WorkerConfig {
-    WorkerConfig {
-        poll_interval: Duration::from_millis(20),
-        queue_depth_interval: Duration::from_millis(50),
-        ..WorkerConfig::default()
-    }
+    WorkerConfig::default()
+        .poll_interval(Duration::from_millis(20))
+        .queue_depth_interval(Duration::from_millis(50))
 }
 
 /// Serves `relay` behind the ingest layer, with `GET /metrics` (behind `token` if given).

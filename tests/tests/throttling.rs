@@ -99,10 +99,9 @@ async fn max_in_flight_one_is_serial_across_workers() {
             .destination(destination("serial", &receiver).max_in_flight(1))
             .route(EventRoute::new("all").to(["serial"])),
     );
-    let second_worker = p.relay.spawn_worker(WorkerConfig {
-        poll_interval: Duration::from_millis(5),
-        ..WorkerConfig::default()
-    });
+    let second_worker = p
+        .relay
+        .spawn_worker(WorkerConfig::default().poll_interval(Duration::from_millis(5)));
     let mut events = Vec::new();
     for i in 0..30 {
         events.push(p.send(&format!("s{i}")).await);

@@ -129,9 +129,8 @@ impl IntoResponse for ApiError {
                 tracing::warn!(%error, "admin request failed: store unavailable");
                 body(StatusCode::SERVICE_UNAVAILABLE, "unavailable", None, vec![])
             }
-            AdminError::Internal(_) => {
-                body(StatusCode::INTERNAL_SERVER_ERROR, "internal", None, vec![])
-            }
+            // `Internal`, and whatever failure a later relay-core adds: the client cannot fix it.
+            _ => body(StatusCode::INTERNAL_SERVER_ERROR, "internal", None, vec![]),
         }
     }
 }

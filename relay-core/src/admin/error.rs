@@ -24,6 +24,7 @@ impl FieldError {
 
 /// Why an admin operation failed. Adapters map each variant to one status code.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AdminError {
     /// No credentials, or credentials that authenticate nobody (401).
     #[error("unauthorized")]

@@ -42,7 +42,7 @@ pub fn generate_signing_secret() -> String {
 }
 
 /// SHA-256 of `bytes`.
-pub fn digest(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn digest(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
 }
 

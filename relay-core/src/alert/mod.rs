@@ -72,6 +72,7 @@ impl AlertKind {
 /// assert_eq!(alerts.destination, "ops");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AlertConfig {
     /// The destination alerts are delivered to (signed with its secret).
     pub destination: String,

@@ -17,6 +17,7 @@ pub const KEY_ENV: &str = "RELAY_CREDENTIALS_KEY";
 
 /// Key material that cannot be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     /// Not 1 to 64 ASCII letters, digits, `-`, `_` or `.`.
     #[error("invalid key id {0:?}")]

@@ -52,6 +52,7 @@ const TAG: usize = 16;
 
 /// A sealed value that cannot be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SealError {
     /// Shorter than its framing says it must be.
     #[error("sealed value truncated ({0} bytes)")]

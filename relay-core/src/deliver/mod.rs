@@ -28,6 +28,7 @@ use crate::time::Timestamp;
 
 /// How a delivery worker runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WorkerConfig {
     /// Attempts in flight at once.
     pub concurrency: usize,
@@ -58,6 +59,50 @@ fn gather_permits(n: usize) -> u32 {
 }
 
 impl WorkerConfig {
+    /// Attempts in flight at once.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency;
+        self
+    }
+
+    /// At most this many deliveries leased per store round trip.
+    pub fn batch(mut self, batch: usize) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    /// How often an idle worker looks for due retries.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use relay_core::deliver::WorkerConfig;
+    ///
+    /// let config = WorkerConfig::default().concurrency(16).poll_interval(Duration::from_millis(50));
+    /// assert_eq!((config.concurrency, config.poll_interval), (16, Duration::from_millis(50)));
+    /// ```
+    pub fn poll_interval(mut self, every: Duration) -> Self {
+        self.poll_interval = every;
+        self
+    }
+
+    /// How much longer than the longest attempt timeout a lease lasts.
+    pub fn lease_margin(mut self, margin: Duration) -> Self {
+        self.lease_margin = margin;
+        self
+    }
+
+    /// How often the worker refreshes the `relay_queue_depth` gauge.
+    pub fn queue_depth_interval(mut self, every: Duration) -> Self {
+        self.queue_depth_interval = every;
+        self
+    }
+
+    /// The cap on attempts in flight to a destination without a `max_in_flight` of its own.
+    pub fn per_destination(mut self, cap: usize) -> Self {
+        self.per_destination = cap;
+        self
+    }
+
     /// Under a backlog, the worker leases once at least this many slots are free (a quarter
     /// of `concurrency`, at most `batch`), or [`LEASE_GATHER`] after the first one freed.
     fn gather_size(&self) -> usize {

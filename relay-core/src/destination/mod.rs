@@ -149,6 +149,7 @@ pub struct Destination {
 
 /// A destination URL that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DestinationError {
     /// Not a URL.
     #[error("invalid URL {url:?}: {reason}")]

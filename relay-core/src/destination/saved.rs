@@ -11,6 +11,7 @@ use crate::time::Timestamp;
 
 /// Why a destination could not be saved.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SaveDestinationError {
     /// The URL is not a usable `http`/`https` URL.
     #[error(transparent)]
@@ -28,6 +29,7 @@ pub enum SaveDestinationError {
 
 /// Why saved destinations could not be loaded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadDestinationError {
     /// The store could not list them.
     #[error(transparent)]
@@ -187,6 +189,7 @@ impl Relay {
 
 /// Why re-sealing stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResealError {
     /// A saved destination could not be loaded.
     #[error(transparent)]

@@ -11,7 +11,7 @@ use super::AddressGuard;
 /// A name resolved to no address at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0} resolved to no address")]
-pub struct NoAddress(pub String);
+pub(super) struct NoAddress(pub String);
 
 /// Resolves names for outbound deliveries (pinned entries first, `localhost` names to
 /// loopback as RFC 6761 has it, then the system's DNS) and keeps

@@ -9,6 +9,7 @@ use crate::ids::EventId;
 /// What ingest answered. Every adapter turns this into the same HTTP reply with
 /// [`IngestOutcome::into_reply`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IngestOutcome {
     /// Committed: `200 {"status":"accepted","event_id":…}`.
     Accepted {

@@ -81,6 +81,7 @@ impl ObjectSpec for RouteSpec {
 
 /// Why a stored spec cannot be read back.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OpenSpecError {
     /// It has sealed secrets and the relay has no keyring.
     #[error("it has sealed secrets but no credential keyring is configured")]

@@ -47,6 +47,7 @@ pub struct SignedRequest<'a> {
 /// Why a request failed verification. Every variant answers 401 `invalid_signature`; the kind
 /// is kept for the audit trail and metrics, never shown to the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum VerifyError {
     /// A header the scheme needs is absent.
     #[error("missing header {0}")]

@@ -49,7 +49,7 @@ fn str_at<'a>(doc: &'a Value, pointer: &str) -> Option<&'a str> {
 
 impl<'a> Push<'a> {
     /// Reads a push payload; `transformer` names the caller in errors.
-    pub fn read(transformer: &str, doc: &'a Value) -> Result<Self, TransformError> {
+    pub(super) fn read(transformer: &str, doc: &'a Value) -> Result<Self, TransformError> {
         let missing = |what: &str| {
             TransformError(format!(
                 "{transformer}: not a GitHub push payload (no string `{what}`)"
@@ -95,7 +95,7 @@ impl<'a> Push<'a> {
     }
 
     /// `1 commit`, `3 commits`.
-    pub fn commit_count(&self) -> String {
+    pub(super) fn commit_count(&self) -> String {
         match self.commits.len() {
             1 => "1 commit".to_owned(),
             n => format!("{n} commits"),

@@ -171,7 +171,11 @@ pub(crate) mod test_support {
     use crate::time::Timestamp;
 
     /// A stored event with these headers and body, received at 2024-05-14T09:22:10.123Z.
-    pub fn event(event_type: &str, headers: HeaderMap, body: impl Into<Bytes>) -> (Event, Payload) {
+    pub(crate) fn event(
+        event_type: &str,
+        headers: HeaderMap,
+        body: impl Into<Bytes>,
+    ) -> (Event, Payload) {
         let body = body.into();
         let payload = Payload::parse(&headers, &body);
         let event = Event {
@@ -189,10 +193,10 @@ pub(crate) mod test_support {
     }
 
     /// The fixture GitHub push payload.
-    pub const GITHUB_PUSH: &str = include_str!("fixtures/github_push.json");
+    pub(crate) const GITHUB_PUSH: &str = include_str!("fixtures/github_push.json");
 
     /// The output body as JSON.
-    pub fn body_json(t: &super::Transformed) -> serde_json::Value {
+    pub(crate) fn body_json(t: &super::Transformed) -> serde_json::Value {
         serde_json::from_slice(&t.body).expect("JSON output")
     }
 }

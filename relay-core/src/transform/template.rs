@@ -33,6 +33,7 @@ pub struct TemplateSpec {
 
 /// A template that does not compile.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TemplateError {
     /// A placeholder that is not a valid JSONPath, or is not closed.
     #[error("template placeholder {placeholder:?} at {location:?}: {reason}")]

@@ -55,11 +55,11 @@ async fn worker(args: &Args, job: Job) -> Result<Sample, BenchError> {
     let cpu = proc::CpuClock::start();
     let started = Instant::now();
     let deadline = started + args.time_limit();
-    gateway.start_worker(WorkerConfig {
-        concurrency: args.concurrency.max(1),
-        per_destination: args.per_destination.unwrap_or(args.concurrency).max(1),
-        ..WorkerConfig::default()
-    });
+    gateway.start_worker(
+        WorkerConfig::default()
+            .concurrency(args.concurrency.max(1))
+            .per_destination(args.per_destination.unwrap_or(args.concurrency).max(1)),
+    );
     let mut next_progress = started + Duration::from_secs(5);
     while gateway.receiver.received() < target && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
