@@ -4,7 +4,11 @@ mod attempt;
 pub(crate) mod circuit_view;
 mod gate;
 pub(crate) mod http;
+mod judge;
 pub(crate) mod outbound;
+mod prepare;
+mod record;
+mod send;
 pub(crate) mod throttle;
 
 use std::sync::Arc;
@@ -49,6 +53,10 @@ pub struct WorkerConfig {
     /// wait in the queue without an attempt being counted.
     pub per_destination: usize,
 }
+
+/// The target of an attempt's log lines, whichever step writes them: the module that wrote
+/// them all before the attempt was split into steps, so log filters and output stay as they were.
+const ATTEMPT_LOG: &str = "relay_core::deliver::attempt";
 
 /// How long a worker with a backlog waits for more free slots before it leases (see
 /// [`WorkerConfig::gather_size`]).
