@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use relay_core::credentials::Keyring;
+use relay_core::control::credentials::Keyring;
 
 fuzz_target!(|data: &[u8]| {
     let keyring = Keyring::new("k1", [7u8; 32])

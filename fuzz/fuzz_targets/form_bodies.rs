@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::HeaderMap;
 use libfuzzer_sys::fuzz_target;
-use relay_core::payload::Payload;
+use relay_core::model::payload::Payload;
 
 fuzz_target!(|data: &[u8]| {
     let body = Bytes::copy_from_slice(data);

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use libfuzzer_sys::fuzz_target;
-use relay_core::secret::SourceSecret;
-use relay_core::signature::{
+use relay_core::model::secret::SourceSecret;
+use relay_core::ingest::signature::{
     GenericHmac, SCHEME_NAMES, SignatureEncoding, SignatureScheme, SignedRequest, scheme_by_name,
 };
-use relay_core::time::Timestamp;
+use relay_core::model::time::Timestamp;
 
 const SIGNATURE: &[&str] = &[
     "x-hub-signature-256",

@@ -10,8 +10,8 @@
 //! ```
 //! use actix_web::{App, HttpServer, web};
 //! use relay_actix::RelayMiddleware;
-//! use relay_core::{Relay, route::EventRoute, source::WebhookSource, signature::GitHub};
-//! use relay_core::destination::{Destination, HandlerError, Message};
+//! use relay_core::{Relay, route::EventRoute, ingest::source::WebhookSource, ingest::signature::GitHub};
+//! use relay_core::deliver::destination::{Destination, HandlerError, Message};
 //!
 //! # fn main() -> std::io::Result<()> { actix_web::rt::System::new().block_on(run()) }
 //! # async fn run() -> std::io::Result<()> {

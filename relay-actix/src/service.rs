@@ -6,8 +6,8 @@ use actix_web::Error;
 use actix_web::body::{self, BodyLimitExceeded, BodyStream, EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use relay_core::Relay;
-use relay_core::ids::TenantId;
 use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply, RequestId};
+use relay_core::model::ids::TenantId;
 
 use crate::convert;
 use crate::error::ConvertError;

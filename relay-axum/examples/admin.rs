@@ -6,11 +6,11 @@
 use relay_axum::RelayLayer;
 use relay_axum::admin::{AdminOptions, router};
 use relay_core::Relay;
-use relay_core::admin::{Principal, Role};
-use relay_core::credentials::Keyring;
-use relay_core::ids::TenantId;
-use relay_core::signature::NoSignature;
-use relay_core::source::WebhookSource;
+use relay_core::control::admin::{Principal, Role};
+use relay_core::control::credentials::Keyring;
+use relay_core::ingest::signature::NoSignature;
+use relay_core::ingest::source::WebhookSource;
+use relay_core::model::ids::TenantId;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,4 +1,4 @@
-//! The gateway's end of [agents](relay_core::agent): `GET /agent/v1/connect`, a WebSocket.
+//! The gateway's end of [agents](relay_core::control::agent): `GET /agent/v1/connect`, a WebSocket.
 //!
 //! The agent authenticates with `Authorization: Bearer rag_…` and names the URL it forwards
 //! to in `X-Relay-Agent-Target`. Refusals come before the upgrade, as JSON: 401
@@ -21,11 +21,11 @@ use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use relay_core::Relay;
-use relay_core::agent::{
+use relay_core::control::agent::{
     AgentFrame, AgentSession, CONNECT_PATH, GatewayFrame, TARGET_HEADER, normalise_target,
     target_allowed,
 };
-use relay_core::destination::Target;
+use relay_core::deliver::destination::Target;
 
 /// How often the gateway pings a connected agent; one that sends nothing (not even a pong) for
 /// three of these is disconnected.
@@ -76,7 +76,7 @@ async fn connect(State(relay): State<Relay>, mut parts: Parts) -> Response {
     };
     let agent = match relay.authenticate_agent(token).await {
         Ok(agent) => agent,
-        Err(relay_core::admin::AdminError::Unauthorized) => {
+        Err(relay_core::control::admin::AdminError::Unauthorized) => {
             return refuse(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",

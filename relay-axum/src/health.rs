@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use relay_core::Relay;
-use relay_core::readiness::NotReady;
+use relay_core::control::readiness::NotReady;
 
 /// `GET /healthz` → `200 {"status":"ok"}`; `GET /readyz` → `200 {"status":"ready"}` when the
 /// store answers and its last write succeeded, else `503 {"status":"unavailable","reason":…}`

@@ -12,8 +12,8 @@
 //! ```
 //! use axum::{Router, routing::get};
 //! use relay_axum::RelayLayer;
-//! use relay_core::{Relay, route::EventRoute, source::WebhookSource, signature::GitHub};
-//! use relay_core::destination::{Destination, HandlerError, Message};
+//! use relay_core::{Relay, route::EventRoute, ingest::source::WebhookSource, ingest::signature::GitHub};
+//! use relay_core::deliver::destination::{Destination, HandlerError, Message};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let relay = Relay::builder()

@@ -1,4 +1,4 @@
-//! `GET /metrics`: Relay's metrics (see [`relay_core::telemetry`]) in the Prometheus text
+//! `GET /metrics`: Relay's metrics (see [`relay_core::observe::telemetry`]) in the Prometheus text
 //! format, optionally behind a bearer token.
 //!
 //! The first call to [`routes`] (or [`handle`]) installs a Prometheus recorder as the
@@ -8,7 +8,7 @@
 //! Histograms are rendered with the buckets in [`BUCKETS`].
 //!
 //! ```
-//! use relay_core::secret::Secret;
+//! use relay_core::model::secret::Secret;
 //! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let relay = relay_core::Relay::builder().build()?;
 //! let token = std::env::var("METRICS_TOKEN").ok().map(Secret::new); // None: public
@@ -29,7 +29,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusBuilder;
-use relay_core::secret::{Secret, constant_time_eq};
+use relay_core::model::secret::{Secret, constant_time_eq};
 
 pub use metrics_exporter_prometheus::PrometheusHandle;
 
@@ -68,7 +68,7 @@ fn install() -> Result<PrometheusHandle, MetricsError> {
         .build_recorder();
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder).map_err(|_| MetricsError::OtherRecorder)?;
-    relay_core::telemetry::describe();
+    relay_core::observe::telemetry::describe();
     let upkeep = handle.clone();
     std::thread::Builder::new()
         .name("relay-metrics-upkeep".into())
@@ -152,9 +152,9 @@ mod tests {
     #[tokio::test]
     async fn renders_what_relay_core_records() {
         let app: Router = routes(None).unwrap();
-        relay_core::telemetry::record_attempt(
+        relay_core::observe::telemetry::record_attempt(
             "unit-metrics-dest",
-            relay_core::event::AttemptOutcome::Retrying,
+            relay_core::model::event::AttemptOutcome::Retrying,
             Duration::from_millis(30),
         );
         let (status, text) = get_metrics(app, None).await;

@@ -13,11 +13,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use http::{HeaderMap, HeaderName, HeaderValue};
-use relay_core::secret::SourceSecret;
-use relay_core::signature::{
+use relay_core::ingest::signature::{
     GenericHmac, SignatureScheme, SignedRequest, hmac_sha256, scheme_by_name,
 };
-use relay_core::time::Timestamp;
+use relay_core::model::secret::SourceSecret;
+use relay_core::model::time::Timestamp;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const TIMESTAMP: i64 = 1_700_000_000;

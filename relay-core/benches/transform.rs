@@ -13,10 +13,10 @@ use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue};
-use relay_core::event::{Event, EventStatus};
-use relay_core::ids::{EventId, TenantId};
-use relay_core::payload::Payload;
-use relay_core::time::Timestamp;
+use relay_core::model::event::{Event, EventStatus};
+use relay_core::model::ids::{EventId, TenantId};
+use relay_core::model::payload::Payload;
+use relay_core::model::time::Timestamp;
 use relay_core::transform::{
     GithubToDiscord, GithubToSlack, Identity, Template, TransformInput, Transformer,
 };

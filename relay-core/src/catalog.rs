@@ -4,10 +4,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::destination::Destination;
-use crate::ids::DeliveryId;
+use crate::deliver::destination::Destination;
+use crate::ingest::source::Source;
+use crate::model::ids::DeliveryId;
 use crate::route::{Route, RouteInput, RouteTable};
-use crate::source::Source;
 use crate::store::NewDelivery;
 use crate::transform::{Transformer, builtin_transformers};
 
@@ -259,9 +259,9 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::signature::NoSignature;
+    use crate::ingest::source::WebhookSource;
     use crate::route::EventRoute;
-    use crate::signature::NoSignature;
-    use crate::source::WebhookSource;
 
     fn destination(name: &str) -> Destination {
         Destination::http(name, "http://127.0.0.1:9/").unwrap()
@@ -314,7 +314,7 @@ mod tests {
 
     #[test]
     fn planned_deliveries_carry_the_route_key_else_the_destination_key() {
-        use crate::ordering::{OnDeadLetter, OrderingKey};
+        use crate::deliver::ordering::{OnDeadLetter, OrderingKey};
         let key = |s: &str| s.parse::<OrderingKey>().unwrap();
         let routes: Vec<Arc<dyn Route>> = vec![
             Arc::new(

@@ -5,8 +5,35 @@
 //! and delivered with retries, exponential backoff and a dead-letter queue.
 //!
 //! Adapters (`relay-axum`, `relay-actix`) turn framework requests into an
-//! [`IngestRequest`](ingest::IngestRequest) and the [`IngestOutcome`](ingest::IngestOutcome)
-//! back into a response; every decision lives here.
+//! [`IngestRequest`] and the [`IngestOutcome`] back into a response; every decision lives
+//! here.
+//!
+//! ## One event through the parts
+//!
+//! 1. [`ingest`]: a request names a source; the source's body limit and rate limit apply,
+//!    its [signature scheme](ingest::signature) verifies the request, its
+//!    [selectors](ingest::selector) pick the event type and idempotency key, and the
+//!    [payload](model::payload) is normalised (JSON, form, raw).
+//! 2. [`route`]: every route whose event-type globs and JSONPath conditions hold plans one
+//!    delivery per destination (fan-out, priority, ordering keys).
+//! 3. [`store`]: ONE atomic write ([`EventIngest`](store::EventIngest)) stores the event, its
+//!    dedup key and its deliveries; a repeated key answers with the original event. Only then
+//!    does ingest answer.
+//! 4. [`deliver`]: the worker leases due deliveries ([`DeliveryQueue`](store::DeliveryQueue),
+//!    fencing tokens), passes each through its gate (throttles, in-flight caps, the
+//!    [circuit](deliver::circuit)), [transforms](transform) the payload, signs it (Standard
+//!    Webhooks), sends it through the [SSRF guard](deliver::guard) to an HTTP receiver, an
+//!    in-process handler or an agent, and lets the [retry policy](deliver::policy) decide:
+//!    delivered, retry at a time, or dead-lettered.
+//! 5. [`observe`]: at each of those points the relay's [`Observer`]s are told (metrics,
+//!    per-minute rollups, alerts, traces, and any of the embedder's own).
+//!
+//! Beside the pipeline: [`control`] (admin operations, managed objects, tenancy, agents,
+//! alerts, credentials, readiness), [`catalog`] (the live set of sources, destinations,
+//! routes and transformers), [`model`] (the plain data all of them pass along) and
+//! [`testing`] (backends named by the environment, for test suites). [`Relay`] is the handle
+//! an application builds and clones; the types an embedding application names are
+//! re-exported here.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -31,57 +58,32 @@
 
 #![warn(unreachable_pub)]
 
-pub mod admin;
-pub mod agent;
-pub mod alert;
 pub mod catalog;
-pub mod circuit;
-pub mod credentials;
-pub mod definition;
+pub mod control;
 pub mod deliver;
-pub mod destination;
-pub mod event;
-pub mod guard;
-pub mod ids;
 pub mod ingest;
-pub mod jsonpath;
-pub mod limit;
-pub mod manage;
-pub mod memory;
+pub mod model;
 pub mod observe;
-pub mod ordering;
-#[cfg(feature = "opentelemetry")]
-pub mod otel;
-pub mod payload;
-pub mod policy;
-pub mod readiness;
 mod relay;
 mod replay;
 pub mod route;
-pub mod secret;
-pub mod selector;
-pub mod signature;
-pub mod source;
 pub mod store;
-pub mod telemetry;
-pub mod tenancy;
 pub mod testing;
-pub mod time;
 pub mod transform;
 
 pub use relay::{BuildError, Relay, RelayBuilder};
 
 // What an embedding application names, at the root: building a relay, its sources,
 // destinations and routes, ingest, the worker, the store and the extension points.
+pub use deliver::destination::{Destination, EventHandler, HandlerError, Message};
 pub use deliver::{WorkerConfig, WorkerHandle};
-pub use destination::{Destination, EventHandler, HandlerError, Message};
-pub use ingest::{IngestOutcome, IngestRequest};
-pub use observe::Observer;
-pub use route::{EventRoute, Route};
-pub use signature::{
+pub use ingest::signature::{
     GenericHmac, GitHub, NoSignature, Shopify, SignatureScheme, Slack, StandardWebhooks, Stripe,
     Svix,
 };
-pub use source::{Source, WebhookSource};
+pub use ingest::source::{Source, WebhookSource};
+pub use ingest::{IngestOutcome, IngestRequest};
+pub use observe::Observer;
+pub use route::{EventRoute, Route};
 pub use store::{Store, StoreError, Stores};
 pub use transform::Transformer;

@@ -9,31 +9,31 @@ use arc_swap::ArcSwap;
 use ipnet::IpNet;
 use tokio::sync::Notify;
 
-use crate::alert::AlertConfig;
-use crate::alert::observer::{AlertObserver, AlertSink};
 use crate::catalog::{Catalog, CatalogError};
-use crate::credentials::Keyring;
+use crate::control::alert::AlertConfig;
+use crate::control::alert::observer::{AlertObserver, AlertSink};
+use crate::control::credentials::Keyring;
+use crate::control::manage::ObjectState;
+use crate::control::readiness::{NotReady, WriteHealth};
+use crate::control::tenancy::registry::TenantRelays;
 use crate::deliver::circuit_view::CircuitViews;
+use crate::deliver::destination::{Destination, Target};
+use crate::deliver::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::deliver::http::HttpTransport;
 use crate::deliver::throttle::Throttles;
-use crate::destination::{Destination, Target};
-use crate::guard::{AddressGuard, BlockedAddress, GuardedResolver};
-use crate::limit::{RateLimiter, SlidingWindowLimiter};
-use crate::manage::ObjectState;
-use crate::memory::MemoryStore;
+use crate::ingest::limit::{RateLimiter, SlidingWindowLimiter};
+use crate::ingest::source::Source;
 use crate::observe::{Observer, Observers};
-use crate::readiness::{NotReady, WriteHealth};
 use crate::route::Route;
-use crate::source::Source;
+use crate::store::memory::MemoryStore;
 use crate::store::{InsertOutcome, NewEvent, Store, StoreError};
-use crate::tenancy::registry::TenantRelays;
 use crate::transform::Transformer;
 
 /// The webhook gateway pipeline: ingest, delivery worker, replay. Cheap to clone (shared state).
 ///
 /// ```
-/// use relay_core::{Relay, route::EventRoute, source::WebhookSource, signature::GitHub};
-/// use relay_core::destination::{Destination, HandlerError, Message};
+/// use relay_core::{Relay, route::EventRoute, ingest::source::WebhookSource, ingest::signature::GitHub};
+/// use relay_core::deliver::destination::{Destination, HandlerError, Message};
 ///
 /// let relay = Relay::builder()
 ///     .source(WebhookSource::new("github", GitHub).secret("It's a Secret to Everybody"))
@@ -63,15 +63,15 @@ struct Inner {
     throttles: Throttles,
     circuit_views: CircuitViews,
     keyring: Option<Arc<Keyring>>,
-    rollup: Arc<crate::admin::rollup::Rollup>,
+    rollup: Arc<crate::control::admin::rollup::Rollup>,
     /// What observes the pipeline (shared with the tenant relays).
     observers: Observers,
-    agents: crate::agent::AgentHub,
+    agents: crate::control::agent::AgentHub,
     /// Shared with the tenant relays, so their writes count for readiness too.
     write_health: Arc<WriteHealth>,
     /// The tenant this relay's catalog belongs to (`default` for the one built).
-    tenant: crate::ids::TenantId,
-    /// The relays of the other tenants (see [`crate::tenancy`]); empty in those.
+    tenant: crate::model::ids::TenantId,
+    /// The relays of the other tenants (see [`crate::control::tenancy`]); empty in those.
     tenants: TenantRelays<Relay>,
 }
 
@@ -148,7 +148,7 @@ impl Relay {
         self.inner.catalog.store(Arc::new(catalog));
     }
 
-    /// The configured catalog and the stored objects (see [`crate::manage`]).
+    /// The configured catalog and the stored objects (see [`crate::control::manage`]).
     pub(crate) fn object_state(&self) -> std::sync::MutexGuard<'_, ObjectState> {
         self.inner
             .objects
@@ -261,8 +261,8 @@ impl Relay {
         })
     }
 
-    /// The [agents](crate::agent) connected to this process.
-    pub fn agents(&self) -> &crate::agent::AgentHub {
+    /// The [agents](crate::control::agent) connected to this process.
+    pub fn agents(&self) -> &crate::control::agent::AgentHub {
         &self.inner.agents
     }
 
@@ -274,7 +274,7 @@ impl Relay {
         &self.inner.circuit_views
     }
 
-    pub(crate) fn rollup(&self) -> &crate::admin::rollup::Rollup {
+    pub(crate) fn rollup(&self) -> &crate::control::admin::rollup::Rollup {
         &self.inner.rollup
     }
 
@@ -285,7 +285,7 @@ impl Relay {
 
     /// The tenant whose catalog this relay serves (`default` for the one built; see
     /// [`Relay::tenant_relay`]).
-    pub fn tenant_id(&self) -> &crate::ids::TenantId {
+    pub fn tenant_id(&self) -> &crate::model::ids::TenantId {
         &self.inner.tenant
     }
 
@@ -296,7 +296,7 @@ impl Relay {
     /// A relay for `tenant` sharing everything with this one but the catalog, the stored
     /// objects and the per-destination state (pauses, attempts in flight, throttles, circuit
     /// views).
-    pub(crate) fn tenant_view(&self, tenant: crate::ids::TenantId) -> Self {
+    pub(crate) fn tenant_view(&self, tenant: crate::model::ids::TenantId) -> Self {
         let inner = &self.inner;
         let base = inner.objects.lock().map_or_else(
             |poison| poison.into_inner().base.transformers_only(),
@@ -444,18 +444,18 @@ impl RelayBuilder {
         self
     }
 
-    /// Sends operational alerts (see [`alert`](crate::alert)) to one of the destinations.
+    /// Sends operational alerts (see [`alert`](crate::control::alert)) to one of the destinations.
     pub fn alerts(mut self, config: AlertConfig) -> Self {
         self.alerts = Some(config);
         self
     }
 
     /// Lets deliveries reach addresses in these networks although the SSRF guard would refuse
-    /// them (see [`guard`](crate::guard)): the only way to deliver to private or loopback
+    /// them (see [`guard`](crate::deliver::guard)): the only way to deliver to private or loopback
     /// addresses.
     ///
     /// ```
-    /// use relay_core::{BuildError, Relay, destination::Destination};
+    /// use relay_core::{BuildError, Relay, deliver::destination::Destination};
     /// let local = || Destination::http("local", "http://127.0.0.1:9000/hook").unwrap();
     /// let refused = Relay::builder().destination(local()).build();
     /// assert!(matches!(refused, Err(BuildError::BlockedDestination { .. })));
@@ -471,7 +471,7 @@ impl RelayBuilder {
     }
 
     /// The keys that seal destination credentials saved with
-    /// [`Relay::save_destination`] (see [`credentials`](crate::credentials)).
+    /// [`Relay::save_destination`] (see [`credentials`](crate::control::credentials)).
     pub fn keyring(mut self, keyring: Keyring) -> Self {
         self.keyring = Some(keyring);
         self
@@ -489,7 +489,7 @@ impl RelayBuilder {
     }
 
     /// Exports every event's trace through `tracer` (feature `opentelemetry`): see
-    /// [`crate::otel`] for the spans and the id generator the provider needs.
+    /// [`crate::observe::otel`] for the spans and the id generator the provider needs.
     #[cfg(feature = "opentelemetry")]
     pub fn tracer(mut self, tracer: opentelemetry::global::BoxedTracer) -> Self {
         self.tracer = Some(tracer);
@@ -553,18 +553,18 @@ impl RelayBuilder {
             self.transformers,
         )?;
         let transport = HttpTransport::new(resolver).map_err(BuildError::Transport)?;
-        let rollup = Arc::new(crate::admin::rollup::Rollup::default());
+        let rollup = Arc::new(crate::control::admin::rollup::Rollup::default());
         // The built-in observers first, then the embedder's.
         let mut observers: Vec<Arc<dyn Observer>> = vec![
-            Arc::new(crate::telemetry::Metrics),
+            Arc::new(crate::observe::telemetry::Metrics),
             Arc::clone(&rollup) as Arc<dyn Observer>,
         ];
         #[cfg(feature = "opentelemetry")]
         if let Some(tracer) = self.tracer {
-            observers.push(Arc::new(crate::otel::Spans::new(tracer)));
+            observers.push(Arc::new(crate::observe::otel::Spans::new(tracer)));
         }
         let alerts = self.alerts;
-        let tenant = crate::ids::TenantId::default();
+        let tenant = crate::model::ids::TenantId::default();
         let embedders = self.observers;
         Ok(Relay {
             inner: Arc::new_cyclic(|weak| {

@@ -1,10 +1,10 @@
 //! Replay and redrive: sending stored events again.
 
-use crate::ids::{EventId, TenantId};
+use crate::model::ids::{EventId, TenantId};
+use crate::model::time::Timestamp;
 use crate::relay::Relay;
 use crate::route::RouteInput;
 use crate::store::{DeadLetterFilter, ScheduleReport, StoreError};
-use crate::time::Timestamp;
 
 impl Relay {
     /// Re-routes a stored event with the current routes and schedules it for every matching

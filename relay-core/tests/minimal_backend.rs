@@ -11,20 +11,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use relay_core::Relay;
-use relay_core::admin::{AdminError, EventQuery, Principal, Role};
+use relay_core::control::admin::{AdminError, EventQuery, Principal, Role};
 use relay_core::deliver::WorkerConfig;
-use relay_core::destination::{Destination, HandlerError, Message};
-use relay_core::ids::{EventId, TenantId};
+use relay_core::deliver::destination::{Destination, HandlerError, Message};
+use relay_core::ingest::signature::NoSignature;
+use relay_core::ingest::source::WebhookSource;
 use relay_core::ingest::{IngestOutcome, IngestRequest};
-use relay_core::memory::MemoryStore;
+use relay_core::model::ids::{EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::route::EventRoute;
-use relay_core::signature::NoSignature;
-use relay_core::source::WebhookSource;
+use relay_core::store::memory::MemoryStore;
 use relay_core::store::{
     AttemptCompletion, DeadLetterFilter, DeliveryQueue, EventIngest, InsertOutcome, Lease,
     LeasedDelivery, NewDelivery, NewEvent, ScheduleReport, StoreError, Stores,
 };
-use relay_core::time::Timestamp;
 use tokio::sync::mpsc;
 
 /// "Your database": the two pipeline capabilities and nothing else. Here they are kept by a

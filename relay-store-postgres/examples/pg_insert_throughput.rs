@@ -13,11 +13,11 @@ use relay_core::store::EventIngest;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use relay_core::ids::TenantId;
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::codec::encode_headers;
 use relay_core::store::conformance::{T0, new_event};
 use relay_core::store::{InsertOutcome, NewEvent};
-use relay_core::time::Timestamp;
 use relay_store_postgres::{PgOptions, PgStore};
 
 fn env_or(name: &str, default: usize) -> Result<usize, std::num::ParseIntError> {

@@ -3,11 +3,11 @@
 use std::sync::LazyLock;
 
 use deadpool_postgres::Pool;
-use relay_core::event::{DeliveryStatus, EventStatus};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
-use relay_core::ordering::OnDeadLetter;
+use relay_core::deliver::ordering::OnDeadLetter;
+use relay_core::model::event::{DeliveryStatus, EventStatus};
+use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::{DeadLetterFilter, NewDelivery, ScheduleReport, StoreError};
-use relay_core::time::Timestamp;
 use uuid::Uuid;
 
 use crate::error::{Db, PgStoreError};

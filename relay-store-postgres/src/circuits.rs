@@ -6,10 +6,10 @@
 //! match nothing).
 
 use deadpool_postgres::Pool;
-use relay_core::circuit::{CircuitPhase, CircuitState, VersionedCircuit};
-use relay_core::ids::TenantId;
+use relay_core::deliver::circuit::{CircuitPhase, CircuitState, VersionedCircuit};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
-use relay_core::time::Timestamp;
 
 use crate::error::{Db, PgStoreError};
 use crate::rows::get;

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use deadpool_postgres::Pool;
-use relay_core::event::DeliveryStatus;
+use relay_core::model::event::DeliveryStatus;
+use relay_core::model::time::Timestamp;
 use relay_core::store::{AttemptCompletion, NextStep, StoreError};
-use relay_core::time::Timestamp;
 use tokio::sync::oneshot;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
@@ -251,8 +251,8 @@ fn rounds(jobs: Vec<Job>) -> Vec<Vec<Job>> {
 
 #[cfg(test)]
 mod tests {
-    use relay_core::event::{Attempt, AttemptOutcome};
-    use relay_core::ids::{DeliveryId, TenantId};
+    use relay_core::model::event::{Attempt, AttemptOutcome};
+    use relay_core::model::ids::{DeliveryId, TenantId};
     use relay_core::store::Lease;
 
     use super::*;

@@ -1,9 +1,9 @@
 //! Saved HTTP destinations; their credentials arrive sealed and are stored as such.
 
 use deadpool_postgres::Pool;
-use relay_core::ids::TenantId;
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::{DestinationRecord, StoreError};
-use relay_core::time::Timestamp;
 
 use crate::error::{Db, PgStoreError};
 use crate::rows::get;

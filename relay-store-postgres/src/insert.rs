@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use deadpool_postgres::Pool;
-use relay_core::ids::EventId;
-use relay_core::ordering::OnDeadLetter;
+use relay_core::deliver::ordering::OnDeadLetter;
+use relay_core::model::ids::EventId;
 use relay_core::store::codec::encode_headers;
 use relay_core::store::{InsertOutcome, NewEvent, StoreError};
 use tokio::sync::oneshot;

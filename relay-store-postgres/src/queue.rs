@@ -11,8 +11,8 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
+use relay_core::model::time::Timestamp;
 use relay_core::store::{Lease, LeasedDelivery, StoreError};
-use relay_core::time::Timestamp;
 
 use crate::error::Db;
 use crate::rows::{self, DELIVERY_COLUMNS, EVENT_COLUMNS, get, qualified};

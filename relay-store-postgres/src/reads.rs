@@ -3,10 +3,10 @@
 use std::sync::LazyLock;
 
 use deadpool_postgres::Pool;
-use relay_core::event::{Attempt, Delivery, Event};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::event::{Attempt, Delivery, Event};
+use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::{DeadLetterFilter, StoreError};
-use relay_core::time::Timestamp;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 

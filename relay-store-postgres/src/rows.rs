@@ -1,10 +1,12 @@
 //! Mapping between rows and relay-core's records.
 
 use bytes::Bytes;
-use relay_core::event::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, Event, EventStatus};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::event::{
+    Attempt, AttemptOutcome, Delivery, DeliveryStatus, Event, EventStatus,
+};
+use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::codec::decode_headers;
-use relay_core::time::Timestamp;
 use tokio_postgres::Row;
 use tokio_postgres::types::FromSql;
 use uuid::Uuid;

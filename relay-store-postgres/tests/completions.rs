@@ -10,12 +10,12 @@ use relay_core::store::{DeliveryQueue, EventIngest, EventLog};
 use std::sync::Arc;
 use std::time::Duration;
 
-use relay_core::event::{Attempt, AttemptOutcome, DeliveryStatus};
-use relay_core::ids::TenantId;
-use relay_core::ordering::OnDeadLetter;
+use relay_core::deliver::ordering::OnDeadLetter;
+use relay_core::model::event::{Attempt, AttemptOutcome, DeliveryStatus};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::conformance::{T0, new_event, ordered_event};
 use relay_core::store::{AttemptCompletion, Lease, LeasedDelivery, NextStep, StoreError};
-use relay_core::time::Timestamp;
 use relay_store_postgres::PgStore;
 
 const MINUTE: Duration = Duration::from_secs(60);

@@ -10,11 +10,11 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use relay_core::event::{Attempt, AttemptOutcome, DeliveryStatus};
-use relay_core::ids::TenantId;
+use relay_core::model::event::{Attempt, AttemptOutcome, DeliveryStatus};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::conformance::{T0, new_event};
 use relay_core::store::{AttemptCompletion, InsertOutcome, LeasedDelivery, NextStep, StoreError};
-use relay_core::time::Timestamp;
 use relay_store_postgres::PgStore;
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -206,7 +206,7 @@ async fn identical_ingests_through_three_nodes_insert_once() {
 /// one wins, and every node then reads the winner's state.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_circuit_one_probe_across_nodes() {
-    use relay_core::circuit::{CircuitPhase, CircuitState};
+    use relay_core::deliver::circuit::{CircuitPhase, CircuitState};
 
     let Some(schema) = common::TestSchema::new("one_circuit_one_probe_across_nodes") else {
         return;
@@ -279,7 +279,7 @@ async fn two_nodes_keep_each_lane_in_order() {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    use relay_core::ordering::OnDeadLetter;
+    use relay_core::deliver::ordering::OnDeadLetter;
     use relay_core::store::conformance::ordered_event;
 
     const KEYS: usize = 8;

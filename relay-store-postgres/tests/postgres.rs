@@ -9,7 +9,7 @@ use relay_core::store::{EventIngest, EventLog};
 use std::sync::Arc;
 use std::time::Duration;
 
-use relay_core::ids::TenantId;
+use relay_core::model::ids::TenantId;
 use relay_core::store::conformance::new_event;
 use relay_core::store::{InsertOutcome, StoreError};
 use relay_store_postgres::{MigrationError, PgOptions, PgStore, PgStoreError, SCHEMA_VERSION};

@@ -19,10 +19,10 @@ use std::time::Duration;
 
 use redis::Script;
 use redis::aio::ConnectionManager;
-use relay_core::circuit::{CircuitPhase, CircuitState, VersionedCircuit};
-use relay_core::ids::TenantId;
+use relay_core::deliver::circuit::{CircuitPhase, CircuitState, VersionedCircuit};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
-use relay_core::time::Timestamp;
 
 use crate::connect;
 use crate::error::RedisStoreError;

@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
-use relay_core::event::Event;
-use relay_core::ids::EventId;
+use relay_core::model::event::Event;
+use relay_core::model::ids::EventId;
 use relay_core::store::{EventIngest, InsertOutcome, NewEvent, StoreError};
 
 use crate::connect::{self, check_prefix};
@@ -32,7 +32,7 @@ use crate::health::Health;
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use relay_core::memory::MemoryStore;
+/// use relay_core::store::memory::MemoryStore;
 /// use relay_core::store::Stores;
 /// use relay_store_redis::DedupCache;
 ///

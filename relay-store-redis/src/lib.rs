@@ -2,7 +2,7 @@
 //!
 //! State that several Relay nodes share through Redis, beside the durable store:
 //!
-//! - [`RedisRateLimiter`]: the [`RateLimiter`](relay_core::limit::RateLimiter) of every
+//! - [`RedisRateLimiter`]: the [`RateLimiter`](relay_core::ingest::limit::RateLimiter) of every
 //!   node at once: an exact sliding-window log per key (a sorted set), checked and updated by
 //!   one Lua script, so no 60-second window admits more than the limit across the nodes.
 //! - [`DedupCache`]: an [`EventIngest`](relay_core::store::EventIngest) wrapper that answers

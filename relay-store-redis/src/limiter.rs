@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use redis::Script;
 use redis::aio::ConnectionManager;
-use relay_core::limit::{LimiterError, RateDecision, RateLimit, RateLimiter, WINDOW};
-use relay_core::time::Timestamp;
+use relay_core::ingest::limit::{LimiterError, RateDecision, RateLimit, RateLimiter, WINDOW};
+use relay_core::model::time::Timestamp;
 
 use crate::connect::{self, check_prefix};
 use crate::error::RedisStoreError;
@@ -36,8 +36,8 @@ return math.max(tonumber(oldest[2]) + window - now, 0)
 /// node using the same server and prefix. Cheap to clone.
 ///
 /// ```no_run
-/// use relay_core::limit::{RateLimit, RateLimiter};
-/// use relay_core::time::Timestamp;
+/// use relay_core::ingest::limit::{RateLimit, RateLimiter};
+/// use relay_core::model::time::Timestamp;
 /// use relay_store_redis::RedisRateLimiter;
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {

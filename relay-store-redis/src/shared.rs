@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
-use relay_core::circuit::{CircuitState, VersionedCircuit};
-use relay_core::ids::TenantId;
+use relay_core::deliver::circuit::{CircuitState, VersionedCircuit};
+use relay_core::model::ids::TenantId;
 use relay_core::store::{CircuitStore, EventIngest, StoreError, Stores};
 
 use crate::circuit::RedisCircuits;
@@ -141,7 +141,7 @@ impl<C: CircuitStore + ?Sized> CircuitStore for SharedCircuits<C> {
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use relay_core::memory::MemoryStore;
+/// use relay_core::store::memory::MemoryStore;
 /// use relay_core::store::{Store, Stores};
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {

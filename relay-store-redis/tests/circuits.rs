@@ -10,11 +10,11 @@ mod proxy;
 
 use std::time::{Duration, Instant};
 
-use relay_core::circuit::{CircuitPhase, CircuitState};
-use relay_core::ids::TenantId;
-use relay_core::memory::MemoryStore;
+use relay_core::deliver::circuit::{CircuitPhase, CircuitState};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::CircuitStore;
-use relay_core::time::Timestamp;
+use relay_core::store::memory::MemoryStore;
 use relay_store_redis::circuit::CIRCUIT_TTL;
 use relay_store_redis::{REDIS_BACKOFF, REDIS_TIMEOUT, SharedCircuits, redis};
 

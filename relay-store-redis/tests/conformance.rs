@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use relay_core::memory::MemoryStore;
+use relay_core::store::memory::MemoryStore;
 use relay_core::store::{Store, Stores};
 
 relay_core::store_conformance_tests!(optional: || async {
@@ -24,5 +24,5 @@ relay_core::limiter_conformance_tests!(optional: || async {
     let limiter = relay_store_redis::RedisRateLimiter::connect(&redis.url, &redis.prefix)
         .await
         .expect("connect to redis");
-    Some((Arc::new(limiter) as Arc<dyn relay_core::limit::RateLimiter>, redis))
+    Some((Arc::new(limiter) as Arc<dyn relay_core::ingest::limit::RateLimiter>, redis))
 });

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use relay_core::ids::TenantId;
-use relay_core::limit::{RateDecision, RateLimit, RateLimiter};
-use relay_core::memory::MemoryStore;
+use relay_core::ingest::limit::{RateDecision, RateLimit, RateLimiter};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::conformance::new_event;
+use relay_core::store::memory::MemoryStore;
 use relay_core::store::{EventIngest, EventLog, InsertOutcome, NewEvent, StoreError};
-use relay_core::time::Timestamp;
 use relay_store_redis::{DedupCache, RedisRateLimiter, RedisStoreError, redis};
 
 fn at(ms: i64) -> Timestamp {

@@ -7,10 +7,10 @@ use relay_core::store::EventIngest;
 use std::sync::Arc;
 use std::time::Instant;
 
-use relay_core::ids::TenantId;
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::InsertOutcome;
 use relay_core::store::conformance::{T0, new_event};
-use relay_core::time::Timestamp;
 use relay_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 #[tokio::main]

@@ -1,10 +1,10 @@
 //! Circuit-breaker state: one row per (tenant, destination), changed by compare-and-set on
 //! its version.
 
-use relay_core::circuit::{CircuitPhase, CircuitState, VersionedCircuit};
-use relay_core::ids::TenantId;
+use relay_core::deliver::circuit::{CircuitPhase, CircuitState, VersionedCircuit};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
-use relay_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::SqliteStoreError;

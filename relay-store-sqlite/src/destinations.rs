@@ -1,8 +1,8 @@
 //! Saved HTTP destinations; their credentials arrive sealed and are stored as such.
 
-use relay_core::ids::TenantId;
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::{DestinationRecord, StoreError};
-use relay_core::time::Timestamp;
 use rusqlite::{Connection, params};
 
 use crate::writes::Db;

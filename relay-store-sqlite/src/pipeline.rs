@@ -4,15 +4,15 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use relay_core::admin::{EventQuery, EventSummary};
-use relay_core::circuit::{CircuitState, VersionedCircuit};
-use relay_core::event::{Attempt, Delivery, Event};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
+use relay_core::control::admin::{EventQuery, EventSummary};
+use relay_core::deliver::circuit::{CircuitState, VersionedCircuit};
+use relay_core::model::event::{Attempt, Delivery, Event};
+use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::{
     AttemptCompletion, CircuitStore, DeadLetterFilter, DeliveryQueue, EventIngest, EventLog,
     InsertOutcome, Lease, LeasedDelivery, NewDelivery, NewEvent, ScheduleReport, StoreError,
 };
-use relay_core::time::Timestamp;
 
 use crate::{SqliteStore, circuits, reads, writes};
 

@@ -2,8 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use relay_core::event::{Attempt, Delivery, Event};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::event::{Attempt, Delivery, Event};
+use relay_core::model::ids::{DeliveryId, EventId, TenantId};
 use relay_core::store::{DeadLetterFilter, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::Semaphore;

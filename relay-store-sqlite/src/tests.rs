@@ -2,7 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use relay_core::ids::TenantId;
+use relay_core::model::ids::TenantId;
 use relay_core::store::conformance::new_event;
 use relay_core::store::{DeliveryQueue, EventIngest, EventLog};
 use relay_core::store::{InsertOutcome, StoreError};
@@ -228,9 +228,9 @@ async fn the_wal_stays_bounded_under_sustained_writes() {
 }
 
 fn delivered(lease: relay_core::store::Lease) -> relay_core::store::AttemptCompletion {
-    use relay_core::event::{Attempt, AttemptOutcome};
+    use relay_core::model::event::{Attempt, AttemptOutcome};
+    use relay_core::model::time::Timestamp;
     use relay_core::store::{AttemptCompletion, NextStep};
-    use relay_core::time::Timestamp;
     AttemptCompletion {
         attempt: Attempt {
             delivery_id: lease.delivery_id,
@@ -254,7 +254,7 @@ async fn lease_n(store: &SqliteStore, n: usize) -> Vec<relay_core::store::Leased
         let new = new_event(&t, "s", &format!("k{i}"), 0, &["a"]);
         store.insert_event(new).await.unwrap();
     }
-    let now = relay_core::time::Timestamp::now().plus(std::time::Duration::from_secs(1));
+    let now = relay_core::model::time::Timestamp::now().plus(std::time::Duration::from_secs(1));
     let leased = store
         .lease_due(now, n, std::time::Duration::from_secs(60))
         .await
@@ -265,7 +265,7 @@ async fn lease_n(store: &SqliteStore, n: usize) -> Vec<relay_core::store::Leased
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_completions_are_each_answered_by_their_own_lease() {
-    use relay_core::event::DeliveryStatus;
+    use relay_core::model::event::DeliveryStatus;
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let t = TenantId::default_tenant();
@@ -306,7 +306,7 @@ async fn concurrent_completions_are_each_answered_by_their_own_lease() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failed_commit_fails_every_completion_in_it_and_writes_none() {
-    use relay_core::event::DeliveryStatus;
+    use relay_core::model::event::DeliveryStatus;
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let t = TenantId::default_tenant();

@@ -2,15 +2,15 @@
 
 use std::time::Duration;
 
-use relay_core::event::{DeliveryStatus, EventStatus};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
-use relay_core::ordering::OnDeadLetter;
+use relay_core::deliver::ordering::OnDeadLetter;
+use relay_core::model::event::{DeliveryStatus, EventStatus};
+use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::codec::encode_headers;
 use relay_core::store::{
     AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
     NewEvent, NextStep, ScheduleReport, StoreError,
 };
-use relay_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::SqliteStoreError;

@@ -4,10 +4,10 @@
 use axum::{Router, routing::get};
 use relay_axum::RelayLayer;
 use relay_core::Relay;
-use relay_core::destination::{Destination, HandlerError, Message};
+use relay_core::deliver::destination::{Destination, HandlerError, Message};
+use relay_core::ingest::signature::GitHub;
+use relay_core::ingest::source::WebhookSource;
 use relay_core::route::EventRoute;
-use relay_core::signature::GitHub;
-use relay_core::source::WebhookSource;
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 use std::sync::Arc;
 

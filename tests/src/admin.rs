@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use relay_core::Relay;
-use relay_core::admin::{Principal, Role};
-use relay_core::destination::Destination;
-use relay_core::ids::TenantId;
-use relay_core::policy::RetryPolicy;
+use relay_core::control::admin::{Principal, Role};
+use relay_core::deliver::destination::Destination;
+use relay_core::deliver::policy::RetryPolicy;
+use relay_core::model::ids::TenantId;
 use relay_core::route::EventRoute;
 use reqwest::Method;
 use serde_json::Value;
@@ -48,7 +48,7 @@ impl AdminApi {
             .without_circuit_breaker();
         let pipeline = Pipeline::start(
             Relay::builder()
-                .keyring(relay_core::credentials::Keyring::generate())
+                .keyring(relay_core::control::credentials::Keyring::generate())
                 .allow_cidrs(loopback())
                 .destination(destination)
                 .route(EventRoute::new("all").to([DESTINATION])),

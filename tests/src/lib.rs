@@ -26,7 +26,7 @@ pub mod tenants;
 
 /// The loopback networks (`127.0.0.0/8`, `::1/128`): what a relay delivering to the test's
 /// receivers must allow past its SSRF guard.
-pub fn loopback() -> [relay_core::guard::IpNet; 2] {
+pub fn loopback() -> [relay_core::deliver::guard::IpNet; 2] {
     [
         "127.0.0.0/8".parse().expect("valid CIDR"),
         "::1/128".parse().expect("valid CIDR"),

@@ -4,13 +4,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::HeaderMap;
+use relay_core::deliver::policy::RetryPolicy;
 use relay_core::deliver::{WorkerConfig, WorkerHandle};
-use relay_core::event::{Attempt, Delivery};
-use relay_core::ids::{EventId, TenantId};
+use relay_core::ingest::signature::NoSignature;
+use relay_core::ingest::source::WebhookSource;
 use relay_core::ingest::{IngestOutcome, IngestRequest};
-use relay_core::policy::RetryPolicy;
-use relay_core::signature::NoSignature;
-use relay_core::source::WebhookSource;
+use relay_core::model::event::{Attempt, Delivery};
+use relay_core::model::ids::{EventId, TenantId};
 use relay_core::{Relay, RelayBuilder};
 
 use crate::eventually;

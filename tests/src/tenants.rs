@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use relay_core::Relay;
-use relay_core::admin::{Principal, Role};
+use relay_core::control::admin::{Principal, Role};
 use relay_core::deliver::{WorkerConfig, WorkerHandle};
-use relay_core::ids::TenantId;
+use relay_core::model::ids::TenantId;
 use relay_core::store::Store;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -29,14 +29,14 @@ pub struct Gateway {
 impl Gateway {
     /// Starts a gateway on an in-memory store, delivering to loopback addresses.
     pub async fn start() -> Self {
-        Self::on(Arc::new(relay_core::memory::MemoryStore::new())).await
+        Self::on(Arc::new(relay_core::store::memory::MemoryStore::new())).await
     }
 
     /// Starts a gateway on `store`, delivering to loopback addresses.
     pub async fn on(store: Arc<dyn Store>) -> Self {
         let relay = Relay::builder()
             .store(store)
-            .keyring(relay_core::credentials::Keyring::generate())
+            .keyring(relay_core::control::credentials::Keyring::generate())
             .allow_cidrs(loopback())
             .build()
             .expect("relay");

@@ -4,16 +4,16 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use relay_core::admin::{
+use relay_core::control::admin::{
     ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
     MetricQuery, SessionRecord, TenantRecord, UserRecord,
 };
-use relay_core::circuit::{CircuitState, VersionedCircuit};
-use relay_core::event::{Attempt, Delivery, Event};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
-use relay_core::manage::{ObjectKind, ObjectRecord};
+use relay_core::control::manage::{ObjectKind, ObjectRecord};
+use relay_core::deliver::circuit::{CircuitState, VersionedCircuit};
+use relay_core::model::event::{Attempt, Delivery, Event};
+use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::*;
-use relay_core::time::Timestamp;
 
 /// A store whose commits always fail (a database that is down), for the 503 row of the contract.
 #[derive(Debug, Default)]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use relay_core::event::DeliveryStatus;
+use relay_core::model::event::DeliveryStatus;
 use relay_tests::admin::{AdminApi, DESTINATION};
 use relay_tests::{Answer, Receiver, eventually};
 use reqwest::Method;

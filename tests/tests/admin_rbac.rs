@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use relay_core::admin::Role;
-use relay_core::event::DeliveryStatus;
+use relay_core::control::admin::Role;
+use relay_core::model::event::DeliveryStatus;
 use relay_tests::admin::{AdminApi, DESTINATION};
 use relay_tests::{Answer, Receiver, eventually};
 use reqwest::Method;

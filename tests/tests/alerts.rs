@@ -7,15 +7,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::HeaderMap;
 use relay_core::Relay;
-use relay_core::alert::AlertConfig;
-use relay_core::circuit::CircuitBreaker;
+use relay_core::control::alert::AlertConfig;
 use relay_core::deliver::WorkerConfig;
-use relay_core::destination::Destination;
-use relay_core::event::DeliveryStatus;
+use relay_core::deliver::circuit::CircuitBreaker;
+use relay_core::deliver::destination::Destination;
+use relay_core::ingest::signature::{GitHub, NoSignature};
+use relay_core::ingest::source::WebhookSource;
 use relay_core::ingest::{IngestOutcome, IngestRequest};
+use relay_core::model::event::DeliveryStatus;
 use relay_core::route::EventRoute;
-use relay_core::signature::{GitHub, NoSignature};
-use relay_core::source::WebhookSource;
 use relay_tests::pipeline::{Pipeline, SOURCE, fast_retries};
 use relay_tests::{Answer, Receiver, eventually, loopback};
 use serde_json::Value;
@@ -256,7 +256,7 @@ async fn sustained_queue_lag_alerts_once() {
 async fn two_nodes_on_one_store_send_an_alert_once_per_window() {
     let ops_receiver = Receiver::ok().await;
     let store: std::sync::Arc<dyn relay_core::store::Store> =
-        std::sync::Arc::new(relay_core::memory::MemoryStore::new());
+        std::sync::Arc::new(relay_core::store::memory::MemoryStore::new());
     let node = || {
         Relay::builder()
             .store(std::sync::Arc::clone(&store))

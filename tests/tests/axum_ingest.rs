@@ -8,14 +8,14 @@ use axum::Router;
 use axum::routing::get;
 use relay_axum::RelayLayer;
 use relay_core::Relay;
+use relay_core::deliver::destination::{Destination, HandlerError, Message};
+use relay_core::deliver::policy::RetryPolicy;
 use relay_core::deliver::{WorkerConfig, WorkerHandle};
-use relay_core::destination::{Destination, HandlerError, Message};
-use relay_core::event::{AttemptOutcome, Delivery, DeliveryStatus};
-use relay_core::ids::{EventId, TenantId};
-use relay_core::policy::RetryPolicy;
+use relay_core::ingest::signature::{GitHub, NoSignature};
+use relay_core::ingest::source::WebhookSource;
+use relay_core::model::event::{AttemptOutcome, Delivery, DeliveryStatus};
+use relay_core::model::ids::{EventId, TenantId};
 use relay_core::route::EventRoute;
-use relay_core::signature::{GitHub, NoSignature};
-use relay_core::source::WebhookSource;
 use relay_core::store::DeadLetterFilter;
 use relay_tests::{Answer, Receiver, contract_app, eventually, github_signature, serve};
 use serde_json::{Value, json};
@@ -441,7 +441,10 @@ async fn raw_bodies_are_routed_by_their_event_type_header_and_delivered_byte_for
         .unwrap()
         .unwrap();
     assert_eq!(stored.event_type, "unknown");
-    assert_eq!(stored.status, relay_core::event::EventStatus::NoRoute);
+    assert_eq!(
+        stored.status,
+        relay_core::model::event::EventStatus::NoRoute
+    );
 }
 
 #[tokio::test]

@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use relay_core::Relay;
-use relay_core::circuit::{CircuitBreaker, CircuitPhase};
-use relay_core::destination::Destination;
-use relay_core::event::DeliveryStatus;
-use relay_core::ids::TenantId;
+use relay_core::deliver::circuit::{CircuitBreaker, CircuitPhase};
+use relay_core::deliver::destination::Destination;
+use relay_core::model::event::DeliveryStatus;
+use relay_core::model::ids::TenantId;
 use relay_core::route::EventRoute;
 use relay_core::store::Store;
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
@@ -121,7 +121,7 @@ async fn breaker_transitions(store: Arc<dyn Store>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn breaker_transitions_on_the_memory_store() {
-    breaker_transitions(Arc::new(relay_core::memory::MemoryStore::new())).await;
+    breaker_transitions(Arc::new(relay_core::store::memory::MemoryStore::new())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

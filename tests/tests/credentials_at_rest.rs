@@ -6,13 +6,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use relay_core::Relay;
-use relay_core::credentials::{KeyError, Keyring, SealError};
+use relay_core::control::credentials::{KeyError, Keyring, SealError};
+use relay_core::deliver::destination::{
+    DestinationSettings, HttpDestinationSpec, LoadDestinationError,
+};
 use relay_core::deliver::sign_standard_webhook;
-use relay_core::destination::{DestinationSettings, HttpDestinationSpec, LoadDestinationError};
-use relay_core::event::DeliveryStatus;
-use relay_core::ids::TenantId;
+use relay_core::model::event::DeliveryStatus;
+use relay_core::model::ids::TenantId;
+use relay_core::model::secret::Secret;
 use relay_core::route::EventRoute;
-use relay_core::secret::Secret;
 use relay_core::store::Store;
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 use relay_tests::pipeline::Pipeline;

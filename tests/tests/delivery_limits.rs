@@ -5,10 +5,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use relay_core::Relay;
-use relay_core::destination::Destination;
-use relay_core::event::DeliveryStatus;
+use relay_core::deliver::destination::Destination;
+use relay_core::model::event::DeliveryStatus;
+use relay_core::model::time::Timestamp;
 use relay_core::route::EventRoute;
-use relay_core::time::Timestamp;
 use relay_tests::pipeline::{Pipeline, fast_retries};
 use relay_tests::{Answer, Receiver, loopback};
 

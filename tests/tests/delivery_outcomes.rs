@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use relay_core::Relay;
 use relay_core::deliver::RESPONSE_EXCERPT_BYTES;
-use relay_core::destination::Destination;
-use relay_core::event::{AttemptOutcome, DeliveryStatus};
-use relay_core::policy::RetryPolicy;
+use relay_core::deliver::destination::Destination;
+use relay_core::deliver::policy::RetryPolicy;
+use relay_core::model::event::{AttemptOutcome, DeliveryStatus};
 use relay_core::route::EventRoute;
 use relay_tests::pipeline::{Pipeline, fast_retries};
 use relay_tests::{Answer, Receiver, loopback};

@@ -7,12 +7,12 @@ use std::time::Duration;
 use axum::Router;
 use relay_axum::RelayLayer;
 use relay_core::Relay;
+use relay_core::deliver::destination::Destination;
 use relay_core::deliver::{WorkerConfig, WorkerHandle};
-use relay_core::destination::Destination;
-use relay_core::ids::{EventId, TenantId};
+use relay_core::ingest::signature::GitHub;
+use relay_core::ingest::source::WebhookSource;
+use relay_core::model::ids::{EventId, TenantId};
 use relay_core::route::{ConditionSpec, EventRoute, Op};
-use relay_core::signature::GitHub;
-use relay_core::source::WebhookSource;
 use relay_tests::{Receiver, eventually, github_signature, serve};
 use serde_json::{Value, json};
 

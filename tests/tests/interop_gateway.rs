@@ -17,12 +17,12 @@ use std::time::Duration;
 use http::HeaderMap;
 use relay_axum::RelayLayer;
 use relay_core::Relay;
-use relay_core::destination::Destination;
-use relay_core::ids::{EventId, TenantId};
+use relay_core::deliver::destination::Destination;
+use relay_core::ingest::signature::{GitHub, Slack, StandardWebhooks, Stripe, Svix};
+use relay_core::ingest::source::WebhookSource;
+use relay_core::model::ids::{EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::route::EventRoute;
-use relay_core::signature::{GitHub, Slack, StandardWebhooks, Stripe, Svix};
-use relay_core::source::WebhookSource;
-use relay_core::time::Timestamp;
 use relay_tests::interop::{
     InteropError, NODE_MODULES_VAR, PYTHON_VAR, backend, octokit_sign, python_sign,
 };

@@ -17,11 +17,11 @@ use std::time::Duration;
 
 use http::HeaderMap;
 use relay_core::deliver::sign_standard_webhook;
-use relay_core::secret::{Secret, SourceSecret};
-use relay_core::signature::{
+use relay_core::ingest::signature::{
     GitHub, SignatureScheme, SignedRequest, Slack, StandardWebhooks, Stripe, Svix, VerifyError,
 };
-use relay_core::time::Timestamp;
+use relay_core::model::secret::{Secret, SourceSecret};
+use relay_core::model::time::Timestamp;
 use relay_tests::interop::{
     InteropError, NODE_MODULES_VAR, PYTHON_VAR, backend, octokit_sign, python_sign, python_verify,
 };

@@ -8,8 +8,8 @@
 //! cargo test -p relay-tests --test interop_outbound`
 
 use relay_core::Relay;
-use relay_core::destination::Destination;
-use relay_core::event::DeliveryStatus;
+use relay_core::deliver::destination::Destination;
+use relay_core::model::event::DeliveryStatus;
 use relay_core::route::EventRoute;
 use relay_tests::interop::{PYTHON_VAR, backend, python_verify};
 use relay_tests::pipeline::{Pipeline, fast_retries};

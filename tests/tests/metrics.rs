@@ -12,13 +12,13 @@ use std::time::Duration;
 use axum::Router;
 use relay_axum::RelayLayer;
 use relay_core::Relay;
-use relay_core::circuit::CircuitBreaker;
 use relay_core::deliver::WorkerConfig;
-use relay_core::destination::Destination;
+use relay_core::deliver::circuit::CircuitBreaker;
+use relay_core::deliver::destination::Destination;
+use relay_core::ingest::signature::{GitHub, NoSignature};
+use relay_core::ingest::source::WebhookSource;
+use relay_core::model::secret::Secret;
 use relay_core::route::EventRoute;
-use relay_core::secret::Secret;
-use relay_core::signature::{GitHub, NoSignature};
-use relay_core::source::WebhookSource;
 use relay_tests::pipeline::fast_retries;
 use relay_tests::{Answer, Receiver, eventually, github_signature, loopback, serve};
 

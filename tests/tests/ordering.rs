@@ -12,12 +12,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use http::HeaderMap;
-use relay_core::destination::Destination;
+use relay_core::deliver::destination::Destination;
+use relay_core::deliver::ordering::OrderingKey;
+use relay_core::ingest::signature::NoSignature;
+use relay_core::ingest::source::WebhookSource;
 use relay_core::ingest::{IngestOutcome, IngestRequest};
-use relay_core::ordering::OrderingKey;
 use relay_core::route::EventRoute;
-use relay_core::signature::NoSignature;
-use relay_core::source::WebhookSource;
 use relay_core::store::Store;
 use relay_core::{Relay, RelayBuilder};
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
@@ -159,7 +159,7 @@ async fn thousand_events_over_twenty_keys(store: Arc<dyn Store>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_key_order_holds_with_a_flaky_receiver_on_the_memory_store() {
-    thousand_events_over_twenty_keys(Arc::new(relay_core::memory::MemoryStore::new())).await;
+    thousand_events_over_twenty_keys(Arc::new(relay_core::store::memory::MemoryStore::new())).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use relay_core::Relay;
-use relay_core::memory::MemoryStore;
 use relay_core::store::Stores;
+use relay_core::store::memory::MemoryStore;
 use relay_tests::serve;
 use serde_json::Value;
 

@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use relay_core::Relay;
-use relay_core::destination::Destination;
-use relay_core::event::DeliveryStatus;
-use relay_core::ids::EventId;
-use relay_core::policy::RetryPolicy;
+use relay_core::deliver::destination::Destination;
+use relay_core::deliver::policy::RetryPolicy;
+use relay_core::model::event::DeliveryStatus;
+use relay_core::model::ids::EventId;
 use relay_core::route::EventRoute;
 use relay_tests::faults::{Fault, FaultyReceiver};
 use relay_tests::pipeline::{Pipeline, fast_retries};

@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use relay_core::Relay;
-use relay_core::destination::{Destination, RetrySettings};
-use relay_core::event::DeliveryStatus;
-use relay_core::policy::RetryPolicy;
+use relay_core::deliver::destination::{Destination, RetrySettings};
+use relay_core::deliver::policy::RetryPolicy;
+use relay_core::model::event::DeliveryStatus;
 use relay_core::route::EventRoute;
 use relay_tests::pipeline::Pipeline;
 use relay_tests::{Answer, Receiver, loopback};

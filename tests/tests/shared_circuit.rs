@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use relay_core::Relay;
-use relay_core::circuit::{CircuitBreaker, CircuitPhase};
-use relay_core::destination::Destination;
-use relay_core::event::DeliveryStatus;
-use relay_core::ids::TenantId;
-use relay_core::memory::MemoryStore;
+use relay_core::deliver::circuit::{CircuitBreaker, CircuitPhase};
+use relay_core::deliver::destination::Destination;
+use relay_core::model::event::DeliveryStatus;
+use relay_core::model::ids::TenantId;
 use relay_core::route::EventRoute;
+use relay_core::store::memory::MemoryStore;
 use relay_core::store::{CircuitStore, Store, Stores};
 use relay_store_redis::redis;
 use relay_tests::pipeline::{Pipeline, fast_retries};

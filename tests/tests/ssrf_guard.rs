@@ -8,12 +8,12 @@
 use std::time::Duration;
 
 use relay_core::catalog::Catalog;
-use relay_core::destination::Destination;
-use relay_core::event::DeliveryStatus;
-use relay_core::guard::{AddressClass, AddressGuard, Embedding};
+use relay_core::deliver::destination::Destination;
+use relay_core::deliver::guard::{AddressClass, AddressGuard, Embedding};
+use relay_core::ingest::signature::NoSignature;
+use relay_core::ingest::source::{Source, WebhookSource};
+use relay_core::model::event::DeliveryStatus;
 use relay_core::route::{EventRoute, Route};
-use relay_core::signature::NoSignature;
-use relay_core::source::{Source, WebhookSource};
 use relay_core::{BuildError, Relay};
 use relay_tests::pipeline::{Pipeline, SOURCE, fast_retries};
 use relay_tests::{Receiver, loopback};

@@ -4,8 +4,8 @@
 use axum::Router;
 use axum::routing::post;
 use relay_core::Relay;
-use relay_core::admin::Principal;
-use relay_core::ids::TenantId;
+use relay_core::control::admin::Principal;
+use relay_core::model::ids::TenantId;
 use relay_tests::serve;
 use serde_json::{Value, json};
 

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use relay_core::Relay;
 use relay_core::deliver::WorkerConfig;
-use relay_core::destination::Destination;
-use relay_core::event::DeliveryStatus;
+use relay_core::deliver::destination::Destination;
+use relay_core::model::event::DeliveryStatus;
 use relay_core::route::EventRoute;
 use relay_tests::pipeline::{Pipeline, fast_retries};
 use relay_tests::{Answer, Receiver, eventually, loopback};

@@ -31,9 +31,9 @@ use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use relay_core::Relay;
-use relay_core::admin::{Principal, TenantLimits};
-use relay_core::credentials::Keyring;
-use relay_core::ids::TenantId;
+use relay_core::control::admin::{Principal, TenantLimits};
+use relay_core::control::credentials::Keyring;
+use relay_core::model::ids::TenantId;
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::net::TcpStream;
 

@@ -19,14 +19,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use relay_core::Relay;
-use relay_core::admin::Principal;
+use relay_core::control::admin::Principal;
 use relay_core::deliver::WorkerConfig;
-use relay_core::destination::Destination;
-use relay_core::ids::TenantId;
+use relay_core::deliver::destination::Destination;
 use relay_core::ingest::IngestRequest;
+use relay_core::ingest::signature::NoSignature;
+use relay_core::ingest::source::WebhookSource;
+use relay_core::model::ids::TenantId;
 use relay_core::route::EventRoute;
-use relay_core::signature::NoSignature;
-use relay_core::source::WebhookSource;
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::error::BenchError;
@@ -57,7 +57,7 @@ async fn measure(
         true => Destination::agent("out", "bench", vec![format!("{}/", receiver.base_url)]),
         false => Destination::http("out", &target)?,
     };
-    let loopback = relay_core::guard::IpNet::from(std::net::IpAddr::from([127, 0, 0, 1]));
+    let loopback = relay_core::deliver::guard::IpNet::from(std::net::IpAddr::from([127, 0, 0, 1]));
     let relay = Relay::builder()
         .allow_cidrs([loopback])
         .store(Arc::new(store))

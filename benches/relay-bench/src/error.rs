@@ -17,7 +17,7 @@ pub enum BenchError {
     Build(#[from] relay_core::BuildError),
     /// A destination URL was refused.
     #[error("destination: {0}")]
-    Destination(#[from] relay_core::destination::DestinationError),
+    Destination(#[from] relay_core::deliver::destination::DestinationError),
     /// An HTTP request could not be built.
     #[error("http: {0}")]
     Http(#[from] http::Error),

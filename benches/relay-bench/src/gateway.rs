@@ -7,11 +7,11 @@ use axum::Router;
 use axum::routing::get;
 use relay_axum::RelayLayer;
 use relay_core::Relay;
+use relay_core::deliver::destination::Destination;
 use relay_core::deliver::{WorkerConfig, WorkerHandle};
-use relay_core::destination::Destination;
+use relay_core::ingest::signature::GitHub;
+use relay_core::ingest::source::WebhookSource;
 use relay_core::route::EventRoute;
-use relay_core::signature::GitHub;
-use relay_core::source::WebhookSource;
 
 use crate::error::BenchError;
 use crate::load::{self, Load};
@@ -61,7 +61,8 @@ impl Gateway {
                 .map(|d| d.signing_secret(OUTBOUND_SECRET))
         };
         // The receiver is on loopback, which the SSRF guard refuses unless allowed.
-        let loopback = relay_core::guard::IpNet::from(std::net::IpAddr::from([127, 0, 0, 1]));
+        let loopback =
+            relay_core::deliver::guard::IpNet::from(std::net::IpAddr::from([127, 0, 0, 1]));
         let relay = Relay::builder()
             .allow_cidrs([loopback])
             .store(store.dyn_store())

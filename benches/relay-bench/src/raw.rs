@@ -6,11 +6,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use relay_core::event::EventStatus;
-use relay_core::ids::{DeliveryId, EventId, TenantId};
-use relay_core::source::WebhookSource;
+use relay_core::ingest::source::WebhookSource;
+use relay_core::model::event::EventStatus;
+use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::codec::encode_headers;
-use relay_core::time::Timestamp;
 use relay_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use rusqlite::{Connection, params};
 

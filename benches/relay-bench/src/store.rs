@@ -61,7 +61,7 @@ impl BenchStore {
                 let database = format!(
                     "relay_bench_{}_{}",
                     std::process::id(),
-                    relay_core::time::Timestamp::now().as_millis()
+                    relay_core::model::time::Timestamp::now().as_millis()
                 );
                 admin(&admin_url, &format!("CREATE DATABASE {database}")).await?;
                 let url = with_database(&admin_url, &database);

@@ -2,9 +2,9 @@
 //! and the bootstrap admin of a fresh store.
 
 use relay_core::Relay;
-use relay_core::admin::{AdminError, Principal, Role, generate_password};
-use relay_core::ids::TenantId;
-use relay_core::secret::Secret;
+use relay_core::control::admin::{AdminError, Principal, Role, generate_password};
+use relay_core::model::ids::TenantId;
+use relay_core::model::secret::Secret;
 
 /// Why a user or key could not be made.
 #[derive(Debug, thiserror::Error)]

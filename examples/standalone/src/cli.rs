@@ -97,7 +97,7 @@ pub enum UserCommand {
         username: String,
         /// `viewer`, `operator` or `admin`.
         #[arg(long, default_value = "admin")]
-        role: relay_core::admin::Role,
+        role: relay_core::control::admin::Role,
         /// Read the password from this environment variable instead of generating one.
         #[arg(long)]
         password_env: Option<String>,
@@ -115,7 +115,7 @@ pub enum KeyCommand {
         name: String,
         /// `viewer`, `operator` or `admin`.
         #[arg(long, default_value = "viewer")]
-        role: relay_core::admin::Role,
+        role: relay_core::control::admin::Role,
         /// The tenant the key acts in (default: `default`); it must exist (see
         /// `POST /api/v1/tenants`).
         #[arg(long)]

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use relay_core::credentials::Keyring;
+use relay_core::control::credentials::Keyring;
 
 use crate::config::{self, Config};
 use crate::keys::{self, Backing};

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use relay_core::Relay;
-use relay_core::credentials::{KeyError, Keyring};
-use relay_core::destination::LoadDestinationError;
+use relay_core::control::credentials::{KeyError, Keyring};
+use relay_core::deliver::destination::LoadDestinationError;
 
 use crate::config::model::Delivery;
 

@@ -8,7 +8,7 @@
 use std::io::IsTerminal as _;
 use std::sync::Arc;
 
-use relay_core::agent::{DeliverFrame, OutcomeFrame};
+use relay_core::control::agent::{DeliverFrame, OutcomeFrame};
 use reqwest::Method;
 use serde_json::{Value, json};
 

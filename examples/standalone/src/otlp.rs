@@ -9,7 +9,7 @@
 //! - `OTEL_EXPORTER_OTLP_PROTOCOL`: only `http/protobuf` (the default) is supported; anything
 //!   else is refused at start rather than silently exporting nothing.
 //!
-//! The spans are described in `relay_core::otel`: one trace per event, ingest → attempts.
+//! The spans are described in `relay_core::observe::otel`: one trace per event, ingest → attempts.
 
 use bytes::Bytes;
 use opentelemetry::KeyValue;
@@ -19,7 +19,7 @@ use opentelemetry_http::{HttpClient, HttpError, Request, Response};
 use opentelemetry_otlp::WithHttpConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use relay_core::otel::EventTraceIds;
+use relay_core::observe::otel::EventTraceIds;
 use tokio::runtime::Handle;
 
 /// The variables that switch export on.

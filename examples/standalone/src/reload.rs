@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use relay_axum::admin::{ReloadHook, ReloadSummary};
 use relay_core::Relay;
-use relay_core::admin::FieldError;
+use relay_core::control::admin::FieldError;
 
 use crate::config::{self, Config, ConfigError, Problem};
 use crate::error::ServeError;
@@ -51,7 +51,7 @@ impl Reloader {
     /// Reads the file again and applies it, or refuses it (logged and counted either way).
     pub fn reload(&self) -> Result<ReloadSummary, ConfigError> {
         let outcome = self.try_reload();
-        relay_core::telemetry::record_config_reload(outcome.is_ok());
+        relay_core::observe::telemetry::record_config_reload(outcome.is_ok());
         match &outcome {
             Ok(summary) => tracing::info!(
                 file = %self.file.display(),

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use relay_core::memory::MemoryStore;
 use relay_core::store::Store;
+use relay_core::store::memory::MemoryStore;
 use relay_store_postgres::{PgOptions, PgStore, PgStoreError};
 use relay_store_sqlite::{SqliteOptions, SqliteStore, SqliteStoreError, Synchronous};
 

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use rand::Rng;
-use relay_core::ids::{EventId, TenantId};
+use relay_core::model::ids::{EventId, TenantId};
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 use relay_tests::{Receiver, eventually};
 use support::load::{Load, crash_plan};

@@ -23,7 +23,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use rand::Rng;
-use relay_core::ids::{EventId, TenantId};
+use relay_core::model::ids::{EventId, TenantId};
 use relay_store_postgres::{PgOptions, PgStore};
 use relay_tests::{Receiver, eventually};
 use support::load::{Load, crash_plan};

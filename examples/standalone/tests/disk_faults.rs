@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use relay_core::ids::{EventId, TenantId};
+use relay_core::model::ids::{EventId, TenantId};
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 use relay_tests::{Receiver, eventually, github_signature};
 use support::{free_port, start, terminate};

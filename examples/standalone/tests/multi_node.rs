@@ -24,9 +24,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use relay_core::credentials::Keyring;
-use relay_core::event::DeliveryStatus;
-use relay_core::ids::{EventId, TenantId};
+use relay_core::control::credentials::Keyring;
+use relay_core::model::event::DeliveryStatus;
+use relay_core::model::ids::{EventId, TenantId};
 use relay_store_postgres::{PgOptions, PgStore};
 use relay_tests::{Answer, Receiver, eventually};
 use support::load::Load;

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use relay_core::event::DeliveryStatus;
-use relay_core::ids::{EventId, TenantId};
+use relay_core::model::event::DeliveryStatus;
+use relay_core::model::ids::{EventId, TenantId};
 use relay_store_postgres::{PgOptions, PgStore};
 use relay_tests::{Receiver, eventually, github_signature};
 use support::{free_port, wait_healthy};

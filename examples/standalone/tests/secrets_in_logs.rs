@@ -84,7 +84,9 @@ async fn no_secret_appears_in_any_log_line_at_trace_level() {
         .header("webhook-id", "msg_1")
         .header(
             "webhook-timestamp",
-            relay_core::time::Timestamp::now().as_secs().to_string(),
+            relay_core::model::time::Timestamp::now()
+                .as_secs()
+                .to_string(),
         )
         .header(
             "webhook-signature",

@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use relay_core::admin::{AdminError, Role};
-use relay_core::secret::Secret;
+use relay_core::control::admin::{AdminError, Role};
+use relay_core::model::secret::Secret;
 
 use super::AdminState;
 use super::dto::{KeyItem, LoginRequest, NewKeyRequest, NewUserRequest, UserItem, WhoAmI};
@@ -35,15 +35,15 @@ pub(crate) async fn login(
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let tenant = (request.tenant.as_deref()).map_or_else(
-        relay_core::ids::TenantId::default,
-        relay_core::ids::TenantId::new,
+        relay_core::model::ids::TenantId::default,
+        relay_core::model::ids::TenantId::new,
     );
     let password = Secret::new(request.password);
     let session = state
         .relay
         .login(&tenant, &request.username, &password)
         .await?;
-    let max_age = relay_core::admin::SESSION_TTL.as_secs();
+    let max_age = relay_core::control::admin::SESSION_TTL.as_secs();
     let body = WhoAmI {
         actor: format!("user:{}", session.user.username),
         role: session.user.role.as_str().to_owned(),

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use relay_core::agent::{AgentCredential, AgentView};
+use relay_core::control::agent::{AgentCredential, AgentView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

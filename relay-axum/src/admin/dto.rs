@@ -1,8 +1,8 @@
 //! The admin API's JSON shapes (documented in the OpenAPI description).
 
-use relay_core::admin::{ApiKeyRecord, AuditEntry, EventSummary, MetricPoint, UserRecord};
-use relay_core::event::{Attempt, Delivery};
-use relay_core::time::Timestamp;
+use relay_core::control::admin::{ApiKeyRecord, AuditEntry, EventSummary, MetricPoint, UserRecord};
+use relay_core::model::event::{Attempt, Delivery};
+use relay_core::model::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -47,7 +47,7 @@ pub enum RoleParam {
     Admin,
 }
 
-impl From<RoleParam> for relay_core::admin::Role {
+impl From<RoleParam> for relay_core::control::admin::Role {
     fn from(role: RoleParam) -> Self {
         match role {
             RoleParam::Viewer => Self::Viewer,
@@ -351,7 +351,7 @@ pub struct AuditItem {
     pub object_id: String,
     /// Field-level changes; secrets appear only as `[redacted]`.
     #[schema(value_type = Vec<Object>)]
-    pub changes: Vec<relay_core::admin::FieldChange>,
+    pub changes: Vec<relay_core::control::admin::FieldChange>,
 }
 
 impl From<AuditEntry> for AuditItem {

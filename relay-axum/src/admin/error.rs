@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use relay_core::admin::{AdminError, FieldError};
+use relay_core::control::admin::{AdminError, FieldError};
+use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
-use relay_core::time::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -6,7 +6,7 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use relay_core::admin::{AdminError, Principal};
+use relay_core::control::admin::{AdminError, Principal};
 use serde::de::DeserializeOwned;
 
 use super::AdminState;

@@ -6,8 +6,8 @@
 //! `viewer < operator < admin`. Errors are JSON: `{"error": "<code>", …}`.
 //!
 //! ```
-//! use relay_core::admin::{Principal, Role};
-//! use relay_core::ids::TenantId;
+//! use relay_core::control::admin::{Principal, Role};
+//! use relay_core::model::ids::TenantId;
 //!
 //! # async fn example() {
 //! let relay = relay_core::Relay::builder().build().unwrap();
@@ -76,10 +76,10 @@ impl AdminState {
     /// sources, destinations and routes are listed and changed.
     pub(crate) async fn scoped(
         mut self,
-        by: &relay_core::admin::Principal,
+        by: &relay_core::control::admin::Principal,
     ) -> Result<Self, ApiError> {
         self.relay = (self.relay.scoped(&by.tenant).await)
-            .map_err(|e| ApiError(relay_core::admin::AdminError::from(e)))?;
+            .map_err(|e| ApiError(relay_core::control::admin::AdminError::from(e)))?;
         Ok(self)
     }
 }
@@ -92,7 +92,7 @@ pub fn openapi_json() -> String {
 }
 
 async fn not_found() -> ApiError {
-    ApiError(relay_core::admin::AdminError::NotFound)
+    ApiError(relay_core::control::admin::AdminError::NotFound)
 }
 
 /// The admin API's routes and the [dashboard](crate::dashboard) (`GET /`), to merge into an app.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use relay_core::admin::{AdminError, FieldChange, FieldError, Role};
+use relay_core::control::admin::{AdminError, FieldChange, FieldError, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use relay_core::admin::{AdminError, AuditQuery, MetricQuery, MetricScope, Role, summarize};
-use relay_core::ids::AuditId;
-use relay_core::time::Timestamp;
+use relay_core::control::admin::{
+    AdminError, AuditQuery, MetricQuery, MetricScope, Role, summarize,
+};
+use relay_core::model::ids::AuditId;
+use relay_core::model::time::Timestamp;
 
 use super::AdminState;
 use super::dto::{

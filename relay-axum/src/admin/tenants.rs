@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use relay_core::admin::{Role, TenantLimits, TenantRecord};
+use relay_core::control::admin::{Role, TenantLimits, TenantRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 

@@ -2,9 +2,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use relay_core::admin::{AdminError, EventQuery, EventState, redacted_headers};
-use relay_core::ids::{DeliveryId, EventId};
-use relay_core::payload::Payload;
+use relay_core::control::admin::{AdminError, EventQuery, EventState, redacted_headers};
+use relay_core::model::ids::{DeliveryId, EventId};
+use relay_core::model::payload::Payload;
 use relay_core::store::DeadLetterFilter;
 
 use super::AdminState;
@@ -20,7 +20,7 @@ const DEFAULT_PAGE: usize = 50;
 fn time_param(
     field: &str,
     value: Option<&String>,
-) -> Result<Option<relay_core::time::Timestamp>, AdminError> {
+) -> Result<Option<relay_core::model::time::Timestamp>, AdminError> {
     value
         .map(|text| {
             parse_time(text).ok_or_else(|| AdminError::invalid(field, "not an RFC 3339 time"))
@@ -112,7 +112,7 @@ pub(crate) async fn event_detail(
         .into_iter()
         .map(|(name, value)| HeaderItem { name, value })
         .collect();
-    let mut counts = relay_core::admin::DeliveryCounts::default();
+    let mut counts = relay_core::control::admin::DeliveryCounts::default();
     let deliveries = detail
         .deliveries
         .into_iter()
@@ -123,7 +123,7 @@ pub(crate) async fn event_detail(
             item
         })
         .collect();
-    let summary = relay_core::admin::EventSummary {
+    let summary = relay_core::control::admin::EventSummary {
         id: event.id,
         source: event.source,
         event_type: event.event_type,
@@ -155,7 +155,7 @@ pub(crate) async fn replay_event(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<ReplayRequest>,
 ) -> Result<Json<ReplayResult>, ApiError> {
-    by.require(relay_core::admin::Role::Operator)?;
+    by.require(relay_core::control::admin::Role::Operator)?;
     let id: EventId = id.parse().map_err(|_| AdminError::NotFound)?;
     let report = state.relay.replay_event(&by, id, request.force).await?;
     Ok(Json(ReplayResult {
@@ -217,7 +217,7 @@ pub(crate) async fn replay_dead_letters(
     Auth(by): Auth,
     ApiJson(body): ApiJson<DeadLetterSelection>,
 ) -> Result<Json<CountResult>, ApiError> {
-    by.require(relay_core::admin::Role::Operator)?;
+    by.require(relay_core::control::admin::Role::Operator)?;
     let count = state.relay.redrive(&by, &selection(body)?).await?;
     Ok(Json(CountResult { count }))
 }
@@ -233,17 +233,17 @@ pub(crate) async fn discard_dead_letters(
     Auth(by): Auth,
     ApiJson(body): ApiJson<DeadLetterSelection>,
 ) -> Result<Json<CountResult>, ApiError> {
-    by.require(relay_core::admin::Role::Operator)?;
+    by.require(relay_core::control::admin::Role::Operator)?;
     let count = state.relay.discard(&by, &selection(body)?).await?;
     Ok(Json(CountResult { count }))
 }
 
 async fn one_dead_letter(
     state: &AdminState,
-    by: &relay_core::admin::Principal,
+    by: &relay_core::control::admin::Principal,
     id: &str,
 ) -> Result<DeadLetterFilter, ApiError> {
-    by.require(relay_core::admin::Role::Operator)?;
+    by.require(relay_core::control::admin::Role::Operator)?;
     let id: DeliveryId = id.parse().map_err(|_| AdminError::NotFound)?;
     Ok(state.relay.dead_letter_filter(by, id).await?.0)
 }

@@ -7,7 +7,7 @@ use super::tenant::{TenantFrom, TenantResolver};
 
 /// A tower [`Layer`] that mounts Relay's ingest endpoint in front of a service:
 /// `POST {prefix}/{source}` for the default tenant and `POST {prefix}/{tenant}/{source}` for
-/// another one (see [`relay_core::tenancy`]), or only the first with a
+/// another one (see [`relay_core::control::tenancy`]), or only the first with a
 /// [tenant resolver](RelayLayer::tenant_resolver).
 ///
 /// ```
@@ -48,7 +48,7 @@ impl RelayLayer {
     ///
     /// ```
     /// use relay_axum::RelayLayer;
-    /// use relay_core::ids::TenantId;
+    /// use relay_core::model::ids::TenantId;
     ///
     /// let relay = relay_core::Relay::builder().build().unwrap();
     /// // acme.hooks.example.com → tenant "acme"
@@ -61,7 +61,7 @@ impl RelayLayer {
     /// ```
     pub fn tenant_resolver(
         mut self,
-        resolve: impl Fn(&http::request::Parts) -> Option<relay_core::ids::TenantId>
+        resolve: impl Fn(&http::request::Parts) -> Option<relay_core::model::ids::TenantId>
         + Send
         + Sync
         + 'static,

@@ -70,7 +70,7 @@ where
 
 async fn ingest<B>(
     relay: Relay,
-    tenant: relay_core::ids::TenantId,
+    tenant: relay_core::model::ids::TenantId,
     source: String,
     parts: http::request::Parts,
     body: B,

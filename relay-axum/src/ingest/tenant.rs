@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use relay_core::ids::TenantId;
+use relay_core::model::ids::TenantId;
 
 type Resolve = dyn Fn(&http::request::Parts) -> Option<TenantId> + Send + Sync;
 

@@ -3,8 +3,8 @@
 
 use tracing::Instrument as _;
 
+use crate::deliver::policy::FailureKind;
 use crate::ingest::RequestId;
-use crate::policy::FailureKind;
 use crate::relay::Relay;
 use crate::store::LeasedDelivery;
 

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::circuit::VersionedCircuit;
+use crate::deliver::circuit::VersionedCircuit;
 
 /// One destination's circuit as last seen, and when.
 #[derive(Debug, Clone, Copy)]
@@ -70,7 +70,7 @@ impl CircuitViews {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::circuit::{CircuitPhase, CircuitState};
+    use crate::deliver::circuit::{CircuitPhase, CircuitState};
 
     fn circuit(version: u64, phase: CircuitPhase) -> Option<VersionedCircuit> {
         Some(VersionedCircuit {

@@ -5,15 +5,15 @@
 use std::time::Duration;
 
 use crate::catalog::Catalog;
-use crate::circuit::{Admission, CircuitBreaker, CircuitPhase, Signal, VersionedCircuit};
-use crate::destination::Destination;
-use crate::event::Delivery;
-use crate::ids::TenantId;
-use crate::limit::RateDecision;
+use crate::deliver::circuit::{Admission, CircuitBreaker, CircuitPhase, Signal, VersionedCircuit};
+use crate::deliver::destination::Destination;
+use crate::ingest::limit::RateDecision;
+use crate::model::event::Delivery;
+use crate::model::ids::TenantId;
+use crate::model::time::Timestamp;
 use crate::observe::{CircuitSeen, Observer as _};
 use crate::relay::{InFlightSlot, Relay};
 use crate::store::Lease;
-use crate::time::Timestamp;
 
 /// How long a delivery to a paused destination waits before it is looked at again.
 const PAUSED_RECHECK: Duration = Duration::from_secs(30);

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::HeaderMap;
 
-use crate::guard::{BlockedAddress, GuardedResolver};
-use crate::policy::FailureKind;
+use crate::deliver::guard::{BlockedAddress, GuardedResolver};
+use crate::deliver::policy::FailureKind;
 
 /// How much of a response body is kept for the attempt log.
 pub const RESPONSE_EXCERPT_BYTES: usize = 4096;
@@ -47,7 +47,7 @@ pub struct Timeouts {
 /// Posts deliveries. Keep-alive connections are pooled per destination host and shared by
 /// all workers; redirects are never followed; proxies from the environment are ignored (a
 /// proxy would resolve names out of the guard's sight). Every address connected to passes
-/// the [`AddressGuard`](crate::guard::AddressGuard): literal hosts before sending, names
+/// the [`AddressGuard`](crate::deliver::guard::AddressGuard): literal hosts before sending, names
 /// through the [`GuardedResolver`].
 #[derive(Debug, Clone)]
 pub struct HttpTransport {

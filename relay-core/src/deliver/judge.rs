@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use tokio::time::error::Elapsed;
 
-use crate::agent::{AgentFailure, OutcomeFrame};
-use crate::destination::{Destination, HandlerError};
-use crate::event::{AttemptOutcome, Delivery};
+use crate::control::agent::{AgentFailure, OutcomeFrame};
+use crate::deliver::destination::{Destination, HandlerError};
+use crate::deliver::policy::{AttemptReport, Decision, FailureKind};
+use crate::model::event::{AttemptOutcome, Delivery};
+use crate::model::time::Timestamp;
 use crate::observe::Observer as _;
-use crate::policy::{AttemptReport, Decision, FailureKind};
 use crate::relay::Relay;
 use crate::store::NextStep;
-use crate::time::Timestamp;
 
 use super::ATTEMPT_LOG;
 use super::http::{HttpAnswer, HttpFailure};

@@ -1,11 +1,19 @@
-//! Delivery: the worker that leases due deliveries and attempts them.
+//! Delivery: the worker that leases due deliveries and attempts them, one attempt as its
+//! steps (gate, transform, sign, send, judge, record); and what it delivers with:
+//! [`destination`]s, the SSRF [`guard`], [`circuit`] breakers, [`ordering`] lanes and the
+//! retry [`policy`].
 
 mod attempt;
+pub mod circuit;
 pub(crate) mod circuit_view;
+pub mod destination;
 mod gate;
+pub mod guard;
 pub(crate) mod http;
 mod judge;
+pub mod ordering;
 pub(crate) mod outbound;
+pub mod policy;
 mod prepare;
 mod record;
 mod send;
@@ -26,9 +34,9 @@ pub use outbound::{
     signing_key, traceparent,
 };
 
+use crate::model::time::Timestamp;
 use crate::observe::Observer as _;
 use crate::relay::Relay;
-use crate::time::Timestamp;
 
 /// How a delivery worker runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

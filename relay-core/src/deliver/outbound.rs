@@ -5,14 +5,14 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use http::HeaderMap;
 use http::header::{HeaderName, HeaderValue};
 
-use crate::ids::{DeliveryId, EventId};
-use crate::secret::Secret;
-use crate::signature::hmac_sha256;
+use crate::ingest::signature::hmac_sha256;
+use crate::model::ids::{DeliveryId, EventId};
+use crate::model::secret::Secret;
 
 /// The key bytes of a Standard Webhooks secret: `whsec_<base64>` decodes; anything else is
 /// used as raw bytes.
 pub fn signing_key(secret: &Secret) -> Vec<u8> {
-    crate::signature::standard_webhooks_key(secret)
+    crate::ingest::signature::standard_webhooks_key(secret)
 }
 
 /// The `webhook-signature` value: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`.
@@ -38,7 +38,7 @@ pub fn sign_standard_webhook(secret: &Secret, id: &str, timestamp: i64, body: &[
 ///
 /// ```
 /// use relay_core::deliver::traceparent;
-/// use relay_core::ids::EventId;
+/// use relay_core::model::ids::EventId;
 /// let event = EventId::new();
 /// let header = traceparent(event, 0xab);
 /// assert_eq!(header, format!("00-{}-00000000000000ab-01", event.as_uuid().simple()));

@@ -4,11 +4,11 @@
 use std::time::{Instant, SystemTime};
 
 use crate::catalog::Catalog;
-use crate::destination::Destination;
-use crate::event::{Delivery, Event};
+use crate::deliver::destination::Destination;
+use crate::model::event::{Delivery, Event};
+use crate::model::payload::Payload;
+use crate::model::time::Timestamp;
 use crate::observe::Observers;
-use crate::payload::Payload;
-use crate::time::Timestamp;
 use crate::transform::{TransformInput, Transformed};
 
 use super::outbound::{OutboundContext, add_outbound_headers, attempt_span_id};

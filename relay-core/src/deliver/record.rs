@@ -1,13 +1,13 @@
 //! Recording an attempt: its signal fed into the destination's circuit, the observers told,
 //! its log line, and the attempt completed in the store under its lease.
 
-use crate::circuit::Signal;
-use crate::event::{Attempt, AttemptOutcome, Delivery, Event};
+use crate::deliver::circuit::Signal;
+use crate::deliver::policy::AttemptReport;
+use crate::model::event::{Attempt, AttemptOutcome, Delivery, Event};
+use crate::model::time::Timestamp;
 use crate::observe::{AttemptRecorded, AttemptSeen, Observer as _};
-use crate::policy::AttemptReport;
 use crate::relay::Relay;
 use crate::store::{AttemptCompletion, Lease, NextStep, StoreError};
-use crate::time::Timestamp;
 
 use super::ATTEMPT_LOG;
 use super::gate::Pass;

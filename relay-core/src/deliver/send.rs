@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use crate::agent::DeliverFrame;
-use crate::destination::{Destination, EventHandler, Message, Target};
-use crate::event::{Delivery, Event};
+use crate::control::agent::DeliverFrame;
+use crate::deliver::destination::{Destination, EventHandler, Message, Target};
+use crate::model::event::{Delivery, Event};
+use crate::model::secret::Secret;
 use crate::relay::Relay;
-use crate::secret::Secret;
 use crate::transform::Transformed;
 
 use super::http::Timeouts;

@@ -1,12 +1,18 @@
-//! Ingest: from an inbound request to a committed event and its deliveries.
+//! Ingest: from an inbound request to a committed event and its deliveries, with what it
+//! uses on the way: [`source`]s, [`signature`] schemes (verify), [`selector`]s (event type and
+//! idempotency key) and rate [`limit`]s.
 //!
 //! Resolve source → body limit → source rate limit → verify signature → normalise payload
 //! → answer a provider's endpoint handshake (Slack `url_verification`) without storing
 //! anything → event type and idempotency key → match routes → ONE atomic write → reply.
 
+pub mod limit;
 pub(crate) mod outcome;
 mod prefix;
 mod request_id;
+pub mod selector;
+pub mod signature;
+pub mod source;
 
 use std::time::Instant;
 
@@ -18,15 +24,15 @@ pub use outcome::{IngestOutcome, Reply};
 pub use prefix::IngestPrefix;
 pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 
-use crate::event::{Event, EventStatus};
-use crate::ids::{EventId, TenantId};
-use crate::limit::RateDecision;
+use crate::ingest::limit::RateDecision;
+use crate::model::event::{Event, EventStatus};
+use crate::model::ids::{EventId, TenantId};
+use crate::model::payload::Payload;
+use crate::model::time::Timestamp;
 use crate::observe::{IngestSeen, Observer as _, RefusedSeen};
-use crate::payload::Payload;
 use crate::relay::Relay;
 use crate::route::RouteInput;
 use crate::store::{InsertOutcome, NewEvent};
-use crate::time::Timestamp;
 
 /// An inbound webhook in framework-neutral form.
 #[derive(Debug, Clone)]

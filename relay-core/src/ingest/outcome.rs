@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 
-use crate::ids::EventId;
+use crate::model::ids::EventId;
 
 /// What ingest answered. Every adapter turns this into the same HTTP reply with
 /// [`IngestOutcome::into_reply`].

@@ -151,7 +151,7 @@ mod tests {
         let id = body["event_id"].as_str().unwrap().parse().unwrap();
         let event = relay
             .store()
-            .event(&crate::ids::TenantId::default(), id)
+            .event(&crate::model::ids::TenantId::default(), id)
             .await
             .unwrap()
             .unwrap();
@@ -162,9 +162,9 @@ mod tests {
     async fn the_answered_id_is_the_stored_one() {
         use super::super::IngestRequest;
         let relay = crate::Relay::builder()
-            .source(crate::source::WebhookSource::new(
+            .source(crate::ingest::source::WebhookSource::new(
                 "raw",
-                crate::signature::NoSignature,
+                crate::ingest::signature::NoSignature,
             ))
             .build()
             .unwrap();

@@ -5,10 +5,10 @@ use http::HeaderMap;
 
 use super::{IngestOutcome, IngestRequest};
 use crate::Relay;
-use crate::ids::TenantId;
-use crate::signature::{GitHub, Slack, hmac_sha256};
-use crate::source::WebhookSource;
-use crate::time::Timestamp;
+use crate::ingest::signature::{GitHub, Slack, hmac_sha256};
+use crate::ingest::source::WebhookSource;
+use crate::model::ids::TenantId;
+use crate::model::time::Timestamp;
 
 const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 const HANDSHAKE: &str = r#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;

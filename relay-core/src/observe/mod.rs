@@ -4,22 +4,25 @@
 //!
 //! Ingest and delivery call the relay's observers at fixed points and know nothing of what
 //! they do. The relay's default observers are the Prometheus metrics
-//! ([`telemetry`](crate::telemetry)), the per-minute metric points (merged into the store by
+//! ([`telemetry`]), the per-minute metric points (merged into the store by
 //! [`Relay::flush_metrics`](crate::Relay::flush_metrics)), the operational
-//! [alerts](crate::alert) (when configured) and the OpenTelemetry spans (feature
+//! [alerts](crate::control::alert) (when configured) and the OpenTelemetry spans (feature
 //! `opentelemetry`, when a tracer is given).
 //! [`RelayBuilder::observer`](crate::RelayBuilder::observer) adds one of yours after them.
 //!
 //! Observers run inline on the hot path (tens of thousands of calls a second): a method
 //! should count, record or hand off, never block or wait.
 
+#[cfg(feature = "opentelemetry")]
+pub mod otel;
+pub mod telemetry;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::circuit::CircuitPhase;
-use crate::event::AttemptOutcome;
-use crate::ids::{DeliveryId, EventId, TenantId};
+use crate::deliver::circuit::CircuitPhase;
 use crate::ingest::outcome::IngestOutcome;
+use crate::model::event::AttemptOutcome;
+use crate::model::ids::{DeliveryId, EventId, TenantId};
 use crate::store::LeasedDelivery;
 
 /// An ingest request the pipeline answered.
@@ -152,7 +155,7 @@ pub struct CircuitSeen<'a> {
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use relay_core::{Relay, ingest::IngestRequest, signature::NoSignature, source::WebhookSource};
+/// use relay_core::{Relay, ingest::IngestRequest, ingest::signature::NoSignature, ingest::source::WebhookSource};
 /// let accepted = Arc::new(Accepted::default());
 /// let relay = Relay::builder()
 ///     .source(WebhookSource::new("forms", NoSignature))

@@ -11,12 +11,12 @@ use http::HeaderMap;
 use super::*;
 use crate::Relay;
 use crate::deliver::WorkerConfig;
-use crate::destination::{Destination, HandlerError, Message};
+use crate::deliver::destination::{Destination, HandlerError, Message};
+use crate::deliver::policy::RetryPolicy;
+use crate::ingest::signature::NoSignature;
+use crate::ingest::source::WebhookSource;
 use crate::ingest::{IngestRequest, RequestId};
-use crate::policy::RetryPolicy;
 use crate::route::EventRoute;
-use crate::signature::NoSignature;
-use crate::source::WebhookSource;
 
 /// Writes down the ingests and attempts it sees, one line each.
 #[derive(Default)]

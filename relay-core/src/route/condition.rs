@@ -37,7 +37,7 @@ use regex::{Regex, RegexBuilder};
 use serde_json::Value;
 
 use super::path::Selector;
-use crate::jsonpath::CompiledPath;
+use crate::route::jsonpath::CompiledPath;
 
 /// The longest `matches` pattern accepted, in bytes.
 pub const MAX_REGEX_LEN: usize = 512;

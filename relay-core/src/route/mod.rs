@@ -11,6 +11,7 @@
 
 pub mod condition;
 mod glob;
+pub mod jsonpath;
 mod path;
 
 use std::fmt;
@@ -19,8 +20,8 @@ use std::sync::Arc;
 use http::HeaderMap;
 use serde_json::Value;
 
-use crate::limit::RateLimit;
-use crate::ordering::OrderingKey;
+use crate::deliver::ordering::OrderingKey;
+use crate::ingest::limit::RateLimit;
 
 pub use condition::{Condition, ConditionError, ConditionSpec, InvalidCondition, Op};
 pub use glob::Glob;
@@ -89,7 +90,7 @@ pub trait Route: Send + Sync + fmt::Debug {
         None
     }
 
-    /// Orders this route's deliveries by this key (see [`ordering`](crate::ordering)); it
+    /// Orders this route's deliveries by this key (see [`ordering`](crate::deliver::ordering)); it
     /// takes precedence over the destination's.
     fn ordering_key(&self) -> Option<&OrderingKey> {
         None
@@ -230,7 +231,7 @@ impl EventRoute {
     }
 
     /// Delivers this route's events with the same key to a destination one at a time, in
-    /// ingest order (see [`ordering`](crate::ordering)).
+    /// ingest order (see [`ordering`](crate::deliver::ordering)).
     pub fn ordering_key(mut self, key: OrderingKey) -> Self {
         self.ordering_key = Some(key);
         self

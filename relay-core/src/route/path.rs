@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::jsonpath::CompiledPath;
+use crate::route::jsonpath::CompiledPath;
 
 /// One step of a singular path.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::admin::{ApiKeyRecord, SessionRecord, UserRecord};
-use crate::ids::TenantId;
-use crate::time::Timestamp;
+use crate::control::admin::{ApiKeyRecord, SessionRecord, UserRecord};
+use crate::model::ids::TenantId;
+use crate::model::time::Timestamp;
 
 /// API keys, users and sessions. Lookups by credential (`api_key`, `session`) are the only
 /// operations without a tenant: the credential decides the tenant.

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::admin::{AuditEntry, AuditQuery};
-use crate::ids::TenantId;
+use crate::control::admin::{AuditEntry, AuditQuery};
+use crate::model::ids::TenantId;
 
 /// The append-only audit log: entries are added, never changed or deleted.
 #[async_trait]

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::circuit::{CircuitState, VersionedCircuit};
-use crate::ids::TenantId;
+use crate::deliver::circuit::{CircuitState, VersionedCircuit};
+use crate::model::ids::TenantId;
 
 /// Each destination's circuit-breaker state, changed only by a versioned compare-and-set so
 /// that workers on every node agree on one state.

@@ -29,9 +29,9 @@ use super::{
     AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
     NewEvent, NextStep, Store, StoreError,
 };
-use crate::event::{Attempt, AttemptOutcome, DeliveryStatus, Event, EventStatus};
-use crate::ids::{DeliveryId, EventId, TenantId};
-use crate::time::Timestamp;
+use crate::model::event::{Attempt, AttemptOutcome, DeliveryStatus, Event, EventStatus};
+use crate::model::ids::{DeliveryId, EventId, TenantId};
+use crate::model::time::Timestamp;
 
 mod access;
 mod admin;

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 
 use super::{DeadLetterFilter, StoreError};
-use crate::admin::{EventQuery, EventSummary};
-use crate::event::{Attempt, Delivery, Event};
-use crate::ids::{DeliveryId, EventId, TenantId};
-use crate::time::Timestamp;
+use crate::control::admin::{EventQuery, EventSummary};
+use crate::model::event::{Attempt, Delivery, Event};
+use crate::model::ids::{DeliveryId, EventId, TenantId};
+use crate::model::time::Timestamp;
 
 /// Reading back what was ingested and attempted, and deleting what retention lets go.
 #[async_trait]

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::admin::{MetricMerge, MetricPoint, MetricQuery};
-use crate::ids::TenantId;
+use crate::control::admin::{MetricMerge, MetricPoint, MetricQuery};
+use crate::model::ids::TenantId;
 
 /// Per-minute metric points, merged from every node's samples.
 #[async_trait]

@@ -19,7 +19,7 @@
 //! or a backend that provides only [`EventIngest`] and [`DeliveryQueue`]
 //! ([`Stores::pipeline`]), whose missing capabilities answer [`StoreError::Unsupported`].
 //!
-//! Operations that address stored objects take a [`TenantId`](crate::ids::TenantId), so
+//! Operations that address stored objects take a [`TenantId`](crate::model::ids::TenantId), so
 //! tenant isolation is a property of the traits, not of their callers.
 
 mod access;
@@ -30,6 +30,7 @@ pub mod codec;
 pub mod conformance;
 mod ingest;
 mod log;
+pub mod memory;
 mod metrics;
 mod objects;
 mod prune;
@@ -60,7 +61,7 @@ pub use types::{
 };
 pub use unsupported::Unsupported;
 
-use crate::ids::DeliveryId;
+use crate::model::ids::DeliveryId;
 
 /// A boxed error from a backend.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -101,7 +102,7 @@ impl StoreError {
 /// ```
 /// use std::sync::Arc;
 /// use relay_core::store::Store;
-/// use relay_core::memory::MemoryStore;
+/// use relay_core::store::memory::MemoryStore;
 ///
 /// let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
 /// # let _ = store;

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::{DestinationRecord, StoreError};
-use crate::ids::TenantId;
-use crate::manage::{ObjectKind, ObjectRecord};
+use crate::control::manage::{ObjectKind, ObjectRecord};
+use crate::model::ids::TenantId;
 
 /// Sources, destinations and routes saved at run time (through the admin API or
 /// [`Relay::save_destination`](crate::Relay::save_destination)), per tenant.

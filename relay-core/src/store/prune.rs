@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{EventLog, StoreError};
-use crate::time::Timestamp;
+use crate::model::time::Timestamp;
 
 /// Events deleted per prune call: small, so the writer's other callers never wait long.
 pub const PRUNE_BATCH: usize = 500;
@@ -41,7 +41,7 @@ where
 /// ```
 /// use std::sync::Arc;
 /// use std::time::Duration;
-/// use relay_core::memory::MemoryStore;
+/// use relay_core::store::memory::MemoryStore;
 /// use relay_core::store::spawn_pruner;
 ///
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {

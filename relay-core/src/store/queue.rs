@@ -8,8 +8,8 @@ use super::{
     AttemptCompletion, DeadLetterFilter, Lease, LeasedDelivery, NewDelivery, ScheduleReport,
     StoreError,
 };
-use crate::ids::{EventId, TenantId};
-use crate::time::Timestamp;
+use crate::model::ids::{EventId, TenantId};
+use crate::model::time::Timestamp;
 
 /// Due deliveries, leased with fencing tokens, completed or released; replays and dead
 /// letters move deliveries back into it or out of it for good.
@@ -22,7 +22,7 @@ pub trait DeliveryQueue: Send + Sync + std::fmt::Debug {
     /// A delivery with an ordering key is leased only at the head of its lane (same tenant,
     /// destination and key): when no delivery of the lane created before it (earlier in
     /// ingest order) is pending or in flight, or dead-lettered with
-    /// [`OnDeadLetter::Block`](crate::ordering::OnDeadLetter::Block), and no other delivery of
+    /// [`OnDeadLetter::Block`](crate::deliver::ordering::OnDeadLetter::Block), and no other delivery of
     /// the lane is in flight under an unexpired lease. So at most one delivery per lane is
     /// leased at a time, and the lane advances only when its head is delivered or
     /// dead-lettered.

@@ -1,8 +1,8 @@
 //! Daily quotas: one atomic counter per tenant and UTC day.
 
-use crate::time::Timestamp;
+use crate::model::time::Timestamp;
 
-/// What [`Store::take_quota`](super::Store::take_quota) answered.
+/// What [`TenantStore::take_quota`](super::TenantStore::take_quota) answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QuotaOutcome {
     /// One unit was taken; `used` units of the day's quota are taken now, this one included.

@@ -1,7 +1,7 @@
 //! Domain rules that every backend applies the same way, written once here so that the
 //! stores only run their queries.
 
-use crate::event::DeliveryStatus;
+use crate::model::event::DeliveryStatus;
 
 /// Whether replaying an event skips a destination that already has a delivery in `status`
 /// (`None`: a status the store could not read). An in-flight delivery is left to its
@@ -9,7 +9,7 @@ use crate::event::DeliveryStatus;
 /// and discarded ones are scheduled again (see [`DeliveryQueue::schedule`](super::DeliveryQueue::schedule)).
 ///
 /// ```
-/// use relay_core::event::DeliveryStatus;
+/// use relay_core::model::event::DeliveryStatus;
 /// use relay_core::store::replay_skips;
 ///
 /// assert!(replay_skips(Some(DeliveryStatus::InFlight), true));

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 
 use super::{QuotaOutcome, StoreError};
-use crate::admin::TenantRecord;
-use crate::ids::TenantId;
+use crate::control::admin::TenantRecord;
+use crate::model::ids::TenantId;
 
 /// The platform's tenant registry (scoped by no tenant) and each tenant's daily quota.
 #[async_trait]
@@ -25,7 +25,7 @@ pub trait TenantStore: Send + Sync + std::fmt::Debug {
     /// Every stored tenant, by name.
     async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError>;
 
-    /// Atomically takes one unit of `tenant`'s quota for `day` ([`quota_day`]): when fewer
+    /// Atomically takes one unit of `tenant`'s quota for `day` ([`quota_day`](super::quota_day)): when fewer
     /// than `limit` are taken on that day, counts one more and returns
     /// [`QuotaOutcome::Taken`]; otherwise changes nothing and returns
     /// [`QuotaOutcome::Exhausted`]. Concurrent callers (on any node) never take more than

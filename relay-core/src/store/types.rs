@@ -1,7 +1,7 @@
-use crate::event::{Attempt, Delivery, Event};
-use crate::ids::{DeliveryId, EventId, TenantId};
-use crate::ordering::OrderedBy;
-use crate::time::Timestamp;
+use crate::deliver::ordering::OrderedBy;
+use crate::model::event::{Attempt, Delivery, Event};
+use crate::model::ids::{DeliveryId, EventId, TenantId};
+use crate::model::time::Timestamp;
 
 /// One delivery to create with an event (or at replay).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +13,7 @@ pub struct NewDelivery {
     /// The route that planned it.
     pub route: String,
     /// Its ordering key, when its route or destination orders deliveries (see
-    /// [`ordering`](crate::ordering)).
+    /// [`ordering`](crate::deliver::ordering)).
     pub ordering: Option<OrderedBy>,
 }
 
@@ -28,7 +28,7 @@ pub struct NewEvent {
     pub deliveries: Vec<NewDelivery>,
 }
 
-/// The result of [`Store::insert_event`](super::Store::insert_event).
+/// The result of [`EventIngest::insert_event`](super::EventIngest::insert_event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InsertOutcome {
     /// Written and durable.
@@ -109,7 +109,7 @@ impl DeadLetterFilter {
     }
 }
 
-/// What [`Store::schedule`](super::Store::schedule) did.
+/// What [`DeliveryQueue::schedule`](super::DeliveryQueue::schedule) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScheduleReport {
     /// Deliveries due now (new or rescheduled).
@@ -119,7 +119,7 @@ pub struct ScheduleReport {
 }
 
 /// A saved HTTP destination. The store keeps the credentials as the sealed bytes it is given
-/// (see [`credentials`](crate::credentials)) and never sees them in plaintext.
+/// (see [`credentials`](crate::control::credentials)) and never sees them in plaintext.
 #[derive(Clone, PartialEq, Eq)]
 pub struct DestinationRecord {
     /// The destination's name (unique per tenant).
@@ -130,7 +130,7 @@ pub struct DestinationRecord {
     pub signing_secret: Option<Vec<u8>>,
     /// The sealed `Authorization` value.
     pub auth_header: Option<Vec<u8>>,
-    /// [`DestinationSettings`](crate::destination::DestinationSettings) as JSON.
+    /// [`DestinationSettings`](crate::deliver::destination::DestinationSettings) as JSON.
     pub settings: String,
     /// When it was last saved.
     pub updated_at: Timestamp,

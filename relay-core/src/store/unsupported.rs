@@ -3,14 +3,14 @@
 use async_trait::async_trait;
 
 use super::*;
-use crate::admin::{
+use crate::control::admin::{
     ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
     MetricQuery, SessionRecord, TenantRecord, UserRecord,
 };
-use crate::event::{Attempt, Delivery, Event};
-use crate::ids::{DeliveryId, EventId, TenantId};
-use crate::manage::{ObjectKind, ObjectRecord};
-use crate::time::Timestamp;
+use crate::control::manage::{ObjectKind, ObjectRecord};
+use crate::model::event::{Attempt, Delivery, Event};
+use crate::model::ids::{DeliveryId, EventId, TenantId};
+use crate::model::time::Timestamp;
 
 /// Answers every operation of the control capabilities ([`EventLog`], [`ObjectStore`],
 /// [`AccessStore`], [`AuditLog`], [`MetricStore`], [`TenantStore`]) with
@@ -18,8 +18,8 @@ use crate::time::Timestamp;
 /// capabilities a minimal backend lacks with it.
 ///
 /// ```
-/// use relay_core::ids::TenantId;
-/// use relay_core::admin::AuditQuery;
+/// use relay_core::model::ids::TenantId;
+/// use relay_core::control::admin::AuditQuery;
 /// use relay_core::store::{AuditLog, StoreError, Unsupported};
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// let answer = Unsupported.audit_entries(&TenantId::default(), &AuditQuery::default(), 10).await;

@@ -5,8 +5,8 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 use super::{TransformError, TransformInput, Transformed, Transformer, json_body};
-use crate::payload::GOOG_META_KEY;
-use crate::time::Timestamp;
+use crate::model::payload::GOOG_META_KEY;
+use crate::model::time::Timestamp;
 
 /// Turns a Google Calendar push notification into a flat row, ready for an insert:
 ///
@@ -18,7 +18,7 @@ use crate::time::Timestamp;
 /// ```
 ///
 /// Google sends the notification in `X-Goog-*` headers with an empty body; the payload carries
-/// them under `$.__goog_meta` (see [`goog_meta`](crate::payload::goog_meta)), which is what
+/// them under `$.__goog_meta` (see [`goog_meta`](crate::model::payload::goog_meta)), which is what
 /// this reads. `message_number` is a number; `expiration` (from `X-Goog-Channel-Expiration`,
 /// an HTTP date) and `received_at` are RFC 3339 UTC; an expiration that is not an HTTP date is
 /// kept as written. Absent optional headers are `null`. A notification without

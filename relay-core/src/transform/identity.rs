@@ -65,7 +65,7 @@ mod tests {
         );
     }
 
-    fn event_without_type() -> (crate::event::Event, crate::payload::Payload) {
+    fn event_without_type() -> (crate::model::event::Event, crate::model::payload::Payload) {
         event("x", HeaderMap::new(), &b"\x00"[..])
     }
 }

@@ -32,8 +32,8 @@ use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 
-use crate::event::Event;
-use crate::payload::Payload;
+use crate::model::event::Event;
+use crate::model::payload::Payload;
 
 pub use calendar_to_database::CalendarToDatabase;
 pub use form_to_email::FormToEmail;
@@ -97,7 +97,7 @@ pub trait Transformer: Send + Sync + fmt::Debug {
 
     /// Whether it reads [`TransformInput::payload`] (default `true`). A transformer that only
     /// passes the stored body on answers `false`, and the delivery worker then skips parsing
-    /// the body: the payload it is given is [`Payload::Raw`](crate::payload::Payload::Raw).
+    /// the body: the payload it is given is [`Payload::Raw`].
     fn reads_payload(&self) -> bool {
         true
     }
@@ -165,10 +165,10 @@ pub(crate) mod test_support {
     use bytes::Bytes;
     use http::HeaderMap;
 
-    use crate::event::{Event, EventStatus};
-    use crate::ids::{EventId, TenantId};
-    use crate::payload::Payload;
-    use crate::time::Timestamp;
+    use crate::model::event::{Event, EventStatus};
+    use crate::model::ids::{EventId, TenantId};
+    use crate::model::payload::Payload;
+    use crate::model::time::Timestamp;
 
     /// A stored event with these headers and body, received at 2024-05-14T09:22:10.123Z.
     pub(crate) fn event(
@@ -214,13 +214,13 @@ mod pipeline_tests {
 
     use crate::Relay;
     use crate::deliver::WorkerConfig;
-    use crate::destination::{Destination, HandlerError, Message};
-    use crate::event::{AttemptOutcome, DeliveryStatus};
-    use crate::ids::{EventId, TenantId};
+    use crate::deliver::destination::{Destination, HandlerError, Message};
+    use crate::ingest::signature::NoSignature;
+    use crate::ingest::source::WebhookSource;
     use crate::ingest::{IngestOutcome, IngestRequest};
+    use crate::model::event::{AttemptOutcome, DeliveryStatus};
+    use crate::model::ids::{EventId, TenantId};
     use crate::route::{ConditionSpec, EventRoute, Op};
-    use crate::signature::NoSignature;
-    use crate::source::WebhookSource;
 
     type Received = Arc<Mutex<Vec<(String, Value)>>>;
 
@@ -259,7 +259,7 @@ mod pipeline_tests {
     }
 
     /// Waits until every delivery of the event is delivered or dead-lettered.
-    async fn settled(relay: &Relay, event: EventId) -> Vec<crate::event::Delivery> {
+    async fn settled(relay: &Relay, event: EventId) -> Vec<crate::model::event::Delivery> {
         let tenant = TenantId::default();
         for _ in 0..200 {
             let deliveries = relay.store().deliveries(&tenant, event).await.unwrap();

@@ -6,7 +6,7 @@ use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
 use super::{TransformError, TransformInput, Transformed, Transformer, json_body};
-use crate::jsonpath::CompiledPath;
+use crate::route::jsonpath::CompiledPath;
 
 /// The deepest nesting a template may have.
 pub const MAX_TEMPLATE_DEPTH: usize = 64;

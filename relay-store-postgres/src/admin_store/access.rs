@@ -1,10 +1,10 @@
 //! API keys, users (with atomic lockout counting) and sessions.
 
 use deadpool_postgres::Pool;
-use relay_core::admin::{ApiKeyRecord, Role, SessionRecord, UserRecord};
-use relay_core::ids::TenantId;
+use relay_core::control::admin::{ApiKeyRecord, Role, SessionRecord, UserRecord};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
-use relay_core::time::Timestamp;
 use tokio_postgres::Row;
 
 use super::{execute, rows};
@@ -66,7 +66,7 @@ const DELETE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1::bytea"
 fn role(row: &Row, index: usize) -> Result<Role, PgStoreError> {
     let text: String = get(row, index)?;
     text.parse()
-        .map_err(|e: relay_core::admin::UnknownRole| PgStoreError::Corrupt(e.to_string()))
+        .map_err(|e: relay_core::control::admin::UnknownRole| PgStoreError::Corrupt(e.to_string()))
 }
 
 fn time(row: &Row, index: usize) -> Result<Timestamp, PgStoreError> {

@@ -3,11 +3,11 @@
 use std::sync::LazyLock;
 
 use deadpool_postgres::Pool;
-use relay_core::admin::{DeliveryCounts, EventQuery, EventSummary};
-use relay_core::event::{Delivery, EventStatus};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
+use relay_core::control::admin::{DeliveryCounts, EventQuery, EventSummary};
+use relay_core::model::event::{Delivery, EventStatus};
+use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::{DeadLetterFilter, StoreError};
-use relay_core::time::Timestamp;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::rows::{self as decode, DELIVERY_COLUMNS, count, get, qualified};
 
 /// The tenant's events (`$1`) by the optional filters `$2` source, `$3` type, `$4` since,
 /// `$5` until, `$6` key fragment, `$7` cursor (older than) and `$8` state (the SQL form of
-/// [`EventState::of`](relay_core::admin::EventState::of)), newest first, at most `$9`. The
+/// [`EventState::of`](relay_core::control::admin::EventState::of)), newest first, at most `$9`. The
 /// `(tenant, id)` index yields events in order; each one's deliveries are counted by the
 /// lateral subquery on `deliveries_event`, so a page stops after `$9` matches.
 const LIST_EVENTS: &str = "

@@ -1,12 +1,12 @@
 //! The append-only audit log and per-minute metric points.
 
 use deadpool_postgres::Pool;
-use relay_core::admin::{
+use relay_core::control::admin::{
     AuditEntry, AuditQuery, MetricMerge, MetricPoint, MetricQuery, MetricScope,
 };
-use relay_core::ids::{AuditId, TenantId};
+use relay_core::model::ids::{AuditId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
-use relay_core::time::Timestamp;
 use tokio_postgres::Row;
 use uuid::Uuid;
 

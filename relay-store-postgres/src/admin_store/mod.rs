@@ -12,16 +12,16 @@ mod tests;
 
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
-use relay_core::admin::{
+use relay_core::control::admin::{
     ApiKeyRecord, AuditEntry, AuditQuery, MetricMerge, MetricPoint, MetricQuery, SessionRecord,
     TenantRecord, UserRecord,
 };
-use relay_core::ids::TenantId;
-use relay_core::manage::{ObjectKind, ObjectRecord};
+use relay_core::control::manage::{ObjectKind, ObjectRecord};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::{
     AccessStore, AuditLog, DestinationRecord, MetricStore, ObjectStore, StoreError, TenantStore,
 };
-use relay_core::time::Timestamp;
 use tokio_postgres::types::ToSql;
 
 use crate::PgStore;

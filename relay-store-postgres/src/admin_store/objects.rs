@@ -1,10 +1,10 @@
 //! Sources, destinations and routes created through the admin API.
 
 use deadpool_postgres::Pool;
-use relay_core::ids::TenantId;
-use relay_core::manage::{ObjectKind, ObjectRecord};
+use relay_core::control::manage::{ObjectKind, ObjectRecord};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
-use relay_core::time::Timestamp;
 use tokio_postgres::Row;
 
 use super::{execute, rows};
@@ -31,7 +31,9 @@ fn object(row: &Row) -> Result<ObjectRecord, PgStoreError> {
     Ok(ObjectRecord {
         kind: kind
             .parse()
-            .map_err(|e: relay_core::manage::UnknownKind| PgStoreError::Corrupt(e.to_string()))?,
+            .map_err(|e: relay_core::control::manage::UnknownKind| {
+                PgStoreError::Corrupt(e.to_string())
+            })?,
         name: get(row, 1)?,
         spec: get(row, 2)?,
         enabled: get(row, 3)?,

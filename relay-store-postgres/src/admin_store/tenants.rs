@@ -1,10 +1,10 @@
 //! The tenant registry.
 
 use deadpool_postgres::Pool;
-use relay_core::admin::{TenantLimits, TenantRecord};
-use relay_core::ids::TenantId;
+use relay_core::control::admin::{TenantLimits, TenantRecord};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::{QuotaOutcome, StoreError};
-use relay_core::time::Timestamp;
 use tokio_postgres::types::ToSql;
 
 use super::{execute, rows};

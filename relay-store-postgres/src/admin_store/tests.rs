@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use relay_core::ids::{DeliveryId, TenantId};
+use relay_core::model::ids::{DeliveryId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::conformance::{T0, new_event, serves_an_upgraded_database};
-use relay_core::time::Timestamp;
 
 use crate::schema::{self, SCHEMA_VERSION};
 use crate::{PgOptions, PgStore};

@@ -1,9 +1,9 @@
 //! API keys, users (with atomic lockout counting) and sessions.
 
-use relay_core::admin::{ApiKeyRecord, Role, SessionRecord, UserRecord};
-use relay_core::ids::TenantId;
+use relay_core::control::admin::{ApiKeyRecord, Role, SessionRecord, UserRecord};
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
-use relay_core::time::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::rows::{corrupt, time};
@@ -19,7 +19,7 @@ const SESSION_COLUMNS: &str = "token_hash, tenant, username, created_at, expires
 fn role(row: &Row<'_>, index: usize) -> rusqlite::Result<Role> {
     let text: String = row.get(index)?;
     text.parse()
-        .map_err(|e: relay_core::admin::UnknownRole| corrupt(index, e.to_string()))
+        .map_err(|e: relay_core::control::admin::UnknownRole| corrupt(index, e.to_string()))
 }
 
 fn optional_time(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Timestamp>> {

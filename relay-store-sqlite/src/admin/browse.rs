@@ -1,10 +1,10 @@
 //! Browsing: event listings with delivery counts, dead-letter pages, discarding.
 
-use relay_core::admin::{DeliveryCounts, EventQuery, EventSummary};
-use relay_core::event::{Delivery, EventStatus};
-use relay_core::ids::{DeliveryId, EventId, TenantId};
+use relay_core::control::admin::{DeliveryCounts, EventQuery, EventSummary};
+use relay_core::model::event::{Delivery, EventStatus};
+use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::time::Timestamp;
 use relay_core::store::{DeadLetterFilter, StoreError};
-use relay_core::time::Timestamp;
 use rusqlite::{Connection, Row, params};
 
 use crate::rows::{self, DELIVERY_COLUMNS, corrupt, id16, time};
@@ -12,7 +12,7 @@ use crate::writes::{DEAD_LETTER_WHERE, Db, dead_letter_params};
 
 /// The tenant's events (`?1`) by the optional filters `?2` source, `?3` type, `?4` since,
 /// `?5` until, `?6` key fragment, `?7` cursor (older than) and `?8` state (the SQL form of
-/// [`EventState::of`](relay_core::admin::EventState::of)), newest first, at most `?9`. The
+/// [`EventState::of`](relay_core::control::admin::EventState::of)), newest first, at most `?9`. The
 /// `(tenant, id)` index yields the rows in order, so a page stops after `?9` groups.
 pub(crate) const LIST_EVENTS: &str = "
 SELECT e.id, e.source, e.event_type, e.idempotency_key, e.received_at, e.status,

@@ -1,9 +1,9 @@
 //! The append-only audit log and per-minute metric points.
 
-use relay_core::admin::{
+use relay_core::control::admin::{
     AuditEntry, AuditQuery, MetricMerge, MetricPoint, MetricQuery, MetricScope,
 };
-use relay_core::ids::{AuditId, TenantId};
+use relay_core::model::ids::{AuditId, TenantId};
 use relay_core::store::StoreError;
 use rusqlite::{Connection, Row, params};
 

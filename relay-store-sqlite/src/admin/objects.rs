@@ -1,7 +1,7 @@
 //! Sources, destinations and routes created through the admin API.
 
-use relay_core::ids::TenantId;
-use relay_core::manage::{ObjectKind, ObjectRecord};
+use relay_core::control::manage::{ObjectKind, ObjectRecord};
+use relay_core::model::ids::TenantId;
 use relay_core::store::StoreError;
 use rusqlite::{Connection, Row, params};
 
@@ -15,7 +15,7 @@ fn object(row: &Row<'_>) -> rusqlite::Result<ObjectRecord> {
     Ok(ObjectRecord {
         kind: kind
             .parse()
-            .map_err(|e: relay_core::manage::UnknownKind| corrupt(0, e.to_string()))?,
+            .map_err(|e: relay_core::control::manage::UnknownKind| corrupt(0, e.to_string()))?,
         name: row.get(1)?,
         spec: row.get(2)?,
         enabled: row.get(3)?,

@@ -1,7 +1,7 @@
 //! The tenant registry.
 
-use relay_core::admin::{TenantLimits, TenantRecord};
-use relay_core::ids::TenantId;
+use relay_core::control::admin::{TenantLimits, TenantRecord};
+use relay_core::model::ids::TenantId;
 use relay_core::store::{QuotaOutcome, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
 

@@ -3,9 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-use relay_core::ids::TenantId;
+use relay_core::model::ids::TenantId;
+use relay_core::model::time::Timestamp;
 use relay_core::store::conformance::{T0, new_event, serves_an_upgraded_database};
-use relay_core::time::Timestamp;
 use rusqlite::Connection;
 
 use super::browse;
@@ -84,7 +84,9 @@ async fn a_database_at_the_previous_version_is_upgraded_on_open() {
                 cycle_attempts, next_attempt_at, last_error, created_at, updated_at)
              VALUES (?1, ?2, ?3, 'x', 'route-x', 'dead_lettered', 1, 1, ?4, 'http 500', ?4, ?4)",
             rusqlite::params![
-                relay_core::ids::DeliveryId::new().as_bytes().as_slice(),
+                relay_core::model::ids::DeliveryId::new()
+                    .as_bytes()
+                    .as_slice(),
                 tenant.as_str(),
                 event.as_bytes().as_slice(),
                 at(10).as_millis(),

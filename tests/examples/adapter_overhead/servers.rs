@@ -10,9 +10,9 @@ use axum::response::IntoResponse;
 use relay_actix::RelayMiddleware;
 use relay_axum::RelayLayer;
 use relay_core::Relay;
+use relay_core::ingest::signature::NoSignature;
+use relay_core::ingest::source::WebhookSource;
 use relay_core::ingest::{IngestRequest, Reply};
-use relay_core::signature::NoSignature;
-use relay_core::source::WebhookSource;
 
 const STATIC_REPLY: &str =
     r#"{"status":"accepted","event_id":"evt_0192f3a07c1e70008000000000000001"}"#;

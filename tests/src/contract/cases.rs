@@ -121,7 +121,7 @@ fn handshake_body() -> Vec<u8> {
 /// down, as nothing is stored), refused when signed with another secret.
 fn slack_handshakes() -> Vec<Case> {
     let body = handshake_body();
-    let now = relay_core::time::Timestamp::now().as_secs();
+    let now = relay_core::model::time::Timestamp::now().as_secs();
     let handshake = |name, secret: &str, expect| {
         case(name, "/webhooks/slack", body.clone(), expect)
             .header("content-type", "application/json")

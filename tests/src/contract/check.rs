@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use relay_core::Relay;
-use relay_core::ids::{EventId, TenantId};
 use relay_core::ingest::RequestId;
+use relay_core::model::ids::{EventId, TenantId};
 use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 

@@ -15,9 +15,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use relay_core::Relay;
-use relay_core::limit::RateLimit;
-use relay_core::signature::{GitHub, NoSignature, Slack};
-use relay_core::source::WebhookSource;
+use relay_core::ingest::limit::RateLimit;
+use relay_core::ingest::signature::{GitHub, NoSignature, Slack};
+use relay_core::ingest::source::WebhookSource;
 
 pub use cases::{Case, Expect, Fixture, SECRET, cases};
 

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use relay_core::agent::{CONNECT_PATH, TARGET_HEADER};
+use relay_core::control::agent::{CONNECT_PATH, TARGET_HEADER};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use tokio::net::TcpStream;

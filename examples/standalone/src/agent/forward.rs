@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use relay_core::agent::{DeliverFrame, OutcomeFrame};
+use relay_core::control::agent::{DeliverFrame, OutcomeFrame};
 use relay_core::deliver::{RESPONSE_EXCERPT_BYTES, parse_retry_after};
 
 /// The client the agent POSTs with: no proxy, no redirects (like the gateway's own).

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use relay_core::agent::{AgentFrame, DeliverFrame, GatewayFrame, OutcomeFrame, normalise_target};
+use relay_core::control::agent::{
+    AgentFrame, DeliverFrame, GatewayFrame, OutcomeFrame, normalise_target,
+};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 

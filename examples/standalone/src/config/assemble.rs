@@ -4,19 +4,19 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use relay_core::catalog::{Catalog, CatalogError};
+use relay_core::ingest::source::Source;
 use relay_core::route::Route;
-use relay_core::source::Source;
 use relay_core::transform::Transformer;
 
-use relay_core::alert::AlertConfig;
-use relay_core::destination::{Destination, HttpDestinationSpec};
-use relay_core::guard::{AddressGuard, IpNet, parse_cidr};
+use relay_core::control::alert::AlertConfig;
+use relay_core::deliver::destination::{Destination, HttpDestinationSpec};
+use relay_core::deliver::guard::{AddressGuard, IpNet, parse_cidr};
+use relay_core::ingest::source::WebhookSource;
+use relay_core::model::secret::Secret;
 use relay_core::route::EventRoute;
-use relay_core::secret::Secret;
-use relay_core::source::WebhookSource;
 use relay_core::transform::{FormToEmail, Template, builtin_transformers};
 
-use relay_core::definition;
+use relay_core::control::definition;
 
 use super::Problem;
 use super::model::{AlertsSpec, Config, TransformerSpec};
@@ -219,7 +219,12 @@ pub fn assemble(
             destinations: destination_specs.iter().map(|(_, d)| d.clone()).collect(),
             // Agent destinations have no URL to save as an HTTP destination.
             destination_specs: (destination_specs.into_iter())
-                .filter(|(_, d)| matches!(d.target(), relay_core::destination::Target::Http { .. }))
+                .filter(|(_, d)| {
+                    matches!(
+                        d.target(),
+                        relay_core::deliver::destination::Target::Http { .. }
+                    )
+                })
                 .map(|(s, _)| s)
                 .collect(),
         })

@@ -18,7 +18,7 @@ pub use model::Config;
 pub mod model;
 
 /// One thing wrong with a configuration.
-pub use relay_core::definition::Problem;
+pub use relay_core::control::definition::Problem;
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]

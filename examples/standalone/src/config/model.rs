@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use relay_core::guard::IpNet;
+use relay_core::deliver::guard::IpNet;
 
-pub use relay_core::definition::{DestinationSpec, RouteSpec, SourceSpec};
+pub use relay_core::control::definition::{DestinationSpec, RouteSpec, SourceSpec};
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -3,9 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use relay_core::admin::{AdminError, Role};
-use relay_core::definition::DestinationSpec;
-use relay_core::manage::DestinationView;
+use relay_core::control::admin::{AdminError, Role};
+use relay_core::control::definition::DestinationSpec;
+use relay_core::control::manage::DestinationView;
 
 use super::dto::{CreatedDestinationItem, DestinationItem};
 use crate::admin::AdminState;

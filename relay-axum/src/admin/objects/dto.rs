@@ -1,10 +1,10 @@
 //! The JSON shapes of sources, destinations and routes. Request bodies are the specs of
-//! [`relay_core::definition`] (the same keys as the configuration file).
+//! [`relay_core::control::definition`] (the same keys as the configuration file).
 
 use std::collections::BTreeMap;
 
-use relay_core::definition::{DestinationSpec, RouteSpec, SourceSpec};
-use relay_core::manage::{
+use relay_core::control::definition::{DestinationSpec, RouteSpec, SourceSpec};
+use relay_core::control::manage::{
     DestinationView, ManagedBy, RouteTest, RouteView, SourceView, Stamps, TestDelivery,
 };
 use relay_core::route::{ConditionSpec, Op};

@@ -1,5 +1,5 @@
 //! Sources, destinations and routes: listed with how they are managed, and created, changed,
-//! paused and deleted when the admin API manages them (see [`relay_core::manage`]).
+//! paused and deleted when the admin API manages them (see [`relay_core::control::manage`]).
 
 pub(crate) mod destinations;
 pub mod dto;

@@ -4,9 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use relay_core::admin::Role;
-use relay_core::definition::RouteSpec;
-use relay_core::manage::RouteSample;
+use relay_core::control::admin::Role;
+use relay_core::control::definition::RouteSpec;
+use relay_core::control::manage::RouteSample;
 
 use super::dto::{RouteItem, RouteTestItem, RouteTestRequest};
 use crate::admin::AdminState;

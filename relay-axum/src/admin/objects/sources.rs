@@ -5,8 +5,8 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use relay_core::admin::Role;
-use relay_core::definition::SourceSpec;
+use relay_core::control::admin::Role;
+use relay_core::control::definition::SourceSpec;
 
 use super::dto::{CreatedSourceItem, RotateRequest, RotatedItem, SourceItem};
 use crate::admin::AdminState;
@@ -18,9 +18,9 @@ const DEFAULT_OVERLAP: Duration = Duration::from_secs(86_400);
 
 /// The source as listed; its `ingest_path` names the tenant when it is not the default one
 /// (`{prefix}/{tenant}/{source}`), since `{prefix}/{source}` resolves in the default tenant.
-fn item(state: &AdminState, view: relay_core::manage::SourceView) -> SourceItem {
+fn item(state: &AdminState, view: relay_core::control::manage::SourceView) -> SourceItem {
     let tenant = state.relay.tenant_id();
-    if *tenant == relay_core::ids::TenantId::default() {
+    if *tenant == relay_core::model::ids::TenantId::default() {
         SourceItem::new(view, &state.options.ingest_prefix)
     } else {
         SourceItem::new(view, &format!("{}/{tenant}", state.options.ingest_prefix))

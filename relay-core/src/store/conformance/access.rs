@@ -1,7 +1,7 @@
 //! Admin records: API keys, users (with lockout counting) and sessions.
 
 use super::*;
-use crate::admin::{ApiKeyRecord, Role, SessionRecord, UserRecord};
+use crate::control::admin::{ApiKeyRecord, Role, SessionRecord, UserRecord};
 
 fn key(tenant: &TenantId, id: &str, created_ms: i64) -> ApiKeyRecord {
     ApiKeyRecord {

@@ -1,10 +1,10 @@
 //! The audit log and per-minute metric points.
 
 use super::*;
-use crate::admin::{
+use crate::control::admin::{
     AuditEntry, AuditQuery, FieldChange, MetricMerge, MetricPoint, MetricQuery, MetricScope,
 };
-use crate::ids::AuditId;
+use crate::model::ids::AuditId;
 
 fn entry(tenant: &TenantId, kind: &str, object: &str, ms: i64) -> AuditEntry {
     AuditEntry {

@@ -1,7 +1,7 @@
 //! Browsing: event listings with filters and cursors, dead-letter pages, discarding.
 
 use super::*;
-use crate::admin::{EventQuery, EventState};
+use crate::control::admin::{EventQuery, EventState};
 
 /// Events newest first; filters by source, type, state, time and key; cursor paging; per
 /// tenant; delivery counts per status.

@@ -1,7 +1,7 @@
 //! Circuit-breaker state: compare-and-set per (tenant, destination).
 
 use super::*;
-use crate::circuit::{CircuitPhase, CircuitState};
+use crate::deliver::circuit::{CircuitPhase, CircuitState};
 
 fn open_until(offset_ms: i64) -> CircuitState {
     CircuitState {

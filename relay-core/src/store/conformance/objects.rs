@@ -1,7 +1,7 @@
 //! Sources, destinations and routes created through the admin API.
 
 use super::*;
-use crate::manage::{ObjectKind, ObjectRecord};
+use crate::control::manage::{ObjectKind, ObjectRecord};
 
 fn object(kind: ObjectKind, name: &str, spec: &str, ms: i64) -> ObjectRecord {
     ObjectRecord {

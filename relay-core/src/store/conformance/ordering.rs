@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::*;
-use crate::ordering::{OnDeadLetter, OrderedBy};
+use crate::deliver::ordering::{OnDeadLetter, OrderedBy};
 
 /// An event to `destination` whose delivery is ordered by `key` (unordered with `None`).
 pub fn ordered_event(

@@ -1,7 +1,7 @@
 //! The tenant registry.
 
 use super::*;
-use crate::admin::{TenantLimits, TenantRecord};
+use crate::control::admin::{TenantLimits, TenantRecord};
 
 /// Tenants are unique by name; updates change the limits and keep `created_at`; deletes
 /// say whether there was one and touch nothing else of the tenant; listings are by name.
@@ -58,8 +58,8 @@ pub async fn tenant_registry_round_trips(store: Arc<dyn Store>) {
     assert_eq!(store.tenants().await.unwrap(), [updated, globex.clone()]);
 
     // Deleting from the registry leaves the tenant's objects alone.
-    let route = crate::manage::ObjectRecord {
-        kind: crate::manage::ObjectKind::Route,
+    let route = crate::control::manage::ObjectRecord {
+        kind: crate::control::manage::ObjectKind::Route,
         name: "r".into(),
         spec: r#"{"name":"r"}"#.into(),
         enabled: true,

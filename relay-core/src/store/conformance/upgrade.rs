@@ -2,7 +2,7 @@
 //! wrote. Called by the backends' upgrade tests, which write the old data with the old SQL.
 
 use super::*;
-use crate::admin::{
+use crate::control::admin::{
     ApiKeyRecord, AuditQuery, EventQuery, EventState, MetricMerge, MetricPoint, MetricQuery,
     MetricScope, Role,
 };

@@ -5,16 +5,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::Stores;
-use crate::admin::{
+use crate::control::admin::{
     ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
     MetricQuery, SessionRecord, TenantRecord, UserRecord,
 };
-use crate::circuit::{CircuitState, VersionedCircuit};
-use crate::event::{Attempt, Delivery, Event};
-use crate::ids::{DeliveryId, EventId, TenantId};
-use crate::manage::{ObjectKind, ObjectRecord};
+use crate::control::manage::{ObjectKind, ObjectRecord};
+use crate::deliver::circuit::{CircuitState, VersionedCircuit};
+use crate::model::event::{Attempt, Delivery, Event};
+use crate::model::ids::{DeliveryId, EventId, TenantId};
+use crate::model::time::Timestamp;
 use crate::store::*;
-use crate::time::Timestamp;
 
 #[async_trait]
 impl EventIngest for Stores {

@@ -4,7 +4,7 @@ mod delegate;
 
 use std::sync::Arc;
 
-use crate::memory::MemoryStore;
+use crate::store::memory::MemoryStore;
 use crate::store::{
     AccessStore, AuditLog, CircuitStore, DeliveryQueue, EventIngest, EventLog, MetricStore,
     ObjectStore, Store, TenantStore, Unsupported,
@@ -18,7 +18,7 @@ use crate::store::{
 ///
 /// ```
 /// use std::sync::Arc;
-/// use relay_core::memory::MemoryStore;
+/// use relay_core::store::memory::MemoryStore;
 /// use relay_core::store::{Store, Stores};
 ///
 /// let durable = Arc::new(MemoryStore::new());
@@ -76,10 +76,10 @@ impl Stores {
     /// use std::sync::Arc;
     /// use std::time::Duration;
     /// use async_trait::async_trait;
-    /// use relay_core::ids::{EventId, TenantId};
-    /// use relay_core::memory::MemoryStore;
+    /// use relay_core::model::ids::{EventId, TenantId};
+    /// use relay_core::store::memory::MemoryStore;
     /// use relay_core::store::*;
-    /// use relay_core::time::Timestamp;
+    /// use relay_core::model::time::Timestamp;
     ///
     /// #[derive(Debug, Default)]
     /// struct MyBackend { rows: MemoryStore }

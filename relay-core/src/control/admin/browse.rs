@@ -1,0 +1,216 @@
+//! Operations on stored traffic: listing and inspecting events, dead letters, replay,
+//! redrive and discard. Reads need `viewer`; anything that sends again or discards needs
+//! `operator` and is audited.
+
+use http::HeaderMap;
+
+use super::{AdminError, EventQuery, EventSummary, FieldChange, Principal, Role};
+use crate::model::event::{Attempt, Delivery, DeliveryStatus, Event};
+use crate::model::ids::{DeliveryId, EventId};
+use crate::model::time::Timestamp;
+use crate::relay::Relay;
+use crate::store::{DeadLetterFilter, ScheduleReport};
+
+/// The largest page a listing returns.
+pub const MAX_PAGE: usize = 200;
+
+/// Header names whose values are shown as [`REDACTED`](super::REDACTED) in event details:
+/// signatures and credentials.
+fn is_sensitive(name: &str) -> bool {
+    const EXACT: [&str; 4] = [
+        "authorization",
+        "cookie",
+        "proxy-authorization",
+        "set-cookie",
+    ];
+    const PARTS: [&str; 6] = ["signature", "hmac", "secret", "token", "api-key", "apikey"];
+    EXACT.contains(&name) || PARTS.iter().any(|p| name.contains(p))
+}
+
+/// An event's headers as `(name, value)` pairs in arrival order, with signature and
+/// credential headers redacted and non-UTF-8 values shown lossily.
+///
+/// ```
+/// use relay_core::control::admin::redacted_headers;
+/// use http::HeaderMap;
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("x-hub-signature-256", "sha256=abc".parse().unwrap());
+/// headers.insert("x-github-event", "push".parse().unwrap());
+/// let shown = redacted_headers(&headers);
+/// assert!(shown.contains(&("x-hub-signature-256".into(), "[redacted]".into())));
+/// assert!(shown.contains(&("x-github-event".into(), "push".into())));
+/// ```
+pub fn redacted_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let name = name.as_str().to_owned();
+            let value = if is_sensitive(&name) {
+                super::REDACTED.to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name, value)
+        })
+        .collect()
+}
+
+/// An event with its deliveries and every attempt of each.
+#[derive(Debug, Clone)]
+pub struct EventDetail {
+    /// The event (its headers unredacted: show them with [`redacted_headers`]).
+    pub event: Event,
+    /// Its deliveries, each with its attempts, first to last.
+    pub deliveries: Vec<(Delivery, Vec<Attempt>)>,
+}
+
+fn page(limit: usize) -> usize {
+    limit.clamp(1, MAX_PAGE)
+}
+
+impl Relay {
+    /// Events matching `query`, newest first, at most `limit` (capped at [`MAX_PAGE`]).
+    pub async fn list_events(
+        &self,
+        by: &Principal,
+        query: &EventQuery,
+        limit: usize,
+    ) -> Result<Vec<EventSummary>, AdminError> {
+        by.require(Role::Viewer)?;
+        Ok(self
+            .store()
+            .list_events(&by.tenant, query, page(limit))
+            .await?)
+    }
+
+    /// One event with its deliveries and attempts.
+    pub async fn event_detail(
+        &self,
+        by: &Principal,
+        id: EventId,
+    ) -> Result<EventDetail, AdminError> {
+        by.require(Role::Viewer)?;
+        let store = self.store();
+        let event = store.event(&by.tenant, id).await?;
+        let event = event.ok_or(AdminError::NotFound)?;
+        let mut deliveries = Vec::new();
+        for delivery in store.deliveries(&by.tenant, id).await? {
+            let attempts = store.attempts(&by.tenant, delivery.id).await?;
+            deliveries.push((delivery, attempts));
+        }
+        Ok(EventDetail { event, deliveries })
+    }
+
+    /// Dead letters matching `filter` after the cursor `after`, oldest first.
+    pub async fn list_dead_letters(
+        &self,
+        by: &Principal,
+        filter: &DeadLetterFilter,
+        after: Option<DeliveryId>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, AdminError> {
+        by.require(Role::Viewer)?;
+        Ok(self
+            .store()
+            .dead_letter_page(&by.tenant, filter, after, page(limit))
+            .await?)
+    }
+
+    /// Replays an event to the destinations its routes now match, skipping those that
+    /// already have it unless `force`; audited.
+    pub async fn replay_event(
+        &self,
+        by: &Principal,
+        id: EventId,
+        force: bool,
+    ) -> Result<ScheduleReport, AdminError> {
+        by.require(Role::Operator)?;
+        let report = self.replay(&by.tenant, id, force).await?;
+        let changes = vec![
+            FieldChange::added("force", force),
+            FieldChange::added("scheduled", report.scheduled.len()),
+        ];
+        self.audit(by, "replay", "event", &id.to_string(), changes)
+            .await?;
+        Ok(report)
+    }
+
+    /// Redrives the dead letters matching `filter` (idempotent: a second call moves none of
+    /// the same ones); audited. Returns how many moved.
+    pub async fn redrive(
+        &self,
+        by: &Principal,
+        filter: &DeadLetterFilter,
+    ) -> Result<u64, AdminError> {
+        by.require(Role::Operator)?;
+        let moved = self.redrive_dead_letters(&by.tenant, filter).await?;
+        let changes = filter_changes(filter, moved);
+        self.audit(by, "redrive", "dead_letters", &filter_id(filter), changes)
+            .await?;
+        Ok(moved)
+    }
+
+    /// Discards the dead letters matching `filter`: final, never sent again unless their
+    /// event is replayed; audited. Returns how many.
+    pub async fn discard(
+        &self,
+        by: &Principal,
+        filter: &DeadLetterFilter,
+    ) -> Result<u64, AdminError> {
+        by.require(Role::Operator)?;
+        let moved = self
+            .store()
+            .discard_dead_letters(&by.tenant, filter, Timestamp::now())
+            .await?;
+        let changes = filter_changes(filter, moved);
+        self.audit(by, "discard", "dead_letters", &filter_id(filter), changes)
+            .await?;
+        Ok(moved)
+    }
+
+    /// The dead-lettered delivery `id` as a one-element filter, or
+    /// [`AdminError::NotFound`] when the tenant has no such delivery. A delivery that is no
+    /// longer dead-lettered still matches (and then moves nothing).
+    pub async fn dead_letter_filter(
+        &self,
+        by: &Principal,
+        id: DeliveryId,
+    ) -> Result<(DeadLetterFilter, DeliveryStatus), AdminError> {
+        by.require(Role::Viewer)?;
+        let delivery = self.store().delivery(&by.tenant, id).await?;
+        let delivery = delivery.ok_or(AdminError::NotFound)?;
+        let filter = DeadLetterFilter {
+            destination: Some(delivery.destination),
+            event_id: Some(delivery.event_id),
+            ..Default::default()
+        };
+        Ok((filter, delivery.status))
+    }
+}
+
+fn filter_id(filter: &DeadLetterFilter) -> String {
+    match (&filter.event_id, &filter.destination) {
+        (Some(event), Some(destination)) => format!("{event}/{destination}"),
+        (Some(event), None) => event.to_string(),
+        (None, Some(destination)) => destination.clone(),
+        (None, None) => "*".to_owned(),
+    }
+}
+
+fn filter_changes(filter: &DeadLetterFilter, moved: u64) -> Vec<FieldChange> {
+    let mut changes = vec![FieldChange::added("count", moved)];
+    if let Some(source) = &filter.source {
+        changes.push(FieldChange::added("filter.source", source.as_str()));
+    }
+    if let Some(destination) = &filter.destination {
+        changes.push(FieldChange::added(
+            "filter.destination",
+            destination.as_str(),
+        ));
+    }
+    if let Some(since) = filter.since {
+        changes.push(FieldChange::added("filter.since_ms", since.as_millis()));
+    }
+    changes
+}

@@ -1,0 +1,143 @@
+//! Access operations against the in-memory store.
+
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+use crate::model::ids::TenantId;
+use crate::model::secret::Secret;
+use crate::model::time::Timestamp;
+use crate::relay::Relay;
+
+fn relay() -> Relay {
+    Relay::builder().build().unwrap()
+}
+
+fn admin() -> Principal {
+    Principal::system(TenantId::default())
+}
+
+#[tokio::test]
+async fn api_keys_authenticate_until_revoked() {
+    let relay = relay();
+    let created = relay
+        .create_api_key(&admin(), "ci", Role::Operator)
+        .await
+        .unwrap();
+    let principal = relay
+        .authenticate_api_key(created.token.expose())
+        .await
+        .unwrap();
+    assert_eq!(principal.role, Role::Operator);
+    assert_eq!(principal.actor, format!("key:{}", created.record.id));
+
+    let wrong = format!("{}x", created.token.expose());
+    assert!(matches!(
+        relay.authenticate_api_key(&wrong).await,
+        Err(AdminError::Unauthorized)
+    ));
+    let viewer = Principal {
+        role: Role::Operator,
+        ..principal.clone()
+    };
+    assert!(matches!(
+        relay.create_api_key(&viewer, "x", Role::Admin).await,
+        Err(AdminError::Forbidden {
+            needed: Role::Admin
+        })
+    ));
+    relay
+        .revoke_api_key(&admin(), &created.record.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        relay.authenticate_api_key(created.token.expose()).await,
+        Err(AdminError::Unauthorized)
+    ));
+    let log = relay
+        .store()
+        .audit_entries(&TenantId::default(), &AuditQuery::default(), 10)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["revoke", "create"]);
+    let text = format!("{log:?}");
+    assert!(!text.contains(created.token.expose()));
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_username_for_an_hour() {
+    let relay = relay();
+    let tenant = TenantId::default();
+    let password = Secret::new("a long enough password");
+    relay
+        .create_user(&admin(), "ann", &password, Role::Viewer)
+        .await
+        .unwrap();
+    let wrong = Secret::new("not the password");
+    for _ in 0..4 {
+        assert!(matches!(
+            relay.login(&tenant, "ann", &wrong).await,
+            Err(AdminError::Unauthorized)
+        ));
+    }
+    let started = Timestamp::now();
+    let Err(AdminError::Locked { until }) = relay.login(&tenant, "ann", &wrong).await else {
+        panic!("the fifth failure locks");
+    };
+    let lock_ms = until.as_millis() - started.as_millis();
+    assert!((3_590_000..=3_610_000).contains(&lock_ms), "{lock_ms}");
+    assert!(matches!(
+        relay.login(&tenant, "ann", &password).await,
+        Err(AdminError::Locked { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_success_resets_the_count_and_sessions_authenticate() {
+    let relay = relay();
+    let tenant = TenantId::default();
+    let password = Secret::new("a long enough password");
+    relay
+        .create_user(&admin(), "bob", &password, Role::Admin)
+        .await
+        .unwrap();
+    let wrong = Secret::new("nope nope nope");
+    for _ in 0..4 {
+        let _ = relay.login(&tenant, "bob", &wrong).await;
+    }
+    let session = relay.login(&tenant, "bob", &password).await.unwrap();
+    for _ in 0..4 {
+        let _ = relay.login(&tenant, "bob", &wrong).await;
+    }
+    let principal = relay
+        .authenticate_session(session.token.expose())
+        .await
+        .unwrap();
+    assert_eq!(
+        (principal.role, principal.actor.as_str()),
+        (Role::Admin, "user:bob")
+    );
+    relay.logout(session.token.expose()).await.unwrap();
+    assert!(
+        relay
+            .authenticate_session(session.token.expose())
+            .await
+            .is_err()
+    );
+    assert!(matches!(
+        relay.login(&tenant, "nobody", &password).await,
+        Err(AdminError::Unauthorized)
+    ));
+    assert!(matches!(
+        relay
+            .create_user(&admin(), "bob", &password, Role::Viewer)
+            .await,
+        Err(AdminError::Conflict(_))
+    ));
+    assert!(matches!(
+        relay
+            .create_user(&admin(), "short", &Secret::new("short"), Role::Viewer)
+            .await,
+        Err(AdminError::Invalid(_))
+    ));
+}

@@ -1,0 +1,128 @@
+//! Creating, changing, pausing and deleting destinations.
+
+use super::ObjectKind;
+use super::views::DestinationView;
+use super::write::invalid;
+use crate::control::admin::{AdminError, Principal, Role, generate_signing_secret};
+use crate::control::definition::{DestinationSpec, check_name, literal};
+use crate::relay::Relay;
+
+/// A destination just created, and its signing secret (shown this once).
+#[derive(Debug)]
+pub struct CreatedDestination {
+    /// The destination.
+    pub destination: DestinationView,
+    /// The Standard Webhooks secret its deliveries are signed with: as given, or generated.
+    pub signing_secret: String,
+}
+
+impl Relay {
+    fn checked_destination(&self, spec: &DestinationSpec) -> Result<(), AdminError> {
+        let mut problems = Vec::new();
+        check_name("name", &spec.name, &mut problems);
+        spec.build("", self.guard(), &literal, &mut problems);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid(problems))
+        }
+    }
+
+    /// One live destination.
+    pub fn destination_view(&self, name: &str) -> Result<DestinationView, AdminError> {
+        (self.destination_views().into_iter())
+            .find(|d| d.name == name)
+            .ok_or(AdminError::NotFound)
+    }
+
+    /// Creates an HTTP destination (admin). Its URL must pass the SSRF guard. Without a
+    /// `signing_secret` one is generated; it is returned this once, and the credentials are
+    /// stored sealed.
+    pub async fn create_destination(
+        &self,
+        by: &Principal,
+        mut spec: DestinationSpec,
+    ) -> Result<CreatedDestination, AdminError> {
+        self.may_change(by, Role::Admin)?;
+        let signing_secret = spec
+            .signing_secret
+            .get_or_insert_with(generate_signing_secret)
+            .clone();
+        self.checked_destination(&spec)?;
+        self.create_object(by, &spec).await?;
+        Ok(CreatedDestination {
+            destination: self.destination_view(&spec.name)?,
+            signing_secret,
+        })
+    }
+
+    /// Replaces an API-managed destination's spec (admin); the name in `spec` must be
+    /// `name`. A credential left out is kept; an empty one is removed.
+    pub async fn update_destination(
+        &self,
+        by: &Principal,
+        name: &str,
+        mut spec: DestinationSpec,
+    ) -> Result<DestinationView, AdminError> {
+        self.may_change(by, Role::Admin)?;
+        if spec.name != name {
+            return Err(AdminError::invalid("name", "must be the name in the path"));
+        }
+        self.change_object::<DestinationSpec>(by, name, "update", |before| {
+            for (field, old) in [
+                (&mut spec.signing_secret, &before.signing_secret),
+                (&mut spec.auth_header, &before.auth_header),
+            ] {
+                match field.as_deref() {
+                    None => field.clone_from(old),
+                    Some("") => *field = None,
+                    Some(_) => {}
+                }
+            }
+            self.checked_destination(&spec)?;
+            Ok(Some(spec))
+        })
+        .await?;
+        self.destination_view(name)
+    }
+
+    /// Deletes an API-managed destination (admin); refused (409) while a route names it.
+    /// Deliveries still queued for it are dead-lettered at their next attempt (with the
+    /// reason), to be replayed if a destination of that name comes back.
+    pub async fn delete_destination(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
+        self.may_change(by, Role::Admin)?;
+        self.delete_object::<DestinationSpec>(by, name).await
+    }
+
+    /// Pauses or resumes a destination (operator): its deliveries wait, nothing is dropped.
+    /// For an API-managed destination the state is stored (every node follows it); for a
+    /// configured one it lasts until this process restarts.
+    pub async fn set_destination_enabled(
+        &self,
+        by: &Principal,
+        name: &str,
+        enabled: bool,
+    ) -> Result<(), AdminError> {
+        self.may_change(by, Role::Operator)?;
+        if self.catalog().destination(name).is_none() {
+            return Err(AdminError::NotFound);
+        }
+        let action = if enabled { "enable" } else { "disable" };
+        if self.is_configured(ObjectKind::Destination, name) {
+            if enabled {
+                self.enable_destination(name);
+            } else {
+                self.disable_destination(name);
+            }
+            return self
+                .audit(by, action, "destination", name, Vec::new())
+                .await;
+        }
+        let changed = (self.set_object_enabled::<DestinationSpec>(by, name, enabled)).await?;
+        if !changed && enabled {
+            // Stored state unchanged; a pause by a 410 or an alert is lifted all the same.
+            self.enable_destination(name);
+        }
+        Ok(())
+    }
+}
