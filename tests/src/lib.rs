@@ -263,4 +263,4 @@ where
 }
 
 mod unavailable;
-pub use unavailable::UnavailableStore;
+pub use unavailable::UNAVAILABLE_STORE;

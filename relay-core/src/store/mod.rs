@@ -36,11 +36,11 @@ mod objects;
 mod prune;
 mod queue;
 mod quota;
+mod refuse;
 mod rules;
 mod stores;
 mod tenants;
 mod types;
-mod unsupported;
 
 pub use access::AccessStore;
 pub use audit::AuditLog;
@@ -52,6 +52,7 @@ pub use objects::ObjectStore;
 pub use prune::{PRUNE_BATCH, prune_expired, spawn_pruner};
 pub use queue::DeliveryQueue;
 pub use quota::{QUOTA_DAY_SECS, QuotaOutcome, quota_day, secs_to_next_day};
+pub use refuse::Refuse;
 pub use rules::replay_skips;
 pub use stores::Stores;
 pub use tenants::TenantStore;
@@ -59,7 +60,6 @@ pub use types::{
     AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
     NewDelivery, NewEvent, NextStep, ScheduleReport,
 };
-pub use unsupported::Unsupported;
 
 use crate::model::ids::DeliveryId;
 

@@ -21,7 +21,7 @@ use relay_core::ingest::source::WebhookSource;
 
 pub use cases::{Case, Expect, Fixture, SECRET, cases};
 
-use crate::UnavailableStore;
+use crate::UNAVAILABLE_STORE;
 
 /// The body limit of the fixture's `small` source.
 pub const SMALL_LIMIT: usize = 64;
@@ -43,7 +43,7 @@ pub fn relay() -> Relay {
 /// Sources `raw` and `slack` (Slack scheme, [`SECRET`]) on a store whose commits always fail.
 pub fn unavailable_relay() -> Relay {
     Relay::builder()
-        .store(Arc::new(UnavailableStore))
+        .store(Arc::new(UNAVAILABLE_STORE))
         .source(WebhookSource::new("slack", Slack::new()).secret(SECRET))
         .source(WebhookSource::new("raw", NoSignature))
         .build()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::store::memory::MemoryStore;
 use crate::store::{
     AccessStore, AuditLog, CircuitStore, DeliveryQueue, EventIngest, EventLog, MetricStore,
-    ObjectStore, Store, TenantStore, Unsupported,
+    ObjectStore, Refuse, Store, TenantStore,
 };
 
 /// A [`Store`] made of one part per capability: each operation goes to the part that
@@ -65,7 +65,7 @@ impl Stores {
     /// events are ingested, deduplicated and delivered; circuit-breaker state is kept in this
     /// process (a [`MemoryStore`]); every other capability answers
     /// [`StoreError::Unsupported`](crate::store::StoreError::Unsupported) (see
-    /// [`Unsupported`]), so the admin features that need one fail with that error. Add parts
+    /// [`Refuse::UNSUPPORTED`]), so the admin features that need one fail with that error. Add parts
     /// with the `with_*` methods.
     ///
     /// The shape of such a backend (here its rows are kept by a [`MemoryStore`]; a real one
@@ -125,13 +125,13 @@ impl Stores {
         Self {
             ingest: backend.clone(),
             queue: backend.clone(),
-            log: Arc::new(Unsupported),
+            log: Arc::new(Refuse::UNSUPPORTED),
             circuits: Arc::new(MemoryStore::new()),
-            objects: Arc::new(Unsupported),
-            access: Arc::new(Unsupported),
-            audit: Arc::new(Unsupported),
-            metrics: Arc::new(Unsupported),
-            tenants: Arc::new(Unsupported),
+            objects: Arc::new(Refuse::UNSUPPORTED),
+            access: Arc::new(Refuse::UNSUPPORTED),
+            audit: Arc::new(Refuse::UNSUPPORTED),
+            metrics: Arc::new(Refuse::UNSUPPORTED),
+            tenants: Arc::new(Refuse::UNSUPPORTED),
         }
     }
 
