@@ -71,7 +71,8 @@ pub mod store;
 pub mod testing;
 pub mod transform;
 
-pub use relay::{BuildError, Relay, RelayBuilder};
+pub use relay::Relay;
+pub use relay::builder::{BuildError, RelayBuilder};
 
 // What an embedding application names, at the root: building a relay, its sources,
 // destinations and routes, ingest, the worker, the store and the extension points.

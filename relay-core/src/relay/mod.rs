@@ -1,33 +1,28 @@
-//! [`Relay`]: the pipeline assembled from a store, a catalog and a limiter.
+//! [`Relay`]: the pipeline assembled from a store, a catalog and a limiter; built by
+//! [`RelayBuilder`](crate::RelayBuilder).
+
+pub(crate) mod builder;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex, Weak};
 
 use arc_swap::ArcSwap;
-use ipnet::IpNet;
 use tokio::sync::Notify;
 
-use crate::catalog::{Catalog, CatalogError};
-use crate::control::alert::AlertConfig;
-use crate::control::alert::observer::{AlertObserver, AlertSink};
+use crate::catalog::Catalog;
+use crate::control::alert::observer::AlertSink;
 use crate::control::credentials::Keyring;
 use crate::control::manage::ObjectState;
 use crate::control::readiness::{NotReady, WriteHealth};
 use crate::control::tenancy::registry::TenantRelays;
 use crate::deliver::circuit_view::CircuitViews;
-use crate::deliver::destination::{Destination, Target};
-use crate::deliver::guard::{AddressGuard, BlockedAddress, GuardedResolver};
+use crate::deliver::guard::AddressGuard;
 use crate::deliver::http::HttpTransport;
 use crate::deliver::throttle::Throttles;
-use crate::ingest::limit::{RateLimiter, SlidingWindowLimiter};
-use crate::ingest::source::Source;
-use crate::observe::{Observer, Observers};
-use crate::route::Route;
-use crate::store::memory::MemoryStore;
+use crate::ingest::limit::RateLimiter;
+use crate::observe::Observers;
 use crate::store::{InsertOutcome, NewEvent, Store, StoreError};
-use crate::transform::Transformer;
 
 /// The webhook gateway pipeline: ingest, delivery worker, replay. Cheap to clone (shared state).
 ///
@@ -47,32 +42,32 @@ use crate::transform::Transformer;
 /// ```
 #[derive(Clone)]
 pub struct Relay {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
-    store: Arc<dyn Store>,
-    limiter: Arc<dyn RateLimiter>,
-    catalog: ArcSwap<Catalog>,
-    objects: Mutex<ObjectState>,
-    object_writes: tokio::sync::Mutex<()>,
-    transport: HttpTransport,
-    wake: Arc<Notify>,
-    disabled: Mutex<HashSet<String>>,
-    in_flight: Arc<Mutex<HashMap<String, usize>>>,
-    throttles: Throttles,
-    circuit_views: CircuitViews,
-    keyring: Option<Arc<Keyring>>,
-    rollup: Arc<crate::control::admin::rollup::Rollup>,
+pub(super) struct Inner {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) limiter: Arc<dyn RateLimiter>,
+    pub(super) catalog: ArcSwap<Catalog>,
+    pub(super) objects: Mutex<ObjectState>,
+    pub(super) object_writes: tokio::sync::Mutex<()>,
+    pub(super) transport: HttpTransport,
+    pub(super) wake: Arc<Notify>,
+    pub(super) disabled: Mutex<HashSet<String>>,
+    pub(super) in_flight: Arc<Mutex<HashMap<String, usize>>>,
+    pub(super) throttles: Throttles,
+    pub(super) circuit_views: CircuitViews,
+    pub(super) keyring: Option<Arc<Keyring>>,
+    pub(super) rollup: Arc<crate::control::admin::rollup::Rollup>,
     /// What observes the pipeline (shared with the tenant relays).
-    observers: Observers,
-    agents: crate::control::agent::AgentHub,
+    pub(super) observers: Observers,
+    pub(super) agents: crate::control::agent::AgentHub,
     /// Shared with the tenant relays, so their writes count for readiness too.
-    write_health: Arc<WriteHealth>,
+    pub(super) write_health: Arc<WriteHealth>,
     /// The tenant this relay's catalog belongs to (`default` for the one built).
-    tenant: crate::model::ids::TenantId,
+    pub(super) tenant: crate::model::ids::TenantId,
     /// The relays of the other tenants (see [`crate::control::tenancy`]); empty in those.
-    tenants: TenantRelays<Relay>,
+    pub(super) tenants: TenantRelays<Relay>,
 }
 
 impl fmt::Debug for Relay {
@@ -85,7 +80,7 @@ impl fmt::Debug for Relay {
 
 /// A [`Relay`] that does not keep it alive (what its own observers hold).
 #[derive(Clone)]
-pub(crate) struct WeakRelay(Weak<Inner>);
+pub(crate) struct WeakRelay(pub(super) Weak<Inner>);
 
 impl WeakRelay {
     /// The relay, unless it is gone.
@@ -127,11 +122,6 @@ impl fmt::Debug for WeakRelay {
 }
 
 impl Relay {
-    /// Starts building a relay.
-    pub fn builder() -> RelayBuilder {
-        RelayBuilder::default()
-    }
-
     /// A handle that does not keep this relay alive.
     #[cfg(test)]
     pub(crate) fn downgrade(&self) -> WeakRelay {
@@ -357,245 +347,5 @@ impl Drop for InFlightSlot {
                 counts.remove(&self.destination);
             }
         }
-    }
-}
-
-/// Why a relay could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// The configuration refers to missing or repeated names.
-    #[error(transparent)]
-    Catalog(#[from] CatalogError),
-    /// The outbound HTTP client could not be created.
-    #[error("outbound HTTP client: {0}")]
-    Transport(#[source] reqwest::Error),
-    /// The alert destination is not among the destinations.
-    #[error("alerts go to destination {0:?}, which does not exist")]
-    AlertDestination(String),
-    /// A destination's URL points at an address the SSRF guard refuses.
-    #[error("destination {destination:?}: {source}")]
-    BlockedDestination {
-        /// The destination.
-        destination: String,
-        /// The refused address.
-        #[source]
-        source: BlockedAddress,
-    },
-}
-
-/// Builds a [`Relay`]. Defaults: the in-memory store, the in-process rate limiter, and an
-/// SSRF guard that refuses every non-public destination address.
-#[derive(Default)]
-pub struct RelayBuilder {
-    guard: AddressGuard,
-    pinned: Vec<(String, Vec<IpAddr>)>,
-    keyring: Option<Keyring>,
-    store: Option<Arc<dyn Store>>,
-    limiter: Option<Arc<dyn RateLimiter>>,
-    sources: Vec<Arc<dyn Source>>,
-    destinations: Vec<Destination>,
-    routes: Vec<Arc<dyn Route>>,
-    transformers: Vec<(String, Arc<dyn Transformer>)>,
-    alerts: Option<AlertConfig>,
-    #[cfg(feature = "opentelemetry")]
-    tracer: Option<opentelemetry::global::BoxedTracer>,
-    observers: Vec<Arc<dyn Observer>>,
-}
-
-impl RelayBuilder {
-    /// The store (default: [`MemoryStore`], nothing survives a restart).
-    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
-    /// The rate limiter (default: in-process [`SlidingWindowLimiter`]).
-    pub fn limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
-        self.limiter = Some(limiter);
-        self
-    }
-
-    /// Adds a source.
-    pub fn source(mut self, source: impl Source + 'static) -> Self {
-        self.sources.push(Arc::new(source));
-        self
-    }
-
-    /// Adds a destination.
-    pub fn destination(mut self, destination: Destination) -> Self {
-        self.destinations.push(destination);
-        self
-    }
-
-    /// Adds a route.
-    pub fn route(mut self, route: impl Route + 'static) -> Self {
-        self.routes.push(Arc::new(route));
-        self
-    }
-
-    /// Registers a transformer under a name routes can refer to.
-    pub fn transformer(
-        mut self,
-        name: impl Into<String>,
-        transformer: impl Transformer + 'static,
-    ) -> Self {
-        self.transformers.push((name.into(), Arc::new(transformer)));
-        self
-    }
-
-    /// Sends operational alerts (see [`alert`](crate::control::alert)) to one of the destinations.
-    pub fn alerts(mut self, config: AlertConfig) -> Self {
-        self.alerts = Some(config);
-        self
-    }
-
-    /// Lets deliveries reach addresses in these networks although the SSRF guard would refuse
-    /// them (see [`guard`](crate::deliver::guard)): the only way to deliver to private or loopback
-    /// addresses.
-    ///
-    /// ```
-    /// use relay_core::{BuildError, Relay, deliver::destination::Destination};
-    /// let local = || Destination::http("local", "http://127.0.0.1:9000/hook").unwrap();
-    /// let refused = Relay::builder().destination(local()).build();
-    /// assert!(matches!(refused, Err(BuildError::BlockedDestination { .. })));
-    /// let allowed = Relay::builder()
-    ///     .allow_cidrs(["127.0.0.0/8".parse().unwrap()])
-    ///     .destination(local())
-    ///     .build();
-    /// assert!(allowed.is_ok());
-    /// ```
-    pub fn allow_cidrs(mut self, nets: impl IntoIterator<Item = IpNet>) -> Self {
-        self.guard = self.guard.allow_all(nets);
-        self
-    }
-
-    /// The keys that seal destination credentials saved with
-    /// [`Relay::save_destination`] (see [`credentials`](crate::control::credentials)).
-    pub fn keyring(mut self, keyring: Keyring) -> Self {
-        self.keyring = Some(keyring);
-        self
-    }
-
-    /// Answers `name` with `addrs` instead of asking DNS (like `curl --resolve`), for tests and
-    /// split-horizon setups; the SSRF guard still applies to the addresses.
-    pub fn resolve_host(
-        mut self,
-        name: impl Into<String>,
-        addrs: impl IntoIterator<Item = IpAddr>,
-    ) -> Self {
-        self.pinned.push((name.into(), addrs.into_iter().collect()));
-        self
-    }
-
-    /// Exports every event's trace through `tracer` (feature `opentelemetry`): see
-    /// [`crate::observe::otel`] for the spans and the id generator the provider needs.
-    #[cfg(feature = "opentelemetry")]
-    pub fn tracer(mut self, tracer: opentelemetry::global::BoxedTracer) -> Self {
-        self.tracer = Some(tracer);
-        self
-    }
-
-    /// Adds an observer of the pipeline (see [`crate::observe`]): it is told of every ingest,
-    /// attempt, circuit change and queue count, after the built-in observers (metrics,
-    /// per-minute rollups, alerts, traces), in the order added. Pass an `Arc` to keep a handle.
-    ///
-    /// ```
-    /// use std::sync::{Arc, atomic::{AtomicU32, Ordering}};
-    /// use relay_core::{Relay, observe::{AttemptSeen, Observer}};
-    ///
-    /// struct Attempts(AtomicU32);
-    /// impl Observer for Attempts {
-    ///     fn on_attempt(&self, _attempt: &AttemptSeen<'_>) {
-    ///         self.0.fetch_add(1, Ordering::Relaxed);
-    ///     }
-    /// }
-    ///
-    /// let attempts = Arc::new(Attempts(AtomicU32::new(0)));
-    /// let relay = Relay::builder().observer(Arc::clone(&attempts)).build().unwrap();
-    /// assert_eq!(attempts.0.load(Ordering::Relaxed), 0);
-    /// # drop(relay);
-    /// ```
-    pub fn observer(mut self, observer: impl Observer) -> Self {
-        self.observers.push(Arc::new(observer));
-        self
-    }
-
-    /// Validates the configuration (names, and every HTTP destination's URL against the SSRF
-    /// guard) and builds the relay.
-    pub fn build(self) -> Result<Relay, BuildError> {
-        for destination in &self.destinations {
-            if let Target::Http { url, .. } = destination.target() {
-                self.guard
-                    .check_url(url)
-                    .map_err(|source| BuildError::BlockedDestination {
-                        destination: destination.name().to_owned(),
-                        source,
-                    })?;
-            }
-        }
-        if let Some(alerts) = &self.alerts
-            && !self
-                .destinations
-                .iter()
-                .any(|d| d.name() == alerts.destination)
-        {
-            return Err(BuildError::AlertDestination(alerts.destination.clone()));
-        }
-        let resolver = self.pinned.iter().fold(
-            GuardedResolver::new(self.guard.clone()),
-            |r, (name, addrs)| r.pin(name, addrs.iter().copied()),
-        );
-        let catalog = Catalog::new(
-            self.sources,
-            self.destinations,
-            self.routes,
-            self.transformers,
-        )?;
-        let transport = HttpTransport::new(resolver).map_err(BuildError::Transport)?;
-        let rollup = Arc::new(crate::control::admin::rollup::Rollup::default());
-        // The built-in observers first, then the embedder's.
-        let mut observers: Vec<Arc<dyn Observer>> = vec![
-            Arc::new(crate::observe::telemetry::Metrics),
-            Arc::clone(&rollup) as Arc<dyn Observer>,
-        ];
-        #[cfg(feature = "opentelemetry")]
-        if let Some(tracer) = self.tracer {
-            observers.push(Arc::new(crate::observe::otel::Spans::new(tracer)));
-        }
-        let alerts = self.alerts;
-        let tenant = crate::model::ids::TenantId::default();
-        let embedders = self.observers;
-        Ok(Relay {
-            inner: Arc::new_cyclic(|weak| {
-                if let Some(config) = alerts {
-                    let sink = Arc::new(WeakRelay(weak.clone()));
-                    observers.push(Arc::new(AlertObserver::new(config, sink, tenant.clone())));
-                }
-                observers.extend(embedders);
-                Inner {
-                    store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
-                    limiter: self
-                        .limiter
-                        .unwrap_or_else(|| Arc::new(SlidingWindowLimiter::new())),
-                    objects: Mutex::new(ObjectState::new(catalog.clone())),
-                    object_writes: tokio::sync::Mutex::new(()),
-                    catalog: ArcSwap::from_pointee(catalog),
-                    transport,
-                    wake: Arc::new(Notify::new()),
-                    disabled: Mutex::new(HashSet::new()),
-                    in_flight: Arc::new(Mutex::new(HashMap::new())),
-                    throttles: Throttles::default(),
-                    circuit_views: CircuitViews::default(),
-                    keyring: self.keyring.map(Arc::new),
-                    rollup,
-                    observers: Observers::new(observers),
-                    agents: Default::default(),
-                    write_health: Default::default(),
-                    tenant,
-                    tenants: Default::default(),
-                }
-            }),
-        })
     }
 }
