@@ -1,3 +1,6 @@
+//! The plain data the store traits take and give: new events and deliveries, leases,
+//! completions, filters and reports.
+
 use crate::deliver::ordering::OrderedBy;
 use crate::model::event::{Attempt, Delivery, Event};
 use crate::model::ids::{DeliveryId, EventId, TenantId};

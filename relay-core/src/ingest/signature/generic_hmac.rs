@@ -1,3 +1,6 @@
+//! `generic_hmac`: HMAC-SHA256 in a configurable header, hex or base64, with an optional prefix
+//! and an optional signed timestamp.
+
 use std::time::Duration;
 
 use base64::Engine as _;

@@ -1,3 +1,5 @@
+//! `github`: `X-Hub-Signature-256` (`sha256=` and the hex HMAC of the body).
+
 use super::{SignatureScheme, SignedRequest, VerifyError, active_secrets, header_str, hmac_sha256};
 use crate::ingest::selector::Selector;
 use crate::model::secret::{SourceSecret, constant_time_eq};

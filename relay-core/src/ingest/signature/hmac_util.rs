@@ -1,3 +1,5 @@
+//! HMAC-SHA256 over the parts of a signed message, the primitive every HMAC scheme uses.
+
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 

@@ -1,3 +1,5 @@
+//! `none`: a source that verifies nothing (forms, internal callers).
+
 use super::{SignatureScheme, SignedRequest, VerifyError};
 use crate::ingest::selector::Selector;
 use crate::model::secret::SourceSecret;

@@ -1,3 +1,5 @@
+//! `shopify`: `X-Shopify-Hmac-Sha256` (the base64 HMAC of the body).
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 

@@ -1,3 +1,6 @@
+//! `standard_webhooks` and `svix`: `webhook-id`/`-timestamp`/`-signature` (or the `svix-`
+//! headers), `whsec_` secrets, several signatures per request.
+
 use std::time::Duration;
 
 use base64::Engine as _;

@@ -1,3 +1,5 @@
+//! `stripe`: the `Stripe-Signature` header (`t=` and one or more `v1=`), 300 s tolerance.
+
 use std::time::Duration;
 
 use super::{
