@@ -5,27 +5,23 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::control::alert::AlertConfig;
 use crate::control::alert::observer::AlertObserver;
 use crate::control::credentials::Keyring;
-use crate::control::manage::ObjectState;
-use crate::deliver::circuit_view::CircuitViews;
 use crate::deliver::destination::{Destination, Target};
 use crate::deliver::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::deliver::http::HttpTransport;
-use crate::deliver::throttle::Throttles;
 use crate::ingest::limit::{RateLimiter, SlidingWindowLimiter};
 use crate::ingest::source::Source;
+use crate::model::ids::TenantId;
 use crate::observe::{Observer, Observers};
 use crate::route::Route;
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
 use crate::transform::Transformer;
-use arc_swap::ArcSwap;
 use ipnet::IpNet;
-use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::Notify;
 
-use super::{Inner, Relay, WeakRelay};
+use super::{Relay, Shared, TenantState, WeakRelay};
 
 impl Relay {
     /// Starts building a relay.
@@ -238,38 +234,35 @@ impl RelayBuilder {
             observers.push(Arc::new(crate::observe::otel::Spans::new(tracer)));
         }
         let alerts = self.alerts;
-        let tenant = crate::model::ids::TenantId::default();
         let embedders = self.observers;
-        Ok(Relay {
-            inner: Arc::new_cyclic(|weak| {
-                if let Some(config) = alerts {
-                    let sink = Arc::new(WeakRelay(weak.clone()));
-                    observers.push(Arc::new(AlertObserver::new(config, sink, tenant.clone())));
-                }
-                observers.extend(embedders);
-                Inner {
-                    store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
-                    limiter: self
-                        .limiter
-                        .unwrap_or_else(|| Arc::new(SlidingWindowLimiter::new())),
-                    objects: Mutex::new(ObjectState::new(catalog.clone())),
-                    object_writes: tokio::sync::Mutex::new(()),
-                    catalog: ArcSwap::from_pointee(catalog),
-                    transport,
-                    wake: Arc::new(Notify::new()),
-                    disabled: Mutex::new(HashSet::new()),
-                    in_flight: Arc::new(Mutex::new(HashMap::new())),
-                    throttles: Throttles::default(),
-                    circuit_views: CircuitViews::default(),
-                    keyring: self.keyring.map(Arc::new),
-                    rollup,
-                    observers: Observers::new(observers),
-                    agents: Default::default(),
-                    write_health: Default::default(),
-                    tenant,
-                    tenants: Default::default(),
-                }
-            }),
-        })
+        let tenant = Arc::new(TenantState::new(TenantId::default(), catalog));
+        let shared = Arc::new_cyclic(|weak| {
+            if let Some(config) = alerts {
+                let sink = Arc::new(WeakRelay {
+                    shared: weak.clone(),
+                    tenant: Arc::downgrade(&tenant),
+                });
+                observers.push(Arc::new(AlertObserver::new(
+                    config,
+                    sink,
+                    tenant.id.clone(),
+                )));
+            }
+            observers.extend(embedders);
+            Shared {
+                store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+                limiter: self
+                    .limiter
+                    .unwrap_or_else(|| Arc::new(SlidingWindowLimiter::new())),
+                transport,
+                wake: Arc::new(Notify::new()),
+                keyring: self.keyring.map(Arc::new),
+                rollup,
+                observers: Observers::new(observers),
+                write_health: Default::default(),
+                tenants: Default::default(),
+            }
+        });
+        Ok(Relay { shared, tenant })
     }
 }

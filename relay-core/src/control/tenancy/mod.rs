@@ -39,7 +39,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-mod gate;
+pub(crate) mod gate;
 mod limits;
 pub(crate) mod registry;
 
@@ -58,7 +58,12 @@ impl Relay {
         if tenant == self.tenant_id() {
             return Some(self.clone());
         }
-        self.tenant_relays().get(tenant)
+        if !self.is_root() {
+            // A tenant's handle reaches its own tenant only.
+            return None;
+        }
+        let state = self.tenant_relays().get(tenant)?;
+        Some(self.with_tenant(state))
     }
 
     /// The relay serving `tenant`, made (with an empty catalog) when there is none yet.
@@ -66,8 +71,9 @@ impl Relay {
         if let Some(relay) = self.tenant_relay(tenant) {
             return relay;
         }
-        self.tenant_relays()
-            .get_or_insert_with(tenant, || self.tenant_view(tenant.clone()))
+        let state =
+            (self.tenant_relays()).get_or_insert_with(tenant, || self.new_tenant(tenant.clone()));
+        self.with_tenant(state)
     }
 
     /// The relay through which `tenant`'s sources, destinations and routes are listed and
@@ -93,7 +99,11 @@ impl Relay {
     pub(crate) fn longest_timeout_of_all(&self) -> Duration {
         let own = self.catalog().longest_timeout();
         (self.tenant_relays().all().iter())
-            .map(|relay| relay.catalog().longest_timeout())
+            .map(|tenant| {
+                self.with_tenant(Arc::clone(tenant))
+                    .catalog()
+                    .longest_timeout()
+            })
             .fold(own, Duration::max)
     }
 
@@ -146,7 +156,7 @@ impl Relay {
 
     /// Applies `limits` to this relay's tenant (a new token bucket only when they changed).
     pub(crate) fn set_tenant_limits(&self, limits: TenantLimits) {
-        let gate = &self.tenant_relays().gate;
+        let gate = self.tenant_limits_gate();
         let current = gate.load().as_ref().map(|g| g.limits);
         if current.unwrap_or_default() == limits {
             return;
@@ -156,7 +166,7 @@ impl Relay {
     }
 
     pub(crate) fn tenant_gate(&self) -> Option<Arc<TenantGate>> {
-        self.tenant_relays().gate.load_full()
+        self.tenant_limits_gate().load_full()
     }
 
     fn is_root(&self) -> bool {

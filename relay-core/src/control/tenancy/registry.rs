@@ -1,24 +1,19 @@
-//! [`TenantRelays`]: the per-tenant handles of the built relay, by tenant, and the limits of
-//! a relay's own tenant. Generic over the handle, so the registry knows nothing of what a
-//! tenant's relay is.
+//! [`TenantRelays`]: the state of the tenants other than the built relay's, by tenant.
+//! Generic over what is kept per tenant, so the registry knows nothing of it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arc_swap::{ArcSwap, ArcSwapOption};
+use arc_swap::ArcSwap;
 
-use super::gate::TenantGate;
 use crate::model::ids::TenantId;
 
-/// The handles of the tenants other than the built relay's (read lock-free), and this
-/// relay's own tenant's limits.
+/// What is kept for each tenant other than the built relay's (read lock-free).
 #[derive(Debug)]
 pub(crate) struct TenantRelays<R> {
     relays: ArcSwap<HashMap<TenantId, R>>,
     /// Serialises the (rare) additions, so two callers never make two handles for a tenant.
     adding: std::sync::Mutex<()>,
-    /// The limits of this relay's own tenant (none: unlimited).
-    pub(super) gate: ArcSwapOption<TenantGate>,
 }
 
 impl<R> Default for TenantRelays<R> {
@@ -26,7 +21,6 @@ impl<R> Default for TenantRelays<R> {
         Self {
             relays: ArcSwap::from_pointee(HashMap::new()),
             adding: std::sync::Mutex::new(()),
-            gate: ArcSwapOption::empty(),
         }
     }
 }
