@@ -19,9 +19,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .keyring(Keyring::generate())
         .source(WebhookSource::new("demo", NoSignature))
         .build()?;
-    relay.sync_objects().await?;
+    relay.objects().sync_objects().await?;
     let admin = Principal::system(TenantId::default());
-    let key = relay.create_api_key(&admin, "example", Role::Admin).await?;
+    let key = relay
+        .access()
+        .create_api_key(&admin, "example", Role::Admin)
+        .await?;
     println!("admin API key: {}", key.token.expose());
     let app = axum::Router::new()
         .merge(router(relay.clone(), AdminOptions::default()))

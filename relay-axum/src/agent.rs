@@ -74,7 +74,7 @@ async fn connect(State(relay): State<Relay>, mut parts: Parts) -> Response {
             "send Authorization: Bearer rag_…",
         );
     };
-    let agent = match relay.authenticate_agent(token).await {
+    let agent = match relay.agents().authenticate(token).await {
         Ok(agent) => agent,
         Err(relay_core::control::admin::AdminError::Unauthorized) => {
             return refuse(
@@ -123,7 +123,7 @@ async fn connect(State(relay): State<Relay>, mut parts: Parts) -> Response {
         }
     };
     upgrade.on_upgrade(move |socket| async move {
-        let session = relay.agents().connect(&agent, &target);
+        let session = relay.agents().hub().connect(&agent, &target);
         tracing::info!(agent, target, "agent connected");
         serve(&relay, socket, session).await;
     })
@@ -131,7 +131,7 @@ async fn connect(State(relay): State<Relay>, mut parts: Parts) -> Response {
 
 /// Sends the session's frames, reads outcomes, pings; returns when either side ends.
 async fn serve(relay: &Relay, mut socket: WebSocket, mut session: AgentSession) {
-    let hub = relay.agents();
+    let hub = relay.agents().hub();
     let welcome = GatewayFrame::Welcome {
         agent: session.agent.clone(),
         target: session.target.clone(),

@@ -65,7 +65,6 @@ pub mod ingest;
 pub mod model;
 pub mod observe;
 mod relay;
-mod replay;
 pub mod route;
 pub mod store;
 pub mod testing;

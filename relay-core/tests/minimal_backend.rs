@@ -152,9 +152,15 @@ async fn a_pipeline_only_backend_ingests_and_delivers_and_refuses_the_rest_clear
     );
 
     let admin = Principal::system(TenantId::default());
-    let listed = relay.list_events(&admin, &EventQuery::default(), 10).await;
+    let listed = relay
+        .events()
+        .list_events(&admin, &EventQuery::default(), 10)
+        .await;
     assert_eq!(unsupported(listed.unwrap_err()), "the event log");
-    let key = relay.create_api_key(&admin, "ci", Role::Viewer).await;
+    let key = relay
+        .access()
+        .create_api_key(&admin, "ci", Role::Viewer)
+        .await;
     assert_eq!(
         unsupported(key.unwrap_err()),
         "access (API keys, users, sessions)"

@@ -58,6 +58,7 @@ impl AdminApi {
         let mut tokens = Vec::new();
         for role in Role::ALL {
             let key = relay
+                .access()
                 .create_api_key(&system, role.as_str(), role)
                 .await
                 .expect("key");

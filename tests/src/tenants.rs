@@ -41,6 +41,7 @@ impl Gateway {
             .build()
             .expect("relay");
         let platform = relay
+            .access()
             .create_api_key(
                 &Principal::system(TenantId::default()),
                 "platform",

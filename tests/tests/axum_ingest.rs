@@ -305,6 +305,7 @@ async fn an_always_failing_receiver_is_dead_lettered_then_redriven_and_delivered
     };
     assert_eq!(
         gw.relay
+            .events()
             .redrive_dead_letters(&TenantId::default(), &filter)
             .await
             .unwrap(),
@@ -312,6 +313,7 @@ async fn an_always_failing_receiver_is_dead_lettered_then_redriven_and_delivered
     );
     assert_eq!(
         gw.relay
+            .events()
             .redrive_dead_letters(&TenantId::default(), &filter)
             .await
             .unwrap(),

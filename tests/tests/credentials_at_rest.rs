@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use relay_core::Relay;
 use relay_core::control::credentials::{KeyError, Keyring, SealError};
-use relay_core::deliver::destination::{
-    DestinationSettings, HttpDestinationSpec, LoadDestinationError,
-};
+use relay_core::control::manage::LoadDestinationError;
+use relay_core::deliver::destination::{DestinationSettings, HttpDestinationSpec};
 use relay_core::deliver::sign_standard_webhook;
 use relay_core::model::event::DeliveryStatus;
 use relay_core::model::ids::TenantId;
@@ -72,6 +71,7 @@ async fn no_credential_is_in_the_database_file_in_plaintext() {
         .route(EventRoute::new("all").to(["crm"]));
     let p = Pipeline::start(relay);
     p.relay
+        .objects()
         .save_destination(spec(&receiver.url))
         .await
         .expect("saved");
@@ -123,7 +123,11 @@ async fn no_credential_is_in_the_database_file_in_plaintext() {
         .build()
         .expect("relay");
     assert_eq!(
-        reopened.saved_destinations().await.expect("loaded"),
+        reopened
+            .objects()
+            .saved_destinations()
+            .await
+            .expect("loaded"),
         [spec(&receiver.url)]
     );
 
@@ -133,7 +137,7 @@ async fn no_credential_is_in_the_database_file_in_plaintext() {
         .keyring(Keyring::generate())
         .build()
         .expect("relay");
-    match stranger.saved_destinations().await {
+    match stranger.objects().saved_destinations().await {
         Err(LoadDestinationError::Credential {
             source: SealError::UnknownKey(id),
             ..
@@ -145,7 +149,7 @@ async fn no_credential_is_in_the_database_file_in_plaintext() {
         .build()
         .expect("relay");
     assert!(matches!(
-        keyless.saved_destinations().await,
+        keyless.objects().saved_destinations().await,
         Err(LoadDestinationError::NoKeyring(_))
     ));
 }
@@ -155,6 +159,7 @@ async fn a_rotation_reseals_under_the_new_key() {
     let old = Keyring::new("2025", [1; 32]).expect("key");
     let relay = Relay::builder().keyring(old).build().expect("relay");
     relay
+        .objects()
         .save_destination(spec("https://crm.example.com/hooks"))
         .await
         .expect("saved");
@@ -168,7 +173,14 @@ async fn a_rotation_reseals_under_the_new_key() {
         .keyring(rotated)
         .build()
         .expect("relay");
-    assert_eq!(relay.reseal_destinations().await.expect("resealed"), 1);
+    assert_eq!(
+        relay
+            .objects()
+            .reseal_destinations()
+            .await
+            .expect("resealed"),
+        1
+    );
     let records = store
         .destination_records(&TenantId::default())
         .await
@@ -183,7 +195,11 @@ async fn a_rotation_reseals_under_the_new_key() {
         .build()
         .expect("relay");
     assert_eq!(
-        only_new.saved_destinations().await.expect("loaded"),
+        only_new
+            .objects()
+            .saved_destinations()
+            .await
+            .expect("loaded"),
         [spec("https://crm.example.com/hooks")]
     );
 }
@@ -198,6 +214,7 @@ fn saving_needs_a_keyring_and_a_public_address() {
         let keyless = Relay::builder().build().expect("relay");
         assert!(
             keyless
+                .objects()
                 .save_destination(spec("https://crm.example.com/"))
                 .await
                 .is_err()
@@ -211,9 +228,19 @@ fn saving_needs_a_keyring_and_a_public_address() {
             "http://localhost:8080/",
             "http://[::ffff:10.0.0.1]/",
         ] {
-            assert!(relay.save_destination(spec(url)).await.is_err(), "{url}");
+            assert!(
+                relay.objects().save_destination(spec(url)).await.is_err(),
+                "{url}"
+            );
         }
-        assert!(relay.saved_destinations().await.expect("loaded").is_empty());
+        assert!(
+            relay
+                .objects()
+                .saved_destinations()
+                .await
+                .expect("loaded")
+                .is_empty()
+        );
     });
     assert!(matches!(Keyring::parse(""), Err(KeyError::Empty)));
 }

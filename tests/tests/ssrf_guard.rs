@@ -194,7 +194,9 @@ fn unchecked(urls: &[(String, String)]) -> Pipeline {
         vec![std::sync::Arc::new(WebhookSource::new(SOURCE, NoSignature))];
     let routes: Vec<std::sync::Arc<dyn Route>> =
         vec![std::sync::Arc::new(EventRoute::new("all").to(names))];
-    relay.swap_catalog(Catalog::new(sources, destinations, routes, vec![]).expect("catalog"));
+    relay
+        .objects()
+        .swap_catalog(Catalog::new(sources, destinations, routes, vec![]).expect("catalog"));
     Pipeline::run(relay)
 }
 

@@ -18,6 +18,7 @@ async fn a_subdomain_resolver_picks_the_tenant() {
         let spec =
             serde_json::from_value(json!({"name": "orders", "scheme": "none"})).expect("spec");
         scoped
+            .objects()
             .create_source(&Principal::system(id), spec)
             .await
             .expect("source");

@@ -58,10 +58,11 @@ async fn gateway(tenants: &[(&str, TenantLimits)]) -> Result<Gateway, Error> {
         .build()?;
     let platform = Principal::system(TenantId::default());
     for (name, limits) in tenants {
-        relay.create_tenant(&platform, name, *limits).await?;
+        relay.tenants().create(&platform, name, *limits).await?;
         let tenant = TenantId::new(*name);
         let spec = serde_json::from_value(serde_json::json!({"name": "s", "scheme": "none"}))?;
         (relay.scoped(&tenant).await?)
+            .objects()
             .create_source(&Principal::system(tenant), spec)
             .await?;
     }

@@ -93,7 +93,8 @@ async fn measure(
 async fn start_agent(bin: &Path, relay: &Relay, target: &str) -> Result<AgentProcess, BenchError> {
     let setup = |e: String| BenchError::Setup(e);
     let credential = relay
-        .create_agent(&Principal::system(TenantId::default()), "bench")
+        .agents()
+        .create(&Principal::system(TenantId::default()), "bench")
         .await
         .map_err(|e| setup(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -116,7 +117,7 @@ async fn start_agent(bin: &Path, relay: &Relay, target: &str) -> Result<AgentPro
         .map_err(|e| setup(format!("cannot start {}: {e}", bin.display())))?;
     let agent = AgentProcess(child);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while relay.agents().connected().is_empty() {
+    while relay.agents().hub().connected().is_empty() {
         if Instant::now() > deadline {
             return Err(setup("relay agent did not connect within 30 s".into()));
         }

@@ -44,6 +44,7 @@ pub async fn add_user(
         None => (generate_password(), true),
     };
     relay
+        .access()
         .create_user(&system(), username, &password, role)
         .await?;
     Ok(generated.then_some(password))
@@ -57,11 +58,14 @@ pub async fn add_key(
     tenant: Option<&str>,
 ) -> Result<Secret, AccessError> {
     match tenant {
-        None | Some(TenantId::DEFAULT) => {
-            Ok(relay.create_api_key(&system(), name, role).await?.token)
-        }
+        None | Some(TenantId::DEFAULT) => Ok(relay
+            .access()
+            .create_api_key(&system(), name, role)
+            .await?
+            .token),
         Some(tenant) => match relay
-            .create_tenant_api_key(&system(), tenant, name, role)
+            .tenants()
+            .create_api_key(&system(), tenant, name, role)
             .await
         {
             Ok(created) => Ok(created.token),
@@ -95,6 +99,7 @@ pub async fn bootstrap(relay: &Relay) -> Result<(), AccessError> {
         ..Principal::system(tenant)
     };
     match relay
+        .access()
         .create_user(&bootstrap, "admin", &password, Role::Admin)
         .await
     {

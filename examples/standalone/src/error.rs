@@ -32,7 +32,7 @@ pub enum ServeError {
     Key(#[from] keys::KeysError),
     /// A configured destination could not be saved in the store.
     #[error("saving destination: {0}")]
-    SaveDestination(#[from] relay_core::deliver::destination::SaveDestinationError),
+    SaveDestination(#[from] relay_core::control::manage::SaveDestinationError),
     /// A user or API key could not be made.
     #[error("admin access: {0}")]
     Access(#[from] crate::access::AccessError),

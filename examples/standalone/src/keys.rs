@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use relay_core::Relay;
 use relay_core::control::credentials::{KeyError, Keyring};
-use relay_core::deliver::destination::LoadDestinationError;
+use relay_core::control::manage::LoadDestinationError;
 
 use crate::config::model::Delivery;
 
@@ -71,7 +71,7 @@ pub fn keyring(delivery: &Delivery, backing: Backing<'_>) -> Result<Keyring, Key
 /// Fails when the relay's keyring cannot open the credentials other nodes (or earlier runs)
 /// saved in a shared database, rather than re-sealing them under a key those nodes lack.
 pub async fn check_shared_key(relay: &Relay) -> Result<(), KeysError> {
-    match relay.saved_destinations().await {
+    match relay.objects().saved_destinations().await {
         Ok(_) => Ok(()),
         Err(error @ LoadDestinationError::Credential { .. }) => Err(KeysError::Mismatch(error)),
         Err(error) => Err(KeysError::Load(error)),

@@ -81,7 +81,7 @@ impl Reloader {
             file: self.file.clone(),
             problems: vec![Problem::new("(file)", error.to_string())],
         })?;
-        self.relay.swap_catalog(catalog);
+        self.relay.objects().swap_catalog(catalog);
         let mut applied = self.applied.lock().unwrap_or_else(|p| p.into_inner());
         let restart_needed = restart_needed(&applied, &config);
         *applied = config;

@@ -89,13 +89,17 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     // The configured destinations are saved too (credentials sealed), so the store holds every
     // destination the gateway delivers to.
     for spec in specs {
-        relay.save_destination(spec).await?;
+        relay.objects().save_destination(spec).await?;
     }
-    relay.sync_objects().await.map_err(ServeError::Objects)?;
+    relay
+        .objects()
+        .sync_objects()
+        .await
+        .map_err(ServeError::Objects)?;
     crate::access::bootstrap(&relay).await?;
     let worker = relay.spawn_worker(WorkerConfig::default());
-    let metrics_flush = relay.spawn_metrics_flush(METRICS_FLUSH_EVERY);
-    let object_sync = relay.spawn_object_sync(OBJECT_SYNC_EVERY);
+    let metrics_flush = relay.metrics().spawn_flush(METRICS_FLUSH_EVERY);
+    let object_sync = relay.objects().spawn_object_sync(OBJECT_SYNC_EVERY);
     let request_timeout = std::time::Duration::from_millis(config.server.request_timeout_ms);
     let demo = config.demo.receiver;
     let tls = config.server.tls_files().map(Tls::start).transpose()?;
@@ -151,7 +155,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     if let Some((_, follower)) = tls {
         follower.abort();
     }
-    if let Err(error) = flusher.flush_metrics().await {
+    if let Err(error) = flusher.metrics().flush().await {
         tracing::warn!(%error, "could not store the last metric points");
     }
     if let Some(pruner) = opened.pruner {

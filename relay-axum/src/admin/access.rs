@@ -41,6 +41,7 @@ pub(crate) async fn login(
     let password = Secret::new(request.password);
     let session = state
         .relay
+        .access()
         .login(&tenant, &request.username, &password)
         .await?;
     let max_age = relay_core::control::admin::SESSION_TTL.as_secs();
@@ -63,7 +64,7 @@ pub(crate) async fn logout(State(state): State<AdminState>, headers: HeaderMap) 
     let (mut parts, ()) = axum::http::Request::new(()).into_parts();
     parts.headers = headers;
     if let Some(token) = super::extract::session_cookie(&parts)
-        && let Err(error) = state.relay.logout(token).await
+        && let Err(error) = state.relay.access().logout(token).await
     {
         return ApiError(error).into_response();
     }
@@ -117,7 +118,11 @@ pub(crate) async fn create_key(
 ) -> Result<(StatusCode, Json<KeyItem>), ApiError> {
     by.require(Role::Admin)?;
     let role = Role::from(request.role);
-    let created = state.relay.create_api_key(&by, &request.name, role).await?;
+    let created = state
+        .relay
+        .access()
+        .create_api_key(&by, &request.name, role)
+        .await?;
     let mut item = KeyItem::from(created.record);
     item.token = Some(created.token.expose().to_owned());
     Ok((StatusCode::CREATED, Json(item)))
@@ -134,7 +139,7 @@ pub(crate) async fn revoke_key(
     Auth(by): Auth,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.relay.revoke_api_key(&by, &id).await?;
+    state.relay.access().revoke_api_key(&by, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -173,6 +178,7 @@ pub(crate) async fn create_user(
     let password = Secret::new(request.password);
     let user = state
         .relay
+        .access()
         .create_user(&by, &request.username, &password, role)
         .await?;
     Ok((StatusCode::CREATED, Json(user.into())))
@@ -189,6 +195,6 @@ pub(crate) async fn delete_user(
     Auth(by): Auth,
     Path(username): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.relay.delete_user(&by, &username).await?;
+    state.relay.access().delete_user(&by, &username).await?;
     Ok(StatusCode::NO_CONTENT)
 }

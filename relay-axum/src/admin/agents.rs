@@ -68,7 +68,7 @@ pub(crate) async fn list(
     State(state): State<AdminState>,
     Auth(by): Auth,
 ) -> Result<Json<Vec<AgentItem>>, ApiError> {
-    let agents = state.relay.list_agents(&by).await?;
+    let agents = state.relay.agents().list(&by).await?;
     Ok(Json(agents.into_iter().map(AgentItem::from).collect()))
 }
 
@@ -84,7 +84,7 @@ pub(crate) async fn create(
     Auth(by): Auth,
     ApiJson(request): ApiJson<NewAgentRequest>,
 ) -> Result<(StatusCode, Json<AgentItem>), ApiError> {
-    let created = state.relay.create_agent(&by, &request.name).await?;
+    let created = state.relay.agents().create(&by, &request.name).await?;
     Ok((StatusCode::CREATED, Json(with_token(created))))
 }
 
@@ -99,7 +99,7 @@ pub(crate) async fn revoke(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<Json<AgentItem>, ApiError> {
-    Ok(Json(state.relay.revoke_agent(&by, &name).await?.into()))
+    Ok(Json(state.relay.agents().revoke(&by, &name).await?.into()))
 }
 
 /// Gives an agent a new token (admin), shown this once; the old one is refused from now on.
@@ -114,7 +114,7 @@ pub(crate) async fn rotate(
     Path(name): Path<String>,
 ) -> Result<Json<AgentItem>, ApiError> {
     Ok(Json(with_token(
-        state.relay.rotate_agent(&by, &name).await?,
+        state.relay.agents().rotate(&by, &name).await?,
     )))
 }
 
@@ -129,6 +129,6 @@ pub(crate) async fn delete(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.relay.delete_agent(&by, &name).await?;
+    state.relay.agents().delete(&by, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -47,8 +47,8 @@ impl FromRequestParts<AdminState> for Auth {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
         let principal = match (bearer, session_cookie(parts)) {
-            (Some(token), _) => state.relay.authenticate_api_key(token).await?,
-            (None, Some(cookie)) => state.relay.authenticate_session(cookie).await?,
+            (Some(token), _) => state.relay.access().authenticate_api_key(token).await?,
+            (None, Some(cookie)) => state.relay.access().authenticate_session(cookie).await?,
             (None, None) => return Err(AdminError::Unauthorized.into()),
         };
         Ok(Self(principal))

@@ -12,7 +12,7 @@
 //! # async fn example() {
 //! let relay = relay_core::Relay::builder().build().unwrap();
 //! let admin = Principal::system(TenantId::default());
-//! let key = relay.create_api_key(&admin, "ops", Role::Admin).await.unwrap();
+//! let key = relay.access().create_api_key(&admin, "ops", Role::Admin).await.unwrap();
 //! let app: axum::Router = relay_axum::admin::router(relay, relay_axum::admin::AdminOptions::default());
 //! // Serve `app`, then: curl -H "Authorization: Bearer <key.token>" http://…/api/v1/events
 //! # drop((app, key));

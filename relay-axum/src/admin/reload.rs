@@ -70,6 +70,7 @@ pub(crate) async fn reload(
                 FieldChange::added("routes", summary.routes),
             ];
             (state.relay)
+                .access()
                 .audit(&by, "reload", "config", "file", changes)
                 .await?;
             Ok(Json(summary))

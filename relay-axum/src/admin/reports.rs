@@ -87,7 +87,7 @@ pub(crate) async fn metric_points(
         scope,
         name: params.name,
     };
-    let points = state.relay.metric_points(&by, &query).await?;
+    let points = state.relay.metrics().points(&by, &query).await?;
     let summary = summarize(&points);
     Ok(Json(MetricsReport {
         points: points.into_iter().map(PointItem::from).collect(),

@@ -127,7 +127,7 @@ pub(crate) async fn list(
     State(state): State<AdminState>,
     Auth(by): Auth,
 ) -> Result<Json<Vec<TenantItem>>, ApiError> {
-    let tenants = state.relay.list_tenants(&by).await?;
+    let tenants = state.relay.tenants().list(&by).await?;
     Ok(Json(tenants.into_iter().map(TenantItem::from).collect()))
 }
 
@@ -143,7 +143,8 @@ pub(crate) async fn create(
     ApiJson(request): ApiJson<NewTenantRequest>,
 ) -> Result<(StatusCode, Json<TenantItem>), ApiError> {
     let record = (state.relay)
-        .create_tenant(&by, &request.name, request.limits.into())
+        .tenants()
+        .create(&by, &request.name, request.limits.into())
         .await?;
     Ok((StatusCode::CREATED, Json(record.into())))
 }
@@ -159,7 +160,7 @@ pub(crate) async fn read(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<Json<TenantItem>, ApiError> {
-    Ok(Json(state.relay.tenant(&by, &name).await?.into()))
+    Ok(Json(state.relay.tenants().get(&by, &name).await?.into()))
 }
 
 /// Replaces a tenant's limits (platform admins).
@@ -176,7 +177,8 @@ pub(crate) async fn update(
     ApiJson(request): ApiJson<TenantUpdate>,
 ) -> Result<Json<TenantItem>, ApiError> {
     let record = (state.relay)
-        .update_tenant(&by, &name, request.limits.into())
+        .tenants()
+        .update(&by, &name, request.limits.into())
         .await?;
     Ok(Json(record.into()))
 }
@@ -194,7 +196,7 @@ pub(crate) async fn delete(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.relay.delete_tenant(&by, &name).await?;
+    state.relay.tenants().delete(&by, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -213,7 +215,8 @@ pub(crate) async fn create_key(
     ApiJson(request): ApiJson<NewKeyRequest>,
 ) -> Result<(StatusCode, Json<KeyItem>), ApiError> {
     let created = (state.relay)
-        .create_tenant_api_key(&by, &name, &request.name, Role::from(request.role))
+        .tenants()
+        .create_api_key(&by, &name, &request.name, Role::from(request.role))
         .await?;
     let mut item = KeyItem::from(created.record);
     item.token = Some(created.token.expose().to_owned());

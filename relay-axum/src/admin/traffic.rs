@@ -77,7 +77,7 @@ pub(crate) async fn list_events(
         key_contains: params.q.filter(|q| !q.is_empty()),
         before: id_param::<EventId>("cursor", params.cursor.as_ref())?,
     };
-    let items = state.relay.list_events(&by, &query, limit).await?;
+    let items = state.relay.events().list_events(&by, &query, limit).await?;
     let next_cursor = (items.len() == limit)
         .then(|| items.last().map(|e| e.id.to_string()))
         .flatten();
@@ -99,7 +99,7 @@ pub(crate) async fn event_detail(
     Path(id): Path<String>,
 ) -> Result<Json<EventDetailItem>, ApiError> {
     let id: EventId = id.parse().map_err(|_| AdminError::NotFound)?;
-    let detail = state.relay.event_detail(&by, id).await?;
+    let detail = state.relay.events().event_detail(&by, id).await?;
     let event = detail.event;
     let (payload, body_text) = match Payload::parse(&event.headers, &event.body).json() {
         Some(json) => (Some(json.clone()), None),
@@ -157,7 +157,11 @@ pub(crate) async fn replay_event(
 ) -> Result<Json<ReplayResult>, ApiError> {
     by.require(relay_core::control::admin::Role::Operator)?;
     let id: EventId = id.parse().map_err(|_| AdminError::NotFound)?;
-    let report = state.relay.replay_event(&by, id, request.force).await?;
+    let report = state
+        .relay
+        .events()
+        .replay_event(&by, id, request.force)
+        .await?;
     Ok(Json(ReplayResult {
         scheduled: report.scheduled.iter().map(ToString::to_string).collect(),
         skipped: report.skipped,
@@ -185,6 +189,7 @@ pub(crate) async fn list_dead_letters(
     let after = id_param::<DeliveryId>("cursor", params.cursor.as_ref())?;
     let items = state
         .relay
+        .events()
         .list_dead_letters(&by, &filter, after, limit)
         .await?;
     let next_cursor = (items.len() == limit)
@@ -218,7 +223,7 @@ pub(crate) async fn replay_dead_letters(
     ApiJson(body): ApiJson<DeadLetterSelection>,
 ) -> Result<Json<CountResult>, ApiError> {
     by.require(relay_core::control::admin::Role::Operator)?;
-    let count = state.relay.redrive(&by, &selection(body)?).await?;
+    let count = state.relay.events().redrive(&by, &selection(body)?).await?;
     Ok(Json(CountResult { count }))
 }
 
@@ -234,7 +239,7 @@ pub(crate) async fn discard_dead_letters(
     ApiJson(body): ApiJson<DeadLetterSelection>,
 ) -> Result<Json<CountResult>, ApiError> {
     by.require(relay_core::control::admin::Role::Operator)?;
-    let count = state.relay.discard(&by, &selection(body)?).await?;
+    let count = state.relay.events().discard(&by, &selection(body)?).await?;
     Ok(Json(CountResult { count }))
 }
 
@@ -245,7 +250,7 @@ async fn one_dead_letter(
 ) -> Result<DeadLetterFilter, ApiError> {
     by.require(relay_core::control::admin::Role::Operator)?;
     let id: DeliveryId = id.parse().map_err(|_| AdminError::NotFound)?;
-    Ok(state.relay.dead_letter_filter(by, id).await?.0)
+    Ok(state.relay.events().dead_letter_filter(by, id).await?.0)
 }
 
 /// Replays one dead letter (0 when it is no longer dead-lettered).
@@ -260,7 +265,7 @@ pub(crate) async fn replay_dead_letter(
     Path(id): Path<String>,
 ) -> Result<Json<CountResult>, ApiError> {
     let filter = one_dead_letter(&state, &by, &id).await?;
-    let count = state.relay.redrive(&by, &filter).await?;
+    let count = state.relay.events().redrive(&by, &filter).await?;
     Ok(Json(CountResult { count }))
 }
 
@@ -276,6 +281,6 @@ pub(crate) async fn discard_dead_letter(
     Path(id): Path<String>,
 ) -> Result<Json<CountResult>, ApiError> {
     let filter = one_dead_letter(&state, &by, &id).await?;
-    let count = state.relay.discard(&by, &filter).await?;
+    let count = state.relay.events().discard(&by, &filter).await?;
     Ok(Json(CountResult { count }))
 }

@@ -261,7 +261,7 @@ impl Relay {
             match self.store().queue_depth().await {
                 Ok(depth) => {
                     self.observers().on_queue_depth(depth);
-                    let recorded = self.record_queue_depth(depth).await;
+                    let recorded = self.metrics().record_queue_depth(depth).await;
                     self.write_health()
                         .record(recorded.as_ref().map_err(|e| e as _).copied());
                     if let Err(error) = recorded {

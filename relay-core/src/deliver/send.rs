@@ -36,7 +36,7 @@ impl Relay {
             } => {
                 let frame = agent_frame(&outbound, delivery, event, number, timeouts.total);
                 let sent = self
-                    .agents()
+                    .agent_hub()
                     .deliver(agent, allow_targets, frame, timeouts.total);
                 Attempted::of_agent(sent.await)
             }

@@ -5,7 +5,7 @@
 //! Ingest and delivery call the relay's observers at fixed points and know nothing of what
 //! they do. The relay's default observers are the Prometheus metrics
 //! ([`telemetry`]), the per-minute metric points (merged into the store by
-//! [`Relay::flush_metrics`](crate::Relay::flush_metrics)), the operational
+//! [`Metrics::flush`](crate::control::admin::Metrics::flush)), the operational
 //! [alerts](crate::control::alert) (when configured) and the OpenTelemetry spans (feature
 //! `opentelemetry`, when a tracer is given).
 //! [`RelayBuilder::observer`](crate::RelayBuilder::observer) adds one of yours after them.

@@ -141,7 +141,7 @@ impl RelayBuilder {
     }
 
     /// The keys that seal destination credentials saved with
-    /// [`Relay::save_destination`] (see [`credentials`](crate::control::credentials)).
+    /// [`Objects::save_destination`](crate::control::manage::Objects::save_destination) (see [`credentials`](crate::control::credentials)).
     pub fn keyring(mut self, keyring: Keyring) -> Self {
         self.keyring = Some(keyring);
         self

@@ -240,8 +240,8 @@ impl Relay {
         self.tenant.in_flight_slot(destination, cap)
     }
 
-    /// The [agents](crate::control::agent) connected to this process.
-    pub fn agents(&self) -> &crate::control::agent::AgentHub {
+    /// The [agents](crate::control::agent) connected to this process for this relay's tenant.
+    pub(crate) fn agent_hub(&self) -> &crate::control::agent::AgentHub {
         &self.tenant.agents
     }
 

@@ -7,7 +7,7 @@ use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::model::ids::TenantId;
 
 /// Sources, destinations and routes saved at run time (through the admin API or
-/// [`Relay::save_destination`](crate::Relay::save_destination)), per tenant.
+/// [`Objects::save_destination`](crate::control::manage::Objects::save_destination)), per tenant.
 #[async_trait]
 pub trait ObjectStore: Send + Sync + std::fmt::Debug {
     /// Saves an HTTP destination (replacing the tenant's destination of the same name).

@@ -33,7 +33,7 @@ pub(crate) async fn list(
     let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
     let mut items = Vec::new();
-    for view in state.relay.destination_views() {
+    for view in state.relay.objects().destination_views() {
         items.push(item(&state, view).await?);
     }
     Ok(Json(items))
@@ -52,7 +52,7 @@ pub(crate) async fn read(
 ) -> Result<Json<DestinationItem>, ApiError> {
     let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
-    let view = state.relay.destination_view(&name)?;
+    let view = state.relay.objects().destination_view(&name)?;
     Ok(Json(item(&state, view).await?))
 }
 
@@ -71,7 +71,7 @@ pub(crate) async fn create(
     ApiJson(spec): ApiJson<DestinationSpec>,
 ) -> Result<(StatusCode, Json<CreatedDestinationItem>), ApiError> {
     let state = state.scoped(&by).await?;
-    let created = state.relay.create_destination(&by, spec).await?;
+    let created = state.relay.objects().create_destination(&by, spec).await?;
     let body = CreatedDestinationItem {
         destination: item(&state, created.destination).await?,
         signing_secret: created.signing_secret,
@@ -96,7 +96,11 @@ pub(crate) async fn update(
     ApiJson(spec): ApiJson<DestinationSpec>,
 ) -> Result<Json<DestinationItem>, ApiError> {
     let state = state.scoped(&by).await?;
-    let view = state.relay.update_destination(&by, &name, spec).await?;
+    let view = state
+        .relay
+        .objects()
+        .update_destination(&by, &name, spec)
+        .await?;
     Ok(Json(item(&state, view).await?))
 }
 
@@ -113,7 +117,7 @@ pub(crate) async fn delete(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let state = state.scoped(&by).await?;
-    state.relay.delete_destination(&by, &name).await?;
+    state.relay.objects().delete_destination(&by, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -132,6 +136,7 @@ pub(crate) async fn enable(
     let state = state.scoped(&by).await?;
     state
         .relay
+        .objects()
         .set_destination_enabled(&by, &name, true)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -152,6 +157,7 @@ pub(crate) async fn disable(
     let state = state.scoped(&by).await?;
     state
         .relay
+        .objects()
         .set_destination_enabled(&by, &name, false)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -23,7 +23,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Vec<RouteItem>>, ApiError> {
     let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
-    let views = state.relay.route_views();
+    let views = state.relay.objects().route_views();
     Ok(Json(views.into_iter().map(RouteItem::from).collect()))
 }
 
@@ -40,7 +40,7 @@ pub(crate) async fn read(
 ) -> Result<Json<RouteItem>, ApiError> {
     let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
-    Ok(Json(state.relay.route_view(&name)?.into()))
+    Ok(Json(state.relay.objects().route_view(&name)?.into()))
 }
 
 /// Creates a route (admins); the source, destinations and transformer it names must exist.
@@ -56,7 +56,7 @@ pub(crate) async fn create(
     ApiJson(spec): ApiJson<RouteSpec>,
 ) -> Result<(StatusCode, Json<RouteItem>), ApiError> {
     let state = state.scoped(&by).await?;
-    let view = state.relay.create_route(&by, spec).await?;
+    let view = state.relay.objects().create_route(&by, spec).await?;
     Ok((StatusCode::CREATED, Json(view.into())))
 }
 
@@ -76,7 +76,12 @@ pub(crate) async fn update(
 ) -> Result<Json<RouteItem>, ApiError> {
     let state = state.scoped(&by).await?;
     Ok(Json(
-        state.relay.update_route(&by, &name, spec).await?.into(),
+        state
+            .relay
+            .objects()
+            .update_route(&by, &name, spec)
+            .await?
+            .into(),
     ))
 }
 
@@ -93,7 +98,7 @@ pub(crate) async fn delete(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let state = state.scoped(&by).await?;
-    state.relay.delete_route(&by, &name).await?;
+    state.relay.objects().delete_route(&by, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -110,7 +115,11 @@ pub(crate) async fn enable(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let state = state.scoped(&by).await?;
-    state.relay.set_route_active(&by, &name, true).await?;
+    state
+        .relay
+        .objects()
+        .set_route_active(&by, &name, true)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -127,7 +136,11 @@ pub(crate) async fn disable(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let state = state.scoped(&by).await?;
-    state.relay.set_route_active(&by, &name, false).await?;
+    state
+        .relay
+        .objects()
+        .set_route_active(&by, &name, false)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -153,7 +166,13 @@ pub(crate) async fn test(
         headers: request.headers.into_iter().collect(),
         payload: request.payload,
     };
-    Ok(Json(state.relay.test_route(&by, &name, &sample)?.into()))
+    Ok(Json(
+        state
+            .relay
+            .objects()
+            .test_route(&by, &name, &sample)?
+            .into(),
+    ))
 }
 
 /// The transformers routes may name, built-in ones included.
@@ -166,5 +185,5 @@ pub(crate) async fn transformers(
 ) -> Result<Json<Vec<String>>, ApiError> {
     let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
-    Ok(Json(state.relay.transformer_names()))
+    Ok(Json(state.relay.objects().transformer_names()))
 }

@@ -37,7 +37,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Vec<SourceItem>>, ApiError> {
     let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
-    let views = state.relay.source_views();
+    let views = state.relay.objects().source_views();
     Ok(Json(views.into_iter().map(|v| item(&state, v)).collect()))
 }
 
@@ -54,7 +54,10 @@ pub(crate) async fn read(
 ) -> Result<Json<SourceItem>, ApiError> {
     let state = state.scoped(&by).await?;
     by.require(Role::Viewer)?;
-    Ok(Json(item(&state, state.relay.source_view(&name)?)))
+    Ok(Json(item(
+        &state,
+        state.relay.objects().source_view(&name)?,
+    )))
 }
 
 /// Creates a source (admins). Without `secrets` one is generated; the secrets are in this
@@ -71,7 +74,7 @@ pub(crate) async fn create(
     ApiJson(spec): ApiJson<SourceSpec>,
 ) -> Result<(StatusCode, Json<CreatedSourceItem>), ApiError> {
     let state = state.scoped(&by).await?;
-    let created = state.relay.create_source(&by, spec).await?;
+    let created = state.relay.objects().create_source(&by, spec).await?;
     let body = CreatedSourceItem {
         source: item(&state, created.source),
         secrets: created.secrets,
@@ -95,7 +98,11 @@ pub(crate) async fn update(
     ApiJson(spec): ApiJson<SourceSpec>,
 ) -> Result<Json<SourceItem>, ApiError> {
     let state = state.scoped(&by).await?;
-    let view = state.relay.update_source(&by, &name, spec).await?;
+    let view = state
+        .relay
+        .objects()
+        .update_source(&by, &name, spec)
+        .await?;
     Ok(Json(item(&state, view)))
 }
 
@@ -112,7 +119,7 @@ pub(crate) async fn delete(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let state = state.scoped(&by).await?;
-    state.relay.delete_source(&by, &name).await?;
+    state.relay.objects().delete_source(&by, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -129,7 +136,11 @@ pub(crate) async fn enable(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let state = state.scoped(&by).await?;
-    state.relay.set_source_enabled(&by, &name, true).await?;
+    state
+        .relay
+        .objects()
+        .set_source_enabled(&by, &name, true)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -146,7 +157,11 @@ pub(crate) async fn disable(
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let state = state.scoped(&by).await?;
-    state.relay.set_source_enabled(&by, &name, false).await?;
+    state
+        .relay
+        .objects()
+        .set_source_enabled(&by, &name, false)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -171,6 +186,7 @@ pub(crate) async fn rotate_secret(
         .overlap_secs
         .map_or(DEFAULT_OVERLAP, Duration::from_secs);
     let rotated = (state.relay)
+        .objects()
         .rotate_source_secret(&by, &name, overlap, request.secret)
         .await?;
     Ok(Json(RotatedItem {

@@ -10,6 +10,20 @@ use crate::model::secret::{Secret, constant_time_eq};
 use crate::model::time::Timestamp;
 use crate::relay::Relay;
 
+/// Who may act and what they did: API keys, users and their lockout, sessions, and the audit
+/// log.
+#[derive(Debug, Clone, Copy)]
+pub struct Access<'a> {
+    pub(crate) relay: &'a Relay,
+}
+
+impl Relay {
+    /// API keys, users, sessions and the audit log (see [`Access`]).
+    pub fn access(&self) -> Access<'_> {
+        Access { relay: self }
+    }
+}
+
 /// Failed logins in a row that lock a username.
 pub const LOCK_AFTER_FAILURES: u32 = 5;
 /// How long a locked username stays locked.
@@ -83,12 +97,12 @@ fn check_name(field: &str, name: &str) -> Result<(), AdminError> {
     }
 }
 
-impl Relay {
+impl Access<'_> {
     /// The principal a bearer API key authenticates; [`AdminError::Unauthorized`] for a
     /// malformed, unknown or revoked key.
     pub async fn authenticate_api_key(&self, token: &str) -> Result<Principal, AdminError> {
         let (id, presented) = parse_api_key(token).ok_or(AdminError::Unauthorized)?;
-        let record = self.store().api_key(&id).await?;
+        let record = self.relay.store().api_key(&id).await?;
         let Some(record) = record else {
             return Err(AdminError::Unauthorized);
         };
@@ -128,7 +142,7 @@ impl Relay {
             created_by: by.actor.clone(),
             revoked_at: None,
         };
-        if !self.store().insert_api_key(record.clone()).await? {
+        if !self.relay.store().insert_api_key(record.clone()).await? {
             return Err(AdminError::Internal("API key id collision".into()));
         }
         let changes = vec![
@@ -144,7 +158,12 @@ impl Relay {
     pub async fn revoke_api_key(&self, by: &Principal, id: &str) -> Result<(), AdminError> {
         by.require(Role::Admin)?;
         let now = Timestamp::now();
-        if !self.store().revoke_api_key(&by.tenant, id, now).await? {
+        if !self
+            .relay
+            .store()
+            .revoke_api_key(&by.tenant, id, now)
+            .await?
+        {
             return Err(AdminError::NotFound);
         }
         self.audit(by, "revoke", "api_key", id, Vec::new()).await
@@ -178,7 +197,7 @@ impl Relay {
             failed_logins: 0,
             locked_until: None,
         };
-        if !self.store().insert_user(record.clone()).await? {
+        if !self.relay.store().insert_user(record.clone()).await? {
             return Err(AdminError::Conflict(format!("user {username:?}")));
         }
         let changes = vec![
@@ -192,7 +211,7 @@ impl Relay {
     /// Deletes a user and ends their sessions (admins only); audited.
     pub async fn delete_user(&self, by: &Principal, username: &str) -> Result<(), AdminError> {
         by.require(Role::Admin)?;
-        if !self.store().delete_user(&by.tenant, username).await? {
+        if !self.relay.store().delete_user(&by.tenant, username).await? {
             return Err(AdminError::NotFound);
         }
         self.audit(by, "delete", "user", username, Vec::new()).await
@@ -209,7 +228,7 @@ impl Relay {
         password: &Secret,
     ) -> Result<StartedSession, AdminError> {
         let now = Timestamp::now();
-        let user = self.store().user(tenant, username).await?;
+        let user = self.relay.store().user(tenant, username).await?;
         if let Some(until) = user.as_ref().and_then(|u| u.locked_until)
             && until > now
         {
@@ -221,6 +240,7 @@ impl Relay {
         let matches = verify_password(password.expose(), hash);
         let Some(user) = user.filter(|_| matches) else {
             let locked = self
+                .relay
                 .store()
                 .record_login_failure(tenant, username, LOCK_AFTER_FAILURES, now.plus(LOCK_FOR))
                 .await?;
@@ -232,10 +252,14 @@ impl Relay {
             }
             return Err(AdminError::Unauthorized);
         };
-        self.store().record_login_success(tenant, username).await?;
+        self.relay
+            .store()
+            .record_login_success(tenant, username)
+            .await?;
         let (token, token_hash) = generate_session_token();
         let expires_at = now.plus(SESSION_TTL);
-        self.store()
+        self.relay
+            .store()
             .insert_session(SessionRecord {
                 token_hash,
                 tenant: tenant.clone(),
@@ -255,11 +279,12 @@ impl Relay {
     /// expired session or a deleted user. The role is the user's current one.
     pub async fn authenticate_session(&self, token: &str) -> Result<Principal, AdminError> {
         let hash = super::token::digest(token.as_bytes());
-        let session = self.store().session(&hash).await?;
+        let session = self.relay.store().session(&hash).await?;
         let Some(session) = session.filter(|s| s.expires_at > Timestamp::now()) else {
             return Err(AdminError::Unauthorized);
         };
         let user = self
+            .relay
             .store()
             .user(&session.tenant, &session.username)
             .await?;
@@ -274,6 +299,6 @@ impl Relay {
     /// Ends a session (logging out); unknown tokens are ignored.
     pub async fn logout(&self, token: &str) -> Result<(), AdminError> {
         let hash = super::token::digest(token.as_bytes());
-        Ok(self.store().delete_session(&hash).await?)
+        Ok(self.relay.store().delete_session(&hash).await?)
     }
 }

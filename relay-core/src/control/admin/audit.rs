@@ -3,10 +3,10 @@
 
 use serde_json::{Map, Value};
 
+use super::Access;
 use super::{AdminError, AuditEntry, FieldChange, Principal};
 use crate::model::ids::AuditId;
 use crate::model::time::Timestamp;
-use crate::relay::Relay;
 
 /// What a secret field shows in a diff instead of its value.
 pub const REDACTED: &str = "[redacted]";
@@ -116,7 +116,7 @@ fn walk(
     }
 }
 
-impl Relay {
+impl Access<'_> {
     /// Appends an audit entry for an action by `by`.
     pub async fn audit(
         &self,
@@ -136,7 +136,7 @@ impl Relay {
             object_id: object_id.to_owned(),
             changes,
         };
-        Ok(self.store().append_audit(entry).await?)
+        Ok(self.relay.store().append_audit(entry).await?)
     }
 }
 

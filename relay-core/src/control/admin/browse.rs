@@ -69,7 +69,21 @@ fn page(limit: usize) -> usize {
     limit.clamp(1, MAX_PAGE)
 }
 
+/// The stored traffic of one relay's tenant: events, their deliveries and attempts, dead
+/// letters; replay, redrive and discard.
+#[derive(Debug, Clone, Copy)]
+pub struct Events<'a> {
+    pub(crate) relay: &'a Relay,
+}
+
 impl Relay {
+    /// The stored traffic of this relay's tenant (see [`Events`]).
+    pub fn events(&self) -> Events<'_> {
+        Events { relay: self }
+    }
+}
+
+impl Events<'_> {
     /// Events matching `query`, newest first, at most `limit` (capped at [`MAX_PAGE`]).
     pub async fn list_events(
         &self,
@@ -79,6 +93,7 @@ impl Relay {
     ) -> Result<Vec<EventSummary>, AdminError> {
         by.require(Role::Viewer)?;
         Ok(self
+            .relay
             .store()
             .list_events(&by.tenant, query, page(limit))
             .await?)
@@ -91,7 +106,7 @@ impl Relay {
         id: EventId,
     ) -> Result<EventDetail, AdminError> {
         by.require(Role::Viewer)?;
-        let store = self.store();
+        let store = self.relay.store();
         let event = store.event(&by.tenant, id).await?;
         let event = event.ok_or(AdminError::NotFound)?;
         let mut deliveries = Vec::new();
@@ -112,6 +127,7 @@ impl Relay {
     ) -> Result<Vec<Delivery>, AdminError> {
         by.require(Role::Viewer)?;
         Ok(self
+            .relay
             .store()
             .dead_letter_page(&by.tenant, filter, after, page(limit))
             .await?)
@@ -131,7 +147,9 @@ impl Relay {
             FieldChange::added("force", force),
             FieldChange::added("scheduled", report.scheduled.len()),
         ];
-        self.audit(by, "replay", "event", &id.to_string(), changes)
+        self.relay
+            .access()
+            .audit(by, "replay", "event", &id.to_string(), changes)
             .await?;
         Ok(report)
     }
@@ -146,7 +164,9 @@ impl Relay {
         by.require(Role::Operator)?;
         let moved = self.redrive_dead_letters(&by.tenant, filter).await?;
         let changes = filter_changes(filter, moved);
-        self.audit(by, "redrive", "dead_letters", &filter_id(filter), changes)
+        self.relay
+            .access()
+            .audit(by, "redrive", "dead_letters", &filter_id(filter), changes)
             .await?;
         Ok(moved)
     }
@@ -160,11 +180,14 @@ impl Relay {
     ) -> Result<u64, AdminError> {
         by.require(Role::Operator)?;
         let moved = self
+            .relay
             .store()
             .discard_dead_letters(&by.tenant, filter, Timestamp::now())
             .await?;
         let changes = filter_changes(filter, moved);
-        self.audit(by, "discard", "dead_letters", &filter_id(filter), changes)
+        self.relay
+            .access()
+            .audit(by, "discard", "dead_letters", &filter_id(filter), changes)
             .await?;
         Ok(moved)
     }
@@ -178,7 +201,7 @@ impl Relay {
         id: DeliveryId,
     ) -> Result<(DeadLetterFilter, DeliveryStatus), AdminError> {
         by.require(Role::Viewer)?;
-        let delivery = self.store().delivery(&by.tenant, id).await?;
+        let delivery = self.relay.store().delivery(&by.tenant, id).await?;
         let delivery = delivery.ok_or(AdminError::NotFound)?;
         let filter = DeadLetterFilter {
             destination: Some(delivery.destination),

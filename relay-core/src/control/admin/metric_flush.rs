@@ -12,13 +12,27 @@ use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
 use crate::relay::Relay;
 
+/// The per-minute metric points behind the dashboard: flushed from this node's counts into
+/// the store, and read back.
+#[derive(Debug, Clone, Copy)]
+pub struct Metrics<'a> {
+    pub(crate) relay: &'a Relay,
+}
+
 impl Relay {
+    /// The per-minute metric points (see [`Metrics`]).
+    pub fn metrics(&self) -> Metrics<'_> {
+        Metrics { relay: self }
+    }
+}
+
+impl Metrics<'_> {
     /// Merges the counts gathered since the last flush into the store (the standalone
     /// gateway does it every few seconds; embedding apps call it from a task of theirs).
     /// Signature failures also leave one `sig_failed` audit entry per source and flush, with
     /// their count. On a store error the counts are kept for the next flush.
-    pub async fn flush_metrics(&self) -> Result<(), AdminError> {
-        let counts = self.rollup().take();
+    pub async fn flush(&self) -> Result<(), AdminError> {
+        let counts = self.relay.rollup().take();
         if counts.is_empty() {
             return Ok(());
         }
@@ -37,11 +51,12 @@ impl Relay {
         }
         for (tenant, points) in &by_tenant {
             if let Err(error) = self
+                .relay
                 .store()
                 .record_metrics(tenant, points, MetricMerge::Add)
                 .await
             {
-                self.rollup().put_back(counts);
+                self.relay.rollup().put_back(counts);
                 return Err(error.into());
             }
         }
@@ -53,7 +68,9 @@ impl Relay {
             }
             for (source, count) in failures {
                 let changes = vec![FieldChange::added("count", count)];
-                self.audit(&system, "sig_failed", "source", &source, changes)
+                self.relay
+                    .access()
+                    .audit(&system, "sig_failed", "source", &source, changes)
                     .await?;
             }
         }
@@ -70,22 +87,22 @@ impl Relay {
             metric: QUEUE_DEPTH.to_owned(),
             value: i64::try_from(depth).unwrap_or(i64::MAX),
         };
-        (self.store())
+        (self.relay.store())
             .record_metrics(&TenantId::default(), &[point], MetricMerge::Max)
             .await?;
         Ok(())
     }
 
-    /// Runs [`flush_metrics`](Self::flush_metrics) every `every` until the returned task
+    /// Runs [`flush`](Self::flush) every `every` until the returned task
     /// is aborted.
-    pub fn spawn_metrics_flush(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let relay = self.clone();
+    pub fn spawn_flush(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let relay = self.relay.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(error) = relay.flush_metrics().await {
+                if let Err(error) = relay.metrics().flush().await {
                     tracing::warn!(%error, "could not store metric points; keeping them");
                 }
             }
@@ -93,12 +110,12 @@ impl Relay {
     }
 
     /// Stored metric points matching `query`, by minute.
-    pub async fn metric_points(
+    pub async fn points(
         &self,
         by: &Principal,
         query: &MetricQuery,
     ) -> Result<Vec<MetricPoint>, AdminError> {
         by.require(Role::Viewer)?;
-        Ok(self.store().metric_points(&by.tenant, query).await?)
+        Ok(self.relay.store().metric_points(&by.tenant, query).await?)
     }
 }

@@ -9,17 +9,19 @@ mod error;
 mod metric_flush;
 mod password;
 mod records;
+mod replay;
 mod role;
 pub(crate) mod rollup;
 mod tenants;
 mod token;
 
 pub use access::{
-    CreatedApiKey, LOCK_AFTER_FAILURES, LOCK_FOR, Principal, SESSION_TTL, StartedSession,
+    Access, CreatedApiKey, LOCK_AFTER_FAILURES, LOCK_FOR, Principal, SESSION_TTL, StartedSession,
 };
 pub use audit::{REDACTED, diff};
-pub use browse::{EventDetail, MAX_PAGE, redacted_headers};
+pub use browse::{EventDetail, Events, MAX_PAGE, redacted_headers};
 pub use error::{AdminError, FieldError};
+pub use metric_flush::Metrics;
 pub use password::{HashError, MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use records::{
     ApiKeyRecord, AuditEntry, AuditQuery, DeliveryCounts, EventQuery, EventState, EventSummary,
@@ -27,7 +29,7 @@ pub use records::{
 };
 pub use role::{Role, UnknownRole};
 pub use rollup::{LATENCY_BUCKETS_MS, MetricSummary, QUEUE_DEPTH, latency_bucket, summarize};
-pub use tenants::{TenantLimits, TenantRecord};
+pub use tenants::{TenantLimits, TenantRecord, Tenants};
 pub use token::{
     NewApiKey, generate_api_key, generate_password, generate_session_token,
     generate_signing_secret, parse_api_key,

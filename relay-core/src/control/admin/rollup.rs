@@ -1,5 +1,5 @@
 //! Per-minute metric points: counted in memory as traffic flows, merged into the store by
-//! [`Relay::flush_metrics`](crate::Relay::flush_metrics) (counters add up across nodes), read back by the admin API.
+//! [`Metrics::flush`](crate::control::admin::Metrics::flush) (counters add up across nodes), read back by the admin API.
 //!
 //! Metrics per source: `received`, `accepted`, `duplicates`, `sig_failures`, `rate_limited`.
 //! Per destination: `delivered`, `failed` (an attempt that will be retried),
@@ -262,8 +262,8 @@ mod tests {
     #[tokio::test]
     async fn the_queue_depth_point_keeps_the_minutes_largest_value() {
         let relay = Relay::builder().build().unwrap();
-        relay.record_queue_depth(12).await.unwrap();
-        relay.record_queue_depth(3).await.unwrap();
+        relay.metrics().record_queue_depth(12).await.unwrap();
+        relay.metrics().record_queue_depth(3).await.unwrap();
         let query = MetricQuery {
             from: Timestamp::from_millis(0),
             to: Timestamp::now().plus(Duration::from_secs(120)),

@@ -15,10 +15,10 @@
 //! let relay = relay_core::Relay::builder().build().unwrap();
 //! let platform = Principal::system(TenantId::default());
 //! let limits = TenantLimits { daily_quota: Some(10_000), ..TenantLimits::default() };
-//! relay.create_tenant(&platform, "acme", limits).await.unwrap();
-//! let key = relay.create_tenant_api_key(&platform, "acme", "acme-admin", Role::Admin).await.unwrap();
+//! relay.tenants().create(&platform, "acme", limits).await.unwrap();
+//! let key = relay.tenants().create_api_key(&platform, "acme", "acme-admin", Role::Admin).await.unwrap();
 //! assert_eq!(key.record.tenant.as_str(), "acme");
-//! let names: Vec<_> = relay.list_tenants(&platform).await.unwrap().into_iter().map(|t| t.tenant.to_string()).collect();
+//! let names: Vec<_> = relay.tenants().list(&platform).await.unwrap().into_iter().map(|t| t.tenant.to_string()).collect();
 //! assert_eq!(names, ["acme", "default"]);
 //! # }
 //! ```
@@ -154,22 +154,21 @@ fn limits_value(limits: &TenantLimits) -> serde_json::Value {
     serde_json::to_value(limits).unwrap_or_else(|_| unreachable!("limits serialize"))
 }
 
+/// The tenant registry, for platform admins: list, create, change and delete tenants, and
+/// create a tenant's first API key.
+#[derive(Debug, Clone, Copy)]
+pub struct Tenants<'a> {
+    pub(crate) relay: &'a Relay,
+}
+
 impl Relay {
-    /// `Ok` for a platform admin (an admin of the `default` tenant); 404 for a principal of
-    /// another tenant, 403 for a default-tenant principal below admin.
-    pub fn require_platform_admin(&self, by: &Principal) -> Result<(), AdminError> {
-        if by.tenant != TenantId::default() {
-            return Err(AdminError::NotFound);
-        }
-        by.require(Role::Admin)
+    /// The tenant registry (see [`Tenants`]).
+    pub fn tenants(&self) -> Tenants<'_> {
+        Tenants { relay: self }
     }
+}
 
-    /// Every tenant, by name; `default` is always among them.
-    pub async fn list_tenants(&self, by: &Principal) -> Result<Vec<TenantRecord>, AdminError> {
-        self.require_platform_admin(by)?;
-        Ok(self.tenant_records().await?)
-    }
-
+impl Relay {
     /// The stored tenants with `default` added when it is not stored, by name.
     pub(crate) async fn tenant_records(&self) -> Result<Vec<TenantRecord>, StoreError> {
         let mut tenants = self.store().tenants().await?;
@@ -183,17 +182,34 @@ impl Relay {
         tenants.sort_by(|a, b| a.tenant.as_str().cmp(b.tenant.as_str()));
         Ok(tenants)
     }
+}
+
+impl Tenants<'_> {
+    /// `Ok` for a platform admin (an admin of the `default` tenant); 404 for a principal of
+    /// another tenant, 403 for a default-tenant principal below admin.
+    pub fn require_platform_admin(&self, by: &Principal) -> Result<(), AdminError> {
+        if by.tenant != TenantId::default() {
+            return Err(AdminError::NotFound);
+        }
+        by.require(Role::Admin)
+    }
+
+    /// Every tenant, by name; `default` is always among them.
+    pub async fn list(&self, by: &Principal) -> Result<Vec<TenantRecord>, AdminError> {
+        self.require_platform_admin(by)?;
+        Ok(self.relay.tenant_records().await?)
+    }
 
     /// One tenant (404 when there is none of that name).
-    pub async fn tenant(&self, by: &Principal, name: &str) -> Result<TenantRecord, AdminError> {
+    pub async fn get(&self, by: &Principal, name: &str) -> Result<TenantRecord, AdminError> {
         self.require_platform_admin(by)?;
-        (self.tenant_records().await?.into_iter())
+        (self.relay.tenant_records().await?.into_iter())
             .find(|t| t.tenant.as_str() == name)
             .ok_or(AdminError::NotFound)
     }
 
     /// Creates a tenant (409 when it exists); audited in the `default` tenant.
-    pub async fn create_tenant(
+    pub async fn create(
         &self,
         by: &Principal,
         name: &str,
@@ -206,23 +222,26 @@ impl Relay {
             return Err(AdminError::Invalid(problems));
         }
         let record = TenantRecord::new(TenantId::new(name), limits);
-        if name == TenantId::DEFAULT || !self.store().insert_tenant(record.clone()).await? {
+        if name == TenantId::DEFAULT || !self.relay.store().insert_tenant(record.clone()).await? {
             return Err(AdminError::Conflict(format!("tenant {name:?}")));
         }
         let changes = diff(&serde_json::json!({}), &limits_value(&limits), &[]);
-        self.audit(by, "create", "tenant", name, changes).await?;
-        self.sync_tenants().await?;
+        self.relay
+            .access()
+            .audit(by, "create", "tenant", name, changes)
+            .await?;
+        self.relay.sync_tenants().await?;
         Ok(record)
     }
 
     /// Replaces a tenant's limits (404 when there is no such tenant); audited.
-    pub async fn update_tenant(
+    pub async fn update(
         &self,
         by: &Principal,
         name: &str,
         limits: TenantLimits,
     ) -> Result<TenantRecord, AdminError> {
-        let before = self.tenant(by, name).await?;
+        let before = self.get(by, name).await?;
         let problems = limits.problems();
         if !problems.is_empty() {
             return Err(AdminError::Invalid(problems));
@@ -232,37 +251,40 @@ impl Relay {
             updated_at: Timestamp::now(),
             ..before.clone()
         };
-        let updated = self.store().update_tenant(record.clone()).await?;
-        if !updated && !self.store().insert_tenant(record.clone()).await? {
+        let updated = self.relay.store().update_tenant(record.clone()).await?;
+        if !updated && !self.relay.store().insert_tenant(record.clone()).await? {
             return Err(AdminError::NotFound);
         }
         let changes = diff(&limits_value(&before.limits), &limits_value(&limits), &[]);
-        self.audit(by, "update", "tenant", name, changes).await?;
-        self.sync_tenants().await?;
+        self.relay
+            .access()
+            .audit(by, "update", "tenant", name, changes)
+            .await?;
+        self.relay.sync_tenants().await?;
         Ok(record)
     }
 
     /// Deletes a tenant. The `default` tenant and a tenant that still has sources,
     /// destinations, routes, unrevoked API keys or users are refused with 409.
-    pub async fn delete_tenant(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
-        let record = self.tenant(by, name).await?;
+    pub async fn delete(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
+        let record = self.get(by, name).await?;
         if name == TenantId::DEFAULT {
             return Err(AdminError::Conflict(
                 "the default tenant cannot be deleted".into(),
             ));
         }
         let tenant = &record.tenant;
-        let objects = self.store().objects(tenant).await?.len();
-        let keys = (self.store().api_keys(tenant).await?.iter())
+        let objects = self.relay.store().objects(tenant).await?.len();
+        let keys = (self.relay.store().api_keys(tenant).await?.iter())
             .filter(|k| k.revoked_at.is_none())
             .count();
-        let users = self.store().users(tenant).await?.len();
+        let users = self.relay.store().users(tenant).await?.len();
         if objects + keys + users > 0 {
             return Err(AdminError::Conflict(format!(
                 "tenant {name:?} still has {objects} objects, {keys} API keys and {users} users; delete them first"
             )));
         }
-        if !self.store().delete_tenant(tenant).await? {
+        if !self.relay.store().delete_tenant(tenant).await? {
             return Err(AdminError::NotFound);
         }
         let changes = vec![FieldChange {
@@ -270,27 +292,33 @@ impl Relay {
             before: Some(name.into()),
             after: None,
         }];
-        self.audit(by, "delete", "tenant", name, changes).await?;
-        self.sync_tenants().await?;
+        self.relay
+            .access()
+            .audit(by, "delete", "tenant", name, changes)
+            .await?;
+        self.relay.sync_tenants().await?;
         Ok(())
     }
 
     /// Creates an API key with `role` in tenant `tenant` (platform admins only: how a
     /// tenant gets its first admin); audited in that tenant, with the platform admin as
     /// the actor.
-    pub async fn create_tenant_api_key(
+    pub async fn create_api_key(
         &self,
         by: &Principal,
         tenant: &str,
         name: &str,
         role: Role,
     ) -> Result<CreatedApiKey, AdminError> {
-        let record = self.tenant(by, tenant).await?;
+        let record = self.get(by, tenant).await?;
         let acting = Principal {
             tenant: record.tenant,
             actor: by.actor.clone(),
             role: Role::Admin,
         };
-        self.create_api_key(&acting, name, role).await
+        self.relay
+            .access()
+            .create_api_key(&acting, name, role)
+            .await
     }
 }

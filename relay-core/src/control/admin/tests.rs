@@ -20,10 +20,12 @@ fn admin() -> Principal {
 async fn api_keys_authenticate_until_revoked() {
     let relay = relay();
     let created = relay
+        .access()
         .create_api_key(&admin(), "ci", Role::Operator)
         .await
         .unwrap();
     let principal = relay
+        .access()
         .authenticate_api_key(created.token.expose())
         .await
         .unwrap();
@@ -32,7 +34,7 @@ async fn api_keys_authenticate_until_revoked() {
 
     let wrong = format!("{}x", created.token.expose());
     assert!(matches!(
-        relay.authenticate_api_key(&wrong).await,
+        relay.access().authenticate_api_key(&wrong).await,
         Err(AdminError::Unauthorized)
     ));
     let viewer = Principal {
@@ -40,17 +42,24 @@ async fn api_keys_authenticate_until_revoked() {
         ..principal.clone()
     };
     assert!(matches!(
-        relay.create_api_key(&viewer, "x", Role::Admin).await,
+        relay
+            .access()
+            .create_api_key(&viewer, "x", Role::Admin)
+            .await,
         Err(AdminError::Forbidden {
             needed: Role::Admin
         })
     ));
     relay
+        .access()
         .revoke_api_key(&admin(), &created.record.id)
         .await
         .unwrap();
     assert!(matches!(
-        relay.authenticate_api_key(created.token.expose()).await,
+        relay
+            .access()
+            .authenticate_api_key(created.token.expose())
+            .await,
         Err(AdminError::Unauthorized)
     ));
     let log = relay
@@ -70,24 +79,26 @@ async fn five_failures_lock_the_username_for_an_hour() {
     let tenant = TenantId::default();
     let password = Secret::new("a long enough password");
     relay
+        .access()
         .create_user(&admin(), "ann", &password, Role::Viewer)
         .await
         .unwrap();
     let wrong = Secret::new("not the password");
     for _ in 0..4 {
         assert!(matches!(
-            relay.login(&tenant, "ann", &wrong).await,
+            relay.access().login(&tenant, "ann", &wrong).await,
             Err(AdminError::Unauthorized)
         ));
     }
     let started = Timestamp::now();
-    let Err(AdminError::Locked { until }) = relay.login(&tenant, "ann", &wrong).await else {
+    let Err(AdminError::Locked { until }) = relay.access().login(&tenant, "ann", &wrong).await
+    else {
         panic!("the fifth failure locks");
     };
     let lock_ms = until.as_millis() - started.as_millis();
     assert!((3_590_000..=3_610_000).contains(&lock_ms), "{lock_ms}");
     assert!(matches!(
-        relay.login(&tenant, "ann", &password).await,
+        relay.access().login(&tenant, "ann", &password).await,
         Err(AdminError::Locked { .. })
     ));
 }
@@ -98,18 +109,24 @@ async fn a_success_resets_the_count_and_sessions_authenticate() {
     let tenant = TenantId::default();
     let password = Secret::new("a long enough password");
     relay
+        .access()
         .create_user(&admin(), "bob", &password, Role::Admin)
         .await
         .unwrap();
     let wrong = Secret::new("nope nope nope");
     for _ in 0..4 {
-        let _ = relay.login(&tenant, "bob", &wrong).await;
+        let _ = relay.access().login(&tenant, "bob", &wrong).await;
     }
-    let session = relay.login(&tenant, "bob", &password).await.unwrap();
+    let session = relay
+        .access()
+        .login(&tenant, "bob", &password)
+        .await
+        .unwrap();
     for _ in 0..4 {
-        let _ = relay.login(&tenant, "bob", &wrong).await;
+        let _ = relay.access().login(&tenant, "bob", &wrong).await;
     }
     let principal = relay
+        .access()
         .authenticate_session(session.token.expose())
         .await
         .unwrap();
@@ -117,25 +134,28 @@ async fn a_success_resets_the_count_and_sessions_authenticate() {
         (principal.role, principal.actor.as_str()),
         (Role::Admin, "user:bob")
     );
-    relay.logout(session.token.expose()).await.unwrap();
+    relay.access().logout(session.token.expose()).await.unwrap();
     assert!(
         relay
+            .access()
             .authenticate_session(session.token.expose())
             .await
             .is_err()
     );
     assert!(matches!(
-        relay.login(&tenant, "nobody", &password).await,
+        relay.access().login(&tenant, "nobody", &password).await,
         Err(AdminError::Unauthorized)
     ));
     assert!(matches!(
         relay
+            .access()
             .create_user(&admin(), "bob", &password, Role::Viewer)
             .await,
         Err(AdminError::Conflict(_))
     ));
     assert!(matches!(
         relay
+            .access()
             .create_user(&admin(), "short", &Secret::new("short"), Role::Viewer)
             .await,
         Err(AdminError::Invalid(_))

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use sha2::{Digest as _, Sha256};
 
+use super::AgentHub;
 use crate::control::admin::{AdminError, Principal, Role};
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::model::ids::TenantId;
@@ -105,6 +106,27 @@ fn record(name: &str, hash: String, enabled: bool, created_at: Timestamp) -> Obj
     }
 }
 
+/// The [agents](crate::control::agent) of one relay's tenant: their credentials (create,
+/// rotate, revoke, delete, authenticate) and the connections this process holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Agents<'a> {
+    pub(crate) relay: &'a Relay,
+}
+
+impl Relay {
+    /// The agents of this relay's tenant (see [`Agents`]).
+    pub fn agents(&self) -> Agents<'_> {
+        Agents { relay: self }
+    }
+}
+
+impl<'a> Agents<'a> {
+    /// The agents connected to this process.
+    pub fn hub(&self) -> &'a AgentHub {
+        self.relay.agent_hub()
+    }
+}
+
 impl Relay {
     async fn agent_records(&self) -> Result<Vec<ObjectRecord>, AdminError> {
         let records = self.store().objects(&TenantId::default()).await?;
@@ -124,17 +146,19 @@ impl Relay {
         AgentView {
             name: record.name.clone(),
             revoked: !record.enabled,
-            connected_target: self.agents().target_of(&record.name),
+            connected_target: self.agent_hub().target_of(&record.name),
             created_at: record.created_at,
             updated_at: record.updated_at,
         }
     }
+}
 
+impl Agents<'_> {
     /// The agent a bearer token authenticates; [`AdminError::Unauthorized`] for a malformed,
     /// unknown or revoked token.
-    pub async fn authenticate_agent(&self, token: &str) -> Result<String, AdminError> {
+    pub async fn authenticate(&self, token: &str) -> Result<String, AdminError> {
         let (name, presented) = parse_agent_token(token).ok_or(AdminError::Unauthorized)?;
-        let record = match self.agent_record(&name).await {
+        let record = match self.relay.agent_record(&name).await {
             Err(AdminError::NotFound) => return Err(AdminError::Unauthorized),
             other => other?,
         };
@@ -148,30 +172,34 @@ impl Relay {
     }
 
     /// Creates an agent identity (admin) and returns its token, shown this once; audited.
-    pub async fn create_agent(
-        &self,
-        by: &Principal,
-        name: &str,
-    ) -> Result<AgentCredential, AdminError> {
-        let tenant = self.may_change(by, Role::Admin)?;
+    pub async fn create(&self, by: &Principal, name: &str) -> Result<AgentCredential, AdminError> {
+        let tenant = self.relay.may_change(by, Role::Admin)?;
         check_agent_name(name)?;
         let (token, hash) = new_token(name);
         let record = record(name, hash, true, Timestamp::now());
-        if !self.store().insert_object(&tenant, record.clone()).await? {
+        if !self
+            .relay
+            .store()
+            .insert_object(&tenant, record.clone())
+            .await?
+        {
             return Err(AdminError::Conflict(format!("agent {name:?}")));
         }
-        self.audit(by, "create", "agent", name, Vec::new()).await?;
+        self.relay
+            .access()
+            .audit(by, "create", "agent", name, Vec::new())
+            .await?;
         Ok(AgentCredential {
-            agent: self.agent_view(&record),
+            agent: self.relay.agent_view(&record),
             token,
         })
     }
 
     /// The agents (viewer), by name.
-    pub async fn list_agents(&self, by: &Principal) -> Result<Vec<AgentView>, AdminError> {
-        self.may_change(by, Role::Viewer)?;
-        let mut views: Vec<_> = (self.agent_records().await?.iter())
-            .map(|r| self.agent_view(r))
+    pub async fn list(&self, by: &Principal) -> Result<Vec<AgentView>, AdminError> {
+        self.relay.may_change(by, Role::Viewer)?;
+        let mut views: Vec<_> = (self.relay.agent_records().await?.iter())
+            .map(|r| self.relay.agent_view(r))
             .collect();
         views.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(views)
@@ -179,52 +207,67 @@ impl Relay {
 
     /// Revokes an agent's credential (admin): it is refused from now on and its connection to
     /// this node is closed; audited. Rotating gives it a new one.
-    pub async fn revoke_agent(&self, by: &Principal, name: &str) -> Result<AgentView, AdminError> {
-        let tenant = self.may_change(by, Role::Admin)?;
-        let mut record = self.agent_record(name).await?;
+    pub async fn revoke(&self, by: &Principal, name: &str) -> Result<AgentView, AdminError> {
+        let tenant = self.relay.may_change(by, Role::Admin)?;
+        let mut record = self.relay.agent_record(name).await?;
         record.enabled = false;
         record.updated_at = Timestamp::now();
-        if !self.store().update_object(&tenant, record.clone()).await? {
+        if !self
+            .relay
+            .store()
+            .update_object(&tenant, record.clone())
+            .await?
+        {
             return Err(AdminError::NotFound);
         }
-        self.agents().drop_agent(name);
-        self.audit(by, "revoke", "agent", name, Vec::new()).await?;
-        Ok(self.agent_view(&record))
+        self.relay.agent_hub().drop_agent(name);
+        self.relay
+            .access()
+            .audit(by, "revoke", "agent", name, Vec::new())
+            .await?;
+        Ok(self.relay.agent_view(&record))
     }
 
     /// Gives an agent a new token (admin), shown this once: the old one is refused from now
     /// on and its connection to this node is closed; audited.
-    pub async fn rotate_agent(
-        &self,
-        by: &Principal,
-        name: &str,
-    ) -> Result<AgentCredential, AdminError> {
-        let tenant = self.may_change(by, Role::Admin)?;
-        let before = self.agent_record(name).await?;
+    pub async fn rotate(&self, by: &Principal, name: &str) -> Result<AgentCredential, AdminError> {
+        let tenant = self.relay.may_change(by, Role::Admin)?;
+        let before = self.relay.agent_record(name).await?;
         let (token, hash) = new_token(name);
         let record = record(name, hash, true, before.created_at);
-        if !self.store().update_object(&tenant, record.clone()).await? {
+        if !self
+            .relay
+            .store()
+            .update_object(&tenant, record.clone())
+            .await?
+        {
             return Err(AdminError::NotFound);
         }
-        self.agents().drop_agent(name);
-        self.audit(by, "rotate", "agent", name, Vec::new()).await?;
+        self.relay.agent_hub().drop_agent(name);
+        self.relay
+            .access()
+            .audit(by, "rotate", "agent", name, Vec::new())
+            .await?;
         Ok(AgentCredential {
-            agent: self.agent_view(&record),
+            agent: self.relay.agent_view(&record),
             token,
         })
     }
 
     /// Deletes an agent identity (admin); its connection to this node is closed; audited.
-    pub async fn delete_agent(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
-        let tenant = self.may_change(by, Role::Admin)?;
-        if !(self.store())
+    pub async fn delete(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
+        let tenant = self.relay.may_change(by, Role::Admin)?;
+        if !(self.relay.store())
             .delete_object(&tenant, ObjectKind::Agent, name)
             .await?
         {
             return Err(AdminError::NotFound);
         }
-        self.agents().drop_agent(name);
-        self.audit(by, "delete", "agent", name, Vec::new()).await
+        self.relay.agent_hub().drop_agent(name);
+        self.relay
+            .access()
+            .audit(by, "delete", "agent", name, Vec::new())
+            .await
     }
 }
 
@@ -236,67 +279,71 @@ mod tests {
     async fn tokens_are_shown_once_revocable_and_rotatable() {
         let relay = Relay::builder().build().unwrap();
         let admin = Principal::system(TenantId::default());
-        let created = relay.create_agent(&admin, "laptop").await.unwrap();
+        let created = relay.agents().create(&admin, "laptop").await.unwrap();
         let token = created.token.expose().to_owned();
         assert!(token.starts_with("rag_laptop_"));
-        assert_eq!(relay.authenticate_agent(&token).await.unwrap(), "laptop");
+        assert_eq!(relay.agents().authenticate(&token).await.unwrap(), "laptop");
         assert!(!format!("{created:?}").contains(&token[11..]));
         assert!(matches!(
-            relay.create_agent(&admin, "laptop").await,
+            relay.agents().create(&admin, "laptop").await,
             Err(AdminError::Conflict(_))
         ));
         let wrong = format!("rag_laptop_{}", "0".repeat(64));
         assert!(matches!(
-            relay.authenticate_agent(&wrong).await,
+            relay.agents().authenticate(&wrong).await,
             Err(AdminError::Unauthorized)
         ));
 
-        let rotated = relay.rotate_agent(&admin, "laptop").await.unwrap();
-        assert!(relay.authenticate_agent(&token).await.is_err());
+        let rotated = relay.agents().rotate(&admin, "laptop").await.unwrap();
+        assert!(relay.agents().authenticate(&token).await.is_err());
         let token = rotated.token.expose().to_owned();
-        assert!(relay.authenticate_agent(&token).await.is_ok());
+        assert!(relay.agents().authenticate(&token).await.is_ok());
 
-        let revoked = relay.revoke_agent(&admin, "laptop").await.unwrap();
+        let revoked = relay.agents().revoke(&admin, "laptop").await.unwrap();
         assert!(revoked.revoked);
         assert!(matches!(
-            relay.authenticate_agent(&token).await,
+            relay.agents().authenticate(&token).await,
             Err(AdminError::Unauthorized)
         ));
         let viewer = Principal {
             role: Role::Viewer,
             ..admin.clone()
         };
-        assert_eq!(relay.list_agents(&viewer).await.unwrap().len(), 1);
+        assert_eq!(relay.agents().list(&viewer).await.unwrap().len(), 1);
         assert!(matches!(
-            relay.create_agent(&viewer, "other").await,
+            relay.agents().create(&viewer, "other").await,
             Err(AdminError::Forbidden { .. })
         ));
         assert!(matches!(
-            relay.create_agent(&admin, "no spaces").await,
+            relay.agents().create(&admin, "no spaces").await,
             Err(AdminError::Invalid(_))
         ));
         // A credential changed through another node (straight in the store here) closes
         // this node's connection at the next sync.
-        let fresh = relay.rotate_agent(&admin, "laptop").await.unwrap();
-        let _session = relay.agents().connect("laptop", "http://127.0.0.1:3000/");
-        relay.sync_objects().await.unwrap();
-        assert_eq!(relay.agents().connected().len(), 1);
+        let fresh = relay.agents().rotate(&admin, "laptop").await.unwrap();
+        let _session = relay
+            .agents()
+            .hub()
+            .connect("laptop", "http://127.0.0.1:3000/");
+        relay.objects().sync_objects().await.unwrap();
+        assert_eq!(relay.agents().hub().connected().len(), 1);
         let mut record = relay.agent_record("laptop").await.unwrap();
         record.enabled = false;
         record.updated_at = Timestamp::from_millis(record.updated_at.as_millis() + 1);
         let tenant = TenantId::default();
         assert!(relay.store().update_object(&tenant, record).await.unwrap());
-        relay.sync_objects().await.unwrap();
-        assert!(relay.agents().connected().is_empty());
+        relay.objects().sync_objects().await.unwrap();
+        assert!(relay.agents().hub().connected().is_empty());
         assert!(
             relay
-                .authenticate_agent(fresh.token.expose())
+                .agents()
+                .authenticate(fresh.token.expose())
                 .await
                 .is_err()
         );
-        relay.delete_agent(&admin, "laptop").await.unwrap();
-        assert!(relay.list_agents(&admin).await.unwrap().is_empty());
+        relay.agents().delete(&admin, "laptop").await.unwrap();
+        assert!(relay.agents().list(&admin).await.unwrap().is_empty());
         // The catalog is not disturbed by agent records.
-        relay.sync_objects().await.unwrap();
+        relay.objects().sync_objects().await.unwrap();
     }
 }

@@ -10,13 +10,13 @@
 //! destination's retry policy, then dead-letters like any other.
 //!
 //! Credentials are `rag_<name>_<secret>` tokens: only a SHA-256 digest of the secret part is
-//! stored, compared in constant time; see [`Relay::create_agent`](crate::Relay::create_agent).
+//! stored, compared in constant time; see [`Agents::create`](crate::control::agent::Agents::create).
 
 mod credentials;
 mod frames;
 mod hub;
 
-pub use credentials::{AgentCredential, AgentView, parse_agent_token};
+pub use credentials::{AgentCredential, AgentView, Agents, parse_agent_token};
 pub use frames::{
     AgentFrame, CONNECT_PATH, DeliverFrame, GatewayFrame, OutcomeFrame, TARGET_HEADER,
     normalise_target, target_allowed,

@@ -5,6 +5,7 @@ use super::views::DestinationView;
 use super::write::invalid;
 use crate::control::admin::{AdminError, Principal, Role, generate_signing_secret};
 use crate::control::definition::{DestinationSpec, check_name, literal};
+use crate::control::manage::Objects;
 use crate::relay::Relay;
 
 /// A destination just created, and its signing secret (shown this once).
@@ -27,7 +28,9 @@ impl Relay {
             Err(invalid(problems))
         }
     }
+}
 
+impl Objects<'_> {
     /// One live destination.
     pub fn destination_view(&self, name: &str) -> Result<DestinationView, AdminError> {
         (self.destination_views().into_iter())
@@ -43,13 +46,13 @@ impl Relay {
         by: &Principal,
         mut spec: DestinationSpec,
     ) -> Result<CreatedDestination, AdminError> {
-        self.may_change(by, Role::Admin)?;
+        self.relay.may_change(by, Role::Admin)?;
         let signing_secret = spec
             .signing_secret
             .get_or_insert_with(generate_signing_secret)
             .clone();
-        self.checked_destination(&spec)?;
-        self.create_object(by, &spec).await?;
+        self.relay.checked_destination(&spec)?;
+        self.relay.create_object(by, &spec).await?;
         Ok(CreatedDestination {
             destination: self.destination_view(&spec.name)?,
             signing_secret,
@@ -64,25 +67,26 @@ impl Relay {
         name: &str,
         mut spec: DestinationSpec,
     ) -> Result<DestinationView, AdminError> {
-        self.may_change(by, Role::Admin)?;
+        self.relay.may_change(by, Role::Admin)?;
         if spec.name != name {
             return Err(AdminError::invalid("name", "must be the name in the path"));
         }
-        self.change_object::<DestinationSpec>(by, name, "update", |before| {
-            for (field, old) in [
-                (&mut spec.signing_secret, &before.signing_secret),
-                (&mut spec.auth_header, &before.auth_header),
-            ] {
-                match field.as_deref() {
-                    None => field.clone_from(old),
-                    Some("") => *field = None,
-                    Some(_) => {}
+        self.relay
+            .change_object::<DestinationSpec>(by, name, "update", |before| {
+                for (field, old) in [
+                    (&mut spec.signing_secret, &before.signing_secret),
+                    (&mut spec.auth_header, &before.auth_header),
+                ] {
+                    match field.as_deref() {
+                        None => field.clone_from(old),
+                        Some("") => *field = None,
+                        Some(_) => {}
+                    }
                 }
-            }
-            self.checked_destination(&spec)?;
-            Ok(Some(spec))
-        })
-        .await?;
+                self.relay.checked_destination(&spec)?;
+                Ok(Some(spec))
+            })
+            .await?;
         self.destination_view(name)
     }
 
@@ -90,8 +94,8 @@ impl Relay {
     /// Deliveries still queued for it are dead-lettered at their next attempt (with the
     /// reason), to be replayed if a destination of that name comes back.
     pub async fn delete_destination(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
-        self.may_change(by, Role::Admin)?;
-        self.delete_object::<DestinationSpec>(by, name).await
+        self.relay.may_change(by, Role::Admin)?;
+        self.relay.delete_object::<DestinationSpec>(by, name).await
     }
 
     /// Pauses or resumes a destination (operator): its deliveries wait, nothing is dropped.
@@ -103,25 +107,30 @@ impl Relay {
         name: &str,
         enabled: bool,
     ) -> Result<(), AdminError> {
-        self.may_change(by, Role::Operator)?;
-        if self.catalog().destination(name).is_none() {
+        self.relay.may_change(by, Role::Operator)?;
+        if self.relay.catalog().destination(name).is_none() {
             return Err(AdminError::NotFound);
         }
         let action = if enabled { "enable" } else { "disable" };
-        if self.is_configured(ObjectKind::Destination, name) {
+        if self.relay.is_configured(ObjectKind::Destination, name) {
             if enabled {
-                self.enable_destination(name);
+                self.relay.enable_destination(name);
             } else {
-                self.disable_destination(name);
+                self.relay.disable_destination(name);
             }
             return self
+                .relay
+                .access()
                 .audit(by, action, "destination", name, Vec::new())
                 .await;
         }
-        let changed = (self.set_object_enabled::<DestinationSpec>(by, name, enabled)).await?;
+        let changed = (self
+            .relay
+            .set_object_enabled::<DestinationSpec>(by, name, enabled))
+        .await?;
         if !changed && enabled {
             // Stored state unchanged; a pause by a 410 or an alert is lifted all the same.
-            self.enable_destination(name);
+            self.relay.enable_destination(name);
         }
         Ok(())
     }

@@ -7,13 +7,14 @@ use std::time::Duration;
 use super::ObjectRecord;
 use super::compose::{Composed, Context, Skipped, compose};
 use crate::catalog::Catalog;
+use crate::control::manage::Objects;
 use crate::relay::Relay;
 use crate::store::StoreError;
 
 /// The configured catalog and the stored objects the live one is made of.
 #[derive(Debug)]
 pub(crate) struct ObjectState {
-    /// What the builder (or [`Relay::swap_catalog`]) gave.
+    /// What the builder (or [`Objects::swap_catalog`](crate::control::manage::Objects::swap_catalog)) gave.
     pub base: Catalog,
     /// The stored objects, as last read or written.
     pub records: Vec<ObjectRecord>,
@@ -35,18 +36,6 @@ impl ObjectState {
 }
 
 impl Relay {
-    /// Replaces the configured catalog (sources, destinations, routes, transformers)
-    /// atomically; the objects created through the admin API are added to it again. Requests
-    /// and deliveries in flight finish with the catalog they started with. The destinations'
-    /// URLs are not checked here (use [`Relay::save_destination`] for the save-time SSRF
-    /// check); the connect-time guard applies to every delivery regardless.
-    pub fn swap_catalog(&self, catalog: Catalog) {
-        let mut state = self.object_state();
-        state.base = catalog;
-        let records = state.records.clone();
-        self.apply_objects(&mut state, records);
-    }
-
     /// Changes the configured catalog with `change`, then rebuilds the live one.
     pub(crate) fn change_base(&self, change: impl FnOnce(&Catalog) -> Catalog) {
         let mut state = self.object_state();
@@ -55,34 +44,14 @@ impl Relay {
         self.apply_objects(&mut state, records);
     }
 
-    /// Reads the sources, destinations and routes stored through the admin API and makes
-    /// them live (at start, and to pick up what other nodes changed). The standalone gateway
-    /// calls it at start and every few seconds; an embedding app that serves the admin API
-    /// calls it once after building the relay (or runs [`Relay::spawn_object_sync`]).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let relay = relay_core::Relay::builder().build().unwrap();
-    /// relay.sync_objects().await.unwrap();
-    /// assert!(relay.skipped_objects().is_empty());
-    /// # }
-    /// ```
-    ///
-    /// On the built relay this also reads the objects of every other tenant (of the registry,
-    /// or with a relay already) into its tenant relay (see [`crate::control::tenancy`]).
-    pub async fn sync_objects(&self) -> Result<(), StoreError> {
-        self.sync_own_objects().await?;
-        self.sync_tenants().await
-    }
-
-    /// [`Relay::sync_objects`] for this relay's tenant only.
+    /// [`Objects::sync_objects`](crate::control::manage::Objects::sync_objects) for this relay's tenant only.
     pub(crate) async fn sync_own_objects(&self) -> Result<(), StoreError> {
         let records = self.store().objects(self.tenant_id()).await?;
         let mut state = self.object_state();
         if state.records != records {
             // Agents whose credential was revoked, rotated or deleted since they connected
             // (possibly through another node) are disconnected.
-            self.agents().retain(|name, since| {
+            self.agent_hub().retain(|name, since| {
                 records.iter().any(|r| {
                     r.kind == super::ObjectKind::Agent
                         && r.name == name
@@ -93,28 +62,6 @@ impl Relay {
             self.apply_objects(&mut state, records);
         }
         Ok(())
-    }
-
-    /// Runs [`Relay::sync_objects`] every `every` in the background (a failed read is
-    /// logged and tried again at the next tick).
-    pub fn spawn_object_sync(&self, every: Duration) -> tokio::task::JoinHandle<()> {
-        let relay = self.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if let Err(error) = relay.sync_objects().await {
-                    tracing::warn!(%error, "could not read the stored sources, destinations and routes");
-                }
-            }
-        })
-    }
-
-    /// The stored objects left out of the live catalog, and why (e.g. their secrets do not
-    /// open with this node's key).
-    pub fn skipped_objects(&self) -> Vec<Skipped> {
-        self.object_state().skipped.clone()
     }
 
     /// The catalog `records` make with the configured `base`.
@@ -149,5 +96,61 @@ impl Relay {
         state.records = records;
         state.paused = paused;
         state.skipped = skipped;
+    }
+}
+
+impl Objects<'_> {
+    /// Replaces the configured catalog (sources, destinations, routes, transformers)
+    /// atomically; the objects created through the admin API are added to it again. Requests
+    /// and deliveries in flight finish with the catalog they started with. The destinations'
+    /// URLs are not checked here (use [`Objects::save_destination`](crate::control::manage::Objects::save_destination) for the save-time SSRF
+    /// check); the connect-time guard applies to every delivery regardless.
+    pub fn swap_catalog(&self, catalog: Catalog) {
+        let mut state = self.relay.object_state();
+        state.base = catalog;
+        let records = state.records.clone();
+        self.relay.apply_objects(&mut state, records);
+    }
+
+    /// Reads the sources, destinations and routes stored through the admin API and makes
+    /// them live (at start, and to pick up what other nodes changed). The standalone gateway
+    /// calls it at start and every few seconds; an embedding app that serves the admin API
+    /// calls it once after building the relay (or runs [`Objects::spawn_object_sync`](crate::control::manage::Objects::spawn_object_sync)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let relay = relay_core::Relay::builder().build().unwrap();
+    /// relay.objects().sync_objects().await.unwrap();
+    /// assert!(relay.objects().skipped_objects().is_empty());
+    /// # }
+    /// ```
+    ///
+    /// On the built relay this also reads the objects of every other tenant (of the registry,
+    /// or with a relay already) into its tenant relay (see [`crate::control::tenancy`]).
+    pub async fn sync_objects(&self) -> Result<(), StoreError> {
+        self.relay.sync_own_objects().await?;
+        self.relay.sync_tenants().await
+    }
+
+    /// Runs [`Objects::sync_objects`](crate::control::manage::Objects::sync_objects) every `every` in the background (a failed read is
+    /// logged and tried again at the next tick).
+    pub fn spawn_object_sync(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let relay = self.relay.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(error) = relay.objects().sync_objects().await {
+                    tracing::warn!(%error, "could not read the stored sources, destinations and routes");
+                }
+            }
+        })
+    }
+
+    /// The stored objects left out of the live catalog, and why (e.g. their secrets do not
+    /// open with this node's key).
+    pub fn skipped_objects(&self) -> Vec<Skipped> {
+        self.relay.object_state().skipped.clone()
     }
 }

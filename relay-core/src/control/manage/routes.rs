@@ -7,6 +7,7 @@ use super::views::RouteView;
 use super::write::invalid;
 use crate::control::admin::{AdminError, Principal, Role};
 use crate::control::definition::{Names, RouteSpec, check_name};
+use crate::control::manage::Objects;
 use crate::model::event::{Event, EventStatus};
 use crate::model::ids::EventId;
 use crate::model::time::Timestamp;
@@ -83,7 +84,9 @@ impl Relay {
             Err(invalid(problems))
         }
     }
+}
 
+impl Objects<'_> {
     /// One live route.
     pub fn route_view(&self, name: &str) -> Result<RouteView, AdminError> {
         (self.route_views().into_iter())
@@ -93,7 +96,7 @@ impl Relay {
 
     /// The transformers routes may name, built-in ones included.
     pub fn transformer_names(&self) -> Vec<String> {
-        self.catalog().transformer_names()
+        self.relay.catalog().transformer_names()
     }
 
     /// Creates a route (admin); the source, destinations and transformer it names must exist.
@@ -102,9 +105,9 @@ impl Relay {
         by: &Principal,
         spec: RouteSpec,
     ) -> Result<RouteView, AdminError> {
-        self.may_change(by, Role::Admin)?;
-        self.checked_route(&spec)?;
-        self.create_object(by, &spec).await?;
+        self.relay.may_change(by, Role::Admin)?;
+        self.relay.checked_route(&spec)?;
+        self.relay.create_object(by, &spec).await?;
         self.route_view(&spec.name)
     }
 
@@ -115,20 +118,21 @@ impl Relay {
         name: &str,
         spec: RouteSpec,
     ) -> Result<RouteView, AdminError> {
-        self.may_change(by, Role::Admin)?;
+        self.relay.may_change(by, Role::Admin)?;
         if spec.name != name {
             return Err(AdminError::invalid("name", "must be the name in the path"));
         }
-        self.checked_route(&spec)?;
-        self.change_object::<RouteSpec>(by, name, "update", |_| Ok(Some(spec)))
+        self.relay.checked_route(&spec)?;
+        self.relay
+            .change_object::<RouteSpec>(by, name, "update", |_| Ok(Some(spec)))
             .await?;
         self.route_view(name)
     }
 
     /// Deletes an API-managed route (admin).
     pub async fn delete_route(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
-        self.may_change(by, Role::Admin)?;
-        self.delete_object::<RouteSpec>(by, name).await
+        self.relay.may_change(by, Role::Admin)?;
+        self.relay.delete_object::<RouteSpec>(by, name).await
     }
 
     /// Activates or deactivates an API-managed route (operator): an inactive route is
@@ -139,16 +143,17 @@ impl Relay {
         name: &str,
         active: bool,
     ) -> Result<(), AdminError> {
-        self.may_change(by, Role::Operator)?;
+        self.relay.may_change(by, Role::Operator)?;
         let action = if active { "enable" } else { "disable" };
-        self.change_object::<RouteSpec>(by, name, action, |before| {
-            Ok((before.active != active).then(|| RouteSpec {
-                active,
-                ..before.clone()
-            }))
-        })
-        .await
-        .map(drop)
+        self.relay
+            .change_object::<RouteSpec>(by, name, action, |before| {
+                Ok((before.active != active).then(|| RouteSpec {
+                    active,
+                    ..before.clone()
+                }))
+            })
+            .await
+            .map(drop)
     }
 
     /// What a live route does with a sample event (viewer): whether it matches, condition by
@@ -173,7 +178,7 @@ impl Relay {
     ///         "repository": {"full_name": "o/r"}, "commits": []}),
     ///     ..Default::default()
     /// };
-    /// let test = relay.test_route(&viewer, "main", &sample).unwrap();
+    /// let test = relay.objects().test_route(&viewer, "main", &sample).unwrap();
     /// assert!(test.matched && test.conditions[0].1);
     /// assert!(test.deliveries[0].body.as_ref().unwrap().contains("o/r"));
     /// ```
@@ -184,10 +189,10 @@ impl Relay {
         sample: &RouteSample,
     ) -> Result<RouteTest, AdminError> {
         by.require(Role::Viewer)?;
-        if by.tenant != *self.tenant_id() {
+        if by.tenant != *self.relay.tenant_id() {
             return Err(AdminError::NotFound);
         }
-        let catalog = self.catalog();
+        let catalog = self.relay.catalog();
         let route = catalog.routes().get(name).ok_or(AdminError::NotFound)?;
         let headers = sample_headers(&sample.headers)?;
         let body = Bytes::from(
@@ -198,7 +203,7 @@ impl Relay {
             .or_else(|| route.source().map(str::to_owned))
             .unwrap_or_else(|| "test".to_owned());
         let event = Event {
-            tenant: self.tenant_id().clone(),
+            tenant: self.relay.tenant_id().clone(),
             id: EventId::new(),
             source,
             event_type: sample.event_type.clone(),

@@ -6,8 +6,8 @@ use super::views::SourceView;
 use super::write::invalid;
 use crate::control::admin::{AdminError, Principal, Role, generate_signing_secret};
 use crate::control::definition::{ExpiringSecret, SecretSpec, SourceSpec, check_name, literal};
+use crate::control::manage::Objects;
 use crate::model::time::Timestamp;
-use crate::relay::Relay;
 
 /// The longest overlap a rotation may give the old secrets.
 pub const MAX_ROTATION_OVERLAP: Duration = Duration::from_secs(30 * 86_400);
@@ -56,7 +56,7 @@ fn checked(spec: &SourceSpec) -> Result<(), AdminError> {
     }
 }
 
-impl Relay {
+impl Objects<'_> {
     /// One live source.
     pub fn source_view(&self, name: &str) -> Result<SourceView, AdminError> {
         (self.source_views().into_iter())
@@ -75,7 +75,7 @@ impl Relay {
     /// let relay = relay_core::Relay::builder().keyring(Keyring::generate()).build().unwrap();
     /// let admin = Principal::system(TenantId::default());
     /// let spec = serde_json::from_value(serde_json::json!({"name": "forms", "scheme": "standard_webhooks"})).unwrap();
-    /// let created = relay.create_source(&admin, spec).await.unwrap();
+    /// let created = relay.objects().create_source(&admin, spec).await.unwrap();
     /// assert!(created.secrets[0].starts_with("whsec_"));
     /// assert!(relay.catalog().source("forms").is_some());
     /// # }
@@ -85,13 +85,13 @@ impl Relay {
         by: &Principal,
         mut spec: SourceSpec,
     ) -> Result<CreatedSource, AdminError> {
-        self.may_change(by, Role::Admin)?;
+        self.relay.may_change(by, Role::Admin)?;
         if spec.secrets.is_empty() && spec.scheme != "none" {
             spec.secrets
                 .push(SecretSpec::Plain(generate_signing_secret()));
         }
         checked(&spec)?;
-        self.create_object(by, &spec).await?;
+        self.relay.create_object(by, &spec).await?;
         Ok(CreatedSource {
             source: self.source_view(&spec.name)?,
             secrets: spec.secrets.iter().map(|s| s.value().to_owned()).collect(),
@@ -106,25 +106,26 @@ impl Relay {
         name: &str,
         mut spec: SourceSpec,
     ) -> Result<SourceView, AdminError> {
-        self.may_change(by, Role::Admin)?;
+        self.relay.may_change(by, Role::Admin)?;
         if spec.name != name {
             return Err(AdminError::invalid("name", "must be the name in the path"));
         }
-        self.change_object::<SourceSpec>(by, name, "update", |before| {
-            if spec.secrets.is_empty() {
-                spec.secrets.clone_from(&before.secrets);
-            }
-            checked(&spec)?;
-            Ok(Some(spec))
-        })
-        .await?;
+        self.relay
+            .change_object::<SourceSpec>(by, name, "update", |before| {
+                if spec.secrets.is_empty() {
+                    spec.secrets.clone_from(&before.secrets);
+                }
+                checked(&spec)?;
+                Ok(Some(spec))
+            })
+            .await?;
         self.source_view(name)
     }
 
     /// Deletes an API-managed source (admin); refused (409) while a route names it.
     pub async fn delete_source(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
-        self.may_change(by, Role::Admin)?;
-        self.delete_object::<SourceSpec>(by, name).await
+        self.relay.may_change(by, Role::Admin)?;
+        self.relay.delete_object::<SourceSpec>(by, name).await
     }
 
     /// Enables or disables an API-managed source (operator). A disabled source answers
@@ -135,8 +136,9 @@ impl Relay {
         name: &str,
         enabled: bool,
     ) -> Result<(), AdminError> {
-        self.may_change(by, Role::Operator)?;
-        self.set_object_enabled::<SourceSpec>(by, name, enabled)
+        self.relay.may_change(by, Role::Operator)?;
+        self.relay
+            .set_object_enabled::<SourceSpec>(by, name, enabled)
             .await
             .map(drop)
     }
@@ -152,7 +154,7 @@ impl Relay {
         overlap: Duration,
         secret: Option<String>,
     ) -> Result<RotatedSecret, AdminError> {
-        self.may_change(by, Role::Admin)?;
+        self.relay.may_change(by, Role::Admin)?;
         if overlap > MAX_ROTATION_OVERLAP {
             return Err(AdminError::invalid("overlap_secs", "at most 30 days"));
         }
@@ -161,30 +163,31 @@ impl Relay {
         }
         let secret = secret.unwrap_or_else(generate_signing_secret);
         let new = secret.clone();
-        self.change_object::<SourceSpec>(by, name, "rotate_secret", |before| {
-            if before.scheme == "none" {
-                return Err(AdminError::Conflict(format!(
-                    "source {name:?} has scheme \"none\": it has no secret to rotate"
-                )));
-            }
-            let now = Timestamp::now();
-            let until = now.plus(overlap);
-            let mut spec = before.clone();
-            spec.secrets = (before.secrets.iter())
-                .filter(|s| expires_at(s).is_none_or(|at| at > now) && !overlap.is_zero())
-                .map(|s| {
-                    let at = expires_at(s).map_or(until, |at| at.min(until));
-                    SecretSpec::Expiring(ExpiringSecret {
-                        value: s.value().to_owned(),
-                        expires_at: rfc3339(at),
+        self.relay
+            .change_object::<SourceSpec>(by, name, "rotate_secret", |before| {
+                if before.scheme == "none" {
+                    return Err(AdminError::Conflict(format!(
+                        "source {name:?} has scheme \"none\": it has no secret to rotate"
+                    )));
+                }
+                let now = Timestamp::now();
+                let until = now.plus(overlap);
+                let mut spec = before.clone();
+                spec.secrets = (before.secrets.iter())
+                    .filter(|s| expires_at(s).is_none_or(|at| at > now) && !overlap.is_zero())
+                    .map(|s| {
+                        let at = expires_at(s).map_or(until, |at| at.min(until));
+                        SecretSpec::Expiring(ExpiringSecret {
+                            value: s.value().to_owned(),
+                            expires_at: rfc3339(at),
+                        })
                     })
-                })
-                .collect();
-            spec.secrets.push(SecretSpec::Plain(new));
-            checked(&spec)?;
-            Ok(Some(spec))
-        })
-        .await?;
+                    .collect();
+                spec.secrets.push(SecretSpec::Plain(new));
+                checked(&spec)?;
+                Ok(Some(spec))
+            })
+            .await?;
         Ok(RotatedSecret {
             secret,
             source: self.source_view(name)?,

@@ -64,19 +64,21 @@ async fn objects_are_created_live_stored_sealed_and_audited_without_secrets() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let relay = relay_on(Arc::clone(&store), Keyring::generate());
     let source = relay
+        .objects()
         .create_source(&admin(), spec(json!({"name": "gh", "scheme": "github"})))
         .await
         .unwrap();
     let secret = source.secrets[0].clone();
     assert!(verifies(&relay, "gh", &secret));
     let destination = relay
-        .create_destination(
+        .objects().create_destination(
             &admin(),
             spec(json!({"name": "erp", "url": "http://127.0.0.1:9/", "auth_header": "Bearer erp-token"})),
         )
         .await
         .unwrap();
     relay
+        .objects()
         .create_route(
             &admin(),
             spec(json!({"name": "r", "source": "gh", "destinations": ["erp", "configured"]})),
@@ -85,10 +87,10 @@ async fn objects_are_created_live_stored_sealed_and_audited_without_secrets() {
         .unwrap();
     assert!(relay.catalog().routes().get("r").is_some());
 
-    let views = relay.source_views();
+    let views = relay.objects().source_views();
     assert_eq!(views[0].managed_by, ManagedBy::Api);
     assert!(views[0].spec.as_ref().unwrap().secrets.is_empty());
-    let destinations = relay.destination_views();
+    let destinations = relay.objects().destination_views();
     let managed: Vec<_> = destinations
         .iter()
         .map(|d| (d.name.as_str(), d.managed_by))
@@ -126,6 +128,7 @@ async fn objects_are_created_live_stored_sealed_and_audited_without_secrets() {
 async fn bad_specs_are_refused_field_by_field() {
     let relay = relay();
     let err = relay
+        .objects()
         .create_route(
             &admin(),
             spec(
@@ -140,6 +143,7 @@ async fn bad_specs_are_refused_field_by_field() {
         ["source", "destinations[1]", "transformer", "conditions[0]"]
     );
     let err = relay
+        .objects()
         .create_destination(
             &admin(),
             spec(json!({"name": "d", "url": "http://10.1.2.3/", "timeout_ms": 0})),
@@ -148,6 +152,7 @@ async fn bad_specs_are_refused_field_by_field() {
         .unwrap_err();
     assert_eq!(fields(err), ["timeout_ms", "url"]);
     let err = relay
+        .objects()
         .create_source(
             &admin(),
             spec(json!({"name": "bad name", "scheme": "rot13"})),
@@ -160,6 +165,7 @@ async fn bad_specs_are_refused_field_by_field() {
         ..admin()
     };
     let err = relay
+        .objects()
         .create_source(&viewer, spec(json!({"name": "s", "scheme": "none"})))
         .await
         .unwrap_err();
@@ -171,16 +177,19 @@ async fn configured_objects_and_names_in_use_are_conflicts() {
     let relay = relay();
     let configured = spec(json!({"name": "configured", "url": "http://127.0.0.1:9/"}));
     let err = relay
+        .objects()
         .create_destination(&admin(), configured)
         .await
         .unwrap_err();
     assert!(matches!(err, AdminError::Conflict(_)));
     let err = relay
+        .objects()
         .delete_destination(&admin(), "configured")
         .await
         .unwrap_err();
     assert!(matches!(err, AdminError::Conflict(_)));
     relay
+        .objects()
         .create_destination(
             &admin(),
             spec(json!({"name": "d", "url": "http://127.0.0.1:9/"})),
@@ -189,23 +198,40 @@ async fn configured_objects_and_names_in_use_are_conflicts() {
         .unwrap();
     let again = spec(json!({"name": "d", "url": "http://127.0.0.1:9/"}));
     assert!(matches!(
-        relay.create_destination(&admin(), again).await.unwrap_err(),
+        relay
+            .objects()
+            .create_destination(&admin(), again)
+            .await
+            .unwrap_err(),
         AdminError::Conflict(_)
     ));
     relay
+        .objects()
         .create_route(&admin(), spec(json!({"name": "r", "destinations": ["d"]})))
         .await
         .unwrap();
-    let err = relay.delete_destination(&admin(), "d").await.unwrap_err();
+    let err = relay
+        .objects()
+        .delete_destination(&admin(), "d")
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, AdminError::Conflict(ref m) if m.contains("route \"r\"")),
         "{err:?}"
     );
-    relay.delete_route(&admin(), "r").await.unwrap();
-    relay.delete_destination(&admin(), "d").await.unwrap();
+    relay.objects().delete_route(&admin(), "r").await.unwrap();
+    relay
+        .objects()
+        .delete_destination(&admin(), "d")
+        .await
+        .unwrap();
     assert!(relay.catalog().destination("d").is_none());
     assert!(matches!(
-        relay.delete_destination(&admin(), "d").await.unwrap_err(),
+        relay
+            .objects()
+            .delete_destination(&admin(), "d")
+            .await
+            .unwrap_err(),
         AdminError::NotFound
     ));
 }
@@ -214,6 +240,7 @@ async fn configured_objects_and_names_in_use_are_conflicts() {
 async fn a_rotated_secret_overlaps_the_old_one_then_replaces_it() {
     let relay = relay();
     relay
+        .objects()
         .create_source(
             &admin(),
             spec(json!({"name": "gh", "scheme": "github", "secrets": ["old-secret"]})),
@@ -221,6 +248,7 @@ async fn a_rotated_secret_overlaps_the_old_one_then_replaces_it() {
         .await
         .unwrap();
     let rotated = relay
+        .objects()
         .rotate_source_secret(&admin(), "gh", Duration::from_secs(3600), None)
         .await
         .unwrap();
@@ -235,6 +263,7 @@ async fn a_rotated_secret_overlaps_the_old_one_then_replaces_it() {
     assert_eq!(expiries, [true, false]);
 
     let last = relay
+        .objects()
         .rotate_source_secret(&admin(), "gh", Duration::ZERO, Some("newest".into()))
         .await
         .unwrap();
@@ -243,6 +272,7 @@ async fn a_rotated_secret_overlaps_the_old_one_then_replaces_it() {
     assert!(!verifies(&relay, "gh", "old-secret"));
     assert!(!verifies(&relay, "gh", &rotated.secret));
     let err = relay
+        .objects()
         .rotate_source_secret(&admin(), "gh", Duration::from_secs(31 * 86_400), None)
         .await
         .unwrap_err();
@@ -253,10 +283,12 @@ async fn a_rotated_secret_overlaps_the_old_one_then_replaces_it() {
 async fn disabled_sources_answer_as_unknown_and_disabled_destinations_pause() {
     let relay = relay();
     relay
+        .objects()
         .create_source(&admin(), spec(json!({"name": "s", "scheme": "none"})))
         .await
         .unwrap();
     relay
+        .objects()
         .create_destination(
             &admin(),
             spec(json!({"name": "d", "url": "http://127.0.0.1:9/"})),
@@ -264,18 +296,25 @@ async fn disabled_sources_answer_as_unknown_and_disabled_destinations_pause() {
         .await
         .unwrap();
     relay
+        .objects()
         .set_source_enabled(&admin(), "s", false)
         .await
         .unwrap();
     assert!(relay.catalog().source("s").is_none());
-    assert!(!relay.source_view("s").unwrap().enabled);
+    assert!(!relay.objects().source_view("s").unwrap().enabled);
     relay
+        .objects()
         .set_destination_enabled(&admin(), "d", false)
         .await
         .unwrap();
     assert!(relay.is_destination_disabled("d"));
-    relay.set_source_enabled(&admin(), "s", true).await.unwrap();
     relay
+        .objects()
+        .set_source_enabled(&admin(), "s", true)
+        .await
+        .unwrap();
+    relay
+        .objects()
         .set_destination_enabled(&admin(), "d", true)
         .await
         .unwrap();
@@ -283,6 +322,7 @@ async fn disabled_sources_answer_as_unknown_and_disabled_destinations_pause() {
     assert!(!relay.is_destination_disabled("d"));
     // A configured destination pauses in memory.
     relay
+        .objects()
         .set_destination_enabled(&admin(), "configured", false)
         .await
         .unwrap();
@@ -295,44 +335,49 @@ async fn nodes_sharing_a_store_follow_each_other() {
     let key = [7u8; 32];
     let a = relay_on(Arc::clone(&store), Keyring::new("k1", key).unwrap());
     let b = relay_on(Arc::clone(&store), Keyring::new("k1", key).unwrap());
-    a.create_source(
-        &admin(),
-        spec(json!({"name": "s", "scheme": "github", "secrets": ["k"]})),
-    )
-    .await
-    .unwrap();
-    a.create_destination(
-        &admin(),
-        spec(json!({"name": "d", "url": "http://127.0.0.1:9/"})),
-    )
-    .await
-    .unwrap();
-    a.set_destination_enabled(&admin(), "d", false)
+    a.objects()
+        .create_source(
+            &admin(),
+            spec(json!({"name": "s", "scheme": "github", "secrets": ["k"]})),
+        )
+        .await
+        .unwrap();
+    a.objects()
+        .create_destination(
+            &admin(),
+            spec(json!({"name": "d", "url": "http://127.0.0.1:9/"})),
+        )
+        .await
+        .unwrap();
+    a.objects()
+        .set_destination_enabled(&admin(), "d", false)
         .await
         .unwrap();
     assert!(b.catalog().source("s").is_none());
-    b.sync_objects().await.unwrap();
+    b.objects().sync_objects().await.unwrap();
     assert!(verifies(&b, "s", "k"));
     assert!(b.is_destination_disabled("d"));
-    a.delete_source(&admin(), "s").await.unwrap();
-    a.set_destination_enabled(&admin(), "d", true)
+    a.objects().delete_source(&admin(), "s").await.unwrap();
+    a.objects()
+        .set_destination_enabled(&admin(), "d", true)
         .await
         .unwrap();
-    b.sync_objects().await.unwrap();
+    b.objects().sync_objects().await.unwrap();
     assert!(b.catalog().source("s").is_none());
     assert!(!b.is_destination_disabled("d"));
 
     // A node whose key cannot open the stored secrets leaves those objects out.
     let c = relay_on(Arc::clone(&store), Keyring::generate());
-    c.sync_objects().await.unwrap();
+    c.objects().sync_objects().await.unwrap();
     assert!(c.catalog().destination("d").is_none());
-    assert_eq!(c.skipped_objects()[0].name, "d");
+    assert_eq!(c.objects().skipped_objects()[0].name, "d");
 }
 
 #[tokio::test]
 async fn a_route_test_explains_the_match_and_shows_the_bodies() {
     let relay = relay();
     relay
+        .objects()
         .create_route(
             &admin(),
             spec(
@@ -347,16 +392,25 @@ async fn a_route_test_explains_the_match_and_shows_the_bodies() {
         payload: json!({"total": total}),
         ..Default::default()
     };
-    let hit = relay.test_route(&admin(), "big", &sample(150)).unwrap();
+    let hit = relay
+        .objects()
+        .test_route(&admin(), "big", &sample(150))
+        .unwrap();
     assert!(hit.matched && hit.event_type_matches && hit.conditions[0].1);
     assert_eq!(
         hit.deliveries[0].body.as_deref().unwrap(),
         r#"{"total":150}"#
     );
-    let miss = relay.test_route(&admin(), "big", &sample(5)).unwrap();
+    let miss = relay
+        .objects()
+        .test_route(&admin(), "big", &sample(5))
+        .unwrap();
     assert!(!miss.matched && !miss.conditions[0].1 && miss.deliveries.is_empty());
     assert!(matches!(
-        relay.test_route(&admin(), "nope", &sample(5)).unwrap_err(),
+        relay
+            .objects()
+            .test_route(&admin(), "nope", &sample(5))
+            .unwrap_err(),
         AdminError::NotFound
     ));
 }
@@ -366,6 +420,7 @@ async fn updates_keep_secrets_unless_given_and_are_diffed() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let relay = relay_on(Arc::clone(&store), Keyring::generate());
     relay
+        .objects()
         .create_source(
             &admin(),
             spec(json!({"name": "gh", "scheme": "github", "secrets": ["keep-me"]})),
@@ -373,6 +428,7 @@ async fn updates_keep_secrets_unless_given_and_are_diffed() {
         .await
         .unwrap();
     let view = relay
+        .objects()
         .update_source(
             &admin(),
             "gh",
@@ -383,6 +439,7 @@ async fn updates_keep_secrets_unless_given_and_are_diffed() {
     assert_eq!(view.max_body_bytes, 2048);
     assert!(verifies(&relay, "gh", "keep-me"));
     let err = relay
+        .objects()
         .update_source(
             &admin(),
             "gh",

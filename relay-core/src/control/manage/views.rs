@@ -6,6 +6,7 @@ use super::ObjectRecord;
 use super::seal::{ObjectSpec, open};
 use crate::catalog::Catalog;
 use crate::control::definition::{DestinationSpec, RouteSpec, SecretSpec, SourceSpec};
+use crate::control::manage::Objects;
 use crate::deliver::destination::{Destination, Target};
 use crate::ingest::source::Source;
 use crate::model::time::Timestamp;
@@ -145,51 +146,6 @@ impl Relay {
         (self.catalog(), state.base.clone(), state.records.clone())
     }
 
-    /// Every live source, by name, with how it is managed.
-    pub fn source_views(&self) -> Vec<SourceView> {
-        let (catalog, base, records) = self.views_context();
-        (catalog.sources().into_iter())
-            .map(|source| {
-                let name = source.name();
-                let configured = base.sources().iter().any(|s| s.name() == name);
-                let stored = (!configured)
-                    .then(|| stored::<SourceSpec>(self, &records, name))
-                    .flatten();
-                source_view(&catalog, source.as_ref(), configured, stored)
-            })
-            .collect()
-    }
-
-    /// Every live destination, by name, with how it is managed.
-    pub fn destination_views(&self) -> Vec<DestinationView> {
-        let (catalog, base, records) = self.views_context();
-        (catalog.destinations().into_iter())
-            .map(|destination| {
-                let name = destination.name();
-                let configured = base.destination(name).is_some();
-                let stored = (!configured)
-                    .then(|| stored::<DestinationSpec>(self, &records, name))
-                    .flatten();
-                self.describe_destination(destination, configured, stored)
-            })
-            .collect()
-    }
-
-    /// Every live route, in evaluation order, with how it is managed.
-    pub fn route_views(&self) -> Vec<RouteView> {
-        let (catalog, base, records) = self.views_context();
-        (catalog.routes().routes().iter())
-            .map(|route| {
-                let name = route.name();
-                let configured = base.routes().get(name).is_some();
-                let stored = (!configured)
-                    .then(|| stored::<RouteSpec>(self, &records, name))
-                    .flatten();
-                route_view(route.as_ref(), configured, stored)
-            })
-            .collect()
-    }
-
     fn describe_destination(
         &self,
         destination: &Destination,
@@ -213,6 +169,54 @@ impl Relay {
             spec,
             stamps,
         }
+    }
+}
+
+impl Objects<'_> {
+    /// Every live source, by name, with how it is managed.
+    pub fn source_views(&self) -> Vec<SourceView> {
+        let (catalog, base, records) = self.relay.views_context();
+        (catalog.sources().into_iter())
+            .map(|source| {
+                let name = source.name();
+                let configured = base.sources().iter().any(|s| s.name() == name);
+                let stored = (!configured)
+                    .then(|| stored::<SourceSpec>(self.relay, &records, name))
+                    .flatten();
+                source_view(&catalog, source.as_ref(), configured, stored)
+            })
+            .collect()
+    }
+
+    /// Every live destination, by name, with how it is managed.
+    pub fn destination_views(&self) -> Vec<DestinationView> {
+        let (catalog, base, records) = self.relay.views_context();
+        (catalog.destinations().into_iter())
+            .map(|destination| {
+                let name = destination.name();
+                let configured = base.destination(name).is_some();
+                let stored = (!configured)
+                    .then(|| stored::<DestinationSpec>(self.relay, &records, name))
+                    .flatten();
+                self.relay
+                    .describe_destination(destination, configured, stored)
+            })
+            .collect()
+    }
+
+    /// Every live route, in evaluation order, with how it is managed.
+    pub fn route_views(&self) -> Vec<RouteView> {
+        let (catalog, base, records) = self.relay.views_context();
+        (catalog.routes().routes().iter())
+            .map(|route| {
+                let name = route.name();
+                let configured = base.routes().get(name).is_some();
+                let stored = (!configured)
+                    .then(|| stored::<RouteSpec>(self.relay, &records, name))
+                    .flatten();
+                route_view(route.as_ref(), configured, stored)
+            })
+            .collect()
     }
 }
 

@@ -157,7 +157,8 @@ impl Relay {
             )));
         }
         let changes = diff(&audit_view(before), &audit_view(after), S::SECRETS);
-        self.audit(by, action, kind.as_str(), &name, changes)
+        self.access()
+            .audit(by, action, kind.as_str(), &name, changes)
             .await?;
         self.sync_own_objects().await?;
         Ok(())

@@ -15,7 +15,7 @@
 //! tenant's look up its relay in a lock-free map (an unknown tenant answers 404
 //! `unknown_source`, like an unknown source). The delivery worker attempts each delivery in
 //! its event's tenant relay. Tenant relays are made for every tenant of the registry and
-//! every tenant that has stored objects, by [`Relay::sync_objects`], and on first use.
+//! every tenant that has stored objects, by [`Objects::sync_objects`](crate::control::manage::Objects::sync_objects), and on first use.
 //!
 //! ```
 //! use relay_core::control::admin::Principal;
@@ -27,7 +27,7 @@
 //! let acme = TenantId::new("acme");
 //! let scoped = relay.scoped(&acme).await.unwrap();
 //! let spec = serde_json::from_value(json!({"name": "shop", "scheme": "none"})).unwrap();
-//! scoped.create_source(&Principal::system(acme.clone()), spec).await.unwrap();
+//! scoped.objects().create_source(&Principal::system(acme.clone()), spec).await.unwrap();
 //!
 //! let mut request = IngestRequest::new("shop", Default::default(), "{}");
 //! assert_eq!(relay.ingest(request.clone()).await, IngestOutcome::UnknownSource);
@@ -108,7 +108,7 @@ impl Relay {
     }
 
     /// Reads the stored objects of this relay's tenant and, on the built relay, of every
-    /// tenant in the registry or with a relay already (see [`Relay::sync_objects`]).
+    /// tenant in the registry or with a relay already (see [`Objects::sync_objects`](crate::control::manage::Objects::sync_objects)).
     pub(crate) async fn sync_tenants(&self) -> Result<(), StoreError> {
         if self.is_root() {
             let mut tenants = self.tenant_ids();

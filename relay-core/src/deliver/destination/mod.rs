@@ -1,6 +1,5 @@
 //! Destinations: where deliveries go, an HTTP endpoint or a handler in the embedding app.
 
-mod saved;
 mod spec;
 
 use std::fmt;
@@ -19,7 +18,6 @@ use crate::deliver::policy::{DeliveryPolicy, RetryPolicy};
 use crate::model::ids::{DeliveryId, EventId};
 use crate::model::secret::Secret;
 
-pub use saved::{LoadDestinationError, ResealError, SaveDestinationError};
 pub use spec::{
     BreakerSettings, DestinationSettings, HttpDestinationSpec, RetrySettings, RetrySettingsError,
 };

@@ -1,7 +1,10 @@
 //! Saving HTTP destinations in the store, their credentials sealed, and loading them back.
 
-use super::{DestinationError, DestinationSettings, HttpDestinationSpec, Target};
 use crate::control::credentials::SealError;
+use crate::control::manage::Objects;
+use crate::deliver::destination::{
+    DestinationError, DestinationSettings, HttpDestinationSpec, Target,
+};
 use crate::deliver::guard::BlockedAddress;
 use crate::model::ids::TenantId;
 use crate::model::secret::Secret;
@@ -65,88 +68,6 @@ fn context(tenant: &TenantId, name: &str, field: &str) -> Vec<u8> {
 }
 
 impl Relay {
-    /// Saves an HTTP destination for the default tenant and makes it live: the URL must pass
-    /// the SSRF guard, the credentials are sealed with the relay's
-    /// [`keyring`](crate::RelayBuilder::keyring) (the store never sees them in plaintext), and
-    /// the destination replaces any of the same name in the catalog.
-    ///
-    /// ```
-    /// use relay_core::{Relay, control::credentials::Keyring};
-    /// use relay_core::deliver::destination::HttpDestinationSpec;
-    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// let relay = Relay::builder().keyring(Keyring::generate()).build().unwrap();
-    /// let spec = HttpDestinationSpec {
-    ///     name: "crm".into(),
-    ///     url: "https://crm.example.com/hooks".into(),
-    ///     signing_secret: None,
-    ///     auth_header: Some("Bearer crm-token".into()),
-    ///     settings: Default::default(),
-    /// };
-    /// relay.save_destination(spec.clone()).await.unwrap();
-    /// assert!(relay.catalog().destination("crm").is_some());
-    /// assert_eq!(relay.saved_destinations().await.unwrap(), [spec]);
-    ///
-    /// let internal = HttpDestinationSpec { name: "db".into(), url: "http://10.0.0.5/".into(), auth_header: None, ..Default::default() };
-    /// assert!(relay.save_destination(internal).await.is_err());
-    /// # }
-    /// ```
-    pub async fn save_destination(
-        &self,
-        spec: HttpDestinationSpec,
-    ) -> Result<(), SaveDestinationError> {
-        let destination = spec.build()?;
-        if let Target::Http { url, .. } = destination.target() {
-            self.guard().check_url(url)?;
-        }
-        let tenant = TenantId::default();
-        let seal = |field: &str, secret: &Option<Secret>| -> Result<_, SaveDestinationError> {
-            let Some(secret) = secret else {
-                return Ok(None);
-            };
-            let keyring = self
-                .keyring()
-                .ok_or_else(|| SaveDestinationError::NoKeyring(spec.name.clone()))?;
-            let context = context(&tenant, &spec.name, field);
-            Ok(Some(keyring.seal(secret.expose().as_bytes(), &context)))
-        };
-        let record = DestinationRecord {
-            name: spec.name.clone(),
-            url: spec.url.clone(),
-            signing_secret: seal("signing_secret", &spec.signing_secret)?,
-            auth_header: seal("auth_header", &spec.auth_header)?,
-            settings: serde_json::to_string(&spec.settings)
-                .unwrap_or_else(|_| unreachable!("settings always serialize")),
-            updated_at: Timestamp::now(),
-        };
-        self.store().put_destination(&tenant, record).await?;
-        self.change_base(|base| base.with_destination(destination));
-        self.wake_workers();
-        Ok(())
-    }
-
-    /// The default tenant's saved destinations, credentials opened.
-    pub async fn saved_destinations(
-        &self,
-    ) -> Result<Vec<HttpDestinationSpec>, LoadDestinationError> {
-        let tenant = TenantId::default();
-        let records = self.store().destination_records(&tenant).await?;
-        records
-            .into_iter()
-            .map(|record| self.open_record(&tenant, record))
-            .collect()
-    }
-
-    /// Re-seals every saved credential under the keyring's primary key (after a rotation has
-    /// put a new key first); returns how many destinations were saved again.
-    pub async fn reseal_destinations(&self) -> Result<usize, ResealError> {
-        let saved = self.saved_destinations().await?;
-        let count = saved.len();
-        for spec in saved {
-            self.save_destination(spec).await?;
-        }
-        Ok(count)
-    }
-
     fn open_record(
         &self,
         tenant: &TenantId,
@@ -184,6 +105,92 @@ impl Relay {
             settings,
             name,
         })
+    }
+}
+
+impl Objects<'_> {
+    /// Saves an HTTP destination for the default tenant and makes it live: the URL must pass
+    /// the SSRF guard, the credentials are sealed with the relay's
+    /// [`keyring`](crate::RelayBuilder::keyring) (the store never sees them in plaintext), and
+    /// the destination replaces any of the same name in the catalog.
+    ///
+    /// ```
+    /// use relay_core::{Relay, control::credentials::Keyring};
+    /// use relay_core::deliver::destination::HttpDestinationSpec;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let relay = Relay::builder().keyring(Keyring::generate()).build().unwrap();
+    /// let spec = HttpDestinationSpec {
+    ///     name: "crm".into(),
+    ///     url: "https://crm.example.com/hooks".into(),
+    ///     signing_secret: None,
+    ///     auth_header: Some("Bearer crm-token".into()),
+    ///     settings: Default::default(),
+    /// };
+    /// relay.objects().save_destination(spec.clone()).await.unwrap();
+    /// assert!(relay.catalog().destination("crm").is_some());
+    /// assert_eq!(relay.objects().saved_destinations().await.unwrap(), [spec]);
+    ///
+    /// let internal = HttpDestinationSpec { name: "db".into(), url: "http://10.0.0.5/".into(), auth_header: None, ..Default::default() };
+    /// assert!(relay.objects().save_destination(internal).await.is_err());
+    /// # }
+    /// ```
+    pub async fn save_destination(
+        &self,
+        spec: HttpDestinationSpec,
+    ) -> Result<(), SaveDestinationError> {
+        let destination = spec.build()?;
+        if let Target::Http { url, .. } = destination.target() {
+            self.relay.guard().check_url(url)?;
+        }
+        let tenant = TenantId::default();
+        let seal = |field: &str, secret: &Option<Secret>| -> Result<_, SaveDestinationError> {
+            let Some(secret) = secret else {
+                return Ok(None);
+            };
+            let keyring = self
+                .relay
+                .keyring()
+                .ok_or_else(|| SaveDestinationError::NoKeyring(spec.name.clone()))?;
+            let context = context(&tenant, &spec.name, field);
+            Ok(Some(keyring.seal(secret.expose().as_bytes(), &context)))
+        };
+        let record = DestinationRecord {
+            name: spec.name.clone(),
+            url: spec.url.clone(),
+            signing_secret: seal("signing_secret", &spec.signing_secret)?,
+            auth_header: seal("auth_header", &spec.auth_header)?,
+            settings: serde_json::to_string(&spec.settings)
+                .unwrap_or_else(|_| unreachable!("settings always serialize")),
+            updated_at: Timestamp::now(),
+        };
+        self.relay.store().put_destination(&tenant, record).await?;
+        self.relay
+            .change_base(|base| base.with_destination(destination));
+        self.relay.wake_workers();
+        Ok(())
+    }
+
+    /// The default tenant's saved destinations, credentials opened.
+    pub async fn saved_destinations(
+        &self,
+    ) -> Result<Vec<HttpDestinationSpec>, LoadDestinationError> {
+        let tenant = TenantId::default();
+        let records = self.relay.store().destination_records(&tenant).await?;
+        records
+            .into_iter()
+            .map(|record| self.relay.open_record(&tenant, record))
+            .collect()
+    }
+
+    /// Re-seals every saved credential under the keyring's primary key (after a rotation has
+    /// put a new key first); returns how many destinations were saved again.
+    pub async fn reseal_destinations(&self) -> Result<usize, ResealError> {
+        let saved = self.saved_destinations().await?;
+        let count = saved.len();
+        for spec in saved {
+            self.save_destination(spec).await?;
+        }
+        Ok(count)
     }
 }
 

@@ -1,12 +1,12 @@
 //! Replay and redrive: sending stored events again.
 
+use super::Events;
 use crate::model::ids::{EventId, TenantId};
 use crate::model::time::Timestamp;
-use crate::relay::Relay;
 use crate::route::RouteInput;
 use crate::store::{DeadLetterFilter, ScheduleReport, StoreError};
 
-impl Relay {
+impl Events<'_> {
     /// Re-routes a stored event with the current routes and schedules it for every matching
     /// destination, skipping destinations that already have it unless `force`. An event that
     /// matched no route when it arrived is delivered once a route matches it.
@@ -17,14 +17,15 @@ impl Relay {
         force: bool,
     ) -> Result<ScheduleReport, StoreError> {
         let event = self
+            .relay
             .store()
             .event(tenant, event_id)
             .await?
             .ok_or(StoreError::NotFound)?;
         let payload = event.payload();
-        let catalog = match self.tenant_relay(tenant) {
+        let catalog = match self.relay.tenant_relay(tenant) {
             Some(relay) => relay.catalog(),
-            None => self.scoped(tenant).await?.catalog(),
+            None => self.relay.scoped(tenant).await?.catalog(),
         };
         let plan = catalog.plan_deliveries(&RouteInput {
             source: &event.source,
@@ -33,11 +34,12 @@ impl Relay {
             payload: payload.json(),
         });
         let report = self
+            .relay
             .store()
             .schedule(tenant, event_id, plan, force, Timestamp::now())
             .await?;
         if !report.scheduled.is_empty() {
-            self.wake_workers();
+            self.relay.wake_workers();
         }
         Ok(report)
     }
@@ -50,11 +52,12 @@ impl Relay {
         filter: &DeadLetterFilter,
     ) -> Result<u64, StoreError> {
         let moved = self
+            .relay
             .store()
             .redrive(tenant, filter, Timestamp::now())
             .await?;
         if moved > 0 {
-            self.wake_workers();
+            self.relay.wake_workers();
         }
         Ok(moved)
     }
