@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::deliver::destination::Destination;
-use crate::ingest::source::Source;
+use crate::ingest::source::{PUBLISH_SOURCE, Source};
 use crate::model::ids::DeliveryId;
 use crate::route::{Route, RouteInput, RouteTable};
 use crate::store::NewDelivery;
@@ -90,6 +90,7 @@ impl Catalog {
             };
             if let Some(source) = route.source()
                 && !sources.contains_key(source)
+                && source != PUBLISH_SOURCE
             {
                 return Err(dangling("source", source));
             }
@@ -183,6 +184,12 @@ impl Catalog {
         self.sources
             .get(name)
             .filter(|_| !self.disabled_sources.contains(name))
+    }
+
+    /// The source `POST /webhooks/{name}` reaches: an enabled source that
+    /// [accepts requests](Source::accepts_requests).
+    pub fn inbound_source(&self, name: &str) -> Option<&Arc<dyn Source>> {
+        self.source(name).filter(|source| source.accepts_requests())
     }
 
     /// Every source, disabled ones included, by name.

@@ -35,6 +35,18 @@
 //! an application builds and clones; the types an embedding application names are
 //! re-exported here.
 //!
+//! The [`Relay`] facade keeps the pipeline's own operations (`ingest`, `spawn_worker`,
+//! `readiness`, pausing a destination, reaching a tenant) and hands out one part per group
+//! of control operations, each a cheap view of one tenant:
+//! [`relay.objects()`](control::manage::Objects) (sources, destinations, routes),
+//! [`relay.access()`](control::admin::Access) (API keys, users, sessions, audit),
+//! [`relay.events()`](control::admin::Events) (stored events, dead letters, replay),
+//! [`relay.tenants()`](control::admin::Tenants) (the tenant registry),
+//! [`relay.agents()`](control::agent::Agents) (agent credentials and connections) and
+//! [`relay.metrics()`](control::admin::Metrics) (the per-minute metric points). A tenant's
+//! state (its catalog, objects, pauses and per-destination counters) is a value the
+//! handles of that tenant share ([`Relay::scoped`]).
+//!
 //! ```
 //! use bytes::Bytes;
 //! use relay_core::{Destination, EventRoute, HandlerError, IngestOutcome, IngestRequest};
@@ -64,6 +76,7 @@ pub mod deliver;
 pub mod ingest;
 pub mod model;
 pub mod observe;
+pub mod publish;
 mod relay;
 pub mod route;
 pub mod store;
@@ -84,6 +97,7 @@ pub use ingest::signature::{
 pub use ingest::source::{Source, WebhookSource};
 pub use ingest::{IngestOutcome, IngestRequest};
 pub use observe::Observer;
+pub use publish::{Publish, PublishError, Published};
 pub use route::{EventRoute, Route};
 pub use store::{Store, StoreError, Stores};
 pub use transform::Transformer;

@@ -26,6 +26,7 @@ mod error;
 mod extract;
 pub mod objects;
 mod openapi;
+pub mod publish;
 mod reload;
 mod reports;
 pub mod tenants;
@@ -119,7 +120,10 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
             get(access::list_users).post(access::create_user),
         )
         .route("/api/v1/users/{username}", delete(access::delete_user))
-        .route("/api/v1/events", get(traffic::list_events))
+        .route(
+            "/api/v1/events",
+            get(traffic::list_events).post(publish::publish),
+        )
         .route("/api/v1/events/{id}", get(traffic::event_detail))
         .route("/api/v1/events/{id}/replay", post(traffic::replay_event))
         .route("/api/v1/dead-letters", get(traffic::list_dead_letters))

@@ -65,8 +65,10 @@ pub fn ingest_span(event: EventId) -> u64 {
 pub struct OutboundContext<'a> {
     /// The delivery (`webhook-id`).
     pub delivery: DeliveryId,
-    /// The event (trace id).
+    /// The event (`x-relay-event-id`, and the trace id).
     pub event: EventId,
+    /// The event's type (`x-relay-event-type`).
+    pub event_type: &'a str,
     /// The attempt number (`x-relay-attempt`), 1 for the first.
     pub attempt: u32,
     /// The attempt's span id (`traceparent`), from [`attempt_span_id`].
@@ -78,7 +80,8 @@ pub struct OutboundContext<'a> {
 }
 
 /// Adds `webhook-id`, `webhook-timestamp`, `webhook-signature` (when a secret is set),
-/// `x-relay-attempt` and `traceparent` to `headers`.
+/// `x-relay-attempt`, `x-relay-event-type`, `x-relay-event-id` and `traceparent` to
+/// `headers`. An event type that is not a valid header value is sent percent-encoded.
 pub fn add_outbound_headers(headers: &mut HeaderMap, context: &OutboundContext<'_>, body: &[u8]) {
     let id = context.delivery.to_string();
     let mut put = |name: &'static str, value: String| {
@@ -94,8 +97,23 @@ pub fn add_outbound_headers(headers: &mut HeaderMap, context: &OutboundContext<'
     }
     put("webhook-timestamp", context.timestamp.to_string());
     put("x-relay-attempt", context.attempt.to_string());
+    put("x-relay-event-id", context.event.to_string());
+    put("x-relay-event-type", header_safe(context.event_type));
     put("traceparent", traceparent(context.event, context.span));
     put("webhook-id", id);
+}
+
+/// `value` as a header value: printable ASCII as it is, anything else percent-encoded.
+fn header_safe(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if (0x20..0x7f).contains(&byte) && byte != b'%' {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -109,6 +127,7 @@ mod tests {
         let context = OutboundContext {
             delivery,
             event: EventId::new(),
+            event_type: "invoice.paid",
             attempt: 3,
             span: 0x1234,
             timestamp: 1_700_000_000,
@@ -118,12 +137,23 @@ mod tests {
         add_outbound_headers(&mut headers, &context, b"{}");
         assert_eq!(headers["webhook-id"], delivery.to_string().as_str());
         assert_eq!(headers["x-relay-attempt"], "3");
+        assert_eq!(headers["x-relay-event-type"], "invoice.paid");
+        assert_eq!(
+            headers["x-relay-event-id"],
+            context.event.to_string().as_str()
+        );
         assert_eq!(headers["webhook-timestamp"], "1700000000");
         let expected = sign_standard_webhook(&secret, &delivery.to_string(), 1_700_000_000, b"{}");
         assert_eq!(headers["webhook-signature"], expected.as_str());
         let trace = headers["traceparent"].to_str().unwrap();
         assert_eq!(trace.len(), 55);
         assert!(trace.starts_with("00-") && trace.ends_with("-0000000000001234-01"));
+    }
+
+    #[test]
+    fn an_event_type_that_is_no_header_value_is_percent_encoded() {
+        assert_eq!(header_safe("push"), "push");
+        assert_eq!(header_safe("café\n50%"), "caf%C3%A9%0A50%25");
     }
 
     #[test]

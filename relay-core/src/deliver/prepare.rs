@@ -73,7 +73,7 @@ pub(super) fn transform(
 
 /// Adds Relay's outbound headers to the transformer's output: `webhook-id`,
 /// `webhook-timestamp`, `webhook-signature` (with the destination's secret, if it has one),
-/// `x-relay-attempt` and `traceparent`.
+/// `x-relay-attempt`, `x-relay-event-type`, `x-relay-event-id` and `traceparent`.
 pub(super) fn sign(
     outbound: &mut Transformed,
     destination: &Destination,
@@ -84,6 +84,7 @@ pub(super) fn sign(
     let context = OutboundContext {
         delivery: delivery.id,
         event: event.id,
+        event_type: &event.event_type,
         attempt: started.number,
         span: started.span,
         timestamp: started.at.as_secs(),

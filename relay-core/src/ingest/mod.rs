@@ -104,7 +104,7 @@ impl Relay {
                 .catalog()
         };
         let limit = catalog
-            .source(source)
+            .inbound_source(source)
             .ok_or(IngestOutcome::UnknownSource)?
             .max_body_bytes();
         match content_length {
@@ -171,7 +171,7 @@ impl Relay {
     /// said no, or the body could not be read): counts the outcome like [`Relay::ingest`]
     /// does and answers with the request's id in `x-request-id`.
     pub fn refuse(&self, source: &str, request_id: &RequestId, outcome: IngestOutcome) -> Reply {
-        let known = self.catalog().source(source).is_some();
+        let known = self.catalog().inbound_source(source).is_some();
         tracing::debug!(source, %request_id, outcome = outcome.code(), "ingest refused");
         self.observers().on_refused(&RefusedSeen {
             tenant: self.tenant_id(),
@@ -185,7 +185,7 @@ impl Relay {
 
     async fn run_ingest(&self, mut request: Inbound<'_>) -> IngestOutcome {
         let catalog = self.catalog();
-        let Some(source) = catalog.source(request.source) else {
+        let Some(source) = catalog.inbound_source(request.source) else {
             return IngestOutcome::UnknownSource;
         };
         if request.body.len() > source.max_body_bytes() {

@@ -17,6 +17,10 @@ use crate::model::time::Timestamp;
 /// The event type used when a source cannot tell one.
 pub const UNKNOWN_EVENT_TYPE: &str = "unknown";
 
+/// The source of published events every tenant has unless its catalog defines a source of
+/// this name (see [`crate::publish`]); routes may name it.
+pub const PUBLISH_SOURCE: &str = "app";
+
 /// What a source says about an inbound request once it is verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -60,6 +64,13 @@ pub trait Source: Send + Sync + fmt::Debug {
     fn handshake(&self, payload: &Payload) -> Option<String> {
         let _ = payload;
         None
+    }
+
+    /// Whether requests to `POST /webhooks/{name}` reach this source. `false` for a source
+    /// of published events only ([`PublishSource`](crate::publish::PublishSource)), which
+    /// ingest answers 404 `unknown_source`.
+    fn accepts_requests(&self) -> bool {
+        true
     }
 }
 

@@ -8,6 +8,7 @@ mod browse;
 mod error;
 mod metric_flush;
 mod password;
+mod publish;
 mod records;
 mod replay;
 mod role;

@@ -1,15 +1,18 @@
 //! Replay and redrive: sending stored events again.
 
 use super::Events;
-use crate::model::ids::{EventId, TenantId};
+use crate::model::ids::{DeliveryId, EventId, TenantId};
 use crate::model::time::Timestamp;
+use crate::publish::DIRECT_ROUTE;
 use crate::route::RouteInput;
-use crate::store::{DeadLetterFilter, ScheduleReport, StoreError};
+use crate::store::{DeadLetterFilter, NewDelivery, ScheduleReport, StoreError};
 
 impl Events<'_> {
     /// Re-routes a stored event with the current routes and schedules it for every matching
     /// destination, skipping destinations that already have it unless `force`. An event that
-    /// matched no route when it arrived is delivered once a route matches it.
+    /// matched no route when it arrived is delivered once a route matches it. An event
+    /// [published](crate::publish) to explicit destinations goes to those destinations again
+    /// (those still in the catalog).
     pub async fn replay(
         &self,
         tenant: &TenantId,
@@ -27,12 +30,27 @@ impl Events<'_> {
             Some(relay) => relay.catalog(),
             None => self.relay.scoped(tenant).await?.catalog(),
         };
-        let plan = catalog.plan_deliveries(&RouteInput {
-            source: &event.source,
-            event_type: &event.event_type,
-            headers: &event.headers,
-            payload: payload.json(),
-        });
+        let deliveries = self.relay.store().deliveries(tenant, event_id).await?;
+        let plan = if deliveries.iter().any(|d| d.route == DIRECT_ROUTE) {
+            // Published to explicit destinations: to those again, never routed.
+            (deliveries.iter())
+                .filter_map(|d| Some((d, catalog.destination(&d.destination)?)))
+                .map(|(delivery, destination)| NewDelivery {
+                    id: DeliveryId::new(),
+                    destination: delivery.destination.clone(),
+                    route: DIRECT_ROUTE.to_owned(),
+                    ordering: (destination.ordering_key())
+                        .and_then(|key| key.read(&event.headers, payload.json())),
+                })
+                .collect()
+        } else {
+            catalog.plan_deliveries(&RouteInput {
+                source: &event.source,
+                event_type: &event.event_type,
+                headers: &event.headers,
+                payload: payload.json(),
+            })
+        };
         let report = self
             .relay
             .store()
