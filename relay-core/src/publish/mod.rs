@@ -69,6 +69,7 @@ pub struct Publish {
     idempotency_key: Option<String>,
     destinations: Option<Vec<String>>,
     source: Option<String>,
+    event_id: Option<EventId>,
 }
 
 impl Publish {
@@ -80,7 +81,16 @@ impl Publish {
             idempotency_key: None,
             destinations: None,
             source: None,
+            event_id: None,
         }
+    }
+
+    /// Fixes the event's id (a transactional outbox fixes it when the app writes the row).
+    /// Without an idempotency key, publishing the same id again within the dedup window is a
+    /// duplicate, so moving an outbox row twice sends it once.
+    pub fn event_id(mut self, id: EventId) -> Self {
+        self.event_id = Some(id);
+        self
     }
 
     /// Deduplicates: publishing again with the same key (same tenant and source, within the
@@ -199,7 +209,7 @@ impl Relay {
                 payload: Some(&publish.payload),
             }),
         };
-        let event_id = EventId::new();
+        let event_id = publish.event_id.unwrap_or_default();
         let now = Timestamp::now();
         let has_deliveries = !deliveries.is_empty();
         let new = NewEvent {

@@ -145,6 +145,23 @@ async fn a_repeated_key_answers_the_original_and_no_key_never_repeats() {
 }
 
 #[tokio::test]
+async fn a_fixed_event_id_is_published_once() {
+    let store = Arc::new(MemoryStore::new());
+    let relay = relay(Arc::clone(&store));
+    let id = EventId::new();
+    let publish = Publish::new("invoice.paid", json!({})).event_id(id);
+    assert_eq!(
+        relay.publish(publish.clone()).await.unwrap(),
+        Published::Accepted { event_id: id }
+    );
+    assert_eq!(
+        relay.publish(publish).await.unwrap(),
+        Published::Duplicate { event_id: id }
+    );
+    assert_eq!(destinations_of(&store, id).await.len(), 1);
+}
+
+#[tokio::test]
 async fn a_publish_source_is_routed_but_not_reachable_over_http() {
     let store = Arc::new(MemoryStore::new());
     let relay = relay(Arc::clone(&store));
