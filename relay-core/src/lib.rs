@@ -91,8 +91,8 @@ pub use relay::builder::{BuildError, RelayBuilder};
 pub use deliver::destination::{Destination, EventHandler, HandlerError, Message};
 pub use deliver::{WorkerConfig, WorkerHandle};
 pub use ingest::signature::{
-    GenericHmac, GitHub, NoSignature, Shopify, SignatureScheme, Slack, StandardWebhooks, Stripe,
-    Svix,
+    GenericHmac, GitHub, NoSignature, PublishOnly, Shopify, SignatureScheme, Slack,
+    StandardWebhooks, Stripe, Svix,
 };
 pub use ingest::source::{Source, WebhookSource};
 pub use ingest::{IngestOutcome, IngestRequest};

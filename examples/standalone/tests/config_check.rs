@@ -39,6 +39,19 @@ fn the_sample_configuration_is_valid() {
 }
 
 #[test]
+fn publish_sources_and_the_app_source_need_no_definition_or_secret() {
+    let toml = format!(
+        "{DESTINATION}[[sources]]\nname = \"billing-events\"\nscheme = \"publish\"\n\
+         dedup_window_secs = 600\n\
+         [[routes]]\nname = \"published\"\nsource = \"billing-events\"\ndestinations = [\"app\"]\n\
+         [[routes]]\nname = \"from-app\"\nsource = \"app\"\nevent_types = [\"invoice.*\"]\n\
+         destinations = [\"app\"]\n"
+    );
+    let (code, stderr) = check(&toml);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
 fn each_malformed_configuration_names_its_key_and_exits_2() {
     let route = |body: &str| format!("{SOURCE}{DESTINATION}[[routes]]\nname = \"r\"\n{body}");
     let cases: Vec<(String, &str)> = vec![
@@ -51,6 +64,8 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("this is not toml".into(), "(file)"),
         ("[[sources]]\nname = \"x\"\nscheme = \"gitlab\"\nsecrets = [\"s\"]".into(), "sources[0].scheme: unknown scheme \"gitlab\""),
         ("[[sources]]\nname = \"x\"\nscheme = \"github\"".into(), "sources[0].secrets: scheme \"github\" needs at least one secret"),
+        ("[[sources]]\nname = \"x\"\nscheme = \"publish\"\nsecrets = [\"s\"]".into(), "sources[0].secrets: does not apply to scheme \"publish\""),
+        ("[[sources]]\nname = \"x\"\nscheme = \"publish\"\nrate_limit = { per_minute = 5 }".into(), "sources[0].rate_limit: does not apply to scheme \"publish\""),
         ("[[sources]]\nname = \"x\"\nscheme = \"github\"\nsecrets = [\"env:RELAY_TEST_SECRET\"]".into(), "sources[0].secrets[0]: environment variable RELAY_TEST_SECRET is not set"),
         ("[[sources]]\nname = \"x\"\nscheme = \"github\"\nsecrets = [{ value = \"s\", expires_at = \"tomorrow\" }]".into(), "sources[0].secrets[0].expires_at: not an RFC 3339 time"),
         ("[[sources]]\nname = \"x\"\nscheme = \"github\"\nsecrets = [\"s\"]\nevent_type = \"type\"".into(), "sources[0].event_type"),

@@ -67,8 +67,8 @@ pub trait Source: Send + Sync + fmt::Debug {
     }
 
     /// Whether requests to `POST /webhooks/{name}` reach this source. `false` for a source
-    /// of published events only ([`PublishSource`](crate::publish::PublishSource)), which
-    /// ingest answers 404 `unknown_source`.
+    /// of published events only ([`PublishOnly`](crate::ingest::signature::PublishOnly)),
+    /// which ingest answers 404 `unknown_source`.
     fn accepts_requests(&self) -> bool {
         true
     }
@@ -211,6 +211,10 @@ impl Source for WebhookSource {
 
     fn handshake(&self, payload: &Payload) -> Option<String> {
         self.scheme.handshake(payload.json()?)
+    }
+
+    fn accepts_requests(&self) -> bool {
+        self.scheme.accepts_requests()
     }
 }
 

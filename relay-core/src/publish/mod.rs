@@ -4,8 +4,8 @@
 //!
 //! A published event comes from a source: `app` unless [`Publish::source`] names another.
 //! Every tenant has a publish source named `app` ([`PUBLISH_SOURCE`]) unless its catalog
-//! defines a source of that name; a [`PublishSource`] (`scheme = "publish"`) takes published
-//! events only (`POST /webhooks/{it}` answers 404 `unknown_source`). Without
+//! defines a source of that name; a source of scheme [`PublishOnly`] (`scheme = "publish"`)
+//! takes published events only (`POST /webhooks/{it}` answers 404 `unknown_source`). Without
 //! [`Publish::destinations`] the routes decide, exactly as for an ingested event from that
 //! source (event-type globs, JSONPath conditions, fan-out, transformers, ordering keys); with
 //! them, the event goes to exactly those destinations, unchanged.
@@ -31,8 +31,6 @@
 //! # }
 //! ```
 
-mod source;
-
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -40,7 +38,7 @@ use http::{HeaderMap, HeaderValue, header};
 use serde_json::Value;
 use tracing::Instrument as _;
 
-pub use source::PublishSource;
+pub use crate::ingest::signature::PublishOnly;
 
 use crate::catalog::Catalog;
 use crate::ingest::source::WebhookSource;

@@ -32,7 +32,10 @@ fn relay(store: Arc<MemoryStore>) -> Relay {
                 .event_types(["invoice.*"])
                 .to(["billing"]),
         )
-        .source(PublishSource::new("orders"))
+        .source(crate::ingest::source::WebhookSource::new(
+            "orders",
+            PublishOnly,
+        ))
         .route(EventRoute::new("orders").source("orders").to(["crm"]))
         .build()
         .unwrap()

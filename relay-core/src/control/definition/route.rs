@@ -127,6 +127,7 @@ impl RouteSpec {
     fn check_names(&self, key: &str, names: &dyn Names, problems: &mut Vec<Problem>) {
         if let Some(source) = &self.source
             && !names.has_source(source)
+            && source != crate::ingest::source::PUBLISH_SOURCE
         {
             problems.push(Problem::new(
                 format!("{key}.source"),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::ingest::limit::RateLimit;
 use crate::ingest::signature::{
     GenericHmac, SCHEME_NAMES, SignatureEncoding, SignatureScheme, scheme_by_name,
+    scheme_needs_secrets,
 };
 use crate::ingest::source::WebhookSource;
 use crate::model::secret::SourceSecret;
@@ -124,7 +125,22 @@ fn build(
     let before = problems.len();
     let scheme = scheme(key, spec, problems);
     let mut source = scheme.map(|scheme| WebhookSource::with_scheme(spec.name.clone(), scheme));
-    if spec.secrets.is_empty() && spec.scheme != "none" {
+    if spec.scheme == "publish" {
+        let inbound_only = [
+            ("secrets", !spec.secrets.is_empty()),
+            ("max_body_bytes", spec.max_body_bytes.is_some()),
+            ("rate_limit", spec.rate_limit.is_some()),
+            ("event_type", spec.event_type.is_some()),
+            ("idempotency_key", spec.idempotency_key.is_some()),
+        ];
+        for (field, _) in inbound_only.iter().filter(|(_, set)| *set) {
+            problems.push(Problem::new(
+                format!("{key}.{field}"),
+                "does not apply to scheme \"publish\" (no request reaches it)",
+            ));
+        }
+    }
+    if spec.secrets.is_empty() && scheme_needs_secrets(&spec.scheme) {
         problems.push(Problem::new(
             format!("{key}.secrets"),
             format!("scheme {:?} needs at least one secret", spec.scheme),

@@ -7,6 +7,7 @@ use super::write::invalid;
 use crate::control::admin::{AdminError, Principal, Role, generate_signing_secret};
 use crate::control::definition::{ExpiringSecret, SecretSpec, SourceSpec, check_name, literal};
 use crate::control::manage::Objects;
+use crate::ingest::signature::scheme_needs_secrets;
 use crate::model::time::Timestamp;
 
 /// The longest overlap a rotation may give the old secrets.
@@ -86,7 +87,7 @@ impl Objects<'_> {
         mut spec: SourceSpec,
     ) -> Result<CreatedSource, AdminError> {
         self.relay.may_change(by, Role::Admin)?;
-        if spec.secrets.is_empty() && spec.scheme != "none" {
+        if spec.secrets.is_empty() && scheme_needs_secrets(&spec.scheme) {
             spec.secrets
                 .push(SecretSpec::Plain(generate_signing_secret()));
         }
@@ -165,9 +166,10 @@ impl Objects<'_> {
         let new = secret.clone();
         self.relay
             .change_object::<SourceSpec>(by, name, "rotate_secret", |before| {
-                if before.scheme == "none" {
+                if !scheme_needs_secrets(&before.scheme) {
                     return Err(AdminError::Conflict(format!(
-                        "source {name:?} has scheme \"none\": it has no secret to rotate"
+                        "source {name:?} has scheme {:?}: it has no secret to rotate",
+                        before.scheme
                     )));
                 }
                 let now = Timestamp::now();

@@ -7,6 +7,7 @@ mod generic_hmac;
 mod github;
 mod hmac_util;
 mod none;
+mod publish;
 mod shopify;
 pub mod slack;
 mod standard_webhooks;
@@ -26,6 +27,7 @@ pub use generic_hmac::{GenericHmac, SignatureEncoding};
 pub use github::GitHub;
 pub use hmac_util::hmac_sha256;
 pub use none::NoSignature;
+pub use publish::PublishOnly;
 pub use shopify::Shopify;
 pub use slack::Slack;
 pub use standard_webhooks::{StandardWebhooks, Svix, standard_webhooks_key};
@@ -107,6 +109,11 @@ pub trait SignatureScheme: Send + Sync + fmt::Debug {
         let _ = payload;
         None
     }
+
+    /// Whether HTTP requests reach a source of this scheme; `false` for [`PublishOnly`].
+    fn accepts_requests(&self) -> bool {
+        true
+    }
 }
 
 /// The secrets active at `now`, or [`VerifyError::NoActiveSecret`].
@@ -142,7 +149,14 @@ pub const SCHEME_NAMES: &[&str] = &[
     "shopify",
     "slack",
     "none",
+    "publish",
 ];
+
+/// Whether a source of scheme `name` needs at least one secret (all but `none` and
+/// `publish`).
+pub fn scheme_needs_secrets(name: &str) -> bool {
+    !matches!(name, "none" | "publish")
+}
 
 /// The parameterless scheme called `name` in configuration, with its default settings
 /// (tolerances of 300 s), or `None` for an unknown name and for `generic_hmac`.
@@ -164,6 +178,7 @@ pub fn scheme_by_name(name: &str) -> Option<Arc<dyn SignatureScheme>> {
         "shopify" => Arc::new(Shopify),
         "slack" => Arc::new(Slack::new()),
         "none" => Arc::new(NoSignature),
+        "publish" => Arc::new(PublishOnly),
         _ => return None,
     };
     Some(scheme)
@@ -213,9 +228,13 @@ mod tests {
     }
 
     #[test]
-    fn every_named_scheme_has_default_selectors() {
+    fn every_scheme_that_takes_requests_has_default_selectors() {
         for name in SCHEME_NAMES {
             let scheme = scheme_by_name(name).expect("known name");
+            if !scheme.accepts_requests() {
+                assert_eq!(*name, "publish", "only publish sources take no requests");
+                continue;
+            }
             assert!(scheme.default_event_type().is_some(), "{name}");
             assert!(scheme.default_idempotency_key().is_some(), "{name}");
         }

@@ -39,7 +39,7 @@ const ID_HEADERS: &[&str] = &["webhook-id", "svix-id"];
 fn verifying_schemes() -> Vec<Arc<dyn SignatureScheme>> {
     let mut schemes: Vec<Arc<dyn SignatureScheme>> = SCHEME_NAMES
         .iter()
-        .filter(|name| **name != "none")
+        .filter(|name| super::scheme_needs_secrets(name))
         .filter_map(|name| scheme_by_name(name))
         .collect();
     let header = HeaderName::from_static("x-signature");
