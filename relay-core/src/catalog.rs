@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::deliver::destination::Destination;
 use crate::ingest::source::{PUBLISH_SOURCE, Source};
 use crate::model::ids::DeliveryId;
+use crate::publish::event_type::{EventType, EventTypes};
 use crate::route::{Route, RouteInput, RouteTable};
 use crate::store::NewDelivery;
 use crate::transform::{Transformer, builtin_transformers};
@@ -18,10 +19,10 @@ pub const IDENTITY: &str = "identity";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CatalogError {
-    /// Two sources, destinations, routes or transformers share a name.
+    /// Two sources, destinations, routes, transformers or event types share a name.
     #[error("duplicate {kind} name {name:?}")]
     Duplicate {
-        /// `source`, `destination`, `route` or `transformer`.
+        /// `source`, `destination`, `route`, `transformer` or `event type`.
         kind: &'static str,
         /// The repeated name.
         name: String,
@@ -46,6 +47,7 @@ pub struct Catalog {
     destinations: HashMap<String, Destination>,
     routes: RouteTable,
     transformers: HashMap<String, Arc<dyn Transformer>>,
+    event_types: EventTypes,
     disabled_sources: HashSet<String>,
 }
 
@@ -112,6 +114,7 @@ impl Catalog {
             destinations,
             routes: RouteTable::new(routes),
             transformers,
+            event_types: EventTypes::default(),
             disabled_sources: HashSet::new(),
         })
     }
@@ -138,19 +141,41 @@ impl Catalog {
                 .collect(),
         )?;
         catalog.disabled_sources = disabled;
+        catalog.event_types = self.event_types.clone();
         Ok(catalog)
     }
 
-    /// A catalog with this one's transformers and nothing else: the configured part of
-    /// another tenant's catalog (transformers are code, shared by every tenant).
+    /// A catalog with this one's transformers and event types and nothing else: the
+    /// configured part of another tenant's catalog (transformers are code and event types
+    /// the app's vocabulary, shared by every tenant).
     pub fn transformers_only(&self) -> Self {
         Self {
             sources: HashMap::new(),
             destinations: HashMap::new(),
             routes: RouteTable::new(Vec::new()),
             transformers: self.transformers.clone(),
+            event_types: self.event_types.clone(),
             disabled_sources: HashSet::new(),
         }
+    }
+
+    /// This catalog with `types` as its event types (see [`EventType`]).
+    pub fn with_event_types(mut self, types: Vec<EventType>) -> Result<Self, CatalogError> {
+        self.event_types = EventTypes::new(types).map_err(|name| CatalogError::Duplicate {
+            kind: "event type",
+            name,
+        })?;
+        Ok(self)
+    }
+
+    /// The event type called `name`, if it is defined.
+    pub fn event_type(&self, name: &str) -> Option<&EventType> {
+        self.event_types.get(name)
+    }
+
+    /// Every event type, by name.
+    pub fn event_types(&self) -> Vec<&EventType> {
+        self.event_types.sorted()
     }
 
     /// Whether the source exists and is disabled.

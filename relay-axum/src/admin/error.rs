@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 /// The body of every error answer: `{"error": "<code>", …}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// `unauthorized`, `forbidden`, `not_found`, `conflict`, `invalid`, `invalid_json`,
+    /// `unauthorized`, `forbidden`, `not_found`, `conflict`, `invalid`, `invalid_payload`
+    /// (422: the payload does not match its event type's schema), `invalid_json`,
     /// `locked`, `unavailable`, `unsupported` (501: the store lacks the capability) or
     /// `internal`.
     pub error: String,
@@ -119,6 +120,12 @@ impl IntoResponse for ApiError {
             AdminError::Invalid(fields) => {
                 body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", None, fields)
             }
+            AdminError::InvalidPayload(fields) => body(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_payload",
+                Some("the payload does not match its event type's schema".into()),
+                fields,
+            ),
             AdminError::Store(StoreError::Unsupported(capability)) => body(
                 StatusCode::NOT_IMPLEMENTED,
                 "unsupported",

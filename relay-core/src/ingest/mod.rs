@@ -24,12 +24,14 @@ pub use outcome::{IngestOutcome, Reply};
 pub use prefix::IngestPrefix;
 pub use request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID_HEADER, RequestId};
 
+use crate::catalog::Catalog;
 use crate::ingest::limit::RateDecision;
 use crate::model::event::{Event, EventStatus};
 use crate::model::ids::{EventId, TenantId};
 use crate::model::payload::Payload;
 use crate::model::time::Timestamp;
 use crate::observe::{IngestSeen, Observer as _, RefusedSeen};
+use crate::publish::PayloadError;
 use crate::relay::Relay;
 use crate::route::RouteInput;
 use crate::store::{InsertOutcome, NewEvent};
@@ -224,10 +226,15 @@ impl Relay {
             tracing::info!(source = source.name(), "answered an endpoint handshake");
             return IngestOutcome::Challenge { challenge };
         }
+        let identity = source.identify(&request.headers, &request.body, &payload);
+        if source.validates_payload()
+            && let Some(refused) = invalid_payload(&catalog, &identity.event_type, &payload)
+        {
+            return refused;
+        }
         if let Some(refused) = self.take_daily_quota(now).await {
             return refused;
         }
-        let identity = source.identify(&request.headers, &request.body, &payload);
         let deliveries = catalog.plan_deliveries(&RouteInput {
             source: source.name(),
             event_type: &identity.event_type,
@@ -282,5 +289,26 @@ impl Relay {
     }
 }
 
+/// The refusal of a payload that does not match the schema of its event type (a body that
+/// is not JSON does not match any schema); `None` when it matches or the type has none.
+fn invalid_payload(
+    catalog: &Catalog,
+    event_type: &str,
+    payload: &Payload,
+) -> Option<IngestOutcome> {
+    let event_type = catalog.event_type(event_type)?;
+    event_type.schema_json()?;
+    let fields = match payload.json() {
+        Some(json) => event_type.validate(json).err()?,
+        None => vec![PayloadError {
+            field: String::new(),
+            message: "the body is not JSON".to_owned(),
+        }],
+    };
+    Some(IngestOutcome::InvalidPayload { fields })
+}
+
+#[cfg(test)]
+mod payload_tests;
 #[cfg(test)]
 mod tests;

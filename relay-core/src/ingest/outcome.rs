@@ -5,6 +5,7 @@ use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 
 use crate::model::ids::EventId;
+use crate::publish::PayloadError;
 
 /// What ingest answered. Every adapter turns this into the same HTTP reply with
 /// [`IngestOutcome::into_reply`].
@@ -44,6 +45,12 @@ pub enum IngestOutcome {
         /// Whole seconds until the next UTC day (at least 1).
         retry_after_secs: u64,
     },
+    /// The source validates payloads and this one does not match its event type's schema:
+    /// `422 {"error":"invalid_payload","fields":[{"field":<JSON pointer>,"message":…}]}`.
+    InvalidPayload {
+        /// Every mismatch.
+        fields: Vec<PayloadError>,
+    },
     /// The body could not be read (the client broke off or sent a malformed body):
     /// `400 {"error":"unreadable_body"}`.
     UnreadableBody,
@@ -72,13 +79,14 @@ impl IngestOutcome {
             Self::PayloadTooLarge => 413,
             Self::RateLimited { .. } | Self::QuotaExceeded { .. } => 429,
             Self::UnreadableBody => 400,
+            Self::InvalidPayload { .. } => 422,
             Self::Unavailable => 503,
         }
     }
 
     /// The outcome's stable name: `accepted`, `duplicate`, `challenge`, `unknown_source`,
-    /// `invalid_signature`, `payload_too_large`, `rate_limited`, `unreadable_body` or
-    /// `unavailable` (the `outcome` label of `relay_ingest_total`).
+    /// `invalid_signature`, `payload_too_large`, `rate_limited`, `quota_exceeded`,
+    /// `invalid_payload`, `unreadable_body` or `unavailable` (the `outcome` label of `relay_ingest_total`).
     pub fn code(&self) -> &'static str {
         match self {
             Self::Accepted { .. } => "accepted",
@@ -90,6 +98,7 @@ impl IngestOutcome {
             Self::RateLimited { .. } => "rate_limited",
             Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::UnreadableBody => "unreadable_body",
+            Self::InvalidPayload { .. } => "invalid_payload",
             Self::Unavailable => "unavailable",
         }
     }
@@ -113,6 +122,9 @@ impl IngestOutcome {
             Self::RateLimited { .. } => error("rate_limited"),
             Self::QuotaExceeded { .. } => error("quota_exceeded"),
             Self::UnreadableBody => error("unreadable_body"),
+            Self::InvalidPayload { fields } => {
+                serde_json::json!({ "error": "invalid_payload", "fields": fields }).to_string()
+            }
             Self::Unavailable => error("unavailable"),
         }
     }

@@ -72,6 +72,13 @@ pub trait Source: Send + Sync + fmt::Debug {
     fn accepts_requests(&self) -> bool {
         true
     }
+
+    /// Whether a payload of an [event type](crate::publish::EventType) with a schema must
+    /// match it (otherwise ingest answers 422 `invalid_payload` and stores nothing).
+    /// `false` by default.
+    fn validates_payload(&self) -> bool {
+        false
+    }
 }
 
 /// A source defined by a [`SignatureScheme`], its secrets, limits and selectors.
@@ -93,6 +100,7 @@ pub struct WebhookSource {
     dedup_window: Duration,
     event_type: Option<Selector>,
     idempotency_key: Option<Selector>,
+    validate_payload: bool,
 }
 
 impl WebhookSource {
@@ -117,6 +125,7 @@ impl WebhookSource {
             dedup_window: Self::DEFAULT_DEDUP_WINDOW,
             event_type: None,
             idempotency_key: None,
+            validate_payload: false,
         }
     }
 
@@ -158,6 +167,12 @@ impl WebhookSource {
     /// Overrides where the idempotency key comes from.
     pub fn idempotency_key(mut self, selector: Selector) -> Self {
         self.idempotency_key = Some(selector);
+        self
+    }
+
+    /// Makes payloads match their event type's schema (see [`Source::validates_payload`]).
+    pub fn validate_payload(mut self, validate: bool) -> Self {
+        self.validate_payload = validate;
         self
     }
 
@@ -215,6 +230,10 @@ impl Source for WebhookSource {
 
     fn accepts_requests(&self) -> bool {
         self.scheme.accepts_requests()
+    }
+
+    fn validates_payload(&self) -> bool {
+        self.validate_payload
     }
 }
 

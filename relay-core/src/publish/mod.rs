@@ -8,7 +8,8 @@
 //! takes published events only (`POST /webhooks/{it}` answers 404 `unknown_source`). Without
 //! [`Publish::destinations`] the routes decide, exactly as for an ingested event from that
 //! source (event-type globs, JSONPath conditions, fan-out, transformers, ordering keys); with
-//! them, the event goes to exactly those destinations, unchanged.
+//! them, the event goes to exactly those destinations, unchanged. A payload whose
+//! [`EventType`] has a schema must match it ([`PublishError::InvalidPayload`]).
 //!
 //! ```
 //! use relay_core::{Destination, EventRoute, HandlerError, Message, Relay};
@@ -31,6 +32,8 @@
 //! # }
 //! ```
 
+pub(crate) mod event_type;
+
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -39,6 +42,7 @@ use serde_json::Value;
 use tracing::Instrument as _;
 
 pub use crate::ingest::signature::PublishOnly;
+pub use event_type::{EventType, PayloadError, SchemaError};
 
 use crate::catalog::Catalog;
 use crate::ingest::source::WebhookSource;
@@ -169,6 +173,9 @@ pub enum PublishError {
         /// The name given.
         name: String,
     },
+    /// The payload does not match its event type's schema (every mismatch).
+    #[error("the payload does not match the schema of its event type")]
+    InvalidPayload(Vec<PayloadError>),
     /// The list of destinations is empty.
     #[error("destinations must name at least one destination")]
     NoDestinations,
@@ -192,6 +199,11 @@ impl Relay {
         let catalog = self.catalog();
         let source = publish.source.as_deref().unwrap_or(PUBLISH_SOURCE);
         let dedup_window = dedup_window(&catalog, source)?;
+        if let Some(event_type) = catalog.event_type(&publish.event_type) {
+            event_type
+                .validate(&publish.payload)
+                .map_err(PublishError::InvalidPayload)?;
+        }
         let mut headers = HeaderMap::new();
         headers.insert(
             header::CONTENT_TYPE,

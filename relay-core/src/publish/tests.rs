@@ -37,6 +37,11 @@ fn relay(store: Arc<MemoryStore>) -> Relay {
             PublishOnly,
         ))
         .route(EventRoute::new("orders").source("orders").to(["crm"]))
+        .event_type(
+            EventType::new("invoice.paid")
+                .schema(json!({"type": "object", "required": ["id"]}))
+                .unwrap(),
+        )
         .build()
         .unwrap()
 }
@@ -80,7 +85,7 @@ async fn explicit_destinations_get_exactly_it_once_each() {
     let store = Arc::new(MemoryStore::new());
     let relay = relay(Arc::clone(&store));
     let sent = relay
-        .publish(Publish::new("invoice.paid", json!({})).destinations(["crm", "crm"]))
+        .publish(Publish::new("invoice.paid", json!({"id": 1})).destinations(["crm", "crm"]))
         .await
         .unwrap();
     assert_eq!(
@@ -108,7 +113,7 @@ async fn a_replay_goes_to_the_explicit_destinations_again() {
     let store = Arc::new(MemoryStore::new());
     let relay = relay(Arc::clone(&store));
     let sent = relay
-        .publish(Publish::new("invoice.paid", json!({})).destinations(["crm"]))
+        .publish(Publish::new("invoice.paid", json!({"id": 1})).destinations(["crm"]))
         .await
         .unwrap();
     let tenant = relay.tenant_id().clone();
@@ -152,7 +157,7 @@ async fn a_fixed_event_id_is_published_once() {
     let store = Arc::new(MemoryStore::new());
     let relay = relay(Arc::clone(&store));
     let id = EventId::new();
-    let publish = Publish::new("invoice.paid", json!({})).event_id(id);
+    let publish = Publish::new("invoice.paid", json!({"id": 1})).event_id(id);
     assert_eq!(
         relay.publish(publish.clone()).await.unwrap(),
         Published::Accepted { event_id: id }
@@ -184,6 +189,35 @@ async fn a_publish_source_is_routed_but_not_reachable_over_http() {
         relay.publish(Publish::new("x", json!({})).source("nope")).await,
         Err(PublishError::UnknownSource(name)) if name == "nope"
     ));
+}
+
+#[tokio::test]
+async fn a_payload_that_breaks_its_types_schema_is_refused_and_nothing_stored() {
+    let store = Arc::new(MemoryStore::new());
+    let relay = relay(Arc::clone(&store));
+    let refused = relay
+        .publish(Publish::new("invoice.paid", json!({"amount": 1})))
+        .await;
+    let Err(PublishError::InvalidPayload(errors)) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].field, "");
+    assert!(errors[0].message.contains("\"id\""), "{errors:?}");
+    let query = crate::control::admin::EventQuery::default();
+    let tenant = crate::model::ids::TenantId::default();
+    assert!(
+        store
+            .list_events(&tenant, &query, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let typeless = relay.publish(Publish::new("invoice.sent", json!(1))).await;
+    assert!(
+        typeless.is_ok(),
+        "a type without a schema takes any payload"
+    );
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ use crate::ingest::limit::{RateLimiter, SlidingWindowLimiter};
 use crate::ingest::source::Source;
 use crate::model::ids::TenantId;
 use crate::observe::{Observer, Observers};
+use crate::publish::EventType;
 use crate::route::Route;
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
@@ -67,6 +68,7 @@ pub struct RelayBuilder {
     destinations: Vec<Destination>,
     routes: Vec<Arc<dyn Route>>,
     transformers: Vec<(String, Arc<dyn Transformer>)>,
+    event_types: Vec<EventType>,
     alerts: Option<AlertConfig>,
     #[cfg(feature = "opentelemetry")]
     tracer: Option<opentelemetry::global::BoxedTracer>,
@@ -111,6 +113,14 @@ impl RelayBuilder {
         transformer: impl Transformer + 'static,
     ) -> Self {
         self.transformers.push((name.into(), Arc::new(transformer)));
+        self
+    }
+
+    /// Adds an [event type](crate::publish::EventType): listed in the admin API, and, with a
+    /// schema, checked against every published payload of that type (and ingested ones where
+    /// the source [validates payloads](crate::ingest::source::Source::validates_payload)).
+    pub fn event_type(mut self, event_type: EventType) -> Self {
+        self.event_types.push(event_type);
         self
     }
 
@@ -221,7 +231,8 @@ impl RelayBuilder {
             self.destinations,
             self.routes,
             self.transformers,
-        )?;
+        )?
+        .with_event_types(self.event_types)?;
         let transport = HttpTransport::new(resolver).map_err(BuildError::Transport)?;
         let rollup = Arc::new(crate::control::admin::rollup::Rollup::default());
         // The built-in observers first, then the embedder's.

@@ -50,6 +50,10 @@ pub enum AdminError {
     /// The request is well-formed but invalid (422), field by field.
     #[error("invalid request")]
     Invalid(Vec<FieldError>),
+    /// A payload does not match its event type's schema (422 `invalid_payload`), field by
+    /// field (JSON pointers into the payload).
+    #[error("the payload does not match its event type's schema")]
+    InvalidPayload(Vec<FieldError>),
     /// The store failed (503).
     #[error(transparent)]
     Store(StoreError),

@@ -51,6 +51,11 @@ fn admin_error(error: PublishError) -> AdminError {
             "destinations".into(),
             "must name at least one destination (leave it out to let routes decide)".into(),
         ),
+        PublishError::InvalidPayload(errors) => AdminError::InvalidPayload(
+            (errors.into_iter())
+                .map(|e| FieldError::new(e.field, e.message))
+                .collect(),
+        ),
         PublishError::Unavailable(error) => AdminError::Store(error),
     }
 }

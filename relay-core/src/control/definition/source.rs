@@ -101,6 +101,9 @@ pub struct SourceSpec {
     /// generic_hmac: timestamp tolerance in seconds (default 300).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerance_secs: Option<u64>,
+    /// Payloads of an event type with a schema must match it (else 422 `invalid_payload`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub validate_payload: bool,
 }
 
 impl SourceSpec {
@@ -185,6 +188,7 @@ fn build(
     if let Some(secs) = spec.dedup_window_secs {
         source = source.dedup_window(Duration::from_secs(secs));
     }
+    source = source.validate_payload(spec.validate_payload);
     for (field, value) in [
         ("event_type", &spec.event_type),
         ("idempotency_key", &spec.idempotency_key),
