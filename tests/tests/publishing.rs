@@ -11,7 +11,7 @@ use relay_core::control::admin::EventQuery;
 use relay_core::control::admin::{Principal, Role};
 use relay_core::deliver::destination::Destination;
 use relay_core::model::ids::{EventId, TenantId};
-use relay_core::publish::{Publish, PublishError, Published};
+use relay_core::publish::{EventType, Publish, PublishError, Published};
 use relay_core::route::EventRoute;
 use relay_tests::interop::{PYTHON_VAR, backend, python_verify};
 use relay_tests::pipeline::{Pipeline, fast_retries};
@@ -60,6 +60,13 @@ impl Gateway {
                         .conditions([big_invoices])
                         .expect("condition")
                         .to(["crm"]),
+                )
+                .event_type(
+                    EventType::new("invoice.paid")
+                        .description("An invoice was paid")
+                        .schema(json!({"type": "object", "required": ["amount"],
+                            "properties": {"amount": {"type": "number"}}}))
+                        .expect("schema"),
                 ),
         );
         let system = Principal::system(TenantId::default());
@@ -228,6 +235,18 @@ async fn refused_publishes_store_nothing() {
         }
     }
     let (status, answer) = gateway
+        .post(
+            &gateway.operator,
+            json!({"event_type": "invoice.paid", "payload": {"amount": "ten"}}),
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["error"]),
+        (422, &json!("invalid_payload")),
+        "{answer}"
+    );
+    assert_eq!(answer["fields"][0]["field"], "/amount", "{answer}");
+    let (status, answer) = gateway
         .post(&gateway.viewer, json!({"event_type": "x", "payload": {}}))
         .await;
     assert_eq!((status, &answer["error"]), (403, &json!("forbidden")));
@@ -250,4 +269,21 @@ async fn a_store_that_cannot_commit_answers_unavailable() {
         matches!(refused, Err(PublishError::Unavailable(_))),
         "{refused:?}"
     );
+}
+
+#[tokio::test]
+async fn the_event_types_are_listed_for_viewers() {
+    let gateway = Gateway::start().await;
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/event-types", gateway.base))
+        .bearer_auth(&gateway.viewer)
+        .send()
+        .await
+        .expect("admin API answers");
+    assert_eq!(response.status(), 200);
+    let types: Value = response.json().await.expect("JSON");
+    assert_eq!(types[0]["name"], "invoice.paid");
+    assert_eq!(types[0]["description"], "An invoice was paid");
+    assert_eq!(types[0]["schema"]["required"], json!(["amount"]));
+    gateway.pipeline.stop().await;
 }

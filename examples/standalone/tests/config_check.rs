@@ -6,9 +6,13 @@ fn check(toml: &str) -> (i32, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("relay.toml");
     std::fs::write(&file, toml).expect("write config");
+    check_file(&file)
+}
+
+fn check_file(file: &std::path::Path) -> (i32, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_relay"))
         .args(["config", "check"])
-        .arg(&file)
+        .arg(file)
         .env_remove("RELAY_TEST_SECRET")
         .output()
         .expect("run relay");
@@ -52,6 +56,29 @@ fn publish_sources_and_the_app_source_need_no_definition_or_secret() {
 }
 
 #[test]
+fn event_types_take_inline_schemas_and_schema_files_next_to_the_configuration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let schema = r#"{"type": "object", "required": ["id"]}"#;
+    std::fs::create_dir(dir.path().join("schemas")).expect("mkdir");
+    std::fs::write(dir.path().join("schemas/paid.json"), schema).expect("schema");
+    let toml = "[[event_types]]\nname = \"invoice.paid\"\ndescription = \"Paid\"\n\
+                schema_file = \"schemas/paid.json\"\n\
+                [[event_types]]\nname = \"invoice.sent\"\n\
+                schema = { type = \"object\", properties = { amount = { type = \"number\" } } }\n";
+    let file = dir.path().join("relay.toml");
+    std::fs::write(&file, toml).expect("config");
+    let (code, stderr) = check_file(&file);
+    assert_eq!(code, 0, "{stderr}");
+    std::fs::write(dir.path().join("schemas/paid.json"), "{not json").expect("schema");
+    let (code, stderr) = check_file(&file);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("event_types[0].schema_file") && stderr.contains("is not JSON"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn each_malformed_configuration_names_its_key_and_exits_2() {
     let route = |body: &str| format!("{SOURCE}{DESTINATION}[[routes]]\nname = \"r\"\n{body}");
     let cases: Vec<(String, &str)> = vec![
@@ -64,6 +91,12 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("this is not toml".into(), "(file)"),
         ("[[sources]]\nname = \"x\"\nscheme = \"gitlab\"\nsecrets = [\"s\"]".into(), "sources[0].scheme: unknown scheme \"gitlab\""),
         ("[[sources]]\nname = \"x\"\nscheme = \"github\"".into(), "sources[0].secrets: scheme \"github\" needs at least one secret"),
+        ("[[event_types]]\nname = \"a\"\nschema = { type = 12 }".into(), "event_types[0].schema: not a valid JSON Schema"),
+        ("[[event_types]]\nname = \"a\"\n[[event_types]]\nname = \"a\"".into(), "event_types[1].name: \"a\" is defined twice"),
+        ("[[event_types]]\nname = \"\"".into(), "event_types[0].name: must be 1 to 256 characters"),
+        ("[[event_types]]\nname = \"a\"\nschema_file = \"missing.json\"".into(), "event_types[0].schema_file: cannot read"),
+        ("[[event_types]]\nname = \"a\"\nschema = {}\nschema_file = \"s.json\"".into(), "event_types[0].schema_file: give `schema` or `schema_file`, not both"),
+        ("[[event_types]]\nname = \"a\"\nversion = 2".into(), "event_types[0].version: unknown field"),
         ("[[sources]]\nname = \"x\"\nscheme = \"publish\"\nsecrets = [\"s\"]".into(), "sources[0].secrets: does not apply to scheme \"publish\""),
         ("[[sources]]\nname = \"x\"\nscheme = \"publish\"\nrate_limit = { per_minute = 5 }".into(), "sources[0].rate_limit: does not apply to scheme \"publish\""),
         ("[[sources]]\nname = \"x\"\nscheme = \"github\"\nsecrets = [\"env:RELAY_TEST_SECRET\"]".into(), "sources[0].secrets[0]: environment variable RELAY_TEST_SECRET is not set"),

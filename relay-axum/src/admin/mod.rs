@@ -124,6 +124,7 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
             "/api/v1/events",
             get(traffic::list_events).post(publish::publish),
         )
+        .route("/api/v1/event-types", get(publish::event_types))
         .route("/api/v1/events/{id}", get(traffic::event_detail))
         .route("/api/v1/events/{id}/replay", post(traffic::replay_event))
         .route("/api/v1/dead-letters", get(traffic::list_dead_letters))

@@ -37,7 +37,7 @@ impl Modify for Security {
         access::login, access::logout, access::me,
         access::list_keys, access::create_key, access::revoke_key,
         access::list_users, access::create_user, access::delete_user,
-        traffic::list_events, publish::publish, traffic::event_detail, traffic::replay_event,
+        traffic::list_events, publish::publish, publish::event_types, traffic::event_detail, traffic::replay_event,
         traffic::list_dead_letters, traffic::replay_dead_letters, traffic::discard_dead_letters,
         traffic::replay_dead_letter, traffic::discard_dead_letter,
         reports::audit_log, reports::metric_points,

@@ -1,10 +1,11 @@
 //! `POST /api/v1/events`: publishing an application's own event (see
-//! [`relay_core::publish`]).
+//! [`relay_core::publish`]); `GET /api/v1/event-types`: the event types it may carry.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use relay_core::publish::{Publish, Published};
+use relay_core::control::admin::Role;
+use relay_core::publish::{EventType, Publish, Published};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -75,5 +76,49 @@ pub(crate) async fn publish(
             status: word,
             event_id: published.event_id().to_string(),
         }),
+    ))
+}
+
+/// An event type.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventTypeItem {
+    /// The type, e.g. `invoice.paid`.
+    pub name: String,
+    /// What it means.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The JSON Schema (2020-12) its payloads must match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub schema: Option<serde_json::Value>,
+}
+
+impl From<&EventType> for EventTypeItem {
+    fn from(event_type: &EventType) -> Self {
+        Self {
+            name: event_type.name().to_owned(),
+            description: event_type.description_text().map(str::to_owned),
+            schema: event_type.schema_json().cloned(),
+        }
+    }
+}
+
+/// The event types, by name.
+#[utoipa::path(get, path = "/api/v1/event-types", tag = "events",
+    responses((status = 200, body = Vec<EventTypeItem>), (status = 401, body = ErrorBody)),
+    security(("bearer" = []), ("session" = [])))]
+pub(crate) async fn event_types(
+    State(state): State<AdminState>,
+    Auth(by): Auth,
+) -> Result<Json<Vec<EventTypeItem>>, ApiError> {
+    let state = state.scoped(&by).await?;
+    by.require(Role::Viewer)?;
+    let catalog = state.relay.catalog();
+    Ok(Json(
+        catalog
+            .event_types()
+            .into_iter()
+            .map(EventTypeItem::from)
+            .collect(),
     ))
 }

@@ -13,6 +13,7 @@ use relay_core::deliver::destination::{Destination, HttpDestinationSpec};
 use relay_core::deliver::guard::{AddressGuard, IpNet, parse_cidr};
 use relay_core::ingest::source::WebhookSource;
 use relay_core::model::secret::Secret;
+use relay_core::publish::EventType;
 use relay_core::route::EventRoute;
 use relay_core::transform::{FormToEmail, Template, builtin_transformers};
 
@@ -43,6 +44,8 @@ pub struct Assembled {
     pub routes: Vec<EventRoute>,
     /// The configured transformers, by name.
     pub transformers: Vec<(String, ConfiguredTransformer)>,
+    /// `[[event_types]]`, their schemas compiled.
+    pub event_types: Vec<EventType>,
     /// `delivery.allow_cidrs`.
     pub allow_cidrs: Vec<IpNet>,
     /// `admin.metrics_token`, resolved.
@@ -70,7 +73,8 @@ impl Assembled {
                 (name, t)
             })
             .collect();
-        Catalog::new(sources, self.destinations, routes, transformers)
+        Catalog::new(sources, self.destinations, routes, transformers)?
+            .with_event_types(self.event_types)
     }
 
     /// A relay builder with everything added.
@@ -87,6 +91,9 @@ impl Assembled {
         }
         for route in self.routes {
             builder = builder.route(route);
+        }
+        for event_type in self.event_types {
+            builder = builder.event_type(event_type);
         }
         for (name, transformer) in self.transformers {
             builder = match transformer {
@@ -204,12 +211,14 @@ pub fn assemble(
         }
         Some(Secret::new(token))
     });
+    let event_types = super::event_types::event_types(config, &mut problems);
     let alerts = config
         .alerts
         .as_ref()
         .and_then(|spec| alerts(spec, config, &mut problems));
     if problems.is_empty() {
         Ok(Assembled {
+            event_types,
             metrics_token,
             sources,
             routes,

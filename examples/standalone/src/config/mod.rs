@@ -6,6 +6,7 @@
 //! with the file, the key and the reason.
 
 mod assemble;
+mod event_types;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -75,7 +76,7 @@ pub fn from_toml(text: &str, file: &Path) -> Result<Config, ConfigError> {
     let overrides = Env::prefixed("RELAY_")
         .filter(|key| key.as_str().starts_with("server__"))
         .split("__");
-    Figment::from(Toml::string(text))
+    let mut config = Figment::from(Toml::string(text))
         .merge(overrides)
         .extract::<Config>()
         .map_err(|error| {
@@ -87,7 +88,9 @@ pub fn from_toml(text: &str, file: &Path) -> Result<Config, ConfigError> {
                 file: file.to_owned(),
                 problems,
             }
-        })
+        })?;
+    config.dir = file.parent().map(Path::to_owned).unwrap_or_default();
+    Ok(config)
 }
 
 /// Loads and fully validates `file`, resolving `env:` secrets.

@@ -34,6 +34,9 @@ pub struct Config {
     /// `[[transformers]]`: configured transformers, beside the built-in ones.
     #[serde(default)]
     pub transformers: Vec<TransformerSpec>,
+    /// `[[event_types]]`: the event types, with optional JSON Schemas.
+    #[serde(default)]
+    pub event_types: Vec<EventTypeSpec>,
     /// `[admin]`.
     #[serde(default)]
     pub admin: Admin,
@@ -42,6 +45,23 @@ pub struct Config {
     /// `[demo]`: the built-in demo receiver, for a first run.
     #[serde(default)]
     pub demo: Demo,
+    /// The folder of the file, which `schema_file` paths are relative to.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+/// `[[event_types]]`.
+#[derive(Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EventTypeSpec {
+    /// The type, e.g. `invoice.paid`.
+    pub name: String,
+    /// Shown in the admin API.
+    pub description: Option<String>,
+    /// A JSON Schema (2020-12) payloads of this type must match.
+    pub schema: Option<Value>,
+    /// The same, read from a JSON file (relative to the configuration file).
+    pub schema_file: Option<PathBuf>,
 }
 
 /// `[demo]`.
