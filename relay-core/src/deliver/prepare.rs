@@ -71,7 +71,8 @@ pub(super) fn transform(
     }
 }
 
-/// Adds Relay's outbound headers to the transformer's output: `webhook-id`,
+/// Adds the destination's forwarded inbound headers (those the transformer did not set) and
+/// Relay's outbound headers to the transformer's output: `webhook-id`,
 /// `webhook-timestamp`, `webhook-signature` (with the destination's secret, if it has one),
 /// `x-relay-attempt`, `x-relay-event-type`, `x-relay-event-id` and `traceparent`.
 pub(super) fn sign(
@@ -90,5 +91,6 @@ pub(super) fn sign(
         timestamp: started.at.as_secs(),
         secret: destination.secret(),
     };
+    (destination.forwarded_headers()).copy(&event.headers, &mut outbound.headers);
     add_outbound_headers(&mut outbound.headers, &context, &outbound.body);
 }

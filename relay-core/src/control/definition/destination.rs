@@ -65,6 +65,10 @@ pub struct DestinationSpec {
     /// later deliveries go on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_dead_letter: Option<OnDeadLetter>,
+    /// Inbound headers copied onto every delivery, e.g. `["X-GitHub-Event"]` (not hop-by-hop
+    /// headers, `host`, `content-length`, `authorization` or Relay's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_headers: Option<Vec<String>>,
 }
 
 /// A destination's `kind`.
@@ -170,6 +174,7 @@ fn build(
             circuit_breaker: spec.circuit_breaker,
             ordering_key: spec.ordering_key.clone(),
             on_dead_letter: spec.on_dead_letter,
+            forward_headers: spec.forward_headers.clone(),
         },
     };
     let built = match spec.kind.unwrap_or_default() {
@@ -196,6 +201,11 @@ fn build(
         Err(DestinationError::Retry(_)) => None, // reported by check_retry
         Err(DestinationError::OrderingKey(reason)) => {
             problems.push(Problem::new(format!("{key}.ordering_key"), reason));
+            None
+        }
+        Err(DestinationError::ForwardHeader(error)) => {
+            let field = format!("{key}.forward_headers[{}]", error.index);
+            problems.push(Problem::new(field, error.reason));
             None
         }
         Err(e) => {

@@ -1,5 +1,6 @@
 //! Destinations: where deliveries go, an HTTP endpoint or a handler in the embedding app.
 
+mod forward;
 mod spec;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use crate::deliver::policy::{DeliveryPolicy, RetryPolicy};
 use crate::model::ids::{DeliveryId, EventId};
 use crate::model::secret::Secret;
 
+pub use forward::{ForwardHeaderError, ForwardHeaders};
 pub use spec::{
     BreakerSettings, DestinationSettings, HttpDestinationSpec, RetrySettings, RetrySettingsError,
 };
@@ -143,6 +145,7 @@ pub struct Destination {
     breaker: Option<CircuitBreaker>,
     policy: Arc<dyn DeliveryPolicy>,
     ordering_key: Option<OrderingKey>,
+    forward: ForwardHeaders,
 }
 
 /// A destination URL that cannot be used.
@@ -166,6 +169,9 @@ pub enum DestinationError {
     /// The retry settings cannot be used.
     #[error("invalid retry.{0}")]
     Retry(String),
+    /// A header in `forward_headers` cannot be forwarded.
+    #[error(transparent)]
+    ForwardHeader(#[from] ForwardHeaderError),
 }
 
 impl Destination {
@@ -224,7 +230,19 @@ impl Destination {
             breaker: Some(CircuitBreaker::default()),
             policy: Arc::new(RetryPolicy::default()),
             ordering_key: None,
+            forward: ForwardHeaders::default(),
         }
+    }
+
+    /// Copies these inbound headers onto every delivery (unless the transformer sets them).
+    pub fn forward_headers(mut self, headers: ForwardHeaders) -> Self {
+        self.forward = headers;
+        self
+    }
+
+    /// The inbound headers copied onto every delivery.
+    pub fn forwarded_headers(&self) -> &ForwardHeaders {
+        &self.forward
     }
 
     /// Signs outbound requests (Standard Webhooks) with this secret (`whsec_…` or raw).

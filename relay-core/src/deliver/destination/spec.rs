@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Destination, DestinationError};
+use super::{Destination, DestinationError, ForwardHeaders};
 use crate::deliver::circuit::CircuitBreaker;
 use crate::deliver::ordering::{OnDeadLetter, OrderingKey};
 use crate::deliver::policy::RetryPolicy;
@@ -171,6 +171,9 @@ pub struct DestinationSettings {
     /// What an ordered delivery's dead letter does to its lane (default `skip`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_dead_letter: Option<OnDeadLetter>,
+    /// Inbound headers copied onto every delivery (see [`ForwardHeaders`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward_headers: Option<Vec<String>>,
 }
 
 /// An HTTP destination described as data. Its `Debug` output never shows the credentials.
@@ -244,6 +247,9 @@ impl DestinationSettings {
                 .map_err(|e| DestinationError::OrderingKey(e.to_string()))?;
             destination =
                 destination.ordering(key.on_dead_letter(s.on_dead_letter.unwrap_or_default()));
+        }
+        if let Some(names) = &s.forward_headers {
+            destination = destination.forward_headers(ForwardHeaders::new(names)?);
         }
         if let Some(breaker) = s.circuit_breaker {
             destination = match breaker.breaker() {
