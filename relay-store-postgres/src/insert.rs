@@ -5,7 +5,9 @@
 //! waits for a concurrent claim of the same key (in this process or another node) to commit
 //! or roll back, then sees it: of any number of concurrent ingests of one key, exactly one
 //! wins. An unexpired entry is rewritten unchanged, so `RETURNING` names the original event
-//! for a duplicate. Rows are claimed in key order, so two batches never deadlock.
+//! for a duplicate. Rows are claimed in key order, so two batches never deadlock. An event
+//! whose id is already stored (a publish with a fixed id, moved again) wins nothing: its
+//! outcome is the duplicate of itself.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,6 +54,7 @@ claimed AS (
 ),
 won AS (
     SELECT input.* FROM input JOIN claimed ON claimed.event_id = input.id
+    WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = input.id)
 ),
 new_events AS (
     INSERT INTO events (id, tenant, source, event_type, idempotency_key, headers, body,
@@ -72,7 +75,9 @@ new_deliveries AS (
     JOIN won w ON w.id = p.event_id
     ORDER BY p.ord
 )
-SELECT tenant, source, idempotency_key, event_id FROM claimed";
+SELECT c.tenant, c.source, c.idempotency_key, c.event_id,
+       EXISTS (SELECT 1 FROM won w WHERE w.id = c.event_id) AS won
+FROM claimed c";
 
 type Key<'a> = (&'a str, &'a str, &'a str);
 
@@ -166,10 +171,11 @@ async fn write_round(pool: &Pool, round: &[&NewEvent]) -> Result<Vec<InsertOutco
     let client = pool.get().await?;
     let statement = client.prepare_cached(INSERT_BATCH).await?;
     let rows = client.query(&statement, &columns.params()).await?;
-    let mut holders: HashMap<(String, String, String), Uuid> = HashMap::with_capacity(rows.len());
+    let mut holders: HashMap<(String, String, String), (Uuid, bool)> =
+        HashMap::with_capacity(rows.len());
     for row in &rows {
         let claim = (get(row, 0)?, get(row, 1)?, get(row, 2)?);
-        holders.insert(claim, get(row, 3)?);
+        holders.insert(claim, (get(row, 3)?, get(row, 4)?));
     }
     round
         .iter()
@@ -178,7 +184,8 @@ async fn write_round(pool: &Pool, round: &[&NewEvent]) -> Result<Vec<InsertOutco
             let holder = holders
                 .get(&(t.to_owned(), s.to_owned(), k.to_owned()))
                 .ok_or_else(|| PgStoreError::Corrupt("dedup claim returned no row".into()))?;
-            Ok(if *holder == new.event.id.as_uuid() {
+            let (holder, won) = *holder;
+            Ok(if won && holder == new.event.id.as_uuid() {
                 InsertOutcome::Inserted
             } else {
                 InsertOutcome::Duplicate {

@@ -41,6 +41,7 @@ mod circuit;
 mod ingest;
 mod objects;
 mod ordering;
+mod publish;
 mod queue;
 mod tenants;
 mod upgrade;
@@ -53,6 +54,7 @@ pub use circuit::*;
 pub use ingest::*;
 pub use objects::*;
 pub use ordering::*;
+pub use publish::*;
 pub use queue::*;
 pub use tenants::*;
 pub use upgrade::*;
@@ -128,6 +130,7 @@ macro_rules! store_conformance_tests {
             concurrent_leasers_keep_lanes_in_order,
             tenant_registry_round_trips,
             daily_quota_is_atomic_per_tenant_and_day,
+            publishing_commits_once_and_answers_the_original,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {
