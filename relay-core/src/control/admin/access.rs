@@ -1,4 +1,5 @@
-//! Who is asking: API keys, users with lockout, sessions.
+//! [`Access`] (`relay.access()`), who is asking: API keys, users with lockout, sessions; the
+//! audit log is appended through it too (see `audit.rs`).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! The audit trail: field-level diffs in which secrets never appear, appended by every
+//! The audit trail ([`Access::audit`]): field-level diffs in which secrets never appear, appended by every
 //! admin operation that changes something.
 
 use serde_json::{Map, Value};

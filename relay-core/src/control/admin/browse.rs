@@ -1,4 +1,4 @@
-//! Operations on stored traffic: listing and inspecting events, dead letters, replay,
+//! [`Events`] (`relay.events()`), operations on stored traffic: listing and inspecting events, dead letters, replay,
 //! redrive and discard. Reads need `viewer`; anything that sends again or discards needs
 //! `operator` and is audited.
 

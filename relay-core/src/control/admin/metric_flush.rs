@@ -1,4 +1,4 @@
-//! Flushing the per-minute counts of [`Rollup`](super::rollup) into the store (counters add up
+//! [`Metrics`] (`relay.metrics()`): flushing the per-minute counts of [`Rollup`](super::rollup) into the store (counters add up
 //! across nodes, the queue-depth gauge keeps the largest) and reading the points back.
 
 use std::collections::HashMap;

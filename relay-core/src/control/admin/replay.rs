@@ -1,4 +1,4 @@
-//! Replay and redrive: sending stored events again.
+//! Replay and redrive on [`Events`]: sending stored events again.
 
 use super::Events;
 use crate::model::ids::{DeliveryId, EventId, TenantId};

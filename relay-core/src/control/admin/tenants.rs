@@ -1,4 +1,4 @@
-//! The tenant registry: the tenants a platform admin creates, each with optional limits.
+//! [`Tenants`] (`relay.tenants()`), the tenant registry: the tenants a platform admin creates, each with optional limits.
 //!
 //! A *platform admin* is an admin (API key or user) of the `default` tenant: only they list,
 //! create, change and delete tenants and create the first API key of another tenant. Any

@@ -1,4 +1,4 @@
-//! Agent identities and their credentials: `rag_<name>_<secret>` tokens of which only a
+//! [`Agents`] (`relay.agents()`): agent identities and their credentials: `rag_<name>_<secret>` tokens of which only a
 //! SHA-256 digest of the secret part is stored (in the objects table, kind `agent`), shown
 //! once, revocable and rotatable by admins.
 
