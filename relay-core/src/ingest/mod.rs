@@ -262,22 +262,13 @@ impl Relay {
                 EventStatus::Routed
             },
         };
-        let has_deliveries = !deliveries.is_empty();
         let new = NewEvent {
             event,
             dedup_until: now.plus(source.dedup_window()),
             deliveries,
         };
-        let inserted = self.store().insert_event(new).await;
-        self.write_health()
-            .record(inserted.as_ref().map(|_| ()).map_err(|e| e as _));
-        match inserted {
-            Ok(InsertOutcome::Inserted) => {
-                if has_deliveries {
-                    self.wake_workers();
-                }
-                IngestOutcome::Accepted { event_id }
-            }
+        match self.commit_event(new).await {
+            Ok(InsertOutcome::Inserted) => IngestOutcome::Accepted { event_id },
             Ok(InsertOutcome::Duplicate { original }) => {
                 IngestOutcome::Duplicate { event_id: original }
             }

@@ -241,16 +241,8 @@ impl Relay {
             dedup_until: now.plus(dedup_window),
             deliveries,
         };
-        let inserted = self.store().insert_event(new).await;
-        self.write_health()
-            .record(inserted.as_ref().map(|_| ()).map_err(|e| e as _));
-        match inserted {
-            Ok(InsertOutcome::Inserted) => {
-                if has_deliveries {
-                    self.wake_workers();
-                }
-                Ok(Published::Accepted { event_id })
-            }
+        match self.commit_event(new).await {
+            Ok(InsertOutcome::Inserted) => Ok(Published::Accepted { event_id }),
             Ok(InsertOutcome::Duplicate { original }) => {
                 Ok(Published::Duplicate { event_id: original })
             }

@@ -198,6 +198,20 @@ impl Relay {
         self.write_health().check(self.store().as_ref()).await
     }
 
+    /// Commits `new` (one store operation: the event, its dedup entry, its deliveries),
+    /// records the outcome for readiness, and wakes the workers when new deliveries are due.
+    /// What ingest and publishing share.
+    pub(crate) async fn commit_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError> {
+        let has_deliveries = !new.deliveries.is_empty();
+        let inserted = self.store().insert_event(new).await;
+        self.write_health()
+            .record(inserted.as_ref().map(|_| ()).map_err(|e| e as _));
+        if has_deliveries && matches!(inserted, Ok(InsertOutcome::Inserted)) {
+            self.wake_workers();
+        }
+        inserted
+    }
+
     /// The outcome of the store's last write, for [`Relay::readiness`].
     pub(crate) fn write_health(&self) -> &WriteHealth {
         &self.shared.write_health
