@@ -66,6 +66,7 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { schedule = [] }".into(), "destinations[0].retry.schedule: names no delay"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { give_up_after = \"0s\" }".into(), "destinations[0].retry.give_up_after: must be greater than 0"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { initial_ms = 10, max_ms = 5 }".into(), "destinations[0].retry.initial_ms: must not exceed max_ms"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { max_retry_after = \"a while\" }".into(), "destinations[0].retry.max_retry_after: \"a while\" is not a duration"),
         (route("source = \"gl\"\ndestinations = [\"app\"]"), "routes[0].source: no source named \"gl\""),
         (route("destinations = [\"app\", \"slack\"]"), "routes[0].destinations[1]: no destination named \"slack\""),
         (route("destinations = []"), "routes[0].destinations: names no destination"),
