@@ -2,9 +2,9 @@
 
 use std::task::{Context, Poll};
 
-use actix_web::{Error, HttpResponse};
 use actix_web::body::{self, BodyLimitExceeded, BodyStream, EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
+use actix_web::{Error, HttpResponse};
 use relay_core::Relay;
 use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply, RequestId};
 use relay_core::model::ids::TenantId;

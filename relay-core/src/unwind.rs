@@ -81,7 +81,10 @@ mod tests {
         assert_eq!(catch(|| 7), Ok(7));
         assert_eq!(catch(|| -> () { panic!("plain") }), Err("plain".to_owned()));
         let n = 3;
-        assert_eq!(catch(|| -> () { panic!("formatted {n}") }), Err("formatted 3".to_owned()));
+        assert_eq!(
+            catch(|| -> () { panic!("formatted {n}") }),
+            Err("formatted 3".to_owned())
+        );
         let odd = catch(|| -> () { std::panic::panic_any(17_u8) });
         assert_eq!(odd, Err("a panic with a non-string payload".to_owned()));
     }

@@ -238,10 +238,7 @@ mod tests {
                 })
                 .await
                 .unwrap_err();
-            assert!(
-                failed.to_string().contains("unavailable"),
-                "{failed}"
-            );
+            assert!(failed.to_string().contains("unavailable"), "{failed}");
             let source = std::error::Error::source(&failed).map(ToString::to_string);
             assert_eq!(
                 source.as_deref(),

@@ -268,7 +268,10 @@ async fn retry_after_is_capped_by_max_retry_after() {
     .await;
     let received = receiver.received();
     let gap = received[1].at - received[0].at;
-    assert!(gap >= Duration::from_millis(1_450), "the cap is a floor too: {gap:?}");
+    assert!(
+        gap >= Duration::from_millis(1_450),
+        "the cap is a floor too: {gap:?}"
+    );
     assert!(
         gap < Duration::from_secs(4),
         "an hour-long Retry-After was honoured: {gap:?}"

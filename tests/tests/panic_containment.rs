@@ -42,7 +42,11 @@ fn flaky_handler(calls: Arc<AtomicU32>) -> Destination {
 /// Panics while it is called, before returning its future.
 fn eager_panic(_m: Message) -> Ready<Result<(), HandlerError>> {
     let empty: Vec<u32> = Vec::new();
-    ready(if empty[0] == 1 { Ok(()) } else { Err(HandlerError::Reject("x".into())) })
+    ready(if empty[0] == 1 {
+        Ok(())
+    } else {
+        Err(HandlerError::Reject("x".into()))
+    })
 }
 
 #[derive(Debug)]
@@ -206,8 +210,15 @@ async fn a_panic_while_serving_answers_500_and_the_axum_server_serves_on() {
     let base = format!("http://{}", serve(app).await);
     let client = reqwest::Client::new();
     for _ in 0..3 {
-        assert_eq!(post(&client, format!("{base}/webhooks/buggy")).await, (500, INTERNAL.into()));
-        let response = client.get(format!("{base}/bug")).send().await.expect("answer");
+        assert_eq!(
+            post(&client, format!("{base}/webhooks/buggy")).await,
+            (500, INTERNAL.into())
+        );
+        let response = client
+            .get(format!("{base}/bug"))
+            .send()
+            .await
+            .expect("answer");
         assert_eq!(response.status(), 500);
         assert_eq!(response.text().await.expect("body"), INTERNAL);
         let (status, body) = post(&client, format!("{base}/webhooks/fine")).await;
@@ -223,7 +234,10 @@ async fn a_panic_while_ingesting_answers_500_and_the_actix_server_serves_on() {
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
     for _ in 0..3 {
-        assert_eq!(post(&client, format!("{base}/webhooks/buggy")).await, (500, INTERNAL.into()));
+        assert_eq!(
+            post(&client, format!("{base}/webhooks/buggy")).await,
+            (500, INTERNAL.into())
+        );
         let (status, body) = post(&client, format!("{base}/webhooks/fine")).await;
         assert_eq!(status, 200, "{body}");
     }

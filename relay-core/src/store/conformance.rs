@@ -42,6 +42,7 @@ mod ingest;
 mod objects;
 mod ordering;
 mod queue;
+mod retention;
 mod tenants;
 mod upgrade;
 
@@ -54,6 +55,7 @@ pub use ingest::*;
 pub use objects::*;
 pub use ordering::*;
 pub use queue::*;
+pub use retention::*;
 pub use tenants::*;
 pub use upgrade::*;
 
@@ -128,6 +130,8 @@ macro_rules! store_conformance_tests {
             concurrent_leasers_keep_lanes_in_order,
             tenant_registry_round_trips,
             daily_quota_is_atomic_per_tenant_and_day,
+            retention_prunes_sessions_audit_and_metrics_in_batches,
+            prune_all_keeps_each_kind_as_long_as_its_retention,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {

@@ -162,6 +162,8 @@ mod tests {
         "listen = \"127.0.0.1:0\"",
         "listen = 7",
         "request_timeout_ms = 0",
+        "audit_retention_days = 0",
+        "metrics_retention_days = 400",
         "database_url = \"memory://\"",
         "[delivery]",
         "allow_cidrs = [\"127.0.0.0/8\", \"nonsense\"]",

@@ -10,15 +10,13 @@ use super::{Options, TrustedProxies, serve};
 
 #[tokio::test]
 async fn a_panicking_handler_answers_500_and_the_server_serves_on() {
-    let app = Router::new()
-        .route("/ok", get(|| async { "fine" }))
-        .route(
-            "/bug",
-            get(|| async {
-                let empty: Vec<u8> = Vec::new();
-                format!("{}", empty[3])
-            }),
-        );
+    let app = Router::new().route("/ok", get(|| async { "fine" })).route(
+        "/bug",
+        get(|| async {
+            let empty: Vec<u8> = Vec::new();
+            format!("{}", empty[3])
+        }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -44,7 +42,10 @@ async fn a_panicking_handler_answers_500_and_the_server_serves_on() {
             response.headers()["content-type"].to_str().ok(),
             Some("application/json")
         );
-        assert_eq!(response.text().await.expect("body"), r#"{"error":"internal"}"#);
+        assert_eq!(
+            response.text().await.expect("body"),
+            r#"{"error":"internal"}"#
+        );
         let response = client.get(format!("{base}/ok")).send().await.expect("ok");
         assert_eq!(response.status(), 200);
         assert_eq!(response.text().await.expect("body"), "fine");

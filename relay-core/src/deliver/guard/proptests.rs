@@ -21,7 +21,10 @@ fn refused_v4() -> impl Strategy<Value = (Ipv4Addr, AddressClass)> {
     (0..REFUSED.len(), any::<u32>()).prop_map(|(i, host)| {
         let (base, len, class) = REFUSED[i];
         let mask = u32::MAX >> len;
-        (Ipv4Addr::from(u32::from_be_bytes(base) | (host & mask)), class)
+        (
+            Ipv4Addr::from(u32::from_be_bytes(base) | (host & mask)),
+            class,
+        )
     })
 }
 

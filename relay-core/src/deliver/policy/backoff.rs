@@ -63,9 +63,7 @@ mod tests {
     #[test]
     fn jitter_spreads_over_the_whole_range() {
         let mut rng = StdRng::seed_from_u64(7);
-        let delays: Vec<Duration> = (0..2_000)
-            .map(|_| BACKOFF.delay(4, &mut rng))
-            .collect();
+        let delays: Vec<Duration> = (0..2_000).map(|_| BACKOFF.delay(4, &mut rng)).collect();
         assert!(delays.iter().all(|d| *d <= Duration::from_secs(8)));
         assert!(delays.iter().any(|d| *d < Duration::from_secs(1)));
         assert!(delays.iter().any(|d| *d > Duration::from_secs(7)));

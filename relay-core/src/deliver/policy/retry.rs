@@ -140,7 +140,12 @@ impl RetryPolicy {
 
     /// Retry number `attempt` unless the budget is spent or (for a delivery `age` old) the
     /// policy's own delay passes the deadline; a `Retry-After` floor is cut at the deadline.
-    fn retry(&self, attempt: u32, retry_after: Option<Duration>, age: Option<Duration>) -> Decision {
+    fn retry(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        age: Option<Duration>,
+    ) -> Decision {
         if attempt >= self.max_attempts {
             return Decision::DeadLetter;
         }

@@ -127,7 +127,10 @@ fn retry_after_is_a_floor_beyond_backoffs_max() {
     // The case: max_ms = 500 and a receiver asking for 1 s waits 1 s, not 0.5 s.
     let p = RetryPolicy::new(5, ms(100), ms(500));
     for _ in 0..200 {
-        assert_eq!(p.decide(1, &busy(ms(1_000))), Decision::RetryAfter(ms(1_000)));
+        assert_eq!(
+            p.decide(1, &busy(ms(1_000))),
+            Decision::RetryAfter(ms(1_000))
+        );
     }
     // A short Retry-After is a floor, not the wait: backoff may wait longer.
     let p = RetryPolicy::new(5, Duration::from_secs(10), Duration::from_secs(10));
@@ -146,13 +149,25 @@ fn retry_after_is_capped_by_max_retry_after_only() {
     let secs = Duration::from_secs;
     let p = RetryPolicy::new(5, Duration::from_millis(1), secs(10));
     assert_eq!(p.max_retry_after, DEFAULT_MAX_RETRY_AFTER);
-    assert_eq!(p.decide(1, &busy(secs(999))), Decision::RetryAfter(secs(999)));
-    assert_eq!(p.decide(1, &busy(secs(86_400))), Decision::RetryAfter(secs(3_600)));
+    assert_eq!(
+        p.decide(1, &busy(secs(999))),
+        Decision::RetryAfter(secs(999))
+    );
+    assert_eq!(
+        p.decide(1, &busy(secs(86_400))),
+        Decision::RetryAfter(secs(3_600))
+    );
     let capped = p.clone().max_retry_after(secs(30));
-    assert_eq!(capped.decide(1, &busy(secs(999))), Decision::RetryAfter(secs(30)));
+    assert_eq!(
+        capped.decide(1, &busy(secs(999))),
+        Decision::RetryAfter(secs(30))
+    );
     // A schedule is a floor's base like backoff, and the cap holds there too.
     let scheduled = RetryPolicy::schedule([secs(1)]).max_retry_after(secs(60));
-    assert_eq!(scheduled.decide(1, &busy(secs(600))), Decision::RetryAfter(secs(60)));
+    assert_eq!(
+        scheduled.decide(1, &busy(secs(600))),
+        Decision::RetryAfter(secs(60))
+    );
     // A zero cap ignores Retry-After.
     let ignoring = p.max_retry_after(Duration::ZERO);
     let Decision::RetryAfter(wait) = ignoring.decide(1, &busy(secs(999))) else {
@@ -179,7 +194,10 @@ fn retry_after_never_passes_the_deadline() {
     // Without an age (no deadline known), the floor holds in full too.
     assert_eq!(p.decide(2, &busy(secs(30))), Decision::RetryAfter(secs(30)));
     // The attempt budget still ends it.
-    assert_eq!(p.decide_at_age(10, &busy(secs(1)), secs(1)), Decision::DeadLetter);
+    assert_eq!(
+        p.decide_at_age(10, &busy(secs(1)), secs(1)),
+        Decision::DeadLetter
+    );
 }
 
 #[test]
@@ -187,7 +205,10 @@ fn panics_are_retried_and_not_dead_lettered_at_once() {
     let p = RetryPolicy::new(2, Duration::from_millis(1), Duration::from_millis(1));
     for kind in [FailureKind::TransformPanic, FailureKind::HandlerPanic] {
         let report = AttemptReport::Failed(kind);
-        assert!(matches!(p.decide(1, &report), Decision::RetryAfter(_)), "{kind:?}");
+        assert!(
+            matches!(p.decide(1, &report), Decision::RetryAfter(_)),
+            "{kind:?}"
+        );
         assert_eq!(p.decide(2, &report), Decision::DeadLetter, "{kind:?}");
     }
 }

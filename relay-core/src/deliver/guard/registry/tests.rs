@@ -80,7 +80,9 @@ fn rows() -> Vec<(IpNet, Expect)> {
         (IPV4_TRANSLATED, Embeds(E::Translated)),
     ];
     let rows4 = rows4.into_iter().map(|(net, e)| (IpNet::V4(net), e));
-    rows4.chain(rows6.into_iter().map(|(net, e)| (IpNet::V6(net), e))).collect()
+    rows4
+        .chain(rows6.into_iter().map(|(net, e)| (IpNet::V6(net), e)))
+        .collect()
 }
 
 fn url_of(ip: IpAddr) -> reqwest::Url {
@@ -144,7 +146,10 @@ fn every_registry_entry_has_its_row_and_its_verdict() {
             rows.iter()
                 .any(|(other, _)| other.prefix_len() > net.prefix_len() && other.contains(ip))
         };
-        let checked: Vec<IpAddr> = samples(*net).into_iter().filter(|ip| !claimed(ip)).collect();
+        let checked: Vec<IpAddr> = samples(*net)
+            .into_iter()
+            .filter(|ip| !claimed(ip))
+            .collect();
         if checked.is_empty() && !matches!(expect, Embeds(_)) {
             wrong.push(format!("{net}: no address of its own to check"));
         }
@@ -171,12 +176,16 @@ fn every_registry_entry_has_its_row_and_its_verdict() {
                 let via = (form != E::Mapped).then_some(form);
                 match judged(ip) {
                     Err(b) if b.class == C::Private && b.via == via => {}
-                    other => wrong.push(format!("{net} {ip}: expected private via {via:?}, {other:?}")),
+                    other => wrong.push(format!(
+                        "{net} {ip}: expected private via {via:?}, {other:?}"
+                    )),
                 }
                 let ip = IpAddr::V6(embedding(form, public));
                 match (form, judged(ip)) {
                     (E::LocalNat64, Err(b)) if b.class == C::LocalNat64 && b.via.is_none() => {}
-                    (E::LocalNat64, other) => wrong.push(format!("{ip}: expected refused, {other:?}")),
+                    (E::LocalNat64, other) => {
+                        wrong.push(format!("{ip}: expected refused, {other:?}"))
+                    }
                     (_, Ok(())) => {}
                     (_, Err(b)) => wrong.push(format!("{net} {ip}: public IPv4 refused: {b}")),
                 }
@@ -205,7 +214,11 @@ fn no_entry_that_is_not_globally_reachable_is_allowed() {
 
 #[test]
 fn edges_of_the_ranges() {
-    let refused = |s: &str| judged(s.parse().expect("IP")).err().map(|b| (b.class, b.via));
+    let refused = |s: &str| {
+        judged(s.parse().expect("IP"))
+            .err()
+            .map(|b| (b.class, b.via))
+    };
     let cases: &[(&str, Option<(C, Option<E>)>)] = &[
         ("9.255.255.255", None),
         ("11.0.0.0", None),
@@ -246,7 +259,10 @@ fn edges_of_the_ranges() {
         ("::ffff:127.0.0.1", Some((C::Loopback, None))),
         ("2002:a9fe:a9fe::", Some((C::LinkLocal, Some(E::SixToFour)))),
         ("2001:0:a00:1::", Some((C::Private, Some(E::Teredo)))),
-        ("2001:0:4136:e378:8000:63bf:3f57:fefe", Some((C::Private, Some(E::Teredo)))),
+        (
+            "2001:0:4136:e378:8000:63bf:3f57:fefe",
+            Some((C::Private, Some(E::Teredo))),
+        ),
         ("64:ff9b::c0a8:1", Some((C::Private, Some(E::Nat64)))),
         ("::0.0.0.2", Some((C::Unspecified, Some(E::Compatible)))),
     ];
