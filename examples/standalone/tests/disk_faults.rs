@@ -70,7 +70,29 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.path).status();
+        unmount(&self.path);
+    }
+}
+
+/// Unmounts `path`. A store the test opened on it may still be closing its file on its own
+/// threads (`target is busy`), so this retries for a while, then detaches the mount lazily:
+/// a test never leaves a mount (or a loop device) behind.
+fn unmount(path: &Path) {
+    let quiet = |args: &[&std::ffi::OsStr]| {
+        Command::new("umount")
+            .args(args)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    for _ in 0..50 {
+        if quiet(&[path.as_os_str()]) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if !quiet(&["-l".as_ref(), path.as_os_str()]) {
+        eprintln!("could not unmount {}", path.display());
     }
 }
 
@@ -186,7 +208,7 @@ impl Ext4Image {
 
 impl Drop for Ext4Image {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.path).status();
+        unmount(&self.path);
     }
 }
 
