@@ -157,7 +157,7 @@ fn every_documented_scheme_and_feature_is_accepted() {
          ordering_key = \"$.customer.id\"\non_dead_letter = \"block\"\n\
          circuit_breaker = { failures = 3, window_ms = 10000, open_ms = 5000 }\n\
          [[destinations]]\nname = \"public\"\nurl = \"https://hooks.example.com/in\"\n\
-         retry = { schedule = [\"5s\", \"5m\", \"30m\", \"2h\", \"5h\", \"10h\", \"10h\"], give_up_after = \"3d\" }\n\
+         retry = { schedule = [\"5s\", \"5m\", \"30m\", \"2h\", \"5h\", \"10h\", \"10h\"], give_up_after = \"3d\", max_retry_after = \"10m\" }\n\
          circuit_breaker = { enabled = false }\n",
     );
     toml.push_str(

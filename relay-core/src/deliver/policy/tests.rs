@@ -213,6 +213,27 @@ fn panics_are_retried_and_not_dead_lettered_at_once() {
     }
 }
 
+#[test]
+fn max_retry_after_is_a_setting() {
+    use crate::deliver::destination::RetrySettings;
+    let settings = |text: &str| RetrySettings {
+        max_retry_after: Some(text.to_owned()),
+        ..RetrySettings::default()
+    };
+    let policy = settings("90s").policy().expect("valid");
+    assert_eq!(policy.max_retry_after, Duration::from_secs(90));
+    assert_eq!(policy.backoff, RetryPolicy::default().backoff);
+    let unset = RetrySettings::default().policy().expect("valid");
+    assert_eq!(unset.max_retry_after, DEFAULT_MAX_RETRY_AFTER);
+    let error = settings("a while").policy().expect_err("not a duration");
+    assert_eq!(error.field, "max_retry_after");
+    assert!(
+        error.reason.contains("is not a duration"),
+        "{}",
+        error.reason
+    );
+}
+
 fn busy(after: Duration) -> AttemptReport {
     AttemptReport::Response {
         status: 429,

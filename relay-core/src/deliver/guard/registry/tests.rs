@@ -212,6 +212,9 @@ fn no_entry_that_is_not_globally_reachable_is_allowed() {
     }
 }
 
+/// What the guard refused an address as, if it did.
+type Refusal = Option<(C, Option<E>)>;
+
 #[test]
 fn edges_of_the_ranges() {
     let refused = |s: &str| {
@@ -219,7 +222,7 @@ fn edges_of_the_ranges() {
             .err()
             .map(|b| (b.class, b.via))
     };
-    let cases: &[(&str, Option<(C, Option<E>)>)] = &[
+    let cases: &[(&str, Refusal)] = &[
         ("9.255.255.255", None),
         ("11.0.0.0", None),
         ("100.63.255.255", None),
