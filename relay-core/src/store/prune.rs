@@ -18,7 +18,7 @@ const DAY: Duration = Duration::from_secs(86_400);
 /// ```
 /// use std::time::Duration;
 /// use relay_core::store::Retention;
-/// let days = |d| Duration::from_secs(d * 86_400);
+/// let days = |d: u64| Duration::from_secs(d * 86_400);
 /// let retention = Retention::default().events(days(7)).audit(days(30));
 /// assert_eq!((retention.events, retention.metrics), (days(7), days(90)));
 /// // A bare duration is the events' retention, the rest by default.
