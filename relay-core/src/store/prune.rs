@@ -135,6 +135,11 @@ where
     in_batches(|now| store.prune(before(now, retention), now, PRUNE_BATCH)).await
 }
 
+/// How often [`spawn_pruner`] sweeps sessions, audit entries and metric points (events go at
+/// every round): their retentions count in days, and a sweep that finds nothing to delete may
+/// still read the whole table.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3_600);
+
 /// One retention round over everything that grows: finished events, expired sessions, audit
 /// entries and metric points, each kept as long as `retention` says, each in batches of
 /// [`PRUNE_BATCH`]. A kind whose pruning fails does not stop the others; the first error is
@@ -144,6 +149,16 @@ where
     S: EventLog + AccessStore + AuditLog + MetricStore + ?Sized,
 {
     let events = prune_expired(store, retention.events).await;
+    let rest = prune_besides_events(store, retention).await;
+    let events = events?;
+    rest.map(|rest| Pruned { events, ..rest })
+}
+
+/// [`prune_all`] without the events: expired sessions, audit entries and metric points.
+async fn prune_besides_events<S>(store: &S, retention: &Retention) -> Result<Pruned, StoreError>
+where
+    S: AccessStore + AuditLog + MetricStore + ?Sized,
+{
     let sessions = in_batches(|now| {
         store.prune_sessions(before(now, retention.expired_sessions), PRUNE_BATCH)
     })
@@ -153,17 +168,19 @@ where
     let metrics =
         in_batches(|now| store.prune_metrics(before(now, retention.metrics), PRUNE_BATCH)).await;
     Ok(Pruned {
-        events: events?,
+        events: 0,
         sessions: sessions?,
         audit: audit?,
         metrics: metrics?,
     })
 }
 
-/// Starts a tokio task that every `interval` runs [`prune_all`] on the store `upgrade` hands
-/// out, and ends by itself the first time `upgrade` answers `None` (the store was dropped:
-/// pass a closure over a `Weak`). `retention` is a [`Retention`], or a bare [`Duration`] for
-/// the events' (the rest by default). Call it from within a tokio runtime.
+/// Starts a tokio task that every `interval` prunes finished events, and at its first round
+/// and then every [`SWEEP_EVERY`] (or `interval`, if longer) everything else [`prune_all`]
+/// prunes, on the store `upgrade` hands out; it ends by itself the first time `upgrade`
+/// answers `None` (the store was dropped: pass a closure over a `Weak`). `retention` is a
+/// [`Retention`], or a bare [`Duration`] for the events' (the rest by default). Call it from
+/// within a tokio runtime.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -189,20 +206,117 @@ where
     S: std::ops::Deref + Send + 'static,
     S::Target: EventLog + AccessStore + AuditLog + MetricStore,
 {
-    let retention = retention.into();
+    spawn_sweeping(
+        upgrade,
+        retention.into(),
+        interval,
+        SWEEP_EVERY.max(interval),
+    )
+}
+
+/// [`spawn_pruner`], sweeping the other kinds every `sweep_every`.
+fn spawn_sweeping<S, F>(
+    upgrade: F,
+    retention: Retention,
+    interval: Duration,
+    sweep_every: Duration,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn() -> Option<S> + Send + 'static,
+    S: std::ops::Deref + Send + 'static,
+    S::Target: EventLog + AccessStore + AuditLog + MetricStore,
+{
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_sweep: Option<tokio::time::Instant> = None;
         loop {
-            ticker.tick().await;
+            let now = ticker.tick().await;
             let Some(store) = upgrade() else {
                 return;
             };
-            match prune_all(&*store, &retention).await {
+            let sweep = last_sweep.is_none_or(|at| now - at >= sweep_every);
+            let pruned = if sweep {
+                prune_all(&*store, &retention).await
+            } else {
+                let events = prune_expired(&*store, retention.events).await;
+                events.map(|events| Pruned {
+                    events,
+                    ..Pruned::default()
+                })
+            };
+            if sweep && pruned.is_ok() {
+                last_sweep = Some(now);
+            }
+            match pruned {
                 Ok(pruned) if pruned.total() == 0 => {}
                 Ok(pruned) => tracing::debug!(?pruned, "pruned what retention lets go"),
                 Err(error) => tracing::warn!(%error, "pruning failed"),
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::control::admin::{AuditEntry, AuditQuery};
+    use crate::model::ids::{AuditId, TenantId};
+    use crate::store::memory::MemoryStore;
+
+    fn ancient(object: &str) -> AuditEntry {
+        AuditEntry {
+            id: AuditId::new(),
+            tenant: TenantId::default(),
+            at: Timestamp::from_millis(0),
+            actor: "test".into(),
+            action: "update".into(),
+            object_kind: "route".into(),
+            object_id: object.into(),
+            changes: Vec::new(),
+        }
+    }
+
+    async fn audit_count(store: &MemoryStore) -> usize {
+        let (tenant, query) = (TenantId::default(), AuditQuery::default());
+        let entries = store.audit_entries(&tenant, &query, 100);
+        entries.await.expect("audit").len()
+    }
+
+    #[tokio::test]
+    async fn the_pruner_sweeps_at_once_then_every_sweep_period() {
+        let store = Arc::new(MemoryStore::new());
+        store.append_audit(ancient("first")).await.expect("append");
+        let weak = Arc::downgrade(&store);
+        let period = Duration::from_secs(1);
+        let pruner = spawn_sweeping(
+            move || weak.upgrade(),
+            Retention::default(),
+            Duration::from_millis(10),
+            period,
+        );
+        let started = tokio::time::Instant::now();
+        while audit_count(&store).await > 0 {
+            assert!(started.elapsed() < Duration::from_secs(5), "no first sweep");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        store.append_audit(ancient("second")).await.expect("append");
+        // Event rounds every 10 ms do not sweep: the next sweep is a period after the first.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if started.elapsed() < period {
+            assert_eq!(audit_count(&store).await, 1, "swept before its period");
+        }
+        while audit_count(&store).await > 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no second sweep"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(started.elapsed() >= period, "swept again before its period");
+        drop(store);
+        pruner.await.expect("the pruner ends with the store");
+    }
 }
