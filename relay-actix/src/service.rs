@@ -2,12 +2,13 @@
 
 use std::task::{Context, Poll};
 
-use actix_web::Error;
 use actix_web::body::{self, BodyLimitExceeded, BodyStream, EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
+use actix_web::{Error, HttpResponse};
 use relay_core::Relay;
 use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply, RequestId};
 use relay_core::model::ids::TenantId;
+use relay_core::unwind::{CatchUnwind, INTERNAL_ERROR_BODY};
 
 use crate::convert;
 use crate::error::ConvertError;
@@ -54,7 +55,21 @@ where
         let tenant = tenant.map_or_else(TenantId::default, TenantId::new);
         let source = source.to_owned();
         let relay = self.relay.clone();
-        ResponseFuture::ingest(Box::pin(ingest(relay, tenant, source, request)))
+        // A panic (in a user's source or signature scheme, say) answers 500 instead of taking
+        // the connection (and, in actix-web, the worker thread) down with it.
+        let answer_on_panic = request.request().clone();
+        ResponseFuture::ingest(Box::pin(async move {
+            match CatchUnwind::new(ingest(relay, tenant, source, request)).await {
+                Ok(result) => result,
+                Err(message) => {
+                    tracing::error!(panic = %message, "ingest panicked; answered 500");
+                    let response = HttpResponse::InternalServerError()
+                        .content_type("application/json")
+                        .body(INTERNAL_ERROR_BODY);
+                    Ok(ServiceResponse::new(answer_on_panic, response))
+                }
+            }
+        }))
     }
 }
 

@@ -8,6 +8,8 @@
 //! default), `metrics::routes` serves `GET /metrics` in the Prometheus text format.
 //! [`admin::router`] serves the admin API under `/api/v1` and the web [`dashboard`] at `/`.
 //! A server may record the client's address on each request as a [`ClientAddr`] extension.
+//! A panic while Relay's ingest serves a request answers `500 {"error":"internal"}`; add
+//! [`CatchPanicLayer`] around the whole app for the same outcome on every route.
 //!
 //! ```
 //! use axum::{Router, routing::get};
@@ -35,6 +37,7 @@
 
 pub mod admin;
 pub mod agent;
+pub mod catch_panic;
 mod client;
 pub mod dashboard;
 pub mod health;
@@ -42,5 +45,6 @@ mod ingest;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 
+pub use catch_panic::CatchPanicLayer;
 pub use client::ClientAddr;
 pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture, TenantResolver};

@@ -82,6 +82,7 @@ pub mod route;
 pub mod store;
 pub mod testing;
 pub mod transform;
+pub mod unwind;
 
 pub use relay::Relay;
 pub use relay::builder::{BuildError, RelayBuilder};

@@ -29,6 +29,9 @@ pub enum SqliteStoreError {
     /// A read could not be run on the blocking pool.
     #[error("read task failed: {0}")]
     ReadTask(String),
+    /// A read panicked; its connection went back to the pool.
+    #[error("a read panicked: {0}")]
+    ReadPanicked(String),
     /// A stored row could not be decoded.
     #[error("corrupt row: {0}")]
     Corrupt(String),

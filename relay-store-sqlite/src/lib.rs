@@ -193,12 +193,13 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    /// Starts a tokio task that every `interval` deletes finished events older than
-    /// `retention` (see [`prune_expired`](relay_core::store::prune_expired)). It stops by itself when the store is dropped.
-    /// Call it from within a tokio runtime.
+    /// Starts a tokio task that every `interval` prunes what `retention` lets go: finished
+    /// events, expired sessions, old audit entries and metric points (a [`Retention`](relay_core::store::Retention),
+    /// or a bare `Duration` for the events; see [`prune_all`](relay_core::store::prune_all)).
+    /// It stops by itself when the store is dropped. Call it from within a tokio runtime.
     pub fn spawn_pruner(
         &self,
-        retention: Duration,
+        retention: impl Into<relay_core::store::Retention>,
         interval: Duration,
     ) -> tokio::task::JoinHandle<()> {
         let store = Arc::downgrade(&self.inner);

@@ -27,7 +27,9 @@ impl ReadPool {
         }
     }
 
-    /// Runs `read` on an idle connection on the blocking pool.
+    /// Runs `read` on an idle connection on the blocking pool. The connection goes back to
+    /// the pool whatever happens, a panicking `read` included (it answers
+    /// [`SqliteStoreError::ReadPanicked`]; a transaction it left open is rolled back first).
     pub(crate) async fn read<T, F>(&self, read: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -39,22 +41,67 @@ impl ReadPool {
             .map_err(|e| SqliteStoreError::ReadTask(e.to_string()))?;
         let idle = Arc::clone(&self.idle);
         let task = tokio::task::spawn_blocking(move || {
-            let conn = idle
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .pop();
-            let Some(conn) = conn else {
+            let Some(checkout) = Checkout::take(idle) else {
                 return Err(SqliteStoreError::ReadTask("no idle connection".into()).into());
             };
-            let result = read(&conn);
-            idle.lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .push(conn);
+            let result = relay_core::unwind::catch(|| read(checkout.conn()));
+            drop(checkout);
             drop(permit);
-            result
+            result.map_err(|panic| StoreError::from(SqliteStoreError::ReadPanicked(panic)))?
         });
         task.await
             .map_err(|e| SqliteStoreError::ReadTask(e.to_string()))?
+    }
+
+    /// How many connections are idle (all of them when no read runs).
+    #[cfg(test)]
+    pub(crate) fn idle(&self) -> usize {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .len()
+    }
+}
+
+/// A connection taken from the pool, put back when dropped.
+struct Checkout {
+    conn: Option<Connection>,
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl Checkout {
+    fn take(idle: Arc<Mutex<Vec<Connection>>>) -> Option<Self> {
+        let conn = idle
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .pop()?;
+        Some(Self {
+            conn: Some(conn),
+            idle,
+        })
+    }
+
+    fn conn(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a checkout holds its connection until dropped"))
+    }
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        // A read that panicked inside a transaction would otherwise keep its snapshot (and
+        // hold back WAL checkpoints) for as long as the connection lives.
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        self.idle
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .push(conn);
     }
 }
 
@@ -165,4 +212,44 @@ pub(crate) fn queue_depth(conn: &Connection) -> Result<u64, StoreError> {
         .query_row([], |row| row.get(0))
         .db()?;
     Ok(u64::try_from(count).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use relay_core::store::StoreError;
+
+    use crate::{SqliteOptions, SqliteStore};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_read_gives_its_connection_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteOptions::default().readers(2);
+        let store = SqliteStore::open(dir.path().join("relay.db"), options).unwrap();
+        for round in 0..5 {
+            let failed = store
+                .read(move |conn| -> Result<(), StoreError> {
+                    if round % 2 == 0 {
+                        // Panic with a read transaction open: it is rolled back.
+                        conn.execute_batch("BEGIN; SELECT 1;").unwrap();
+                    }
+                    panic!("a bug in read {round}")
+                })
+                .await
+                .unwrap_err();
+            assert!(failed.to_string().contains("unavailable"), "{failed}");
+            let source = std::error::Error::source(&failed).map(ToString::to_string);
+            assert_eq!(
+                source.as_deref(),
+                Some(format!("a read panicked: a bug in read {round}").as_str())
+            );
+            assert_eq!(store.inner.readers.idle(), 2, "round {round}");
+        }
+        // Every connection still reads, outside any leftover transaction.
+        for _ in 0..4 {
+            let autocommit = store.read(|conn| Ok(conn.is_autocommit())).await.unwrap();
+            assert!(autocommit);
+        }
+    }
 }

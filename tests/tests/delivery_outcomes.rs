@@ -1,6 +1,6 @@
 //! Every outcome rule, end to end against real loopback receivers: 2xx delivered; 408, 429,
 //! 5xx, timeouts and connection failures retried; other 4xx dead-lettered at once; 410
-//! disables the destination; 3xx is a failure and is not followed; `Retry-After` is clamped;
+//! disables the destination; 3xx is a failure and is not followed; `Retry-After` is a floor, capped by `max_retry_after`;
 //! response bodies are kept up to a cap.
 
 use std::time::Duration;
@@ -231,24 +231,49 @@ async fn timeouts_and_refused_connections_are_retried() {
 }
 
 #[tokio::test]
-async fn retry_after_is_clamped_to_the_backoff_ceiling() {
-    let receiver = Receiver::start([Answer::RetryAfter(503, 3_600)], Answer::Status(200)).await;
+async fn retry_after_is_a_floor_beyond_the_backoff_ceiling() {
+    // max_ms is 200 ms, the receiver asks for 1 s: the second attempt waits the 1 s.
+    let receiver = Receiver::start([Answer::RetryAfter(503, 1)], Answer::Status(200)).await;
     let policy = RetryPolicy::new(3, Duration::from_millis(10), Duration::from_millis(200));
     let p = pipeline(
         &[("r".into(), receiver.url.clone())],
         policy,
         Duration::from_secs(5),
     );
-    let event = p.send("clamp").await;
+    let event = p.send("floor").await;
     p.wait_for(event, "r", "delivered", |d| {
         d.status == DeliveryStatus::Delivered
     })
     .await;
     let received = receiver.received();
     let gap = received[1].at - received[0].at;
-    assert!(gap >= Duration::from_millis(190), "floor: {gap:?}");
+    assert!(gap >= Duration::from_millis(950), "floor: {gap:?}");
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn retry_after_is_capped_by_max_retry_after() {
+    let receiver = Receiver::start([Answer::RetryAfter(503, 3_600)], Answer::Status(200)).await;
+    let policy = RetryPolicy::new(3, Duration::from_millis(10), Duration::from_millis(200))
+        .max_retry_after(Duration::from_millis(1_500));
+    let p = pipeline(
+        &[("r".into(), receiver.url.clone())],
+        policy,
+        Duration::from_secs(5),
+    );
+    let event = p.send("cap").await;
+    p.wait_for(event, "r", "delivered", |d| {
+        d.status == DeliveryStatus::Delivered
+    })
+    .await;
+    let received = receiver.received();
+    let gap = received[1].at - received[0].at;
     assert!(
-        gap < Duration::from_secs(3),
+        gap >= Duration::from_millis(1_450),
+        "the cap is a floor too: {gap:?}"
+    );
+    assert!(
+        gap < Duration::from_secs(4),
         "an hour-long Retry-After was honoured: {gap:?}"
     );
     p.stop().await;

@@ -65,12 +65,16 @@ impl Opened {
 /// store at `url`, with `server`'s durability and retention. Call from within a tokio
 /// runtime.
 pub async fn open(url: &str, server: &Server, migrate: bool) -> Result<Opened, StoreUrlError> {
-    let retention = Duration::from_secs(u64::from(server.retention_days) * 86_400);
+    let retention = server.retention();
     if url == "memory://" {
         tracing::warn!("memory:// store: nothing survives a restart");
+        let store = Arc::new(MemoryStore::new());
+        let weak = Arc::downgrade(&store);
+        let pruner =
+            relay_core::store::spawn_pruner(move || weak.upgrade(), retention, PRUNE_EVERY);
         return Ok(Opened {
-            store: Arc::new(MemoryStore::new()),
-            pruner: None,
+            store,
+            pruner: Some(pruner),
             file: None,
             shared: false,
         });

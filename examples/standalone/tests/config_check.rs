@@ -114,6 +114,10 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { schedule = [] }".into(), "destinations[0].retry.schedule: names no delay"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { give_up_after = \"0s\" }".into(), "destinations[0].retry.give_up_after: must be greater than 0"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { initial_ms = 10, max_ms = 5 }".into(), "destinations[0].retry.initial_ms: must not exceed max_ms"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nretry = { max_retry_after = \"a while\" }".into(), "destinations[0].retry.max_retry_after: \"a while\" is not a duration"),
+        ("[server]\naudit_retention_days = 0".into(), "server.audit_retention_days: must be at least 1 (0 would empty the audit log every minute)"),
+        ("[server]\nmetrics_retention_days = 0".into(), "server.metrics_retention_days: must be at least 1"),
+        ("[server]\nexpired_session_retention_days = -1".into(), "expired_session_retention_days"),
         (route("source = \"gl\"\ndestinations = [\"app\"]"), "routes[0].source: no source named \"gl\""),
         (route("destinations = [\"app\", \"slack\"]"), "routes[0].destinations[1]: no destination named \"slack\""),
         (route("destinations = []"), "routes[0].destinations: names no destination"),
@@ -185,7 +189,9 @@ fn every_documented_scheme_and_feature_is_accepted() {
         "shopify",
         "slack",
     ];
-    let mut toml = String::from("[server]\nsqlite_synchronous = \"normal\"\nretention_days = 7\n");
+    let mut toml = String::from(
+        "[server]\nsqlite_synchronous = \"normal\"\nretention_days = 7\naudit_retention_days = 30\nmetrics_retention_days = 7\nexpired_session_retention_days = 1\n",
+    );
     for scheme in schemes {
         toml.push_str(&format!(
             "[[sources]]\nname = \"{scheme}\"\nscheme = \"{scheme}\"\nsecrets = [\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"]\n"
@@ -202,7 +208,7 @@ fn every_documented_scheme_and_feature_is_accepted() {
          ordering_key = \"$.customer.id\"\non_dead_letter = \"block\"\n\
          circuit_breaker = { failures = 3, window_ms = 10000, open_ms = 5000 }\n\
          [[destinations]]\nname = \"public\"\nurl = \"https://hooks.example.com/in\"\n\
-         retry = { schedule = [\"5s\", \"5m\", \"30m\", \"2h\", \"5h\", \"10h\", \"10h\"], give_up_after = \"3d\" }\n\
+         retry = { schedule = [\"5s\", \"5m\", \"30m\", \"2h\", \"5h\", \"10h\", \"10h\"], give_up_after = \"3d\", max_retry_after = \"10m\" }\n\
          circuit_breaker = { enabled = false }\n",
     );
     toml.push_str(

@@ -20,175 +20,24 @@
 //! Mounting needs root (CAP_SYS_ADMIN); where `mount` is refused the test prints `SKIPPED: …`
 //! and passes, unless `RELAY_REQUIRE_MOUNT=1`.
 
+#[path = "disk_faults/mounts.rs"]
+mod mounts;
 mod support;
 
 use relay_core::store::EventLog;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use mounts::{Ext4Image, mounted_or_skip, or_skip};
 use relay_core::model::ids::{EventId, TenantId};
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 use relay_tests::{Receiver, eventually, github_signature};
 use support::{free_port, start, terminate};
 
 const SECRET: &str = "disk-fault-secret";
-
-/// A tmpfs mounted for the test, unmounted on drop.
-struct Tmpfs {
-    path: PathBuf,
-}
-
-impl Tmpfs {
-    /// Mounts a tmpfs of `size` (`mount -o size=…` syntax) on `path`; `None` when not permitted.
-    fn mount(path: &Path, size: &str) -> Result<Self, String> {
-        std::fs::create_dir_all(path).expect("mount point");
-        let output = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(path)
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if !output.status.success() {
-            return Err(String::from_utf8_lossy(&output.stderr).trim().to_owned());
-        }
-        Ok(Self {
-            path: path.to_owned(),
-        })
-    }
-
-    fn remount(&self, options: &str) {
-        let status = Command::new("mount")
-            .args(["-o", &format!("remount,{options}")])
-            .arg(&self.path)
-            .status()
-            .expect("mount");
-        assert!(status.success(), "mount -o remount,{options} failed");
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.path).status();
-    }
-}
-
-fn mounted_or_skip(path: &Path, size: &str) -> Option<Tmpfs> {
-    or_skip("mount -t tmpfs", Tmpfs::mount(path, size))
-}
-
-fn or_skip<T>(what: &str, mounted: Result<T, String>) -> Option<T> {
-    match mounted {
-        Ok(fs) => Some(fs),
-        Err(reason) => {
-            assert!(
-                std::env::var("RELAY_REQUIRE_MOUNT").as_deref() != Ok("1"),
-                "RELAY_REQUIRE_MOUNT=1 but `{what}` is refused: {reason}"
-            );
-            println!("SKIPPED: disk fault test needs `{what}` (root): {reason}");
-            None
-        }
-    }
-}
-
-fn run(program: &str, args: &[&std::ffi::OsStr]) -> Result<std::process::Output, String> {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if output.status.success() {
-        Ok(output)
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
-    }
-}
-
-/// An ext4 filesystem in an image file, loop-mounted with `errors=remount-ro`; unmounted
-/// (and its loop device freed) on drop.
-struct Ext4Image {
-    image: PathBuf,
-    path: PathBuf,
-}
-
-impl Ext4Image {
-    fn create(dir: &Path) -> Result<Self, String> {
-        let image = dir.join("disk.img");
-        std::fs::File::create(&image)
-            .and_then(|f| f.set_len(64 << 20))
-            .map_err(|e| e.to_string())?;
-        run(
-            "mkfs.ext4",
-            &["-q".as_ref(), "-F".as_ref(), image.as_os_str()],
-        )?;
-        let fs = Self {
-            image,
-            path: dir.join("ext4"),
-        };
-        std::fs::create_dir_all(&fs.path).map_err(|e| e.to_string())?;
-        fs.mount()?;
-        let trigger = fs.trigger()?;
-        if !trigger.exists() {
-            return Err(format!("{} does not exist", trigger.display()));
-        }
-        Ok(fs)
-    }
-
-    fn mount(&self) -> Result<(), String> {
-        let options = "loop,errors=remount-ro".as_ref();
-        run(
-            "mount",
-            &[
-                "-o".as_ref(),
-                options,
-                self.image.as_os_str(),
-                self.path.as_os_str(),
-            ],
-        )
-        .map(drop)
-    }
-
-    /// `/sys/fs/ext4/<loop device>/trigger_fs_error`.
-    fn trigger(&self) -> Result<PathBuf, String> {
-        let args = [
-            "-n".as_ref(),
-            "-o".as_ref(),
-            "SOURCE".as_ref(),
-            self.path.as_os_str(),
-        ];
-        let source = run("findmnt", &args)?;
-        let device = String::from_utf8_lossy(&source.stdout).trim().to_owned();
-        let name = device.rsplit('/').next().unwrap_or_default().to_owned();
-        Ok(PathBuf::from(format!(
-            "/sys/fs/ext4/{name}/trigger_fs_error"
-        )))
-    }
-
-    /// What a failing disk does: ext4 records an error and turns read-only at once.
-    fn fail(&self) {
-        let trigger = self.trigger().expect("the loop device");
-        std::fs::write(trigger, "relay disk fault test").expect("trigger an ext4 error");
-    }
-
-    /// Unmounts, repairs with `e2fsck` and mounts again, writable.
-    fn repair(&self) {
-        run("umount", &[self.path.as_os_str()]).expect("umount");
-        // e2fsck exits 1 when it corrected something: fine.
-        let status = Command::new("e2fsck")
-            .args(["-f", "-y"])
-            .arg(&self.image)
-            .status()
-            .expect("e2fsck");
-        assert!(matches!(status.code(), Some(0 | 1)), "e2fsck: {status}");
-        self.mount().expect("mount again");
-    }
-}
-
-impl Drop for Ext4Image {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.path).status();
-    }
-}
 
 /// What one request got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

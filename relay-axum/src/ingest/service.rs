@@ -6,6 +6,7 @@ use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use relay_core::Relay;
 use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply, RequestId};
+use relay_core::unwind::{CatchUnwind, INTERNAL_ERROR_BODY};
 use tower::Service;
 
 use super::body::ResponseBody;
@@ -57,13 +58,29 @@ where
         };
         let (segment, source) = (segment.map(str::to_owned), source.to_owned());
         let (relay, tenants) = (self.relay.clone(), self.tenants.clone());
-        ResponseFuture::ingest(Box::pin(async move {
+        let serve = async move {
             let (parts, body) = request.into_parts();
             let request_id = RequestId::from_headers(&parts.headers);
             match tenants.tenant(segment.as_deref(), &parts) {
                 Some(tenant) => ingest(relay, tenant, source, parts, body, request_id).await,
                 None => reply(relay.refuse(&source, &request_id, IngestOutcome::UnknownSource)),
             }
+        };
+        // A panic (in a user's source or signature scheme, say) answers 500, not a dropped
+        // connection.
+        ResponseFuture::ingest(Box::pin(async move {
+            CatchUnwind::new(serve).await.unwrap_or_else(|message| {
+                tracing::error!(panic = %message, "ingest panicked; answered 500");
+                let mut response = Response::new(Full::new(Bytes::from_static(
+                    INTERNAL_ERROR_BODY.as_bytes(),
+                )));
+                *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                response.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("application/json"),
+                );
+                response
+            })
         }))
     }
 }

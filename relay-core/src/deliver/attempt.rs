@@ -3,7 +3,6 @@
 
 use tracing::Instrument as _;
 
-use crate::deliver::policy::FailureKind;
 use crate::ingest::RequestId;
 use crate::relay::Relay;
 use crate::store::LeasedDelivery;
@@ -60,7 +59,7 @@ impl Relay {
         let attempted = match destination {
             None => Attempted::no_destination(&delivery.destination),
             Some(destination) => match transform(&catalog, destination, &delivery, &event) {
-                Err(message) => Attempted::failed(FailureKind::Transform, message),
+                Err((kind, message)) => Attempted::failed(kind, message),
                 Ok(mut outbound) => {
                     sign(&mut outbound, destination, &delivery, &event, &started);
                     self.send(destination, outbound, &delivery, &event, started.number)

@@ -132,11 +132,13 @@ impl Signal {
                 _ => Self::Success,
             },
             AttemptReport::Failed(kind) => match kind {
-                FailureKind::Timeout | FailureKind::Connect | FailureKind::HandlerRetry => {
-                    Self::Failure
-                }
+                FailureKind::Timeout
+                | FailureKind::Connect
+                | FailureKind::HandlerRetry
+                | FailureKind::HandlerPanic => Self::Failure,
                 FailureKind::HandlerReject => Self::Success,
                 FailureKind::Transform
+                | FailureKind::TransformPanic
                 | FailureKind::BlockedAddress
                 | FailureKind::AgentOffline => Self::Neutral,
             },

@@ -95,10 +95,10 @@ impl Attempted {
         }
     }
 
-    /// What an in-process handler's result means for the attempt; `timeout` is how long it
-    /// was given.
+    /// What an in-process handler's result (or its panic's message) means for the attempt;
+    /// `timeout` is how long it was given.
     pub(super) fn of_handler(
-        result: Result<Result<(), HandlerError>, Elapsed>,
+        result: Result<Result<Result<(), HandlerError>, String>, Elapsed>,
         timeout: Duration,
     ) -> Self {
         match result {
@@ -106,14 +106,18 @@ impl Attempted {
                 FailureKind::Timeout,
                 format!("handler did not finish within {timeout:?}"),
             ),
-            Ok(Ok(())) => Self {
+            Ok(Ok(Ok(()))) => Self {
                 report: AttemptReport::Handled,
                 status_code: None,
                 error: None,
                 excerpt: None,
             },
-            Ok(Err(HandlerError::Retry(m))) => Self::failed(FailureKind::HandlerRetry, m),
-            Ok(Err(HandlerError::Reject(m))) => Self::failed(FailureKind::HandlerReject, m),
+            Ok(Ok(Err(HandlerError::Retry(m)))) => Self::failed(FailureKind::HandlerRetry, m),
+            Ok(Ok(Err(HandlerError::Reject(m)))) => Self::failed(FailureKind::HandlerReject, m),
+            Ok(Err(panic)) => Self::failed(
+                FailureKind::HandlerPanic,
+                format!("the handler panicked: {panic}"),
+            ),
         }
     }
 }

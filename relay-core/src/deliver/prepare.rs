@@ -5,11 +5,13 @@ use std::time::{Instant, SystemTime};
 
 use crate::catalog::Catalog;
 use crate::deliver::destination::Destination;
+use crate::deliver::policy::FailureKind;
 use crate::model::event::{Delivery, Event};
 use crate::model::payload::Payload;
 use crate::model::time::Timestamp;
 use crate::observe::Observers;
 use crate::transform::{TransformInput, Transformed};
+use crate::unwind;
 
 use super::outbound::{OutboundContext, add_outbound_headers, attempt_span_id};
 
@@ -44,13 +46,15 @@ impl Started {
 }
 
 /// Shapes `event` for `destination` with the transformer of the delivery's route, or says why
-/// it cannot: the route or its transformer no longer exists, or the transformer failed.
+/// it cannot: the route or its transformer no longer exists, the transformer failed
+/// ([`FailureKind::Transform`]), or it panicked ([`FailureKind::TransformPanic`]: the panic is
+/// contained to this attempt).
 pub(super) fn transform(
     catalog: &Catalog,
     destination: &Destination,
     delivery: &Delivery,
     event: &Event,
-) -> Result<Transformed, String> {
+) -> Result<Transformed, (FailureKind, String)> {
     let transformer = catalog.transformer_for_route(&delivery.route);
     // Parsing the body costs more than the rest of an identity attempt's CPU.
     let payload = match &transformer {
@@ -62,11 +66,21 @@ pub(super) fn transform(
         payload: &payload,
         destination: destination.name(),
     };
-    match transformer {
-        Some(transformer) => transformer.transform(&input).map_err(|e| e.to_string()),
-        None => Err(format!(
+    let Some(transformer) = transformer else {
+        let gone = format!(
             "route {:?} or its transformer no longer exists",
             delivery.route
+        );
+        return Err((FailureKind::Transform, gone));
+    };
+    match unwind::catch(|| transformer.transform(&input)) {
+        Ok(shaped) => shaped.map_err(|e| (FailureKind::Transform, e.to_string())),
+        Err(panic) => Err((
+            FailureKind::TransformPanic,
+            format!(
+                "the transformer of route {:?} panicked: {panic}",
+                delivery.route
+            ),
         )),
     }
 }

@@ -9,6 +9,7 @@ use crate::model::event::{Delivery, Event};
 use crate::model::secret::Secret;
 use crate::relay::Relay;
 use crate::transform::Transformed;
+use crate::unwind::{self, CatchUnwind};
 
 use super::http::Timeouts;
 use super::judge::Attempted;
@@ -106,12 +107,16 @@ fn handler_message(
     }
 }
 
-/// Calls an in-process handler with `message`, giving it at most `timeout`.
+/// Calls an in-process handler with `message`, giving it at most `timeout`. A panic, while
+/// the handler is called or while its future runs, fails this attempt only.
 async fn send_to_handler(
     handler: &dyn EventHandler,
     message: Message,
     timeout: Duration,
 ) -> Attempted {
-    let handled = tokio::time::timeout(timeout, handler.handle(message)).await;
+    let handled = match unwind::catch(|| handler.handle(message)) {
+        Ok(future) => tokio::time::timeout(timeout, CatchUnwind::new(future)).await,
+        Err(panic) => Ok(Err(panic)),
+    };
     Attempted::of_handler(handled, timeout)
 }

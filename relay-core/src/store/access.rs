@@ -71,4 +71,12 @@ pub trait AccessStore: Send + Sync + std::fmt::Debug {
 
     /// Ends a session.
     async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError>;
+
+    /// Retention: deletes at most `batch` sessions, of every tenant, that expired before
+    /// `expired_before`; returns how many went (fewer than `batch`: none is left).
+    async fn prune_sessions(
+        &self,
+        expired_before: Timestamp,
+        batch: usize,
+    ) -> Result<u64, StoreError>;
 }

@@ -43,6 +43,7 @@ mod objects;
 mod ordering;
 mod publish;
 mod queue;
+mod retention;
 mod tenants;
 mod upgrade;
 
@@ -56,6 +57,7 @@ pub use objects::*;
 pub use ordering::*;
 pub use publish::*;
 pub use queue::*;
+pub use retention::*;
 pub use tenants::*;
 pub use upgrade::*;
 
@@ -131,6 +133,8 @@ macro_rules! store_conformance_tests {
             tenant_registry_round_trips,
             daily_quota_is_atomic_per_tenant_and_day,
             publishing_commits_once_and_answers_the_original,
+            retention_prunes_sessions_audit_and_metrics_in_batches,
+            prune_all_keeps_each_kind_as_long_as_its_retention,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use super::StoreError;
 use crate::control::admin::{MetricMerge, MetricPoint, MetricQuery};
 use crate::model::ids::TenantId;
+use crate::model::time::Timestamp;
 
 /// Per-minute metric points, merged from every node's samples.
 #[async_trait]
@@ -24,4 +25,8 @@ pub trait MetricStore: Send + Sync + std::fmt::Debug {
         tenant: &TenantId,
         query: &MetricQuery,
     ) -> Result<Vec<MetricPoint>, StoreError>;
+
+    /// Retention: deletes at most `batch` points, of every tenant, of minutes before `before`;
+    /// returns how many went (fewer than `batch`: none is left).
+    async fn prune_metrics(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError>;
 }

@@ -49,7 +49,9 @@ pub use ingest::EventIngest;
 pub use log::EventLog;
 pub use metrics::MetricStore;
 pub use objects::ObjectStore;
-pub use prune::{PRUNE_BATCH, prune_expired, spawn_pruner};
+pub use prune::{
+    PRUNE_BATCH, Pruned, Retention, SWEEP_EVERY, prune_all, prune_expired, spawn_pruner,
+};
 pub use queue::DeliveryQueue;
 pub use quota::{QUOTA_DAY_SECS, QuotaOutcome, quota_day, secs_to_next_day};
 pub use refuse::Refuse;

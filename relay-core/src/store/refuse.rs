@@ -318,6 +318,10 @@ impl AccessStore for Refuse {
     async fn delete_session(&self, _token_hash: &[u8]) -> Result<(), StoreError> {
         Err((self.error)("access (API keys, users, sessions)"))
     }
+
+    async fn prune_sessions(&self, _before: Timestamp, _batch: usize) -> Result<u64, StoreError> {
+        Err((self.error)("access (API keys, users, sessions)"))
+    }
 }
 
 #[async_trait]
@@ -332,6 +336,10 @@ impl AuditLog for Refuse {
         _query: &AuditQuery,
         _limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError> {
+        Err((self.error)("the audit log"))
+    }
+
+    async fn prune_audit(&self, _before: Timestamp, _batch: usize) -> Result<u64, StoreError> {
         Err((self.error)("the audit log"))
     }
 }
@@ -352,6 +360,10 @@ impl MetricStore for Refuse {
         _tenant: &TenantId,
         _query: &MetricQuery,
     ) -> Result<Vec<MetricPoint>, StoreError> {
+        Err((self.error)("metric points"))
+    }
+
+    async fn prune_metrics(&self, _before: Timestamp, _batch: usize) -> Result<u64, StoreError> {
         Err((self.error)("metric points"))
     }
 }

@@ -49,6 +49,34 @@ async fn execute(
     client.execute(&statement, params).await.db()
 }
 
+/// Retention: deletes up to `$2` sessions that expired before `$1`. Rows another node's
+/// pruner holds are skipped, so pruners never wait on each other.
+const PRUNE_SESSIONS: &str = "
+WITH doomed AS (
+    SELECT ctid FROM sessions WHERE expires_at < $1::int8 LIMIT $2::int8 FOR UPDATE SKIP LOCKED
+)
+DELETE FROM sessions USING doomed WHERE sessions.ctid = doomed.ctid";
+
+/// Retention: deletes up to `$2` audit entries made before `$1`.
+const PRUNE_AUDIT: &str = "
+WITH doomed AS (
+    SELECT ctid FROM audit_log WHERE at < $1::int8 LIMIT $2::int8 FOR UPDATE SKIP LOCKED
+)
+DELETE FROM audit_log USING doomed WHERE audit_log.ctid = doomed.ctid";
+
+/// Retention: deletes up to `$2` metric points of minutes before `$1`.
+const PRUNE_METRICS: &str = "
+WITH doomed AS (
+    SELECT ctid FROM metric_points WHERE minute < $1::int8 LIMIT $2::int8 FOR UPDATE SKIP LOCKED
+)
+DELETE FROM metric_points USING doomed WHERE metric_points.ctid = doomed.ctid";
+
+/// Runs one of the retention statements: rows older than `before`, at most `batch`.
+async fn prune(pool: &Pool, sql: &str, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+    let batch = i64::try_from(batch).unwrap_or(i64::MAX);
+    execute(pool, sql, &[&before.as_millis(), &batch]).await
+}
+
 #[async_trait]
 impl ObjectStore for PgStore {
     async fn put_destination(
@@ -168,6 +196,10 @@ impl AccessStore for PgStore {
     async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
         access::delete_session(self.pool(), token_hash).await
     }
+
+    async fn prune_sessions(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        prune(self.pool(), PRUNE_SESSIONS, before, batch).await
+    }
 }
 
 #[async_trait]
@@ -183,6 +215,10 @@ impl AuditLog for PgStore {
         limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         log::audit_entries(self.pool(), tenant, query, limit).await
+    }
+
+    async fn prune_audit(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        prune(self.pool(), PRUNE_AUDIT, before, batch).await
     }
 }
 
@@ -206,6 +242,10 @@ impl MetricStore for PgStore {
         query: &MetricQuery,
     ) -> Result<Vec<MetricPoint>, StoreError> {
         log::metric_points(self.pool(), tenant, query).await
+    }
+
+    async fn prune_metrics(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        prune(self.pool(), PRUNE_METRICS, before, batch).await
     }
 }
 

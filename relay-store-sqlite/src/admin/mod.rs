@@ -5,6 +5,7 @@ mod access;
 pub(crate) mod browse;
 mod log;
 mod objects;
+mod retention;
 mod tenants;
 
 #[cfg(test)]
@@ -180,6 +181,17 @@ impl AccessStore for SqliteStore {
         self.write(move |conn| access::delete_session(conn, &token_hash))
             .await
     }
+
+    async fn prune_sessions(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        let found = self
+            .read(move |conn| retention::expired_sessions(conn, before, batch))
+            .await?;
+        if found.is_empty() {
+            return Ok(0);
+        }
+        self.write(move |conn| retention::delete_sessions(conn, &found, before))
+            .await
+    }
 }
 
 #[async_trait]
@@ -197,6 +209,17 @@ impl AuditLog for SqliteStore {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let (tenant, query) = (tenant.clone(), query.clone());
         self.read(move |conn| log::audit_entries(conn, &tenant, &query, limit))
+            .await
+    }
+
+    async fn prune_audit(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        let found = self
+            .read(move |conn| retention::old_audit(conn, before, batch))
+            .await?;
+        if found.is_empty() {
+            return Ok(0);
+        }
+        self.write(move |conn| retention::delete_audit(conn, &found, before))
             .await
     }
 }
@@ -224,6 +247,17 @@ impl MetricStore for SqliteStore {
     ) -> Result<Vec<MetricPoint>, StoreError> {
         let (tenant, query) = (tenant.clone(), query.clone());
         self.read(move |conn| log::metric_points(conn, &tenant, &query))
+            .await
+    }
+
+    async fn prune_metrics(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        let found = self
+            .read(move |conn| retention::old_points(conn, before, batch))
+            .await?;
+        if found.is_empty() {
+            return Ok(0);
+        }
+        self.write(move |conn| retention::delete_points(conn, &found))
             .await
     }
 }

@@ -124,6 +124,7 @@ pub fn assemble(
             }),
         }
     };
+    problems.extend(config.server.retention_problems());
     if config.server.request_timeout_ms == 0 {
         problems.push(Problem::new(
             "server.request_timeout_ms",

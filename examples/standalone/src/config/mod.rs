@@ -159,12 +159,36 @@ mod tests {
         assert_eq!(default.server.request_timeout_ms, 30_000);
     }
 
+    #[test]
+    fn retention_keys_become_the_pruners_retention() {
+        let days = |d: u64| std::time::Duration::from_secs(d * 86_400);
+        let default = from_toml("", Path::new("t.toml")).expect("parses");
+        let retention = default.server.retention();
+        assert_eq!(
+            (retention.events, retention.audit, retention.metrics),
+            (days(30), days(400), days(90))
+        );
+        assert_eq!(retention.expired_sessions, days(0));
+        let text = "[server]\nretention_days = 7\naudit_retention_days = 365\n\
+                    metrics_retention_days = 14\nexpired_session_retention_days = 2\n";
+        let config = from_toml(text, Path::new("t.toml")).expect("parses");
+        assert!(assemble(&config, |_| None).is_ok());
+        let retention = config.server.retention();
+        assert_eq!(
+            (retention.events, retention.audit, retention.metrics),
+            (days(7), days(365), days(14))
+        );
+        assert_eq!(retention.expired_sessions, days(2));
+    }
+
     /// Lines a configuration is made of: valid ones, wrong types, dangling names, bad values.
     const LINES: &[&str] = &[
         "[server]",
         "listen = \"127.0.0.1:0\"",
         "listen = 7",
         "request_timeout_ms = 0",
+        "audit_retention_days = 0",
+        "metrics_retention_days = 400",
         "database_url = \"memory://\"",
         "[delivery]",
         "allow_cidrs = [\"127.0.0.0/8\", \"nonsense\"]",

@@ -3,8 +3,10 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use relay_core::deliver::guard::IpNet;
+use relay_core::store::Retention;
 
 pub use relay_core::control::definition::{DestinationSpec, RouteSpec, SourceSpec};
 use serde::Deserialize;
@@ -115,6 +117,13 @@ pub struct Server {
     /// Finished events (and their deliveries and attempts) older than this many days are
     /// pruned in the background; never before their dedup window has passed.
     pub retention_days: u32,
+    /// Audit entries older than this many days are pruned in the background (default 400).
+    pub audit_retention_days: u32,
+    /// Per-minute metric points older than this many days are pruned (default 90).
+    pub metrics_retention_days: u32,
+    /// A dashboard session is pruned this many days after it expired (default 0: at the next
+    /// round, within a minute).
+    pub expired_session_retention_days: u32,
     /// Whether `relay serve` brings the database schema up to date at start (default
     /// `true`). With `false`, run `relay migrate` before starting a new version.
     pub migrate_on_start: bool,
@@ -162,6 +171,42 @@ impl Server {
         }
     }
 
+    /// How long each kind of record is kept.
+    pub fn retention(&self) -> Retention {
+        let days = |d: u32| Duration::from_secs(u64::from(d) * 86_400);
+        Retention::default()
+            .events(days(self.retention_days))
+            .audit(days(self.audit_retention_days))
+            .metrics(days(self.metrics_retention_days))
+            .expired_sessions(days(self.expired_session_retention_days))
+    }
+
+    /// What is wrong with the retention keys: an audit or metrics retention of 0 days would
+    /// empty the audit log (or the metrics history) every minute.
+    pub fn retention_problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        for (key, days, what) in [
+            (
+                "server.audit_retention_days",
+                self.audit_retention_days,
+                "the audit log",
+            ),
+            (
+                "server.metrics_retention_days",
+                self.metrics_retention_days,
+                "the metrics history",
+            ),
+        ] {
+            if days == 0 {
+                problems.push(Problem::new(
+                    key,
+                    format!("must be at least 1 (0 would empty {what} every minute)"),
+                ));
+            }
+        }
+        problems
+    }
+
     /// `trusted_proxies` as networks.
     pub fn trusted_proxies(&self) -> Vec<IpNet> {
         self.trusted_proxies.iter().map(|cidr| cidr.0).collect()
@@ -194,6 +239,9 @@ impl Default for Server {
             database_url: "sqlite://relay.db".into(),
             sqlite_synchronous: SqliteSynchronous::Full,
             retention_days: 30,
+            audit_retention_days: 400,
+            metrics_retention_days: 90,
+            expired_session_retention_days: 0,
             migrate_on_start: true,
             redis_url: None,
             redis_prefix: "relay:".into(),

@@ -22,7 +22,8 @@
 //!   request (else the ingest answers 400 `unreadable_body`; HTTP/1.1 closes the connection).
 //!
 //! Each request carries a [`relay_axum::ClientAddr`] extension (see [`forwarded`]), also
-//! recorded as `client` in the `request` log span.
+//! recorded as `client` in the `request` log span. A panic while a request is served answers
+//! `500 {"error":"internal"}` ([`relay_axum::catch_panic`]) and the server serves on.
 
 mod deadline;
 pub mod forwarded;
@@ -44,6 +45,7 @@ use hyper::rt::{Read, Write};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use relay_axum::ClientAddr;
+use relay_axum::catch_panic::CatchPanic;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -180,7 +182,8 @@ impl Connection {
             request.extensions_mut().insert(client);
             let span = tracing::info_span!("request", %client);
             let busy = requests.start();
-            let response = app.clone().oneshot(request);
+            // A panic while serving answers `500 {"error":"internal"}`; the server lives on.
+            let response = CatchPanic::new(app.clone()).oneshot(request);
             async move {
                 let mut response = response.await?;
                 drop(busy);
@@ -258,3 +261,6 @@ impl Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

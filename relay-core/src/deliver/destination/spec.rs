@@ -13,8 +13,10 @@ use crate::model::secret::Secret;
 
 /// `retry = { max_attempts, initial_ms, max_ms }` (exponential backoff) or
 /// `retry = { schedule = ["5s", "5m", "30m"] }` (explicit delays, ±20% jitter), either with
-/// `give_up_after = "3d"`; unset fields take [`RetryPolicy::default`]'s values. Durations are
-/// human-readable (`humantime`: `500ms`, `30s`, `5m`, `2h`, `3d`).
+/// `give_up_after = "3d"` and `max_retry_after = "1h"` (the cap on a receiver's
+/// `Retry-After`, which is otherwise a floor on the next wait); unset fields take
+/// [`RetryPolicy::default`]'s values. Durations are human-readable (`humantime`: `500ms`,
+/// `30s`, `5m`, `2h`, `3d`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -32,13 +34,18 @@ pub struct RetrySettings {
     /// No retry later than this after the delivery was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub give_up_after: Option<String>,
+    /// The longest wait a receiver's `Retry-After` can ask for (default `1h`; `0s` ignores
+    /// `Retry-After`). Independent of `max_ms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retry_after: Option<String>,
 }
 
 /// A retry setting that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {reason}")]
 pub struct RetrySettingsError {
-    /// `max_attempts`, `initial_ms`, `schedule`, `schedule[N]` or `give_up_after`.
+    /// `max_attempts`, `initial_ms`, `schedule`, `schedule[N]`, `give_up_after` or
+    /// `max_retry_after`.
     pub field: String,
     /// Why.
     pub reason: String,
@@ -104,6 +111,9 @@ impl RetrySettings {
                 return Err(error("give_up_after", "must be greater than 0"));
             }
             policy = policy.give_up_after(deadline);
+        }
+        if let Some(text) = &self.max_retry_after {
+            policy = policy.max_retry_after(duration("max_retry_after".to_owned(), text)?);
         }
         Ok(policy)
     }

@@ -3,10 +3,15 @@
 //! A webhook gateway sends requests to URLs that its users type in, so without a guard anyone
 //! who can add a destination can make Relay call `http://169.254.169.254/` (a cloud metadata
 //! service), `http://localhost:6379/` or anything else on the gateway's private network.
-//! [`AddressGuard`] refuses every address that is not public unicast: unspecified, loopback,
-//! private, carrier-grade NAT, link-local, unique-local, site-local, multicast, broadcast,
-//! documentation, benchmarking, reserved and discard ranges, and the IPv6 forms that embed such
-//! an IPv4 address (IPv4-mapped and -compatible, NAT64, 6to4, Teredo).
+//! [`AddressGuard`] refuses every address that is not public unicast: every entry of IANA's
+//! IPv4 and IPv6 special-purpose address registries that is not globally reachable (unspecified,
+//! loopback, private, carrier-grade NAT, link-local, unique-local, documentation, benchmarking,
+//! discard, dummy, reserved, …; the [`registry`] module lists them all, one `ipnet` constant
+//! each), multicast, site-local, IPv6 outside `2000::/3`, the service anycast addresses (PCP,
+//! TURN, SRP) and the IPv6 forms that embed a refused IPv4 address: IPv4-mapped,
+//! IPv4-translated (`::ffff:0:0:0/96`), IPv4-compatible, NAT64 (`64:ff9b::/96`; the local-use
+//! `64:ff9b:1::/48` is refused whatever it embeds), 6to4 and Teredo (its server and its
+//! obfuscated client address), each checked on the IPv4 address it carries.
 //!
 //! It is applied twice:
 //! - when a destination is saved ([`AddressGuard::check_url`]): literal addresses in any
@@ -25,14 +30,16 @@
 //! let url = |s: &str| reqwest::Url::parse(s).unwrap();
 //! assert!(guard.check_url(&url("https://hooks.example.com/in")).is_ok());
 //! for refused in ["http://127.1/", "http://2130706433/", "http://[::ffff:169.254.169.254]/",
-//!                 "http://user@10.0.0.1:8080/", "http://localhost./"] {
+//!                 "http://user@10.0.0.1:8080/", "http://localhost./", "http://[::ffff:0:7f00:1]/"] {
 //!     assert!(guard.check_url(&url(refused)).is_err(), "{refused}");
 //! }
 //! let local = AddressGuard::new().allow("127.0.0.0/8".parse().unwrap());
 //! assert!(local.check_url(&url("http://127.0.0.1:9000/hook")).is_ok());
 //! ```
 
+mod class;
 mod ranges;
+pub mod registry;
 mod resolver;
 
 use std::fmt;
@@ -40,8 +47,12 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub use ipnet::IpNet;
 
-pub use ranges::{AddressClass, Embedding, canonical, classify_v4, classify_v6, embedded_v4};
+pub use class::{AddressClass, Embedding};
+pub use ranges::{canonical, classify_v4, classify_v6, embedded_v4};
 pub use resolver::GuardedResolver;
+
+#[cfg(test)]
+mod proptests;
 
 /// A refused destination address, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -155,15 +166,15 @@ impl AddressGuard {
                 None => Ok(()),
             },
             IpAddr::V6(v6) => {
-                if let Some(class) = classify_v6(v6) {
-                    return Err(blocked(class, None));
-                }
                 for (via, v4) in embedded_v4(v6) {
                     if let Some(class) = classify_v4(v4) {
                         return Err(blocked(class, Some(via)));
                     }
                 }
-                Ok(())
+                match classify_v6(v6) {
+                    Some(class) => Err(blocked(class, None)),
+                    None => Ok(()),
+                }
             }
         }
     }

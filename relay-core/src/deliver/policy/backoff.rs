@@ -26,22 +26,17 @@ impl Backoff {
             .min(self.max)
     }
 
-    /// A random delay before retry number `retry`, honouring a server's `Retry-After`: the
-    /// delay is at least `retry_after` (clamped to `max`, so a hostile value cannot park a
-    /// delivery for days).
-    pub fn delay(&self, retry: u32, retry_after: Option<Duration>, rng: &mut impl Rng) -> Duration {
+    /// A random delay before retry number `retry`, in `[0, ceiling(retry)]`. A receiver's
+    /// `Retry-After` is not backoff's business: [`RetryPolicy`](super::RetryPolicy) applies it
+    /// as a floor with its own cap.
+    pub fn delay(&self, retry: u32, rng: &mut impl Rng) -> Duration {
         let ceiling = self.ceiling(retry);
-        let jittered = if ceiling.is_zero() {
-            Duration::ZERO
-        } else {
-            Duration::from_nanos(
-                rng.random_range(0..=u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX)),
-            )
-        };
-        match retry_after {
-            Some(after) => jittered.max(after.min(self.max)),
-            None => jittered,
+        if ceiling.is_zero() {
+            return Duration::ZERO;
         }
+        Duration::from_nanos(
+            rng.random_range(0..=u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX)),
+        )
     }
 }
 
@@ -68,29 +63,18 @@ mod tests {
     #[test]
     fn jitter_spreads_over_the_whole_range() {
         let mut rng = StdRng::seed_from_u64(7);
-        let delays: Vec<Duration> = (0..2_000)
-            .map(|_| BACKOFF.delay(4, None, &mut rng))
-            .collect();
+        let delays: Vec<Duration> = (0..2_000).map(|_| BACKOFF.delay(4, &mut rng)).collect();
         assert!(delays.iter().all(|d| *d <= Duration::from_secs(8)));
         assert!(delays.iter().any(|d| *d < Duration::from_secs(1)));
         assert!(delays.iter().any(|d| *d > Duration::from_secs(7)));
     }
 
-    #[test]
-    fn retry_after_is_a_floor_clamped_to_max() {
-        let mut rng = StdRng::seed_from_u64(1);
-        let d = BACKOFF.delay(1, Some(Duration::from_secs(30)), &mut rng);
-        assert_eq!(d, Duration::from_secs(30));
-        let d = BACKOFF.delay(1, Some(Duration::from_secs(86_400)), &mut rng);
-        assert_eq!(d, Duration::from_secs(60));
-    }
-
     proptest! {
         #[test]
-        fn delay_never_exceeds_max(retry in 0u32..100, after in proptest::option::of(0u64..10_000_000), seed: u64) {
+        fn delay_never_exceeds_its_ceiling(retry in 0u32..100, seed: u64) {
             let mut rng = StdRng::seed_from_u64(seed);
-            let d = BACKOFF.delay(retry, after.map(Duration::from_secs), &mut rng);
-            prop_assert!(d <= BACKOFF.max);
+            let d = BACKOFF.delay(retry, &mut rng);
+            prop_assert!(d <= BACKOFF.ceiling(retry) && d <= BACKOFF.max);
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The control capabilities of [`MemoryStore`]: objects, access, audit, metrics, tenants.
+//! The control capabilities of [`MemoryStore`]: objects, access, tenants (the audit log and
+//! metric points are in `records`).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -6,26 +7,25 @@ use async_trait::async_trait;
 
 use super::{MemoryStore, State};
 use crate::control::admin::{
-    ApiKeyRecord, AuditEntry, AuditQuery, DeliveryCounts, EventQuery, MetricMerge, MetricPoint,
-    MetricQuery, MetricScope, SessionRecord, TenantRecord, UserRecord,
+    ApiKeyRecord, AuditEntry, DeliveryCounts, EventQuery, MetricScope, SessionRecord, TenantRecord,
+    UserRecord,
 };
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::model::event::Event;
 use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
-use crate::store::{
-    AccessStore, AuditLog, DestinationRecord, MetricStore, ObjectStore, StoreError, TenantStore,
-};
+use crate::store::{AccessStore, DestinationRecord, ObjectStore, StoreError, TenantStore};
 
-type MetricKey = (TenantId, Timestamp, MetricScope, String, String);
+/// A metric point's key: tenant, minute, scope, name, metric.
+pub(super) type MetricKey = (TenantId, Timestamp, MetricScope, String, String);
 
 #[derive(Debug, Default)]
 pub(super) struct AdminState {
     api_keys: BTreeMap<String, ApiKeyRecord>,
     users: BTreeMap<(TenantId, String), UserRecord>,
     sessions: HashMap<Vec<u8>, SessionRecord>,
-    audit: Vec<AuditEntry>,
-    metrics: BTreeMap<MetricKey, i64>,
+    pub(super) audit: Vec<AuditEntry>,
+    pub(super) metrics: BTreeMap<MetricKey, i64>,
     objects: BTreeMap<(TenantId, ObjectKind, String), ObjectRecord>,
     pub(super) tenants: super::tenants::Tenants,
 }
@@ -260,91 +260,19 @@ impl AccessStore for MemoryStore {
         self.state().admin.sessions.remove(token_hash);
         Ok(())
     }
-}
 
-#[async_trait]
-impl AuditLog for MemoryStore {
-    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
-        self.state().admin.audit.push(entry);
-        Ok(())
-    }
-
-    async fn audit_entries(
-        &self,
-        tenant: &TenantId,
-        query: &AuditQuery,
-        limit: usize,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        let state = self.state();
-        let mut found: Vec<AuditEntry> = (state.admin.audit.iter())
-            .filter(|e| &e.tenant == tenant)
-            .filter(|e| {
-                query
-                    .object_kind
-                    .as_ref()
-                    .is_none_or(|k| k == &e.object_kind)
-            })
-            .filter(|e| query.object_id.as_ref().is_none_or(|i| i == &e.object_id))
-            .filter(|e| query.before.is_none_or(|b| e.id < b))
-            .cloned()
-            .collect();
-        found.sort_by_key(|e| std::cmp::Reverse(e.id));
-        found.truncate(limit);
-        Ok(found)
-    }
-}
-
-#[async_trait]
-impl MetricStore for MemoryStore {
-    async fn record_metrics(
-        &self,
-        tenant: &TenantId,
-        samples: &[MetricPoint],
-        merge: MetricMerge,
-    ) -> Result<(), StoreError> {
+    async fn prune_sessions(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
         let mut state = self.state();
-        for sample in samples {
-            let key = (
-                tenant.clone(),
-                sample.minute,
-                sample.scope,
-                sample.name.clone(),
-                sample.metric.clone(),
-            );
-            let stored = state.admin.metrics.entry(key).or_insert(match merge {
-                MetricMerge::Add => 0,
-                MetricMerge::Max => i64::MIN,
-            });
-            *stored = match merge {
-                MetricMerge::Add => stored.saturating_add(sample.value),
-                MetricMerge::Max => (*stored).max(sample.value),
-            };
+        let sessions = &mut state.admin.sessions;
+        let expired: Vec<Vec<u8>> = (sessions.iter())
+            .filter(|(_, s)| s.expires_at < before)
+            .map(|(hash, _)| hash.clone())
+            .take(batch)
+            .collect();
+        for hash in &expired {
+            sessions.remove(hash);
         }
-        Ok(())
-    }
-
-    async fn metric_points(
-        &self,
-        tenant: &TenantId,
-        query: &MetricQuery,
-    ) -> Result<Vec<MetricPoint>, StoreError> {
-        let state = self.state();
-        Ok((state.admin.metrics.iter())
-            .filter(|((t, minute, scope, name, _), _)| {
-                t == tenant
-                    && *minute >= query.from
-                    && *minute < query.to
-                    && query.scope.is_none_or(|s| s == *scope)
-                    && query.name.as_ref().is_none_or(|n| n == name)
-            })
-            .map(|((_, minute, scope, name, metric), value)| MetricPoint {
-                minute: *minute,
-                scope: *scope,
-                name: name.clone(),
-                metric: metric.clone(),
-                value: *value,
-            })
-            .collect())
+        Ok(expired.len() as u64)
     }
 }
 

@@ -21,6 +21,7 @@ use crate::store::{
 mod admin;
 mod log;
 mod queue;
+mod records;
 mod tenants;
 
 pub use crate::ingest::limit::SlidingWindowLimiter as MemoryRateLimiter;

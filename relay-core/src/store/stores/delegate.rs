@@ -294,6 +294,10 @@ impl AccessStore for Stores {
     async fn delete_session(&self, token_hash: &[u8]) -> Result<(), StoreError> {
         self.access.delete_session(token_hash).await
     }
+
+    async fn prune_sessions(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        self.access.prune_sessions(before, batch).await
+    }
 }
 
 #[async_trait]
@@ -309,6 +313,10 @@ impl AuditLog for Stores {
         limit: usize,
     ) -> Result<Vec<AuditEntry>, StoreError> {
         self.audit.audit_entries(tenant, query, limit).await
+    }
+
+    async fn prune_audit(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        self.audit.prune_audit(before, batch).await
     }
 }
 
@@ -329,6 +337,10 @@ impl MetricStore for Stores {
         query: &MetricQuery,
     ) -> Result<Vec<MetricPoint>, StoreError> {
         self.metrics.metric_points(tenant, query).await
+    }
+
+    async fn prune_metrics(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        self.metrics.prune_metrics(before, batch).await
     }
 }
 
