@@ -221,5 +221,7 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
         .route("/api/v1/tenants/{name}/api-keys", post(tenants::create_key))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .merge(crate::dashboard::routes())
+        // A panic in a handler answers 500 {"error":"internal"}; the server goes on.
+        .layer(crate::CatchPanicLayer::new())
         .with_state(AdminState { relay, options })
 }
