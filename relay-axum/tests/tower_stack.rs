@@ -55,13 +55,11 @@ fn app_routes() -> Router {
                 "too late"
             }),
         )
-        .route(
-            "/panic",
-            get(|| async {
-                let handler: Option<&str> = None;
-                handler.expect("this handler panics")
-            }),
-        )
+        .route("/panic", get(|| async { panics() }))
+}
+
+fn panics() -> &'static str {
+    panic!("this handler panics")
 }
 
 async fn serve(app: Router) -> SocketAddr {
