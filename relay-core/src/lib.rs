@@ -33,7 +33,8 @@
 //! routes and transformers), [`model`] (the plain data all of them pass along) and
 //! [`testing`] (backends named by the environment, for test suites). [`Relay`] is the handle
 //! an application builds and clones; the types an embedding application names are
-//! re-exported here.
+//! re-exported here, and so are the crates those types come from ([`http`], [`bytes`],
+//! [`serde_json`]): a [`Transformer`] or an [`EventHandler`] needs no direct dependency on them.
 //!
 //! The [`Relay`] facade keeps the pipeline's own operations (`ingest`, `spawn_worker`,
 //! `readiness`, pausing a destination, reaching a tenant) and hands out one part per group
@@ -48,7 +49,7 @@
 //! handles of that tenant share ([`Relay::scoped`]).
 //!
 //! ```
-//! use bytes::Bytes;
+//! use relay_core::bytes::Bytes;
 //! use relay_core::{Destination, EventRoute, HandlerError, IngestOutcome, IngestRequest};
 //! use relay_core::{Message, NoSignature, Relay, WebhookSource};
 //!
@@ -59,7 +60,7 @@
 //!     .route(EventRoute::new("all").to(["app"]))
 //!     .build()
 //!     .unwrap();
-//! let mut headers = http::HeaderMap::new();
+//! let mut headers = relay_core::http::HeaderMap::new();
 //! headers.insert("idempotency-key", "order-1".parse().unwrap());
 //! let first = relay.ingest(IngestRequest::new("forms", headers.clone(), Bytes::from_static(b"{}"))).await;
 //! let again = relay.ingest(IngestRequest::new("forms", headers, Bytes::from_static(b"{}"))).await;
@@ -101,4 +102,11 @@ pub use observe::Observer;
 pub use publish::{Publish, PublishError, Published};
 pub use route::{EventRoute, Route};
 pub use store::{Store, StoreError, Stores};
-pub use transform::Transformer;
+pub use transform::{TransformError, TransformInput, Transformed, Transformer};
+
+// The crates whose types the embedding API names (`HeaderMap`, `Bytes`, `serde_json::Value`),
+// so a `Transformer`, an `EventHandler` or an `IngestRequest` needs no direct dependency on
+// them, and always gets the versions relay-core was built with.
+pub use bytes;
+pub use http;
+pub use serde_json;

@@ -1,4 +1,4 @@
-//! The README's embedding example, compiled by `cargo clippy --all-targets` so it cannot rot.
+//! The book's embedding example (docs/src/embedding-axum.md), compiled by `cargo clippy --all-targets` so it cannot rot.
 //! Run: `GITHUB_WEBHOOK_SECRET=s cargo run -p relay-tests --example embed_axum`.
 
 use axum::{Router, routing::get};

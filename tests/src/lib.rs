@@ -19,6 +19,8 @@ use sha2::Sha256;
 
 pub mod actix;
 pub mod admin;
+#[cfg(doctest)]
+mod book;
 pub mod contract;
 pub mod faults;
 pub mod interop;

@@ -12,7 +12,8 @@ use pin_project_lite::pin_project;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pin_project! {
-    /// The response body: the inner service's, untouched, or Relay's JSON reply.
+    /// The response body: the inner service's, untouched, or Relay's JSON reply (empty for
+    /// [`Default`], which middleware such as tower-http's `TimeoutLayer` answers with).
     pub struct ResponseBody<B> {
         #[pin]
         kind: BodyKind<B>,
@@ -38,6 +39,24 @@ impl<B> ResponseBody<B> {
         Self {
             kind: BodyKind::Relay { body },
         }
+    }
+}
+
+/// An empty body. Middleware that answers without calling the service it wraps builds its
+/// response body with `Default`: tower-http's `TimeoutLayer`, for one, answers 408 with an
+/// empty body when the layer's service takes too long, so `RelayLayer` composes under it.
+///
+/// ```
+/// use http_body::Body as _;
+/// use relay_axum::ResponseBody;
+///
+/// let body = ResponseBody::<axum::body::Body>::default();
+/// assert!(body.is_end_stream());
+/// assert_eq!(body.size_hint().exact(), Some(0));
+/// ```
+impl<B> Default for ResponseBody<B> {
+    fn default() -> Self {
+        Self::relay(Full::default())
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
-use super::{TransformError, TransformInput, Transformed, Transformer, json_body};
+use super::{TransformError, TransformInput, Transformed, Transformer};
 use crate::model::payload::GOOG_META_KEY;
 use crate::model::time::Timestamp;
 
@@ -64,7 +64,7 @@ impl Transformer for CalendarToDatabase {
                 Ok(time) => rfc3339(system_millis(time), false),
                 Err(_) => raw.to_owned(),
             });
-        json_body(&json!({
+        Transformed::json(&json!({
             "event_id": input.event.id.to_string(),
             "channel_id": required("channel_id", "X-Goog-Channel-ID")?,
             "channel_token": text("channel_token"),

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
 
-use super::{TransformError, TransformInput, Transformed, Transformer, json_body, require_json};
+use super::{TransformError, TransformInput, Transformed, Transformer, require_json};
 
 /// The longest address accepted as `reply_to`.
 const MAX_ADDRESS_LEN: usize = 254;
@@ -110,7 +110,7 @@ impl Transformer for FormToEmail {
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case("email"))
             .and_then(|(_, value)| single_address(value));
-        json_body(&json!({
+        Transformed::json(&json!({
             "to": self.to,
             "from": self.from,
             "reply_to": reply_to,

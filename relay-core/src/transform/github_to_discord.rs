@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::github::{MAX_COMMITS, Push};
-use super::{TransformError, TransformInput, Transformed, Transformer, json_body, require_json};
+use super::{TransformError, TransformInput, Transformed, Transformer, require_json};
 
 /// Discord's limit on an embed title, in characters.
 const TITLE_LIMIT: usize = 256;
@@ -100,7 +100,7 @@ impl Transformer for GithubToDiscord {
         );
         embed.insert("color".into(), Value::from(PUSH_COLOR));
         embed.insert("author".into(), Value::Object(author));
-        json_body(&json!({
+        Transformed::json(&json!({
             "embeds": [embed],
             "allowed_mentions": {"parse": []},
         }))

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde_json::json;
 
 use super::github::{MAX_COMMITS, Push};
-use super::{TransformError, TransformInput, Transformed, Transformer, json_body, require_json};
+use super::{TransformError, TransformInput, Transformed, Transformer, require_json};
 
 /// Turns a GitHub `push` payload into a Slack incoming-webhook body `{"text": …}`:
 ///
@@ -62,7 +62,7 @@ impl Transformer for GithubToSlack {
         if push.commits.len() > MAX_COMMITS {
             let _ = write!(text, "\n… and {} more", push.commits.len() - MAX_COMMITS);
         }
-        json_body(&json!({ "text": text }))
+        Transformed::json(&json!({ "text": text }))
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use serde_json::{Map, Value};
 
-use super::{TransformError, TransformInput, Transformed, Transformer, json_body};
+use super::{TransformError, TransformInput, Transformed, Transformer};
 use crate::route::jsonpath::CompiledPath;
 
 /// The deepest nesting a template may have.
@@ -157,7 +157,7 @@ impl Template {
 
 impl Transformer for Template {
     fn transform(&self, input: &TransformInput<'_>) -> Result<Transformed, TransformError> {
-        let mut out = json_body(&self.render(input.payload.json()))?;
+        let mut out = Transformed::json(&self.render(input.payload.json()))?;
         for (name, value) in &self.headers {
             out.headers.insert(name, value.clone());
         }
