@@ -35,6 +35,9 @@ mod introduction {}
 #[doc = include_str!("../../docs/src/multi-tenancy.md")]
 mod multi_tenancy {}
 
+#[doc = include_str!("../../docs/src/outbox.md")]
+mod outbox {}
+
 #[doc = include_str!("../../docs/src/operations.md")]
 mod operations {}
 
