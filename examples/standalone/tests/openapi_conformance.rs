@@ -81,7 +81,9 @@ destinations = ["app"]
     // needs `rate_per_second` (a rule across fields), and `default` exists already. Every
     // other check applies.
     let mut settings = String::new();
-    for tag in ["sources", "destinations", "routes", "tenants"] {
+    // Names that refer to other objects (a route's destinations, a publish's source and
+    // destinations) may be well-formed and still name nothing: 422.
+    for tag in ["sources", "destinations", "routes", "tenants", "publishing"] {
         settings.push_str(&format!(
             "[[operations]]\ninclude-tag = \"{tag}\"\n\
              [operations.checks.positive_data_acceptance]\n\

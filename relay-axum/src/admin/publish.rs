@@ -18,6 +18,7 @@ use super::extract::{ApiJson, Auth};
 #[serde(deny_unknown_fields)]
 pub struct PublishRequest {
     /// The event type routes match on, e.g. `invoice.paid`.
+    #[schema(min_length = 1, max_length = 256)]
     pub event_type: String,
     /// The JSON body every delivery carries.
     pub payload: serde_json::Value,
@@ -26,6 +27,7 @@ pub struct PublishRequest {
     pub idempotency_key: Option<String>,
     /// Send to exactly these destinations (no routing). Without: routes decide.
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub destinations: Option<Vec<String>>,
     /// The source it comes from (default `app`).
     #[serde(default)]
@@ -43,7 +45,7 @@ pub struct PublishResult {
 
 /// Publishes an event: routed like an ingested event from `source`, or sent to exactly
 /// `destinations`; answered once the event and its deliveries are committed.
-#[utoipa::path(post, path = "/api/v1/events", tag = "events", request_body = PublishRequest,
+#[utoipa::path(post, path = "/api/v1/events", tag = "publishing", request_body = PublishRequest,
     responses((status = 202, body = PublishResult, description = "Accepted"),
         (status = 200, body = PublishResult, description = "A repeated idempotency key"),
         (status = 400, body = ErrorBody, description = "The body is not JSON"),
@@ -104,7 +106,7 @@ impl From<&EventType> for EventTypeItem {
 }
 
 /// The event types, by name.
-#[utoipa::path(get, path = "/api/v1/event-types", tag = "events",
+#[utoipa::path(get, path = "/api/v1/event-types", tag = "publishing",
     responses((status = 200, body = Vec<EventTypeItem>), (status = 401, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub(crate) async fn event_types(

@@ -31,7 +31,7 @@ use crate::model::ids::{EventId, TenantId};
 use crate::model::payload::Payload;
 use crate::model::time::Timestamp;
 use crate::observe::{IngestSeen, Observer as _, RefusedSeen};
-use crate::publish::PayloadError;
+use crate::publish::event_type::PayloadError;
 use crate::relay::Relay;
 use crate::route::RouteInput;
 use crate::store::{InsertOutcome, NewEvent};

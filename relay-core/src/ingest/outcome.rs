@@ -5,7 +5,7 @@ use http::HeaderMap;
 use http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 
 use crate::model::ids::EventId;
-use crate::publish::PayloadError;
+use crate::publish::event_type::PayloadError;
 
 /// What ingest answered. Every adapter turns this into the same HTTP reply with
 /// [`IngestOutcome::into_reply`].

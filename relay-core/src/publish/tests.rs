@@ -221,6 +221,32 @@ async fn a_payload_that_breaks_its_types_schema_is_refused_and_nothing_stored() 
 }
 
 #[tokio::test]
+async fn the_event_types_stay_in_the_catalog_through_a_sync_and_in_other_tenants() {
+    let relay = relay(Arc::new(MemoryStore::new()));
+    let names = |relay: &Relay| -> Vec<String> {
+        let catalog = relay.catalog();
+        catalog
+            .event_types()
+            .iter()
+            .map(|t| t.name().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&relay), ["invoice.paid"]);
+    relay.objects().sync_objects().await.unwrap();
+    assert_eq!(names(&relay), ["invoice.paid"]);
+    let acme = relay
+        .scoped(&crate::model::ids::TenantId::new("acme"))
+        .await
+        .unwrap();
+    assert_eq!(names(&acme), ["invoice.paid"]);
+    let refused = acme.publish(Publish::new("invoice.paid", json!({}))).await;
+    assert!(
+        matches!(refused, Err(PublishError::InvalidPayload(_))),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
 async fn an_event_type_must_be_given_and_short() {
     let relay = relay(Arc::new(MemoryStore::new()));
     for bad in [String::new(), "x".repeat(MAX_EVENT_TYPE_LEN + 1)] {
