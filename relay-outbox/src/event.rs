@@ -202,11 +202,21 @@ mod tests {
             payload: "{".into(),
             ..good.clone()
         };
-        assert!(bad_payload.to_publish().unwrap_err().starts_with("invalid payload"));
+        assert!(
+            bad_payload
+                .to_publish()
+                .unwrap_err()
+                .starts_with("invalid payload")
+        );
         let bad_list = OutboxRow {
             destinations: Some(r#"{"a":1}"#.into()),
             ..good
         };
-        assert!(bad_list.to_publish().unwrap_err().starts_with("destinations"));
+        assert!(
+            bad_list
+                .to_publish()
+                .unwrap_err()
+                .starts_with("destinations")
+        );
     }
 }

@@ -145,7 +145,11 @@ impl<B: OutboxBackend> Mover<B> {
         result.and(finished).map(|()| round)
     }
 
-    async fn move_rows(&mut self, rows: &[OutboxRow], round: &mut Round) -> Result<(), OutboxError> {
+    async fn move_rows(
+        &mut self,
+        rows: &[OutboxRow],
+        round: &mut Round,
+    ) -> Result<(), OutboxError> {
         for row in rows {
             match publish(&self.relay, row).await {
                 Step::Moved(published) => {

@@ -65,8 +65,9 @@ pub async fn write(tx: &Transaction<'_>, event: &OutboxEvent) -> Result<EventId,
     Ok(event.event_id())
 }
 
-type Connect =
-    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<Client, OutboxError>> + Send>> + Send + Sync>;
+type Connect = Arc<
+    dyn Fn() -> Pin<Box<dyn Future<Output = Result<Client, OutboxError>> + Send>> + Send + Sync,
+>;
 
 /// A mover's connection to a PostgreSQL outbox: it connects (and reconnects after an error)
 /// itself, and holds each round's rows locked in a transaction (`FOR UPDATE SKIP LOCKED`),

@@ -22,6 +22,7 @@ pub mod admin;
 pub mod contract;
 pub mod faults;
 pub mod interop;
+pub mod outbox;
 pub mod tenants;
 
 /// The loopback networks (`127.0.0.0/8`, `::1/128`): what a relay delivering to the test's
