@@ -285,3 +285,7 @@ impl MoverHandle {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "mover_tests.rs"]
+mod tests;

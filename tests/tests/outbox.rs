@@ -184,15 +184,17 @@ async fn life(
     receiver: &Receiver,
     args: &[&str],
     marker: &str,
-) -> (Child, Vec<String>) {
+) -> (Life, Vec<String>) {
     let driver = db.driver.to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_outbox_crash"))
-        .args([driver.as_str(), &db.url, relay_db, &receiver.url])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the crash child");
-    let stdout = child.stdout.take().expect("stdout");
+    let mut child = Life(
+        Command::new(env!("CARGO_BIN_EXE_outbox_crash"))
+            .args([driver.as_str(), &db.url, relay_db, &receiver.url])
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the crash child"),
+    );
+    let stdout = child.0.stdout.take().expect("stdout");
     let wanted = marker.to_owned();
     let read = tokio::task::spawn_blocking(move || {
         let mut lines = Vec::new();
@@ -208,16 +210,26 @@ async fn life(
     match tokio::time::timeout(Duration::from_secs(60), read).await {
         Ok(Ok(Some(lines))) => (child, lines),
         other => {
-            let _ = child.kill();
+            drop(child);
             panic!("the child ({args:?}) never said {marker}: {other:?}");
         }
     }
 }
 
-/// SIGKILL (what `Child::kill` sends on Unix) and reap.
-fn kill(mut child: Child) {
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reap");
+/// A running crash child, SIGKILLed (what `Child::kill` sends on Unix) and reaped when
+/// dropped, also when the test fails before it kills the child itself.
+struct Life(Child);
+
+impl Drop for Life {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// SIGKILLs the child and reaps it.
+fn kill(life: Life) {
+    drop(life);
 }
 
 async fn killed_between_commit_move_and_delete_delivers_once(driver: Driver) {
