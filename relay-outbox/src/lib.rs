@@ -13,7 +13,8 @@
 //!   the same id, and the relay answers `Duplicate` (nothing is sent twice) as long as the
 //!   second move comes within the source's dedup window (24 hours by default).
 //! - **A row the relay refuses for good** (an unknown destination or source, an invalid event
-//!   type, a malformed id, payload or destination list) is moved to
+//!   type, a payload that breaks its event type's schema, a malformed id, payload or
+//!   destination list) is moved to
 //!   `relay_outbox_dead_letters` with the error, and logged; it does not block the rows
 //!   behind it. Fix it and insert it back into `relay_outbox` to move it again.
 //! - **The relay's store cannot commit** (`PublishError::Unavailable`): the row stays, and the

@@ -258,6 +258,7 @@ async fn publish(relay: &Relay, row: &OutboxRow) -> Step {
             error @ (PublishError::InvalidEventType
             | PublishError::UnknownSource(_)
             | PublishError::UnknownDestination { .. }
+            | PublishError::InvalidPayload(_)
             | PublishError::NoDestinations),
         ) => Step::Refused(error.to_string()),
         // Unavailable, and any refusal this crate does not know to be final: keep the row.
