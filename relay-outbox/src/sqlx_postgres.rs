@@ -1,4 +1,4 @@
-//! sqlx on PostgreSQL: [`migrate`], [`write`] in the app's transaction, and
+//! sqlx on PostgreSQL: [`migrate`], [`write()`] in the app's transaction, and
 //! [`SqlxPostgresOutbox`] for a mover (feature `sqlx-postgres`).
 //!
 //! ```no_run
