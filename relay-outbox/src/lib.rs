@@ -13,7 +13,8 @@
 //!   the same id, and the relay answers `Duplicate` (nothing is sent twice) as long as the
 //!   second move comes within the source's dedup window (24 hours by default).
 //! - **A row the relay refuses for good** (an unknown destination or source, an invalid event
-//!   type, a malformed id, payload or destination list) is moved to
+//!   type, a payload that breaks its event type's schema, a malformed id, payload or
+//!   destination list) is moved to
 //!   `relay_outbox_dead_letters` with the error, and logged; it does not block the rows
 //!   behind it. Fix it and insert it back into `relay_outbox` to move it again.
 //! - **The relay's store cannot commit** (`PublishError::Unavailable`): the row stays, and the
@@ -26,16 +27,16 @@
 //!
 //! | feature | module | write in a transaction | mover backend |
 //! |---|---|---|---|
-//! | `tokio-postgres` | [`postgres`] | `postgres::write(&tokio_postgres::Transaction, ..)` | `PostgresOutbox` |
-//! | `sqlx-postgres` | [`sqlx_postgres`] | `sqlx_postgres::write(&mut sqlx::Transaction<Postgres>, ..)` | `SqlxPostgresOutbox` |
-//! | `sqlx-sqlite` | [`sqlx_sqlite`] | `sqlx_sqlite::write(&mut sqlx::Transaction<Sqlite>, ..)` | `SqlxSqliteOutbox` |
-//! | `rusqlite` | [`sqlite`] | `sqlite::write(&rusqlite::Transaction, ..)` | `SqliteOutbox` |
+//! | `tokio-postgres` | `postgres` | `postgres::write(&tokio_postgres::Transaction, ..)` | `PostgresOutbox` |
+//! | `sqlx-postgres` | `sqlx_postgres` | `sqlx_postgres::write(&mut sqlx::Transaction<Postgres>, ..)` | `SqlxPostgresOutbox` |
+//! | `sqlx-sqlite` | `sqlx_sqlite` | `sqlx_sqlite::write(&mut sqlx::Transaction<Sqlite>, ..)` | `SqlxSqliteOutbox` |
+//! | `rusqlite` | `sqlite` | `sqlite::write(&rusqlite::Transaction, ..)` | `SqliteOutbox` |
 //!
 //! On PostgreSQL each round claims its rows with `FOR UPDATE SKIP LOCKED`, so every node may
 //! run a mover on the same table. On SQLite run one mover per database file (a second one
 //! is safe, since a repeated publish is a duplicate, but only wastes work).
 //!
-//! The example in [`sqlite`] runs the whole flow; `docs/src/outbox.md` describes the table,
+//! The example in `sqlite` runs the whole flow; `docs/src/outbox.md` describes the table,
 //! the `INSERT` and the guarantee at length.
 
 pub mod error;

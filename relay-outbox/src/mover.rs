@@ -135,7 +135,16 @@ impl<B: OutboxBackend> Mover<B> {
     /// dead-letters the refused ones. A database error undoes the round's deletes (their
     /// rows are published again next time, as duplicates: nothing is sent twice).
     pub async fn run_round(&mut self) -> Result<Round, OutboxError> {
-        let rows = self.backend.claim(self.config.batch).await?;
+        let rows = match self.backend.claim(self.config.batch).await {
+            Ok(rows) => rows,
+            Err(error) => {
+                // Whatever the claim began (a transaction) must not outlive it.
+                if let Err(also) = self.backend.finish(false).await {
+                    tracing::warn!(error = %also, "ending a failed outbox claim failed");
+                }
+                return Err(error);
+            }
+        };
         let mut round = Round {
             claimed: rows.len(),
             ..Round::default()
@@ -249,6 +258,7 @@ async fn publish(relay: &Relay, row: &OutboxRow) -> Step {
             error @ (PublishError::InvalidEventType
             | PublishError::UnknownSource(_)
             | PublishError::UnknownDestination { .. }
+            | PublishError::InvalidPayload(_)
             | PublishError::NoDestinations),
         ) => Step::Refused(error.to_string()),
         // Unavailable, and any refusal this crate does not know to be final: keep the row.

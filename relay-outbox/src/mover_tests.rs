@@ -16,12 +16,16 @@ struct Table {
     pending_deletes: Vec<String>,
     pending_dead: Vec<(String, String)>,
     fail_delete_of: Option<String>,
+    fail_claims: bool,
     finishes: Vec<bool>,
 }
 
 #[async_trait]
 impl OutboxBackend for Table {
     async fn claim(&mut self, limit: usize) -> Result<Vec<OutboxRow>, OutboxError> {
+        if self.fail_claims {
+            return Err(OutboxError::Blocking("the database is down".into()));
+        }
         Ok(self.rows.iter().take(limit).cloned().collect())
     }
 
@@ -170,4 +174,20 @@ async fn a_failed_delete_undoes_the_round_and_the_next_one_sends_nothing_twice()
             ),
         ]
     );
+}
+
+#[tokio::test]
+async fn a_failed_claim_ends_the_round_undone() {
+    let event = OutboxEvent::new("invoice.paid", json!({}));
+    let table = Table {
+        rows: vec![row(&event)],
+        fail_claims: true,
+        ..Table::default()
+    };
+    let mut mover = Mover::new(relay(), table, MoverConfig::default());
+    assert!(mover.run_round().await.is_err());
+    assert_eq!(mover.backend.finishes, [false]);
+    mover.backend.fail_claims = false;
+    assert_eq!(mover.run_round().await.unwrap().accepted, 1);
+    assert_eq!(mover.backend.finishes, [false, true]);
 }

@@ -1,4 +1,4 @@
-//! `tokio-postgres`: [`migrate`], [`write`] in the app's transaction, and
+//! `tokio-postgres`: [`migrate`], [`write()`] in the app's transaction, and
 //! [`PostgresOutbox`] for a mover (feature `tokio-postgres`).
 //!
 //! ```no_run

@@ -1,4 +1,4 @@
-//! `rusqlite`: [`migrate`], [`write`] in the app's transaction, and [`SqliteOutbox`] for a
+//! `rusqlite`: [`migrate`], [`write()`] in the app's transaction, and [`SqliteOutbox`] for a
 //! mover (feature `rusqlite`).
 //!
 //! ```

@@ -1,4 +1,4 @@
-//! sqlx on PostgreSQL: [`migrate`], [`write`] in the app's transaction, and
+//! sqlx on PostgreSQL: [`migrate`], [`write()`] in the app's transaction, and
 //! [`SqlxPostgresOutbox`] for a mover (feature `sqlx-postgres`).
 //!
 //! ```no_run
@@ -72,7 +72,7 @@ impl SqlxPostgresOutbox {
         Self { pool, round: None }
     }
 
-    /// The round's transaction, begun by [`OutboxBackend::claim`].
+    /// The round's transaction, begun by [`OutboxBackend::claim`] (or here, if there is none).
     async fn round(&mut self) -> Result<&mut Transaction<'static, Postgres>, OutboxError> {
         if let Some(tx) = self.round.take() {
             return Ok(self.round.insert(tx));
@@ -97,12 +97,16 @@ fn row(r: &PgRow) -> Result<OutboxRow, sqlx::Error> {
 #[async_trait]
 impl OutboxBackend for SqlxPostgresOutbox {
     async fn claim(&mut self, limit: usize) -> Result<Vec<OutboxRow>, OutboxError> {
+        if let Some(stale) = self.round.take() {
+            stale.rollback().await?;
+        }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let tx = self.round().await?;
+        let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(POSTGRES_CLAIM)
             .bind(limit)
-            .fetch_all(&mut **tx)
-            .await?;
+            .fetch_all(&mut *tx)
+            .await?; // a dropped transaction rolls back
+        self.round = Some(tx);
         Ok(rows.iter().map(row).collect::<Result<_, _>>()?)
     }
 

@@ -1,4 +1,4 @@
-//! sqlx on SQLite: [`migrate`], [`write`] in the app's transaction, and
+//! sqlx on SQLite: [`migrate`], [`write()`] in the app's transaction, and
 //! [`SqlxSqliteOutbox`] for a mover (feature `sqlx-sqlite`).
 //!
 //! ```no_run

@@ -29,7 +29,7 @@ use tempfile::TempDir;
 /// An app database for one test, and what to clean up after it.
 struct Setup {
     db: AppDb,
-    _dir: TempDir,
+    dir: TempDir,
     postgres: Option<(String, String)>,
 }
 
@@ -43,7 +43,7 @@ impl Setup {
             db.migrate().await;
             return Some(Self {
                 db,
-                _dir: dir,
+                dir,
                 postgres: None,
             });
         }
@@ -57,7 +57,7 @@ impl Setup {
         db.migrate().await;
         Some(Self {
             db,
-            _dir: dir,
+            dir,
             postgres: Some((server, name)),
         })
     }
@@ -239,7 +239,7 @@ async fn killed_between_commit_move_and_delete_delivers_once(driver: Driver) {
     };
     let db = &setup.db;
     let receiver = Receiver::ok().await;
-    let relay_db = setup._dir.path().join("relay.db");
+    let relay_db = setup.dir.path().join("relay.db");
     let relay_db = relay_db.to_string_lossy().into_owned();
     // Life 1: commits ten rows, killed before any move.
     let (child, lines) = life(db, &relay_db, &receiver, &["write", "10"], "COMMITTED").await;
