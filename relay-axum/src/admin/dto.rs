@@ -231,8 +231,7 @@ pub struct EventDetailItem {
     pub event: EventItem,
     /// Headers as received, signatures redacted.
     pub headers: Vec<HeaderItem>,
-    /// The body as JSON when it is JSON (or a form, as an object).
-    #[schema(value_type = Object)]
+    /// The body as JSON when it is JSON (any JSON value; a form as an object).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<serde_json::Value>,
     /// The body as text (lossy UTF-8), when it is not JSON.

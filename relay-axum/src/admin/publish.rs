@@ -91,7 +91,6 @@ pub struct EventTypeItem {
     pub description: Option<String>,
     /// The JSON Schema (2020-12) its payloads must match.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub schema: Option<serde_json::Value>,
 }
 
