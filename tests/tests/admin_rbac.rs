@@ -109,6 +109,17 @@ async fn every_endpoint_answers_each_role_as_documented() {
         ),
         row(Method::GET, "/api/v1/auth/me", "/api/v1/auth/me", v, 200),
         row(Method::GET, "/api/v1/events", "/api/v1/events", v, 200),
+        with(
+            row(Method::POST, "/api/v1/events", "/api/v1/events", o, 202),
+            json!({"event_type": "rbac.published", "payload": {"n": 1}}),
+        ),
+        row(
+            Method::GET,
+            "/api/v1/event-types",
+            "/api/v1/event-types",
+            v,
+            200,
+        ),
         row(
             Method::GET,
             "/api/v1/events/{id}",
