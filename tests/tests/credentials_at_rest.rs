@@ -35,14 +35,19 @@ fn spec(url: &str) -> HttpDestinationSpec {
     }
 }
 
-/// Every byte of every file in `dir` whose name starts with `relay.db`.
+/// Every byte of every file in `dir` whose name starts with `relay.db`. A file SQLite removes
+/// between the listing and the read (a journal, say) holds nothing any more and is passed over.
 fn database_bytes(dir: &Path) -> Vec<u8> {
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(dir).expect("read dir") {
         let path = entry.expect("entry").path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.starts_with("relay.db") {
-            bytes.extend(std::fs::read(&path).expect("read file"));
+            match std::fs::read(&path) {
+                Ok(contents) => bytes.extend(contents),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => panic!("read {}: {error}", path.display()),
+            }
         }
     }
     bytes
