@@ -178,6 +178,19 @@ impl Catalog {
         self.event_types.sorted()
     }
 
+    /// This catalog with the sources in `sources` disabled too (they answer ingest as
+    /// unknown) and the routes in `routes` disabled (they match nothing): the objects' stored
+    /// state applied over the configuration.
+    pub fn with_disabled(
+        mut self,
+        sources: impl IntoIterator<Item = String>,
+        routes: HashSet<String>,
+    ) -> Self {
+        self.disabled_sources.extend(sources);
+        self.routes = self.routes.with_disabled(routes);
+        self
+    }
+
     /// Whether the source exists and is disabled.
     pub fn is_source_disabled(&self, name: &str) -> bool {
         self.disabled_sources.contains(name)

@@ -57,6 +57,7 @@ mod circuits;
 mod complete;
 mod destinations;
 mod error;
+mod held;
 mod insert;
 mod options;
 mod pipeline;

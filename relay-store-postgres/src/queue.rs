@@ -15,6 +15,7 @@ use relay_core::model::time::Timestamp;
 use relay_core::store::{Lease, LeasedDelivery, StoreError};
 
 use crate::error::Db;
+use crate::held::HELD;
 use crate::rows::{self, DELIVERY_COLUMNS, EVENT_COLUMNS, get, qualified};
 
 /// A fencing token as stored (a token that does not fit matches no row).
@@ -35,7 +36,7 @@ const LANE_HEAD: &str = "(d.ordering_key IS NULL OR NOT EXISTS (
                       OR (o.status = 'dead_lettered' AND o.ordering_block)))
                   OR (o.status = 'in_flight' AND o.next_attempt_at > $1::int8))))";
 
-/// Leases due rows that head their lane, oldest due first, skipping rows other leasers hold;
+/// Leases due rows that head their lane and are not held ([`HELD`]), oldest due first, skipping rows other leasers hold;
 /// returns the token, the delivery (at 1), whether its event exists (at 14) and the event
 /// (at 15).
 static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
@@ -43,7 +44,7 @@ static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
         "WITH due AS (
              SELECT id, seq, next_attempt_at AS due_at FROM deliveries d
              WHERE status IN ('pending', 'in_flight') AND next_attempt_at <= $1::int8
-                 AND {LANE_HEAD}
+                 AND {LANE_HEAD} AND NOT {HELD}
              ORDER BY next_attempt_at, seq
              LIMIT $2::int8
              FOR UPDATE SKIP LOCKED

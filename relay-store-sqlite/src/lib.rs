@@ -34,6 +34,7 @@ mod checkpoint;
 mod circuits;
 mod destinations;
 mod error;
+mod held;
 mod options;
 mod pipeline;
 mod reads;

@@ -191,6 +191,24 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, day)
     ) WITHOUT ROWID;
     ",
+    // 8: the enabled/disabled state of every source, destination and route (configured or
+    // created through the API), who changed it and why; API objects disabled before this
+    // version carry their state over.
+    "
+    CREATE TABLE object_state (
+        tenant TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        changed_by TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        changed_at INTEGER NOT NULL,
+        PRIMARY KEY (tenant, kind, name)
+    ) WITHOUT ROWID;
+    INSERT INTO object_state (tenant, kind, name, enabled, changed_by, reason, changed_at)
+        SELECT tenant, kind, name, 0, 'operator', '', updated_at FROM config_objects
+        WHERE enabled = 0 AND kind IN ('source', 'destination');
+    ",
 ];
 
 /// The schema version this build writes.

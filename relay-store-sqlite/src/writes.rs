@@ -14,6 +14,7 @@ use relay_core::store::{
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::SqliteStoreError;
+use crate::held::HELD;
 use crate::rows::{self, DELIVERY_COLUMNS, EVENT_COLUMNS};
 
 /// Converts SQLite results into store results.
@@ -130,7 +131,7 @@ const LANE_HEAD: &str = "(d.ordering_key IS NULL OR NOT EXISTS (
                   OR (o.status = 'in_flight' AND o.next_attempt_at > ?1))))";
 
 /// [`DeliveryQueue::lease_due`](relay_core::store::DeliveryQueue::lease_due): the global queue, lane heads
-/// only.
+/// only, none of a destination that is disabled or whose circuit is open ([`HELD`]).
 pub(crate) fn lease_due(
     conn: &Connection,
     now: Timestamp,
@@ -142,7 +143,7 @@ pub(crate) fn lease_due(
         .prepare_cached(&format!(
             "SELECT seq FROM deliveries d
              WHERE status IN ('pending', 'in_flight') AND next_attempt_at <= ?1
-                 AND {LANE_HEAD}
+                 AND {LANE_HEAD} AND NOT {HELD}
              ORDER BY next_attempt_at, seq LIMIT ?2"
         ))
         .db()?

@@ -157,7 +157,11 @@ impl Relay {
     /// Pauses the delivery's destination, which answered 410 Gone, and tells the observers.
     fn pause_gone(&self, delivery: &Delivery) {
         tracing::warn!(target: ATTEMPT_LOG, destination = %delivery.destination, "destination answered 410 Gone; pausing it");
-        self.disable_destination(&delivery.destination);
+        self.hold_destination(
+            crate::store::CHANGED_BY_GONE,
+            &delivery.destination,
+            "answered 410 Gone".to_owned(),
+        );
         self.observers().on_destination_disabled(
             &delivery.tenant,
             &delivery.destination,

@@ -98,9 +98,9 @@ impl AlertSink for WeakRelay {
         self.shared.strong_count() > 0
     }
 
-    fn disable_destination(&self, destination: &str) {
+    fn disable_destination(&self, destination: &str, reason: String) {
         if let Some(relay) = self.upgrade() {
-            relay.disable_destination(destination);
+            relay.hold_destination(crate::store::CHANGED_BY_BREAKER, destination, reason);
         }
     }
 
@@ -221,8 +221,11 @@ impl Relay {
         &self.shared.wake
     }
 
-    /// Pauses a destination: its deliveries wait (they are not attempted and not lost) until
-    /// [`Relay::enable_destination`]. A 410 Gone answer pauses its destination.
+    /// Pauses a destination in this process only: its deliveries wait (they are not
+    /// attempted and not lost) until [`Relay::enable_destination`]. To pause it on every node
+    /// and across restarts, store the state with
+    /// [`Objects::set_enabled`](crate::control::manage::Objects::set_enabled) (a 410 Gone
+    /// answer and the circuit breaker's alert do so).
     pub fn disable_destination(&self, name: &str) {
         self.tenant.disabled().insert(name.to_owned());
     }

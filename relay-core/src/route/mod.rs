@@ -304,6 +304,8 @@ pub struct PlannedDelivery {
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
     routes: Vec<Arc<dyn Route>>,
+    /// Routes disabled by their stored state: listed, but they match nothing.
+    disabled: std::collections::HashSet<String>,
 }
 
 impl RouteTable {
@@ -314,7 +316,21 @@ impl RouteTable {
                 .cmp(&a.priority())
                 .then_with(|| a.name().cmp(b.name()))
         });
-        Self { routes }
+        Self {
+            routes,
+            disabled: Default::default(),
+        }
+    }
+
+    /// This table with the routes named in `disabled` matching nothing.
+    pub fn with_disabled(mut self, disabled: std::collections::HashSet<String>) -> Self {
+        self.disabled = disabled;
+        self
+    }
+
+    /// Whether the route of this name is disabled (see [`RouteTable::with_disabled`]).
+    pub fn is_disabled(&self, name: &str) -> bool {
+        self.disabled.contains(name)
     }
 
     /// The routes in evaluation order.
@@ -328,7 +344,7 @@ impl RouteTable {
         for route in self
             .routes
             .iter()
-            .filter(|r| r.is_active() && r.matches(input))
+            .filter(|r| r.is_active() && !self.disabled.contains(r.name()) && r.matches(input))
         {
             for destination in route.destinations() {
                 if !planned.iter().any(|p| &p.destination == destination) {

@@ -26,8 +26,8 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue};
 
 use super::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, NextStep, Store, StoreError,
+    AttemptCompletion, CHANGED_BY_BREAKER, CHANGED_BY_GONE, DeadLetterFilter, InsertOutcome, Lease,
+    LeasedDelivery, NewDelivery, NewEvent, NextStep, Store, StoreError,
 };
 use crate::model::event::{Attempt, AttemptOutcome, DeliveryStatus, Event, EventStatus};
 use crate::model::ids::{DeliveryId, EventId, TenantId};
@@ -44,6 +44,7 @@ mod ordering;
 mod publish;
 mod queue;
 mod retention;
+mod states;
 mod tenants;
 mod upgrade;
 
@@ -58,6 +59,7 @@ pub use ordering::*;
 pub use publish::*;
 pub use queue::*;
 pub use retention::*;
+pub use states::*;
 pub use tenants::*;
 pub use upgrade::*;
 
@@ -135,6 +137,9 @@ macro_rules! store_conformance_tests {
             publishing_commits_once_and_answers_the_original,
             retention_prunes_sessions_audit_and_metrics_in_batches,
             prune_all_keeps_each_kind_as_long_as_its_retention,
+            object_states_round_trip_per_tenant,
+            disabled_destination_deliveries_are_not_leased,
+            open_circuit_holds_its_deliveries,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {

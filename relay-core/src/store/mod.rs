@@ -7,12 +7,13 @@
 //! | [`EventLog`] | events, deliveries and attempts read back; retention | admin API, replay |
 //! | [`CircuitStore`] | circuit-breaker state (versioned compare-and-set) | the worker |
 //! | [`ObjectStore`] | sources, destinations and routes saved at run time | admin API |
+//! | [`ObjectStateStore`] | enabled/disabled of every object, who changed it and why | every node, the queue |
 //! | [`AccessStore`] | API keys, users, sessions | admin API, dashboard |
 //! | [`AuditLog`] | the append-only audit trail | every change |
 //! | [`MetricStore`] | per-minute metric points | metrics rollups |
 //! | [`TenantStore`] | the tenant registry and daily quotas | multi-tenancy |
 //!
-//! [`Store`] names them all at once: every type that implements the nine is a `Store` (a
+//! [`Store`] names them all at once: every type that implements the ten is a `Store` (a
 //! blanket implementation), and every full backend (memory, SQLite, PostgreSQL) passes the
 //! same conformance suite. [`Stores`] composes a `Store` out of parts: one backend for
 //! everything, a wrapper that changes one capability (the Redis dedup cache, shared circuits),
@@ -32,6 +33,7 @@ mod ingest;
 mod log;
 pub mod memory;
 mod metrics;
+mod object_state;
 mod objects;
 mod prune;
 mod queue;
@@ -48,6 +50,7 @@ pub use circuits::CircuitStore;
 pub use ingest::EventIngest;
 pub use log::EventLog;
 pub use metrics::MetricStore;
+pub use object_state::{CHANGED_BY_BREAKER, CHANGED_BY_GONE, ObjectStateStore, StateRecord};
 pub use objects::ObjectStore;
 pub use prune::{
     PRUNE_BATCH, Pruned, Retention, SWEEP_EVERY, prune_all, prune_expired, spawn_pruner,
@@ -99,7 +102,7 @@ impl StoreError {
 }
 
 /// Every capability at once: the bound for callers that want a whole backend. Implemented
-/// for every type that implements the nine capability traits.
+/// for every type that implements the ten capability traits.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -115,6 +118,7 @@ pub trait Store:
     + EventLog
     + CircuitStore
     + ObjectStore
+    + ObjectStateStore
     + AccessStore
     + AuditLog
     + MetricStore
@@ -128,6 +132,7 @@ impl<T> Store for T where
         + EventLog
         + CircuitStore
         + ObjectStore
+        + ObjectStateStore
         + AccessStore
         + AuditLog
         + MetricStore

@@ -33,7 +33,7 @@ use crate::model::time::Timestamp;
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Refuse {
-    error: fn(&'static str) -> StoreError,
+    pub(super) error: fn(&'static str) -> StoreError,
 }
 
 impl Refuse {

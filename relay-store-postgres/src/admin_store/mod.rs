@@ -5,6 +5,7 @@ mod access;
 pub(crate) mod browse;
 mod log;
 mod objects;
+mod states;
 mod tenants;
 
 #[cfg(test)]

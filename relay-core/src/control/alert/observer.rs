@@ -26,8 +26,8 @@ use crate::store::{InsertOutcome, LeasedDelivery, NewDelivery, NewEvent, StoreEr
 pub(crate) trait AlertSink: Send + Sync + std::fmt::Debug {
     /// Whether the relay still runs.
     fn is_alive(&self) -> bool;
-    /// Pauses `destination`.
-    fn disable_destination(&self, destination: &str);
+    /// Pauses `destination` (stored as the circuit breaker's doing, with `reason`).
+    fn disable_destination(&self, destination: &str, reason: String);
     /// Whether the relay's catalog has `destination`.
     fn has_destination(&self, destination: &str) -> Option<bool>;
     /// Commits `new` (an alert event and its delivery) and wakes the delivery workers when it
@@ -131,11 +131,9 @@ impl AlertObserver {
                 count,
                 "circuit opened too often; disabling the destination"
             );
-            self.sink.disable_destination(destination);
-            self.alert_destination_disabled(
-                destination,
-                &format!("circuit opened {count} times within the window"),
-            );
+            let reason = format!("circuit opened {count} times within the window");
+            self.sink.disable_destination(destination, reason.clone());
+            self.alert_destination_disabled(destination, &reason);
         }
     }
 

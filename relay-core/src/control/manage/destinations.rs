@@ -99,39 +99,15 @@ impl Objects<'_> {
     }
 
     /// Pauses or resumes a destination (operator): its deliveries wait, nothing is dropped.
-    /// For an API-managed destination the state is stored (every node follows it); for a
-    /// configured one it lasts until this process restarts.
+    /// The state is stored (every node follows it; a restart or reload keeps it); see
+    /// [`Objects::set_enabled`], which also takes a reason.
     pub async fn set_destination_enabled(
         &self,
         by: &Principal,
         name: &str,
         enabled: bool,
     ) -> Result<(), AdminError> {
-        self.relay.may_change(by, Role::Operator)?;
-        if self.relay.catalog().destination(name).is_none() {
-            return Err(AdminError::NotFound);
-        }
-        let action = if enabled { "enable" } else { "disable" };
-        if self.relay.is_configured(ObjectKind::Destination, name) {
-            if enabled {
-                self.relay.enable_destination(name);
-            } else {
-                self.relay.disable_destination(name);
-            }
-            return self
-                .relay
-                .access()
-                .audit(by, action, "destination", name, Vec::new())
-                .await;
-        }
-        let changed = (self
-            .relay
-            .set_object_enabled::<DestinationSpec>(by, name, enabled))
-        .await?;
-        if !changed && enabled {
-            // Stored state unchanged; a pause by a 410 or an alert is lifted all the same.
-            self.relay.enable_destination(name);
-        }
-        Ok(())
+        self.set_enabled(by, ObjectKind::Destination, name, enabled, "")
+            .await
     }
 }

@@ -4,12 +4,13 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::ObjectRecord;
 use super::compose::{Composed, Context, Skipped, compose};
+use super::state::{disabled_names, overlay, read_states};
+use super::{ObjectKind, ObjectRecord};
 use crate::catalog::Catalog;
 use crate::control::manage::Objects;
 use crate::relay::Relay;
-use crate::store::StoreError;
+use crate::store::{StateRecord, StoreError};
 
 /// The configured catalog and the stored objects the live one is made of.
 #[derive(Debug)]
@@ -22,6 +23,9 @@ pub(crate) struct ObjectState {
     pub paused: HashSet<String>,
     /// Stored objects left out, and why.
     pub skipped: Vec<Skipped>,
+    /// The objects' stored enabled/disabled state, as last read or written (see
+    /// [`super::state`]).
+    pub states: Vec<StateRecord>,
 }
 
 impl ObjectState {
@@ -31,6 +35,7 @@ impl ObjectState {
             records: Vec::new(),
             paused: HashSet::new(),
             skipped: Vec::new(),
+            states: Vec::new(),
         }
     }
 }
@@ -47,8 +52,10 @@ impl Relay {
     /// [`Objects::sync_objects`](crate::control::manage::Objects::sync_objects) for this relay's tenant only.
     pub(crate) async fn sync_own_objects(&self) -> Result<(), StoreError> {
         let records = self.store().objects(self.tenant_id()).await?;
+        let states = read_states(self, self.tenant_id()).await?;
         let mut state = self.object_state();
-        if state.records != records {
+        let records_changed = state.records != records;
+        if records_changed {
             // Agents whose credential was revoked, rotated or deleted since they connected
             // (possibly through another node) are disconnected.
             self.agent_hub().retain(|name, since| {
@@ -59,6 +66,9 @@ impl Relay {
                         && r.updated_at <= since
                 })
             });
+        }
+        if records_changed || state.states != states {
+            state.states = states;
             self.apply_objects(&mut state, records);
         }
         Ok(())
@@ -75,13 +85,19 @@ impl Relay {
         compose(records, &cx)
     }
 
-    /// Makes `records` live: a new catalog, and the pauses of disabled stored destinations.
+    /// Makes `records` live with the stored states over them: a new catalog (disabled
+    /// sources and routes in it), and the pauses of disabled destinations.
     pub(crate) fn apply_objects(&self, state: &mut ObjectState, records: Vec<ObjectRecord>) {
         let Composed {
             catalog,
             skipped,
-            paused,
-        } = self.compose_objects(&state.base, &records);
+            mut paused,
+        } = self.compose_objects(&state.base, &overlay(&records, &state.states));
+        let catalog = catalog.with_disabled(
+            disabled_names(&state.states, ObjectKind::Source),
+            disabled_names(&state.states, ObjectKind::Route),
+        );
+        paused.extend(disabled_names(&state.states, ObjectKind::Destination));
         for object in skipped.iter().filter(|s| !state.skipped.contains(s)) {
             tracing::warn!(kind = %object.kind, name = %object.name, reason = %object.reason,
                 "a stored object is left out of the live configuration");

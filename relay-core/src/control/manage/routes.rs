@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use super::ObjectKind;
 use super::views::RouteView;
 use super::write::invalid;
 use crate::control::admin::{AdminError, Principal, Role};
@@ -135,19 +136,35 @@ impl Objects<'_> {
         self.relay.delete_object::<RouteSpec>(by, name).await
     }
 
-    /// Activates or deactivates an API-managed route (operator): an inactive route is
-    /// skipped by new events.
+    /// Activates or deactivates a route, configured or API-managed (operator): an inactive
+    /// route is skipped by new events. The state is stored (see [`Objects::set_enabled`],
+    /// which also takes a reason); an API-managed route created inactive is made active in
+    /// its spec too.
     pub async fn set_route_active(
         &self,
         by: &Principal,
         name: &str,
         active: bool,
     ) -> Result<(), AdminError> {
-        self.relay.may_change(by, Role::Operator)?;
-        let action = if active { "enable" } else { "disable" };
+        self.set_route_state(by, name, active, "").await
+    }
+
+    /// [`Objects::set_route_active`] with a reason.
+    pub async fn set_route_state(
+        &self,
+        by: &Principal,
+        name: &str,
+        active: bool,
+        reason: &str,
+    ) -> Result<(), AdminError> {
+        self.set_enabled(by, ObjectKind::Route, name, active, reason)
+            .await?;
+        if !active || self.relay.is_configured(ObjectKind::Route, name) {
+            return Ok(());
+        }
         self.relay
-            .change_object::<RouteSpec>(by, name, action, |before| {
-                Ok((before.active != active).then(|| RouteSpec {
+            .change_object::<RouteSpec>(by, name, "enable", |before| {
+                Ok((!before.active).then(|| RouteSpec {
                     active,
                     ..before.clone()
                 }))

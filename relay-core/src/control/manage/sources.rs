@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::ObjectKind;
 use super::views::SourceView;
 use super::write::invalid;
 use crate::control::admin::{AdminError, Principal, Role, generate_signing_secret};
@@ -129,19 +130,17 @@ impl Objects<'_> {
         self.relay.delete_object::<SourceSpec>(by, name).await
     }
 
-    /// Enables or disables an API-managed source (operator). A disabled source answers
-    /// ingest like an unknown one (404); its routes stay.
+    /// Enables or disables a source, configured or API-managed (operator). A disabled
+    /// source answers ingest like an unknown one (404); its routes stay. The state is stored
+    /// (see [`Objects::set_enabled`], which also takes a reason).
     pub async fn set_source_enabled(
         &self,
         by: &Principal,
         name: &str,
         enabled: bool,
     ) -> Result<(), AdminError> {
-        self.relay.may_change(by, Role::Operator)?;
-        self.relay
-            .set_object_enabled::<SourceSpec>(by, name, enabled)
+        self.set_enabled(by, ObjectKind::Source, name, enabled, "")
             .await
-            .map(drop)
     }
 
     /// Adds a verification secret to an API-managed source (admin): `secret`, or a generated

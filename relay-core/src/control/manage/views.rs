@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::ObjectRecord;
 use super::seal::{ObjectSpec, open};
+use super::state::Disabled;
+use super::{ObjectKind, ObjectRecord};
 use crate::catalog::Catalog;
 use crate::control::definition::{DestinationSpec, RouteSpec, SecretSpec, SourceSpec};
 use crate::control::manage::Objects;
@@ -50,6 +51,8 @@ pub struct SourceView {
     pub managed_by: ManagedBy,
     /// Disabled sources answer ingest as unknown (404).
     pub enabled: bool,
+    /// Who or what disabled it, why and when (from its stored state).
+    pub disabled: Option<Disabled>,
     /// The signature scheme, when known.
     pub scheme: Option<String>,
     /// Body limit.
@@ -75,6 +78,8 @@ pub struct DestinationView {
     pub managed_by: ManagedBy,
     /// `false` while paused (by an operator, a 410 Gone answer, or an alert).
     pub enabled: bool,
+    /// Who or what paused it, why and when (from its stored state).
+    pub disabled: Option<Disabled>,
     /// The endpoint, for HTTP destinations.
     pub url: Option<String>,
     /// Whether deliveries are signed (Standard Webhooks).
@@ -94,6 +99,8 @@ pub struct RouteView {
     pub managed_by: ManagedBy,
     /// Inactive routes are skipped.
     pub active: bool,
+    /// Who or what disabled it, why and when (from its stored state).
+    pub disabled: Option<Disabled>,
     /// The only source it applies to.
     pub source: Option<String>,
     /// Event-type globs.
@@ -161,6 +168,7 @@ impl Relay {
             name: destination.name().to_owned(),
             managed_by: managed(configured),
             enabled: !self.is_destination_disabled(destination.name()),
+            disabled: self.disabled_by(ObjectKind::Destination, destination.name()),
             url: match destination.target() {
                 Target::Http { url, .. } => Some(url.to_string()),
                 _ => None,
@@ -183,7 +191,8 @@ impl Objects<'_> {
                 let stored = (!configured)
                     .then(|| stored::<SourceSpec>(self.relay, &records, name))
                     .flatten();
-                source_view(&catalog, source.as_ref(), configured, stored)
+                let disabled = self.relay.disabled_by(ObjectKind::Source, name);
+                source_view(&catalog, source.as_ref(), configured, stored, disabled)
             })
             .collect()
     }
@@ -214,7 +223,9 @@ impl Objects<'_> {
                 let stored = (!configured)
                     .then(|| stored::<RouteSpec>(self.relay, &records, name))
                     .flatten();
-                route_view(route.as_ref(), configured, stored)
+                let disabled = self.relay.disabled_by(ObjectKind::Route, name);
+                let active = route.is_active() && !catalog.routes().is_disabled(name);
+                route_view(route.as_ref(), configured, stored, (active, disabled))
             })
             .collect()
     }
@@ -225,6 +236,7 @@ fn source_view(
     source: &dyn Source,
     configured: bool,
     stored: Option<(SourceSpec, Stamps)>,
+    disabled: Option<Disabled>,
 ) -> SourceView {
     let (secrets, spec, stamps) = stored.map_or((Vec::new(), None, None), |(mut spec, stamps)| {
         let secrets = (spec.secrets.iter())
@@ -242,6 +254,7 @@ fn source_view(
         name: source.name().to_owned(),
         managed_by: managed(configured),
         enabled: !catalog.is_source_disabled(source.name()),
+        disabled,
         scheme: source.scheme_name().map(str::to_owned),
         max_body_bytes: source.max_body_bytes(),
         rate_limit_per_minute: source.rate_limit().map(|l| l.per_minute),
@@ -256,12 +269,14 @@ fn route_view(
     route: &dyn Route,
     configured: bool,
     stored: Option<(RouteSpec, Stamps)>,
+    (active, disabled): (bool, Option<Disabled>),
 ) -> RouteView {
     let (spec, stamps) = stored.map_or((None, None), |(spec, stamps)| (Some(spec), Some(stamps)));
     RouteView {
         name: route.name().to_owned(),
         managed_by: managed(configured),
-        active: route.is_active(),
+        active,
+        disabled,
         source: route.source().map(str::to_owned),
         event_types: route.event_types(),
         conditions: route.explain(None).into_iter().map(|(c, _)| c).collect(),

@@ -149,7 +149,14 @@ impl Relay {
         let done = match change {
             Change::Create(record) => self.store().insert_object(&tenant, record).await?,
             Change::Update(record) => self.store().update_object(&tenant, record).await?,
-            Change::Delete(kind, name) => self.store().delete_object(&tenant, kind, &name).await?,
+            Change::Delete(kind, name) => {
+                // A later object of that name starts enabled.
+                match self.store().delete_object_state(&tenant, kind, &name).await {
+                    Ok(_) | Err(StoreError::Unsupported(_)) => {}
+                    Err(error) => return Err(error.into()),
+                }
+                self.store().delete_object(&tenant, kind, &name).await?
+            }
         };
         if !done {
             return Err(AdminError::Conflict(format!(
@@ -208,26 +215,6 @@ impl Relay {
         )
         .await?;
         Ok(Some(after))
-    }
-
-    /// Enables or disables a stored object (audited as `enable` or `disable`); whether its
-    /// stored flag changed.
-    pub(crate) async fn set_object_enabled<S: ObjectSpec>(
-        &self,
-        by: &Principal,
-        name: &str,
-        enabled: bool,
-    ) -> Result<bool, AdminError> {
-        let _write = self.object_write_lock().await;
-        let (record, spec) = self.stored::<S>(name).await?;
-        if record.enabled == enabled {
-            return Ok(false);
-        }
-        let updated = self.record_of(&spec, enabled, record.created_at)?;
-        let action = if enabled { "enable" } else { "disable" };
-        self.commit::<S>(by, Change::Update(updated), action, None, None)
-            .await?;
-        Ok(true)
     }
 
     /// Deletes a stored object.

@@ -22,6 +22,7 @@ mod admin;
 mod log;
 mod queue;
 mod records;
+mod states;
 mod tenants;
 
 pub use crate::ingest::limit::SlidingWindowLimiter as MemoryRateLimiter;
@@ -67,6 +68,8 @@ struct State {
     /// Pending and in-flight deliveries by the time they are due (or their lease expires).
     due: BTreeSet<(Timestamp, DeliveryId)>,
     circuits: HashMap<(TenantId, String), VersionedCircuit>,
+    /// The objects' enabled/disabled state (see [`states`]).
+    object_states: states::ObjectStates,
     destinations: BTreeMap<(TenantId, String), DestinationRecord>,
     admin: admin::AdminState,
     /// The deliveries of each lane that hold it (see [`Row::holds_lane`]), by creation order.

@@ -31,7 +31,7 @@ impl DeliveryQueue for MemoryStore {
             if *at > now || due.len() >= limit {
                 break;
             }
-            if state.waits_on_lane(*id, now) {
+            if state.waits_on_lane(*id, now) || state.is_held(*id, now) {
                 continue;
             }
             let lane = state.deliveries.get(id).and_then(Row::lane);

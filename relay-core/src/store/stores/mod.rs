@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::store::memory::MemoryStore;
 use crate::store::{
     AccessStore, AuditLog, CircuitStore, DeliveryQueue, EventIngest, EventLog, MetricStore,
-    ObjectStore, Refuse, Store, TenantStore,
+    ObjectStateStore, ObjectStore, Refuse, Store, TenantStore,
 };
 
 /// A [`Store`] made of one part per capability: each operation goes to the part that
@@ -33,6 +33,7 @@ pub struct Stores {
     log: Arc<dyn EventLog>,
     circuits: Arc<dyn CircuitStore>,
     objects: Arc<dyn ObjectStore>,
+    states: Arc<dyn ObjectStateStore>,
     access: Arc<dyn AccessStore>,
     audit: Arc<dyn AuditLog>,
     metrics: Arc<dyn MetricStore>,
@@ -54,6 +55,7 @@ impl Stores {
             log: store.clone(),
             circuits: store.clone(),
             objects: store.clone(),
+            states: store.clone(),
             access: store.clone(),
             audit: store.clone(),
             metrics: store.clone(),
@@ -62,8 +64,8 @@ impl Stores {
     }
 
     /// The pipeline on a backend that provides only [`EventIngest`] and [`DeliveryQueue`]:
-    /// events are ingested, deduplicated and delivered; circuit-breaker state is kept in this
-    /// process (a [`MemoryStore`]); every other capability answers
+    /// events are ingested, deduplicated and delivered; circuit-breaker state and the
+    /// objects' enabled/disabled state are kept in this process (a [`MemoryStore`] each); every other capability answers
     /// [`StoreError::Unsupported`](crate::store::StoreError::Unsupported) (see
     /// [`Refuse::UNSUPPORTED`]), so the admin features that need one fail with that error. Add parts
     /// with the `with_*` methods.
@@ -128,6 +130,7 @@ impl Stores {
             log: Arc::new(Refuse::UNSUPPORTED),
             circuits: Arc::new(MemoryStore::new()),
             objects: Arc::new(Refuse::UNSUPPORTED),
+            states: Arc::new(MemoryStore::new()),
             access: Arc::new(Refuse::UNSUPPORTED),
             audit: Arc::new(Refuse::UNSUPPORTED),
             metrics: Arc::new(Refuse::UNSUPPORTED),
@@ -162,6 +165,12 @@ impl Stores {
     /// Replaces managed objects (every other capability stays as it is).
     pub fn with_objects(mut self, objects: Arc<dyn ObjectStore>) -> Self {
         self.objects = objects;
+        self
+    }
+
+    /// Replaces the objects' enabled/disabled state (every other capability stays as it is).
+    pub fn with_states(mut self, states: Arc<dyn ObjectStateStore>) -> Self {
+        self.states = states;
         self
     }
 
@@ -212,6 +221,11 @@ impl Stores {
     /// The part that provides managed objects.
     pub fn objects(&self) -> &Arc<dyn ObjectStore> {
         &self.objects
+    }
+
+    /// The part that provides the objects' enabled/disabled state.
+    pub fn states(&self) -> &Arc<dyn ObjectStateStore> {
+        &self.states
     }
 
     /// The part that provides access (API keys, users, sessions).
