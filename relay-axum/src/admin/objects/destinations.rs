@@ -5,12 +5,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use relay_core::control::admin::{AdminError, Role};
 use relay_core::control::definition::DestinationSpec;
-use relay_core::control::manage::DestinationView;
+use relay_core::control::manage::{DestinationView, ObjectKind};
 
 use super::dto::{CreatedDestinationItem, DestinationItem};
+use super::state::{StateParams, set};
 use crate::admin::AdminState;
 use crate::admin::error::{ApiError, ErrorBody};
-use crate::admin::extract::{ApiJson, Auth};
+use crate::admin::extract::{ApiJson, ApiQuery, Auth};
 
 async fn item(state: &AdminState, view: DestinationView) -> Result<DestinationItem, ApiError> {
     let circuit = (state.relay.store())
@@ -121,9 +122,9 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Resumes deliveries to a destination (operators).
+/// Resumes deliveries to a destination (operators): its held backlog is due at once.
 #[utoipa::path(post, path = "/api/v1/destinations/{name}/enable", tag = "destinations",
-    params(("name" = String, Path, description = "The destination")),
+    params(("name" = String, Path, description = "The destination"), StateParams),
     responses((status = 204, description = "Enabled"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 503, body = ErrorBody)),
@@ -132,19 +133,15 @@ pub(crate) async fn enable(
     State(state): State<AdminState>,
     Auth(by): Auth,
     Path(name): Path<String>,
+    ApiQuery(params): ApiQuery<StateParams>,
 ) -> Result<StatusCode, ApiError> {
-    let state = state.scoped(&by).await?;
-    state
-        .relay
-        .objects()
-        .set_destination_enabled(&by, &name, true)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    set(state, &by, (ObjectKind::Destination, &name), true, params).await
 }
 
-/// Pauses deliveries to a destination (operators): they wait; nothing is dropped.
+/// Pauses deliveries to a destination (operators): they wait (not leased); nothing is
+/// dropped. Stored, with the reason given, for every node and across restarts and reloads.
 #[utoipa::path(post, path = "/api/v1/destinations/{name}/disable", tag = "destinations",
-    params(("name" = String, Path, description = "The destination")),
+    params(("name" = String, Path, description = "The destination"), StateParams),
     responses((status = 204, description = "Disabled"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 503, body = ErrorBody)),
@@ -153,12 +150,7 @@ pub(crate) async fn disable(
     State(state): State<AdminState>,
     Auth(by): Auth,
     Path(name): Path<String>,
+    ApiQuery(params): ApiQuery<StateParams>,
 ) -> Result<StatusCode, ApiError> {
-    let state = state.scoped(&by).await?;
-    state
-        .relay
-        .objects()
-        .set_destination_enabled(&by, &name, false)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    set(state, &by, (ObjectKind::Destination, &name), false, params).await
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::state::DisabledItem;
 use crate::admin::dto::time;
 
 fn stamps(stamps: Option<Stamps>) -> (Option<String>, Option<String>) {
@@ -36,6 +37,9 @@ pub struct SourceItem {
     pub managed_by: ManagedBy,
     /// A disabled source answers ingest with 404, like an unknown one.
     pub enabled: bool,
+    /// Who or what disabled it, why and when (absent while enabled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<DisabledItem>,
     /// The signature scheme.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheme: Option<String>,
@@ -69,6 +73,7 @@ impl SourceItem {
             name: view.name,
             managed_by: view.managed_by,
             enabled: view.enabled,
+            disabled: view.disabled.map(DisabledItem::from),
             scheme: view.scheme,
             max_body_bytes: view.max_body_bytes,
             rate_limit_per_minute: view.rate_limit_per_minute,
@@ -123,6 +128,9 @@ pub struct DestinationItem {
     pub managed_by: ManagedBy,
     /// `false` while paused (by an operator, a 410 Gone answer or an alert).
     pub enabled: bool,
+    /// Who or what disabled it, why and when (absent while enabled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<DisabledItem>,
     /// Its URL (for HTTP destinations).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -148,6 +156,7 @@ impl DestinationItem {
             name: view.name,
             managed_by: view.managed_by,
             enabled: view.enabled,
+            disabled: view.disabled.map(DisabledItem::from),
             url: view.url,
             signed: view.signed,
             circuit: circuit.to_owned(),
@@ -176,6 +185,9 @@ pub struct RouteItem {
     pub managed_by: ManagedBy,
     /// Whether it routes new events.
     pub active: bool,
+    /// Who or what disabled it, why and when (absent while enabled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<DisabledItem>,
     /// The source it listens to (all when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -208,6 +220,7 @@ impl From<RouteView> for RouteItem {
             name: view.name,
             managed_by: view.managed_by,
             active: view.active,
+            disabled: view.disabled.map(DisabledItem::from),
             source: view.source,
             event_types: view.event_types,
             conditions: view.conditions,

@@ -6,12 +6,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use relay_core::control::admin::Role;
 use relay_core::control::definition::RouteSpec;
-use relay_core::control::manage::RouteSample;
+use relay_core::control::manage::{ObjectKind, RouteSample};
 
 use super::dto::{RouteItem, RouteTestItem, RouteTestRequest};
+use super::state::{StateParams, set};
 use crate::admin::AdminState;
 use crate::admin::error::{ApiError, ErrorBody};
-use crate::admin::extract::{ApiJson, Auth};
+use crate::admin::extract::{ApiJson, ApiQuery, Auth};
 
 /// Every route, in evaluation order.
 #[utoipa::path(get, path = "/api/v1/routes", tag = "routes",
@@ -102,9 +103,9 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Activates a route created here (operators).
+/// Activates a route (operators); stored, with the reason given, for every node.
 #[utoipa::path(post, path = "/api/v1/routes/{name}/enable", tag = "routes",
-    params(("name" = String, Path, description = "The route")),
+    params(("name" = String, Path, description = "The route"), StateParams),
     responses((status = 204, description = "Enabled"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
@@ -113,19 +114,14 @@ pub(crate) async fn enable(
     State(state): State<AdminState>,
     Auth(by): Auth,
     Path(name): Path<String>,
+    ApiQuery(params): ApiQuery<StateParams>,
 ) -> Result<StatusCode, ApiError> {
-    let state = state.scoped(&by).await?;
-    state
-        .relay
-        .objects()
-        .set_route_active(&by, &name, true)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    set(state, &by, (ObjectKind::Route, &name), true, params).await
 }
 
-/// Deactivates a route created here (operators): new events skip it.
+/// Deactivates a route (operators): new events skip it. Stored, with the reason given.
 #[utoipa::path(post, path = "/api/v1/routes/{name}/disable", tag = "routes",
-    params(("name" = String, Path, description = "The route")),
+    params(("name" = String, Path, description = "The route"), StateParams),
     responses((status = 204, description = "Disabled"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
@@ -134,14 +130,9 @@ pub(crate) async fn disable(
     State(state): State<AdminState>,
     Auth(by): Auth,
     Path(name): Path<String>,
+    ApiQuery(params): ApiQuery<StateParams>,
 ) -> Result<StatusCode, ApiError> {
-    let state = state.scoped(&by).await?;
-    state
-        .relay
-        .objects()
-        .set_route_active(&by, &name, false)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    set(state, &by, (ObjectKind::Route, &name), false, params).await
 }
 
 /// Tries a route on a sample event: whether it matches, condition by condition, and what each

@@ -7,11 +7,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use relay_core::control::admin::Role;
 use relay_core::control::definition::SourceSpec;
+use relay_core::control::manage::ObjectKind;
 
 use super::dto::{CreatedSourceItem, RotateRequest, RotatedItem, SourceItem};
+use super::state::{StateParams, set};
 use crate::admin::AdminState;
 use crate::admin::error::{ApiError, ErrorBody};
-use crate::admin::extract::{ApiJson, Auth};
+use crate::admin::extract::{ApiJson, ApiQuery, Auth};
 
 /// The default overlap of a rotation: a day.
 const DEFAULT_OVERLAP: Duration = Duration::from_secs(86_400);
@@ -123,9 +125,9 @@ pub(crate) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Enables a source created here (operators).
+/// Enables a source (operators); stored, with the reason given, for every node.
 #[utoipa::path(post, path = "/api/v1/sources/{name}/enable", tag = "sources",
-    params(("name" = String, Path, description = "The source")),
+    params(("name" = String, Path, description = "The source"), StateParams),
     responses((status = 204, description = "Enabled"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
@@ -134,19 +136,15 @@ pub(crate) async fn enable(
     State(state): State<AdminState>,
     Auth(by): Auth,
     Path(name): Path<String>,
+    ApiQuery(params): ApiQuery<StateParams>,
 ) -> Result<StatusCode, ApiError> {
-    let state = state.scoped(&by).await?;
-    state
-        .relay
-        .objects()
-        .set_source_enabled(&by, &name, true)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    set(state, &by, (ObjectKind::Source, &name), true, params).await
 }
 
-/// Disables a source created here (operators): ingest answers 404 until it is enabled.
+/// Disables a source (operators): ingest answers 404 until it is enabled. Stored, with the
+/// reason given, for every node and across restarts and reloads.
 #[utoipa::path(post, path = "/api/v1/sources/{name}/disable", tag = "sources",
-    params(("name" = String, Path, description = "The source")),
+    params(("name" = String, Path, description = "The source"), StateParams),
     responses((status = 204, description = "Disabled"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
@@ -155,14 +153,9 @@ pub(crate) async fn disable(
     State(state): State<AdminState>,
     Auth(by): Auth,
     Path(name): Path<String>,
+    ApiQuery(params): ApiQuery<StateParams>,
 ) -> Result<StatusCode, ApiError> {
-    let state = state.scoped(&by).await?;
-    state
-        .relay
-        .objects()
-        .set_source_enabled(&by, &name, false)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    set(state, &by, (ObjectKind::Source, &name), false, params).await
 }
 
 /// Adds a secret to a source created here (admins); the current ones keep verifying for

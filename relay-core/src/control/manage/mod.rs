@@ -56,7 +56,7 @@ pub use routes::{RouteSample, RouteTest, TestDelivery};
 pub use saved::{LoadDestinationError, ResealError, SaveDestinationError};
 pub use seal::OpenSpecError;
 pub use sources::{CreatedSource, MAX_ROTATION_OVERLAP, RotatedSecret};
-pub use state::Disabled;
+pub use state::{Disabled, MAX_REASON_CHARS};
 pub use views::{DestinationView, ManagedBy, RouteView, SecretInfo, SourceView, Stamps};
 
 #[cfg(test)]

@@ -320,7 +320,7 @@ async fn disabled_sources_answer_as_unknown_and_disabled_destinations_pause() {
         .unwrap();
     assert!(relay.catalog().source("s").is_some());
     assert!(!relay.is_destination_disabled("d"));
-    // A configured destination pauses in memory.
+    // A configured destination pauses too (its state is stored).
     relay
         .objects()
         .set_destination_enabled(&admin(), "configured", false)

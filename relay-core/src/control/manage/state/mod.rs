@@ -13,6 +13,9 @@ use crate::model::time::Timestamp;
 use crate::relay::Relay;
 use crate::store::{CHANGED_BY_BREAKER, CHANGED_BY_GONE, StateRecord, StoreError};
 
+/// The longest reason [`Objects::set_enabled`] takes, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
 /// Why an object is disabled: who or what disabled it, why and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disabled {
@@ -163,6 +166,12 @@ impl Objects<'_> {
         reason: &str,
     ) -> Result<(), AdminError> {
         self.relay.may_change(by, Role::Operator)?;
+        if reason.chars().count() > MAX_REASON_CHARS {
+            return Err(AdminError::invalid(
+                "reason",
+                format!("at most {MAX_REASON_CHARS} characters"),
+            ));
+        }
         let catalog = self.relay.catalog();
         let exists = match kind {
             ObjectKind::Source => catalog.sources().iter().any(|s| s.name() == name),
@@ -179,3 +188,6 @@ impl Objects<'_> {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests;
