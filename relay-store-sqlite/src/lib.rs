@@ -208,6 +208,13 @@ impl SqliteStore {
         relay_core::store::spawn_pruner(upgrade, retention, interval)
     }
 
+    /// How many rows the store has inserted, updated or deleted since it was opened
+    /// (SQLite's `total_changes()` of its one writer connection, which makes every write):
+    /// a count of the store's writes, e.g. to check that a held backlog costs none.
+    pub async fn total_changes(&self) -> Result<u64, StoreError> {
+        self.write(|conn| Ok(conn.total_changes())).await
+    }
+
     /// Runs `work` on the writer thread, inside its next group commit.
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
