@@ -5,7 +5,7 @@
 import { h, mount, table, badge, empty, toast, confirmDialog, panel, formDialog, secretDialog } from './ui.js';
 import { get, post, del, seg } from './api.js';
 import { byObject, percentile } from './page-overview.js';
-import { num, pct, ms } from './format.js';
+import { num, pct, ms, dateTime } from './format.js';
 
 const CIRCUIT = { closed: 'Healthy', half_open: 'Probing', open: 'Open (failing)' };
 
@@ -98,7 +98,7 @@ export async function render(root, ctx) {
     },
     { title: 'URL', cell: (d) => (d.url ? h('code', null, d.url) : h('span', { class: 'muted' }, 'in-process handler')) },
     { title: 'Circuit', cell: (d) => badge(d.circuit, CIRCUIT[d.circuit] || d.circuit) },
-    { title: 'Status', cell: (d) => (paused(d) ? badge('paused', 'Paused') : badge('enabled', 'Enabled')) },
+    { title: 'Status', cell: (d) => (paused(d) ? badge('paused', `Paused${(d.disabled ? ` by ${d.disabled.by}${d.disabled.reason ? ` (${d.disabled.reason})` : ''}, ${dateTime(d.disabled.at)}` : '')}`) : badge('enabled', 'Enabled')) },
     { title: 'Delivered', class: 'num', cell: (d) => num((health.get(d.name) || {}).delivered || 0) },
     { title: 'Failed', class: 'num', cell: (d) => num((health.get(d.name) || {}).failed || 0) },
     { title: 'Dead', class: 'num', cell: (d) => num((health.get(d.name) || {}).dead_lettered || 0) },

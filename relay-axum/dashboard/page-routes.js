@@ -168,7 +168,7 @@ export async function render(root, ctx) {
     { title: 'Transformer', cell: (r) => r.transformer || h('span', { class: 'muted' }, 'none') },
     { title: 'Destinations', cell: (r) => r.destinations.join(', ') },
     { title: 'Priority', class: 'num', cell: (r) => r.priority },
-    { title: 'Status', cell: (r) => (r.active ? badge('active', 'Active') : badge('paused', 'Paused')) },
+    { title: 'Status', cell: (r) => (r.active ? badge('active', 'Active') : badge('paused', `Paused${(r.disabled ? ` by ${r.disabled.by}${r.disabled.reason ? ` (${r.disabled.reason})` : ''}` : '')}`)) },
     { title: '', cell: buttons },
   ], items, { rowAttrs: (r) => ({ 'data-test': 'route-row', 'data-name': r.name }) })),
   tester(items, sources));

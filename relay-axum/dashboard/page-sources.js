@@ -122,7 +122,7 @@ export async function render(root, ctx) {
         h('div', { class: 'muted' }, `${x.scheme || 'custom'} · ${x.managed_by === 'api' ? 'created here' : 'config file'}`)),
     },
     { title: 'Ingest URL', cell: (x) => h('div', { class: 'copy-row' }, h('code', { 'data-test': 'ingest-url' }, ingestUrl(x)), copyButton(ingestUrl(x))) },
-    { title: 'Status', cell: (x) => (x.enabled ? badge('enabled', 'Enabled') : badge('disabled', 'Disabled')) },
+    { title: 'Status', cell: (x) => (x.enabled ? badge('enabled', 'Enabled') : badge('disabled', `Disabled${(x.disabled ? ` by ${x.disabled.by}${x.disabled.reason ? ` (${x.disabled.reason})` : ''}, ${dateTime(x.disabled.at)}` : '')}`)) },
     {
       title: 'Limits',
       class: 'nowrap',
