@@ -127,7 +127,9 @@ impl Objects<'_> {
         let route = spec.route();
         self.relay.checked_route(&route, Some(&name))?;
         if self.relay.catalog().routes().get(&name).is_some() {
-            return Err(AdminError::Conflict(format!("route {name:?}")));
+            return Err(AdminError::Conflict(format!(
+                "route {name:?} already exists"
+            )));
         }
         self.relay.create_object(by, &spec.destination).await?;
         if let Err(error) = self.relay.create_object(by, &route).await {
