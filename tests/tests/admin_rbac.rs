@@ -341,6 +341,24 @@ async fn every_endpoint_answers_each_role_as_documented() {
             o,
             204,
         ),
+        with(
+            row(
+                Method::POST,
+                "/api/v1/subscriptions",
+                "/api/v1/subscriptions",
+                a,
+                201,
+            ),
+            json!({"destination": {"name": "acme", "url": "http://127.0.0.1:9/acme"},
+                "source": "forms", "event_types": ["form.*"]}),
+        ),
+        row(
+            Method::DELETE,
+            "/api/v1/subscriptions/{name}",
+            "/api/v1/subscriptions/acme",
+            a,
+            204,
+        ),
         row(
             Method::DELETE,
             "/api/v1/routes/{name}",

@@ -205,6 +205,14 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
             post(objects::routes::disable),
         )
         .route("/api/v1/routes/{name}/test", post(objects::routes::test))
+        .route(
+            "/api/v1/subscriptions",
+            post(objects::subscriptions::create),
+        )
+        .route(
+            "/api/v1/subscriptions/{name}",
+            delete(objects::subscriptions::delete),
+        )
         .route("/api/v1/transformers", get(objects::routes::transformers))
         .route("/api/v1/agents", get(agents::list).post(agents::create))
         .route("/api/v1/agents/{name}", delete(agents::delete))

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::objects::{destinations, routes, sources};
+use super::objects::{destinations, routes, sources, subscriptions};
 use super::{access, agents, publish, reload, reports, tenants, traffic};
 
 struct Security;
@@ -47,6 +47,7 @@ impl Modify for Security {
         destinations::delete, destinations::enable, destinations::disable,
         routes::list, routes::read, routes::create, routes::update, routes::delete,
         routes::enable, routes::disable, routes::test, routes::transformers,
+        subscriptions::create, subscriptions::delete,
         agents::list, agents::create, agents::revoke, agents::rotate, agents::delete,
         reload::reload,
         tenants::list, tenants::create, tenants::read, tenants::update, tenants::delete,

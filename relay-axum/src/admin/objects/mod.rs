@@ -6,3 +6,4 @@ pub mod dto;
 pub(crate) mod routes;
 pub(crate) mod sources;
 pub mod state;
+pub(crate) mod subscriptions;

@@ -44,6 +44,7 @@ mod saved;
 mod seal;
 mod sources;
 mod state;
+mod subscriptions;
 mod views;
 mod write;
 
@@ -57,6 +58,7 @@ pub use saved::{LoadDestinationError, ResealError, SaveDestinationError};
 pub use seal::OpenSpecError;
 pub use sources::{CreatedSource, MAX_ROTATION_OVERLAP, RotatedSecret};
 pub use state::{Disabled, MAX_REASON_CHARS};
+pub use subscriptions::{CreatedSubscription, SubscriptionSpec};
 pub use views::{DestinationView, ManagedBy, RouteView, SecretInfo, SourceView, Stamps};
 
 #[cfg(test)]
