@@ -10,6 +10,7 @@ use crate::control::definition::Problem;
 use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
 use crate::relay::Relay;
+use crate::store::StoreError;
 
 /// What an admin change does to the stored objects.
 pub(crate) enum Change {

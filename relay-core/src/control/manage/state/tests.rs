@@ -12,7 +12,7 @@ use crate::ingest::source::WebhookSource;
 use crate::model::ids::TenantId;
 use crate::route::EventRoute;
 use crate::store::memory::MemoryStore;
-use crate::store::{AuditLog, CHANGED_BY_GONE, ObjectStateStore, Store};
+use crate::store::{CHANGED_BY_GONE, Store};
 
 fn admin() -> Principal {
     Principal::system(TenantId::default())
