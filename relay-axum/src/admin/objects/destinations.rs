@@ -130,6 +130,7 @@ pub(crate) async fn delete(
     params(("name" = String, Path, description = "The destination"), StateParams),
     responses((status = 204, description = "Enabled"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "The reason is too long"),
         (status = 503, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub(crate) async fn enable(
@@ -147,6 +148,7 @@ pub(crate) async fn enable(
     params(("name" = String, Path, description = "The destination"), StateParams),
     responses((status = 204, description = "Disabled"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "The reason is too long"),
         (status = 503, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub(crate) async fn disable(

@@ -130,7 +130,8 @@ pub(crate) async fn delete(
     params(("name" = String, Path, description = "The source"), StateParams),
     responses((status = 204, description = "Enabled"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+        (status = 422, body = ErrorBody, description = "The reason is too long"),
+        (status = 503, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub(crate) async fn enable(
     State(state): State<AdminState>,
@@ -147,7 +148,8 @@ pub(crate) async fn enable(
     params(("name" = String, Path, description = "The source"), StateParams),
     responses((status = 204, description = "Disabled"), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)),
+        (status = 422, body = ErrorBody, description = "The reason is too long"),
+        (status = 503, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub(crate) async fn disable(
     State(state): State<AdminState>,
