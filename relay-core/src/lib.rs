@@ -86,6 +86,7 @@ pub mod transform;
 pub mod unwind;
 
 pub use relay::Relay;
+pub use relay::background::{Background, BackgroundHandle};
 pub use relay::builder::{BuildError, RelayBuilder};
 
 // What an embedding application names, at the root: building a relay, its sources,
