@@ -122,11 +122,7 @@ impl Gateway {
             );
         }
         let relay = builder.build()?;
-        // The admin router brings the dashboard, which takes `GET /`.
-        let mut app = Router::new();
-        if setup.publish.is_none() {
-            app = app.route("/", get(|| async { "the app" }));
-        }
+        let mut app = Router::new().route("/", get(|| async { "the app" }));
         if setup.metrics {
             let metrics =
                 relay_axum::metrics::routes(None).map_err(|e| BenchError::Setup(e.to_string()))?;
@@ -140,7 +136,11 @@ impl Gateway {
                 .await
                 .map_err(|e| BenchError::Setup(e.to_string()))?;
             token = Some(key.token.expose().to_owned());
-            app = app.merge(relay_axum::admin::router(relay.clone(), Default::default()));
+            let options = relay_axum::admin::AdminOptions {
+                dashboard: false,
+                ..Default::default()
+            };
+            app = app.merge(relay_axum::admin::router(relay.clone(), options));
         }
         let app = app.layer(RelayLayer::new(relay.clone()));
         let server = AppServer::start(app).await?;
