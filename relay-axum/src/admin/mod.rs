@@ -237,6 +237,7 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
                 .delete(tenants::delete),
         )
         .route("/api/v1/tenants/{name}/api-keys", post(tenants::create_key))
+        .merge(openapi::swagger_ui())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .merge(dashboard)
         // A panic in a handler answers 500 {"error":"internal"}; the server goes on.
