@@ -1,32 +1,4 @@
-//! # relay-store-sqlite
-//!
-//! The embedded, durable default store of Relay: one SQLite file in WAL mode.
-//!
-//! - **Durable acknowledgements.** Writes go to ONE writer thread that commits every queued
-//!   write together in one transaction (group commit) with `synchronous=FULL` by default, and
-//!   answers each caller only after the commit; a failed commit fails every write in it.
-//!   [`Synchronous::Normal`] trades the last commits on power loss for speed.
-//! - **Exactly-once ingest.** The dedup entry, the event and its deliveries are written in
-//!   the same transaction; the dedup table's primary key is `(tenant, source, key)`.
-//! - **Reads** run on a small pool of read-only connections on tokio's blocking threads.
-//! - **Checkpoints** run on their own thread, never on the commit path.
-//! - **Migrations** are embedded and versioned with `PRAGMA user_version`.
-//!
-//! ```
-//! use relay_core::store::EventIngest;
-//! use relay_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let dir = tempfile::tempdir()?;
-//! let store = SqliteStore::open(dir.path().join("relay.db"), SqliteOptions::default())?;
-//! store.ping().await?;
-//!
-//! // Or from a URL, with commits that survive a crash of the process but not power loss:
-//! let url = format!("sqlite://{}", dir.path().join("fast.db").display());
-//! let fast = SqliteStore::open_url(&url, SqliteOptions::default().synchronous(Synchronous::Normal))?;
-//! fast.migrate().await?;
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod admin;
 mod batches;

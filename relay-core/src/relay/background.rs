@@ -102,7 +102,7 @@ impl Relay {
     ///
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// let relay = Relay::builder().build().unwrap();
-    /// let days = |d| Duration::from_secs(d * 86_400);
+    /// let days = |d: u64| Duration::from_secs(d * 86_400);
     /// let background = relay.spawn_background(
     ///     Background::default().retention(Retention::default().events(days(7)), Duration::from_secs(300)),
     /// );
