@@ -52,13 +52,15 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
     };
     let clients = load.spawn(CLIENTS);
     let mut resumes = Resumes::default();
-    // What was acknowledged when the last process was killed.
-    let mut before_kill: Option<Vec<u64>> = None;
+    // Whether a process was killed since the last start.
+    let mut killed = false;
 
     for kill in 1..=kills {
+        // Everything acknowledged until the restart (answers read after the kill included).
+        let before_restart = killed.then(|| acknowledged_numbers(&load.acknowledged));
         let restarted = Instant::now();
         let mut gateway = start(&config, addr, &[]).await;
-        if let Some(before) = before_kill.take() {
+        if let Some(before) = before_restart {
             let took = resumes.wait(&receiver, &before, restarted).await;
             println!("restart {}: resumed in {} ms", kill - 1, took.as_millis());
         }
@@ -73,7 +75,7 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
         tokio::time::sleep(Duration::from_millis(rng.random_range(0..400))).await;
         gateway.kill().expect("SIGKILL");
         gateway.wait().expect("reap");
-        before_kill = Some(acknowledged_numbers(&load.acknowledged));
+        killed = true;
         println!(
             "kill {kill}: {} acknowledged so far",
             load.acknowledged_count()
@@ -81,11 +83,12 @@ async fn acknowledged_events_survive_kill_9_and_are_delivered() {
         tokio::time::sleep(Duration::from_millis(rng.random_range(0..200))).await;
     }
 
-    // The last life: what was acknowledged before the last kill is delivered within the
+    // The last life: what was acknowledged until the restart is delivered within the
     // bound; then traffic stops, and everything acknowledged must be delivered.
+    let before_restart = killed.then(|| acknowledged_numbers(&load.acknowledged));
     let restarted = Instant::now();
     let mut gateway = start(&config, addr, &[]).await;
-    if let Some(before) = before_kill.take() {
+    if let Some(before) = before_restart {
         let took = resumes.wait(&receiver, &before, restarted).await;
         println!("restart {kills}: resumed in {} ms", took.as_millis());
     }

@@ -91,13 +91,15 @@ async fn acknowledged_events_survive_kill_9_of_a_postgres_node() {
     };
     let clients = load.spawn(CLIENTS);
     let mut resumes = Resumes::default();
-    // What was acknowledged when the victim was last killed.
-    let mut before_kill: Option<Vec<u64>> = None;
+    // Whether the victim was killed since it was last started.
+    let mut killed = false;
 
     for kill in 1..=kills {
+        // Everything acknowledged until the restart (answers read after the kill included).
+        let before_restart = killed.then(|| acknowledged_numbers(&load.acknowledged));
         let restarted = Instant::now();
         let mut victim = Guard(start(victim_config, *victim_addr, &env).await);
-        if let Some(before) = before_kill.take() {
+        if let Some(before) = before_restart {
             let took = resumes.wait(&receiver, &before, restarted).await;
             println!("restart {}: resumed in {} ms", kill - 1, took.as_millis());
         }
@@ -112,7 +114,7 @@ async fn acknowledged_events_survive_kill_9_of_a_postgres_node() {
         tokio::time::sleep(Duration::from_millis(rng.random_range(0..400))).await;
         victim.0.kill().expect("SIGKILL");
         victim.0.wait().expect("reap");
-        before_kill = Some(acknowledged_numbers(&load.acknowledged));
+        killed = true;
         println!(
             "kill {kill}: {} acknowledged so far",
             load.acknowledged_count()
@@ -123,9 +125,10 @@ async fn acknowledged_events_survive_kill_9_of_a_postgres_node() {
     // The victim's last life: it reclaims the leases its identity left, so what was
     // acknowledged before the last kill is delivered within the bound; then traffic stops,
     // and everything acknowledged must be delivered.
+    let before_restart = killed.then(|| acknowledged_numbers(&load.acknowledged));
     let restarted = Instant::now();
     let mut victim = Guard(start(victim_config, *victim_addr, &env).await);
-    if let Some(before) = before_kill.take() {
+    if let Some(before) = before_restart {
         let took = resumes.wait(&receiver, &before, restarted).await;
         println!("restart {kills}: resumed in {} ms", took.as_millis());
     }
