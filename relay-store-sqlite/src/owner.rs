@@ -4,7 +4,7 @@
 //! hold leases on the file, the owner gives back at open every lease left in it (see
 //! [`release_leases`](crate::resume::release_leases)).
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -32,9 +32,9 @@ pub(crate) fn acquire(db: &Path) -> Result<Owner, SqliteStoreError> {
         .create(true)
         .truncate(false)
         .open(&path)?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
+    match try_lock(&file) {
+        Ok(true) => {}
+        Ok(false) => {
             let mut holder = String::new();
             // The holder's description; empty if it is still being written.
             let _ = file.read_to_string(&mut holder);
@@ -48,13 +48,31 @@ pub(crate) fn acquire(db: &Path) -> Result<Owner, SqliteStoreError> {
                 },
             });
         }
-        Err(TryLockError::Error(error)) => return Err(error.into()),
+        Err(error) => return Err(error.into()),
     }
     file.set_len(0)?;
     file.seek(SeekFrom::Start(0))?;
     file.write_all(describe_self().as_bytes())?;
     file.flush()?;
     Ok(Owner { _file: file })
+}
+
+/// Takes an exclusive `flock` on `file` without waiting: `Ok(false)` when another open file
+/// description (another process, or another store in this one) holds it.
+#[cfg(unix)]
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    use rustix::fs::{FlockOperation, flock};
+    match flock(file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Elsewhere the store takes no lock: only Unix-like systems are supported owners.
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> std::io::Result<bool> {
+    Ok(true)
 }
 
 /// What the lock file says about its holder: the process id, its program and its host.

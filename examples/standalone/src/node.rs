@@ -39,7 +39,11 @@ fn derived(host: &str, config: &Path, listen: SocketAddr) -> NodeId {
     let digest = fnv1a(config.to_string_lossy().as_bytes());
     let mut host: String = host.chars().filter(|c| !c.is_control()).collect();
     // Room for "/[v6 address]:port/digest" within the limit.
-    host.truncate(host.floor_char_boundary(NodeId::MAX_LEN - 80));
+    let mut end = host.len().min(NodeId::MAX_LEN - 80);
+    while !host.is_char_boundary(end) {
+        end -= 1;
+    }
+    host.truncate(end);
     if host.trim().is_empty() {
         host = "localhost".to_owned();
     }
