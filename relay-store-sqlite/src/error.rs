@@ -42,11 +42,13 @@ pub enum SqliteStoreError {
         "{} is in use by {holder}: one process owns a SQLite store at a time \
          (its lock file is {}); stop that process or use another database file",
         path.display(),
-        crate::owner::lock_path(path).display()
+        lock.display()
     )]
     InUse {
         /// The database file.
         path: std::path::PathBuf,
+        /// The lock file beside it.
+        lock: std::path::PathBuf,
         /// The holder, as its lock file describes it (process id, program and host).
         holder: String,
     },

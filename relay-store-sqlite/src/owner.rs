@@ -41,6 +41,7 @@ pub(crate) fn acquire(db: &Path) -> Result<Owner, SqliteStoreError> {
             let holder = holder.trim();
             return Err(SqliteStoreError::InUse {
                 path: db.to_path_buf(),
+                lock: path,
                 holder: if holder.is_empty() {
                     "another process".to_owned()
                 } else {

@@ -11,6 +11,7 @@ mod gate;
 pub mod guard;
 pub(crate) mod http;
 mod judge;
+pub(crate) mod node_leases;
 pub mod ordering;
 pub(crate) mod outbound;
 pub mod policy;

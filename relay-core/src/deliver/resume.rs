@@ -1,35 +1,9 @@
 //! Resuming at once after a restart: the worker leases under the node's stable identity, and
 //! the first worker of a relay reclaims the leases its previous life held under it.
 
-use tokio::sync::OnceCell;
-
-use crate::model::ids::NodeId;
 use crate::model::time::Timestamp;
 use crate::relay::Relay;
 use crate::store::StoreError;
-
-/// The node's identity and whether its previous life's leases were reclaimed (once per
-/// relay, whichever worker starts first).
-#[derive(Debug, Default)]
-pub(crate) struct NodeLeases {
-    node: Option<NodeId>,
-    reclaimed: OnceCell<u64>,
-}
-
-impl NodeLeases {
-    /// Leases held under `node` (none: leases without a holder, taken over at expiry).
-    pub(crate) fn new(node: Option<NodeId>) -> Self {
-        Self {
-            node,
-            reclaimed: OnceCell::new(),
-        }
-    }
-
-    /// The identity recorded on this node's leases.
-    pub(crate) fn node(&self) -> Option<&NodeId> {
-        self.node.as_ref()
-    }
-}
 
 impl Relay {
     /// Reclaims, once per relay, the leases held under this node's identity by its previous

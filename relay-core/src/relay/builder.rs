@@ -8,7 +8,7 @@ use crate::control::credentials::Keyring;
 use crate::deliver::destination::{Destination, Target};
 use crate::deliver::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::deliver::http::HttpTransport;
-use crate::deliver::resume::NodeLeases;
+use crate::deliver::node_leases::NodeLeases;
 use crate::ingest::limit::{RateLimiter, SlidingWindowLimiter};
 use crate::ingest::source::Source;
 use crate::model::ids::{NodeId, TenantId};

@@ -20,7 +20,7 @@ use crate::control::tenancy::registry::TenantRelays;
 use crate::deliver::circuit_view::CircuitViews;
 use crate::deliver::guard::AddressGuard;
 use crate::deliver::http::HttpTransport;
-use crate::deliver::resume::NodeLeases;
+use crate::deliver::node_leases::NodeLeases;
 use crate::deliver::throttle::Throttles;
 use crate::ingest::limit::RateLimiter;
 use crate::model::ids::NodeId;
