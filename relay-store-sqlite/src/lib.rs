@@ -7,8 +7,10 @@ mod circuits;
 mod destinations;
 mod error;
 mod options;
+mod owner;
 mod pipeline;
 mod reads;
+mod resume;
 mod rows;
 mod schema;
 mod wal;
@@ -50,17 +52,28 @@ pub(crate) struct Inner {
     completions: Batches<AttemptCompletion, ()>,
     readers: ReadPool,
     _checkpointer: Checkpointer,
+    /// The lock that makes this store the file's owner (none when not exclusive). Declared
+    /// last, so it is released after the threads above have stopped.
+    _owner: Option<owner::Owner>,
 }
 
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `path`, brings its schema up to date
     /// unless [`SqliteOptions::migrate_on_open`] is off, and starts the writer and
     /// checkpoint threads. Needs no async runtime; using the store does.
+    ///
+    /// By default the store owns the file ([`SqliteOptions::exclusive`]): a second owner is
+    /// refused with [`SqliteStoreError::InUse`], and the deliveries left in flight by the
+    /// previous owner (a process killed with `kill -9`) are due again at once.
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, SqliteStoreError> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
+        let owner = options
+            .exclusive
+            .then(|| owner::acquire(&path))
+            .transpose()?;
         let mut write = Connection::open(&path)?;
         write.busy_timeout(options.busy_timeout)?;
         let mode: String = write.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
@@ -79,6 +92,17 @@ impl SqliteStore {
         write.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         if options.migrate {
             schema::migrate(&mut write)?;
+        }
+        if owner.is_some() && schema::version(&write)? >= 1 {
+            let released =
+                resume::release_leases(&write, relay_core::model::time::Timestamp::now())?;
+            if released > 0 {
+                tracing::info!(
+                    released,
+                    path = %path.display(),
+                    "resumed the deliveries the previous owner of the store had in flight"
+                );
+            }
         }
 
         let mut readers = Vec::with_capacity(options.readers);
@@ -118,6 +142,7 @@ impl SqliteStore {
                 }),
                 readers: ReadPool::new(readers),
                 _checkpointer: checkpointer,
+                _owner: owner,
             }),
         })
     }

@@ -191,6 +191,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, day)
     ) WITHOUT ROWID;
     ",
+    // 8: the holder of a delivery's lease (a node's stable identity, or NULL), so that the
+    // node's next life reclaims its leases at once; the index finds a holder's leases.
+    "
+    ALTER TABLE deliveries ADD COLUMN lease_holder TEXT;
+    CREATE INDEX deliveries_holder ON deliveries (lease_holder)
+        WHERE status = 'in_flight' AND lease_holder IS NOT NULL;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -54,12 +54,15 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         &database_url,
         &config.server,
         config.server.migrate_on_start,
+        store::Use::Owner,
     )
     .await?;
+    let node = crate::node::node_id(&config.server, settings.config, listen);
+    tracing::info!(%node, "node identity (recorded on this node's leases)");
     let keyring = keys::keyring(&config.delivery, opened.backing())?;
     let specs = std::mem::take(&mut assembled.destination_specs);
     let metrics = relay_axum::metrics::routes(assembled.metrics_token.take())?;
-    let mut builder = assembled.into_builder().keyring(keyring);
+    let mut builder = assembled.into_builder().keyring(keyring).node_id(node);
     let redis_url = settings
         .redis_url
         .or_else(|| config.server.redis_url.clone());

@@ -8,9 +8,10 @@ use crate::control::credentials::Keyring;
 use crate::deliver::destination::{Destination, Target};
 use crate::deliver::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::deliver::http::HttpTransport;
+use crate::deliver::node_leases::NodeLeases;
 use crate::ingest::limit::{RateLimiter, SlidingWindowLimiter};
 use crate::ingest::source::Source;
-use crate::model::ids::TenantId;
+use crate::model::ids::{NodeId, TenantId};
 use crate::observe::{Observer, Observers};
 use crate::publish::EventType;
 use crate::route::Route;
@@ -80,6 +81,7 @@ pub struct RelayBuilder {
     #[cfg(feature = "opentelemetry")]
     tracer: Option<opentelemetry::global::BoxedTracer>,
     observers: Vec<Arc<dyn Observer>>,
+    node: Option<NodeId>,
 }
 
 impl RelayBuilder {
@@ -92,6 +94,24 @@ impl RelayBuilder {
     /// The rate limiter (default: in-process [`SlidingWindowLimiter`]).
     pub fn limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.limiter = Some(limiter);
+        self
+    }
+
+    /// The node's stable identity (default: none). Its delivery workers record it on every
+    /// lease they take, and the first worker to start reclaims at once the leases its
+    /// previous life left under it (see
+    /// [`DeliveryQueue::reclaim`](crate::store::DeliveryQueue::reclaim)), instead of waiting
+    /// for them to expire. Give every node sharing a store its own identity, the same across
+    /// its restarts. Without one, the leases of a crashed process come back when they expire
+    /// (a SQLite store, which one process owns, gives them all back when it is opened).
+    ///
+    /// ```
+    /// use relay_core::{Relay, model::ids::NodeId};
+    /// let relay = Relay::builder().node_id(NodeId::new("node-a").unwrap()).build().unwrap();
+    /// assert_eq!(relay.node_id().map(NodeId::as_str), Some("node-a"));
+    /// ```
+    pub fn node_id(mut self, node: NodeId) -> Self {
+        self.node = Some(node);
         self
     }
 
@@ -300,6 +320,7 @@ impl RelayBuilder {
                 observers: Observers::new(observers),
                 write_health: Default::default(),
                 tenants: Default::default(),
+                node_leases: NodeLeases::new(self.node),
             }
         });
         Ok(Relay { shared, tenant })

@@ -43,6 +43,7 @@ mod objects;
 mod ordering;
 mod publish;
 mod queue;
+mod reclaim;
 mod retention;
 mod tenants;
 mod upgrade;
@@ -57,6 +58,7 @@ pub use objects::*;
 pub use ordering::*;
 pub use publish::*;
 pub use queue::*;
+pub use reclaim::*;
 pub use retention::*;
 pub use tenants::*;
 pub use upgrade::*;
@@ -107,6 +109,9 @@ macro_rules! store_conformance_tests {
             complete_attempt_moves_delivery_on,
             release_returns_delivery_to_queue,
             queue_depth_counts_pending_and_in_flight,
+            reclaim_takes_back_its_own_leases_only,
+            reclaimed_leases_are_fenced,
+            reclaimed_lane_head_keeps_its_place,
             dead_letters_filter,
             redrive_is_idempotent,
             schedule_replays_event,

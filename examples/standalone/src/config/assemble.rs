@@ -130,6 +130,7 @@ pub fn assemble(
         }
     };
     problems.extend(config.server.retention_problems());
+    problems.extend(crate::node::problems(&config.server));
     if config.server.request_timeout_ms == 0 {
         problems.push(Problem::new(
             "server.request_timeout_ms",

@@ -160,6 +160,25 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_node_id_is_refused_with_its_key() {
+        for (text, refused) in [
+            ("[server]\nnode_id = \"\"\n", true),
+            ("[server]\nnode_id = \"a\\nb\"\n", true),
+            ("[server]\nnode_id = \"node-a\"\n", false),
+            ("", false),
+        ] {
+            let config = from_toml(text, Path::new("t.toml")).expect("parses");
+            let outcome = assemble(&config, |_| None);
+            let problems = outcome.err().unwrap_or_default();
+            assert_eq!(
+                problems.iter().any(|p| p.key == "server.node_id"),
+                refused,
+                "{text:?}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
     fn retention_keys_become_the_pruners_retention() {
         let days = |d: u64| std::time::Duration::from_secs(d * 86_400);
         let default = from_toml("", Path::new("t.toml")).expect("parses");
@@ -190,6 +209,8 @@ mod tests {
         "audit_retention_days = 0",
         "metrics_retention_days = 400",
         "database_url = \"memory://\"",
+        "node_id = \"node-a\"",
+        "node_id = \"\"",
         "[delivery]",
         "allow_cidrs = [\"127.0.0.0/8\", \"nonsense\"]",
         "[[sources]]",

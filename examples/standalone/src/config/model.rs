@@ -145,6 +145,10 @@ pub struct Server {
     /// Networks (`10.0.0.0/8`, or one address) of reverse proxies whose `X-Forwarded-For` /
     /// `Forwarded: for=` name the client; from other peers they are ignored.
     pub trusted_proxies: Vec<Cidr>,
+    /// This node's stable identity, recorded on the leases its delivery worker takes, so that
+    /// the node's next life resumes them at once (see `crate::node`). Default: derived from
+    /// the host name, the listen address and the configuration file's path.
+    pub node_id: Option<String>,
 }
 
 impl Server {
@@ -249,6 +253,7 @@ impl Default for Server {
             tls_cert: None,
             tls_key: None,
             trusted_proxies: Vec::new(),
+            node_id: None,
         }
     }
 }

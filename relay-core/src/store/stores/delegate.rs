@@ -12,7 +12,7 @@ use crate::control::admin::{
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::deliver::circuit::{CircuitState, VersionedCircuit};
 use crate::model::event::{Attempt, Delivery, Event};
-use crate::model::ids::{DeliveryId, EventId, TenantId};
+use crate::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
 use crate::store::*;
 
@@ -29,13 +29,18 @@ impl EventIngest for Stores {
 
 #[async_trait]
 impl DeliveryQueue for Stores {
-    async fn lease_due(
+    async fn lease_due_as(
         &self,
+        holder: Option<&NodeId>,
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
     ) -> Result<Vec<LeasedDelivery>, StoreError> {
-        self.queue.lease_due(now, limit, lease_for).await
+        self.queue.lease_due_as(holder, now, limit, lease_for).await
+    }
+
+    async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {
+        self.queue.reclaim(holder, now).await
     }
 
     async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
