@@ -195,6 +195,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, day)
     );
     ",
+    // 7: consumer-portal links (only their token's digest), consumed once.
+    "
+    CREATE TABLE portal_links (
+        token_hash BYTEA PRIMARY KEY,
+        id TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT
+    );
+    CREATE INDEX portal_links_expiry ON portal_links (expires_at);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -191,6 +191,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, day)
     ) WITHOUT ROWID;
     ",
+    // 8: consumer-portal links (only their token's digest), consumed once.
+    "
+    CREATE TABLE portal_links (
+        token_hash BLOB PRIMARY KEY,
+        id TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX portal_links_expiry ON portal_links (expires_at);
+    ",
 ];
 
 /// The schema version this build writes.

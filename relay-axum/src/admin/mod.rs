@@ -26,6 +26,7 @@ mod error;
 mod extract;
 pub mod objects;
 mod openapi;
+pub mod portal;
 pub mod publish;
 mod reload;
 mod reports;
@@ -53,6 +54,9 @@ pub struct AdminOptions {
     pub ingest_prefix: String,
     /// How `POST /api/v1/config/reload` reloads the host's configuration (none: 409).
     pub reload: Option<ReloadHook>,
+    /// The gateway's public base URL (e.g. `https://hooks.example.com`), which portal links
+    /// start with; none: the scheme and `Host` of the request that creates the link.
+    pub public_url: Option<String>,
 }
 
 impl Default for AdminOptions {
@@ -61,6 +65,7 @@ impl Default for AdminOptions {
             secure_cookies: false,
             ingest_prefix: "/webhooks".into(),
             reload: None,
+            public_url: None,
         }
     }
 }
@@ -219,6 +224,8 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
                 .delete(tenants::delete),
         )
         .route("/api/v1/tenants/{name}/api-keys", post(tenants::create_key))
+        .route("/api/v1/tenants/{name}/portal-links", post(portal::create))
+        .route("/portal/{token}", get(portal::redeem))
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .merge(crate::dashboard::routes())
         // A panic in a handler answers 500 {"error":"internal"}; the server goes on.
