@@ -268,31 +268,26 @@ mod tests {
     #[tokio::test]
     async fn bad_ttls_unknown_tenants_and_non_platform_admins_are_refused() {
         let (relay, platform) = acme().await;
+        let access = relay.access();
         for secs in [0, 86_401] {
             let ttl = Some(Duration::from_secs(secs));
-            let refused = relay.access().create_portal_link(&platform, "acme", ttl);
-            assert!(
-                matches!(refused.await, Err(AdminError::Invalid(_))),
-                "{secs}"
-            );
+            let refused = access.create_portal_link(&platform, "acme", ttl).await;
+            assert!(matches!(refused, Err(AdminError::Invalid(_))), "{secs}");
         }
-        let unknown = relay.access().create_portal_link(&platform, "nope", None);
-        assert!(matches!(unknown.await, Err(AdminError::NotFound)));
+        let longest = access.create_portal_link(&platform, "acme", Some(MAX_PORTAL_LINK_TTL));
+        assert!(longest.await.is_ok());
+        let unknown = access.create_portal_link(&platform, "nope", None).await;
+        assert!(matches!(unknown, Err(AdminError::NotFound)));
         let mut viewer = platform.clone();
         viewer.role = Role::Viewer;
-        let low = relay.access().create_portal_link(&viewer, "acme", None);
-        assert!(matches!(low.await, Err(AdminError::Forbidden { .. })));
+        let low = access.create_portal_link(&viewer, "acme", None).await;
+        assert!(matches!(low, Err(AdminError::Forbidden { .. })));
         let tenant_admin = Principal::system(TenantId::new("acme"));
-        let other = relay
-            .access()
-            .create_portal_link(&tenant_admin, "acme", None);
-        assert!(matches!(other.await, Err(AdminError::NotFound)));
+        let other = access.create_portal_link(&tenant_admin, "acme", None).await;
+        assert!(matches!(other, Err(AdminError::NotFound)));
         for token in ["", "rpl_", "rpl_unknown", "relay_session"] {
-            let redeemed = relay.access().redeem_portal_link(token).await;
-            assert!(
-                matches!(redeemed, Err(AdminError::Unauthorized)),
-                "{token:?}"
-            );
+            let redeemed = access.redeem_portal_link(token).await;
+            assert!(matches!(redeemed, Err(AdminError::Unauthorized)), "{token:?}");
         }
     }
 
