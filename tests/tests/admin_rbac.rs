@@ -511,9 +511,9 @@ async fn every_endpoint_answers_each_role_as_documented() {
     let mut failures = Vec::new();
     let callers: [(&str, Option<Role>); 4] = [
         ("no key", None),
-        ("viewer", v),
-        ("operator", o),
-        ("admin", a),
+        ("viewer", Some(Role::Viewer)),
+        ("operator", Some(Role::Operator)),
+        ("admin", Some(Role::Admin)),
     ];
     for r in &rows {
         for (who, role) in callers {
@@ -617,7 +617,10 @@ async fn a_portal_session_may_manage_endpoints_and_traffic_and_nothing_else() {
         .map(|r| (r.method.as_str(), r.template))
         .collect();
     for endpoint in PORTAL_MAY {
-        assert!(listed.contains(endpoint), "{endpoint:?} is not in the matrix");
+        assert!(
+            listed.contains(endpoint),
+            "{endpoint:?} is not in the matrix"
+        );
     }
 }
 

@@ -287,7 +287,10 @@ mod tests {
         assert!(matches!(other, Err(AdminError::NotFound)));
         for token in ["", "rpl_", "rpl_unknown", "relay_session"] {
             let redeemed = access.redeem_portal_link(token).await;
-            assert!(matches!(redeemed, Err(AdminError::Unauthorized)), "{token:?}");
+            assert!(
+                matches!(redeemed, Err(AdminError::Unauthorized)),
+                "{token:?}"
+            );
         }
     }
 
