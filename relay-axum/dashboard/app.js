@@ -112,7 +112,8 @@ async function render() {
       return;
     }
   }
-  const known = PAGES.find((p) => p.path === path && visible(p));
+  // A ranked role may open any page (one it may not use says so); a portal only its own.
+  const known = PAGES.find((p) => p.path === path && (!isPortal() || p.path in PORTAL));
   if (!known) {
     navigate(home());
     return;
