@@ -119,6 +119,18 @@ fn check_name(field: &str, name: &str) -> Result<(), AdminError> {
     }
 }
 
+/// `Ok` for a ranked role: [`Role::Portal`] belongs to portal-link sessions only, never to a
+/// key or a user.
+fn ranked(field: &str, role: Role) -> Result<(), AdminError> {
+    if role == Role::Portal {
+        return Err(AdminError::invalid(
+            field,
+            "the portal role is for consumer-portal links only",
+        ));
+    }
+    Ok(())
+}
+
 impl Access<'_> {
     /// The principal a bearer API key authenticates; [`AdminError::Unauthorized`] for a
     /// malformed, unknown or revoked key.
@@ -146,6 +158,7 @@ impl Access<'_> {
         role: Role,
     ) -> Result<CreatedApiKey, AdminError> {
         by.require(Role::Admin)?;
+        ranked("role", role)?;
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AdminError::invalid("name", "1 to 100 characters"));
         }
@@ -201,6 +214,7 @@ impl Access<'_> {
         role: Role,
     ) -> Result<UserRecord, AdminError> {
         by.require(Role::Admin)?;
+        ranked("role", role)?;
         check_name("username", username)?;
         if password.expose().chars().count() < MIN_PASSWORD_LEN {
             return Err(AdminError::invalid(

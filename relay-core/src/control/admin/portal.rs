@@ -285,6 +285,14 @@ mod tests {
         let tenant_admin = Principal::system(TenantId::new("acme"));
         let other = access.create_portal_link(&tenant_admin, "acme", None).await;
         assert!(matches!(other, Err(AdminError::NotFound)));
+        let key = access.create_api_key(&platform, "k", Role::Portal).await;
+        assert!(matches!(key, Err(AdminError::Invalid(_))), "no portal keys");
+        let password = Secret::new("a long enough password".to_owned());
+        let user = access.create_user(&platform, "u", &password, Role::Portal);
+        assert!(
+            matches!(user.await, Err(AdminError::Invalid(_))),
+            "no portal users"
+        );
         for token in ["", "rpl_", "rpl_unknown", "relay_session"] {
             let redeemed = access.redeem_portal_link(token).await;
             assert!(
