@@ -347,6 +347,24 @@ fn matrix(event: &str, dead: &str, doomed_key: &str) -> Vec<Row> {
             o,
             204,
         ),
+        with(
+            row(
+                Method::POST,
+                "/api/v1/subscriptions",
+                "/api/v1/subscriptions",
+                a,
+                201,
+            ),
+            json!({"destination": {"name": "acme", "url": "http://127.0.0.1:9/acme"},
+                "source": "forms", "event_types": ["form.*"]}),
+        ),
+        row(
+            Method::DELETE,
+            "/api/v1/subscriptions/{name}",
+            "/api/v1/subscriptions/acme",
+            a,
+            204,
+        ),
         row(
             Method::DELETE,
             "/api/v1/routes/{name}",
@@ -471,8 +489,8 @@ fn matrix(event: &str, dead: &str, doomed_key: &str) -> Vec<Row> {
 }
 
 /// What a consumer-portal session may call (besides the public endpoints): its tenant's
-/// traffic (read, replay, redrive, discard), destinations and routes (everything), sources
-/// (read only). Everything else answers it 403.
+/// traffic (read, replay, redrive, discard), destinations, routes and subscriptions
+/// (everything), sources (read only). Everything else answers it 403.
 const PORTAL_MAY: &[(&str, &str)] = &[
     ("GET", "/api/v1/auth/me"),
     ("GET", "/api/v1/events"),
@@ -501,6 +519,8 @@ const PORTAL_MAY: &[(&str, &str)] = &[
     ("POST", "/api/v1/routes/{name}/enable"),
     ("POST", "/api/v1/routes/{name}/disable"),
     ("POST", "/api/v1/routes/{name}/test"),
+    ("POST", "/api/v1/subscriptions"),
+    ("DELETE", "/api/v1/subscriptions/{name}"),
     ("GET", "/api/v1/transformers"),
 ];
 

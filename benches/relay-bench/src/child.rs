@@ -21,6 +21,8 @@ pub struct Job {
     pub rate: Option<u64>,
     /// Events stored before the measurement (`backlog`).
     pub backlog: Option<u64>,
+    /// Published payloads are validated against a JSON Schema (`publish`).
+    pub schema: bool,
 }
 
 impl Job {
@@ -31,6 +33,7 @@ impl Job {
             sync: None,
             rate: None,
             backlog: None,
+            schema: false,
         }
     }
 }
@@ -96,6 +99,9 @@ fn child_args(args: &Args, job: Job) -> Vec<String> {
     if let Some(backlog) = job.backlog {
         out.extend(["--backlog".into(), backlog.to_string()]);
     }
+    if job.schema {
+        out.push("--schema".into());
+    }
     if args.no_worker {
         out.push("--no-worker".into());
     }
@@ -148,6 +154,7 @@ mod tests {
         let job = Job {
             rate: Some(700),
             backlog: Some(500),
+            schema: true,
             ..Job::of(Which::Client)
         };
         let child =
@@ -161,5 +168,6 @@ mod tests {
         assert_eq!(child.events(), 20_000);
         assert_eq!(child.only, vec![Which::Client]);
         assert_eq!(child.per_destination, Some(7));
+        assert!(child.schema);
     }
 }

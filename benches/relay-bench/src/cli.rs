@@ -79,7 +79,7 @@ pub struct Args {
     pub batch: usize,
 
     /// Which measurements to run (comma-separated).
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Which::Bare, Which::Raw, Which::Gateway, Which::Client])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Which::Bare, Which::Raw, Which::Gateway, Which::Client, Which::Publish, Which::PublishHttp])]
     pub only: Vec<Which>,
 
     /// Runs the gateway without its delivery worker (to see what delivery costs ingest).
@@ -109,6 +109,11 @@ pub struct Args {
     /// vs direct HTTP, `--events` each, `--runs` times (see `agent.rs`).
     #[arg(long)]
     pub agent_via: Option<PathBuf>,
+
+    /// `publish`: validate every published payload against the event type's JSON Schema
+    /// (the parent measures with and without; a child gets this for the "with" runs).
+    #[arg(long, hide = true)]
+    pub schema: bool,
 
     /// Internal: measure once in this process and print the sample line.
     #[arg(long, hide = true)]
@@ -187,6 +192,9 @@ pub enum Scenario {
     EndToEnd,
     /// Ingest rate with 0 vs N events already stored; RSS while the worker drains them.
     Backlog,
+    /// In-process publishes and `POST /api/v1/events` vs HTTP ingest, the raw rusqlite loop
+    /// and bare axum; schema validation off and on (events/s).
+    Publish,
 }
 
 impl Scenario {
@@ -198,6 +206,7 @@ impl Scenario {
             Self::Deliver => "deliver",
             Self::EndToEnd => "end-to-end",
             Self::Backlog => "backlog",
+            Self::Publish => "publish",
         }
     }
 }
@@ -232,6 +241,10 @@ pub enum Which {
     Gateway,
     /// A raw hyper client posting the deliveries' bodies (`deliver`'s baseline).
     Client,
+    /// `relay.publish(..)` in process (`publish`).
+    Publish,
+    /// `POST /api/v1/events` on the admin API (`publish`).
+    PublishHttp,
 }
 
 impl Which {
@@ -242,6 +255,8 @@ impl Which {
             Self::Raw => "raw",
             Self::Gateway => "gateway",
             Self::Client => "client",
+            Self::Publish => "publish",
+            Self::PublishHttp => "publish-http",
         }
     }
 }

@@ -7,10 +7,13 @@ use axum::Router;
 use axum::routing::get;
 use relay_axum::RelayLayer;
 use relay_core::Relay;
+use relay_core::control::admin::{Principal, Role};
 use relay_core::deliver::destination::Destination;
 use relay_core::deliver::{WorkerConfig, WorkerHandle};
 use relay_core::ingest::signature::GitHub;
 use relay_core::ingest::source::WebhookSource;
+use relay_core::model::ids::TenantId;
+use relay_core::publish::{EventType, PUBLISH_SOURCE};
 use relay_core::route::EventRoute;
 
 use crate::error::BenchError;
@@ -28,7 +31,7 @@ const OUTBOUND_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub const FAN_OUT: u64 = 2;
 
 /// What runs beside ingest.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Setup {
     /// The delivery worker, from the start.
     pub worker: bool,
@@ -36,6 +39,33 @@ pub struct Setup {
     pub metrics: bool,
     /// The receiver records when each push's deliveries arrive (end-to-end latency).
     pub record_arrivals: bool,
+    /// Published pushes too: a route from `app` to both destinations, the event type `push`
+    /// (with its JSON Schema when `schema`), and the admin API with an operator key.
+    pub publish: Option<Publishing>,
+}
+
+/// How published pushes are set up.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Publishing {
+    /// The event type `push` has a JSON Schema every published payload is checked against.
+    pub schema: bool,
+}
+
+/// The JSON Schema of the bench's push payloads ([`crate::payload::Pushes::body`]).
+fn push_schema() -> serde_json::Value {
+    let sha = serde_json::json!({"type": "string", "minLength": 40, "maxLength": 40});
+    serde_json::json!({
+        "type": "object",
+        "required": ["ref", "before", "after", "repository", "pusher", "head_commit"],
+        "properties": {
+            "ref": {"type": "string", "pattern": "^refs/"},
+            "before": sha, "after": sha,
+            "repository": {"type": "object", "required": ["id", "full_name"],
+                "properties": {"id": {"type": "integer"}, "full_name": {"type": "string"}}},
+            "pusher": {"type": "object", "required": ["name"]},
+            "head_commit": {"type": "object", "properties": {"message": {"type": "string"}}}
+        }
+    })
 }
 
 /// A running gateway, its receiver and its store.
@@ -49,6 +79,8 @@ pub struct Gateway {
     pub receiver: Receiver,
     /// The store.
     pub store: BenchStore,
+    /// An operator API key for `POST /api/v1/events` (with [`Setup::publish`]).
+    pub token: Option<String>,
     worker: Option<WorkerHandle>,
 }
 
@@ -63,7 +95,7 @@ impl Gateway {
         // The receiver is on loopback, which the SSRF guard refuses unless allowed.
         let loopback =
             relay_core::deliver::guard::IpNet::from(std::net::IpAddr::from([127, 0, 0, 1]));
-        let relay = Relay::builder()
+        let mut builder = Relay::builder()
             .allow_cidrs([loopback])
             .store(store.dyn_store())
             .source(WebhookSource::new("github", GitHub).secret(SECRET))
@@ -74,13 +106,41 @@ impl Gateway {
                     .source("github")
                     .event_types(["push"])
                     .to(["receiver-a", "receiver-b"]),
-            )
-            .build()?;
+            );
+        if let Some(publishing) = setup.publish {
+            let mut push = EventType::new("push").description("A bench push");
+            if publishing.schema {
+                push = push
+                    .schema(push_schema())
+                    .map_err(|e| BenchError::Setup(e.to_string()))?;
+            }
+            builder = builder.event_type(push).route(
+                EventRoute::new("published")
+                    .source(PUBLISH_SOURCE)
+                    .event_types(["push"])
+                    .to(["receiver-a", "receiver-b"]),
+            );
+        }
+        let relay = builder.build()?;
         let mut app = Router::new().route("/", get(|| async { "the app" }));
         if setup.metrics {
             let metrics =
                 relay_axum::metrics::routes(None).map_err(|e| BenchError::Setup(e.to_string()))?;
             app = app.merge(metrics);
+        }
+        let mut token = None;
+        if setup.publish.is_some() {
+            let system = Principal::system(TenantId::default());
+            let key = (relay.access())
+                .create_api_key(&system, "bench", Role::Operator)
+                .await
+                .map_err(|e| BenchError::Setup(e.to_string()))?;
+            token = Some(key.token.expose().to_owned());
+            let options = relay_axum::admin::AdminOptions {
+                dashboard: false,
+                ..Default::default()
+            };
+            app = app.merge(relay_axum::admin::router(relay.clone(), options));
         }
         let app = app.layer(RelayLayer::new(relay.clone()));
         let server = AppServer::start(app).await?;
@@ -89,6 +149,7 @@ impl Gateway {
             server,
             receiver,
             store,
+            token,
             worker: None,
         };
         if setup.worker {
@@ -112,6 +173,7 @@ impl Gateway {
             receiver,
             store,
             worker,
+            ..
         } = self;
         server.stop().await?;
         if let Some(worker) = worker {

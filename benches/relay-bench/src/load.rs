@@ -17,7 +17,8 @@ use tokio::task::JoinSet;
 use crate::error::BenchError;
 use crate::payload::Pushes;
 
-/// The start of the body an accepted request gets (the gateway's and bare axum's alike).
+/// The start of the body an accepted request gets (the gateway's and bare axum's alike), with
+/// `200` (ingest) or `202` (`POST /api/v1/events`).
 pub const ACCEPTED_PREFIX: &[u8] = b"{\"status\":\"accepted\"";
 
 /// How much load to send.
@@ -37,7 +38,7 @@ pub struct Load {
 /// What the load saw.
 #[derive(Debug, Clone, Default)]
 pub struct LoadReport {
-    /// Answers `200 {"status":"accepted"…}`.
+    /// Answers `200` or `202` `{"status":"accepted"…}`.
     pub accepted: u64,
     /// Any other answer, or a broken connection.
     pub failed: u64,
@@ -72,9 +73,22 @@ impl LoadReport {
     }
 }
 
-/// Sends `load` to `addr` and waits for every answer.
+/// Builds the `i`-th request of a measurement.
+pub type MakeRequest =
+    Arc<dyn Fn(u64) -> Result<http::Request<Full<Bytes>>, http::Error> + Send + Sync>;
+
+/// Sends `load` (signed pushes) to `addr` and waits for every answer.
 pub async fn run(addr: SocketAddr, load: Load) -> Result<LoadReport, BenchError> {
-    let pushes = Arc::new(Pushes::new(&addr.to_string())?);
+    let pushes = Pushes::new(&addr.to_string())?;
+    run_requests(addr, load, Arc::new(move |i| pushes.request(i))).await
+}
+
+/// Sends `load` to `addr`, the `i`-th request built by `make`, and waits for every answer.
+pub async fn run_requests(
+    addr: SocketAddr,
+    load: Load,
+    make: MakeRequest,
+) -> Result<LoadReport, BenchError> {
     // Connect every connection before the clock starts.
     let mut senders = Vec::with_capacity(load.connections);
     for _ in 0..load.connections.max(1) {
@@ -85,9 +99,9 @@ pub async fn run(addr: SocketAddr, load: Load) -> Result<LoadReport, BenchError>
     let deadline = started + load.time_limit;
     let mut tasks = JoinSet::new();
     for sender in senders {
-        let (pushes, next) = (Arc::clone(&pushes), Arc::clone(&next));
+        let (make, next) = (Arc::clone(&make), Arc::clone(&next));
         let range = (load.first, load.requests);
-        tasks.spawn(connection(sender, pushes, next, range, deadline));
+        tasks.spawn(connection(sender, make, next, range, deadline));
     }
     let mut report = LoadReport::default();
     while let Some(done) = tasks.join_next().await {
@@ -114,7 +128,7 @@ pub async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>, Bench
 /// One connection's loop: claim the next request number, send, await the answer, repeat.
 async fn connection(
     mut sender: SendRequest<Full<Bytes>>,
-    pushes: Arc<Pushes>,
+    make: MakeRequest,
     next: Arc<AtomicU64>,
     (first, requests): (u64, u64),
     deadline: Instant,
@@ -125,7 +139,7 @@ async fn connection(
         if i >= requests || Instant::now() >= deadline {
             return report;
         }
-        let request = match pushes.request(first + i) {
+        let request = match make(first + i) {
             Ok(request) => request,
             Err(error) => {
                 report.fail(format!("building request: {error}"));
@@ -159,7 +173,9 @@ pub(crate) async fn exchange(
         Ok::<_, hyper::Error>((status, body))
     };
     match answer.await {
-        Ok((status, body)) if status == 200 && body.starts_with(ACCEPTED_PREFIX) => {
+        Ok((status, body))
+            if (status == 200 || status == 202) && body.starts_with(ACCEPTED_PREFIX) =>
+        {
             report.accepted += 1;
             let micros = since.elapsed().as_micros();
             report

@@ -32,6 +32,11 @@
 //!   over `--concurrency` keep-alive connections. deliveries/s.
 //! - `end-to-end`: open-loop ingest at `--rates` (default 1000/s) with the worker running; the
 //!   receiver records each delivery's arrival; latency = arrival - intended send time.
+//! - `publish`: in-process `relay.publish(..)` (`--connections` tasks in a closed loop) and
+//!   `POST /api/v1/events` (the admin API, an operator key), `--events` 1 KiB push payloads
+//!   each with an idempotency key, routed to both destinations like an ingested push, with
+//!   the event type's JSON Schema validation off and on; against HTTP ingest of the same
+//!   pushes, the raw rusqlite loop and bare axum in the same run.
 //! - `backlog`: for each of `--backlog` (default 0 and 1,000,000), that many pushes ingested
 //!   with the worker stopped, then a closed-loop burst of `--events` (default 20,000) measured,
 //!   then the worker started for `--drain-secs` while RSS is sampled. A backlog that would leave
@@ -48,6 +53,7 @@
 //! cargo run --release -p relay-bench -- deliver --events 100000 --concurrency 64
 //! cargo run --release -p relay-bench -- end-to-end --rates 1000
 //! cargo run --release -p relay-bench -- backlog --backlog 0,1000000 --runs 1
+//! cargo run --release -p relay-bench -- publish --events 50000
 //! cargo run --release -p relay-bench -- deliver --store postgres   # after scripts/services.sh
 //! ```
 
@@ -120,6 +126,7 @@ fn child_job(args: &Args) -> Option<Job> {
         sync: args.modes().first().copied(),
         rate: args.rates().first().copied(),
         backlog: args.backlog.first().copied(),
+        schema: args.schema,
     })
 }
 
@@ -209,6 +216,8 @@ pub fn sqlite_options(args: &Args, job: Job) -> SqliteOptions {
         .checkpoint_interval(Duration::from_millis(args.checkpoint_ms))
 }
 
+/// `ingest`'s measurement of `job` (a closed-loop burst, or the raw loop): also the
+/// baselines of `publish`.
 async fn measure_ingest(args: &Args, job: Job) -> Result<Sample, BenchError> {
     let load = Load {
         connections: args.connections,
@@ -217,7 +226,9 @@ async fn measure_ingest(args: &Args, job: Job) -> Result<Sample, BenchError> {
         first: 0,
     };
     let mut sample = match job.which {
-        Which::Bare | Which::Client => bare::measure(load).await?,
+        Which::Bare | Which::Client | Which::Publish | Which::PublishHttp => {
+            bare::measure(load).await?
+        }
         Which::Raw => {
             let dir = args.dir();
             let sync = job.sync.unwrap_or_default();
@@ -229,7 +240,7 @@ async fn measure_ingest(args: &Args, job: Job) -> Result<Sample, BenchError> {
             let setup = gateway::Setup {
                 worker: !args.no_worker,
                 metrics: args.metrics,
-                record_arrivals: false,
+                ..gateway::Setup::default()
             };
             gateway::measure(store, load, setup).await?
         }

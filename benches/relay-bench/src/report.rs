@@ -26,6 +26,8 @@ impl Kind {
             Which::Raw => format!("raw rusqlite loop, {} events/tx", args.batch),
             Which::Bare => "bare axum (200 + small JSON)".into(),
             Which::Client => "raw hyper client".into(),
+            Which::Publish => format!("in-process publish + {store} + worker"),
+            Which::PublishHttp => format!("POST /api/v1/events + {store} + worker"),
         }
     }
 
@@ -40,7 +42,7 @@ impl Kind {
     fn unit(self) -> &'static str {
         match self.which {
             Which::Bare => "req/s",
-            Which::Raw | Which::Gateway => "events/s",
+            Which::Raw | Which::Gateway | Which::Publish | Which::PublishHttp => "events/s",
             Which::Client => "req/s",
         }
     }

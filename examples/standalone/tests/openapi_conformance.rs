@@ -83,7 +83,14 @@ destinations = ["app"]
     let mut settings = String::new();
     // Names that refer to other objects (a route's destinations, a publish's source and
     // destinations) may be well-formed and still name nothing: 422.
-    for tag in ["sources", "destinations", "routes", "tenants", "publishing"] {
+    for tag in [
+        "sources",
+        "destinations",
+        "routes",
+        "subscriptions",
+        "tenants",
+        "publishing",
+    ] {
         settings.push_str(&format!(
             "[[operations]]\ninclude-tag = \"{tag}\"\n\
              [operations.checks.positive_data_acceptance]\n\

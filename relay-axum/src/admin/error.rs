@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 pub struct ErrorBody {
     /// `unauthorized`, `forbidden`, `not_found`, `conflict`, `invalid`, `invalid_payload`
     /// (422: the payload does not match its event type's schema), `invalid_json`,
-    /// `locked`, `unavailable`, `unsupported` (501: the store lacks the capability) or
-    /// `internal`.
+    /// `locked`, `unavailable`, `unsupported` (501: the store lacks the capability, or no
+    /// credential key is configured to seal secrets with) or `internal`.
     pub error: String,
     /// A sentence for people.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,12 +111,9 @@ impl IntoResponse for ApiError {
                 response
             }
             AdminError::NotFound => body(StatusCode::NOT_FOUND, "not_found", None, vec![]),
-            AdminError::Conflict(what) => body(
-                StatusCode::CONFLICT,
-                "conflict",
-                Some(format!("{what} already exists")),
-                vec![],
-            ),
+            AdminError::Conflict(what) => {
+                body(StatusCode::CONFLICT, "conflict", Some(what), vec![])
+            }
             AdminError::Invalid(fields) => {
                 body(StatusCode::UNPROCESSABLE_ENTITY, "invalid", None, fields)
             }
@@ -125,6 +122,12 @@ impl IntoResponse for ApiError {
                 "invalid_payload",
                 Some("the payload does not match its event type's schema".into()),
                 fields,
+            ),
+            AdminError::NoCredentialKey => body(
+                StatusCode::NOT_IMPLEMENTED,
+                "unsupported",
+                Some(AdminError::NoCredentialKey.to_string()),
+                vec![],
             ),
             AdminError::Store(StoreError::Unsupported(capability)) => body(
                 StatusCode::NOT_IMPLEMENTED,
@@ -139,5 +142,38 @@ impl IntoResponse for ApiError {
             // `Internal`, and whatever failure a later relay-core adds: the client cannot fix it.
             _ => body(StatusCode::INTERNAL_SERVER_ERROR, "internal", None, vec![]),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use axum::body::to_bytes;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn no_credential_key_is_named_not_a_store_outage() {
+        let response = ApiError(AdminError::NoCredentialKey).into_response();
+        assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED);
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"], "unsupported");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("no credential key is configured"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_conflict_says_why_in_its_own_words() {
+        let why = "the default tenant cannot be deleted";
+        let response = ApiError(AdminError::Conflict(why.into())).into_response();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let body = to_bytes(response.into_body(), 4096).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["message"], why);
     }
 }

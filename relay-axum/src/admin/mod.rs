@@ -54,6 +54,9 @@ pub struct AdminOptions {
     pub ingest_prefix: String,
     /// How `POST /api/v1/config/reload` reloads the host's configuration (none: 409).
     pub reload: Option<ReloadHook>,
+    /// Serve the [dashboard](crate::dashboard) (`GET /` and `GET /dashboard/{file}`) with the
+    /// API (default `true`). Leave it out to mount the API in an app that has its own `/`.
+    pub dashboard: bool,
     /// The gateway's public base URL (e.g. `https://hooks.example.com`), which portal links
     /// start with; none: the scheme and `Host` of the request that creates the link.
     pub public_url: Option<String>,
@@ -65,6 +68,7 @@ impl Default for AdminOptions {
             secure_cookies: false,
             ingest_prefix: "/webhooks".into(),
             reload: None,
+            dashboard: true,
             public_url: None,
         }
     }
@@ -101,9 +105,15 @@ async fn not_found() -> ApiError {
     ApiError(relay_core::control::admin::AdminError::NotFound)
 }
 
-/// The admin API's routes and the [dashboard](crate::dashboard) (`GET /`), to merge into an app.
+/// The admin API's routes and (unless [`AdminOptions::dashboard`] is `false`) the
+/// [dashboard](crate::dashboard) (`GET /`), to merge into an app.
 pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
     let spec = openapi_json();
+    let dashboard = if options.dashboard {
+        crate::dashboard::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
         .route(
             "/api/v1/openapi.json",
@@ -210,6 +220,14 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
             post(objects::routes::disable),
         )
         .route("/api/v1/routes/{name}/test", post(objects::routes::test))
+        .route(
+            "/api/v1/subscriptions",
+            post(objects::subscriptions::create),
+        )
+        .route(
+            "/api/v1/subscriptions/{name}",
+            delete(objects::subscriptions::delete),
+        )
         .route("/api/v1/transformers", get(objects::routes::transformers))
         .route("/api/v1/agents", get(agents::list).post(agents::create))
         .route("/api/v1/agents/{name}", delete(agents::delete))
@@ -226,8 +244,9 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
         .route("/api/v1/tenants/{name}/api-keys", post(tenants::create_key))
         .route("/api/v1/tenants/{name}/portal-links", post(portal::create))
         .route("/portal/{token}", get(portal::redeem))
+        .merge(openapi::swagger_ui())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
-        .merge(crate::dashboard::routes())
+        .merge(dashboard)
         // A panic in a handler answers 500 {"error":"internal"}; the server goes on.
         .layer(crate::CatchPanicLayer::new())
         .with_state(AdminState { relay, options })

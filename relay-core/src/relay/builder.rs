@@ -44,6 +44,13 @@ pub enum BuildError {
     /// The alert destination is not among the destinations.
     #[error("alerts go to destination {0:?}, which does not exist")]
     AlertDestination(String),
+    /// A source verifies signatures but was given no secret: it would answer 401 to every
+    /// request.
+    #[error(
+        "source {0:?} verifies signatures but has no secret: add one with WebhookSource::secret \
+         (or use the NoSignature scheme for an unsigned source)"
+    )]
+    SourceWithoutSecret(String),
     /// A destination's URL points at an address the SSRF guard refuses.
     #[error("destination {destination:?}: {source}")]
     BlockedDestination {
@@ -150,6 +157,14 @@ impl RelayBuilder {
         self
     }
 
+    /// How SSRF refusals say to allow an address (default `RelayBuilder::allow_cidrs`; see
+    /// [`AddressGuard::hint`](crate::deliver::guard::AddressGuard::hint)): an app that reads
+    /// its allowed networks from its own configuration names its key here.
+    pub fn guard_hint(mut self, allow_with: &'static str) -> Self {
+        self.guard = self.guard.hint(allow_with);
+        self
+    }
+
     /// The keys that seal destination credentials saved with
     /// [`Objects::save_destination`](crate::control::manage::Objects::save_destination) (see [`credentials`](crate::control::credentials)).
     pub fn keyring(mut self, keyring: Keyring) -> Self {
@@ -201,9 +216,22 @@ impl RelayBuilder {
         self
     }
 
-    /// Validates the configuration (names, and every HTTP destination's URL against the SSRF
-    /// guard) and builds the relay.
+    /// Validates the configuration (names, a secret for every source that verifies
+    /// signatures, and every HTTP destination's URL against the SSRF guard) and builds the
+    /// relay.
+    ///
+    /// ```
+    /// use relay_core::{BuildError, GitHub, NoSignature, Relay, WebhookSource};
+    ///
+    /// let unsigned = Relay::builder().source(WebhookSource::new("forms", NoSignature)).build();
+    /// assert!(unsigned.is_ok());
+    /// let forgot = Relay::builder().source(WebhookSource::new("github", GitHub)).build();
+    /// assert!(matches!(forgot, Err(BuildError::SourceWithoutSecret(name)) if name == "github"));
+    /// ```
     pub fn build(self) -> Result<Relay, BuildError> {
+        if let Some(source) = self.sources.iter().find(|s| s.lacks_secrets()) {
+            return Err(BuildError::SourceWithoutSecret(source.name().to_owned()));
+        }
         for destination in &self.destinations {
             if let Target::Http { url, .. } = destination.target() {
                 self.guard

@@ -1,6 +1,7 @@
 //! [`Relay`]: the pipeline assembled from a store, a catalog and a limiter; built by
 //! [`RelayBuilder`](crate::RelayBuilder).
 
+pub(crate) mod background;
 pub(crate) mod builder;
 mod tenant;
 

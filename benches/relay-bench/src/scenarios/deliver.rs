@@ -41,6 +41,7 @@ async fn worker(args: &Args, job: Job) -> Result<Sample, BenchError> {
         worker: false,
         metrics: args.metrics,
         record_arrivals: false,
+        publish: None,
     };
     let mut gateway = Gateway::start(store, setup).await?;
     eprintln!("  ingesting {n} pushes with the worker stopped");

@@ -5,6 +5,7 @@ mod backlog;
 mod deliver;
 mod e2e;
 mod latency;
+mod publish;
 mod table;
 
 use std::path::PathBuf;
@@ -41,6 +42,7 @@ pub fn plan(args: &Args) -> Plan {
     let wanted = |which: Which| args.only.contains(&which);
     match args.scenario {
         Scenario::Ingest => {}
+        Scenario::Publish => plan.jobs = publish::jobs(args),
         Scenario::IngestLatency => {
             for rate in args.rates() {
                 for which in [Which::Bare, Which::Gateway]
@@ -93,7 +95,13 @@ pub fn plan(args: &Args) -> Plan {
     }
     // The gateway's SQLite durability: the first of `--synchronous` (`both` means FULL here).
     if args.store == StoreChoice::Sqlite {
-        for job in plan.jobs.iter_mut().filter(|j| j.which == Which::Gateway) {
+        let stored = [
+            Which::Gateway,
+            Which::Publish,
+            Which::PublishHttp,
+            Which::Raw,
+        ];
+        for job in plan.jobs.iter_mut().filter(|j| stored.contains(&j.which)) {
             job.sync = args.modes().first().copied();
         }
     }
@@ -111,14 +119,18 @@ fn data_dir(args: &Args) -> PathBuf {
 /// What `job` is, for progress lines and the table.
 pub fn label(args: &Args, job: Job) -> String {
     let store = args.store.name();
-    let gateway = format!("gateway ({store})");
-    let which = match job.which {
-        Which::Gateway => gateway.as_str(),
-        Which::Bare => "bare axum",
-        Which::Raw => "raw rusqlite loop",
-        Which::Client => "raw hyper client",
+    let mut label = match job.which {
+        Which::Gateway if args.scenario == Scenario::Publish => format!("HTTP ingest ({store})"),
+        Which::Gateway => format!("gateway ({store})"),
+        Which::Bare => "bare axum".into(),
+        Which::Raw => "raw rusqlite loop".into(),
+        Which::Client => "raw hyper client".into(),
+        Which::Publish => format!("in-process publish ({store})"),
+        Which::PublishHttp => format!("POST /api/v1/events ({store})"),
     };
-    let mut label = which.to_owned();
+    if job.schema {
+        label.push_str(" with schema");
+    }
     let shown =
         |sync: &Synchronous| args.scenario == Scenario::Ingest || *sync != Synchronous::Full;
     if let Some(sync) = job.sync.filter(shown) {
@@ -141,6 +153,7 @@ pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
         Scenario::Deliver => deliver::measure(args, job).await,
         Scenario::EndToEnd => e2e::measure(args, job).await,
         Scenario::Backlog => backlog::measure(args, job).await,
+        Scenario::Publish => publish::measure(args, job).await,
     }
 }
 
@@ -216,6 +229,22 @@ mod tests {
         assert_eq!(
             whiches(&["b", "end-to-end"]),
             [(Which::Gateway, Some(1000))]
+        );
+        let publish = Args::parse_from(["b", "publish"]);
+        let jobs: Vec<(Which, bool)> = (plan(&publish).jobs.iter())
+            .map(|j| (j.which, j.schema))
+            .collect();
+        assert_eq!(
+            jobs,
+            [
+                (Which::Bare, false),
+                (Which::Raw, false),
+                (Which::Gateway, false),
+                (Which::Publish, false),
+                (Which::Publish, true),
+                (Which::PublishHttp, false),
+                (Which::PublishHttp, true)
+            ]
         );
         assert_eq!(
             whiches(&["b", "backlog", "--backlog", "0,5", "--min-free-gb", "0"]),

@@ -67,6 +67,17 @@ fn setup(args: &Args) -> String {
              at the receiver - intended send time, per delivery (2 per push); {common}.",
             args.duration().as_secs()
         ),
+        Scenario::Publish => format!(
+            "Scenario `publish`: {} 1 KiB push payloads per measurement, each with an \
+             idempotency key and routed to both destinations, worker running: in process from \
+             {} tasks calling `relay.publish(..)` in a closed loop, and over `POST /api/v1/events` \
+             (operator key) on {} keep-alive connections, the event type's JSON Schema off and \
+             on; baselines: HTTP ingest of the same pushes (signed, through `RelayLayer`), the \
+             raw rusqlite loop, bare axum; {common}.",
+            args.events(),
+            args.connections,
+            args.connections
+        ),
         Scenario::Backlog => format!(
             "Scenario `backlog`: N pushes stored first (worker stopped), then a closed-loop burst \
              of {} over {} connections, then the worker started for {} s while RSS is sampled; \
@@ -152,6 +163,7 @@ fn verdicts(args: &Args, results: &Results) -> Vec<String> {
     let mut lines = Vec::new();
     match args.scenario {
         Scenario::Ingest => {}
+        Scenario::Publish => lines = super::publish::verdicts(results),
         Scenario::IngestLatency => {
             for rate in args.rates() {
                 let at = |which: Which| find(results, |j| j.which == which && j.rate == Some(rate));

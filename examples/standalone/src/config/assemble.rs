@@ -22,6 +22,9 @@ use relay_core::control::definition;
 use super::Problem;
 use super::model::{AlertsSpec, Config, TransformerSpec};
 
+/// What SSRF refusals say to allow an address with: this binary's configuration key.
+const ALLOW_HINT: &str = "delivery.allow_cidrs";
+
 /// A transformer built from `[[transformers]]`.
 #[derive(Debug)]
 pub enum ConfiguredTransformer {
@@ -79,7 +82,9 @@ impl Assembled {
 
     /// A relay builder with everything added.
     pub fn into_builder(self) -> relay_core::RelayBuilder {
-        let mut builder = relay_core::Relay::builder().allow_cidrs(self.allow_cidrs);
+        let mut builder = relay_core::Relay::builder()
+            .allow_cidrs(self.allow_cidrs)
+            .guard_hint(ALLOW_HINT);
         if let Some(alerts) = self.alerts {
             builder = builder.alerts(alerts);
         }
@@ -164,7 +169,7 @@ pub fn assemble(
             }
         })
         .collect();
-    let guard = AddressGuard::new().allow_all(allow_cidrs.iter().copied());
+    let guard = (AddressGuard::new().hint(ALLOW_HINT)).allow_all(allow_cidrs.iter().copied());
     let sources = config
         .sources
         .iter()

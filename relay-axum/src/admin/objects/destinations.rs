@@ -12,7 +12,10 @@ use crate::admin::AdminState;
 use crate::admin::error::{ApiError, ErrorBody};
 use crate::admin::extract::{ApiJson, Auth};
 
-async fn item(state: &AdminState, view: DestinationView) -> Result<DestinationItem, ApiError> {
+pub(super) async fn item(
+    state: &AdminState,
+    view: DestinationView,
+) -> Result<DestinationItem, ApiError> {
     let circuit = (state.relay.store())
         .circuit(state.relay.tenant_id(), &view.name)
         .await

@@ -167,6 +167,18 @@ pub struct CreatedDestinationItem {
     pub signing_secret: String,
 }
 
+/// A subscription just created: its destination with the signing secret (shown this once),
+/// and its route.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedSubscriptionItem {
+    /// The destination.
+    pub destination: DestinationItem,
+    /// The Standard Webhooks secret deliveries are signed with (`whsec_…`).
+    pub signing_secret: String,
+    /// The route that sends it the chosen events.
+    pub route: RouteItem,
+}
+
 /// A route.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RouteItem {

@@ -5,3 +5,4 @@ pub(crate) mod destinations;
 pub mod dto;
 pub(crate) mod routes;
 pub(crate) mod sources;
+pub(crate) mod subscriptions;

@@ -234,7 +234,9 @@ impl Access<'_> {
             locked_until: None,
         };
         if !self.relay.store().insert_user(record.clone()).await? {
-            return Err(AdminError::Conflict(format!("user {username:?}")));
+            return Err(AdminError::Conflict(format!(
+                "user {username:?} already exists"
+            )));
         }
         let changes = vec![
             FieldChange::added("role", role.as_str()),

@@ -44,8 +44,8 @@ pub enum AdminError {
     /// No such object for this tenant (404).
     #[error("not found")]
     NotFound,
-    /// The object exists already (409).
-    #[error("{0} already exists")]
+    /// The object exists already, or the change would break another (409): why.
+    #[error("{0}")]
     Conflict(String),
     /// The request is well-formed but invalid (422), field by field.
     #[error("invalid request")]
@@ -54,6 +54,14 @@ pub enum AdminError {
     /// field (JSON pointers into the payload).
     #[error("the payload does not match its event type's schema")]
     InvalidPayload(Vec<FieldError>),
+    /// The object has secrets to store sealed, and this relay has no credential key to seal
+    /// them with (501 `unsupported`): give the builder a
+    /// [`keyring`](crate::RelayBuilder::keyring).
+    #[error(
+        "no credential key is configured to seal secrets with: give Relay::builder() a keyring \
+         (the relay binary: RELAY_CREDENTIALS_KEY or delivery.key_file)"
+    )]
+    NoCredentialKey,
     /// The store failed (503).
     #[error(transparent)]
     Store(StoreError),

@@ -223,7 +223,9 @@ impl Tenants<'_> {
         }
         let record = TenantRecord::new(TenantId::new(name), limits);
         if name == TenantId::DEFAULT || !self.relay.store().insert_tenant(record.clone()).await? {
-            return Err(AdminError::Conflict(format!("tenant {name:?}")));
+            return Err(AdminError::Conflict(format!(
+                "tenant {name:?} already exists"
+            )));
         }
         let changes = diff(&serde_json::json!({}), &limits_value(&limits), &[]);
         self.relay

@@ -183,7 +183,9 @@ impl Agents<'_> {
             .insert_object(&tenant, record.clone())
             .await?
         {
-            return Err(AdminError::Conflict(format!("agent {name:?}")));
+            return Err(AdminError::Conflict(format!(
+                "agent {name:?} already exists"
+            )));
         }
         self.relay
             .access()

@@ -18,7 +18,7 @@ pub struct CreatedDestination {
 }
 
 impl Relay {
-    fn checked_destination(&self, spec: &DestinationSpec) -> Result<(), AdminError> {
+    pub(super) fn checked_destination(&self, spec: &DestinationSpec) -> Result<(), AdminError> {
         let mut problems = Vec::new();
         check_name("name", &spec.name, &mut problems);
         spec.build("", self.guard(), &literal, &mut problems);

@@ -43,6 +43,7 @@ mod routes;
 mod saved;
 mod seal;
 mod sources;
+mod subscriptions;
 mod views;
 mod write;
 
@@ -55,6 +56,7 @@ pub use routes::{RouteSample, RouteTest, TestDelivery};
 pub use saved::{LoadDestinationError, ResealError, SaveDestinationError};
 pub use seal::OpenSpecError;
 pub use sources::{CreatedSource, MAX_ROTATION_OVERLAP, RotatedSecret};
+pub use subscriptions::{CreatedSubscription, SubscriptionSpec};
 pub use views::{DestinationView, ManagedBy, RouteView, SecretInfo, SourceView, Stamps};
 
 #[cfg(test)]

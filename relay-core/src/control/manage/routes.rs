@@ -56,8 +56,9 @@ pub struct TestDelivery {
     pub headers: Vec<(String, String)>,
 }
 
-/// Names a route may refer to: everything live, disabled sources included.
-struct Live<'a>(&'a crate::catalog::Catalog);
+/// Names a route may refer to: everything live, disabled sources included, and a destination
+/// about to be created with it (a subscription's).
+struct Live<'a>(&'a crate::catalog::Catalog, Option<&'a str>);
 
 impl Names for Live<'_> {
     fn has_source(&self, name: &str) -> bool {
@@ -65,7 +66,7 @@ impl Names for Live<'_> {
     }
 
     fn has_destination(&self, name: &str) -> bool {
-        self.0.destination(name).is_some()
+        self.1 == Some(name) || self.0.destination(name).is_some()
     }
 
     fn transformers(&self) -> Vec<String> {
@@ -74,10 +75,15 @@ impl Names for Live<'_> {
 }
 
 impl Relay {
-    fn checked_route(&self, spec: &RouteSpec) -> Result<(), AdminError> {
+    /// Checks a route against the live objects and `new_destination`, one being created with it.
+    pub(super) fn checked_route(
+        &self,
+        spec: &RouteSpec,
+        new_destination: Option<&str>,
+    ) -> Result<(), AdminError> {
         let mut problems = Vec::new();
         check_name("name", &spec.name, &mut problems);
-        spec.build("", &Live(&self.catalog()), &mut problems);
+        spec.build("", &Live(&self.catalog(), new_destination), &mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -106,7 +112,7 @@ impl Objects<'_> {
         spec: RouteSpec,
     ) -> Result<RouteView, AdminError> {
         self.relay.may_change_in(by, Area::Routes, Role::Admin)?;
-        self.relay.checked_route(&spec)?;
+        self.relay.checked_route(&spec, None)?;
         self.relay.create_object(by, &spec).await?;
         self.route_view(&spec.name)
     }
@@ -122,7 +128,7 @@ impl Objects<'_> {
         if spec.name != name {
             return Err(AdminError::invalid("name", "must be the name in the path"));
         }
-        self.relay.checked_route(&spec)?;
+        self.relay.checked_route(&spec, None)?;
         self.relay
             .change_object::<RouteSpec>(by, name, "update", |_| Ok(Some(spec)))
             .await?;

@@ -10,7 +10,6 @@ use crate::control::definition::Problem;
 use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
 use crate::relay::Relay;
-use crate::store::StoreError;
 
 /// What an admin change does to the stored objects.
 pub(crate) enum Change {
@@ -105,19 +104,15 @@ impl Relay {
     }
 
     /// A record of `spec` as stored (secrets sealed). Without a keyring, a spec with secrets
-    /// cannot be stored: 503.
+    /// cannot be stored: [`AdminError::NoCredentialKey`].
     pub(crate) fn record_of<S: ObjectSpec>(
         &self,
         spec: &S,
         enabled: bool,
         created_at: Timestamp,
     ) -> Result<ObjectRecord, AdminError> {
-        let sealed =
-            seal(spec, self.tenant_id(), self.keyring().map(AsRef::as_ref)).ok_or_else(|| {
-                AdminError::Store(StoreError::unavailable(
-                    "no credential keyring is configured to seal secrets with",
-                ))
-            })?;
+        let sealed = seal(spec, self.tenant_id(), self.keyring().map(AsRef::as_ref))
+            .ok_or(AdminError::NoCredentialKey)?;
         Ok(ObjectRecord {
             kind: S::KIND,
             name: spec.name().to_owned(),
@@ -149,7 +144,9 @@ impl Relay {
             .position(|r| r.kind == kind && r.name == name);
         match (&change, at) {
             (Change::Create(_), Some(_)) => {
-                return Err(AdminError::Conflict(format!("{kind} {name:?}")));
+                return Err(AdminError::Conflict(format!(
+                    "{kind} {name:?} already exists"
+                )));
             }
             (Change::Create(record), None) => {
                 self.check_tenant_cap(&records, kind)?;
@@ -190,7 +187,7 @@ impl Relay {
         let _write = self.object_write_lock().await;
         if self.is_configured(S::KIND, spec.name()) {
             return Err(AdminError::Conflict(format!(
-                "{} {:?}",
+                "{} {:?} already exists (in the configuration)",
                 S::KIND,
                 spec.name()
             )));
@@ -303,5 +300,30 @@ impl Relay {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use crate::control::admin::{AdminError, Principal};
+    use crate::model::ids::TenantId;
+    use crate::relay::Relay;
+
+    #[tokio::test]
+    async fn secrets_without_a_credential_key_say_so() {
+        let relay = Relay::builder().build().unwrap();
+        let admin = Principal::system(TenantId::default());
+        let spec = json!({"name": "shop", "scheme": "shopify", "secrets": ["shpss_1"]});
+        let created = (relay.objects())
+            .create_source(&admin, serde_json::from_value(spec).unwrap())
+            .await;
+        let error = created.unwrap_err();
+        assert!(matches!(error, AdminError::NoCredentialKey), "{error:?}");
+        assert!(error.to_string().contains("keyring"), "{error}");
+        assert!(relay.catalog().source("shop").is_none());
     }
 }
