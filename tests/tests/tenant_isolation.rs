@@ -33,6 +33,7 @@ impl Owned {
             (t, "name") if t.starts_with("/api/v1/sources/") => "acme-orders".into(),
             (t, "name") if t.starts_with("/api/v1/destinations/") => "acme-app".into(),
             (t, "name") if t.starts_with("/api/v1/routes/") => "acme-all".into(),
+            (t, "name") if t.starts_with("/api/v1/subscriptions/") => "acme-app".into(),
             (t, "name") if t.starts_with("/api/v1/tenants/") => "acme".into(),
             // Agents belong to the default tenant only: A cannot have one, and every agent
             // operation answers 404 to another tenant's key.
