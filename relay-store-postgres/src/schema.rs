@@ -202,6 +202,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_holder ON deliveries (lease_holder)
         WHERE status = 'in_flight' AND lease_holder IS NOT NULL;
     ",
+    // 8: consumer-portal links (only their token's digest), consumed once.
+    "
+    CREATE TABLE portal_links (
+        token_hash BYTEA PRIMARY KEY,
+        id TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT
+    );
+    CREATE INDEX portal_links_expiry ON portal_links (expires_at);
+    ",
 ];
 
 /// The schema version this build writes.

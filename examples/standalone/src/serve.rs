@@ -111,6 +111,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         tls: tls.as_ref().map(|(tls, _)| tls.clone()),
         trusted_proxies: Arc::new(TrustedProxies::new(config.server.trusted_proxies())),
     };
+    let public_url = config.server.public_url.clone();
     let reloader = Arc::new(Reloader::new(
         relay.clone(),
         settings.config.to_owned(),
@@ -121,6 +122,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let options = AdminOptions {
         reload: Some(reloader.hook()),
         secure_cookies: tls.is_some(),
+        public_url,
         ..AdminOptions::default()
     };
     let admin = relay_axum::admin::router(relay.clone(), options);

@@ -26,6 +26,7 @@ mod error;
 mod extract;
 pub mod objects;
 mod openapi;
+pub mod portal;
 pub mod publish;
 mod reload;
 mod reports;
@@ -56,6 +57,9 @@ pub struct AdminOptions {
     /// Serve the [dashboard](crate::dashboard) (`GET /` and `GET /dashboard/{file}`) with the
     /// API (default `true`). Leave it out to mount the API in an app that has its own `/`.
     pub dashboard: bool,
+    /// The gateway's public base URL (e.g. `https://hooks.example.com`), which portal links
+    /// start with; none: the scheme and `Host` of the request that creates the link.
+    pub public_url: Option<String>,
 }
 
 impl Default for AdminOptions {
@@ -65,6 +69,7 @@ impl Default for AdminOptions {
             ingest_prefix: "/webhooks".into(),
             reload: None,
             dashboard: true,
+            public_url: None,
         }
     }
 }
@@ -237,6 +242,8 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
                 .delete(tenants::delete),
         )
         .route("/api/v1/tenants/{name}/api-keys", post(tenants::create_key))
+        .route("/api/v1/tenants/{name}/portal-links", post(portal::create))
+        .route("/portal/{token}", get(portal::redeem))
         .merge(openapi::swagger_ui())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .merge(dashboard)

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::objects::{destinations, routes, sources, subscriptions};
-use super::{access, agents, publish, reload, reports, tenants, traffic};
+use super::{access, agents, portal, publish, reload, reports, tenants, traffic};
 
 struct Security;
 
@@ -51,7 +51,7 @@ impl Modify for Security {
         agents::list, agents::create, agents::revoke, agents::rotate, agents::delete,
         reload::reload,
         tenants::list, tenants::create, tenants::read, tenants::update, tenants::delete,
-        tenants::create_key,
+        tenants::create_key, portal::create,
     ),
     modifiers(&Security),
 )]

@@ -41,6 +41,7 @@ mod circuit;
 mod ingest;
 mod objects;
 mod ordering;
+mod portal;
 mod publish;
 mod queue;
 mod reclaim;
@@ -56,6 +57,7 @@ pub use circuit::*;
 pub use ingest::*;
 pub use objects::*;
 pub use ordering::*;
+pub use portal::*;
 pub use publish::*;
 pub use queue::*;
 pub use reclaim::*;
@@ -140,6 +142,8 @@ macro_rules! store_conformance_tests {
             publishing_commits_once_and_answers_the_original,
             retention_prunes_sessions_audit_and_metrics_in_batches,
             prune_all_keeps_each_kind_as_long_as_its_retention,
+            portal_links_are_consumed_once,
+            portal_links_are_pruned_once_expired,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {

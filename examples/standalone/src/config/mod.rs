@@ -179,6 +179,34 @@ mod tests {
     }
 
     #[test]
+    fn public_urls_are_absolute_http_urls() {
+        let check = |value: &str| {
+            let text = format!("[server]\npublic_url = {value:?}\n");
+            let config = from_toml(&text, Path::new("t.toml")).expect("parses");
+            assemble(&config, |_| None).map(drop).map_err(|problems| {
+                assert!(
+                    problems.iter().all(|p| p.key == "server.public_url"),
+                    "{problems:?}"
+                );
+            })
+        };
+        for good in ["https://hooks.example.com", "http://127.0.0.1:8080/relay/"] {
+            assert!(check(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "hooks.example.com",
+            "/relay",
+            "ftp://hooks.example.com",
+            "https://hooks.example.com/?a=1",
+            "https://hooks.example.com/#top",
+            "file:///tmp/x",
+            "",
+        ] {
+            assert!(check(bad).is_err(), "{bad:?} is refused");
+        }
+    }
+
+    #[test]
     fn retention_keys_become_the_pruners_retention() {
         let days = |d: u64| std::time::Duration::from_secs(d * 86_400);
         let default = from_toml("", Path::new("t.toml")).expect("parses");
@@ -211,6 +239,7 @@ mod tests {
         "database_url = \"memory://\"",
         "node_id = \"node-a\"",
         "node_id = \"\"",
+        "public_url = \"ftp://x\"",
         "[delivery]",
         "allow_cidrs = [\"127.0.0.0/8\", \"nonsense\"]",
         "[[sources]]",

@@ -5,7 +5,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::views::RouteView;
 use super::write::invalid;
-use crate::control::admin::{AdminError, Principal, Role};
+use crate::control::admin::{AdminError, Area, Principal, Role};
 use crate::control::definition::{Names, RouteSpec, check_name};
 use crate::control::manage::Objects;
 use crate::model::event::{Event, EventStatus};
@@ -111,7 +111,7 @@ impl Objects<'_> {
         by: &Principal,
         spec: RouteSpec,
     ) -> Result<RouteView, AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay.may_change_in(by, Area::Routes, Role::Admin)?;
         self.relay.checked_route(&spec, None)?;
         self.relay.create_object(by, &spec).await?;
         self.route_view(&spec.name)
@@ -124,7 +124,7 @@ impl Objects<'_> {
         name: &str,
         spec: RouteSpec,
     ) -> Result<RouteView, AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay.may_change_in(by, Area::Routes, Role::Admin)?;
         if spec.name != name {
             return Err(AdminError::invalid("name", "must be the name in the path"));
         }
@@ -137,7 +137,7 @@ impl Objects<'_> {
 
     /// Deletes an API-managed route (admin).
     pub async fn delete_route(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay.may_change_in(by, Area::Routes, Role::Admin)?;
         self.relay.delete_object::<RouteSpec>(by, name).await
     }
 
@@ -149,7 +149,7 @@ impl Objects<'_> {
         name: &str,
         active: bool,
     ) -> Result<(), AdminError> {
-        self.relay.may_change(by, Role::Operator)?;
+        self.relay.may_change_in(by, Area::Routes, Role::Operator)?;
         let action = if active { "enable" } else { "disable" };
         self.relay
             .change_object::<RouteSpec>(by, name, action, |before| {
@@ -194,7 +194,7 @@ impl Objects<'_> {
         name: &str,
         sample: &RouteSample,
     ) -> Result<RouteTest, AdminError> {
-        by.require(Role::Viewer)?;
+        by.require_in(Area::Routes, Role::Viewer)?;
         if by.tenant != *self.relay.tenant_id() {
             return Err(AdminError::NotFound);
         }

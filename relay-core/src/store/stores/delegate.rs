@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::Stores;
 use crate::control::admin::{
     ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
-    MetricQuery, SessionRecord, TenantRecord, UserRecord,
+    MetricQuery, PortalLinkRecord, SessionRecord, TenantRecord, UserRecord,
 };
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::deliver::circuit::{CircuitState, VersionedCircuit};
@@ -302,6 +302,22 @@ impl AccessStore for Stores {
 
     async fn prune_sessions(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
         self.access.prune_sessions(before, batch).await
+    }
+
+    async fn insert_portal_link(&self, record: PortalLinkRecord) -> Result<(), StoreError> {
+        self.access.insert_portal_link(record).await
+    }
+
+    async fn consume_portal_link(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<PortalLinkRecord>, StoreError> {
+        self.access.consume_portal_link(token_hash, now).await
+    }
+
+    async fn prune_portal_links(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        self.access.prune_portal_links(before, batch).await
     }
 }
 
