@@ -1,5 +1,7 @@
 // The dashboard shell: hash routing (#/events, #/events/evt_…), the sidebar and header,
-// the session (401 → login page) and the role of the user.
+// the session (401 → login page) and the role of the user. A consumer-portal session (role
+// `portal`, from a one-time link) sees only its tenant's events, dead letters, sources,
+// destinations and routes, with the rights PORTAL gives it on each page.
 
 import { h, mount, errorBox, loading } from './ui.js';
 import { get, post, setRole, setUnauthorizedHandler } from './api.js';
@@ -26,6 +28,15 @@ const PAGES = [
 ];
 
 const RANK = { viewer: 0, operator: 1, admin: 2 };
+// What a portal session may do on each page (as the ranked role named); others are hidden.
+const PORTAL = { events: 'operator', 'dead-letters': 'operator', sources: 'viewer', destinations: 'admin', routes: 'admin' };
+const isPortal = () => me && me.role === 'portal';
+/** Whether the user may see page `p`. */
+const visible = (p) => (isPortal() ? p.path in PORTAL : !p.role || RANK[me.role] >= RANK[p.role]);
+/** Whether the user may do, on page `path`, what `role` may. */
+const allowed = (path, role) => RANK[isPortal() ? PORTAL[path] : me.role] >= RANK[role];
+/** The page to land on. */
+const home = () => (isPortal() ? 'events' : 'overview');
 const root = document.getElementById('app');
 let me = null;
 let cleanups = [];
@@ -61,13 +72,13 @@ async function logout() {
 }
 
 function layout(current, title) {
-  const name = me.actor.replace(/^(user|key):/, '');
+  const name = isPortal() ? 'Customer portal' : me.actor.replace(/^(user|key):/, '');
   const content = h('main', { class: 'content', 'data-test': `page-${current}` });
   mount(root,
     h('div', { class: 'shell' },
       h('nav', { class: 'side' },
         h('div', { class: 'brand' }, h('img', { src: '/dashboard/favicon.svg', alt: '' }), 'Relay'),
-        h('div', { class: 'nav' }, PAGES.filter((p) => !p.role || RANK[me.role] >= RANK[p.role]).map((p) => h('a', {
+        h('div', { class: 'nav' }, PAGES.filter(visible).map((p) => h('a', {
           href: `#/${p.path}`, class: p.path === current ? 'active' : '', 'data-test': `nav-${p.path}`,
         }, h('span', { class: 'dot' }), p.title))),
         h('div', { class: 'foot' }, 'Webhook gateway')),
@@ -101,9 +112,10 @@ async function render() {
       return;
     }
   }
-  const known = PAGES.find((p) => p.path === path);
+  // A ranked role may open any page (one it may not use says so); a portal only its own.
+  const known = PAGES.find((p) => p.path === path && (!isPortal() || p.path in PORTAL));
   if (!known) {
-    navigate('overview');
+    navigate(home());
     return;
   }
   const detail = path === 'events' && id;
@@ -113,7 +125,7 @@ async function render() {
     id,
     params,
     navigate,
-    can: (role) => RANK[me.role] >= RANK[role],
+    can: (role) => allowed(path, role),
     onCleanup: (fn) => cleanups.push(fn),
     rerender: render,
   };

@@ -17,7 +17,7 @@ use relay_core::deliver::destination::{Destination, HandlerError, Message};
 use relay_core::ingest::signature::NoSignature;
 use relay_core::ingest::source::WebhookSource;
 use relay_core::ingest::{IngestOutcome, IngestRequest};
-use relay_core::model::ids::{EventId, TenantId};
+use relay_core::model::ids::{EventId, NodeId, TenantId};
 use relay_core::model::time::Timestamp;
 use relay_core::route::EventRoute;
 use relay_core::store::memory::MemoryStore;
@@ -47,13 +47,18 @@ impl EventIngest for PipelineOnly {
 
 #[async_trait]
 impl DeliveryQueue for PipelineOnly {
-    async fn lease_due(
+    async fn lease_due_as(
         &self,
+        holder: Option<&NodeId>,
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
     ) -> Result<Vec<LeasedDelivery>, StoreError> {
-        self.rows.lease_due(now, limit, lease_for).await
+        self.rows.lease_due_as(holder, now, limit, lease_for).await
+    }
+
+    async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {
+        self.rows.reclaim(holder, now).await
     }
 
     async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use relay_core::control::admin::{EventQuery, EventSummary};
 use relay_core::deliver::circuit::{CircuitState, VersionedCircuit};
 use relay_core::model::event::{Attempt, Delivery, Event};
-use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use relay_core::model::time::Timestamp;
 use relay_core::store::{
     AttemptCompletion, CircuitStore, DeadLetterFilter, DeliveryQueue, EventIngest, EventLog,
@@ -29,8 +29,9 @@ impl EventIngest for PgStore {
 
 #[async_trait]
 impl DeliveryQueue for PgStore {
-    async fn lease_due(
+    async fn lease_due_as(
         &self,
+        holder: Option<&NodeId>,
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
@@ -38,7 +39,11 @@ impl DeliveryQueue for PgStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        queue::lease_due(&self.inner.pool, now, limit, lease_for).await
+        queue::lease_due(&self.inner.pool, holder, now, limit, lease_for).await
+    }
+
+    async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {
+        queue::reclaim(&self.inner.pool, holder, now).await
     }
 
     async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {

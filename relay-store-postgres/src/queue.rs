@@ -1,7 +1,8 @@
 //! The delivery queue: leases with `FOR UPDATE SKIP LOCKED`, fencing tokens, attempts.
 //!
 //! A lease is the delivery row in status `in_flight` with `next_attempt_at` set to the
-//! lease's expiry and `lease_token` incremented. `SKIP LOCKED` makes concurrent leasers
+//! lease's expiry, `lease_token` incremented and `lease_holder` set to the leasing node's
+//! identity (or NULL), which that node's next life reclaims at once. `SKIP LOCKED` makes concurrent leasers
 //! (tasks or nodes) pass over rows another one is taking, so no delivery is handed out
 //! twice; an expired lease is just a due `in_flight` row, taken over with a larger token,
 //! after which the old holder's writes match no row. Attempt completions are group-committed
@@ -11,6 +12,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
+use relay_core::model::ids::NodeId;
 use relay_core::model::time::Timestamp;
 use relay_core::store::{Lease, LeasedDelivery, StoreError};
 
@@ -51,7 +53,8 @@ static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
          ),
          leased AS (
              UPDATE deliveries d SET status = 'in_flight', next_attempt_at = $3::int8,
-                 lease_token = d.lease_token + 1, updated_at = $1::int8
+                 lease_token = d.lease_token + 1, updated_at = $1::int8,
+                 lease_holder = $4::text
              FROM due WHERE d.id = due.id
              RETURNING due.due_at, due.seq AS due_seq, d.lease_token, {delivery}
          )
@@ -64,9 +67,11 @@ static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// [`DeliveryQueue::lease_due`](relay_core::store::DeliveryQueue::lease_due): one statement.
+/// [`DeliveryQueue::lease_due_as`](relay_core::store::DeliveryQueue::lease_due_as): one
+/// statement.
 pub(crate) async fn lease_due(
     pool: &Pool,
+    holder: Option<&NodeId>,
     now: Timestamp,
     limit: usize,
     lease_for: Duration,
@@ -76,7 +81,15 @@ pub(crate) async fn lease_due(
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let expires = now.plus(lease_for).as_millis();
     let rows = client
-        .query(&statement, &[&now.as_millis(), &limit, &expires])
+        .query(
+            &statement,
+            &[
+                &now.as_millis(),
+                &limit,
+                &expires,
+                &holder.map(NodeId::as_str),
+            ],
+        )
         .await
         .db()?;
     let mut leased = Vec::with_capacity(rows.len());
@@ -102,6 +115,30 @@ pub(crate) async fn lease_due(
         });
     }
     Ok(leased)
+}
+
+/// [`DeliveryQueue::reclaim`](relay_core::store::DeliveryQueue::reclaim): `holder`'s
+/// in-flight deliveries pending again, due at `now`. A row another node is taking over at
+/// the same moment (its lease expired) is re-checked after that node's commit and is no
+/// longer `holder`'s.
+pub(crate) async fn reclaim(
+    pool: &Pool,
+    holder: &NodeId,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    let client = pool.get().await.db()?;
+    let statement = client
+        .prepare_cached(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = $2::int8,
+                 lease_holder = NULL
+             WHERE status = 'in_flight' AND lease_holder = $1::text",
+        )
+        .await
+        .db()?;
+    client
+        .execute(&statement, &[&holder.as_str(), &now.as_millis()])
+        .await
+        .db()
 }
 
 /// Run after a head was made due again at `$1`: the pending deliveries behind it on its lane

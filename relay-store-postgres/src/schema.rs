@@ -195,7 +195,27 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (tenant, day)
     );
     ",
-    // 7: the enabled/disabled state of every source, destination and route (configured or
+    // 7: the holder of a delivery's lease (a node's stable identity, or NULL), so that the
+    // node's next life reclaims its leases at once; the index finds a holder's leases.
+    "
+    ALTER TABLE deliveries ADD COLUMN lease_holder TEXT;
+    CREATE INDEX deliveries_holder ON deliveries (lease_holder)
+        WHERE status = 'in_flight' AND lease_holder IS NOT NULL;
+    ",
+    // 8: consumer-portal links (only their token's digest), consumed once.
+    "
+    CREATE TABLE portal_links (
+        token_hash BYTEA PRIMARY KEY,
+        id TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT
+    );
+    CREATE INDEX portal_links_expiry ON portal_links (expires_at);
+    ",
+    // 9: the enabled/disabled state of every source, destination and route (configured or
     // created through the API), who changed it and why; API objects disabled before this
     // version carry their state over.
     "

@@ -35,6 +35,23 @@ pub enum SqliteStoreError {
     /// A stored row could not be decoded.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// Another process (or another open store in this one) owns the database file: one
+    /// process at a time may open a SQLite store (see
+    /// [`SqliteOptions::exclusive`](crate::SqliteOptions::exclusive)).
+    #[error(
+        "{} is in use by {holder}: one process owns a SQLite store at a time \
+         (its lock file is {}); stop that process or use another database file",
+        path.display(),
+        lock.display()
+    )]
+    InUse {
+        /// The database file.
+        path: std::path::PathBuf,
+        /// The lock file beside it.
+        lock: std::path::PathBuf,
+        /// The holder, as its lock file describes it (process id, program and host).
+        holder: String,
+    },
 }
 
 impl From<SqliteStoreError> for StoreError {

@@ -1,32 +1,4 @@
-//! # relay-store-sqlite
-//!
-//! The embedded, durable default store of Relay: one SQLite file in WAL mode.
-//!
-//! - **Durable acknowledgements.** Writes go to ONE writer thread that commits every queued
-//!   write together in one transaction (group commit) with `synchronous=FULL` by default, and
-//!   answers each caller only after the commit; a failed commit fails every write in it.
-//!   [`Synchronous::Normal`] trades the last commits on power loss for speed.
-//! - **Exactly-once ingest.** The dedup entry, the event and its deliveries are written in
-//!   the same transaction; the dedup table's primary key is `(tenant, source, key)`.
-//! - **Reads** run on a small pool of read-only connections on tokio's blocking threads.
-//! - **Checkpoints** run on their own thread, never on the commit path.
-//! - **Migrations** are embedded and versioned with `PRAGMA user_version`.
-//!
-//! ```
-//! use relay_core::store::EventIngest;
-//! use relay_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let dir = tempfile::tempdir()?;
-//! let store = SqliteStore::open(dir.path().join("relay.db"), SqliteOptions::default())?;
-//! store.ping().await?;
-//!
-//! // Or from a URL, with commits that survive a crash of the process but not power loss:
-//! let url = format!("sqlite://{}", dir.path().join("fast.db").display());
-//! let fast = SqliteStore::open_url(&url, SqliteOptions::default().synchronous(Synchronous::Normal))?;
-//! fast.migrate().await?;
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../README.md")]
 
 mod admin;
 mod batches;
@@ -36,8 +8,10 @@ mod destinations;
 mod error;
 mod held;
 mod options;
+mod owner;
 mod pipeline;
 mod reads;
+mod resume;
 mod rows;
 mod schema;
 mod wal;
@@ -79,17 +53,28 @@ pub(crate) struct Inner {
     completions: Batches<AttemptCompletion, ()>,
     readers: ReadPool,
     _checkpointer: Checkpointer,
+    /// The lock that makes this store the file's owner (none when not exclusive). Declared
+    /// last, so it is released after the threads above have stopped.
+    _owner: Option<owner::Owner>,
 }
 
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `path`, brings its schema up to date
     /// unless [`SqliteOptions::migrate_on_open`] is off, and starts the writer and
     /// checkpoint threads. Needs no async runtime; using the store does.
+    ///
+    /// By default the store owns the file ([`SqliteOptions::exclusive`]): a second owner is
+    /// refused with [`SqliteStoreError::InUse`], and the deliveries left in flight by the
+    /// previous owner (a process killed with `kill -9`) are due again at once.
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, SqliteStoreError> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
+        let owner = options
+            .exclusive
+            .then(|| owner::acquire(&path))
+            .transpose()?;
         let mut write = Connection::open(&path)?;
         write.busy_timeout(options.busy_timeout)?;
         let mode: String = write.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
@@ -108,6 +93,17 @@ impl SqliteStore {
         write.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         if options.migrate {
             schema::migrate(&mut write)?;
+        }
+        if owner.is_some() && schema::version(&write)? >= 1 {
+            let released =
+                resume::release_leases(&write, relay_core::model::time::Timestamp::now())?;
+            if released > 0 {
+                tracing::info!(
+                    released,
+                    path = %path.display(),
+                    "resumed the deliveries the previous owner of the store had in flight"
+                );
+            }
         }
 
         let mut readers = Vec::with_capacity(options.readers);
@@ -147,6 +143,7 @@ impl SqliteStore {
                 }),
                 readers: ReadPool::new(readers),
                 _checkpointer: checkpointer,
+                _owner: owner,
             }),
         })
     }

@@ -37,6 +37,7 @@ pub struct SqliteOptions {
     pub(crate) migrate: bool,
     pub(crate) cache_kib: i64,
     pub(crate) wal_limit: u64,
+    pub(crate) exclusive: bool,
 }
 
 impl Default for SqliteOptions {
@@ -51,6 +52,7 @@ impl Default for SqliteOptions {
             migrate: true,
             cache_kib: 64 * 1024,
             wal_limit: 64 * 1024 * 1024,
+            exclusive: true,
         }
     }
 }
@@ -105,6 +107,19 @@ impl SqliteOptions {
     /// answered), so the WAL is reused from its start and truncated to this size.
     pub fn wal_limit_bytes(mut self, bytes: u64) -> Self {
         self.wal_limit = bytes.max(1024 * 1024);
+        self
+    }
+
+    /// Whether this store owns the database file (default `true`). The owner holds an
+    /// exclusive lock on `PATH.lock` beside it while it is open, so a second owner (another
+    /// process, or another open store in this one) is refused with
+    /// [`SqliteStoreError::InUse`](crate::SqliteStoreError::InUse) naming the holder; and
+    /// since nobody else can hold leases on the file, it gives back at open, due at once, every
+    /// delivery left in flight by its previous life. With `false` the store takes no lock and
+    /// gives nothing back: for tools that read the file or write admin data beside a running
+    /// owner, never for a delivery worker.
+    pub fn exclusive(mut self, exclusive: bool) -> Self {
+        self.exclusive = exclusive;
         self
     }
 

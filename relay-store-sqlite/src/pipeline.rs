@@ -7,14 +7,14 @@ use async_trait::async_trait;
 use relay_core::control::admin::{EventQuery, EventSummary};
 use relay_core::deliver::circuit::{CircuitState, VersionedCircuit};
 use relay_core::model::event::{Attempt, Delivery, Event};
-use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use relay_core::model::time::Timestamp;
 use relay_core::store::{
     AttemptCompletion, CircuitStore, DeadLetterFilter, DeliveryQueue, EventIngest, EventLog,
     InsertOutcome, Lease, LeasedDelivery, NewDelivery, NewEvent, ScheduleReport, StoreError,
 };
 
-use crate::{SqliteStore, circuits, reads, writes};
+use crate::{SqliteStore, circuits, reads, resume, writes};
 
 #[async_trait]
 impl EventIngest for SqliteStore {
@@ -32,8 +32,9 @@ impl EventIngest for SqliteStore {
 
 #[async_trait]
 impl DeliveryQueue for SqliteStore {
-    async fn lease_due(
+    async fn lease_due_as(
         &self,
+        holder: Option<&NodeId>,
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
@@ -41,9 +42,18 @@ impl DeliveryQueue for SqliteStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
+        let holder = holder.cloned();
         self.inner
             .writer
-            .write(move |conn| writes::lease_due(conn, now, limit, lease_for))
+            .write(move |conn| writes::lease_due(conn, holder.as_ref(), now, limit, lease_for))
+            .await
+    }
+
+    async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {
+        let holder = holder.clone();
+        self.inner
+            .writer
+            .write(move |conn| resume::reclaim(conn, &holder, now))
             .await
     }
 

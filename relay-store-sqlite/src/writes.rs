@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use relay_core::deliver::ordering::OnDeadLetter;
 use relay_core::model::event::{DeliveryStatus, EventStatus};
-use relay_core::model::ids::{DeliveryId, EventId, TenantId};
+use relay_core::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use relay_core::model::time::Timestamp;
 use relay_core::store::codec::encode_headers;
 use relay_core::store::{
@@ -134,6 +134,7 @@ const LANE_HEAD: &str = "(d.ordering_key IS NULL OR NOT EXISTS (
 /// only, none of a destination that is disabled or whose circuit is open ([`HELD`]).
 pub(crate) fn lease_due(
     conn: &Connection,
+    holder: Option<&NodeId>,
     now: Timestamp,
     limit: usize,
     lease_for: Duration,
@@ -155,7 +156,7 @@ pub(crate) fn lease_due(
     let mut update = conn
         .prepare_cached(&format!(
             "UPDATE deliveries SET status = 'in_flight', next_attempt_at = ?2,
-                 lease_token = lease_token + 1, updated_at = ?3
+                 lease_token = lease_token + 1, updated_at = ?3, lease_holder = ?4
              WHERE seq = ?1 RETURNING lease_token, {DELIVERY_COLUMNS}"
         ))
         .db()?;
@@ -167,9 +168,10 @@ pub(crate) fn lease_due(
     let mut leased = Vec::with_capacity(due.len());
     for seq in due {
         let (token, delivery) = update
-            .query_row(params![seq, expires, now.as_millis()], |row| {
-                Ok((row.get::<_, i64>(0)?, rows::delivery(row, 1)?))
-            })
+            .query_row(
+                params![seq, expires, now.as_millis(), holder.map(NodeId::as_str)],
+                |row| Ok((row.get::<_, i64>(0)?, rows::delivery(row, 1)?)),
+            )
             .db()?;
         let event = load
             .query_row(

@@ -329,6 +329,52 @@ try {
   await shot('tenant-sources');
   step("tenant user: logs in with the tenant, sees only the tenant's source and its ingest URL");
 
+  // Consumer portal: the platform admin makes a one-time link into acme; opening it lands on
+  // acme's events with the portal role, the pages it may not use are gone, it adds an
+  // endpoint, and it sees nothing of the default tenant. The link works once; an expired
+  // one is refused.
+  const link = await call({ cookie }, 'POST', '/tenants/acme/portal-links', {});
+  assert.match(link.url, /\/portal\/rpl_/);
+  await page.click('[data-test="logout"]');
+  await page.waitForSelector('[data-test="login-form"]');
+  await page.goto(link.url);
+  await page.waitForSelector('[data-test="page-events"]');
+  assert.equal(await page.textContent('[data-test="role"]'), 'portal');
+  assert.equal(await page.textContent('[data-test="tenant"]'), 'acme');
+  await page.waitForSelector('[data-test="empty"]');
+  assert.equal((await page.$$('[data-test="event-row"]')).length, 0, "none of the default tenant's events");
+  for (const hidden of ['overview', 'audit', 'access']) {
+    assert.equal(await page.$(`[data-test="nav-${hidden}"]`), null, `no ${hidden} page for the portal`);
+  }
+  await page.goto(`${base}/#/audit`);
+  await page.waitForFunction(() => location.hash === '#/events');
+  await page.waitForSelector('[data-test="page-events"]');
+  await go('destinations');
+  await page.click('[data-test="new-destination"]');
+  await page.fill('[data-test="destination-dialog"] input[name="name"]', 'customer-endpoint');
+  await page.fill('[data-test="destination-dialog"] input[name="url"]', `${base}/nowhere`);
+  await page.click('[data-test="destination-dialog"] [data-test="submit"]');
+  assert.match((await page.textContent('[data-test="secret-dialog"] [data-test="secret"]')).trim(), /^whsec_/);
+  await page.click('[data-test="secret-dialog"] button.primary');
+  await page.waitForSelector('[data-test="destination-row"][data-name="customer-endpoint"]');
+  assert.equal((await page.$$('[data-test="destination-row"]')).length, 1, "only the tenant's endpoint");
+  await shot('portal-destinations');
+  const inPage = (method, path) => page.evaluate(async ([m, p]) => (await fetch(`/api/v1${p}`, {
+    method: m, headers: { 'content-type': 'application/json' }, body: m === 'GET' ? undefined : '{}',
+  })).status, [method, path]);
+  assert.equal(await inPage('GET', `/events/${eventId}`), 404, "the default tenant's event");
+  assert.equal(await inPage('GET', '/tenants'), 404);
+  assert.equal(await inPage('GET', '/audit'), 403);
+  assert.equal(await inPage('GET', '/api-keys'), 403);
+  assert.equal(await inPage('POST', `/dead-letters/replay`), 200, 'its own (no) dead letters');
+  await page.goto(link.url);
+  await page.waitForSelector('[data-test="portal-refused"]');
+  const expiring = await call({ cookie }, 'POST', '/tenants/acme/portal-links', { ttl_secs: 1 });
+  await new Promise((resolve) => { setTimeout(resolve, 1500); });
+  await page.goto(expiring.url);
+  await page.waitForSelector('[data-test="portal-refused"]');
+  step('portal: a one-time link logs in once, scoped to its tenant; expired and used links are refused');
+
   assert.deepEqual(problems, []);
   console.log('dashboard e2e: all checks passed');
 } catch (error) {

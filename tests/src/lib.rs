@@ -25,6 +25,7 @@ pub mod contract;
 pub mod faults;
 pub mod interop;
 pub mod outbox;
+pub mod portal;
 pub mod tenants;
 
 /// The loopback networks (`127.0.0.0/8`, `::1/128`): what a relay delivering to the test's

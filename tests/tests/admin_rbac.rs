@@ -44,10 +44,10 @@ fn with(mut r: Row, body: Value) -> Row {
     r
 }
 
-#[tokio::test]
-async fn every_endpoint_answers_each_role_as_documented() {
-    let receiver = Receiver::start([], Answer::Status(500)).await;
-    let api = AdminApi::start(&receiver, 1).await;
+/// A running admin API with a dead letter, and the matrix's rows for it, in order (each
+/// row may rely on what the rows before it made).
+async fn setup(receiver: &Receiver) -> (AdminApi, Vec<Row>) {
+    let api = AdminApi::start(receiver, 1).await;
     let event = api.pipeline.send("rbac-1").await;
     let relay = api.pipeline.relay.clone();
     let dead = eventually(Duration::from_secs(15), || {
@@ -81,8 +81,14 @@ async fn every_endpoint_answers_each_role_as_documented() {
         .await;
     assert_eq!(status, 201);
 
+    let rows = matrix(&event.to_string(), &dead.id.to_string(), &doomed_key);
+    (api, rows)
+}
+
+/// Every documented endpoint, in an order in which each call can succeed.
+fn matrix(event: &str, dead: &str, doomed_key: &str) -> Vec<Row> {
     let (v, o, a) = (Some(Role::Viewer), Some(Role::Operator), Some(Role::Admin));
-    let rows = vec![
+    vec![
         row(
             Method::GET,
             "/api/v1/openapi.json",
@@ -147,14 +153,14 @@ async fn every_endpoint_answers_each_role_as_documented() {
         row(
             Method::POST,
             "/api/v1/dead-letters/{id}/replay",
-            format!("/api/v1/dead-letters/{}/replay", dead.id),
+            format!("/api/v1/dead-letters/{dead}/replay"),
             o,
             200,
         ),
         row(
             Method::POST,
             "/api/v1/dead-letters/{id}/discard",
-            format!("/api/v1/dead-letters/{}/discard", dead.id),
+            format!("/api/v1/dead-letters/{dead}/discard"),
             o,
             200,
         ),
@@ -462,6 +468,16 @@ async fn every_endpoint_answers_each_role_as_documented() {
             ),
             json!({"name": "more", "role": "viewer"}),
         ),
+        with(
+            row(
+                Method::POST,
+                "/api/v1/tenants/{name}/portal-links",
+                "/api/v1/tenants/rbac-tenant/portal-links",
+                a,
+                201,
+            ),
+            json!({"ttl_secs": 60}),
+        ),
         row(
             Method::DELETE,
             "/api/v1/tenants/{name}",
@@ -469,14 +485,55 @@ async fn every_endpoint_answers_each_role_as_documented() {
             a,
             204,
         ),
-    ];
+    ]
+}
 
+/// What a consumer-portal session may call (besides the public endpoints): its tenant's
+/// traffic (read, replay, redrive, discard), destinations, routes and subscriptions
+/// (everything), sources (read only). Everything else answers it 403.
+const PORTAL_MAY: &[(&str, &str)] = &[
+    ("GET", "/api/v1/auth/me"),
+    ("GET", "/api/v1/events"),
+    ("GET", "/api/v1/event-types"),
+    ("GET", "/api/v1/events/{id}"),
+    ("POST", "/api/v1/events/{id}/replay"),
+    ("GET", "/api/v1/dead-letters"),
+    ("POST", "/api/v1/dead-letters/{id}/replay"),
+    ("POST", "/api/v1/dead-letters/{id}/discard"),
+    ("POST", "/api/v1/dead-letters/replay"),
+    ("POST", "/api/v1/dead-letters/discard"),
+    ("GET", "/api/v1/sources"),
+    ("GET", "/api/v1/sources/{name}"),
+    ("GET", "/api/v1/destinations"),
+    ("POST", "/api/v1/destinations"),
+    ("GET", "/api/v1/destinations/{name}"),
+    ("PUT", "/api/v1/destinations/{name}"),
+    ("DELETE", "/api/v1/destinations/{name}"),
+    ("POST", "/api/v1/destinations/{name}/enable"),
+    ("POST", "/api/v1/destinations/{name}/disable"),
+    ("GET", "/api/v1/routes"),
+    ("POST", "/api/v1/routes"),
+    ("GET", "/api/v1/routes/{name}"),
+    ("PUT", "/api/v1/routes/{name}"),
+    ("DELETE", "/api/v1/routes/{name}"),
+    ("POST", "/api/v1/routes/{name}/enable"),
+    ("POST", "/api/v1/routes/{name}/disable"),
+    ("POST", "/api/v1/routes/{name}/test"),
+    ("POST", "/api/v1/subscriptions"),
+    ("DELETE", "/api/v1/subscriptions/{name}"),
+    ("GET", "/api/v1/transformers"),
+];
+
+#[tokio::test]
+async fn every_endpoint_answers_each_role_as_documented() {
+    let receiver = Receiver::start([], Answer::Status(500)).await;
+    let (api, rows) = setup(&receiver).await;
     let mut failures = Vec::new();
     let callers: [(&str, Option<Role>); 4] = [
         ("no key", None),
-        ("viewer", v),
-        ("operator", o),
-        ("admin", a),
+        ("viewer", Some(Role::Viewer)),
+        ("operator", Some(Role::Operator)),
+        ("admin", Some(Role::Admin)),
     ];
     for r in &rows {
         for (who, role) in callers {
@@ -534,6 +591,57 @@ async fn every_endpoint_answers_each_role_as_documented() {
         documented, tested,
         "the matrix covers exactly the documented endpoints"
     );
+}
+
+/// The portal column: the same rows, in order, with a fresh portal session of the default
+/// tenant each (a row may log out). A row the portal may not call must answer it 403 (and is
+/// then made by an admin, so that the rows after it find what they need); a row it may call
+/// must answer it exactly as it answers an admin.
+#[tokio::test]
+async fn a_portal_session_may_manage_endpoints_and_traffic_and_nothing_else() {
+    let receiver = Receiver::start([], Answer::Status(500)).await;
+    let (api, rows) = setup(&receiver).await;
+    let allowed: BTreeSet<(&str, &str)> = PORTAL_MAY.iter().copied().collect();
+    let mut failures = Vec::new();
+    for r in &rows {
+        let cookie = relay_tests::portal::session(&api.base, &api.admin, "default").await;
+        let (status, body) = relay_tests::portal::call(
+            &api.base,
+            r.method.clone(),
+            &r.path,
+            &cookie,
+            r.body.clone(),
+        )
+        .await;
+        let may = r.needs.is_none() || allowed.contains(&(r.method.as_str(), r.template));
+        let expected = if may { r.ok } else { 403 };
+        if status != expected {
+            failures.push(format!(
+                "{} {} as portal: {status} (expected {expected}) {body}",
+                r.method, r.path
+            ));
+        }
+        if !may {
+            let (status, body) = api
+                .call(r.method.clone(), &r.path, Some(&api.admin), r.body.clone())
+                .await;
+            assert_eq!(status, r.ok, "{} {} as admin: {body}", r.method, r.path);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "portal mismatches:\n{}",
+        failures.join("\n")
+    );
+    let listed: BTreeSet<(&str, &str)> = (rows.iter())
+        .map(|r| (r.method.as_str(), r.template))
+        .collect();
+    for endpoint in PORTAL_MAY {
+        assert!(
+            listed.contains(endpoint),
+            "{endpoint:?} is not in the matrix"
+        );
+    }
 }
 
 #[tokio::test]

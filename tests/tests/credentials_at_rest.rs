@@ -61,6 +61,12 @@ fn open_store(dir: &Path) -> Arc<dyn Store> {
     Arc::new(SqliteStore::open(dir.join("relay.db"), SqliteOptions::default()).expect("sqlite"))
 }
 
+/// The same file opened beside its owner (which holds it exclusively), to read it back.
+fn open_beside(dir: &Path) -> Arc<dyn Store> {
+    let options = SqliteOptions::default().exclusive(false);
+    Arc::new(SqliteStore::open(dir.join("relay.db"), options).expect("sqlite"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_credential_is_in_the_database_file_in_plaintext() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -123,7 +129,7 @@ async fn no_credential_is_in_the_database_file_in_plaintext() {
 
     // Reopened with the key file, the destination reads back whole.
     let reopened = Relay::builder()
-        .store(open_store(dir.path()))
+        .store(open_beside(dir.path()))
         .keyring(Keyring::load_or_create(&key_file).expect("key file"))
         .build()
         .expect("relay");
@@ -138,7 +144,7 @@ async fn no_credential_is_in_the_database_file_in_plaintext() {
 
     // Without the key it does not.
     let stranger = Relay::builder()
-        .store(open_store(dir.path()))
+        .store(open_beside(dir.path()))
         .keyring(Keyring::generate())
         .build()
         .expect("relay");
@@ -150,7 +156,7 @@ async fn no_credential_is_in_the_database_file_in_plaintext() {
         other => panic!("opened without the key: {other:?}"),
     }
     let keyless = Relay::builder()
-        .store(open_store(dir.path()))
+        .store(open_beside(dir.path()))
         .build()
         .expect("relay");
     assert!(matches!(

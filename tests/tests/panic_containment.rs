@@ -174,7 +174,7 @@ impl SignatureScheme for PanickingScheme {
 
 fn relay_with_a_buggy_source() -> Relay {
     RelayBuilder::default()
-        .source(WebhookSource::new("buggy", PanickingScheme))
+        .source(WebhookSource::new("buggy", PanickingScheme).secret("unused"))
         .source(WebhookSource::new("fine", NoSignature))
         .build()
         .expect("relay")

@@ -1,7 +1,8 @@
 //! The isolation suite: for EVERY operation of the OpenAPI description (iterated, so a new
-//! endpoint is covered as soon as it is documented), tenant B's admin key, aimed at tenant
-//! A's objects, gets 404 or sees nothing of them, and afterwards A's objects, events, dead
-//! letters, keys and users are exactly as they were and nothing of A's was replayed. It runs
+//! endpoint is covered as soon as it is documented), tenant B's admin key and then a
+//! consumer-portal session of B, aimed at tenant A's objects, get 404 (the portal: 404 or
+//! 403) or see nothing of them, and afterwards A's objects, events, dead letters, keys and
+//! users are exactly as they were and nothing of A's was replayed. It runs
 //! on every store: memory, SQLite and PostgreSQL (the Redis layer wraps one of these).
 
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use relay_store_postgres::{PgOptions, PgStore};
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
+use relay_tests::portal;
 use relay_tests::tenants::Gateway;
 use relay_tests::{Answer, Receiver, eventually};
 use reqwest::Method;
@@ -31,6 +33,7 @@ impl Owned {
             (t, "name") if t.starts_with("/api/v1/sources/") => "acme-orders".into(),
             (t, "name") if t.starts_with("/api/v1/destinations/") => "acme-app".into(),
             (t, "name") if t.starts_with("/api/v1/routes/") => "acme-all".into(),
+            (t, "name") if t.starts_with("/api/v1/subscriptions/") => "acme-app".into(),
             (t, "name") if t.starts_with("/api/v1/tenants/") => "acme".into(),
             // Agents belong to the default tenant only: A cannot have one, and every agent
             // operation answers 404 to another tenant's key.
@@ -230,6 +233,7 @@ async fn tenant_b_never_sees_changes_replays_or_counts_tenant_a_objects(gw: Gate
         checked >= 45,
         "every documented operation is checked ({checked})"
     );
+    portal_of_b_sees_and_changes_nothing_of_a(&gw, &spec, &owned, &b_receiver.url).await;
 
     // A's side is exactly as it was, and nothing of A's was attempted again.
     let after = snapshot(&gw, &a).await;
@@ -242,4 +246,59 @@ async fn tenant_b_never_sees_changes_replays_or_counts_tenant_a_objects(gw: Gate
     );
     let (status, _) = gw.call(Method::GET, "/api/v1/auth/me", &a, None).await;
     assert_eq!(status, 200, "A's key still works");
+}
+
+/// Every documented operation again, as a consumer-portal session of B (a fresh one per
+/// operation: one of them logs out): aimed at A's objects it gets 404, or 403 where the
+/// portal role may not act at all; elsewhere it never sees or counts anything of A's.
+async fn portal_of_b_sees_and_changes_nothing_of_a(
+    gw: &Gateway,
+    spec: &Value,
+    owned: &Owned,
+    b_receiver: &str,
+) {
+    let mut checked = 0;
+    for (template, operations) in spec["paths"].as_object().expect("paths") {
+        for method in operations.as_object().expect("operations").keys() {
+            let method: Method = method.to_uppercase().parse().expect("method");
+            let mut path = template.clone();
+            let params: Vec<String> = (template.split('/'))
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .map(str::to_owned)
+                .collect();
+            for param in &params {
+                path = path.replace(&format!("{{{param}}}"), &owned.path_value(template, param));
+            }
+            let body = body_for(&method, template, b_receiver);
+            let cookie = portal::session(&gw.base, &gw.platform, "globex").await;
+            let (status, answer) =
+                portal::call(&gw.base, method.clone(), &path, &cookie, body).await;
+            let what = format!("{method} {path} as tenant B's portal: {status} {answer}");
+            if !params.is_empty() {
+                assert!(status == 404 || status == 403, "{what}");
+                assert!(answer["error"].is_string(), "{what}");
+            } else {
+                assert!(status != 500, "{what}");
+                if let Some(leak) = owned.leaked(&answer) {
+                    panic!("{what} shows A's {leak}");
+                }
+                if let Some(count) = answer["count"].as_u64() {
+                    assert_eq!(count, 0, "{what} counted A's dead letters");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 45,
+        "every documented operation is checked ({checked})"
+    );
+    // The portal session is B's, and B's only.
+    let cookie = portal::session(&gw.base, &gw.platform, "globex").await;
+    let (status, me) = portal::call(&gw.base, Method::GET, "/api/v1/auth/me", &cookie, None).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(
+        (me["tenant"].as_str(), me["role"].as_str()),
+        (Some("globex"), Some("portal"))
+    );
 }

@@ -17,7 +17,7 @@ use relay_core::publish::{EventType, PUBLISH_SOURCE};
 use relay_core::route::EventRoute;
 
 use crate::error::BenchError;
-use crate::load::{self, Load};
+use crate::load::{self, Load, LoadReport};
 use crate::payload::SECRET;
 use crate::proc;
 use crate::sample::Sample;
@@ -122,11 +122,7 @@ impl Gateway {
             );
         }
         let relay = builder.build()?;
-        // The admin router brings the dashboard, which takes `GET /`.
-        let mut app = Router::new();
-        if setup.publish.is_none() {
-            app = app.route("/", get(|| async { "the app" }));
-        }
+        let mut app = Router::new().route("/", get(|| async { "the app" }));
         if setup.metrics {
             let metrics =
                 relay_axum::metrics::routes(None).map_err(|e| BenchError::Setup(e.to_string()))?;
@@ -140,7 +136,11 @@ impl Gateway {
                 .await
                 .map_err(|e| BenchError::Setup(e.to_string()))?;
             token = Some(key.token.expose().to_owned());
-            app = app.merge(relay_axum::admin::router(relay.clone(), Default::default()));
+            let options = relay_axum::admin::AdminOptions {
+                dashboard: false,
+                ..Default::default()
+            };
+            app = app.merge(relay_axum::admin::router(relay.clone(), options));
         }
         let app = app.layer(RelayLayer::new(relay.clone()));
         let server = AppServer::start(app).await?;
@@ -186,11 +186,27 @@ impl Gateway {
 
 /// The `ingest` scenario's measurement: a closed-loop burst of `load` at a fresh gateway.
 pub async fn measure(store: BenchStore, load: Load, setup: Setup) -> Result<Sample, BenchError> {
+    measure_with(store, setup, async |gateway: &Gateway| {
+        load::run(gateway.server.addr, load).await
+    })
+    .await
+}
+
+/// One measurement of a fresh gateway: what `drive` does to it, with the CPU, commits, WAL,
+/// deliveries and peak RSS it cost.
+pub async fn measure_with<F>(
+    store: BenchStore,
+    setup: Setup,
+    drive: F,
+) -> Result<Sample, BenchError>
+where
+    F: AsyncFnOnce(&Gateway) -> Result<LoadReport, BenchError>,
+{
     let gateway = Gateway::start(store, setup).await?;
     proc::reset_peak_rss();
     let cpu = proc::CpuClock::start();
     let commits_before = gateway.store.commit_count();
-    let report = load::run(gateway.server.addr, load).await?;
+    let report = drive(&gateway).await?;
     let commits = gateway.store.commit_count() - commits_before;
     let cpu = cpu.cores();
     let delivered = gateway.receiver.received();

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use axum::http::HeaderMap;
 use axum::routing::post;
-use relay_core::Relay;
 use relay_core::deliver::guard::IpNet;
+use relay_core::{Background, Relay};
 use relay_store_sqlite::{SqliteOptions, SqliteStore};
 
 #[tokio::main]
@@ -34,7 +34,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .store(Arc::new(store))
         .allow_cidrs([loopback]);
     let relay = relay_example_publish::relay(builder, &webhook_url, &secret)?;
-    let worker = relay.spawn_worker(Default::default());
+    // The worker, the metric flush, the object sync and the pruner, stopped together below.
+    let background = relay.spawn_background(Background::default());
     let app = relay_example_publish::app(relay).route("/demo-receiver", post(demo_receiver));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on http://{}", listener.local_addr()?);
@@ -43,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
-    worker.shutdown().await;
+    background.shutdown().await;
     Ok(())
 }
 

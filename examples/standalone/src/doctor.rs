@@ -205,7 +205,7 @@ async fn store_checks(config: &Config, url: &str) -> Vec<(&'static str, Outcome)
         outcomes.push(("store", Ok(fresh)));
         return outcomes;
     }
-    match store::open(url, &config.server, false).await {
+    match store::open(url, &config.server, false, store::Use::Beside).await {
         Err(error) => outcomes.push((
             "store",
             Err(format!(

@@ -13,6 +13,7 @@ mod error;
 mod http;
 mod keys;
 mod listen;
+mod node;
 mod otlp;
 mod reload;
 mod serve;
@@ -212,7 +213,13 @@ async fn admin_relay(args: cli::StoreArgs) -> Result<relay_core::Relay, serve::S
     let url = args
         .database_url
         .unwrap_or_else(|| config.server.database_url.clone());
-    let opened = store::open(&url, &config.server, config.server.migrate_on_start).await?;
+    let opened = store::open(
+        &url,
+        &config.server,
+        config.server.migrate_on_start,
+        store::Use::Beside,
+    )
+    .await?;
     Ok(relay_core::Relay::builder().store(opened.store).build()?)
 }
 
@@ -221,7 +228,7 @@ async fn migrate(args: cli::StoreArgs) -> Result<(), serve::ServeError> {
     let url = args
         .database_url
         .unwrap_or_else(|| config.server.database_url.clone());
-    store::open(&url, &config.server, true).await?;
+    store::open(&url, &config.server, true, store::Use::Owner).await?;
     println!("{}: schema is up to date", store::redact(&url));
     Ok(())
 }

@@ -54,12 +54,15 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         &database_url,
         &config.server,
         config.server.migrate_on_start,
+        store::Use::Owner,
     )
     .await?;
+    let node = crate::node::node_id(&config.server, settings.config, listen);
+    tracing::info!(%node, "node identity (recorded on this node's leases)");
     let keyring = keys::keyring(&config.delivery, opened.backing())?;
     let specs = std::mem::take(&mut assembled.destination_specs);
     let metrics = relay_axum::metrics::routes(assembled.metrics_token.take())?;
-    let mut builder = assembled.into_builder().keyring(keyring);
+    let mut builder = assembled.into_builder().keyring(keyring).node_id(node);
     let redis_url = settings
         .redis_url
         .or_else(|| config.server.redis_url.clone());
@@ -108,6 +111,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
         tls: tls.as_ref().map(|(tls, _)| tls.clone()),
         trusted_proxies: Arc::new(TrustedProxies::new(config.server.trusted_proxies())),
     };
+    let public_url = config.server.public_url.clone();
     let reloader = Arc::new(Reloader::new(
         relay.clone(),
         settings.config.to_owned(),
@@ -118,6 +122,7 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let options = AdminOptions {
         reload: Some(reloader.hook()),
         secure_cookies: tls.is_some(),
+        public_url,
         ..AdminOptions::default()
     };
     let admin = relay_axum::admin::router(relay.clone(), options);

@@ -61,10 +61,26 @@ impl Opened {
     }
 }
 
+/// How a command uses the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// It delivers (or changes the schema): a SQLite file is locked for this process alone,
+    /// and the deliveries its previous owner left in flight are due at once.
+    Owner,
+    /// It reads, or writes admin data, beside a running owner (`relay doctor`, `relay key`,
+    /// `relay user`): no lock, no lease touched.
+    Beside,
+}
+
 /// Opens (creating it if needed, and bringing its schema up to date when `migrate`) the
 /// store at `url`, with `server`'s durability and retention. Call from within a tokio
 /// runtime.
-pub async fn open(url: &str, server: &Server, migrate: bool) -> Result<Opened, StoreUrlError> {
+pub async fn open(
+    url: &str,
+    server: &Server,
+    migrate: bool,
+    usage: Use,
+) -> Result<Opened, StoreUrlError> {
     let retention = server.retention();
     if url == "memory://" {
         tracing::warn!("memory:// store: nothing survives a restart");
@@ -106,7 +122,8 @@ pub async fn open(url: &str, server: &Server, migrate: bool) -> Result<Opened, S
         url,
         SqliteOptions::default()
             .synchronous(synchronous)
-            .migrate_on_open(migrate),
+            .migrate_on_open(migrate)
+            .exclusive(usage == Use::Owner),
     )
     .map_err(|source| StoreUrlError::Sqlite {
         url: url.to_owned(),

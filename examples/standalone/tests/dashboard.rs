@@ -2,8 +2,10 @@
 //! against the real `relay` binary with seeded traffic: a working and a failing destination,
 //! so there are delivered events, dead letters and flushed metric points. The browser logs in
 //! with the bootstrap password, reads the overview chart, finds and opens an event, replays a
-//! dead letter (after the failing receiver recovers) until it is delivered, and saves a
-//! screenshot of every page to `target/dashboard-screenshots/`.
+//! dead letter (after the failing receiver recovers) until it is delivered, opens a one-time
+//! consumer-portal link of a tenant (once; a used and an expired link are refused) and acts
+//! as that tenant's portal, and saves a screenshot of every page to
+//! `target/dashboard-screenshots/`.
 //!
 //! Needs `node`, Chromium (`RELAY_CHROMIUM`, default `/usr/bin/chromium`) and playwright-core
 //! (`RELAY_DASHBOARD_NODE_MODULES`), both installed by `scripts/dashboard/setup.sh`; without
@@ -318,6 +320,7 @@ async fn the_dashboard_works_in_a_real_browser() {
         "destinations",
         "routes",
         "audit",
+        "portal-destinations",
     ] {
         let file = screenshots.join(format!("{page}.png"));
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);

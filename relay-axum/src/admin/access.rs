@@ -12,7 +12,7 @@ use super::dto::{KeyItem, LoginRequest, NewKeyRequest, NewUserRequest, UserItem,
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Auth, SESSION_COOKIE};
 
-fn cookie(state: &AdminState, value: &str, max_age_secs: u64) -> Option<HeaderValue> {
+pub(super) fn cookie(state: &AdminState, value: &str, max_age_secs: u64) -> Option<HeaderValue> {
     let secure = if state.options.secure_cookies {
         "; Secure"
     } else {

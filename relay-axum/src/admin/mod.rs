@@ -26,6 +26,7 @@ mod error;
 mod extract;
 pub mod objects;
 mod openapi;
+pub mod portal;
 pub mod publish;
 mod reload;
 mod reports;
@@ -53,6 +54,12 @@ pub struct AdminOptions {
     pub ingest_prefix: String,
     /// How `POST /api/v1/config/reload` reloads the host's configuration (none: 409).
     pub reload: Option<ReloadHook>,
+    /// Serve the [dashboard](crate::dashboard) (`GET /` and `GET /dashboard/{file}`) with the
+    /// API (default `true`). Leave it out to mount the API in an app that has its own `/`.
+    pub dashboard: bool,
+    /// The gateway's public base URL (e.g. `https://hooks.example.com`), which portal links
+    /// start with; none: the scheme and `Host` of the request that creates the link.
+    pub public_url: Option<String>,
 }
 
 impl Default for AdminOptions {
@@ -61,6 +68,8 @@ impl Default for AdminOptions {
             secure_cookies: false,
             ingest_prefix: "/webhooks".into(),
             reload: None,
+            dashboard: true,
+            public_url: None,
         }
     }
 }
@@ -96,9 +105,15 @@ async fn not_found() -> ApiError {
     ApiError(relay_core::control::admin::AdminError::NotFound)
 }
 
-/// The admin API's routes and the [dashboard](crate::dashboard) (`GET /`), to merge into an app.
+/// The admin API's routes and (unless [`AdminOptions::dashboard`] is `false`) the
+/// [dashboard](crate::dashboard) (`GET /`), to merge into an app.
 pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
     let spec = openapi_json();
+    let dashboard = if options.dashboard {
+        crate::dashboard::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
         .route(
             "/api/v1/openapi.json",
@@ -227,8 +242,11 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
                 .delete(tenants::delete),
         )
         .route("/api/v1/tenants/{name}/api-keys", post(tenants::create_key))
+        .route("/api/v1/tenants/{name}/portal-links", post(portal::create))
+        .route("/portal/{token}", get(portal::redeem))
+        .merge(openapi::swagger_ui())
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
-        .merge(crate::dashboard::routes())
+        .merge(dashboard)
         // A panic in a handler answers 500 {"error":"internal"}; the server goes on.
         .layer(crate::CatchPanicLayer::new())
         .with_state(AdminState { relay, options })

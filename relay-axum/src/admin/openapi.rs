@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::objects::{destinations, routes, sources, subscriptions};
-use super::{access, agents, publish, reload, reports, tenants, traffic};
+use super::{access, agents, portal, publish, reload, reports, tenants, traffic};
 
 struct Security;
 
@@ -51,8 +51,31 @@ impl Modify for Security {
         agents::list, agents::create, agents::revoke, agents::rotate, agents::delete,
         reload::reload,
         tenants::list, tenants::create, tenants::read, tenants::update, tenants::delete,
-        tenants::create_key,
+        tenants::create_key, portal::create,
     ),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
+
+/// Swagger UI for [`ApiDoc`] at `/api/v1/docs/` (its assets vendored in the binary), reading
+/// `/api/v1/openapi.json`, with the dashboard's `Content-Security-Policy` and no-sniff
+/// headers. Public, like the description it shows; trying a call needs a key.
+pub(crate) fn swagger_ui<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    use axum::http::{HeaderValue, header};
+    use utoipa_swagger_ui::{Config, SwaggerUi};
+    let ui = SwaggerUi::new("/api/v1/docs").config(Config::new(["/api/v1/openapi.json"]));
+    axum::Router::from(ui).layer(axum::middleware::map_response(
+        |mut response: axum::response::Response| async move {
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(crate::dashboard::CONTENT_SECURITY_POLICY),
+            );
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            response
+        },
+    ))
+}

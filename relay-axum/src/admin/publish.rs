@@ -113,7 +113,7 @@ pub(crate) async fn event_types(
     Auth(by): Auth,
 ) -> Result<Json<Vec<EventTypeItem>>, ApiError> {
     let state = state.scoped(&by).await?;
-    by.require(Role::Viewer)?;
+    by.require_in(relay_core::control::admin::Area::Traffic, Role::Viewer)?;
     let catalog = state.relay.catalog();
     Ok(Json(
         catalog

@@ -20,6 +20,7 @@ use super::extract::{ApiQuery, Auth};
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),
     responses((status = 200, body = Page<AuditItem>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "A consumer-portal session"),
         (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub(crate) async fn audit_log(
@@ -61,6 +62,7 @@ pub(crate) async fn audit_log(
 /// Per-minute metric points and their summary (totals, success rate, latency percentiles).
 #[utoipa::path(get, path = "/api/v1/metrics/points", tag = "metrics", params(MetricParams),
     responses((status = 200, body = MetricsReport), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "A consumer-portal session"),
         (status = 422, body = ErrorBody)),
     security(("bearer" = []), ("session" = [])))]
 pub(crate) async fn metric_points(

@@ -2,7 +2,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use relay_core::control::admin::{AdminError, EventQuery, EventState, redacted_headers};
+use relay_core::control::admin::{
+    AdminError, Area, EventQuery, EventState, Role, redacted_headers,
+};
 use relay_core::model::ids::{DeliveryId, EventId};
 use relay_core::model::payload::Payload;
 use relay_core::store::DeadLetterFilter;
@@ -155,7 +157,7 @@ pub(crate) async fn replay_event(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<ReplayRequest>,
 ) -> Result<Json<ReplayResult>, ApiError> {
-    by.require(relay_core::control::admin::Role::Operator)?;
+    by.require_in(Area::Traffic, Role::Operator)?;
     let id: EventId = id.parse().map_err(|_| AdminError::NotFound)?;
     let report = state
         .relay
@@ -222,7 +224,7 @@ pub(crate) async fn replay_dead_letters(
     Auth(by): Auth,
     ApiJson(body): ApiJson<DeadLetterSelection>,
 ) -> Result<Json<CountResult>, ApiError> {
-    by.require(relay_core::control::admin::Role::Operator)?;
+    by.require_in(Area::Traffic, Role::Operator)?;
     let count = state.relay.events().redrive(&by, &selection(body)?).await?;
     Ok(Json(CountResult { count }))
 }
@@ -238,7 +240,7 @@ pub(crate) async fn discard_dead_letters(
     Auth(by): Auth,
     ApiJson(body): ApiJson<DeadLetterSelection>,
 ) -> Result<Json<CountResult>, ApiError> {
-    by.require(relay_core::control::admin::Role::Operator)?;
+    by.require_in(Area::Traffic, Role::Operator)?;
     let count = state.relay.events().discard(&by, &selection(body)?).await?;
     Ok(Json(CountResult { count }))
 }
@@ -248,7 +250,7 @@ async fn one_dead_letter(
     by: &relay_core::control::admin::Principal,
     id: &str,
 ) -> Result<DeadLetterFilter, ApiError> {
-    by.require(relay_core::control::admin::Role::Operator)?;
+    by.require_in(Area::Traffic, Role::Operator)?;
     let id: DeliveryId = id.parse().map_err(|_| AdminError::NotFound)?;
     Ok(state.relay.events().dead_letter_filter(by, id).await?.0)
 }

@@ -11,11 +11,13 @@ mod gate;
 pub mod guard;
 pub(crate) mod http;
 mod judge;
+pub(crate) mod node_leases;
 pub mod ordering;
 pub(crate) mod outbound;
 pub mod policy;
 mod prepare;
 mod record;
+pub(crate) mod resume;
 mod send;
 pub(crate) mod throttle;
 
@@ -179,6 +181,8 @@ impl Relay {
         let mut store_backoff = Duration::from_millis(50);
         // Whether the last lease got all it asked for: more is probably due.
         let mut backlog = false;
+        // Whether this node's previous life's leases were reclaimed (tried each round until then).
+        let mut reclaimed = false;
         while !shutdown.is_cancelled() {
             let wake = self.wake().notified();
             tokio::pin!(wake);
@@ -199,11 +203,21 @@ impl Relay {
                     () = shutdown.cancelled() => break,
                 }
             }
+            if !reclaimed {
+                // This node's previous life's leases are due at once, not when they expire.
+                match self.reclaim_own_leases().await {
+                    Ok(()) => reclaimed = true,
+                    Err(error) => {
+                        tracing::warn!(%error, "could not reclaim this node's leases; they come back when they expire")
+                    }
+                }
+            }
             let asked = permits.available_permits().min(config.batch).max(1);
             let lease_for = self.longest_timeout_of_all() + config.lease_margin;
+            let node = self.node_id();
             let leased = match self
                 .store()
-                .lease_due(Timestamp::now(), asked, lease_for)
+                .lease_due_as(node, Timestamp::now(), asked, lease_for)
                 .await
             {
                 Ok(leased) => {

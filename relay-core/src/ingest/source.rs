@@ -79,6 +79,12 @@ pub trait Source: Send + Sync + fmt::Debug {
     fn validates_payload(&self) -> bool {
         false
     }
+
+    /// Whether this source verifies signatures but has no secret to verify them with (it
+    /// would refuse every request): a relay refuses to build with it. `false` by default.
+    fn lacks_secrets(&self) -> bool {
+        false
+    }
 }
 
 /// A source defined by a [`SignatureScheme`], its secrets, limits and selectors.
@@ -234,6 +240,10 @@ impl Source for WebhookSource {
 
     fn validates_payload(&self) -> bool {
         self.validate_payload
+    }
+
+    fn lacks_secrets(&self) -> bool {
+        self.scheme.needs_secrets() && self.secrets.is_empty()
     }
 }
 

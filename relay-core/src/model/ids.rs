@@ -157,6 +157,80 @@ impl fmt::Debug for TenantId {
     }
 }
 
+/// A node's stable identity: recorded on the leases its delivery worker takes, so the node's
+/// next life reclaims them at once (see
+/// [`DeliveryQueue::reclaim`](crate::store::DeliveryQueue::reclaim)) instead of waiting for
+/// them to expire. Not empty, at most [`NodeId::MAX_LEN`] bytes, no control characters.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(String);
+
+/// Why a string is not a [`NodeId`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidNodeId {
+    /// The identity is empty (or only whitespace).
+    #[error("a node id cannot be empty")]
+    Empty,
+    /// The identity is longer than [`NodeId::MAX_LEN`] bytes.
+    #[error("a node id is at most {max} bytes, this one has {len}")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The identity holds a control character (a newline, a tab…).
+    #[error("a node id cannot hold control characters")]
+    ControlCharacter,
+}
+
+impl NodeId {
+    /// The longest identity accepted, in bytes.
+    pub const MAX_LEN: usize = 200;
+
+    /// The identity `id`, if it is not empty, not longer than [`NodeId::MAX_LEN`] bytes and
+    /// free of control characters.
+    ///
+    /// ```
+    /// use relay_core::model::ids::NodeId;
+    /// assert_eq!(NodeId::new("node-a").unwrap().as_str(), "node-a");
+    /// assert!(NodeId::new("").is_err());
+    /// assert!(NodeId::new("a\nb").is_err());
+    /// ```
+    pub fn new(id: impl Into<String>) -> Result<Self, InvalidNodeId> {
+        let id = id.into();
+        if id.trim().is_empty() {
+            return Err(InvalidNodeId::Empty);
+        }
+        if id.len() > Self::MAX_LEN {
+            return Err(InvalidNodeId::TooLong {
+                len: id.len(),
+                max: Self::MAX_LEN,
+            });
+        }
+        if id.chars().any(char::is_control) {
+            return Err(InvalidNodeId::ControlCharacter);
+        }
+        Ok(Self(id))
+    }
+
+    /// The identity as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +254,24 @@ mod tests {
             "msg_0192f3a0-7c1e-7000-8000-000000000000"
                 .parse::<DeliveryId>()
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn node_ids_refuse_empty_long_and_control_characters() {
+        assert_eq!(NodeId::new("  "), Err(InvalidNodeId::Empty));
+        assert_eq!(
+            NodeId::new("x".repeat(201)),
+            Err(InvalidNodeId::TooLong { len: 201, max: 200 })
+        );
+        assert_eq!(NodeId::new("a\tb"), Err(InvalidNodeId::ControlCharacter));
+        assert_eq!(
+            NodeId::new("x".repeat(200)).map(|n| n.as_str().len()),
+            Ok(200)
+        );
+        assert_eq!(
+            NodeId::new("host/0.0.0.0:8080").unwrap().to_string(),
+            "host/0.0.0.0:8080"
         );
     }
 

@@ -8,9 +8,10 @@ use crate::control::credentials::Keyring;
 use crate::deliver::destination::{Destination, Target};
 use crate::deliver::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::deliver::http::HttpTransport;
+use crate::deliver::node_leases::NodeLeases;
 use crate::ingest::limit::{RateLimiter, SlidingWindowLimiter};
 use crate::ingest::source::Source;
-use crate::model::ids::TenantId;
+use crate::model::ids::{NodeId, TenantId};
 use crate::observe::{Observer, Observers};
 use crate::publish::EventType;
 use crate::route::Route;
@@ -44,6 +45,13 @@ pub enum BuildError {
     /// The alert destination is not among the destinations.
     #[error("alerts go to destination {0:?}, which does not exist")]
     AlertDestination(String),
+    /// A source verifies signatures but was given no secret: it would answer 401 to every
+    /// request.
+    #[error(
+        "source {0:?} verifies signatures but has no secret: add one with WebhookSource::secret \
+         (or use the NoSignature scheme for an unsigned source)"
+    )]
+    SourceWithoutSecret(String),
     /// A destination's URL points at an address the SSRF guard refuses.
     #[error("destination {destination:?}: {source}")]
     BlockedDestination {
@@ -73,6 +81,7 @@ pub struct RelayBuilder {
     #[cfg(feature = "opentelemetry")]
     tracer: Option<opentelemetry::global::BoxedTracer>,
     observers: Vec<Arc<dyn Observer>>,
+    node: Option<NodeId>,
 }
 
 impl RelayBuilder {
@@ -85,6 +94,24 @@ impl RelayBuilder {
     /// The rate limiter (default: in-process [`SlidingWindowLimiter`]).
     pub fn limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.limiter = Some(limiter);
+        self
+    }
+
+    /// The node's stable identity (default: none). Its delivery workers record it on every
+    /// lease they take, and the first worker to start reclaims at once the leases its
+    /// previous life left under it (see
+    /// [`DeliveryQueue::reclaim`](crate::store::DeliveryQueue::reclaim)), instead of waiting
+    /// for them to expire. Give every node sharing a store its own identity, the same across
+    /// its restarts. Without one, the leases of a crashed process come back when they expire
+    /// (a SQLite store, which one process owns, gives them all back when it is opened).
+    ///
+    /// ```
+    /// use relay_core::{Relay, model::ids::NodeId};
+    /// let relay = Relay::builder().node_id(NodeId::new("node-a").unwrap()).build().unwrap();
+    /// assert_eq!(relay.node_id().map(NodeId::as_str), Some("node-a"));
+    /// ```
+    pub fn node_id(mut self, node: NodeId) -> Self {
+        self.node = Some(node);
         self
     }
 
@@ -150,6 +177,14 @@ impl RelayBuilder {
         self
     }
 
+    /// How SSRF refusals say to allow an address (default `RelayBuilder::allow_cidrs`; see
+    /// [`AddressGuard::hint`](crate::deliver::guard::AddressGuard::hint)): an app that reads
+    /// its allowed networks from its own configuration names its key here.
+    pub fn guard_hint(mut self, allow_with: &'static str) -> Self {
+        self.guard = self.guard.hint(allow_with);
+        self
+    }
+
     /// The keys that seal destination credentials saved with
     /// [`Objects::save_destination`](crate::control::manage::Objects::save_destination) (see [`credentials`](crate::control::credentials)).
     pub fn keyring(mut self, keyring: Keyring) -> Self {
@@ -201,9 +236,22 @@ impl RelayBuilder {
         self
     }
 
-    /// Validates the configuration (names, and every HTTP destination's URL against the SSRF
-    /// guard) and builds the relay.
+    /// Validates the configuration (names, a secret for every source that verifies
+    /// signatures, and every HTTP destination's URL against the SSRF guard) and builds the
+    /// relay.
+    ///
+    /// ```
+    /// use relay_core::{BuildError, GitHub, NoSignature, Relay, WebhookSource};
+    ///
+    /// let unsigned = Relay::builder().source(WebhookSource::new("forms", NoSignature)).build();
+    /// assert!(unsigned.is_ok());
+    /// let forgot = Relay::builder().source(WebhookSource::new("github", GitHub)).build();
+    /// assert!(matches!(forgot, Err(BuildError::SourceWithoutSecret(name)) if name == "github"));
+    /// ```
     pub fn build(self) -> Result<Relay, BuildError> {
+        if let Some(source) = self.sources.iter().find(|s| s.lacks_secrets()) {
+            return Err(BuildError::SourceWithoutSecret(source.name().to_owned()));
+        }
         for destination in &self.destinations {
             if let Target::Http { url, .. } = destination.target() {
                 self.guard
@@ -272,6 +320,7 @@ impl RelayBuilder {
                 observers: Observers::new(observers),
                 write_health: Default::default(),
                 tenants: Default::default(),
+                node_leases: NodeLeases::new(self.node),
             }
         });
         Ok(Relay { shared, tenant })

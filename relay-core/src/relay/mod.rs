@@ -1,6 +1,7 @@
 //! [`Relay`]: the pipeline assembled from a store, a catalog and a limiter; built by
 //! [`RelayBuilder`](crate::RelayBuilder).
 
+pub(crate) mod background;
 pub(crate) mod builder;
 mod tenant;
 
@@ -20,8 +21,10 @@ use crate::control::tenancy::registry::TenantRelays;
 use crate::deliver::circuit_view::CircuitViews;
 use crate::deliver::guard::AddressGuard;
 use crate::deliver::http::HttpTransport;
+use crate::deliver::node_leases::NodeLeases;
 use crate::deliver::throttle::Throttles;
 use crate::ingest::limit::RateLimiter;
+use crate::model::ids::NodeId;
 use crate::observe::Observers;
 use crate::store::{InsertOutcome, NewEvent, Store, StoreError};
 
@@ -64,6 +67,8 @@ pub(super) struct Shared {
     pub(super) write_health: Arc<WriteHealth>,
     /// The state of the tenants other than the built relay's (see [`crate::control::tenancy`]).
     pub(super) tenants: TenantRelays<Arc<TenantState>>,
+    /// The identity on this node's leases, and whether its previous life's were reclaimed.
+    pub(super) node_leases: NodeLeases,
 }
 
 impl fmt::Debug for Relay {
@@ -158,6 +163,16 @@ impl Relay {
     /// The store.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.shared.store
+    }
+
+    /// The stable identity recorded on the leases this relay's workers take (see
+    /// [`RelayBuilder::node_id`](crate::RelayBuilder::node_id)), if it has one.
+    pub fn node_id(&self) -> Option<&NodeId> {
+        self.shared.node_leases.node()
+    }
+
+    pub(crate) fn node_leases(&self) -> &NodeLeases {
+        &self.shared.node_leases
     }
 
     pub(crate) fn limiter(&self) -> &dyn RateLimiter {

@@ -1,9 +1,9 @@
-//! [`AccessStore`]: access: API keys, dashboard users and their sessions.
+//! [`AccessStore`]: access: API keys, dashboard users and their sessions, portal links.
 
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::control::admin::{ApiKeyRecord, SessionRecord, UserRecord};
+use crate::control::admin::{ApiKeyRecord, PortalLinkRecord, SessionRecord, UserRecord};
 use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
 
@@ -79,4 +79,37 @@ pub trait AccessStore: Send + Sync + std::fmt::Debug {
         expired_before: Timestamp,
         batch: usize,
     ) -> Result<u64, StoreError>;
+
+    /// Saves a new consumer-portal link (only its token's digest). A backend without portal
+    /// links answers [`StoreError::Unsupported`] (the default).
+    async fn insert_portal_link(&self, record: PortalLinkRecord) -> Result<(), StoreError> {
+        let _ = record;
+        Err(StoreError::Unsupported("portal links"))
+    }
+
+    /// Atomically consumes the portal link with this token digest: when it exists, is unused
+    /// and has not expired at `now`, marks it used at `now` and returns it; otherwise changes
+    /// nothing and returns `None`. Of concurrent calls for one link (on any node sharing the
+    /// store) at most one gets it. A backend without portal links answers
+    /// [`StoreError::Unsupported`] (the default).
+    async fn consume_portal_link(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<PortalLinkRecord>, StoreError> {
+        let _ = (token_hash, now);
+        Err(StoreError::Unsupported("portal links"))
+    }
+
+    /// Retention: deletes at most `batch` portal links, of every tenant, that expired before
+    /// `expired_before` (used or not); returns how many went. The default (a backend without
+    /// portal links) has none to delete.
+    async fn prune_portal_links(
+        &self,
+        expired_before: Timestamp,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        let _ = (expired_before, batch);
+        Ok(0)
+    }
 }

@@ -41,8 +41,10 @@ mod circuit;
 mod ingest;
 mod objects;
 mod ordering;
+mod portal;
 mod publish;
 mod queue;
+mod reclaim;
 mod retention;
 mod states;
 mod tenants;
@@ -56,8 +58,10 @@ pub use circuit::*;
 pub use ingest::*;
 pub use objects::*;
 pub use ordering::*;
+pub use portal::*;
 pub use publish::*;
 pub use queue::*;
+pub use reclaim::*;
 pub use retention::*;
 pub use states::*;
 pub use tenants::*;
@@ -109,6 +113,9 @@ macro_rules! store_conformance_tests {
             complete_attempt_moves_delivery_on,
             release_returns_delivery_to_queue,
             queue_depth_counts_pending_and_in_flight,
+            reclaim_takes_back_its_own_leases_only,
+            reclaimed_leases_are_fenced,
+            reclaimed_lane_head_keeps_its_place,
             dead_letters_filter,
             redrive_is_idempotent,
             schedule_replays_event,
@@ -140,6 +147,8 @@ macro_rules! store_conformance_tests {
             object_states_round_trip_per_tenant,
             disabled_destination_deliveries_are_not_leased,
             open_circuit_holds_its_deliveries,
+            portal_links_are_consumed_once,
+            portal_links_are_pruned_once_expired,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {

@@ -33,7 +33,7 @@ pub struct Retention {
     pub audit: Duration,
     /// Per-minute metric points older than this go.
     pub metrics: Duration,
-    /// A session goes this long after it expired.
+    /// A session (and a consumer-portal link) goes this long after it expired.
     pub expired_sessions: Duration,
 }
 
@@ -87,6 +87,8 @@ pub struct Pruned {
     pub events: u64,
     /// Expired sessions.
     pub sessions: u64,
+    /// Expired consumer-portal links.
+    pub portal_links: u64,
     /// Audit entries.
     pub audit: u64,
     /// Metric points.
@@ -96,7 +98,7 @@ pub struct Pruned {
 impl Pruned {
     /// Everything deleted.
     pub fn total(&self) -> u64 {
-        self.events + self.sessions + self.audit + self.metrics
+        self.events + self.sessions + self.portal_links + self.audit + self.metrics
     }
 }
 
@@ -163,6 +165,10 @@ where
         store.prune_sessions(before(now, retention.expired_sessions), PRUNE_BATCH)
     })
     .await;
+    let portal_links = in_batches(|now| {
+        store.prune_portal_links(before(now, retention.expired_sessions), PRUNE_BATCH)
+    })
+    .await;
     let audit =
         in_batches(|now| store.prune_audit(before(now, retention.audit), PRUNE_BATCH)).await;
     let metrics =
@@ -170,6 +176,7 @@ where
     Ok(Pruned {
         events: 0,
         sessions: sessions?,
+        portal_links: portal_links?,
         audit: audit?,
         metrics: metrics?,
     })

@@ -1,4 +1,5 @@
-//! [`DeliveryQueue`]: the delivery queue: leases with fencing tokens, completions, releases, replays.
+//! [`DeliveryQueue`]: the delivery queue: leases with fencing tokens and holders, reclaims,
+//! completions, releases, replays.
 
 use async_trait::async_trait;
 
@@ -8,7 +9,7 @@ use super::{
     AttemptCompletion, DeadLetterFilter, Lease, LeasedDelivery, NewDelivery, ScheduleReport,
     StoreError,
 };
-use crate::model::ids::{EventId, TenantId};
+use crate::model::ids::{EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
 
 /// Due deliveries, leased with fencing tokens, completed or released; replays and dead
@@ -17,7 +18,21 @@ use crate::model::time::Timestamp;
 pub trait DeliveryQueue: Send + Sync + std::fmt::Debug {
     /// Leases up to `limit` deliveries that are due at `now` (pending ones whose time has come,
     /// and in-flight ones whose lease expired), oldest due first. Each lease lasts `lease_for`
-    /// and carries a fresh fencing token.
+    /// and carries a fresh fencing token. The leases have no holder: they come back when they
+    /// expire (or when a store that owns its data alone, like SQLite, is opened again); see
+    /// [`DeliveryQueue::lease_due_as`].
+    async fn lease_due(
+        &self,
+        now: Timestamp,
+        limit: usize,
+        lease_for: Duration,
+    ) -> Result<Vec<LeasedDelivery>, StoreError> {
+        self.lease_due_as(None, now, limit, lease_for).await
+    }
+
+    /// [`DeliveryQueue::lease_due`], recording `holder` (a node's stable identity) on each
+    /// lease, so that [`DeliveryQueue::reclaim`] by the same identity (the node's next life)
+    /// gives them back at once.
     ///
     /// A delivery with an ordering key is leased only at the head of its lane (same tenant,
     /// destination and key): when no delivery of the lane created before it (earlier in
@@ -26,12 +41,20 @@ pub trait DeliveryQueue: Send + Sync + std::fmt::Debug {
     /// the lane is in flight under an unexpired lease. So at most one delivery per lane is
     /// leased at a time, and the lane advances only when its head is delivered or
     /// dead-lettered.
-    async fn lease_due(
+    async fn lease_due_as(
         &self,
+        holder: Option<&NodeId>,
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
     ) -> Result<Vec<LeasedDelivery>, StoreError>;
+
+    /// Gives back at once every in-flight delivery leased by `holder`, expired or not: each is
+    /// pending again, due at `now`, without an attempt, and its next lease has a larger
+    /// fencing token, so a late completion or release of the old lease changes nothing
+    /// ([`StoreError::LeaseLost`]). Called by a node when it starts: the leases recorded under
+    /// its identity belong to its previous life. Returns how many came back.
+    async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError>;
 
     /// Records an attempt and moves the delivery on, if the lease is still held; otherwise
     /// [`StoreError::LeaseLost`] and nothing is written. When an ordered delivery is to be

@@ -13,7 +13,7 @@ use crate::control::admin::{
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::deliver::circuit::{CircuitState, VersionedCircuit};
 use crate::model::event::{Attempt, Delivery, Event};
-use crate::model::ids::{DeliveryId, EventId, TenantId};
+use crate::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
 
 /// Answers every operation of every capability with the error it makes from the
@@ -59,12 +59,17 @@ impl EventIngest for Refuse {
 
 #[async_trait]
 impl DeliveryQueue for Refuse {
-    async fn lease_due(
+    async fn lease_due_as(
         &self,
+        _holder: Option<&NodeId>,
         _now: Timestamp,
         _limit: usize,
         _lease_for: Duration,
     ) -> Result<Vec<LeasedDelivery>, StoreError> {
+        Err((self.error)("the delivery queue"))
+    }
+
+    async fn reclaim(&self, _holder: &NodeId, _now: Timestamp) -> Result<u64, StoreError> {
         Err((self.error)("the delivery queue"))
     }
 

@@ -5,6 +5,7 @@ mod access;
 pub(crate) mod browse;
 mod log;
 mod objects;
+mod portal;
 mod states;
 mod tenants;
 
@@ -14,8 +15,8 @@ mod tests;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use relay_core::control::admin::{
-    ApiKeyRecord, AuditEntry, AuditQuery, MetricMerge, MetricPoint, MetricQuery, SessionRecord,
-    TenantRecord, UserRecord,
+    ApiKeyRecord, AuditEntry, AuditQuery, MetricMerge, MetricPoint, MetricQuery, PortalLinkRecord,
+    SessionRecord, TenantRecord, UserRecord,
 };
 use relay_core::control::manage::{ObjectKind, ObjectRecord};
 use relay_core::model::ids::TenantId;
@@ -200,6 +201,22 @@ impl AccessStore for PgStore {
 
     async fn prune_sessions(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
         prune(self.pool(), PRUNE_SESSIONS, before, batch).await
+    }
+
+    async fn insert_portal_link(&self, record: PortalLinkRecord) -> Result<(), StoreError> {
+        portal::insert(self.pool(), &record).await
+    }
+
+    async fn consume_portal_link(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<PortalLinkRecord>, StoreError> {
+        portal::consume(self.pool(), token_hash, now).await
+    }
+
+    async fn prune_portal_links(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        prune(self.pool(), portal::PRUNE, before, batch).await
     }
 }
 

@@ -5,6 +5,7 @@ mod access;
 pub(crate) mod browse;
 mod log;
 mod objects;
+mod portal;
 mod retention;
 mod states;
 mod tenants;
@@ -14,8 +15,8 @@ mod tests;
 
 use async_trait::async_trait;
 use relay_core::control::admin::{
-    ApiKeyRecord, AuditEntry, AuditQuery, MetricMerge, MetricPoint, MetricQuery, SessionRecord,
-    TenantRecord, UserRecord,
+    ApiKeyRecord, AuditEntry, AuditQuery, MetricMerge, MetricPoint, MetricQuery, PortalLinkRecord,
+    SessionRecord, TenantRecord, UserRecord,
 };
 use relay_core::control::manage::{ObjectKind, ObjectRecord};
 use relay_core::model::ids::TenantId;
@@ -191,6 +192,25 @@ impl AccessStore for SqliteStore {
             return Ok(0);
         }
         self.write(move |conn| retention::delete_sessions(conn, &found, before))
+            .await
+    }
+
+    async fn insert_portal_link(&self, record: PortalLinkRecord) -> Result<(), StoreError> {
+        self.write(move |conn| portal::insert(conn, &record)).await
+    }
+
+    async fn consume_portal_link(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<PortalLinkRecord>, StoreError> {
+        let token_hash = token_hash.to_vec();
+        self.write(move |conn| portal::consume(conn, &token_hash, now))
+            .await
+    }
+
+    async fn prune_portal_links(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        self.write(move |conn| portal::prune(conn, before, batch))
             .await
     }
 }

@@ -22,7 +22,6 @@ use crate::error::BenchError;
 use crate::gateway::{self, Gateway, Publishing};
 use crate::load::{self, Load, LoadReport};
 use crate::payload::Pushes;
-use crate::proc;
 use crate::report::{Results, median_rate, median_sample};
 use crate::sample::Sample;
 use crate::store::BenchStore;
@@ -63,35 +62,24 @@ pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
         publish: Some(Publishing { schema: job.schema }),
         ..gateway::Setup::default()
     };
-    let gateway = Gateway::start(store, setup).await?;
-    proc::reset_peak_rss();
-    let cpu = proc::CpuClock::start();
-    let commits_before = gateway.store.commit_count();
     let load = Load {
         connections: args.connections,
         requests: args.events(),
         time_limit: args.time_limit(),
         first: 0,
     };
-    let report = if job.which == Which::Publish {
-        in_process(&gateway.relay, load).await?
-    } else {
-        over_http(&gateway, load).await?
-    };
-    let commits = gateway.store.commit_count() - commits_before;
-    let cpu = cpu.cores();
-    let delivered = gateway.receiver.received();
-    let wal_bytes = gateway.store.wal_bytes();
-    let peak = proc::peak_rss_kib();
-    gateway.stop().await?;
+    let in_process = job.which == Which::Publish;
+    let sample = gateway::measure_with(store, setup, async |gateway: &Gateway| {
+        if in_process {
+            in_process_load(&gateway.relay, load).await
+        } else {
+            over_http(gateway, load).await
+        }
+    })
+    .await?;
     Ok(Sample {
-        peak_rss_kib: peak,
-        commits: Some(commits),
-        delivered: Some(delivered),
-        wal_bytes,
-        cpu,
         expected: Some(args.events()),
-        ..Sample::from_load(report)
+        ..sample
     })
 }
 
@@ -105,7 +93,7 @@ fn publish_of(i: u64) -> Result<Publish, BenchError> {
 
 /// `load.connections` tasks publishing in a closed loop until `load.requests` are done (or
 /// the time limit). The payload is parsed outside the timed call, as an app holds a value.
-async fn in_process(relay: &Relay, load: Load) -> Result<LoadReport, BenchError> {
+async fn in_process_load(relay: &Relay, load: Load) -> Result<LoadReport, BenchError> {
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + load.time_limit;

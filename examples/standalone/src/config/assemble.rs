@@ -22,6 +22,9 @@ use relay_core::control::definition;
 use super::Problem;
 use super::model::{AlertsSpec, Config, TransformerSpec};
 
+/// What SSRF refusals say to allow an address with: this binary's configuration key.
+const ALLOW_HINT: &str = "delivery.allow_cidrs";
+
 /// A transformer built from `[[transformers]]`.
 #[derive(Debug)]
 pub enum ConfiguredTransformer {
@@ -79,7 +82,9 @@ impl Assembled {
 
     /// A relay builder with everything added.
     pub fn into_builder(self) -> relay_core::RelayBuilder {
-        let mut builder = relay_core::Relay::builder().allow_cidrs(self.allow_cidrs);
+        let mut builder = relay_core::Relay::builder()
+            .allow_cidrs(self.allow_cidrs)
+            .guard_hint(ALLOW_HINT);
         if let Some(alerts) = self.alerts {
             builder = builder.alerts(alerts);
         }
@@ -125,6 +130,8 @@ pub fn assemble(
         }
     };
     problems.extend(config.server.retention_problems());
+    problems.extend(crate::node::problems(&config.server));
+    problems.extend(config.server.public_url_problems());
     if config.server.request_timeout_ms == 0 {
         problems.push(Problem::new(
             "server.request_timeout_ms",
@@ -163,7 +170,7 @@ pub fn assemble(
             }
         })
         .collect();
-    let guard = AddressGuard::new().allow_all(allow_cidrs.iter().copied());
+    let guard = (AddressGuard::new().hint(ALLOW_HINT)).allow_all(allow_cidrs.iter().copied());
     let sources = config
         .sources
         .iter()

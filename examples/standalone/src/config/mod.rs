@@ -160,6 +160,53 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_node_id_is_refused_with_its_key() {
+        for (text, refused) in [
+            ("[server]\nnode_id = \"\"\n", true),
+            ("[server]\nnode_id = \"a\\nb\"\n", true),
+            ("[server]\nnode_id = \"node-a\"\n", false),
+            ("", false),
+        ] {
+            let config = from_toml(text, Path::new("t.toml")).expect("parses");
+            let outcome = assemble(&config, |_| None);
+            let problems = outcome.err().unwrap_or_default();
+            assert_eq!(
+                problems.iter().any(|p| p.key == "server.node_id"),
+                refused,
+                "{text:?}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn public_urls_are_absolute_http_urls() {
+        let check = |value: &str| {
+            let text = format!("[server]\npublic_url = {value:?}\n");
+            let config = from_toml(&text, Path::new("t.toml")).expect("parses");
+            assemble(&config, |_| None).map(drop).map_err(|problems| {
+                assert!(
+                    problems.iter().all(|p| p.key == "server.public_url"),
+                    "{problems:?}"
+                );
+            })
+        };
+        for good in ["https://hooks.example.com", "http://127.0.0.1:8080/relay/"] {
+            assert!(check(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "hooks.example.com",
+            "/relay",
+            "ftp://hooks.example.com",
+            "https://hooks.example.com/?a=1",
+            "https://hooks.example.com/#top",
+            "file:///tmp/x",
+            "",
+        ] {
+            assert!(check(bad).is_err(), "{bad:?} is refused");
+        }
+    }
+
+    #[test]
     fn retention_keys_become_the_pruners_retention() {
         let days = |d: u64| std::time::Duration::from_secs(d * 86_400);
         let default = from_toml("", Path::new("t.toml")).expect("parses");
@@ -190,6 +237,9 @@ mod tests {
         "audit_retention_days = 0",
         "metrics_retention_days = 400",
         "database_url = \"memory://\"",
+        "node_id = \"node-a\"",
+        "node_id = \"\"",
+        "public_url = \"ftp://x\"",
         "[delivery]",
         "allow_cidrs = [\"127.0.0.0/8\", \"nonsense\"]",
         "[[sources]]",

@@ -145,6 +145,14 @@ pub struct Server {
     /// Networks (`10.0.0.0/8`, or one address) of reverse proxies whose `X-Forwarded-For` /
     /// `Forwarded: for=` name the client; from other peers they are ignored.
     pub trusted_proxies: Vec<Cidr>,
+    /// This node's stable identity, recorded on the leases its delivery worker takes, so that
+    /// the node's next life resumes them at once (see `crate::node`). Default: derived from
+    /// the host name, the listen address and the configuration file's path.
+    pub node_id: Option<String>,
+    /// The gateway's public base URL (`https://hooks.example.com`, optionally with a path
+    /// prefix), which consumer-portal links start with; unset: the scheme and `Host` of the
+    /// request that makes the link.
+    pub public_url: Option<String>,
 }
 
 impl Server {
@@ -169,6 +177,29 @@ impl Server {
             )],
             _ => Vec::new(),
         }
+    }
+
+    /// What is wrong with `public_url`: not an absolute `http`/`https` URL with a host, or
+    /// one with a query or fragment.
+    pub fn public_url_problems(&self) -> Vec<Problem> {
+        let Some(text) = &self.public_url else {
+            return Vec::new();
+        };
+        let reason = match url::Url::parse(text) {
+            Err(e) => Some(format!("not a URL: {e}")),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                Some("must be http or https".into())
+            }
+            Ok(u) if u.host_str().is_none_or(str::is_empty) => Some("needs a host".into()),
+            Ok(u) if u.query().is_some() || u.fragment().is_some() => {
+                Some("must not have a query or fragment".into())
+            }
+            Ok(_) => None,
+        };
+        reason
+            .map(|r| Problem::new("server.public_url", r))
+            .into_iter()
+            .collect()
     }
 
     /// How long each kind of record is kept.
@@ -249,6 +280,8 @@ impl Default for Server {
             tls_cert: None,
             tls_key: None,
             trusted_proxies: Vec::new(),
+            node_id: None,
+            public_url: None,
         }
     }
 }

@@ -195,3 +195,72 @@ impl Load {
         acknowledged
     }
 }
+
+/// The bound issue #30 sets: after a restart following `kill -9`, every event acknowledged
+/// before the kill is delivered within this long of the restart.
+pub const RESUME_BOUND: Duration = Duration::from_secs(5);
+
+/// Times the restarts of a crash loop: for each, from the moment the new process was
+/// started until the receiver had every event acknowledged before the kill.
+#[derive(Debug, Default)]
+pub struct Resumes {
+    /// How long each restart took to deliver what was acknowledged before its kill.
+    pub times: Vec<Duration>,
+}
+
+impl Resumes {
+    /// Waits until the receiver has every event of `before` (what was acknowledged when the
+    /// last process was killed), counting from `restarted`; records and returns how long it
+    /// took. Gives up after a minute (the time is then over a minute, past any bound).
+    pub async fn wait(
+        &mut self,
+        receiver: &Receiver,
+        before: &[u64],
+        restarted: std::time::Instant,
+    ) -> Duration {
+        let limit = Duration::from_secs(60);
+        loop {
+            let numbers = delivered_numbers(receiver);
+            let elapsed = restarted.elapsed();
+            if before.iter().all(|n| numbers.contains(n)) || elapsed > limit {
+                self.times.push(elapsed);
+                return elapsed;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Prints the median and the worst time to resume, and fails if one was over
+    /// [`RESUME_BOUND`].
+    pub fn check(&self, test: &str) {
+        let mut sorted = self.times.clone();
+        sorted.sort();
+        let Some(worst) = sorted.last().copied() else {
+            panic!("{test}: no restart was timed");
+        };
+        let median = sorted[sorted.len() / 2];
+        println!(
+            "{test}: time to resume after kill -9, {} restarts: median {} ms, worst {} ms \
+             (all: {:?} ms)",
+            sorted.len(),
+            median.as_millis(),
+            worst.as_millis(),
+            self.times
+                .iter()
+                .map(Duration::as_millis)
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            worst <= RESUME_BOUND,
+            "{test}: a restart took {} ms to deliver what was acknowledged before its kill \
+             (bound {} ms)",
+            worst.as_millis(),
+            RESUME_BOUND.as_millis()
+        );
+    }
+}
+
+/// The numbers of the events acknowledged so far.
+pub fn acknowledged_numbers(acknowledged: &Acknowledged) -> Vec<u64> {
+    acknowledged.lock().expect("lock").keys().copied().collect()
+}

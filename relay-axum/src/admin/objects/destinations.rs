@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use relay_core::control::admin::{AdminError, Role};
+use relay_core::control::admin::{AdminError, Area, Role};
 use relay_core::control::definition::DestinationSpec;
 use relay_core::control::manage::{DestinationView, ObjectKind};
 
@@ -35,7 +35,7 @@ pub(crate) async fn list(
     Auth(by): Auth,
 ) -> Result<Json<Vec<DestinationItem>>, ApiError> {
     let state = state.scoped(&by).await?;
-    by.require(Role::Viewer)?;
+    by.require_in(Area::Destinations, Role::Viewer)?;
     let mut items = Vec::new();
     for view in state.relay.objects().destination_views() {
         items.push(item(&state, view).await?);
@@ -55,7 +55,7 @@ pub(crate) async fn read(
     Path(name): Path<String>,
 ) -> Result<Json<DestinationItem>, ApiError> {
     let state = state.scoped(&by).await?;
-    by.require(Role::Viewer)?;
+    by.require_in(Area::Destinations, Role::Viewer)?;
     let view = state.relay.objects().destination_view(&name)?;
     Ok(Json(item(&state, view).await?))
 }

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use relay_core::control::admin::Role;
+use relay_core::control::admin::{Area, Role};
 use relay_core::control::definition::RouteSpec;
 use relay_core::control::manage::{ObjectKind, RouteSample};
 
@@ -23,7 +23,7 @@ pub(crate) async fn list(
     Auth(by): Auth,
 ) -> Result<Json<Vec<RouteItem>>, ApiError> {
     let state = state.scoped(&by).await?;
-    by.require(Role::Viewer)?;
+    by.require_in(Area::Routes, Role::Viewer)?;
     let views = state.relay.objects().route_views();
     Ok(Json(views.into_iter().map(RouteItem::from).collect()))
 }
@@ -40,7 +40,7 @@ pub(crate) async fn read(
     Path(name): Path<String>,
 ) -> Result<Json<RouteItem>, ApiError> {
     let state = state.scoped(&by).await?;
-    by.require(Role::Viewer)?;
+    by.require_in(Area::Routes, Role::Viewer)?;
     Ok(Json(state.relay.objects().route_view(&name)?.into()))
 }
 
@@ -177,6 +177,6 @@ pub(crate) async fn transformers(
     Auth(by): Auth,
 ) -> Result<Json<Vec<String>>, ApiError> {
     let state = state.scoped(&by).await?;
-    by.require(Role::Viewer)?;
+    by.require_in(Area::Routes, Role::Viewer)?;
     Ok(Json(state.relay.objects().transformer_names()))
 }

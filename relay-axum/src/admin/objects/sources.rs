@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use relay_core::control::admin::Role;
+use relay_core::control::admin::{Area, Role};
 use relay_core::control::definition::SourceSpec;
 use relay_core::control::manage::ObjectKind;
 
@@ -38,7 +38,7 @@ pub(crate) async fn list(
     Auth(by): Auth,
 ) -> Result<Json<Vec<SourceItem>>, ApiError> {
     let state = state.scoped(&by).await?;
-    by.require(Role::Viewer)?;
+    by.require_in(Area::Sources, Role::Viewer)?;
     let views = state.relay.objects().source_views();
     Ok(Json(views.into_iter().map(|v| item(&state, v)).collect()))
 }
@@ -55,7 +55,7 @@ pub(crate) async fn read(
     Path(name): Path<String>,
 ) -> Result<Json<SourceItem>, ApiError> {
     let state = state.scoped(&by).await?;
-    by.require(Role::Viewer)?;
+    by.require_in(Area::Sources, Role::Viewer)?;
     Ok(Json(item(
         &state,
         state.relay.objects().source_view(&name)?,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::password::{MIN_PASSWORD_LEN, decoy_hash, hash_password, verify_password};
 use super::token::{NewApiKey, generate_api_key, generate_session_token, parse_api_key};
-use super::{AdminError, ApiKeyRecord, FieldChange, Role, SessionRecord, UserRecord};
+use super::{AdminError, ApiKeyRecord, Area, FieldChange, Role, SessionRecord, UserRecord};
 use crate::model::ids::TenantId;
 use crate::model::secret::{Secret, constant_time_eq};
 use crate::model::time::Timestamp;
@@ -53,12 +53,33 @@ impl Principal {
         }
     }
 
-    /// `Ok` when the principal's role is at least `needed`.
+    /// `Ok` when the principal's role is at least `needed`. [`Role::Portal`] is ranked
+    /// against no role, so it passes no such check (see [`Principal::require_in`]).
     pub fn require(&self, needed: Role) -> Result<(), AdminError> {
         if self.role >= needed {
             Ok(())
         } else {
             Err(AdminError::Forbidden { needed })
+        }
+    }
+
+    /// `Ok` when the principal may do in `area` what `needed` may: a ranked role as
+    /// [`Principal::require`], [`Role::Portal`] as [`Area::portal_may`] says.
+    ///
+    /// ```
+    /// use relay_core::control::admin::{Area, Principal, Role};
+    /// use relay_core::model::ids::TenantId;
+    /// let mut portal = Principal::system(TenantId::new("acme"));
+    /// portal.role = Role::Portal;
+    /// assert!(portal.require_in(Area::Routes, Role::Admin).is_ok());
+    /// assert!(portal.require_in(Area::Sources, Role::Admin).is_err());
+    /// assert!(portal.require(Role::Viewer).is_err());
+    /// ```
+    pub fn require_in(&self, area: Area, needed: Role) -> Result<(), AdminError> {
+        if self.role == Role::Portal && area.portal_may(needed) {
+            Ok(())
+        } else {
+            self.require(needed)
         }
     }
 }
@@ -98,6 +119,18 @@ fn check_name(field: &str, name: &str) -> Result<(), AdminError> {
     }
 }
 
+/// `Ok` for a ranked role: [`Role::Portal`] belongs to portal-link sessions only, never to a
+/// key or a user.
+fn ranked(field: &str, role: Role) -> Result<(), AdminError> {
+    if role == Role::Portal {
+        return Err(AdminError::invalid(
+            field,
+            "the portal role is for consumer-portal links only",
+        ));
+    }
+    Ok(())
+}
+
 impl Access<'_> {
     /// The principal a bearer API key authenticates; [`AdminError::Unauthorized`] for a
     /// malformed, unknown or revoked key.
@@ -125,6 +158,7 @@ impl Access<'_> {
         role: Role,
     ) -> Result<CreatedApiKey, AdminError> {
         by.require(Role::Admin)?;
+        ranked("role", role)?;
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AdminError::invalid("name", "1 to 100 characters"));
         }
@@ -180,6 +214,7 @@ impl Access<'_> {
         role: Role,
     ) -> Result<UserRecord, AdminError> {
         by.require(Role::Admin)?;
+        ranked("role", role)?;
         check_name("username", username)?;
         if password.expose().chars().count() < MIN_PASSWORD_LEN {
             return Err(AdminError::invalid(
@@ -279,13 +314,21 @@ impl Access<'_> {
     }
 
     /// The principal of a session cookie; [`AdminError::Unauthorized`] for an unknown or
-    /// expired session or a deleted user. The role is the user's current one.
+    /// expired session or a deleted user. The role is the user's current one; a portal
+    /// session's is [`Role::Portal`].
     pub async fn authenticate_session(&self, token: &str) -> Result<Principal, AdminError> {
         let hash = super::token::digest(token.as_bytes());
         let session = self.relay.store().session(&hash).await?;
         let Some(session) = session.filter(|s| s.expires_at > Timestamp::now()) else {
             return Err(AdminError::Unauthorized);
         };
+        if super::portal::is_portal_session(&session) {
+            return Ok(Principal {
+                tenant: session.tenant,
+                actor: session.username,
+                role: Role::Portal,
+            });
+        }
         let user = self
             .relay
             .store()

@@ -4,7 +4,7 @@
 
 use http::HeaderMap;
 
-use super::{AdminError, EventQuery, EventSummary, FieldChange, Principal, Role};
+use super::{AdminError, Area, EventQuery, EventSummary, FieldChange, Principal, Role};
 use crate::model::event::{Attempt, Delivery, DeliveryStatus, Event};
 use crate::model::ids::{DeliveryId, EventId};
 use crate::model::time::Timestamp;
@@ -91,7 +91,7 @@ impl Events<'_> {
         query: &EventQuery,
         limit: usize,
     ) -> Result<Vec<EventSummary>, AdminError> {
-        by.require(Role::Viewer)?;
+        by.require_in(Area::Traffic, Role::Viewer)?;
         Ok(self
             .relay
             .store()
@@ -105,7 +105,7 @@ impl Events<'_> {
         by: &Principal,
         id: EventId,
     ) -> Result<EventDetail, AdminError> {
-        by.require(Role::Viewer)?;
+        by.require_in(Area::Traffic, Role::Viewer)?;
         let store = self.relay.store();
         let event = store.event(&by.tenant, id).await?;
         let event = event.ok_or(AdminError::NotFound)?;
@@ -125,7 +125,7 @@ impl Events<'_> {
         after: Option<DeliveryId>,
         limit: usize,
     ) -> Result<Vec<Delivery>, AdminError> {
-        by.require(Role::Viewer)?;
+        by.require_in(Area::Traffic, Role::Viewer)?;
         Ok(self
             .relay
             .store()
@@ -141,7 +141,7 @@ impl Events<'_> {
         id: EventId,
         force: bool,
     ) -> Result<ScheduleReport, AdminError> {
-        by.require(Role::Operator)?;
+        by.require_in(Area::Traffic, Role::Operator)?;
         let report = self.replay(&by.tenant, id, force).await?;
         let changes = vec![
             FieldChange::added("force", force),
@@ -161,7 +161,7 @@ impl Events<'_> {
         by: &Principal,
         filter: &DeadLetterFilter,
     ) -> Result<u64, AdminError> {
-        by.require(Role::Operator)?;
+        by.require_in(Area::Traffic, Role::Operator)?;
         let moved = self.redrive_dead_letters(&by.tenant, filter).await?;
         let changes = filter_changes(filter, moved);
         self.relay
@@ -178,7 +178,7 @@ impl Events<'_> {
         by: &Principal,
         filter: &DeadLetterFilter,
     ) -> Result<u64, AdminError> {
-        by.require(Role::Operator)?;
+        by.require_in(Area::Traffic, Role::Operator)?;
         let moved = self
             .relay
             .store()
@@ -200,7 +200,7 @@ impl Events<'_> {
         by: &Principal,
         id: DeliveryId,
     ) -> Result<(DeadLetterFilter, DeliveryStatus), AdminError> {
-        by.require(Role::Viewer)?;
+        by.require_in(Area::Traffic, Role::Viewer)?;
         let delivery = self.relay.store().delivery(&by.tenant, id).await?;
         let delivery = delivery.ok_or(AdminError::NotFound)?;
         let filter = DeadLetterFilter {

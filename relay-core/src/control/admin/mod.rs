@@ -1,4 +1,4 @@
-//! The admin side: roles, API keys, users and sessions, the audit log, metric points, and the
+//! The admin side: roles, API keys, users and sessions, consumer-portal links, the audit log, metric points, and the
 //! operations the admin API is made of. Adapters (relay-axum's admin router) only convert
 //! HTTP to these calls.
 
@@ -8,6 +8,7 @@ mod browse;
 mod error;
 mod metric_flush;
 mod password;
+mod portal;
 mod publish;
 mod records;
 mod replay;
@@ -24,11 +25,15 @@ pub use browse::{EventDetail, Events, MAX_PAGE, redacted_headers};
 pub use error::{AdminError, FieldError};
 pub use metric_flush::Metrics;
 pub use password::{HashError, MIN_PASSWORD_LEN, hash_password, verify_password};
+pub use portal::{
+    CreatedPortalLink, MAX_PORTAL_LINK_TTL, PORTAL_ACTOR_PREFIX, PORTAL_LINK_TTL,
+    PORTAL_SESSION_TTL, PortalLinkRecord, PortalSession,
+};
 pub use records::{
     ApiKeyRecord, AuditEntry, AuditQuery, DeliveryCounts, EventQuery, EventState, EventSummary,
     FieldChange, MetricMerge, MetricPoint, MetricQuery, MetricScope, SessionRecord, UserRecord,
 };
-pub use role::{Role, UnknownRole};
+pub use role::{Area, Role, UnknownRole};
 pub use rollup::{LATENCY_BUCKETS_MS, MetricSummary, QUEUE_DEPTH, latency_bucket, summarize};
 pub use tenants::{TenantLimits, TenantRecord, Tenants};
 pub use token::{

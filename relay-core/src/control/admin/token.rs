@@ -23,7 +23,7 @@ pub struct NewApiKey {
     pub secret_hash: Vec<u8>,
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(super) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     rand::rng().fill_bytes(&mut bytes);
     bytes

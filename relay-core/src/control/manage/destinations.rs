@@ -3,7 +3,7 @@
 use super::ObjectKind;
 use super::views::DestinationView;
 use super::write::invalid;
-use crate::control::admin::{AdminError, Principal, Role, generate_signing_secret};
+use crate::control::admin::{AdminError, Area, Principal, Role, generate_signing_secret};
 use crate::control::definition::{DestinationSpec, check_name, literal};
 use crate::control::manage::Objects;
 use crate::relay::Relay;
@@ -46,7 +46,8 @@ impl Objects<'_> {
         by: &Principal,
         mut spec: DestinationSpec,
     ) -> Result<CreatedDestination, AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay
+            .may_change_in(by, Area::Destinations, Role::Admin)?;
         let signing_secret = spec
             .signing_secret
             .get_or_insert_with(generate_signing_secret)
@@ -67,7 +68,8 @@ impl Objects<'_> {
         name: &str,
         mut spec: DestinationSpec,
     ) -> Result<DestinationView, AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay
+            .may_change_in(by, Area::Destinations, Role::Admin)?;
         if spec.name != name {
             return Err(AdminError::invalid("name", "must be the name in the path"));
         }
@@ -94,7 +96,8 @@ impl Objects<'_> {
     /// Deliveries still queued for it are dead-lettered at their next attempt (with the
     /// reason), to be replayed if a destination of that name comes back.
     pub async fn delete_destination(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay
+            .may_change_in(by, Area::Destinations, Role::Admin)?;
         self.relay.delete_object::<DestinationSpec>(by, name).await
     }
 

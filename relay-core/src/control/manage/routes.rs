@@ -6,7 +6,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use super::ObjectKind;
 use super::views::RouteView;
 use super::write::invalid;
-use crate::control::admin::{AdminError, Principal, Role};
+use crate::control::admin::{AdminError, Area, Principal, Role};
 use crate::control::definition::{Names, RouteSpec, check_name};
 use crate::control::manage::Objects;
 use crate::model::event::{Event, EventStatus};
@@ -112,7 +112,7 @@ impl Objects<'_> {
         by: &Principal,
         spec: RouteSpec,
     ) -> Result<RouteView, AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay.may_change_in(by, Area::Routes, Role::Admin)?;
         self.relay.checked_route(&spec, None)?;
         self.relay.create_object(by, &spec).await?;
         self.route_view(&spec.name)
@@ -125,7 +125,7 @@ impl Objects<'_> {
         name: &str,
         spec: RouteSpec,
     ) -> Result<RouteView, AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay.may_change_in(by, Area::Routes, Role::Admin)?;
         if spec.name != name {
             return Err(AdminError::invalid("name", "must be the name in the path"));
         }
@@ -138,7 +138,7 @@ impl Objects<'_> {
 
     /// Deletes an API-managed route (admin).
     pub async fn delete_route(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay.may_change_in(by, Area::Routes, Role::Admin)?;
         self.relay.delete_object::<RouteSpec>(by, name).await
     }
 
@@ -211,7 +211,7 @@ impl Objects<'_> {
         name: &str,
         sample: &RouteSample,
     ) -> Result<RouteTest, AdminError> {
-        by.require(Role::Viewer)?;
+        by.require_in(Area::Routes, Role::Viewer)?;
         if by.tenant != *self.relay.tenant_id() {
             return Err(AdminError::NotFound);
         }

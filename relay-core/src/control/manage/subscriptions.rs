@@ -32,7 +32,9 @@ use serde::{Deserialize, Serialize};
 
 use super::destinations::CreatedDestination;
 use super::views::RouteView;
-use crate::control::admin::{AdminError, FieldError, Principal, Role, generate_signing_secret};
+use crate::control::admin::{
+    AdminError, Area, FieldError, Principal, Role, generate_signing_secret,
+};
 use crate::control::definition::{DestinationSpec, RouteSpec};
 use crate::control::manage::Objects;
 use crate::ingest::source::PUBLISH_SOURCE;
@@ -118,7 +120,7 @@ impl Objects<'_> {
         by: &Principal,
         mut spec: SubscriptionSpec,
     ) -> Result<CreatedSubscription, AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay.may_change_in(by, Area::Routes, Role::Admin)?;
         let signing_secret = (spec.destination.signing_secret)
             .get_or_insert_with(generate_signing_secret)
             .clone();
@@ -153,7 +155,7 @@ impl Objects<'_> {
     /// destination `name` alone, and that destination. A destination another route still
     /// names is a 409 and nothing is deleted; no such pair is a 404.
     pub async fn delete_subscription(&self, by: &Principal, name: &str) -> Result<(), AdminError> {
-        self.relay.may_change(by, Role::Admin)?;
+        self.relay.may_change_in(by, Area::Routes, Role::Admin)?;
         let catalog = self.relay.catalog();
         let route = (catalog.routes().get(name)).ok_or(AdminError::NotFound)?;
         if route.destinations() != [name] || catalog.destination(name).is_none() {

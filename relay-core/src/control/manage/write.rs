@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::seal::{ObjectSpec, open, seal};
 use super::{ObjectKind, ObjectRecord};
-use crate::control::admin::{AdminError, FieldError, Principal, Role, diff};
+use crate::control::admin::{AdminError, Area, FieldError, Principal, Role, diff};
 use crate::control::definition::Problem;
 use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
@@ -49,6 +49,22 @@ impl Relay {
     /// tenant: 404, see [`Relay::scoped`]).
     pub(crate) fn may_change(&self, by: &Principal, role: Role) -> Result<TenantId, AdminError> {
         by.require(role)?;
+        self.own_tenant(by)
+    }
+
+    /// As [`Relay::may_change`], with `area`'s rights for the portal role (see
+    /// [`Principal::require_in`]).
+    pub(crate) fn may_change_in(
+        &self,
+        by: &Principal,
+        area: Area,
+        role: Role,
+    ) -> Result<TenantId, AdminError> {
+        by.require_in(area, role)?;
+        self.own_tenant(by)
+    }
+
+    fn own_tenant(&self, by: &Principal) -> Result<TenantId, AdminError> {
         if by.tenant != *self.tenant_id() {
             return Err(AdminError::NotFound);
         }

@@ -64,6 +64,8 @@ pub struct BlockedAddress {
     pub class: AddressClass,
     /// The IPv6 form that embedded the refused IPv4 address, if that is how it was found.
     pub via: Option<Embedding>,
+    /// How to allow it, named in the message ([`AddressGuard::hint`]).
+    pub allow_with: &'static str,
 }
 
 struct Describe<'a>(&'a BlockedAddress);
@@ -75,7 +77,11 @@ impl fmt::Display for Describe<'_> {
             None => write!(f, "{} is a {} address", b.host, b.class)?,
             Some(via) => write!(f, "{} embeds a {} IPv4 address ({via})", b.host, b.class)?,
         }
-        f.write_str(" (refused by the SSRF guard; allow it with delivery.allow_cidrs)")
+        write!(
+            f,
+            " (refused by the SSRF guard; allow it with {})",
+            b.allow_with
+        )
     }
 }
 
@@ -106,15 +112,41 @@ pub fn parse_cidr(value: &str) -> Result<IpNet, InvalidCidr> {
 
 /// Decides which destination addresses may be connected to: public unicast addresses, and
 /// addresses inside the allowed networks.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressGuard {
     allowed: Vec<IpNet>,
+    hint: &'static str,
+}
+
+impl Default for AddressGuard {
+    fn default() -> Self {
+        Self {
+            allowed: Vec::new(),
+            hint: "RelayBuilder::allow_cidrs",
+        }
+    }
 }
 
 impl AddressGuard {
     /// A guard refusing every non-public address.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// How a refusal says to allow an address (default `RelayBuilder::allow_cidrs`, what an
+    /// embedding app calls; the relay binary names its `delivery.allow_cidrs`).
+    ///
+    /// ```
+    /// use relay_core::deliver::guard::AddressGuard;
+    /// let loopback = "127.0.0.1".parse().unwrap();
+    /// let refused = AddressGuard::new().check_ip(loopback).unwrap_err();
+    /// assert!(refused.to_string().ends_with("allow it with RelayBuilder::allow_cidrs)"));
+    /// let refused = AddressGuard::new().hint("delivery.allow_cidrs").check_ip(loopback);
+    /// assert!(refused.unwrap_err().to_string().ends_with("allow it with delivery.allow_cidrs)"));
+    /// ```
+    pub fn hint(mut self, allow_with: &'static str) -> Self {
+        self.hint = allow_with;
+        self
     }
 
     /// Also allows addresses in `net` (e.g. `127.0.0.0/8` for receivers on this machine).
@@ -159,6 +191,7 @@ impl AddressGuard {
             host: host.clone(),
             class,
             via,
+            allow_with: self.hint,
         };
         match ip {
             IpAddr::V4(v4) => match classify_v4(v4) {
@@ -201,6 +234,7 @@ impl AddressGuard {
                 host: name.to_owned(),
                 class: AddressClass::Loopback,
                 via: None,
+                allow_with: self.hint,
             });
         }
         Ok(())

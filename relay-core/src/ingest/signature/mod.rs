@@ -114,6 +114,13 @@ pub trait SignatureScheme: Send + Sync + fmt::Debug {
     fn accepts_requests(&self) -> bool {
         true
     }
+
+    /// Whether a source of this scheme needs at least one secret to verify anything; `false`
+    /// for [`NoSignature`] and [`PublishOnly`]. A relay refuses to build with a source that
+    /// needs one and has none (it would answer 401 to every request).
+    fn needs_secrets(&self) -> bool {
+        true
+    }
 }
 
 /// The secrets active at `now`, or [`VerifyError::NoActiveSecret`].

@@ -24,6 +24,10 @@ impl SignatureScheme for NoSignature {
         "none"
     }
 
+    fn needs_secrets(&self) -> bool {
+        false
+    }
+
     fn verify(
         &self,
         _request: &SignedRequest<'_>,

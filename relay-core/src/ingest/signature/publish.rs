@@ -30,6 +30,10 @@ impl SignatureScheme for PublishOnly {
         "publish"
     }
 
+    fn needs_secrets(&self) -> bool {
+        false
+    }
+
     /// Never reached by ingest ([`accepts_requests`](Self::accepts_requests) is `false`);
     /// refuses anyway.
     fn verify(

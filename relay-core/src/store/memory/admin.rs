@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use super::{MemoryStore, State};
 use crate::control::admin::{
-    ApiKeyRecord, AuditEntry, DeliveryCounts, EventQuery, MetricScope, SessionRecord, TenantRecord,
-    UserRecord,
+    ApiKeyRecord, AuditEntry, DeliveryCounts, EventQuery, MetricScope, PortalLinkRecord,
+    SessionRecord, TenantRecord, UserRecord,
 };
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::model::event::Event;
@@ -24,6 +24,7 @@ pub(super) struct AdminState {
     api_keys: BTreeMap<String, ApiKeyRecord>,
     users: BTreeMap<(TenantId, String), UserRecord>,
     sessions: HashMap<Vec<u8>, SessionRecord>,
+    portal_links: HashMap<Vec<u8>, PortalLinkRecord>,
     pub(super) audit: Vec<AuditEntry>,
     pub(super) metrics: BTreeMap<MetricKey, i64>,
     objects: BTreeMap<(TenantId, ObjectKind, String), ObjectRecord>,
@@ -271,6 +272,40 @@ impl AccessStore for MemoryStore {
             .collect();
         for hash in &expired {
             sessions.remove(hash);
+        }
+        Ok(expired.len() as u64)
+    }
+
+    async fn insert_portal_link(&self, record: PortalLinkRecord) -> Result<(), StoreError> {
+        let mut state = self.state();
+        (state.admin.portal_links).insert(record.token_hash.clone(), record);
+        Ok(())
+    }
+
+    async fn consume_portal_link(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<PortalLinkRecord>, StoreError> {
+        let mut state = self.state();
+        let link = (state.admin.portal_links.get_mut(token_hash))
+            .filter(|l| l.used_at.is_none() && l.expires_at > now);
+        Ok(link.map(|l| {
+            l.used_at = Some(now);
+            l.clone()
+        }))
+    }
+
+    async fn prune_portal_links(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let links = &mut state.admin.portal_links;
+        let expired: Vec<Vec<u8>> = (links.iter())
+            .filter(|(_, l)| l.expires_at < before)
+            .map(|(hash, _)| hash.clone())
+            .take(batch)
+            .collect();
+        for hash in &expired {
+            links.remove(hash);
         }
         Ok(expired.len() as u64)
     }

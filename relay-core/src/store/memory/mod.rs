@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use crate::deliver::circuit::VersionedCircuit;
 use crate::deliver::ordering::OnDeadLetter;
 use crate::model::event::{Attempt, Delivery, DeliveryStatus, Event};
-use crate::model::ids::{DeliveryId, EventId, TenantId};
+use crate::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
 use crate::store::EventIngest;
 use crate::store::{
@@ -31,6 +31,8 @@ pub use crate::ingest::limit::SlidingWindowLimiter as MemoryRateLimiter;
 struct Row {
     delivery: Delivery,
     token: u64,
+    /// Who holds its lease, while in flight (see [`DeliveryQueue::lease_due_as`](crate::store::DeliveryQueue::lease_due_as)).
+    holder: Option<NodeId>,
     /// Creation order (ingest order), what lanes are ordered by.
     seq: u64,
     /// A dead letter of this delivery holds its lane.
@@ -190,6 +192,7 @@ impl State {
         let row = Row {
             delivery,
             token: 0,
+            holder: None,
             seq: self.next_seq,
             blocks_when_dead: new
                 .ordering

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{MemoryStore, Row};
 use crate::model::event::{DeliveryStatus, EventStatus};
-use crate::model::ids::{DeliveryId, EventId, TenantId};
+use crate::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
 use crate::store::{
     AttemptCompletion, DeadLetterFilter, DeliveryQueue, Lease, LeasedDelivery, NewDelivery,
@@ -16,8 +16,9 @@ use crate::store::{
 
 #[async_trait]
 impl DeliveryQueue for MemoryStore {
-    async fn lease_due(
+    async fn lease_due_as(
         &self,
+        holder: Option<&NodeId>,
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
@@ -49,6 +50,7 @@ impl DeliveryQueue for MemoryStore {
                 continue;
             };
             row.token += 1;
+            row.holder = holder.cloned();
             row.delivery.updated_at = now;
             let delivery = row.delivery.clone();
             let lease = Lease {
@@ -68,6 +70,24 @@ impl DeliveryQueue for MemoryStore {
             });
         }
         Ok(leased)
+    }
+
+    async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let held: Vec<DeliveryId> = (state.deliveries.iter())
+            .filter(|(_, row)| {
+                row.delivery.status == DeliveryStatus::InFlight
+                    && row.holder.as_ref() == Some(holder)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &held {
+            state.set_due(*id, DeliveryStatus::Pending, now);
+            if let Some(row) = state.deliveries.get_mut(id) {
+                row.holder = None;
+            }
+        }
+        Ok(held.len() as u64)
     }
 
     async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {

@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use super::Stores;
 use crate::control::admin::{
     ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
-    MetricQuery, SessionRecord, TenantRecord, UserRecord,
+    MetricQuery, PortalLinkRecord, SessionRecord, TenantRecord, UserRecord,
 };
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::deliver::circuit::{CircuitState, VersionedCircuit};
 use crate::model::event::{Attempt, Delivery, Event};
-use crate::model::ids::{DeliveryId, EventId, TenantId};
+use crate::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
 use crate::store::*;
 
@@ -29,13 +29,18 @@ impl EventIngest for Stores {
 
 #[async_trait]
 impl DeliveryQueue for Stores {
-    async fn lease_due(
+    async fn lease_due_as(
         &self,
+        holder: Option<&NodeId>,
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
     ) -> Result<Vec<LeasedDelivery>, StoreError> {
-        self.queue.lease_due(now, limit, lease_for).await
+        self.queue.lease_due_as(holder, now, limit, lease_for).await
+    }
+
+    async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {
+        self.queue.reclaim(holder, now).await
     }
 
     async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
@@ -297,6 +302,22 @@ impl AccessStore for Stores {
 
     async fn prune_sessions(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
         self.access.prune_sessions(before, batch).await
+    }
+
+    async fn insert_portal_link(&self, record: PortalLinkRecord) -> Result<(), StoreError> {
+        self.access.insert_portal_link(record).await
+    }
+
+    async fn consume_portal_link(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<PortalLinkRecord>, StoreError> {
+        self.access.consume_portal_link(token_hash, now).await
+    }
+
+    async fn prune_portal_links(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
+        self.access.prune_portal_links(before, batch).await
     }
 }
 

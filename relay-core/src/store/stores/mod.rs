@@ -78,7 +78,7 @@ impl Stores {
     /// use std::sync::Arc;
     /// use std::time::Duration;
     /// use async_trait::async_trait;
-    /// use relay_core::model::ids::{EventId, TenantId};
+    /// use relay_core::model::ids::{EventId, NodeId, TenantId};
     /// use relay_core::store::memory::MemoryStore;
     /// use relay_core::store::*;
     /// use relay_core::model::time::Timestamp;
@@ -96,8 +96,11 @@ impl Stores {
     ///
     /// #[async_trait]
     /// impl DeliveryQueue for MyBackend {
-    ///     async fn lease_due(&self, now: Timestamp, limit: usize, lease_for: Duration)
-    ///         -> Result<Vec<LeasedDelivery>, StoreError> { self.rows.lease_due(now, limit, lease_for).await }
+    ///     async fn lease_due_as(&self, holder: Option<&NodeId>, now: Timestamp, limit: usize, lease_for: Duration)
+    ///         -> Result<Vec<LeasedDelivery>, StoreError> { self.rows.lease_due_as(holder, now, limit, lease_for).await }
+    ///     async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {
+    ///         self.rows.reclaim(holder, now).await
+    ///     }
     ///     async fn complete_attempt(&self, done: AttemptCompletion) -> Result<(), StoreError> {
     ///         self.rows.complete_attempt(done).await
     ///     }

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use super::{ObjectKind, ObjectRecord};
-use crate::control::admin::{AdminError, FieldChange, Principal, Role};
+use crate::control::admin::{AdminError, Area, FieldChange, Principal, Role};
 use crate::control::manage::Objects;
 use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
@@ -165,7 +165,13 @@ impl Objects<'_> {
         enabled: bool,
         reason: &str,
     ) -> Result<(), AdminError> {
-        self.relay.may_change(by, Role::Operator)?;
+        match kind {
+            ObjectKind::Destination => {
+                (self.relay).may_change_in(by, Area::Destinations, Role::Operator)?
+            }
+            ObjectKind::Route => (self.relay).may_change_in(by, Area::Routes, Role::Operator)?,
+            ObjectKind::Source | ObjectKind::Agent => self.relay.may_change(by, Role::Operator)?,
+        };
         if reason.chars().count() > MAX_REASON_CHARS {
             return Err(AdminError::invalid(
                 "reason",
