@@ -10,7 +10,9 @@ use std::sync::Arc;
 use relay_core::store::memory::MemoryStore;
 use relay_core::store::{Store, Stores};
 
-relay_core::store_conformance_tests!(optional: || async {
+// Circuits live in Redis, apart from the queue: the durable store's lease query cannot hold an
+// open circuit's deliveries (documented in RELIABILITY.md and the operations chapter).
+relay_core::store_conformance_tests!(optional, circuits_apart: || async {
     let redis = common::TestRedis::new("relay-store-redis conformance")?;
     let durable = Stores::new(Arc::new(MemoryStore::new()));
     let store = relay_store_redis::connect_shared(&redis.url, &redis.prefix, durable)
