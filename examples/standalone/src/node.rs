@@ -12,7 +12,6 @@ use std::path::Path;
 
 use relay_core::model::ids::NodeId;
 
-use crate::config::Problem;
 use crate::config::model::Server;
 
 /// The identity of this node: `server.node_id`, or the one derived from the host name, the
@@ -24,14 +23,6 @@ pub fn node_id(server: &Server, config: &Path, listen: SocketAddr) -> NodeId {
         return id;
     }
     derived(&host_name(), config, listen)
-}
-
-/// What is wrong with `server.node_id`.
-pub fn problems(server: &Server) -> Vec<Problem> {
-    match server.node_id.as_deref().map(NodeId::new) {
-        Some(Err(error)) => vec![Problem::new("server.node_id", error.to_string())],
-        _ => Vec::new(),
-    }
 }
 
 fn derived(host: &str, config: &Path, listen: SocketAddr) -> NodeId {
@@ -123,13 +114,13 @@ mod tests {
     #[test]
     fn a_bad_node_id_is_a_problem_naming_the_key() {
         for bad in ["", "   ", "a\tb"] {
-            let problems = problems(&server(Some(bad)));
+            let problems = server(Some(bad)).node_id_problems();
             assert_eq!(problems.len(), 1, "{bad:?}");
             assert_eq!(problems[0].key, "server.node_id");
         }
         let long = "n".repeat(NodeId::MAX_LEN + 1);
-        assert_eq!(problems(&server(Some(&long))).len(), 1);
-        assert!(problems(&server(Some("node-a"))).is_empty());
-        assert!(problems(&server(None)).is_empty());
+        assert_eq!(server(Some(&long)).node_id_problems().len(), 1);
+        assert!(server(Some("node-a")).node_id_problems().is_empty());
+        assert!(server(None).node_id_problems().is_empty());
     }
 }

@@ -130,7 +130,7 @@ pub fn assemble(
         }
     };
     problems.extend(config.server.retention_problems());
-    problems.extend(crate::node::problems(&config.server));
+    problems.extend(config.server.node_id_problems());
     problems.extend(config.server.public_url_problems());
     if config.server.request_timeout_ms == 0 {
         problems.push(Problem::new(

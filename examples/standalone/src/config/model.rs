@@ -179,6 +179,19 @@ impl Server {
         }
     }
 
+    /// What is wrong with `node_id` (see `crate::node`): empty, too long, or with control
+    /// characters.
+    pub fn node_id_problems(&self) -> Vec<Problem> {
+        match self
+            .node_id
+            .as_deref()
+            .map(relay_core::model::ids::NodeId::new)
+        {
+            Some(Err(error)) => vec![Problem::new("server.node_id", error.to_string())],
+            _ => Vec::new(),
+        }
+    }
+
     /// What is wrong with `public_url`: not an absolute `http`/`https` URL with a host, or
     /// one with a query or fragment.
     pub fn public_url_problems(&self) -> Vec<Problem> {
