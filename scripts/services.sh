@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the servers the test suite uses are installed and running on loopback:
-#   PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth) and Redis on 127.0.0.1:6379.
+#   PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth) and Redis on 127.0.0.1:6379;
+#   and Prometheus's promtool (Debian's prometheus package), which checks the deploy kit.
 # Installs the Debian packages when missing, starts the servers when down. Idempotent.
 # Prints the environment the tests read, for `eval "$(scripts/services.sh)"`.
 set -euo pipefail
@@ -10,6 +11,7 @@ log() { echo "services: $*" >&2; }
 missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -51,3 +53,4 @@ redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { log "Redis did not come up";
 
 echo "export RELAY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres"
 echo "export RELAY_TEST_REDIS_URL=redis://127.0.0.1:6379"
+echo "export RELAY_PROMTOOL=$(command -v promtool)"

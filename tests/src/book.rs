@@ -40,6 +40,8 @@ mod outbox {}
 
 #[doc = include_str!("../../docs/src/operations.md")]
 mod operations {}
+#[doc = include_str!("../../docs/src/runbook.md")]
+mod runbook {}
 
 #[doc = include_str!("../../docs/src/routing-and-transforms.md")]
 mod routing_and_transforms {}

@@ -143,6 +143,16 @@ fn matrix(event: &str, dead: &str, doomed_key: &str) -> Vec<Row> {
             ),
             json!({}),
         ),
+        with(
+            row(
+                Method::POST,
+                "/api/v1/events/replay",
+                "/api/v1/events/replay",
+                o,
+                200,
+            ),
+            json!({"dry_run": true}),
+        ),
         row(
             Method::GET,
             "/api/v1/dead-letters",
@@ -497,6 +507,7 @@ const PORTAL_MAY: &[(&str, &str)] = &[
     ("GET", "/api/v1/event-types"),
     ("GET", "/api/v1/events/{id}"),
     ("POST", "/api/v1/events/{id}/replay"),
+    ("POST", "/api/v1/events/replay"),
     ("GET", "/api/v1/dead-letters"),
     ("POST", "/api/v1/dead-letters/{id}/replay"),
     ("POST", "/api/v1/dead-letters/{id}/discard"),

@@ -48,6 +48,15 @@ pub enum Command {
     /// agent, destination and route are created with an admin API key and removed on
     /// Ctrl-C), with one colored line per event.
     Listen(ListenArgs),
+    /// Stored events of a running gateway: list, show one, or follow new ones.
+    #[command(subcommand)]
+    Events(crate::ops::args::EventsCommand),
+    /// Send stored events of a running gateway again: by id, or every event matching filters
+    /// (with a dry run, a progress bar and a resume file).
+    Replay(crate::ops::args::ReplayArgs),
+    /// Dead letters of a running gateway: list, replay or discard.
+    #[command(subcommand, name = "dead-letters")]
+    DeadLetters(crate::ops::args::DeadLettersCommand),
 }
 
 /// `relay agent`.

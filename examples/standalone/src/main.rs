@@ -14,6 +14,7 @@ mod http;
 mod keys;
 mod listen;
 mod node;
+mod ops;
 mod otlp;
 mod reload;
 mod serve;
@@ -96,6 +97,9 @@ fn main() -> ExitCode {
             agent::run(options, None, serve::shutdown_signal()).await
         }),
         Some(Command::Listen(args)) => run_agent(listen::listen(args)),
+        Some(Command::Events(command)) => run_ops(ops::args::OpsCommand::Events(command)),
+        Some(Command::Replay(args)) => run_ops(ops::args::OpsCommand::Replay(args)),
+        Some(Command::DeadLetters(command)) => run_ops(ops::args::OpsCommand::DeadLetters(command)),
         Some(Command::Serve(args)) => run_serve(args),
         None => run_serve(cli.serve),
     }
@@ -188,6 +192,26 @@ fn run_agent(work: impl std::future::Future<Output = Result<(), agent::AgentErro
                 agent::AgentError::Usage(_) => EXIT_CONFIG,
                 agent::AgentError::Refused { .. } => 3,
                 agent::AgentError::Connect(_) => 1,
+            })
+        }
+    }
+}
+
+/// Runs `relay events`, `relay replay` or `relay dead-letters`: exit 0 when done, 2 for bad
+/// flags, 3 when the gateway refuses the API key or its role, 1 otherwise.
+fn run_ops(command: ops::args::OpsCommand) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(code) => return code,
+    };
+    match runtime.block_on(ops::run(command, serve::shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("relay: {error}");
+            ExitCode::from(match error {
+                ops::OpsError::Usage(_) => EXIT_CONFIG,
+                ops::OpsError::Refused { .. } => 3,
+                _ => 1,
             })
         }
     }

@@ -35,6 +35,19 @@ pub enum StateParam {
     DeadLettered,
 }
 
+impl StateParam {
+    /// The state it names.
+    pub fn into_state(self) -> relay_core::control::admin::EventState {
+        use relay_core::control::admin::EventState;
+        match self {
+            Self::NoRoute => EventState::NoRoute,
+            Self::Pending => EventState::Pending,
+            Self::Delivered => EventState::Delivered,
+            Self::DeadLettered => EventState::DeadLettered,
+        }
+    }
+}
+
 /// A role, in requests.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

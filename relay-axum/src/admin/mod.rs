@@ -21,6 +21,7 @@
 
 mod access;
 pub mod agents;
+pub mod bulk_replay;
 pub mod dto;
 mod error;
 mod extract;
@@ -139,6 +140,7 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
             "/api/v1/events",
             get(traffic::list_events).post(publish::publish),
         )
+        .route("/api/v1/events/replay", post(bulk_replay::replay_matching))
         .route("/api/v1/event-types", get(publish::event_types))
         .route("/api/v1/events/{id}", get(traffic::event_detail))
         .route("/api/v1/events/{id}/replay", post(traffic::replay_event))

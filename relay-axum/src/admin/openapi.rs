@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::objects::{destinations, routes, sources, subscriptions};
-use super::{access, agents, portal, publish, reload, reports, tenants, traffic};
+use super::{access, agents, bulk_replay, portal, publish, reload, reports, tenants, traffic};
 
 struct Security;
 
@@ -38,6 +38,7 @@ impl Modify for Security {
         access::list_keys, access::create_key, access::revoke_key,
         access::list_users, access::create_user, access::delete_user,
         traffic::list_events, publish::publish, publish::event_types, traffic::event_detail, traffic::replay_event,
+        bulk_replay::replay_matching,
         traffic::list_dead_letters, traffic::replay_dead_letters, traffic::discard_dead_letters,
         traffic::replay_dead_letter, traffic::discard_dead_letter,
         reports::audit_log, reports::metric_points,

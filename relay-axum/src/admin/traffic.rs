@@ -51,12 +51,7 @@ fn limit(value: Option<usize>) -> Result<usize, AdminError> {
 }
 
 fn event_state(value: Option<StateParam>) -> Option<EventState> {
-    value.map(|state| match state {
-        StateParam::NoRoute => EventState::NoRoute,
-        StateParam::Pending => EventState::Pending,
-        StateParam::Delivered => EventState::Delivered,
-        StateParam::DeadLettered => EventState::DeadLettered,
-    })
+    value.map(StateParam::into_state)
 }
 
 /// Lists events, newest first.

@@ -51,10 +51,14 @@ impl WriteHealth {
             Ok(()) => {
                 if failing.take().is_some() {
                     tracing::info!("writes to the store succeed again");
+                    crate::observe::telemetry::set_store_writes_failing(false);
                 }
                 self.is_failing.store(false, Ordering::Release);
             }
             Err(error) => {
+                if failing.is_none() {
+                    crate::observe::telemetry::set_store_writes_failing(true);
+                }
                 *failing = Some(error.to_string());
                 self.is_failing.store(true, Ordering::Release);
             }

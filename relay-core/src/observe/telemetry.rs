@@ -19,6 +19,9 @@
 //! | [`DEAD_LETTERS_TOTAL`] | counter | `destination` |
 //! | [`QUEUE_DEPTH`] | gauge | none |
 //! | [`CIRCUIT_OPEN`] | gauge (1 or 0) | `destination` |
+//! | [`DESTINATIONS_PAUSED_TOTAL`] | counter | `destination`, `by` |
+//! | [`STORE_WRITES_FAILING`] | gauge (1 or 0) | none |
+//! | [`CONFIG_RELOADS_TOTAL`] | counter | `outcome` (`applied`, `refused`) |
 
 use std::time::Duration;
 
@@ -50,6 +53,14 @@ pub const DEAD_LETTERS_TOTAL: &str = "relay_dead_letters_total";
 pub const QUEUE_DEPTH: &str = "relay_queue_depth";
 /// 1 while a destination's circuit is open or half-open, 0 while it is closed.
 pub const CIRCUIT_OPEN: &str = "relay_circuit_open";
+
+/// Destinations the pipeline paused by itself, by destination and `by` (`410`: it answered
+/// 410 Gone; `circuit breaker`: its circuit opened `[alerts] breaker_opens` times). An
+/// operator's disable is not counted: it is in the audit log.
+pub const DESTINATIONS_PAUSED_TOTAL: &str = "relay_destinations_paused_total";
+/// 1 while the store's writes are failing (the last one failed and none succeeded since: the
+/// state `GET /readyz` answers 503 `writes_failing` for), 0 once one succeeds again.
+pub const STORE_WRITES_FAILING: &str = "relay_store_writes_failing";
 
 /// Configuration reloads, by outcome (`applied`, `refused`).
 pub const CONFIG_RELOADS_TOTAL: &str = "relay_config_reloads_total";
@@ -101,10 +112,31 @@ pub fn describe() {
         "1 while the destination's circuit is open or half-open, else 0."
     );
     describe_counter!(
+        DESTINATIONS_PAUSED_TOTAL,
+        Unit::Count,
+        "Destinations paused by the pipeline (410 Gone, circuit breaker), by destination and cause."
+    );
+    describe_gauge!(
+        STORE_WRITES_FAILING,
+        "1 while writes to the store are failing, else 0."
+    );
+    describe_counter!(
         CONFIG_RELOADS_TOTAL,
         Unit::Count,
         "Configuration reloads, by outcome (applied, refused)."
     );
+}
+
+/// Counts a destination the pipeline paused by itself; `by` is one of the fixed causes
+/// (`410`, `circuit breaker`).
+pub fn record_destination_paused(destination: &str, by: &'static str) {
+    counter!(DESTINATIONS_PAUSED_TOTAL, "destination" => destination.to_owned(), "by" => by)
+        .increment(1);
+}
+
+/// Sets whether the store's writes are failing (called when that changes).
+pub fn set_store_writes_failing(failing: bool) {
+    gauge!(STORE_WRITES_FAILING).set(if failing { 1.0 } else { 0.0 });
 }
 
 /// Counts a configuration reload: `applied`, or `refused` (the old configuration stays).
@@ -247,6 +279,8 @@ mod tests {
             record_delivery_latency("ci", Duration::from_secs(2));
             set_queue_depth(7);
             set_circuit("ci", CircuitPhase::HalfOpen);
+            record_destination_paused("ci", crate::store::CHANGED_BY_GONE);
+            set_store_writes_failing(true);
         });
         let mut want = vec![
             "relay_attempts_total{destination=ci,result=dead_lettered} counter 1",
@@ -254,6 +288,8 @@ mod tests {
             "relay_attempt_duration_seconds{destination=ci} histogram 2",
             "relay_circuit_open{destination=ci} gauge 1",
             "relay_dead_letters_total{destination=ci} counter 1",
+            "relay_destinations_paused_total{destination=ci,by=410} counter 1",
+            "relay_store_writes_failing{} gauge 1",
             "relay_delivery_latency_seconds{destination=ci} histogram 1",
             "relay_ingest_duration_seconds{source=github} histogram 1",
             "relay_ingest_total{source=(unknown),outcome=unknown_source} counter 1",
@@ -271,5 +307,19 @@ mod tests {
             set_circuit("ci", CircuitPhase::Closed);
         });
         assert_eq!(seen, ["relay_circuit_open{destination=ci} gauge 0"]);
+    }
+
+    #[test]
+    fn failing_writes_are_flagged_until_one_succeeds() {
+        let health = crate::control::readiness::WriteHealth::default();
+        let failed = recorded(|| health.record(Err(&"disk full" as &dyn std::fmt::Display)));
+        assert_eq!(failed, ["relay_store_writes_failing{} gauge 1"]);
+        let recovered = recorded(|| health.record(Ok(())));
+        assert_eq!(recovered, ["relay_store_writes_failing{} gauge 0"]);
+        let quiet = recorded(|| health.record(Ok(())));
+        assert!(
+            quiet.is_empty(),
+            "a success while healthy records nothing: {quiet:?}"
+        );
     }
 }

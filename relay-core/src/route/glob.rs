@@ -22,6 +22,11 @@ impl Glob {
         &self.0
     }
 
+    /// Whether the pattern has a `*` (otherwise it matches only its own text).
+    pub fn has_wildcards(&self) -> bool {
+        self.0.contains('*')
+    }
+
     /// Whether `text` matches the whole pattern. Linear backtracking over the last `*`, so no
     /// input can make it slow.
     pub fn matches(&self, text: &str) -> bool {

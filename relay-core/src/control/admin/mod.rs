@@ -5,6 +5,7 @@
 mod access;
 mod audit;
 mod browse;
+mod bulk_replay;
 mod error;
 mod metric_flush;
 mod password;
@@ -22,6 +23,7 @@ pub use access::{
 };
 pub use audit::{REDACTED, diff};
 pub use browse::{EventDetail, Events, MAX_PAGE, redacted_headers};
+pub use bulk_replay::{MAX_REPLAY_PAGE, ReplayPage, ReplayPageReport, ReplaySelection};
 pub use error::{AdminError, FieldError};
 pub use metric_flush::Metrics;
 pub use password::{HashError, MIN_PASSWORD_LEN, hash_password, verify_password};

@@ -1,6 +1,7 @@
 //! Replay and redrive on [`Events`]: sending stored events again.
 
 use super::Events;
+use crate::model::event::Delivery;
 use crate::model::ids::{DeliveryId, EventId, TenantId};
 use crate::model::time::Timestamp;
 use crate::publish::DIRECT_ROUTE;
@@ -19,6 +20,40 @@ impl Events<'_> {
         event_id: EventId,
         force: bool,
     ) -> Result<ScheduleReport, StoreError> {
+        self.replay_to(tenant, event_id, force, None).await
+    }
+
+    /// [`replay`](Self::replay), to `only` that destination when given (nothing when the
+    /// event's routes do not match it now).
+    pub(crate) async fn replay_to(
+        &self,
+        tenant: &TenantId,
+        event_id: EventId,
+        force: bool,
+        only: Option<&str>,
+    ) -> Result<ScheduleReport, StoreError> {
+        let (mut plan, _) = self.replay_plan(tenant, event_id).await?;
+        if let Some(only) = only {
+            plan.retain(|d| d.destination == only);
+        }
+        let report = self
+            .relay
+            .store()
+            .schedule(tenant, event_id, plan, force, Timestamp::now())
+            .await?;
+        if !report.scheduled.is_empty() {
+            self.relay.wake_workers();
+        }
+        Ok(report)
+    }
+
+    /// The deliveries a replay of the event would schedule (before the store skips the
+    /// destinations that already have it), and the event's deliveries so far.
+    pub(crate) async fn replay_plan(
+        &self,
+        tenant: &TenantId,
+        event_id: EventId,
+    ) -> Result<(Vec<NewDelivery>, Vec<Delivery>), StoreError> {
         let event = self
             .relay
             .store()
@@ -51,15 +86,7 @@ impl Events<'_> {
                 payload: payload.json(),
             })
         };
-        let report = self
-            .relay
-            .store()
-            .schedule(tenant, event_id, plan, force, Timestamp::now())
-            .await?;
-        if !report.scheduled.is_empty() {
-            self.relay.wake_workers();
-        }
-        Ok(report)
+        Ok((plan, deliveries))
     }
 
     /// Moves dead letters matching `filter` back to the queue with a fresh retry budget.

@@ -133,6 +133,7 @@ impl Relay {
     pub(crate) fn hold_destination(&self, by: &'static str, name: &str, reason: String) {
         debug_assert!(by == CHANGED_BY_GONE || by == CHANGED_BY_BREAKER);
         self.disable_destination(name);
+        crate::observe::telemetry::record_destination_paused(name, by);
         let relay = self.clone();
         let name = name.to_owned();
         tokio::spawn(async move {
