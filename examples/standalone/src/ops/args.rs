@@ -39,12 +39,14 @@ pub enum StateArg {
 impl StateArg {
     /// The API's name for it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NoRoute => "no_route",
-            Self::Pending => "pending",
-            Self::Delivered => "delivered",
-            Self::DeadLettered => "dead_lettered",
-        }
+        use relay_core::control::admin::EventState;
+        let state = match self {
+            Self::NoRoute => EventState::NoRoute,
+            Self::Pending => EventState::Pending,
+            Self::Delivered => EventState::Delivered,
+            Self::DeadLettered => EventState::DeadLettered,
+        };
+        state.as_str()
     }
 }
 
