@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::objects::{destinations, routes, sources, subscriptions};
-use super::{access, agents, portal, publish, reload, reports, tenants, traffic};
+use super::{access, agents, portal, publish, reload, reports, sig_failures, tenants, traffic};
 
 struct Security;
 
@@ -40,7 +40,7 @@ impl Modify for Security {
         traffic::list_events, publish::publish, publish::event_types, traffic::event_detail, traffic::replay_event,
         traffic::list_dead_letters, traffic::replay_dead_letters, traffic::discard_dead_letters,
         traffic::replay_dead_letter, traffic::discard_dead_letter,
-        reports::audit_log, reports::metric_points,
+        reports::audit_log, reports::metric_points, sig_failures::list,
         sources::list, sources::read, sources::create, sources::update, sources::delete,
         sources::enable, sources::disable, sources::rotate_secret,
         destinations::list, destinations::read, destinations::create, destinations::update,

@@ -19,6 +19,7 @@
 //! | [`DEAD_LETTERS_TOTAL`] | counter | `destination` |
 //! | [`QUEUE_DEPTH`] | gauge | none |
 //! | [`CIRCUIT_OPEN`] | gauge (1 or 0) | `destination` |
+//! | [`SIGNATURE_FAILURES_TOTAL`] | counter | `source`, `reason` ([`SignatureFailureReason::as_str`](crate::ingest::sig_failure::SignatureFailureReason::as_str)), `recorded` (`true`, or `false` when not stored) |
 
 use std::time::Duration;
 
@@ -31,6 +32,7 @@ use crate::ingest::outcome::IngestOutcome;
 use crate::model::event::AttemptOutcome;
 use crate::observe::{
     AttemptRecorded, AttemptSeen, CircuitSeen, IngestSeen, Observer, RefusedSeen,
+    SignatureFailureSeen,
 };
 
 /// Ingest requests answered, by source and outcome.
@@ -51,6 +53,10 @@ pub const QUEUE_DEPTH: &str = "relay_queue_depth";
 /// 1 while a destination's circuit is open or half-open, 0 while it is closed.
 pub const CIRCUIT_OPEN: &str = "relay_circuit_open";
 
+/// Refused signatures, by source, reason and whether a record of it was stored (`false`:
+/// over the per-minute cap of records).
+pub const SIGNATURE_FAILURES_TOTAL: &str = "relay_signature_failures_total";
+
 /// Configuration reloads, by outcome (`applied`, `refused`).
 pub const CONFIG_RELOADS_TOTAL: &str = "relay_config_reloads_total";
 
@@ -61,6 +67,11 @@ pub const UNKNOWN_SOURCE: &str = "(unknown)";
 /// Describes every metric (help text and unit) to the installed recorder. Call it once after
 /// installing a recorder; recording works without it.
 pub fn describe() {
+    describe_counter!(
+        SIGNATURE_FAILURES_TOTAL,
+        Unit::Count,
+        "Refused signatures, by source, reason and whether a record of it was stored."
+    );
     describe_counter!(
         INGEST_TOTAL,
         Unit::Count,
@@ -176,6 +187,16 @@ impl Observer for Metrics {
     fn on_refused(&self, refused: &RefusedSeen<'_>) {
         let source = source_label(refused.source, refused.source_known);
         record_ingest(source, refused.outcome, None);
+    }
+
+    fn on_signature_failure(&self, failure: &SignatureFailureSeen<'_>) {
+        counter!(
+            SIGNATURE_FAILURES_TOTAL,
+            "source" => failure.source.to_owned(),
+            "reason" => failure.reason.as_str(),
+            "recorded" => if failure.recorded { "true" } else { "false" }
+        )
+        .increment(1);
     }
 
     fn on_attempt(&self, attempt: &AttemptSeen<'_>) {

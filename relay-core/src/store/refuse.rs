@@ -12,6 +12,7 @@ use crate::control::admin::{
 };
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::deliver::circuit::{CircuitState, VersionedCircuit};
+use crate::ingest::sig_failure::{SignatureFailure, SignatureFailureQuery};
 use crate::model::event::{Attempt, Delivery, Event};
 use crate::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
@@ -345,6 +346,27 @@ impl AuditLog for Refuse {
     }
 
     async fn prune_audit(&self, _before: Timestamp, _batch: usize) -> Result<u64, StoreError> {
+        Err((self.error)("the audit log"))
+    }
+
+    async fn append_signature_failure(&self, _failure: SignatureFailure) -> Result<(), StoreError> {
+        Err((self.error)("the audit log"))
+    }
+
+    async fn signature_failures(
+        &self,
+        _tenant: &TenantId,
+        _query: &SignatureFailureQuery,
+        _limit: usize,
+    ) -> Result<Vec<SignatureFailure>, StoreError> {
+        Err((self.error)("the audit log"))
+    }
+
+    async fn prune_signature_failures(
+        &self,
+        _before: Timestamp,
+        _batch: usize,
+    ) -> Result<u64, StoreError> {
         Err((self.error)("the audit log"))
     }
 }

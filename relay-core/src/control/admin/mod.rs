@@ -6,6 +6,7 @@ mod access;
 mod audit;
 mod browse;
 mod error;
+pub(crate) mod lockout;
 mod metric_flush;
 mod password;
 mod portal;
@@ -23,6 +24,7 @@ pub use access::{
 pub use audit::{REDACTED, diff};
 pub use browse::{EventDetail, Events, MAX_PAGE, redacted_headers};
 pub use error::{AdminError, FieldError};
+pub use lockout::LOCK_CLIENT_AFTER_FAILURES;
 pub use metric_flush::Metrics;
 pub use password::{HashError, MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use portal::{
@@ -34,7 +36,9 @@ pub use records::{
     FieldChange, MetricMerge, MetricPoint, MetricQuery, MetricScope, SessionRecord, UserRecord,
 };
 pub use role::{Area, Role, UnknownRole};
-pub use rollup::{LATENCY_BUCKETS_MS, MetricSummary, QUEUE_DEPTH, latency_bucket, summarize};
+pub use rollup::{
+    LATENCY_BUCKETS_MS, MetricSummary, QUEUE_DEPTH, SIG_FAILURES_DROPPED, latency_bucket, summarize,
+};
 pub use tenants::{TenantLimits, TenantRecord, Tenants};
 pub use token::{
     NewApiKey, generate_api_key, generate_password, generate_session_token,

@@ -137,6 +137,10 @@ pub struct AuditEntry {
     pub object_id: String,
     /// The field-level diff (empty when the action has none).
     pub changes: Vec<FieldChange>,
+    /// The address of the client that made the change (behind a trusted proxy, the address it
+    /// reports), when known; `None` for the system's own entries and entries stored before
+    /// addresses were kept.
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// Which audit entries to list. Empty fields match everything.

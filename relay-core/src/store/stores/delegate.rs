@@ -11,6 +11,7 @@ use crate::control::admin::{
 };
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::deliver::circuit::{CircuitState, VersionedCircuit};
+use crate::ingest::sig_failure::{SignatureFailure, SignatureFailureQuery};
 use crate::model::event::{Attempt, Delivery, Event};
 use crate::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
@@ -338,6 +339,27 @@ impl AuditLog for Stores {
 
     async fn prune_audit(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
         self.audit.prune_audit(before, batch).await
+    }
+
+    async fn append_signature_failure(&self, failure: SignatureFailure) -> Result<(), StoreError> {
+        self.audit.append_signature_failure(failure).await
+    }
+
+    async fn signature_failures(
+        &self,
+        tenant: &TenantId,
+        query: &SignatureFailureQuery,
+        limit: usize,
+    ) -> Result<Vec<SignatureFailure>, StoreError> {
+        self.audit.signature_failures(tenant, query, limit).await
+    }
+
+    async fn prune_signature_failures(
+        &self,
+        before: Timestamp,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        self.audit.prune_signature_failures(before, batch).await
     }
 }
 
