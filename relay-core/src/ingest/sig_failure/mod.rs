@@ -203,3 +203,6 @@ mod tests {
         assert_eq!(SignatureFailureReason::parse("mismatch"), None);
     }
 }
+
+#[cfg(test)]
+mod ingest_tests;
