@@ -24,7 +24,7 @@ use crate::deliver::http::HttpTransport;
 use crate::deliver::node_leases::NodeLeases;
 use crate::deliver::throttle::Throttles;
 use crate::ingest::limit::{RateLimit, RateLimiter};
-use crate::ingest::sig_failure::FailureCap;
+use crate::ingest::sig_failure::cap::FailureCap;
 use crate::model::ids::NodeId;
 use crate::observe::Observers;
 use crate::store::{InsertOutcome, NewEvent, Store, StoreError};

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::lockout::LOCK_FOR;
 use super::password::{MIN_PASSWORD_LEN, decoy_hash, hash_password, verify_password};
 use super::token::{NewApiKey, generate_api_key, generate_session_token, parse_api_key};
 use super::{AdminError, ApiKeyRecord, Area, FieldChange, Role, SessionRecord, UserRecord};
@@ -28,8 +29,6 @@ impl Relay {
 
 /// Failed logins in a row that lock a username.
 pub const LOCK_AFTER_FAILURES: u32 = 5;
-/// How long a locked username stays locked.
-pub const LOCK_FOR: Duration = Duration::from_secs(3600);
 /// How long a dashboard session lasts.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 

@@ -1,17 +1,22 @@
 //! Lockout per client address: [`LOCK_CLIENT_AFTER_FAILURES`] failed logins from one address
-//! (whatever the usernames) within [`LOCK_FOR`](super::LOCK_FOR) lock that address out for
-//! [`LOCK_FOR`](super::LOCK_FOR), beside the lockout of each username. Kept in the memory of
+//! (whatever the usernames) within [`LOCK_FOR`] lock that address out for [`LOCK_FOR`], beside
+//! the lockout of each username. Kept in the memory of
 //! each node (bounded: idle addresses are swept out).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use super::access::LOCK_FOR;
+use std::time::Duration;
+
 use crate::model::time::Timestamp;
 
-/// Failed logins from one client address, within [`LOCK_FOR`](super::LOCK_FOR) of each
-/// other, that lock the address.
+/// How long a locked username, or client address, stays locked (and, for an address, the
+/// window its failures are counted in).
+pub const LOCK_FOR: Duration = Duration::from_secs(3600);
+
+/// Failed logins from one client address, within [`LOCK_FOR`] of each other, that lock the
+/// address.
 pub const LOCK_CLIENT_AFTER_FAILURES: u32 = 20;
 
 /// Addresses tracked before idle ones are swept out.

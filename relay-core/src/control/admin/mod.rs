@@ -19,12 +19,12 @@ mod tenants;
 mod token;
 
 pub use access::{
-    Access, CreatedApiKey, LOCK_AFTER_FAILURES, LOCK_FOR, Principal, SESSION_TTL, StartedSession,
+    Access, CreatedApiKey, LOCK_AFTER_FAILURES, Principal, SESSION_TTL, StartedSession,
 };
 pub use audit::{REDACTED, diff};
 pub use browse::{EventDetail, Events, MAX_PAGE, redacted_headers};
 pub use error::{AdminError, FieldError};
-pub use lockout::LOCK_CLIENT_AFTER_FAILURES;
+pub use lockout::{LOCK_CLIENT_AFTER_FAILURES, LOCK_FOR};
 pub use metric_flush::Metrics;
 pub use password::{HashError, MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use portal::{
