@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 use super::*;
+use crate::relay::Relay;
 use crate::control::admin::{AuditQuery, MetricQuery, MetricScope, SIG_FAILURES_DROPPED};
 use crate::ingest::limit::RateLimit;
 use crate::ingest::signature::{GitHub, NoSignature, Slack};
