@@ -128,7 +128,8 @@ pub struct AuditEntry {
     /// Who did it: `key:<id>`, `user:<name>`, `system` or `config`.
     pub actor: String,
     /// What was done: `create`, `update`, `delete`, `enable`, `disable`, `revoke`,
-    /// `rotate_secret`, `replay`, `redrive`, `discard`, `login_failed`, `sig_failed`, ….
+    /// `rotate_secret`, `replay`, `redrive`, `discard`, `lock` (a username, or a client
+    /// address: object kind `client`), `sig_failed`, ….
     pub action: String,
     /// The kind of object: `source`, `destination`, `route`, `api_key`, `user`, `event`,
     /// `dead_letters`.

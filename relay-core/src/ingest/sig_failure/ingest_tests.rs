@@ -8,13 +8,13 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 use super::*;
-use crate::relay::Relay;
 use crate::control::admin::{AuditQuery, MetricQuery, MetricScope, SIG_FAILURES_DROPPED};
 use crate::ingest::limit::RateLimit;
 use crate::ingest::signature::{GitHub, NoSignature, Slack};
 use crate::ingest::source::WebhookSource;
 use crate::ingest::{IngestOutcome, IngestRequest};
 use crate::model::secret::SourceSecret;
+use crate::relay::Relay;
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
 
