@@ -7,12 +7,11 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::control::admin::{
-    ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
-    MetricQuery, SessionRecord, TenantRecord, UserRecord,
+    ApiKeyRecord, EventQuery, EventSummary, MetricMerge, MetricPoint, MetricQuery, SessionRecord,
+    TenantRecord, UserRecord,
 };
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::deliver::circuit::{CircuitState, VersionedCircuit};
-use crate::ingest::sig_failure::{SignatureFailure, SignatureFailureQuery};
 use crate::model::event::{Attempt, Delivery, Event};
 use crate::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
@@ -327,47 +326,6 @@ impl AccessStore for Refuse {
 
     async fn prune_sessions(&self, _before: Timestamp, _batch: usize) -> Result<u64, StoreError> {
         Err((self.error)("access (API keys, users, sessions)"))
-    }
-}
-
-#[async_trait]
-impl AuditLog for Refuse {
-    async fn append_audit(&self, _entry: AuditEntry) -> Result<(), StoreError> {
-        Err((self.error)("the audit log"))
-    }
-
-    async fn audit_entries(
-        &self,
-        _tenant: &TenantId,
-        _query: &AuditQuery,
-        _limit: usize,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        Err((self.error)("the audit log"))
-    }
-
-    async fn prune_audit(&self, _before: Timestamp, _batch: usize) -> Result<u64, StoreError> {
-        Err((self.error)("the audit log"))
-    }
-
-    async fn append_signature_failure(&self, _failure: SignatureFailure) -> Result<(), StoreError> {
-        Err((self.error)("the audit log"))
-    }
-
-    async fn signature_failures(
-        &self,
-        _tenant: &TenantId,
-        _query: &SignatureFailureQuery,
-        _limit: usize,
-    ) -> Result<Vec<SignatureFailure>, StoreError> {
-        Err((self.error)("the audit log"))
-    }
-
-    async fn prune_signature_failures(
-        &self,
-        _before: Timestamp,
-        _batch: usize,
-    ) -> Result<u64, StoreError> {
-        Err((self.error)("the audit log"))
     }
 }
 
