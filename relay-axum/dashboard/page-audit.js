@@ -25,6 +25,7 @@ function rows(items) {
   return table([
     { title: 'When', cell: (e) => h('span', { title: dateTime(e.at) }, ago(e.at)) },
     { title: 'Actor', cell: (e) => h('code', null, e.actor) },
+    { title: 'Client', cell: (e) => (e.client ? h('code', null, e.client) : h('span', { class: 'muted' }, '—')) },
     { title: 'Action', cell: (e) => actionBadge(e.action) },
     { title: 'Object', cell: (e) => h('div', null, badge(e.object_kind), ' ', h('code', null, e.object_id)) },
     { title: 'Changes', cell: changes },

@@ -1,13 +1,15 @@
 // Sources: the URL to paste into each provider, limits and secrets (never their values).
 // Admins create sources and rotate secrets (the new one is shown once; the old ones keep
 // verifying for an overlap window); operators enable and disable them. Sources from the
-// configuration file are read-only here, except enable/disable.
+// configuration file are read-only here, except enable/disable. Below them, the latest
+// refused signatures (source, reason, client address, request id): what an operator needs
+// when a provider "suddenly" fails.
 
 import {
   h, mount, table, badge, empty, toast, panel, copyButton, confirmDialog, secretDialog, formDialog, select,
 } from './ui.js';
 import { get, post, del, seg } from './api.js';
-import { num, bytes, seconds, dateTime } from './format.js';
+import { num, bytes, seconds, dateTime, ago } from './format.js';
 
 const SCHEMES = ['github', 'stripe', 'standard_webhooks', 'svix', 'shopify', 'slack', 'generic_hmac', 'none'];
 const OVERLAPS = [['86400', '24 hours'], ['3600', '1 hour'], ['604800', '7 days'], ['0', 'None: retire them now']];
@@ -104,14 +106,45 @@ function actions(src, ctx) {
   return h('div', { class: 'actions' }, buttons);
 }
 
-/** Renders the sources. */
+const REASONS = {
+  missing_header: 'missing header',
+  malformed: 'malformed header',
+  no_secret_matched: 'no secret matched',
+  stale_timestamp: 'stale timestamp',
+  no_active_secret: 'no active secret',
+};
+
+/** The latest refused signatures of every source, or nothing for a caller that may not see them. */
+async function refusals() {
+  let page;
+  try {
+    page = await get('/signature-failures', { limit: 50 });
+  } catch {
+    return null;
+  }
+  const intro = 'At most a few per source and minute are kept; the metric sig_failures_dropped counts the rest.';
+  if (page.items.length === 0) return panel('Refused signatures', null, empty('No refused signatures', intro));
+  return panel('Refused signatures', null, h('p', { class: 'muted' }, intro), table([
+    { title: 'When', class: 'nowrap', cell: (x) => h('span', { title: dateTime(x.at) }, ago(x.at)) },
+    { title: 'Source', cell: (x) => h('code', null, x.source) },
+    {
+      title: 'Reason',
+      cell: (x) => h('div', null, badge('failed', REASONS[x.reason] || x.reason),
+        x.header ? h('div', { class: 'muted' }, h('code', null, x.header)) : null),
+    },
+    { title: 'Client', cell: (x) => (x.client ? h('code', null, x.client) : h('span', { class: 'muted' }, 'unknown')) },
+    { title: 'Request id', cell: (x) => h('code', null, x.request_id) },
+  ], page.items, { rowAttrs: (x) => ({ 'data-test': 'sig-failure-row', 'data-source': x.source }) }));
+}
+
+/** Renders the sources, and the latest refused signatures. */
 export async function render(root, ctx) {
-  const items = await get('/sources');
+  const [items, refused] = await Promise.all([get('/sources'), refusals()]);
   const add = ctx.can('admin')
     ? h('button', { type: 'button', class: 'primary', 'data-test': 'new-source', onclick: () => create(ctx) }, 'New source')
     : null;
   if (items.length === 0) {
-    mount(root, panel('Sources', add, empty('No sources yet', 'Create one, or add [[sources]] to the configuration file.')));
+    mount(root, panel('Sources', add, empty('No sources yet', 'Create one, or add [[sources]] to the configuration file.')), refused);
     return;
   }
   mount(root, panel('Sources', add, table([
@@ -133,5 +166,5 @@ export async function render(root, ctx) {
     },
     { title: 'Secrets', class: 'nowrap', cell: secrets },
     { title: '', cell: (x) => actions(x, ctx) },
-  ], items, { rowAttrs: (x) => ({ 'data-test': 'source-row', 'data-name': x.name }) })));
+  ], items, { rowAttrs: (x) => ({ 'data-test': 'source-row', 'data-name': x.name }) })), refused);
 }

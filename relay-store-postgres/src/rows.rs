@@ -44,6 +44,16 @@ pub(crate) fn get<'r, T: FromSql<'r>>(row: &'r Row, index: usize) -> Result<T, P
         .map_err(|e| corrupt(format!("column {index}: {e}")))
 }
 
+/// A client address stored as text (NULL: not known).
+pub(crate) fn client(row: &Row, index: usize) -> Result<Option<std::net::IpAddr>, PgStoreError> {
+    let text: Option<String> = get(row, index)?;
+    text.map(|t| {
+        t.parse()
+            .map_err(|_| corrupt(format!("column {index}: not an IP address")))
+    })
+    .transpose()
+}
+
 fn time(row: &Row, index: usize) -> Result<Timestamp, PgStoreError> {
     Ok(Timestamp::from_millis(get(row, index)?))
 }

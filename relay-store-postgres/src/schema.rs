@@ -233,6 +233,26 @@ const MIGRATIONS: &[&str] = &[
         SELECT tenant, kind, name, FALSE, 'operator', '', updated_at FROM config_objects
         WHERE NOT enabled AND kind IN ('source', 'destination');
     ",
+    // 10: taken by a change merged beside this one (each concurrent change has its own
+    // number); nothing here.
+    "",
+    // 11: the client address of an audit entry (NULL on older rows and for the system's own
+    // entries), and one record per refused signature (never the secret or the signature).
+    "
+    ALTER TABLE audit_log ADD COLUMN client TEXT;
+    CREATE TABLE signature_failures (
+        id UUID PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        header TEXT,
+        client TEXT,
+        at BIGINT NOT NULL,
+        request_id TEXT NOT NULL
+    );
+    CREATE INDEX signature_failures_tenant ON signature_failures (tenant, id);
+    CREATE INDEX signature_failures_at ON signature_failures (at);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -38,6 +38,13 @@ pub(crate) fn time(row: &Row<'_>, index: usize) -> rusqlite::Result<Timestamp> {
     Ok(Timestamp::from_millis(row.get(index)?))
 }
 
+/// A client address stored as text (NULL: not known).
+pub(crate) fn client(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<std::net::IpAddr>> {
+    let text: Option<String> = row.get(index)?;
+    text.map(|t| t.parse().map_err(|_| corrupt(index, "not an IP address")))
+        .transpose()
+}
+
 /// An event from `EVENT_COLUMNS` starting at `at`.
 pub(crate) fn event(row: &Row<'_>, at: usize) -> rusqlite::Result<Event> {
     let headers: Vec<u8> = row.get(at + 5)?;

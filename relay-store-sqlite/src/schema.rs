@@ -229,6 +229,26 @@ const MIGRATIONS: &[&str] = &[
         SELECT tenant, kind, name, 0, 'operator', '', updated_at FROM config_objects
         WHERE enabled = 0 AND kind IN ('source', 'destination');
     ",
+    // 11: taken by a change merged beside this one (each concurrent change has its own
+    // number); nothing here.
+    "",
+    // 12: the client address of an audit entry (NULL on older rows and for the system's own
+    // entries), and one record per refused signature (never the secret or the signature).
+    "
+    ALTER TABLE audit_log ADD COLUMN client TEXT;
+    CREATE TABLE signature_failures (
+        id BLOB PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        source TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        header TEXT,
+        client TEXT,
+        at INTEGER NOT NULL,
+        request_id TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX signature_failures_tenant ON signature_failures (tenant, id);
+    CREATE INDEX signature_failures_at ON signature_failures (at);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -197,6 +197,13 @@ fn matrix(event: &str, dead: &str, doomed_key: &str) -> Vec<Row> {
         row(Method::GET, "/api/v1/audit", "/api/v1/audit", v, 200),
         row(
             Method::GET,
+            "/api/v1/signature-failures",
+            "/api/v1/signature-failures",
+            v,
+            200,
+        ),
+        row(
+            Method::GET,
             "/api/v1/metrics/points",
             "/api/v1/metrics/points",
             v,

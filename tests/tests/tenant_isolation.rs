@@ -21,7 +21,7 @@ struct Owned {
     event: String,
     delivery: String,
     key: String,
-    names: [&'static str; 4],
+    names: [&'static str; 5],
 }
 
 impl Owned {
@@ -96,6 +96,7 @@ async fn snapshot(gw: &Gateway, a: &str) -> Vec<Value> {
         "/api/v1/dead-letters",
         "/api/v1/api-keys",
         "/api/v1/users",
+        "/api/v1/signature-failures",
     ] {
         let (status, answer) = gw.call(Method::GET, path, a, None).await;
         assert_eq!(status, 200, "{path}: {answer}");
@@ -169,6 +170,17 @@ async fn tenant_b_never_sees_changes_replays_or_counts_tenant_a_objects(gw: Gate
     let user =
         json!({"username": "acme-alice", "password": "a long enough password", "role": "viewer"});
     gw.ok(Method::POST, "/api/v1/users", &a, user).await;
+    // A refused signature of A's leaves a record of A's.
+    let signed = json!({"name": "acme-signed", "scheme": "github", "secrets": ["acme-secret-1"]});
+    gw.ok(Method::POST, "/api/v1/sources", &a, signed).await;
+    let (status, _, _) = gw
+        .ingest("/webhooks/acme/acme-signed", "unsigned", "{}")
+        .await;
+    assert_eq!(status, 401);
+    let (_, refused) = gw
+        .call(Method::GET, "/api/v1/signature-failures", &a, None)
+        .await;
+    assert_eq!(refused["items"][0]["source"], "acme-signed", "{refused}");
     let keys = gw.call(Method::GET, "/api/v1/api-keys", &a, None).await.1;
     let key = keys[0]["id"].as_str().expect("A's key").to_owned();
     let (status, _, accepted) = gw
@@ -186,7 +198,13 @@ async fn tenant_b_never_sees_changes_replays_or_counts_tenant_a_objects(gw: Gate
         event,
         delivery: dead,
         key,
-        names: ["acme-orders", "acme-app", "acme-all", "acme-alice"],
+        names: [
+            "acme-orders",
+            "acme-app",
+            "acme-all",
+            "acme-alice",
+            "acme-signed",
+        ],
     };
     // The same idempotency key in B is another event.
     let (status, _, b_event) = gw.ingest("/webhooks/globex/orders", "same-key", "{}").await;

@@ -62,7 +62,11 @@ pub async fn serve(settings: Settings<'_>) -> Result<(), ServeError> {
     let keyring = keys::keyring(&config.delivery, opened.backing())?;
     let specs = std::mem::take(&mut assembled.destination_specs);
     let metrics = relay_axum::metrics::routes(assembled.metrics_token.take())?;
-    let mut builder = assembled.into_builder().keyring(keyring).node_id(node);
+    let mut builder = (assembled.into_builder().keyring(keyring).node_id(node))
+        .signature_failures_per_minute(config.server.signature_failures_per_minute);
+    if let Some(limit) = config.server.client_rate_limit() {
+        builder = builder.client_rate_limit(limit);
+    }
     let redis_url = settings
         .redis_url
         .or_else(|| config.server.redis_url.clone());

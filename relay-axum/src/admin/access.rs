@@ -25,15 +25,18 @@ pub(super) fn cookie(state: &AdminState, value: &str, max_age_secs: u64) -> Opti
 }
 
 /// Logs a dashboard user in: sets the session cookie (HttpOnly, SameSite=Strict, Secure
-/// behind TLS). Five failures in a row lock the username for an hour (429).
+/// behind TLS). Five failures in a row lock the username for an hour (429); twenty failures
+/// from one client address within an hour lock that address out for an hour (429).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 400, body = ErrorBody, description = "The body is not JSON"), (status = 200, body = WhoAmI, description = "Logged in; the session cookie is set"),
         (status = 401, body = ErrorBody), (status = 422, body = ErrorBody),
         (status = 429, body = ErrorBody, description = "Locked after repeated failures")))]
 pub(crate) async fn login(
     State(state): State<AdminState>,
+    client: Option<axum::Extension<crate::ClientAddr>>,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
+    let client = client.map(|axum::Extension(c)| c.0);
     let tenant = (request.tenant.as_deref()).map_or_else(
         relay_core::model::ids::TenantId::default,
         relay_core::model::ids::TenantId::new,
@@ -42,7 +45,7 @@ pub(crate) async fn login(
     let session = state
         .relay
         .access()
-        .login(&tenant, &request.username, &password)
+        .login_from(&tenant, &request.username, &password, client)
         .await?;
     let max_age = relay_core::control::admin::SESSION_TTL.as_secs();
     let body = WhoAmI {

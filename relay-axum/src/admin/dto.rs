@@ -364,6 +364,9 @@ pub struct AuditItem {
     /// Field-level changes; secrets appear only as `[redacted]`.
     #[schema(value_type = Vec<Object>)]
     pub changes: Vec<relay_core::control::admin::FieldChange>,
+    /// The client address the change came from (behind a trusted proxy, the one it reports);
+    /// `null` for the system's own entries and entries made before addresses were kept.
+    pub client: Option<String>,
 }
 
 impl From<AuditEntry> for AuditItem {
@@ -376,6 +379,7 @@ impl From<AuditEntry> for AuditItem {
             object_kind: e.object_kind,
             object_id: e.object_id,
             changes: e.changes,
+            client: e.client.map(|ip| ip.to_string()),
         }
     }
 }

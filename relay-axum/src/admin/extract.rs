@@ -15,7 +15,9 @@ use super::error::ApiError;
 /// The name of the dashboard session cookie.
 pub const SESSION_COOKIE: &str = "relay_session";
 
-/// The caller, authenticated by `Authorization: Bearer <API key>` or the session cookie.
+/// The caller, authenticated by `Authorization: Bearer <API key>` or the session cookie,
+/// acting from the request's [`ClientAddr`](crate::ClientAddr) when the server set one (its
+/// audit entries record it).
 #[derive(Debug, Clone)]
 pub struct Auth(pub Principal);
 
@@ -51,7 +53,8 @@ impl FromRequestParts<AdminState> for Auth {
             (None, Some(cookie)) => state.relay.access().authenticate_session(cookie).await?,
             (None, None) => return Err(AdminError::Unauthorized.into()),
         };
-        Ok(Self(principal))
+        let client = parts.extensions.get::<crate::ClientAddr>().map(|c| c.0);
+        Ok(Self(principal.from_client(client)))
     }
 }
 

@@ -31,6 +31,7 @@ pub mod portal;
 pub mod publish;
 mod reload;
 mod reports;
+pub mod sig_failures;
 pub mod tenants;
 mod traffic;
 
@@ -162,6 +163,7 @@ pub fn router<S>(relay: Relay, options: AdminOptions) -> Router<S> {
             post(traffic::discard_dead_letter),
         )
         .route("/api/v1/audit", get(reports::audit_log))
+        .route("/api/v1/signature-failures", get(sig_failures::list))
         .route("/api/v1/metrics/points", get(reports::metric_points))
         .route(
             "/api/v1/sources",

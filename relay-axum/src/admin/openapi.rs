@@ -4,7 +4,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::objects::{destinations, routes, sources, subscriptions};
-use super::{access, agents, bulk_replay, portal, publish, reload, reports, tenants, traffic};
+use super::{
+    access, agents, bulk_replay, portal, publish, reload, reports, sig_failures, tenants, traffic,
+};
 
 struct Security;
 
@@ -41,7 +43,7 @@ impl Modify for Security {
         bulk_replay::replay_matching,
         traffic::list_dead_letters, traffic::replay_dead_letters, traffic::discard_dead_letters,
         traffic::replay_dead_letter, traffic::discard_dead_letter,
-        reports::audit_log, reports::metric_points,
+        reports::audit_log, reports::metric_points, sig_failures::list,
         sources::list, sources::read, sources::create, sources::update, sources::delete,
         sources::enable, sources::disable, sources::rotate_secret,
         destinations::list, destinations::read, destinations::create, destinations::update,

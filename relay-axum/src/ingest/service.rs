@@ -117,8 +117,10 @@ where
             return reply(relay.refuse(&source, &request_id, outcome));
         }
     };
+    let client = parts.extensions.get::<crate::ClientAddr>().map(|c| c.0);
     let mut request = IngestRequest::new(source, parts.headers, body).with_request_id(request_id);
     request.tenant = tenant;
+    request.client = client;
     reply(relay.answer(request).await)
 }
 

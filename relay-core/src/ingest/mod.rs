@@ -11,9 +11,11 @@ pub(crate) mod outcome;
 mod prefix;
 mod request_id;
 pub mod selector;
+pub mod sig_failure;
 pub mod signature;
 pub mod source;
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -49,6 +51,10 @@ pub struct IngestRequest {
     pub body: Bytes,
     /// The request id (see [`RequestId`]); stored with the event under `x-request-id`.
     pub request_id: RequestId,
+    /// The client's address, when the adapter knows it (behind a trusted proxy, the address
+    /// the proxy reports): what the per-client rate limit counts and what the record of a
+    /// refused signature shows. `None` (the default): not limited per client, not shown.
+    pub client: Option<IpAddr>,
 }
 
 impl IngestRequest {
@@ -61,7 +67,15 @@ impl IngestRequest {
             request_id: RequestId::from_headers(&headers),
             headers,
             body: body.into(),
+            client: None,
         }
+    }
+
+    /// The same request from this client address (what an adapter sets from the connection,
+    /// or from a trusted proxy's `X-Forwarded-For`/`Forwarded`).
+    pub fn with_client(mut self, client: IpAddr) -> Self {
+        self.client = Some(client);
+        self
     }
 
     /// The same request with this id (an adapter that answered early with it already).
@@ -79,6 +93,7 @@ struct Inbound<'a> {
     headers: HeaderMap,
     body: Bytes,
     request_id: &'a RequestId,
+    client: Option<IpAddr>,
 }
 
 impl Relay {
@@ -132,6 +147,7 @@ impl Relay {
             headers,
             body,
             request_id,
+            client,
         } = request;
         let started = Instant::now();
         let observers = self.observers();
@@ -142,6 +158,7 @@ impl Relay {
             headers,
             body,
             request_id: &request_id,
+            client,
         };
         let outcome = if tenant == *self.tenant_id() {
             self.run_ingest(inbound).instrument(span).await
@@ -197,20 +214,16 @@ impl Relay {
         if let Some(refused) = self.tenant_rate_refusal(now).await {
             return refused;
         }
+        if let (Some(limit), Some(client)) = (self.client_limit(), request.client) {
+            let key = format!("client:{client}");
+            if let Some(refused) = self.rate_refusal(&key, limit, now).await {
+                return refused;
+            }
+        }
         if let Some(limit) = source.rate_limit() {
             let key = format!("source:{}:{}", request.tenant, source.name());
-            match self.limiter().acquire(&key, limit, now).await {
-                Ok(RateDecision::Allowed) => {}
-                Ok(RateDecision::Limited { retry_after }) => {
-                    let retry_after_secs =
-                        retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-                    return IngestOutcome::RateLimited {
-                        retry_after_secs: retry_after_secs.max(1),
-                    };
-                }
-                Err(error) => {
-                    tracing::warn!(%error, source = source.name(), "rate limiter down; admitting")
-                }
+            if let Some(refused) = self.rate_refusal(&key, limit, now).await {
+                return refused;
             }
         }
         if let Err(error) = source.verify(&request.headers, &request.body, now) {
@@ -219,6 +232,8 @@ impl Relay {
                 reason = error.kind(),
                 "signature verification failed"
             );
+            self.record_sig_failure(&request, source.name(), &error, now)
+                .await;
             return IngestOutcome::InvalidSignature;
         }
         let payload = Payload::parse(&request.headers, &request.body);
@@ -275,6 +290,32 @@ impl Relay {
             Err(error) => {
                 tracing::error!(error = %error, source = ?std::error::Error::source(&error), "ingest commit failed");
                 IngestOutcome::Unavailable
+            }
+        }
+    }
+}
+
+impl Relay {
+    /// The answer to one more request counted under `key` when it is over `limit`, `None`
+    /// when it may go on (also when the limiter is down: it admits, with a warning).
+    async fn rate_refusal(
+        &self,
+        key: &str,
+        limit: limit::RateLimit,
+        now: Timestamp,
+    ) -> Option<IngestOutcome> {
+        match self.limiter().acquire(key, limit, now).await {
+            Ok(RateDecision::Allowed) => None,
+            Ok(RateDecision::Limited { retry_after }) => {
+                let retry_after_secs =
+                    retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                Some(IngestOutcome::RateLimited {
+                    retry_after_secs: retry_after_secs.max(1),
+                })
+            }
+            Err(error) => {
+                tracing::warn!(%error, key, "rate limiter down; admitting");
+                None
             }
         }
     }

@@ -114,6 +114,14 @@ prefixed_id!(
     "audit entry"
 );
 
+prefixed_id!(
+    /// Identifies one refused-signature record (`sgf_…`). Time-ordered, so ids sort by when
+    /// the request was refused.
+    SigFailureId,
+    "sgf_",
+    "signature failure"
+);
+
 /// The tenant that owns a stored row. Single-tenant deployments use [`TenantId::default_tenant`].
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]

@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::deliver::circuit::CircuitPhase;
 use crate::ingest::outcome::IngestOutcome;
+use crate::ingest::sig_failure::SignatureFailureReason;
 use crate::model::event::AttemptOutcome;
 use crate::model::ids::{DeliveryId, EventId, TenantId};
 use crate::store::LeasedDelivery;
@@ -45,6 +46,22 @@ pub struct IngestSeen<'a> {
     /// The wall-clock start, when an observer asked for it (see
     /// [`Observer::wants_start_time`]); else `None`.
     pub started: Option<SystemTime>,
+}
+
+/// A request whose signature was refused (answered 401), before the answer.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct SignatureFailureSeen<'a> {
+    /// The source's tenant.
+    pub tenant: &'a TenantId,
+    /// The source (a configured one).
+    pub source: &'a str,
+    /// Why the signature was refused.
+    pub reason: SignatureFailureReason,
+    /// Whether a record of it was stored: `false` when the source's records of this minute
+    /// were used up (see [`crate::ingest::sig_failure`]) or the store failed; such a refusal
+    /// is only counted.
+    pub recorded: bool,
 }
 
 /// An ingest request an adapter refused before the pipeline ran (an unknown source, or a
@@ -185,6 +202,12 @@ pub trait Observer: Send + Sync + 'static {
         let _ = refused;
     }
 
+    /// The pipeline refused a request's signature (called before
+    /// [`on_ingest`](Self::on_ingest) sees its 401).
+    fn on_signature_failure(&self, failure: &SignatureFailureSeen<'_>) {
+        let _ = failure;
+    }
+
     /// A delivery attempt finished (called before its result is recorded).
     fn on_attempt(&self, attempt: &AttemptSeen<'_>) {
         let _ = attempt;
@@ -225,6 +248,9 @@ impl<T: Observer + ?Sized> Observer for Arc<T> {
     }
     fn on_refused(&self, refused: &RefusedSeen<'_>) {
         (**self).on_refused(refused);
+    }
+    fn on_signature_failure(&self, failure: &SignatureFailureSeen<'_>) {
+        (**self).on_signature_failure(failure);
     }
     fn on_attempt(&self, attempt: &AttemptSeen<'_>) {
         (**self).on_attempt(attempt);
@@ -287,6 +313,9 @@ impl Observer for Observers {
     }
     fn on_refused(&self, refused: &RefusedSeen<'_>) {
         self.list.iter().for_each(|o| o.on_refused(refused));
+    }
+    fn on_signature_failure(&self, failure: &SignatureFailureSeen<'_>) {
+        (self.list.iter()).for_each(|o| o.on_signature_failure(failure));
     }
     fn on_attempt(&self, attempt: &AttemptSeen<'_>) {
         self.list.iter().for_each(|o| o.on_attempt(attempt));

@@ -22,6 +22,7 @@
 //! | [`DESTINATIONS_PAUSED_TOTAL`] | counter | `destination`, `by` |
 //! | [`STORE_WRITES_FAILING`] | gauge (1 or 0) | none |
 //! | [`CONFIG_RELOADS_TOTAL`] | counter | `outcome` (`applied`, `refused`) |
+//! | [`SIGNATURE_FAILURES_TOTAL`] | counter | `source`, `reason` ([`SignatureFailureReason::as_str`](crate::ingest::sig_failure::SignatureFailureReason::as_str)), `recorded` (`true`, or `false` when not stored) |
 
 use std::time::Duration;
 
@@ -34,6 +35,7 @@ use crate::ingest::outcome::IngestOutcome;
 use crate::model::event::AttemptOutcome;
 use crate::observe::{
     AttemptRecorded, AttemptSeen, CircuitSeen, IngestSeen, Observer, RefusedSeen,
+    SignatureFailureSeen,
 };
 
 /// Ingest requests answered, by source and outcome.
@@ -61,6 +63,9 @@ pub const DESTINATIONS_PAUSED_TOTAL: &str = "relay_destinations_paused_total";
 /// 1 while the store's writes are failing (the last one failed and none succeeded since: the
 /// state `GET /readyz` answers 503 `writes_failing` for), 0 once one succeeds again.
 pub const STORE_WRITES_FAILING: &str = "relay_store_writes_failing";
+/// Refused signatures, by source, reason and whether a record of it was stored (`false`:
+/// over the per-minute cap of records).
+pub const SIGNATURE_FAILURES_TOTAL: &str = "relay_signature_failures_total";
 
 /// Configuration reloads, by outcome (`applied`, `refused`).
 pub const CONFIG_RELOADS_TOTAL: &str = "relay_config_reloads_total";
@@ -72,6 +77,11 @@ pub const UNKNOWN_SOURCE: &str = "(unknown)";
 /// Describes every metric (help text and unit) to the installed recorder. Call it once after
 /// installing a recorder; recording works without it.
 pub fn describe() {
+    describe_counter!(
+        SIGNATURE_FAILURES_TOTAL,
+        Unit::Count,
+        "Refused signatures, by source, reason and whether a record of it was stored."
+    );
     describe_counter!(
         INGEST_TOTAL,
         Unit::Count,
@@ -208,6 +218,16 @@ impl Observer for Metrics {
     fn on_refused(&self, refused: &RefusedSeen<'_>) {
         let source = source_label(refused.source, refused.source_known);
         record_ingest(source, refused.outcome, None);
+    }
+
+    fn on_signature_failure(&self, failure: &SignatureFailureSeen<'_>) {
+        counter!(
+            SIGNATURE_FAILURES_TOTAL,
+            "source" => failure.source.to_owned(),
+            "reason" => failure.reason.as_str(),
+            "recorded" => if failure.recorded { "true" } else { "false" }
+        )
+        .increment(1);
     }
 
     fn on_attempt(&self, attempt: &AttemptSeen<'_>) {

@@ -9,7 +9,9 @@ use crate::deliver::destination::{Destination, Target};
 use crate::deliver::guard::{AddressGuard, BlockedAddress, GuardedResolver};
 use crate::deliver::http::HttpTransport;
 use crate::deliver::node_leases::NodeLeases;
-use crate::ingest::limit::{RateLimiter, SlidingWindowLimiter};
+use crate::ingest::limit::{RateLimit, RateLimiter, SlidingWindowLimiter};
+use crate::ingest::sig_failure::SIG_FAILURES_PER_MINUTE;
+use crate::ingest::sig_failure::cap::FailureCap;
 use crate::ingest::source::Source;
 use crate::model::ids::{NodeId, TenantId};
 use crate::observe::{Observer, Observers};
@@ -82,6 +84,8 @@ pub struct RelayBuilder {
     tracer: Option<opentelemetry::global::BoxedTracer>,
     observers: Vec<Arc<dyn Observer>>,
     node: Option<NodeId>,
+    sig_failures_per_minute: Option<u32>,
+    client_limit: Option<RateLimit>,
 }
 
 impl RelayBuilder {
@@ -112,6 +116,41 @@ impl RelayBuilder {
     /// ```
     pub fn node_id(mut self, node: NodeId) -> Self {
         self.node = Some(node);
+        self
+    }
+
+    /// How many refused signatures of each source are stored per minute on this node
+    /// (default [`SIG_FAILURES_PER_MINUTE`]); the others are only counted (see
+    /// [`crate::ingest::sig_failure`]). 0 stores none.
+    pub fn signature_failures_per_minute(mut self, per_minute: u32) -> Self {
+        self.sig_failures_per_minute = Some(per_minute);
+        self
+    }
+
+    /// Limits ingest per client address (default: no limit): at most `limit.per_minute`
+    /// requests from one address in any 60 s window, counted before the signature is checked
+    /// and answered like a source's limit (`429 {"error":"rate_limited"}` with
+    /// `Retry-After`). The address is [`IngestRequest::client`](crate::IngestRequest::client),
+    /// which the adapter sets; a request without one is not limited. Counted by the relay's
+    /// [limiter](Self::limiter) under the key `client:<address>`.
+    ///
+    /// ```
+    /// use relay_core::{IngestOutcome, IngestRequest, NoSignature, Relay, WebhookSource};
+    /// use relay_core::ingest::limit::RateLimit;
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let relay = Relay::builder()
+    ///     .source(WebhookSource::new("forms", NoSignature))
+    ///     .client_rate_limit(RateLimit { per_minute: 1 })
+    ///     .build()
+    ///     .unwrap();
+    /// let from = |ip: &str| IngestRequest::new("forms", Default::default(), "{}").with_client(ip.parse().unwrap());
+    /// assert!(matches!(relay.ingest(from("192.0.2.1")).await, IngestOutcome::Accepted { .. }));
+    /// assert!(matches!(relay.ingest(from("192.0.2.1")).await, IngestOutcome::RateLimited { .. }));
+    /// assert!(matches!(relay.ingest(from("192.0.2.2")).await, IngestOutcome::Accepted { .. }));
+    /// # }
+    /// ```
+    pub fn client_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.client_limit = Some(limit);
         self
     }
 
@@ -321,6 +360,12 @@ impl RelayBuilder {
                 write_health: Default::default(),
                 tenants: Default::default(),
                 node_leases: NodeLeases::new(self.node),
+                sig_failures: (
+                    (self.sig_failures_per_minute).unwrap_or(SIG_FAILURES_PER_MINUTE),
+                    FailureCap::default(),
+                ),
+                client_limit: self.client_limit,
+                client_lockouts: Default::default(),
             }
         });
         Ok(Relay { shared, tenant })

@@ -23,7 +23,8 @@ use crate::deliver::guard::AddressGuard;
 use crate::deliver::http::HttpTransport;
 use crate::deliver::node_leases::NodeLeases;
 use crate::deliver::throttle::Throttles;
-use crate::ingest::limit::RateLimiter;
+use crate::ingest::limit::{RateLimit, RateLimiter};
+use crate::ingest::sig_failure::cap::FailureCap;
 use crate::model::ids::NodeId;
 use crate::observe::Observers;
 use crate::store::{InsertOutcome, NewEvent, Store, StoreError};
@@ -69,6 +70,12 @@ pub(super) struct Shared {
     pub(super) tenants: TenantRelays<Arc<TenantState>>,
     /// The identity on this node's leases, and whether its previous life's were reclaimed.
     pub(super) node_leases: NodeLeases,
+    /// How many refused signatures of each source are stored per minute, and the count.
+    pub(super) sig_failures: (u32, FailureCap),
+    /// The per-client-address ingest rate limit, if any.
+    pub(super) client_limit: Option<RateLimit>,
+    /// Failed logins per client address.
+    pub(super) client_lockouts: crate::control::admin::lockout::ClientLockouts,
 }
 
 impl fmt::Debug for Relay {
@@ -173,6 +180,21 @@ impl Relay {
 
     pub(crate) fn node_leases(&self) -> &NodeLeases {
         &self.shared.node_leases
+    }
+
+    /// The records of refused signatures stored per source and minute, and their count.
+    pub(crate) fn sig_failure_cap(&self) -> (u32, &FailureCap) {
+        (self.shared.sig_failures.0, &self.shared.sig_failures.1)
+    }
+
+    /// The per-client-address ingest rate limit, if any.
+    pub(crate) fn client_limit(&self) -> Option<RateLimit> {
+        self.shared.client_limit
+    }
+
+    /// Failed logins per client address.
+    pub(crate) fn client_lockouts(&self) -> &crate::control::admin::lockout::ClientLockouts {
+        &self.shared.client_lockouts
     }
 
     pub(crate) fn limiter(&self) -> &dyn RateLimiter {

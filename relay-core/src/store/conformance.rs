@@ -46,6 +46,7 @@ mod publish;
 mod queue;
 mod reclaim;
 mod retention;
+mod sig_failures;
 mod states;
 mod tenants;
 mod upgrade;
@@ -63,6 +64,7 @@ pub use publish::*;
 pub use queue::*;
 pub use reclaim::*;
 pub use retention::*;
+pub use sig_failures::*;
 pub use states::*;
 pub use tenants::*;
 pub use upgrade::*;
@@ -156,6 +158,8 @@ macro_rules! store_conformance_tests {
             disabled_destination_deliveries_are_not_leased,
             portal_links_are_consumed_once,
             portal_links_are_pruned_once_expired,
+            signature_failures_page_newest_first,
+            signature_failures_are_pruned,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {

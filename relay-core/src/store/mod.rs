@@ -39,6 +39,7 @@ mod prune;
 mod queue;
 mod quota;
 mod refuse;
+mod refuse_audit;
 mod rules;
 mod stores;
 mod tenants;

@@ -1,5 +1,6 @@
 //! Retention: deleting what the store would otherwise keep for ever (finished events, expired
-//! sessions, old audit entries, old metric points), in small batches, on a schedule.
+//! sessions, old audit entries and signature-failure records, old metric points), in small
+//! batches, on a schedule.
 
 use std::future::Future;
 use std::time::Duration;
@@ -13,7 +14,8 @@ pub const PRUNE_BATCH: usize = 500;
 const DAY: Duration = Duration::from_secs(86_400);
 
 /// How long each kind of record is kept. [`Retention::default`] keeps finished events 30
-/// days, audit entries 400 days, metric points 90 days, and an expired session not at all.
+/// days, audit entries 400 days, metric points 90 days, records of refused signatures 30
+/// days, and an expired session not at all.
 ///
 /// ```
 /// use std::time::Duration;
@@ -35,6 +37,8 @@ pub struct Retention {
     pub metrics: Duration,
     /// A session (and a consumer-portal link) goes this long after it expired.
     pub expired_sessions: Duration,
+    /// Records of refused signatures older than this go.
+    pub signature_failures: Duration,
 }
 
 impl Default for Retention {
@@ -44,6 +48,7 @@ impl Default for Retention {
             audit: DAY * 400,
             metrics: DAY * 90,
             expired_sessions: Duration::ZERO,
+            signature_failures: DAY * 30,
         }
     }
 }
@@ -78,6 +83,12 @@ impl Retention {
         self.expired_sessions = keep;
         self
     }
+
+    /// Keeps records of refused signatures this long.
+    pub fn signature_failures(mut self, keep: Duration) -> Self {
+        self.signature_failures = keep;
+        self
+    }
 }
 
 /// What one [`prune_all`] round deleted.
@@ -93,12 +104,19 @@ pub struct Pruned {
     pub audit: u64,
     /// Metric points.
     pub metrics: u64,
+    /// Records of refused signatures.
+    pub signature_failures: u64,
 }
 
 impl Pruned {
     /// Everything deleted.
     pub fn total(&self) -> u64 {
-        self.events + self.sessions + self.portal_links + self.audit + self.metrics
+        self.events
+            + self.sessions
+            + self.portal_links
+            + self.audit
+            + self.metrics
+            + self.signature_failures
     }
 }
 
@@ -143,7 +161,7 @@ where
 pub const SWEEP_EVERY: Duration = Duration::from_secs(3_600);
 
 /// One retention round over everything that grows: finished events, expired sessions, audit
-/// entries and metric points, each kept as long as `retention` says, each in batches of
+/// entries, records of refused signatures and metric points, each kept as long as `retention` says, each in batches of
 /// [`PRUNE_BATCH`]. A kind whose pruning fails does not stop the others; the first error is
 /// returned after all were tried.
 pub async fn prune_all<S>(store: &S, retention: &Retention) -> Result<Pruned, StoreError>
@@ -156,7 +174,8 @@ where
     rest.map(|rest| Pruned { events, ..rest })
 }
 
-/// [`prune_all`] without the events: expired sessions, audit entries and metric points.
+/// [`prune_all`] without the events: expired sessions, audit entries, records of refused
+/// signatures and metric points.
 async fn prune_besides_events<S>(store: &S, retention: &Retention) -> Result<Pruned, StoreError>
 where
     S: AccessStore + AuditLog + MetricStore + ?Sized,
@@ -173,12 +192,17 @@ where
         in_batches(|now| store.prune_audit(before(now, retention.audit), PRUNE_BATCH)).await;
     let metrics =
         in_batches(|now| store.prune_metrics(before(now, retention.metrics), PRUNE_BATCH)).await;
+    let signature_failures = in_batches(|now| {
+        store.prune_signature_failures(before(now, retention.signature_failures), PRUNE_BATCH)
+    })
+    .await;
     Ok(Pruned {
         events: 0,
         sessions: sessions?,
         portal_links: portal_links?,
         audit: audit?,
         metrics: metrics?,
+        signature_failures: signature_failures?,
     })
 }
 
@@ -283,6 +307,7 @@ mod tests {
             object_kind: "route".into(),
             object_id: object.into(),
             changes: Vec::new(),
+            client: None,
         }
     }
 

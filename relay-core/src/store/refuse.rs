@@ -7,8 +7,8 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::control::admin::{
-    ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
-    MetricQuery, SessionRecord, TenantRecord, UserRecord,
+    ApiKeyRecord, EventQuery, EventSummary, MetricMerge, MetricPoint, MetricQuery, SessionRecord,
+    TenantRecord, UserRecord,
 };
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::deliver::circuit::{CircuitState, VersionedCircuit};
@@ -326,26 +326,6 @@ impl AccessStore for Refuse {
 
     async fn prune_sessions(&self, _before: Timestamp, _batch: usize) -> Result<u64, StoreError> {
         Err((self.error)("access (API keys, users, sessions)"))
-    }
-}
-
-#[async_trait]
-impl AuditLog for Refuse {
-    async fn append_audit(&self, _entry: AuditEntry) -> Result<(), StoreError> {
-        Err((self.error)("the audit log"))
-    }
-
-    async fn audit_entries(
-        &self,
-        _tenant: &TenantId,
-        _query: &AuditQuery,
-        _limit: usize,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        Err((self.error)("the audit log"))
-    }
-
-    async fn prune_audit(&self, _before: Timestamp, _batch: usize) -> Result<u64, StoreError> {
-        Err((self.error)("the audit log"))
     }
 }
 

@@ -12,15 +12,17 @@ use uuid::Uuid;
 
 use super::{execute, rows};
 use crate::error::PgStoreError;
-use crate::rows::get;
+use crate::rows::{client, get};
 
 /// The only statement that writes the audit log: nothing in this crate updates or deletes
 /// an audit row.
 const APPEND: &str = "INSERT INTO audit_log
-         (id, tenant, at, actor, action, object_kind, object_id, changes)
-     VALUES ($1::uuid, $2::text, $3::int8, $4::text, $5::text, $6::text, $7::text, $8::text)";
+         (id, tenant, at, actor, action, object_kind, object_id, changes, client)
+     VALUES ($1::uuid, $2::text, $3::int8, $4::text, $5::text, $6::text, $7::text, $8::text,
+         $9::text)";
 
-const ENTRIES: &str = "SELECT id, tenant, at, actor, action, object_kind, object_id, changes
+const ENTRIES: &str = "SELECT id, tenant, at, actor, action, object_kind, object_id, changes,
+         client
      FROM audit_log
      WHERE tenant = $1::text AND ($2::text IS NULL OR object_kind = $2::text)
          AND ($3::text IS NULL OR object_id = $3::text) AND ($4::uuid IS NULL OR id < $4::uuid)
@@ -62,6 +64,7 @@ fn entry(row: &Row) -> Result<AuditEntry, PgStoreError> {
         object_id: get(row, 6)?,
         changes: serde_json::from_str(&changes)
             .map_err(|e| PgStoreError::Corrupt(format!("audit changes: {e}")))?,
+        client: client(row, 8)?,
     })
 }
 
@@ -80,6 +83,7 @@ pub(crate) async fn append_audit(pool: &Pool, entry: &AuditEntry) -> Result<(), 
             &entry.object_kind,
             &entry.object_id,
             &changes,
+            &entry.client.map(|ip| ip.to_string()),
         ],
     )
     .await?;

@@ -6,6 +6,7 @@ pub(crate) mod browse;
 mod log;
 mod objects;
 mod portal;
+mod sig_failures;
 mod states;
 mod tenants;
 
@@ -19,6 +20,7 @@ use relay_core::control::admin::{
     SessionRecord, TenantRecord, UserRecord,
 };
 use relay_core::control::manage::{ObjectKind, ObjectRecord};
+use relay_core::ingest::sig_failure::{SignatureFailure, SignatureFailureQuery};
 use relay_core::model::ids::TenantId;
 use relay_core::model::time::Timestamp;
 use relay_core::store::{
@@ -237,6 +239,27 @@ impl AuditLog for PgStore {
 
     async fn prune_audit(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
         prune(self.pool(), PRUNE_AUDIT, before, batch).await
+    }
+
+    async fn append_signature_failure(&self, failure: SignatureFailure) -> Result<(), StoreError> {
+        sig_failures::append(self.pool(), &failure).await
+    }
+
+    async fn signature_failures(
+        &self,
+        tenant: &TenantId,
+        query: &SignatureFailureQuery,
+        limit: usize,
+    ) -> Result<Vec<SignatureFailure>, StoreError> {
+        sig_failures::list(self.pool(), tenant, query, limit).await
+    }
+
+    async fn prune_signature_failures(
+        &self,
+        before: Timestamp,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        prune(self.pool(), sig_failures::PRUNE, before, batch).await
     }
 }
 

@@ -7,10 +7,11 @@ use relay_core::model::ids::{AuditId, TenantId};
 use relay_core::store::StoreError;
 use rusqlite::{Connection, Row, params};
 
-use crate::rows::{corrupt, id16, time};
+use crate::rows::{client, corrupt, id16, time};
 use crate::writes::Db;
 
-const AUDIT_COLUMNS: &str = "id, tenant, at, actor, action, object_kind, object_id, changes";
+const AUDIT_COLUMNS: &str =
+    "id, tenant, at, actor, action, object_kind, object_id, changes, client";
 
 fn audit_entry(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     let changes: String = row.get(7)?;
@@ -23,6 +24,7 @@ fn audit_entry(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
         object_kind: row.get(5)?,
         object_id: row.get(6)?,
         changes: serde_json::from_str(&changes).map_err(|e| corrupt(7, e.to_string()))?,
+        client: client(row, 8)?,
     })
 }
 
@@ -32,7 +34,7 @@ pub(crate) fn append_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), 
     let changes = serde_json::to_string(&entry.changes)
         .map_err(|e| StoreError::Corrupt(format!("audit changes: {e}")))?;
     conn.prepare_cached(&format!(
-        "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
     ))
     .db()?
     .execute(params![
@@ -44,6 +46,7 @@ pub(crate) fn append_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), 
         entry.object_kind,
         entry.object_id,
         changes,
+        entry.client.map(|ip| ip.to_string()),
     ])
     .db()?;
     Ok(())

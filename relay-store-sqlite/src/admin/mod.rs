@@ -7,6 +7,7 @@ mod log;
 mod objects;
 mod portal;
 mod retention;
+mod sig_failures;
 mod states;
 mod tenants;
 
@@ -19,6 +20,7 @@ use relay_core::control::admin::{
     SessionRecord, TenantRecord, UserRecord,
 };
 use relay_core::control::manage::{ObjectKind, ObjectRecord};
+use relay_core::ingest::sig_failure::{SignatureFailure, SignatureFailureQuery};
 use relay_core::model::ids::TenantId;
 use relay_core::model::time::Timestamp;
 use relay_core::store::{
@@ -241,6 +243,37 @@ impl AuditLog for SqliteStore {
             return Ok(0);
         }
         self.write(move |conn| retention::delete_audit(conn, &found, before))
+            .await
+    }
+
+    async fn append_signature_failure(&self, failure: SignatureFailure) -> Result<(), StoreError> {
+        self.write(move |conn| sig_failures::append(conn, &failure))
+            .await
+    }
+
+    async fn signature_failures(
+        &self,
+        tenant: &TenantId,
+        query: &SignatureFailureQuery,
+        limit: usize,
+    ) -> Result<Vec<SignatureFailure>, StoreError> {
+        let (tenant, query) = (tenant.clone(), query.clone());
+        self.read(move |conn| sig_failures::list(conn, &tenant, &query, limit))
+            .await
+    }
+
+    async fn prune_signature_failures(
+        &self,
+        before: Timestamp,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        let found = self
+            .read(move |conn| sig_failures::old(conn, before, batch))
+            .await?;
+        if found.is_empty() {
+            return Ok(0);
+        }
+        self.write(move |conn| sig_failures::delete(conn, &found, before))
             .await
     }
 }

@@ -105,3 +105,44 @@ async fn a_database_at_the_previous_version_is_upgraded_on_open() {
     );
     serves_an_upgraded_database(&store, &tenant, event).await;
 }
+
+/// The schema version before migration 12 added the client address of audit entries and the
+/// records of refused signatures.
+const BEFORE_CLIENT: u32 = 10;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_entries_written_before_client_addresses_still_read() {
+    use relay_core::control::admin::AuditQuery;
+    use relay_core::ingest::sig_failure::SignatureFailureQuery;
+    use relay_core::store::AuditLog as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let id = relay_core::model::ids::AuditId::new();
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        schema::apply_between(&tx, 0, BEFORE_CLIENT).unwrap();
+        tx.execute(
+            "INSERT INTO audit_log (id, tenant, at, actor, action, object_kind, object_id, changes)
+             VALUES (?1, 'default', ?2, 'key:k1', 'disable', 'source', 'github', '[]')",
+            rusqlite::params![id.as_bytes().as_slice(), at(0).as_millis()],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    assert!(
+        !table_exists(&path, "signature_failures"),
+        "not there before"
+    );
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let tenant = TenantId::default();
+    let entries = (store.audit_entries(&tenant, &AuditQuery::default(), 10))
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!((entries[0].id, entries[0].client), (id, None));
+    let query = SignatureFailureQuery::default();
+    let none = store.signature_failures(&tenant, &query, 10).await.unwrap();
+    assert!(none.is_empty());
+}

@@ -132,6 +132,7 @@ pub fn assemble(
     problems.extend(config.server.retention_problems());
     problems.extend(config.server.node_id_problems());
     problems.extend(config.server.public_url_problems());
+    problems.extend(config.server.ingest_guard_problems());
     if config.server.request_timeout_ms == 0 {
         problems.push(Problem::new(
             "server.request_timeout_ms",

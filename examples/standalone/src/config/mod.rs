@@ -7,6 +7,7 @@
 
 mod assemble;
 mod event_types;
+pub mod ingest_guards;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -240,6 +241,10 @@ mod tests {
         "node_id = \"node-a\"",
         "node_id = \"\"",
         "public_url = \"ftp://x\"",
+        "client_rate_limit = { per_minute = 0 }",
+        "client_rate_limit = { per_minute = 60 }",
+        "signature_failures_per_minute = 5000",
+        "signature_failure_retention_days = 0",
         "[delivery]",
         "allow_cidrs = [\"127.0.0.0/8\", \"nonsense\"]",
         "[[sources]]",

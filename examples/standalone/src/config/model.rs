@@ -8,7 +8,7 @@ use std::time::Duration;
 use relay_core::deliver::guard::IpNet;
 use relay_core::store::Retention;
 
-pub use relay_core::control::definition::{DestinationSpec, RouteSpec, SourceSpec};
+pub use relay_core::control::definition::{DestinationSpec, RateLimitSpec, RouteSpec, SourceSpec};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -153,6 +153,15 @@ pub struct Server {
     /// prefix), which consumer-portal links start with; unset: the scheme and `Host` of the
     /// request that makes the link.
     pub public_url: Option<String>,
+    /// `{ per_minute = N }`: at most N ingest requests from one client address (see
+    /// `trusted_proxies`) in any 60 s window, counted before the signature is checked and
+    /// answered 429 like a source's limit. Unset (the default): no limit per client.
+    pub client_rate_limit: Option<RateLimitSpec>,
+    /// Records of refused signatures stored per source and minute on each node (default 10);
+    /// the others are only counted. 0 stores none.
+    pub signature_failures_per_minute: u32,
+    /// Records of refused signatures older than this many days are pruned (default 30).
+    pub signature_failure_retention_days: u32,
 }
 
 impl Server {
@@ -223,6 +232,7 @@ impl Server {
             .audit(days(self.audit_retention_days))
             .metrics(days(self.metrics_retention_days))
             .expired_sessions(days(self.expired_session_retention_days))
+            .signature_failures(days(self.signature_failure_retention_days))
     }
 
     /// What is wrong with the retention keys: an audit or metrics retention of 0 days would
@@ -295,6 +305,9 @@ impl Default for Server {
             trusted_proxies: Vec::new(),
             node_id: None,
             public_url: None,
+            client_rate_limit: None,
+            signature_failures_per_minute: 10,
+            signature_failure_retention_days: 30,
         }
     }
 }

@@ -1,8 +1,10 @@
 //! [`Access`] (`relay.access()`), who is asking: API keys, users with lockout, sessions; the
 //! audit log is appended through it too (see `audit.rs`).
 
+use std::net::IpAddr;
 use std::time::Duration;
 
+use super::lockout::LOCK_FOR;
 use super::password::{MIN_PASSWORD_LEN, decoy_hash, hash_password, verify_password};
 use super::token::{NewApiKey, generate_api_key, generate_session_token, parse_api_key};
 use super::{AdminError, ApiKeyRecord, Area, FieldChange, Role, SessionRecord, UserRecord};
@@ -27,8 +29,6 @@ impl Relay {
 
 /// Failed logins in a row that lock a username.
 pub const LOCK_AFTER_FAILURES: u32 = 5;
-/// How long a locked username stays locked.
-pub const LOCK_FOR: Duration = Duration::from_secs(3600);
 /// How long a dashboard session lasts.
 pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
 
@@ -41,15 +41,25 @@ pub struct Principal {
     pub actor: String,
     /// What it may do.
     pub role: Role,
+    /// The address its request came from (behind a trusted proxy, the address it reports),
+    /// when the adapter knows it: recorded on the audit entries it makes. `None` for the
+    /// system and for callers that are not requests.
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl Principal {
+    /// The same principal, acting from `client` (what an adapter sets from the request).
+    pub fn from_client(mut self, client: Option<std::net::IpAddr>) -> Self {
+        self.client = client;
+        self
+    }
     /// The gateway itself (bootstrap, configuration), with every right.
     pub fn system(tenant: TenantId) -> Self {
         Self {
             tenant,
             actor: "system".into(),
             role: Role::Admin,
+            client: None,
         }
     }
 
@@ -147,6 +157,7 @@ impl Access<'_> {
             tenant: record.tenant,
             actor: format!("key:{}", record.id),
             role: record.role,
+            client: None,
         })
     }
 
@@ -258,14 +269,36 @@ impl Access<'_> {
     /// Checks a username and password and starts a session. After
     /// [`LOCK_AFTER_FAILURES`] failures in a row the username is locked for [`LOCK_FOR`],
     /// whatever the client's address; a success resets the count. An unknown username and a
-    /// wrong password get the same answer and take as long.
+    /// wrong password get the same answer and take as long. [`Access::login_from`] also
+    /// locks out a client address.
     pub async fn login(
         &self,
         tenant: &TenantId,
         username: &str,
         password: &Secret,
     ) -> Result<StartedSession, AdminError> {
+        self.login_from(tenant, username, password, None).await
+    }
+
+    /// [`Access::login`] from a client address (what an adapter knows of the request): on
+    /// top of each username's lockout, [`LOCK_CLIENT_AFTER_FAILURES`] failed logins from one
+    /// address (whatever the usernames) within [`LOCK_FOR`] lock that address out for
+    /// [`LOCK_FOR`] on this node (answered [`AdminError::Locked`], for every username, even
+    /// with the right password). The `lock` audit entries record the address.
+    ///
+    /// [`LOCK_CLIENT_AFTER_FAILURES`]: super::LOCK_CLIENT_AFTER_FAILURES
+    pub async fn login_from(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+        password: &Secret,
+        client: Option<IpAddr>,
+    ) -> Result<StartedSession, AdminError> {
         let now = Timestamp::now();
+        let lockouts = self.relay.client_lockouts();
+        if let Some(until) = client.and_then(|ip| lockouts.locked_until(ip, now)) {
+            return Err(AdminError::Locked { until });
+        }
         let user = self.relay.store().user(tenant, username).await?;
         if let Some(until) = user.as_ref().and_then(|u| u.locked_until)
             && until > now
@@ -277,13 +310,20 @@ impl Access<'_> {
             .map_or(decoy_hash(), |u| u.password_hash.as_str());
         let matches = verify_password(password.expose(), hash);
         let Some(user) = user.filter(|_| matches) else {
+            let system = Principal::system(tenant.clone()).from_client(client);
+            if let Some(ip) = client
+                && let Some(until) = lockouts.failed(ip, now)
+            {
+                let changes = vec![FieldChange::added("username", username)];
+                (self.audit(&system, "lock", "client", &ip.to_string(), changes)).await?;
+                return Err(AdminError::Locked { until });
+            }
             let locked = self
                 .relay
                 .store()
                 .record_login_failure(tenant, username, LOCK_AFTER_FAILURES, now.plus(LOCK_FOR))
                 .await?;
             if let Some(until) = locked.and_then(|u| u.locked_until).filter(|t| *t > now) {
-                let system = Principal::system(tenant.clone());
                 self.audit(&system, "lock", "user", username, Vec::new())
                     .await?;
                 return Err(AdminError::Locked { until });
@@ -327,6 +367,7 @@ impl Access<'_> {
                 tenant: session.tenant,
                 actor: session.username,
                 role: Role::Portal,
+                client: None,
             });
         }
         let user = self
@@ -339,6 +380,7 @@ impl Access<'_> {
             tenant: user.tenant,
             actor: format!("user:{}", user.username),
             role: user.role,
+            client: None,
         })
     }
 

@@ -135,6 +135,7 @@ impl Access<'_> {
             object_kind: object_kind.to_owned(),
             object_id: object_id.to_owned(),
             changes,
+            client: by.client,
         };
         Ok(self.relay.store().append_audit(entry).await?)
     }

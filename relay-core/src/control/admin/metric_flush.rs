@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use super::rollup::{QUEUE_DEPTH, minute_of};
+use super::rollup::{QUEUE_DEPTH, SIG_FAILURES_DROPPED, minute_of};
 use super::{
     AdminError, FieldChange, MetricMerge, MetricPoint, MetricQuery, MetricScope, Principal, Role,
 };
@@ -30,7 +30,8 @@ impl Metrics<'_> {
     /// Merges the counts gathered since the last flush into the store (the standalone
     /// gateway does it every few seconds; embedding apps call it from a task of theirs).
     /// Signature failures also leave one `sig_failed` audit entry per source and flush, with
-    /// their count. On a store error the counts are kept for the next flush.
+    /// their count and, when the per-minute cap of records dropped some, how many
+    /// (`dropped`). On a store error the counts are kept for the next flush.
     pub async fn flush(&self) -> Result<(), AdminError> {
         let counts = self.relay.rollup().take();
         if counts.is_empty() {
@@ -62,12 +63,25 @@ impl Metrics<'_> {
         }
         for (tenant, points) in by_tenant {
             let system = Principal::system(tenant);
-            let mut failures: HashMap<String, i64> = HashMap::new();
-            for p in points.into_iter().filter(|p| p.metric == "sig_failures") {
-                *failures.entry(p.name).or_insert(0) += p.value;
+            let mut failures: HashMap<String, (i64, i64)> = HashMap::new();
+            for p in points {
+                let dropped = match p.metric.as_str() {
+                    "sig_failures" => false,
+                    SIG_FAILURES_DROPPED => true,
+                    _ => continue,
+                };
+                let counts = failures.entry(p.name).or_insert((0, 0));
+                if dropped {
+                    counts.1 += p.value;
+                } else {
+                    counts.0 += p.value;
+                }
             }
-            for (source, count) in failures {
-                let changes = vec![FieldChange::added("count", count)];
+            for (source, (count, dropped)) in failures {
+                let mut changes = vec![FieldChange::added("count", count)];
+                if dropped > 0 {
+                    changes.push(FieldChange::added("dropped", dropped));
+                }
                 self.relay
                     .access()
                     .audit(&system, "sig_failed", "source", &source, changes)

@@ -7,6 +7,7 @@ mod audit;
 mod browse;
 mod bulk_replay;
 mod error;
+pub(crate) mod lockout;
 mod metric_flush;
 mod password;
 mod portal;
@@ -19,12 +20,13 @@ mod tenants;
 mod token;
 
 pub use access::{
-    Access, CreatedApiKey, LOCK_AFTER_FAILURES, LOCK_FOR, Principal, SESSION_TTL, StartedSession,
+    Access, CreatedApiKey, LOCK_AFTER_FAILURES, Principal, SESSION_TTL, StartedSession,
 };
 pub use audit::{REDACTED, diff};
 pub use browse::{EventDetail, Events, MAX_PAGE, redacted_headers};
 pub use bulk_replay::{MAX_REPLAY_PAGE, ReplayPage, ReplayPageReport, ReplaySelection};
 pub use error::{AdminError, FieldError};
+pub use lockout::{LOCK_CLIENT_AFTER_FAILURES, LOCK_FOR};
 pub use metric_flush::Metrics;
 pub use password::{HashError, MIN_PASSWORD_LEN, hash_password, verify_password};
 pub use portal::{
@@ -36,7 +38,9 @@ pub use records::{
     FieldChange, MetricMerge, MetricPoint, MetricQuery, MetricScope, SessionRecord, UserRecord,
 };
 pub use role::{Area, Role, UnknownRole};
-pub use rollup::{LATENCY_BUCKETS_MS, MetricSummary, QUEUE_DEPTH, latency_bucket, summarize};
+pub use rollup::{
+    LATENCY_BUCKETS_MS, MetricSummary, QUEUE_DEPTH, SIG_FAILURES_DROPPED, latency_bucket, summarize,
+};
 pub use tenants::{TenantLimits, TenantRecord, Tenants};
 pub use token::{
     NewApiKey, generate_api_key, generate_password, generate_session_token,

@@ -155,6 +155,7 @@ impl Access<'_> {
             tenant,
             actor: by.actor.clone(),
             role: by.role,
+            client: by.client,
         };
         let changes = vec![
             FieldChange::added("ttl_secs", ttl.as_secs()),
@@ -201,6 +202,7 @@ impl Access<'_> {
             tenant: link.tenant.clone(),
             actor: actor.clone(),
             role: super::Role::Portal,
+            client: None,
         };
         self.audit(&portal, "login", "portal_link", &link.id, Vec::new())
             .await?;

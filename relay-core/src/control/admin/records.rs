@@ -128,7 +128,8 @@ pub struct AuditEntry {
     /// Who did it: `key:<id>`, `user:<name>`, `system` or `config`.
     pub actor: String,
     /// What was done: `create`, `update`, `delete`, `enable`, `disable`, `revoke`,
-    /// `rotate_secret`, `replay`, `redrive`, `discard`, `login_failed`, `sig_failed`, ….
+    /// `rotate_secret`, `replay`, `redrive`, `discard`, `lock` (a username, or a client
+    /// address: object kind `client`), `sig_failed`, ….
     pub action: String,
     /// The kind of object: `source`, `destination`, `route`, `api_key`, `user`, `event`,
     /// `dead_letters`.
@@ -137,6 +138,10 @@ pub struct AuditEntry {
     pub object_id: String,
     /// The field-level diff (empty when the action has none).
     pub changes: Vec<FieldChange>,
+    /// The address of the client that made the change (behind a trusted proxy, the address it
+    /// reports), when known; `None` for the system's own entries and entries stored before
+    /// addresses were kept.
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// Which audit entries to list. Empty fields match everything.

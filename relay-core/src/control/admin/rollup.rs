@@ -1,7 +1,9 @@
 //! Per-minute metric points: counted in memory as traffic flows, merged into the store by
 //! [`Metrics::flush`](crate::control::admin::Metrics::flush) (counters add up across nodes), read back by the admin API.
 //!
-//! Metrics per source: `received`, `accepted`, `duplicates`, `sig_failures`, `rate_limited`.
+//! Metrics per source: `received`, `accepted`, `duplicates`, `sig_failures`, `rate_limited`,
+//! and `sig_failures_dropped` (refused signatures over the per-minute cap of records, not
+//! stored one by one; see [`crate::ingest::sig_failure`]).
 //! Per destination: `delivered`, `failed` (an attempt that will be retried),
 //! `dead_lettered`, and the delivery latency (event received → delivered) as a histogram of
 //! `latency_le_<ms>` buckets (plus `latency_le_inf`), so percentiles stay exact across nodes.
@@ -17,7 +19,7 @@ use crate::ingest::outcome::IngestOutcome;
 use crate::model::event::AttemptOutcome;
 use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
-use crate::observe::{AttemptRecorded, IngestSeen, Observer};
+use crate::observe::{AttemptRecorded, IngestSeen, Observer, SignatureFailureSeen};
 
 /// Upper bounds (milliseconds) of the delivery-latency buckets.
 pub const LATENCY_BUCKETS_MS: [u64; 12] = [
@@ -25,6 +27,9 @@ pub const LATENCY_BUCKETS_MS: [u64; 12] = [
 ];
 
 const MINUTE_MS: i64 = 60_000;
+
+/// The counter of refused signatures not stored one by one (scope source).
+pub const SIG_FAILURES_DROPPED: &str = "sig_failures_dropped";
 
 /// The gauge metric of the queue's depth (scope gateway).
 pub const QUEUE_DEPTH: &str = "queue_depth";
@@ -135,6 +140,18 @@ impl Rollup {
 impl Observer for Rollup {
     fn on_ingest(&self, ingest: &IngestSeen<'_>) {
         self.ingest(ingest.tenant, ingest.source, ingest.outcome);
+    }
+
+    fn on_signature_failure(&self, failure: &SignatureFailureSeen<'_>) {
+        if !failure.recorded {
+            let scope = MetricScope::Source;
+            self.add(
+                failure.tenant,
+                scope,
+                failure.source,
+                &[SIG_FAILURES_DROPPED],
+            );
+        }
     }
 
     fn on_attempt_recorded(&self, recorded: &AttemptRecorded<'_>) {

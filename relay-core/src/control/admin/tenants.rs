@@ -317,6 +317,7 @@ impl Tenants<'_> {
             tenant: record.tenant,
             actor: by.actor.clone(),
             role: Role::Admin,
+            client: None,
         };
         self.relay
             .access()

@@ -161,3 +161,87 @@ async fn a_success_resets_the_count_and_sessions_authenticate() {
         Err(AdminError::Invalid(_))
     ));
 }
+
+#[tokio::test]
+async fn failures_from_one_address_lock_it_for_every_username() {
+    let relay = relay();
+    let tenant = TenantId::default();
+    let password = Secret::new("a long enough password");
+    let access = relay.access();
+    access
+        .create_user(&admin(), "cat", &password, Role::Viewer)
+        .await
+        .unwrap();
+    let wrong = Secret::new("not the password");
+    let (from, other) = (
+        Some("192.0.2.7".parse().unwrap()),
+        Some("192.0.2.8".parse().unwrap()),
+    );
+    for i in 1..LOCK_CLIENT_AFTER_FAILURES {
+        let outcome = access
+            .login_from(&tenant, &format!("u{i}"), &wrong, from)
+            .await;
+        assert!(matches!(outcome, Err(AdminError::Unauthorized)), "{i}");
+    }
+    let locked = access.login_from(&tenant, "u20", &wrong, from).await;
+    assert!(matches!(locked, Err(AdminError::Locked { .. })));
+    let right = access.login_from(&tenant, "cat", &password, from).await;
+    assert!(
+        matches!(right, Err(AdminError::Locked { .. })),
+        "even with the password"
+    );
+    assert!(
+        access
+            .login_from(&tenant, "cat", &password, other)
+            .await
+            .is_ok()
+    );
+    assert!(access.login(&tenant, "cat", &password).await.is_ok());
+    let query = AuditQuery {
+        object_kind: Some("client".into()),
+        ..AuditQuery::default()
+    };
+    let entries = relay
+        .store()
+        .audit_entries(&tenant, &query, 10)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        (entries[0].action.as_str(), entries[0].object_id.as_str()),
+        ("lock", "192.0.2.7")
+    );
+    assert_eq!(entries[0].client, from);
+}
+
+#[tokio::test]
+async fn audit_entries_carry_the_principals_client_address() {
+    let relay = relay();
+    let from = Some("2001:db8::1".parse().unwrap());
+    let by = admin().from_client(from);
+    let password = Secret::new("a long enough password");
+    relay
+        .access()
+        .create_user(&by, "dan", &password, Role::Viewer)
+        .await
+        .unwrap();
+    relay
+        .access()
+        .create_user(&admin(), "eve", &password, Role::Viewer)
+        .await
+        .unwrap();
+    let tenant = TenantId::default();
+    let entries = relay
+        .store()
+        .audit_entries(&tenant, &AuditQuery::default(), 10)
+        .await
+        .unwrap();
+    let client_of = |user: &str| {
+        entries
+            .iter()
+            .find(|e| e.object_id == user)
+            .map(|e| e.client)
+    };
+    assert_eq!(client_of("dan"), Some(from));
+    assert_eq!(client_of("eve"), Some(None));
+}

@@ -66,10 +66,14 @@ pub trait RateLimiter: Send + Sync + fmt::Debug {
 }
 
 /// An exact sliding-window log kept in memory: no 60-second window ever admits more than the
-/// limit. Memory per key is bounded by the limit.
+/// limit. Memory per key is bounded by the limit, and keys idle for a whole window (a client
+/// address seen once, say) are swept out once a window, so the number of keys is bounded by
+/// those active in the last two windows.
 #[derive(Debug, Default)]
 pub struct SlidingWindowLimiter {
     windows: Mutex<HashMap<String, VecDeque<Timestamp>>>,
+    /// When idle keys were last swept out.
+    swept: Mutex<Option<Timestamp>>,
 }
 
 impl SlidingWindowLimiter {
@@ -83,8 +87,9 @@ impl SlidingWindowLimiter {
             .windows
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        let log = windows.entry(key.to_owned()).or_default();
         let window_start = now.as_millis() - WINDOW.as_millis() as i64;
+        self.sweep(&mut windows, now, window_start);
+        let log = windows.entry(key.to_owned()).or_default();
         while log.front().is_some_and(|t| t.as_millis() <= window_start) {
             log.pop_front();
         }
@@ -96,6 +101,29 @@ impl SlidingWindowLimiter {
         RateDecision::Limited {
             retry_after: oldest.plus(WINDOW).since(now),
         }
+    }
+}
+
+impl SlidingWindowLimiter {
+    /// Removes the keys with nothing in the window, at most once a window.
+    fn sweep(
+        &self,
+        windows: &mut HashMap<String, VecDeque<Timestamp>>,
+        now: Timestamp,
+        window_start: i64,
+    ) {
+        let mut swept = self.swept.lock().unwrap_or_else(|p| p.into_inner());
+        if swept.is_some_and(|at| at.as_millis() > window_start) {
+            return;
+        }
+        *swept = Some(now);
+        windows.retain(|_, log| log.back().is_some_and(|t| t.as_millis() > window_start));
+    }
+
+    /// How many keys are kept.
+    #[cfg(test)]
+    fn keys(&self) -> usize {
+        self.windows.lock().map(|w| w.len()).unwrap_or_default()
     }
 }
 
@@ -141,6 +169,27 @@ mod tests {
             limiter.decide("k", limit, at(60_005)),
             RateDecision::Limited { .. }
         ));
+    }
+
+    #[test]
+    fn idle_keys_are_swept_out() {
+        let limiter = SlidingWindowLimiter::new();
+        let limit = RateLimit { per_minute: 5 };
+        for client in 0..1_000 {
+            let key = format!("client:{client}");
+            limiter.decide(&key, limit, Timestamp::from_millis(client));
+        }
+        assert_eq!(limiter.keys(), 1_000);
+        let later = Timestamp::from_millis(70_000);
+        assert_eq!(
+            limiter.decide("client:new", limit, later),
+            RateDecision::Allowed
+        );
+        assert_eq!(
+            limiter.keys(),
+            1,
+            "only the key of the current window is kept"
+        );
     }
 
     #[test]

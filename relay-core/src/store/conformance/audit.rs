@@ -20,6 +20,12 @@ fn entry(tenant: &TenantId, kind: &str, object: &str, ms: i64) -> AuditEntry {
             before: Some(serde_json::json!("https://a.example/")),
             after: Some(serde_json::json!("https://b.example/")),
         }],
+        // Kept as written: none, IPv4 or IPv6.
+        client: match ms % 3 {
+            0 => None,
+            1 => Some("203.0.113.7".parse().unwrap()),
+            _ => Some("2001:db8::7".parse().unwrap()),
+        },
     }
 }
 

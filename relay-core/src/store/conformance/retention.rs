@@ -27,6 +27,7 @@ fn audit(tenant: &TenantId, object: &str, made: Timestamp) -> AuditEntry {
         object_kind: "route".into(),
         object_id: object.into(),
         changes: Vec::new(),
+        client: None,
     }
 }
 

@@ -26,6 +26,8 @@ pub(super) struct AdminState {
     sessions: HashMap<Vec<u8>, SessionRecord>,
     portal_links: HashMap<Vec<u8>, PortalLinkRecord>,
     pub(super) audit: Vec<AuditEntry>,
+    /// The records of refused signatures.
+    pub(super) sig_failures: Vec<crate::ingest::sig_failure::SignatureFailure>,
     pub(super) metrics: BTreeMap<MetricKey, i64>,
     objects: BTreeMap<(TenantId, ObjectKind, String), ObjectRecord>,
     pub(super) tenants: super::tenants::Tenants,

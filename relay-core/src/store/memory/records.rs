@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use super::MemoryStore;
 use super::admin::MetricKey;
 use crate::control::admin::{AuditEntry, AuditQuery, MetricMerge, MetricPoint, MetricQuery};
+use crate::ingest::sig_failure::{SignatureFailure, SignatureFailureQuery};
 use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
 use crate::store::{AuditLog, MetricStore, StoreError};
@@ -46,6 +47,42 @@ impl AuditLog for MemoryStore {
         let mut left = batch;
         audit.retain(|entry| {
             let prune = left > 0 && entry.at < before;
+            left -= usize::from(prune);
+            !prune
+        });
+        Ok((batch - left) as u64)
+    }
+
+    async fn append_signature_failure(&self, failure: SignatureFailure) -> Result<(), StoreError> {
+        self.state().admin.sig_failures.push(failure);
+        Ok(())
+    }
+
+    async fn signature_failures(
+        &self,
+        tenant: &TenantId,
+        query: &SignatureFailureQuery,
+        limit: usize,
+    ) -> Result<Vec<SignatureFailure>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<SignatureFailure> = (state.admin.sig_failures.iter())
+            .filter(|f| &f.tenant == tenant && query.matches(f))
+            .cloned()
+            .collect();
+        found.sort_by_key(|f| std::cmp::Reverse(f.id));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    async fn prune_signature_failures(
+        &self,
+        before: Timestamp,
+        batch: usize,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.state();
+        let mut left = batch;
+        state.admin.sig_failures.retain(|failure| {
+            let prune = left > 0 && failure.at < before;
             left -= usize::from(prune);
             !prune
         });

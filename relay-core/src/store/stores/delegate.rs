@@ -6,8 +6,8 @@ use async_trait::async_trait;
 
 use super::Stores;
 use crate::control::admin::{
-    ApiKeyRecord, AuditEntry, AuditQuery, EventQuery, EventSummary, MetricMerge, MetricPoint,
-    MetricQuery, PortalLinkRecord, SessionRecord, TenantRecord, UserRecord,
+    ApiKeyRecord, EventQuery, EventSummary, MetricMerge, MetricPoint, MetricQuery,
+    PortalLinkRecord, SessionRecord, TenantRecord, UserRecord,
 };
 use crate::control::manage::{ObjectKind, ObjectRecord};
 use crate::deliver::circuit::{CircuitState, VersionedCircuit};
@@ -318,26 +318,6 @@ impl AccessStore for Stores {
 
     async fn prune_portal_links(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
         self.access.prune_portal_links(before, batch).await
-    }
-}
-
-#[async_trait]
-impl AuditLog for Stores {
-    async fn append_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
-        self.audit.append_audit(entry).await
-    }
-
-    async fn audit_entries(
-        &self,
-        tenant: &TenantId,
-        query: &AuditQuery,
-        limit: usize,
-    ) -> Result<Vec<AuditEntry>, StoreError> {
-        self.audit.audit_entries(tenant, query, limit).await
-    }
-
-    async fn prune_audit(&self, before: Timestamp, batch: usize) -> Result<u64, StoreError> {
-        self.audit.prune_audit(before, batch).await
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`Stores`]: a [`Store`] composed of one part per capability.
 
 mod delegate;
+mod delegate_audit;
 
 use std::sync::Arc;
 

@@ -141,6 +141,7 @@ impl Relay {
                 tenant: relay.tenant_id().clone(),
                 actor: by.to_owned(),
                 role: Role::Admin,
+                client: None,
             };
             let stored = relay
                 .store_state(&actor, ObjectKind::Destination, &name, false, &reason)
