@@ -233,6 +233,12 @@ const MIGRATIONS: &[&str] = &[
         SELECT tenant, kind, name, FALSE, 'operator', '', updated_at FROM config_objects
         WHERE NOT enabled AND kind IN ('source', 'destination');
     ",
+    // 12 (after the 10 and 11 of other branches): the circuit breaker's window, when and why
+    // it opened, and its half-open probes' tally, as relay-core's `CircuitDetail` text. Rows
+    // from before read as an empty window (`''`).
+    "
+    ALTER TABLE circuits ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+    ",
 ];
 
 /// The schema version this build writes.

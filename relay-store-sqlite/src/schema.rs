@@ -229,6 +229,12 @@ const MIGRATIONS: &[&str] = &[
         SELECT tenant, kind, name, 0, 'operator', '', updated_at FROM config_objects
         WHERE enabled = 0 AND kind IN ('source', 'destination');
     ",
+    // 13 (after the 11 and 12 of other branches): the circuit breaker's window, when and why
+    // it opened, and its half-open probes' tally, as relay-core's `CircuitDetail` text. Rows
+    // from before read as an empty window (`''`).
+    "
+    ALTER TABLE circuits ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+    ",
 ];
 
 /// The schema version this build writes.
