@@ -119,3 +119,54 @@ pub(crate) fn swap_circuit(
     };
     Ok(changed == 1)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use relay_core::deliver::circuit::{CircuitBreaker, Signal};
+
+    use super::*;
+    use crate::schema::{self, SCHEMA_VERSION};
+
+    #[test]
+    fn a_row_from_before_the_detail_reads_and_a_new_one_keeps_its_window() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tenant = TenantId::default_tenant();
+        {
+            let tx = conn.transaction().unwrap();
+            schema::apply_between(&tx, 0, SCHEMA_VERSION - 1).unwrap();
+            tx.execute(
+                "INSERT INTO circuits
+                     (tenant, destination, phase, failures, window_started, until, version)
+                 VALUES (?1, 'old', 'open', 5, 1000, 31000, 4)",
+                params![tenant.as_str()],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        schema::migrate(&mut conn).unwrap();
+        let old = circuit(&conn, &tenant, "old").unwrap().unwrap();
+        assert_eq!(old.version, 4);
+        assert_eq!(
+            (old.state.phase, old.state.failures, old.state.until),
+            (CircuitPhase::Open, 5, Timestamp::from_millis(31_000))
+        );
+        assert_eq!(old.state.why().as_deref(), Some("5 consecutive failures"));
+        assert!(old.state.detail.window.is_empty());
+
+        let breaker = CircuitBreaker::default();
+        let at = Timestamp::from_millis(5_000);
+        let closed = breaker.record(None, Signal::Failure, false, at).unwrap();
+        assert!(swap_circuit(&conn, &tenant, "new", None, &closed).unwrap());
+        let read = circuit(&conn, &tenant, "new").unwrap().unwrap();
+        assert_eq!(read.state, closed);
+        assert_eq!(read.state.detail.window.tally(at).failures, 1);
+
+        conn.execute("UPDATE circuits SET detail = 'junk'", []).unwrap();
+        assert!(matches!(
+            circuit(&conn, &tenant, "new"),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
+}

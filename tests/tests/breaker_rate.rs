@@ -279,9 +279,14 @@ async fn half_open_lets_its_probes_through_then_closes_or_opens_again() {
     let phases: Vec<_> = states.iter().map(|s| s.phase).collect();
     let mut distinct = phases.clone();
     distinct.dedup();
-    assert_eq!(&distinct[..2], &[Closed, Open], "{phases:?}");
-    assert_eq!(distinct.last(), Some(&Closed), "{phases:?}");
-    assert!(distinct.contains(&HalfOpen), "{phases:?}");
+    // (The closed states before the first opening may be overwritten before they are seen.)
+    let first_open = distinct.iter().position(|p| *p == Open).expect("opened");
+    assert_eq!(
+        &distinct[first_open..first_open + 3],
+        &[Open, HalfOpen, Open],
+        "opened, probed, opened again: {phases:?}"
+    );
+    assert_eq!(&distinct[distinct.len() - 2..], &[HalfOpen, Closed], "{phases:?}");
     let most_probes = states.iter().map(|s| s.detail.probes).max().unwrap_or(0);
     assert_eq!(most_probes, 3, "up to 3 probes at once: {states:?}");
     // Every opening after the first was a failed probe's.

@@ -203,6 +203,9 @@ impl Signal {
 }
 
 /// Whether a delivery may be attempted now.
+// A short-lived answer, returned and matched at once: boxing the probe's state would cost an
+// allocation per probe for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
     /// The circuit is closed: go.
