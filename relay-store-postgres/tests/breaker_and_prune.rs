@@ -14,8 +14,7 @@ use relay_core::store::CircuitStore;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_circuit_row_from_before_the_detail_reads_as_before() {
-    let Some(schema) = common::TestSchema::new("a_circuit_row_from_before_the_detail_reads")
-    else {
+    let Some(schema) = common::TestSchema::new("a_circuit_row_from_before_the_detail_reads") else {
         return;
     };
     let store = schema.store().await;
@@ -63,7 +62,10 @@ async fn the_retention_queries_read_their_indexes() {
     };
     let _store = schema.store().await;
     let client = schema.admin().await;
-    client.batch_execute("SET enable_seqscan = off").await.unwrap();
+    client
+        .batch_execute("SET enable_seqscan = off")
+        .await
+        .unwrap();
     for (table, column, index) in [
         ("sessions", "expires_at", "sessions_expiry"),
         ("audit_log", "at", "audit_log_at"),
@@ -85,6 +87,9 @@ async fn the_retention_queries_read_their_indexes() {
             .collect();
         let plan = plan.join("\n");
         assert!(plan.contains(index), "{table}: {plan}");
-        assert!(!plan.contains(&format!("Seq Scan on {table}")), "{table}: {plan}");
+        assert!(
+            !plan.contains(&format!("Seq Scan on {table}")),
+            "{table}: {plan}"
+        );
     }
 }

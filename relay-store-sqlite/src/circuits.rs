@@ -163,7 +163,8 @@ mod tests {
         assert_eq!(read.state, closed);
         assert_eq!(read.state.detail.window.tally(at).failures, 1);
 
-        conn.execute("UPDATE circuits SET detail = 'junk'", []).unwrap();
+        conn.execute("UPDATE circuits SET detail = 'junk'", [])
+            .unwrap();
         assert!(matches!(
             circuit(&conn, &tenant, "new"),
             Err(StoreError::Corrupt(_))

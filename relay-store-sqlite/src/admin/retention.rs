@@ -91,19 +91,19 @@ pub(super) fn old_points(
     batch: usize,
 ) -> Result<Vec<PointKey>, StoreError> {
     conn.prepare_cached(OLD_POINTS)
-    .db()?
-    .query_map(params![before.as_millis(), limit(batch)], |row| {
-        Ok((
-            row.get(0)?,
-            row.get(1)?,
-            row.get(2)?,
-            row.get(3)?,
-            row.get(4)?,
-        ))
-    })
-    .db()?
-    .collect::<rusqlite::Result<_>>()
-    .db()
+        .db()?
+        .query_map(params![before.as_millis(), limit(batch)], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })
+        .db()?
+        .collect::<rusqlite::Result<_>>()
+        .db()
 }
 
 /// Deletes these metric points; returns how many went.

@@ -57,7 +57,11 @@ fn the_retention_queries_read_their_indexes() {
         ),
     ] {
         let plan = plan(&conn, sql);
-        assert!(plan.contains(&format!("USING INDEX {index}")) || plan.contains(&format!("USING COVERING INDEX {index}")), "{sql}: {plan}");
+        assert!(
+            plan.contains(&format!("USING INDEX {index}"))
+                || plan.contains(&format!("USING COVERING INDEX {index}")),
+            "{sql}: {plan}"
+        );
         assert!(!plan.starts_with("SCAN"), "{sql}: {plan}");
     }
 }

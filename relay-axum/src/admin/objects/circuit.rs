@@ -112,10 +112,10 @@ mod tests {
         let versioned = |state| Some(VersionedCircuit { state, version: 1 });
         assert_eq!(CircuitItem::new(None, t(0)).state, "closed");
         let mut state = breaker.record(None, Signal::Failure, false, t(1_000));
-        for at in [2_000, 3_000] {
+        for at in [30_000, 40_000] {
             state = breaker.record(state.as_ref(), Signal::Success, false, t(at));
         }
-        let closed = CircuitItem::new(versioned(state.unwrap()), t(3_000));
+        let closed = CircuitItem::new(versioned(state.unwrap()), t(40_000));
         assert_eq!(
             (
                 closed.attempts,
@@ -127,9 +127,9 @@ mod tests {
         let later = CircuitItem::new(versioned(state.unwrap()), t(61_500));
         assert_eq!(later.attempts, 2, "the first left the window");
         let open = breaker
-            .record(state.as_ref(), Signal::Failure, false, t(4_000))
+            .record(state.as_ref(), Signal::Failure, false, t(41_000))
             .unwrap();
-        let item = CircuitItem::new(versioned(open), t(5_000));
+        let item = CircuitItem::new(versioned(open), t(42_000));
         assert_eq!(
             (
                 item.state.as_str(),
@@ -139,10 +139,10 @@ mod tests {
             ),
             ("open", 4, 2, 50)
         );
-        assert_eq!(item.opened_at.as_deref(), Some("1970-01-01T00:00:04.000Z"));
+        assert_eq!(item.opened_at.as_deref(), Some("1970-01-01T00:00:41.000Z"));
         assert_eq!(
             item.until,
-            Some(time(t(4_000).plus(Duration::from_secs(30))))
+            Some(time(t(41_000).plus(Duration::from_secs(30))))
         );
         assert_eq!(
             item.why.as_deref(),
