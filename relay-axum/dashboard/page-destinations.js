@@ -9,6 +9,17 @@ import { num, pct, ms, dateTime } from './format.js';
 
 const CIRCUIT = { closed: 'Healthy', half_open: 'Probing', open: 'Open (failing)' };
 
+// The circuit's state with the breaker's window: failures of attempts (rate) within the window,
+// or, once open, those that opened it, why and since when.
+function circuitCell(d) {
+  const b = d.breaker || {};
+  const figures = `${num(b.failures || 0)} of ${num(b.attempts || 0)} failed (${num(b.failure_rate_percent || 0)}%)`;
+  const since = b.opened_at ? ` · since ${dateTime(b.opened_at)}` : '';
+  return h('div', null,
+    badge(d.circuit, CIRCUIT[d.circuit] || d.circuit),
+    h('div', { class: 'muted' }, b.why ? `${b.why}${since}` : `${figures} in the window`));
+}
+
 const paused = (d) => !d.enabled;
 
 async function create(ctx) {
@@ -97,7 +108,7 @@ export async function render(root, ctx) {
         h('div', { class: 'muted' }, `${d.managed_by === 'api' ? 'created here' : 'config file'}${d.signed ? ' · signed' : ''}`)),
     },
     { title: 'URL', cell: (d) => (d.url ? h('code', null, d.url) : h('span', { class: 'muted' }, 'in-process handler')) },
-    { title: 'Circuit', cell: (d) => badge(d.circuit, CIRCUIT[d.circuit] || d.circuit) },
+    { title: 'Circuit', cell: (d) => circuitCell(d) },
     { title: 'Status', cell: (d) => (paused(d) ? badge('paused', `Paused${(d.disabled ? ` by ${d.disabled.by}${d.disabled.reason ? ` (${d.disabled.reason})` : ''}, ${dateTime(d.disabled.at)}` : '')}`) : badge('enabled', 'Enabled')) },
     { title: 'Delivered', class: 'num', cell: (d) => num((health.get(d.name) || {}).delivered || 0) },
     { title: 'Failed', class: 'num', cell: (d) => num((health.get(d.name) || {}).failed || 0) },

@@ -6,7 +6,7 @@
 //! match nothing).
 
 use deadpool_postgres::Pool;
-use relay_core::deliver::circuit::{CircuitPhase, CircuitState, VersionedCircuit};
+use relay_core::deliver::circuit::{CircuitDetail, CircuitPhase, CircuitState, VersionedCircuit};
 use relay_core::model::ids::TenantId;
 use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
@@ -14,18 +14,19 @@ use relay_core::store::StoreError;
 use crate::error::{Db, PgStoreError};
 use crate::rows::get;
 
-const SELECT: &str = "SELECT phase, failures, window_started, until, version FROM circuits
+const SELECT: &str = "SELECT phase, failures, window_started, until, version, detail
+     FROM circuits
      WHERE tenant = $1::text AND destination = $2::text";
 
 const INSERT_FIRST: &str = "INSERT INTO circuits
-         (tenant, destination, phase, failures, window_started, until, version)
-     VALUES ($1::text, $2::text, $3::text, $4::int8, $5::int8, $6::int8, 1)
+         (tenant, destination, phase, failures, window_started, until, detail, version)
+     VALUES ($1::text, $2::text, $3::text, $4::int8, $5::int8, $6::int8, $7::text, 1)
      ON CONFLICT (tenant, destination) DO NOTHING";
 
 const UPDATE_FROM: &str = "UPDATE circuits
      SET phase = $3::text, failures = $4::int8, window_started = $5::int8, until = $6::int8,
-         version = version + 1
-     WHERE tenant = $1::text AND destination = $2::text AND version = $7::int8";
+         detail = $7::text, version = version + 1
+     WHERE tenant = $1::text AND destination = $2::text AND version = $8::int8";
 
 /// [`CircuitStore::circuit`](relay_core::store::CircuitStore::circuit).
 pub(crate) async fn circuit(
@@ -45,6 +46,7 @@ pub(crate) async fn circuit(
     let phase: String = get(&row, 0)?;
     let failures: i64 = get(&row, 1)?;
     let version: i64 = get(&row, 4)?;
+    let detail: String = get(&row, 5)?;
     let corrupt = |what: String| StoreError::from(PgStoreError::Corrupt(what));
     Ok(Some(VersionedCircuit {
         state: CircuitState {
@@ -54,6 +56,7 @@ pub(crate) async fn circuit(
                 .map_err(|_| corrupt(format!("circuit failures {failures}")))?,
             window_started: Timestamp::from_millis(get(&row, 2)?),
             until: Timestamp::from_millis(get(&row, 3)?),
+            detail: CircuitDetail::decode(&detail).map_err(|e| corrupt(e.to_string()))?,
         },
         version: u64::try_from(version)
             .map_err(|_| corrupt(format!("negative circuit version {version}")))?,
@@ -71,6 +74,7 @@ pub(crate) async fn swap_circuit(
     let (tenant, phase) = (tenant.as_str(), state.phase.as_str());
     let failures = i64::from(state.failures);
     let (window_started, until) = (state.window_started.as_millis(), state.until.as_millis());
+    let detail = state.detail.encode();
     let client = pool.get().await.db()?;
     let changed = match expected {
         None => {
@@ -85,6 +89,7 @@ pub(crate) async fn swap_circuit(
                         &failures,
                         &window_started,
                         &until,
+                        &detail,
                     ],
                 )
                 .await
@@ -106,6 +111,7 @@ pub(crate) async fn swap_circuit(
                         &failures,
                         &window_started,
                         &until,
+                        &detail,
                         &version,
                     ],
                 )

@@ -218,6 +218,7 @@ async fn one_circuit_one_probe_across_nodes() {
         failures: 5,
         window_started: at(round * 1_000),
         until: at(round * 1_000 + 500),
+        ..CircuitState::CLOSED
     };
     assert!(
         nodes[0]

@@ -1,7 +1,9 @@
 //! Circuit-breaker state in Redis, shared by every node on the same server and prefix.
 //!
 //! One hash per `(tenant, destination)` holds the [`VersionedCircuit`]: `v` (the version),
-//! `p` (the phase), `f` (failures), `w` (window start, ms) and `u` (until, ms). Reads are one
+//! `p` (the phase), `f` (failures), `w` (window start, ms), `u` (until, ms) and `d` (the
+//! window's buckets and the probes' tally, relay-core's `CircuitDetail` text; absent in a
+//! hash written before it existed, which reads as an empty window). Reads are one
 //! `HMGET`; the versioned compare-and-set of [`CircuitStore::swap_circuit`] is one Lua script, so
 //! concurrent writers from the same version see exactly one winner, on one node or many.
 //!
@@ -19,7 +21,7 @@ use std::time::Duration;
 
 use redis::Script;
 use redis::aio::ConnectionManager;
-use relay_core::deliver::circuit::{CircuitPhase, CircuitState, VersionedCircuit};
+use relay_core::deliver::circuit::{CircuitDetail, CircuitPhase, CircuitState, VersionedCircuit};
 use relay_core::model::ids::TenantId;
 use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
@@ -30,8 +32,8 @@ use crate::error::RedisStoreError;
 /// How long a circuit's key lives after its last write.
 pub const CIRCUIT_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
-/// Writes the state (ARGV 2..5) with version `v + 1` when the stored version is ARGV[1]
-/// (`""`: nothing stored), sets the TTL (ARGV[6] ms), and answers the version written; 0
+/// Writes the state (ARGV 2..5, and the detail ARGV[7]) with version `v + 1` when the stored
+/// version is ARGV[1] (`""`: nothing stored), sets the TTL (ARGV[6] ms), and answers the version written; 0
 /// when the stored version differs.
 const COMPARE_AND_SET: &str = r"
 local current = redis.call('HGET', KEYS[1], 'v')
@@ -41,7 +43,7 @@ elseif (not current) or tonumber(current) ~= tonumber(ARGV[1]) then
     return 0
 end
 local version = (current and tonumber(current) or 0) + 1
-redis.call('HSET', KEYS[1], 'v', version, 'p', ARGV[2], 'f', ARGV[3], 'w', ARGV[4], 'u', ARGV[5])
+redis.call('HSET', KEYS[1], 'v', version, 'p', ARGV[2], 'f', ARGV[3], 'w', ARGV[4], 'u', ARGV[5], 'd', ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 return version
 ";
@@ -79,7 +81,7 @@ impl RedisCircuits {
         let mut connection = self.connection.clone();
         let fields: Vec<Option<String>> = redis::cmd("HMGET")
             .arg(self.key(tenant, destination))
-            .arg(&["v", "p", "f", "w", "u"])
+            .arg(&["v", "p", "f", "w", "u", "d"])
             .query_async(&mut connection)
             .await?;
         Ok(decode(&fields))
@@ -104,16 +106,17 @@ impl RedisCircuits {
             .arg(state.window_started.as_millis())
             .arg(state.until.as_millis())
             .arg(u64::try_from(CIRCUIT_TTL.as_millis()).unwrap_or(u64::MAX))
+            .arg(state.detail.encode())
             .invoke_async(&mut connection)
             .await?;
         Ok(written > 0)
     }
 }
 
-/// A circuit from its hash fields `v, p, f, w, u`; absent when `v` is.
+/// A circuit from its hash fields `v, p, f, w, u, d`; absent when `v` is.
 fn decode(fields: &[Option<String>]) -> Result<Option<VersionedCircuit>, StoreError> {
     let corrupt = || StoreError::Corrupt(format!("circuit hash in redis: {fields:?}"));
-    let [Some(version), phase, failures, window, until] = fields else {
+    let [Some(version), phase, failures, window, until, detail] = fields else {
         return Ok(None);
     };
     let text = |field: &Option<String>| field.clone().ok_or_else(corrupt);
@@ -130,6 +133,8 @@ fn decode(fields: &[Option<String>]) -> Result<Option<VersionedCircuit>, StoreEr
             failures: text(failures)?.parse().map_err(|_| corrupt())?,
             window_started: millis(window)?,
             until: millis(until)?,
+            detail: CircuitDetail::decode(detail.as_deref().unwrap_or(""))
+                .map_err(|_| corrupt())?,
         },
     }))
 }
@@ -138,19 +143,21 @@ fn decode(fields: &[Option<String>]) -> Result<Option<VersionedCircuit>, StoreEr
 mod tests {
     use super::*;
 
-    fn fields(values: [Option<&str>; 5]) -> Vec<Option<String>> {
+    fn fields(values: [Option<&str>; 6]) -> Vec<Option<String>> {
         values.iter().map(|v| v.map(str::to_owned)).collect()
     }
 
     #[test]
     fn hashes_decode_or_are_reported_corrupt() {
-        assert_eq!(decode(&fields([None; 5])).ok(), Some(None));
+        assert_eq!(decode(&fields([None; 6])).ok(), Some(None));
+        // A hash written before the detail existed has no `d`.
         let open = decode(&fields([
             Some("3"),
             Some("open"),
             Some("5"),
             Some("1000"),
             Some("31000"),
+            None,
         ]));
         assert_eq!(
             open.ok().flatten(),
@@ -161,14 +168,44 @@ mod tests {
                     failures: 5,
                     window_started: Timestamp::from_millis(1000),
                     until: Timestamp::from_millis(31000),
+                    detail: CircuitDetail::default(),
                 },
             })
         );
         for bad in [
-            [Some("x"), Some("open"), Some("5"), Some("1"), Some("2")],
-            [Some("1"), Some("ajar"), Some("5"), Some("1"), Some("2")],
-            [Some("1"), Some("open"), None, Some("1"), Some("2")],
-            [Some("1"), Some("open"), Some("5"), Some("1"), Some("soon")],
+            [
+                Some("x"),
+                Some("open"),
+                Some("5"),
+                Some("1"),
+                Some("2"),
+                None,
+            ],
+            [
+                Some("1"),
+                Some("ajar"),
+                Some("5"),
+                Some("1"),
+                Some("2"),
+                None,
+            ],
+            [Some("1"), Some("open"), None, Some("1"), Some("2"), None],
+            [
+                Some("1"),
+                Some("open"),
+                Some("5"),
+                Some("1"),
+                Some("soon"),
+                None,
+            ],
+            [
+                Some("1"),
+                Some("open"),
+                Some("5"),
+                Some("1"),
+                Some("2"),
+                Some("9;"),
+            ],
         ] {
             assert!(
                 matches!(decode(&fields(bad)), Err(StoreError::Corrupt(_))),

@@ -30,6 +30,7 @@ fn open_until(ms: i64) -> CircuitState {
         failures: 5,
         window_started: Timestamp::from_millis(ms - 30_000),
         until: Timestamp::from_millis(ms),
+        ..CircuitState::CLOSED
     }
 }
 

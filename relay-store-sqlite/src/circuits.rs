@@ -1,7 +1,7 @@
 //! Circuit-breaker state: one row per (tenant, destination), changed by compare-and-set on
 //! its version.
 
-use relay_core::deliver::circuit::{CircuitPhase, CircuitState, VersionedCircuit};
+use relay_core::deliver::circuit::{CircuitDetail, CircuitPhase, CircuitState, VersionedCircuit};
 use relay_core::model::ids::TenantId;
 use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
@@ -18,7 +18,7 @@ pub(crate) fn circuit(
 ) -> Result<Option<VersionedCircuit>, StoreError> {
     let row = conn
         .prepare_cached(
-            "SELECT phase, failures, window_started, until, version FROM circuits
+            "SELECT phase, failures, window_started, until, version, detail FROM circuits
              WHERE tenant = ?1 AND destination = ?2",
         )
         .db()?
@@ -29,11 +29,12 @@ pub(crate) fn circuit(
                 row.get::<_, i64>(2)?,
                 row.get::<_, i64>(3)?,
                 row.get::<_, i64>(4)?,
+                row.get::<_, String>(5)?,
             ))
         })
         .optional()
         .db()?;
-    let Some((phase, failures, window_started, until, version)) = row else {
+    let Some((phase, failures, window_started, until, version, detail)) = row else {
         return Ok(None);
     };
     let phase = CircuitPhase::parse(&phase).ok_or_else(|| {
@@ -52,6 +53,8 @@ pub(crate) fn circuit(
             failures,
             window_started: Timestamp::from_millis(window_started),
             until: Timestamp::from_millis(until),
+            detail: CircuitDetail::decode(&detail)
+                .map_err(|e| StoreError::from(SqliteStoreError::Corrupt(e.to_string())))?,
         },
         version,
     }))
@@ -70,13 +73,15 @@ pub(crate) fn swap_circuit(
         state.failures,
         state.window_started.as_millis(),
         state.until.as_millis(),
+        state.detail.encode(),
     );
     let changed = match expected {
         None => conn
             .prepare_cached(
                 "INSERT INTO circuits
-                     (tenant, destination, phase, failures, window_started, until, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1)
+                     (tenant, destination, phase, failures, window_started, until, detail,
+                      version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1)
                  ON CONFLICT (tenant, destination) DO NOTHING",
             )
             .db()?
@@ -86,7 +91,8 @@ pub(crate) fn swap_circuit(
                 values.0,
                 values.1,
                 values.2,
-                values.3
+                values.3,
+                values.4
             ])
             .db()?,
         Some(version) => {
@@ -94,8 +100,8 @@ pub(crate) fn swap_circuit(
             conn.prepare_cached(
                 "UPDATE circuits
                  SET phase = ?3, failures = ?4, window_started = ?5, until = ?6,
-                     version = version + 1
-                 WHERE tenant = ?1 AND destination = ?2 AND version = ?7",
+                     detail = ?7, version = version + 1
+                 WHERE tenant = ?1 AND destination = ?2 AND version = ?8",
             )
             .db()?
             .execute(params![
@@ -105,10 +111,63 @@ pub(crate) fn swap_circuit(
                 values.1,
                 values.2,
                 values.3,
+                values.4,
                 version
             ])
             .db()?
         }
     };
     Ok(changed == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use relay_core::deliver::circuit::{CircuitBreaker, Signal};
+
+    use super::*;
+    use crate::schema::{self, SCHEMA_VERSION};
+
+    #[test]
+    fn a_row_from_before_the_detail_reads_and_a_new_one_keeps_its_window() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tenant = TenantId::default_tenant();
+        {
+            let tx = conn.transaction().unwrap();
+            schema::apply_between(&tx, 0, SCHEMA_VERSION - 1).unwrap();
+            tx.execute(
+                "INSERT INTO circuits
+                     (tenant, destination, phase, failures, window_started, until, version)
+                 VALUES (?1, 'old', 'open', 5, 1000, 31000, 4)",
+                params![tenant.as_str()],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        schema::migrate(&mut conn).unwrap();
+        let old = circuit(&conn, &tenant, "old").unwrap().unwrap();
+        assert_eq!(old.version, 4);
+        assert_eq!(
+            (old.state.phase, old.state.failures, old.state.until),
+            (CircuitPhase::Open, 5, Timestamp::from_millis(31_000))
+        );
+        assert_eq!(old.state.why().as_deref(), Some("5 consecutive failures"));
+        assert!(old.state.detail.window.is_empty());
+
+        let breaker = CircuitBreaker::default();
+        let at = Timestamp::from_millis(5_000);
+        let closed = breaker.record(None, Signal::Failure, false, at).unwrap();
+        assert!(swap_circuit(&conn, &tenant, "new", None, &closed).unwrap());
+        let read = circuit(&conn, &tenant, "new").unwrap().unwrap();
+        assert_eq!(read.state, closed);
+        assert_eq!(read.state.detail.window.tally(at).failures, 1);
+
+        conn.execute("UPDATE circuits SET detail = 'junk'", [])
+            .unwrap();
+        assert!(matches!(
+            circuit(&conn, &tenant, "new"),
+            Err(StoreError::Corrupt(_))
+        ));
+    }
 }

@@ -249,6 +249,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX signature_failures_tenant ON signature_failures (tenant, id);
     CREATE INDEX signature_failures_at ON signature_failures (at);
     ",
+    // 13 (after the 11 and 12 of other branches): the circuit breaker's window, when and why
+    // it opened, and its half-open probes' tally, as relay-core's `CircuitDetail` text (rows
+    // from before read as an empty window, `''`); and the indexes the retention pruner's
+    // queries need (expired sessions, old audit entries, old metric points).
+    "
+    ALTER TABLE circuits ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+    CREATE INDEX sessions_expiry ON sessions (expires_at);
+    CREATE INDEX audit_log_at ON audit_log (at);
+    CREATE INDEX metric_points_minute ON metric_points (minute);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -151,9 +151,8 @@ async fn a_circuit_that_keeps_opening_disables_its_destination_and_alerts() {
                     .expect("URL")
                     .policy(fast_retries(50))
                     .circuit_breaker(CircuitBreaker {
-                        failure_threshold: 1,
-                        window: Duration::from_secs(60),
                         open_for: Duration::from_millis(100),
+                        ..CircuitBreaker::streak(1)
                     }),
             )
             .route(EventRoute::new("all").to(["app"]))

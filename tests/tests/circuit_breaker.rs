@@ -54,9 +54,8 @@ async fn breaker_transitions(store: Arc<dyn Store>) {
         .expect("URL")
         .policy(fast_retries(20))
         .circuit_breaker(CircuitBreaker {
-            failure_threshold: 3,
-            window: Duration::from_secs(60),
             open_for: OPEN_FOR,
+            ..CircuitBreaker::streak(3)
         });
     let relay = Relay::builder()
         .store(Arc::clone(&store))

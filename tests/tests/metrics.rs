@@ -80,9 +80,8 @@ async fn counters_histograms_and_gauges_follow_ingest_and_delivery() {
                 .expect("URL")
                 .policy(fast_retries(50))
                 .circuit_breaker(CircuitBreaker {
-                    failure_threshold: 2,
-                    window: Duration::from_secs(60),
                     open_for: Duration::from_secs(600),
+                    ..CircuitBreaker::streak(2)
                 }),
         )
         .route(EventRoute::new("pushes").to(["m1-ok", "m1-refusing", "m1-down"]))

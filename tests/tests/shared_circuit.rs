@@ -63,9 +63,8 @@ async fn node(redis: &Prefix, receiver: &Receiver) -> (Pipeline, Arc<Stores>, Ar
         .expect("URL")
         .policy(fast_retries(20))
         .circuit_breaker(CircuitBreaker {
-            failure_threshold: 3,
-            window: Duration::from_secs(60),
             open_for: OPEN_FOR,
+            ..CircuitBreaker::streak(3)
         });
     let relay = Relay::builder()
         .store(Arc::clone(&store) as Arc<dyn Store>)

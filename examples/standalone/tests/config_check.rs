@@ -145,6 +145,14 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\nconnect_timeout_ms = 0".into(), "destinations[0].connect_timeout_ms: must be greater than 0"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { failures = 0 }".into(), "destinations[0].circuit_breaker.failures: must be greater than 0"),
         ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { threshold = 3 }".into(), "destinations[0].circuit_breaker.threshold: unknown field"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { failure_percent = 0 }".into(), "destinations[0].circuit_breaker.failure_percent: must be from 1 to 100"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { failure_percent = 150 }".into(), "destinations[0].circuit_breaker.failure_percent: must be from 1 to 100"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { min_attempts = 0 }".into(), "destinations[0].circuit_breaker.min_attempts: must be at least 1"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { probes = 0 }".into(), "destinations[0].circuit_breaker.probes: must be at least 1"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { window_ms = 5 }".into(), "destinations[0].circuit_breaker.window_ms: must be at least 10"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { open_ms = 0 }".into(), "destinations[0].circuit_breaker.open_ms: must be greater than 0"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { failures = 5, min_attempts = 20 }".into(), "destinations[0].circuit_breaker.failures: is the streak rule"),
+        ("[[destinations]]\nname = \"d\"\nurl = \"http://x\"\ncircuit_breaker = { failure_percent = -5 }".into(), "destinations[0].circuit_breaker.failure_percent"),
         (route("destinations = [\"app\"]\nrate_limit = { per_second = 3 }"), "routes[0].rate_limit.per_second: unknown field"),
         (route("destinations = [\"app\"]\nordering_key = \"customer\""), "routes[0].ordering_key"),
         (format!("{DESTINATION}[alerts]\ndestination = \"ops\""), "alerts.destination: no destination named \"ops\""),
@@ -206,6 +214,8 @@ fn every_documented_scheme_and_feature_is_accepted() {
     toml.push_str(
         "connect_timeout_ms = 2000\nmax_in_flight = 4\nmax_per_second = 20\n\
          ordering_key = \"$.customer.id\"\non_dead_letter = \"block\"\n\
+         circuit_breaker = { failure_percent = 60, min_attempts = 30, window_ms = 10000, open_ms = 5000, probes = 2 }\n\
+         [[destinations]]\nname = \"streak\"\nurl = \"https://hooks.example.com/streak\"\n\
          circuit_breaker = { failures = 3, window_ms = 10000, open_ms = 5000 }\n\
          [[destinations]]\nname = \"public\"\nurl = \"https://hooks.example.com/in\"\n\
          retry = { schedule = [\"5s\", \"5m\", \"30m\", \"2h\", \"5h\", \"10h\", \"10h\"], give_up_after = \"3d\", max_retry_after = \"10m\" }\n\

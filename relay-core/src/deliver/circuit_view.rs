@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::deliver::circuit::VersionedCircuit;
+use crate::deliver::circuit_tally::PendingCounts;
 
 /// One destination's circuit as last seen, and when.
 #[derive(Debug, Clone, Copy)]
@@ -26,11 +27,17 @@ struct View {
 #[derive(Debug, Default)]
 pub(crate) struct CircuitViews {
     views: Mutex<HashMap<String, View>>,
+    pending: PendingCounts,
 }
 
 impl CircuitViews {
     /// How long a view is used before the store is read again.
     pub(crate) const FRESH_FOR: Duration = Duration::from_millis(250);
+
+    /// This process's attempt counts not yet in the store.
+    pub(crate) fn pending(&self) -> &PendingCounts {
+        &self.pending
+    }
 
     /// The destination's circuit, when this process saw it less than `FRESH_FOR` ago
     /// (`Some(None)`: seen, and never written).

@@ -5,13 +5,12 @@
 use std::time::Duration;
 
 use crate::catalog::Catalog;
-use crate::deliver::circuit::{Admission, CircuitBreaker, CircuitPhase, Signal, VersionedCircuit};
-use crate::deliver::destination::Destination;
+use crate::deliver::circuit::Signal;
+use crate::deliver::circuit_gate::CircuitTicket;
 use crate::ingest::limit::RateDecision;
 use crate::model::event::Delivery;
 use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
-use crate::observe::{CircuitSeen, Observer as _};
 use crate::relay::{InFlightSlot, Relay};
 use crate::store::Lease;
 
@@ -19,20 +18,6 @@ use crate::store::Lease;
 const PAUSED_RECHECK: Duration = Duration::from_secs(30);
 /// How long a delivery over its destination's in-flight cap waits (plus jitter).
 const IN_FLIGHT_RECHECK: Duration = Duration::from_millis(100);
-/// How often deliveries waiting on a half-open circuit look again (its probe may end early).
-const HALF_OPEN_RECHECK: Duration = Duration::from_secs(1);
-/// How much longer than the attempt timeout a half-open probe holds the circuit.
-const PROBE_MARGIN: Duration = Duration::from_secs(5);
-/// Compare-and-set rounds before giving up on a contended circuit.
-const CAS_ROUNDS: usize = 4;
-
-/// The circuit as seen when the delivery was admitted.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CircuitTicket {
-    breaker: CircuitBreaker,
-    seen: Option<VersionedCircuit>,
-    probe: bool,
-}
 
 /// A delivery cleared to be attempted, and what it holds while it is.
 #[derive(Debug, Default)]
@@ -41,7 +26,7 @@ pub(crate) struct Pass {
     pub(crate) circuit: Option<CircuitTicket>,
 }
 
-fn jitter(max: Duration) -> Duration {
+pub(super) fn jitter(max: Duration) -> Duration {
     let ms = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
     Duration::from_millis(rand::random_range(0..=ms))
 }
@@ -193,175 +178,9 @@ impl Relay {
             .err()
     }
 
-    async fn defer(&self, lease: &Lease, until: Timestamp) {
+    pub(super) async fn defer(&self, lease: &Lease, until: Timestamp) {
         if let Err(error) = self.store().release(lease, until).await {
             tracing::warn!(%error, delivery = %lease.delivery_id, "could not put a deferred delivery back; it is retried when its lease expires");
         }
-    }
-
-    /// Passes the circuit: `Ok(None)` without a usable store answer (a breaker is an
-    /// optimisation, never a reason to hold deliveries back), `Err(until)` when the delivery
-    /// must wait. The circuit is this process's view when it is fresh (see
-    /// [`super::CircuitViews`]), else read from the store.
-    async fn enter_circuit(
-        &self,
-        tenant: &TenantId,
-        destination: &Destination,
-        breaker: CircuitBreaker,
-    ) -> Result<Option<CircuitTicket>, Timestamp> {
-        let hold = destination.attempt_timeout() + PROBE_MARGIN;
-        let views = self.circuit_views();
-        for round in 0..CAS_ROUNDS {
-            let now = Timestamp::now();
-            // A lost compare-and-set means the view was stale: read the store again.
-            let fresh = (round == 0)
-                .then(|| views.fresh(destination.name()))
-                .flatten();
-            let seen = match fresh {
-                Some(seen) => seen,
-                None => match self.store().circuit(tenant, destination.name()).await {
-                    Ok(seen) => {
-                        views.saw(destination.name(), seen);
-                        seen
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, destination = destination.name(), "circuit state unavailable; attempting");
-                        return Ok(None);
-                    }
-                },
-            };
-            let phase = seen.map_or(CircuitPhase::Closed, |c| c.state.phase);
-            self.observers().on_circuit(&CircuitSeen {
-                tenant,
-                destination: destination.name(),
-                phase,
-                changed_from: None,
-            });
-            match breaker.admit(seen.as_ref().map(|c| &c.state), now, hold) {
-                Admission::Pass => {
-                    return Ok(Some(CircuitTicket {
-                        breaker,
-                        seen,
-                        probe: false,
-                    }));
-                }
-                Admission::Wait(until) => {
-                    let phase = seen.map(|c| c.state.phase);
-                    let until = if phase == Some(CircuitPhase::HalfOpen) {
-                        until.min(now.plus(HALF_OPEN_RECHECK))
-                    } else {
-                        until
-                    };
-                    return Err(until.plus(jitter(Duration::from_millis(250))));
-                }
-                Admission::Probe(state) => {
-                    let expected = seen.map(|c| c.version);
-                    match self
-                        .store()
-                        .swap_circuit(tenant, destination.name(), expected, state)
-                        .await
-                    {
-                        Ok(true) => {
-                            tracing::info!(
-                                destination = destination.name(),
-                                "circuit half-open; probing"
-                            );
-                            let seen = Some(VersionedCircuit {
-                                state,
-                                version: expected.map_or(1, |v| v + 1),
-                            });
-                            views.saw(destination.name(), seen);
-                            return Ok(Some(CircuitTicket {
-                                breaker,
-                                seen,
-                                probe: true,
-                            }));
-                        }
-                        Ok(false) => continue,
-                        Err(error) => {
-                            tracing::warn!(%error, destination = destination.name(), "circuit state unavailable; attempting");
-                            return Ok(None);
-                        }
-                    }
-                }
-            }
-        }
-        Err(Timestamp::now().plus(HALF_OPEN_RECHECK))
-    }
-
-    /// Feeds an attempt's signal into the destination's circuit.
-    pub(crate) async fn record_circuit(
-        &self,
-        tenant: &TenantId,
-        destination: &str,
-        ticket: CircuitTicket,
-        signal: Signal,
-    ) {
-        let mut seen = ticket.seen;
-        for _ in 0..CAS_ROUNDS {
-            let now = Timestamp::now();
-            let before = seen.map(|c| c.state);
-            let Some(next) = ticket
-                .breaker
-                .record(before.as_ref(), signal, ticket.probe, now)
-            else {
-                return;
-            };
-            let expected = seen.map(|c| c.version);
-            match self
-                .store()
-                .swap_circuit(tenant, destination, expected, next)
-                .await
-            {
-                Ok(true) => {
-                    let version = expected.map_or(1, |v| v + 1);
-                    let written = VersionedCircuit {
-                        state: next,
-                        version,
-                    };
-                    self.circuit_views().saw(destination, Some(written));
-                    let from = before.map_or(CircuitPhase::Closed, |s| s.phase);
-                    if from != next.phase {
-                        match next.phase {
-                            CircuitPhase::Open => {
-                                tracing::warn!(
-                                    destination,
-                                    failures = next.failures,
-                                    "circuit opened"
-                                );
-                            }
-                            _ => {
-                                tracing::info!(destination, phase = %next.phase, "circuit changed")
-                            }
-                        }
-                    }
-                    self.observers().on_circuit(&CircuitSeen {
-                        tenant,
-                        destination,
-                        phase: next.phase,
-                        changed_from: (from != next.phase).then_some(from),
-                    });
-                    return;
-                }
-                Ok(false) => match self.store().circuit(tenant, destination).await {
-                    Ok(current) => {
-                        self.circuit_views().saw(destination, current);
-                        seen = current;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, destination, "could not update the circuit");
-                        return;
-                    }
-                },
-                Err(error) => {
-                    tracing::warn!(%error, destination, "could not update the circuit");
-                    return;
-                }
-            }
-        }
-        tracing::warn!(
-            destination,
-            "circuit too contended to update; this result is not counted"
-        );
     }
 }

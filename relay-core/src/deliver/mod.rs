@@ -5,6 +5,8 @@
 
 mod attempt;
 pub mod circuit;
+pub(crate) mod circuit_gate;
+pub(crate) mod circuit_tally;
 pub(crate) mod circuit_view;
 pub mod destination;
 mod gate;
@@ -176,6 +178,10 @@ impl Relay {
             self.clone()
                 .refresh_queue_depth(config.queue_depth_interval, shutdown.child_token()),
         );
+        let flusher = tokio::spawn(
+            self.clone()
+                .flush_circuits_every_second(shutdown.child_token()),
+        );
         let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
         let gather = config.gather_size();
         let mut store_backoff = Duration::from_millis(50);
@@ -259,6 +265,25 @@ impl Relay {
         let _ = permits.acquire_many(all).await;
         if let Err(error) = gauge.await {
             tracing::error!(%error, "queue depth gauge task panicked");
+        }
+        if let Err(error) = flusher.await {
+            tracing::error!(%error, "circuit count flusher panicked");
+        }
+        // The counts of the last attempts go to the store before the worker ends.
+        self.flush_circuit_counts(true).await;
+    }
+
+    /// Flushes the circuit counts left behind (see [`circuit_tally`]) every second, until
+    /// `stop`.
+    async fn flush_circuits_every_second(self, stop: CancellationToken) {
+        let mut ticks = tokio::time::interval(circuit_tally::PendingCounts::FLUSH_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                () = stop.cancelled() => return,
+            }
+            self.flush_circuit_counts(false).await;
         }
     }
 

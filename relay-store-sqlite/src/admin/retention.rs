@@ -8,6 +8,15 @@ use rusqlite::{Connection, params};
 
 use crate::writes::Db;
 
+/// Expired sessions (read through the `sessions_expiry` index).
+pub(super) const EXPIRED_SESSIONS: &str =
+    "SELECT token_hash FROM sessions WHERE expires_at < ?1 LIMIT ?2";
+/// Old audit entries (read through the `audit_log_at` index).
+pub(super) const OLD_AUDIT: &str = "SELECT id FROM audit_log WHERE at < ?1 LIMIT ?2";
+/// Old metric points (read through the `metric_points_minute` index).
+pub(super) const OLD_POINTS: &str = "SELECT tenant, minute, scope, name, metric FROM metric_points
+     WHERE minute < ?1 LIMIT ?2";
+
 fn limit(batch: usize) -> i64 {
     i64::try_from(batch).unwrap_or(i64::MAX)
 }
@@ -18,7 +27,7 @@ pub(super) fn expired_sessions(
     before: Timestamp,
     batch: usize,
 ) -> Result<Vec<Vec<u8>>, StoreError> {
-    conn.prepare_cached("SELECT token_hash FROM sessions WHERE expires_at < ?1 LIMIT ?2")
+    conn.prepare_cached(EXPIRED_SESSIONS)
         .db()?
         .query_map(params![before.as_millis(), limit(batch)], |row| row.get(0))
         .db()?
@@ -48,7 +57,7 @@ pub(super) fn old_audit(
     before: Timestamp,
     batch: usize,
 ) -> Result<Vec<Vec<u8>>, StoreError> {
-    conn.prepare_cached("SELECT id FROM audit_log WHERE at < ?1 LIMIT ?2")
+    conn.prepare_cached(OLD_AUDIT)
         .db()?
         .query_map(params![before.as_millis(), limit(batch)], |row| row.get(0))
         .db()?
@@ -81,23 +90,20 @@ pub(super) fn old_points(
     before: Timestamp,
     batch: usize,
 ) -> Result<Vec<PointKey>, StoreError> {
-    conn.prepare_cached(
-        "SELECT tenant, minute, scope, name, metric FROM metric_points
-         WHERE minute < ?1 LIMIT ?2",
-    )
-    .db()?
-    .query_map(params![before.as_millis(), limit(batch)], |row| {
-        Ok((
-            row.get(0)?,
-            row.get(1)?,
-            row.get(2)?,
-            row.get(3)?,
-            row.get(4)?,
-        ))
-    })
-    .db()?
-    .collect::<rusqlite::Result<_>>()
-    .db()
+    conn.prepare_cached(OLD_POINTS)
+        .db()?
+        .query_map(params![before.as_millis(), limit(batch)], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })
+        .db()?
+        .collect::<rusqlite::Result<_>>()
+        .db()
 }
 
 /// Deletes these metric points; returns how many went.

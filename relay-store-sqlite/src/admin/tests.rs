@@ -8,7 +8,7 @@ use relay_core::model::time::Timestamp;
 use relay_core::store::conformance::{T0, new_event, serves_an_upgraded_database};
 use rusqlite::Connection;
 
-use super::browse;
+use super::{browse, retention};
 use crate::schema::{self, SCHEMA_VERSION};
 use crate::{SqliteOptions, SqliteStore};
 
@@ -40,6 +40,30 @@ fn listings_read_their_indexes_in_order() {
     let dead = plan(&conn, &browse::dead_letter_page_sql());
     assert!(dead.contains("deliveries_dead_id"), "{dead}");
     assert!(!dead.contains("TEMP B-TREE"), "{dead}");
+}
+
+#[test]
+fn the_retention_queries_read_their_indexes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = Connection::open(dir.path().join("plan.db")).unwrap();
+    schema::migrate(&mut conn).unwrap();
+    for (sql, index) in [
+        (retention::EXPIRED_SESSIONS, "sessions_expiry"),
+        (retention::OLD_AUDIT, "audit_log_at"),
+        (retention::OLD_POINTS, "metric_points_minute"),
+        (
+            "SELECT token_hash FROM portal_links WHERE expires_at < ?1 LIMIT ?2",
+            "portal_links_expiry",
+        ),
+    ] {
+        let plan = plan(&conn, sql);
+        assert!(
+            plan.contains(&format!("USING INDEX {index}"))
+                || plan.contains(&format!("USING COVERING INDEX {index}")),
+            "{sql}: {plan}"
+        );
+        assert!(!plan.starts_with("SCAN"), "{sql}: {plan}");
+    }
 }
 
 fn table_exists(path: &std::path::Path, name: &str) -> bool {

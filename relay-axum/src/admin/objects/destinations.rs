@@ -7,6 +7,9 @@ use relay_core::control::admin::{AdminError, Area, Role};
 use relay_core::control::definition::DestinationSpec;
 use relay_core::control::manage::{DestinationView, ObjectKind};
 
+use relay_core::model::time::Timestamp;
+
+use super::circuit::CircuitItem;
 use super::dto::{CreatedDestinationItem, DestinationItem};
 use super::state::{StateParams, set};
 use crate::admin::AdminState;
@@ -21,8 +24,10 @@ pub(super) async fn item(
         .circuit(state.relay.tenant_id(), &view.name)
         .await
         .map_err(AdminError::from)?;
-    let phase = circuit.map_or("closed", |c| c.state.phase.as_str());
-    Ok(DestinationItem::new(view, phase))
+    Ok(DestinationItem::new(
+        view,
+        CircuitItem::new(circuit, Timestamp::now()),
+    ))
 }
 
 /// Every destination, configured or created here, with its health.

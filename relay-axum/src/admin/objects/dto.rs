@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::circuit::CircuitItem;
 use super::state::DisabledItem;
 use crate::admin::dto::time;
 
@@ -136,8 +137,10 @@ pub struct DestinationItem {
     pub url: Option<String>,
     /// Whether deliveries are signed (Standard Webhooks).
     pub signed: bool,
-    /// `closed`, `open` or `half_open`.
+    /// `closed`, `open` or `half_open` (the same as `breaker.state`).
     pub circuit: String,
+    /// Its circuit breaker: state, the failure window's figures, when and why it opened.
+    pub breaker: CircuitItem,
     /// The body to update it with, credentials left out (API-managed destinations).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<DestinationSpec>,
@@ -150,7 +153,7 @@ pub struct DestinationItem {
 }
 
 impl DestinationItem {
-    pub(crate) fn new(view: DestinationView, circuit: &str) -> Self {
+    pub(crate) fn new(view: DestinationView, breaker: CircuitItem) -> Self {
         let (created_at, updated_at) = stamps(view.stamps);
         Self {
             name: view.name,
@@ -159,7 +162,8 @@ impl DestinationItem {
             disabled: view.disabled.map(DisabledItem::from),
             url: view.url,
             signed: view.signed,
-            circuit: circuit.to_owned(),
+            circuit: breaker.state.clone(),
+            breaker,
             spec: view.spec,
             created_at,
             updated_at,

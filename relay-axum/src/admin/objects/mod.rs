@@ -1,6 +1,7 @@
 //! Sources, destinations and routes: listed with how they are managed, and created, changed,
 //! paused and deleted when the admin API manages them (see [`relay_core::control::manage`]).
 
+pub mod circuit;
 pub(crate) mod destinations;
 pub mod dto;
 pub(crate) mod routes;

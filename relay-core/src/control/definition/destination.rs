@@ -152,13 +152,12 @@ fn build(
         check_retry(key, retry, problems);
     }
     if let Some(breaker) = spec.circuit_breaker {
-        positive(
-            "circuit_breaker.failures",
-            breaker.failures.map(u64::from),
-            problems,
-        );
-        positive("circuit_breaker.window_ms", breaker.window_ms, problems);
-        positive("circuit_breaker.open_ms", breaker.open_ms, problems);
+        for problem in breaker.problems() {
+            problems.push(Problem::new(
+                format!("{key}.circuit_breaker.{}", problem.field),
+                problem.reason,
+            ));
+        }
     }
     let described = HttpDestinationSpec {
         name: spec.name.clone(),

@@ -1,5 +1,6 @@
 //! Destinations: where deliveries go, an HTTP endpoint or a handler in the embedding app.
 
+mod breaker;
 mod forward;
 mod spec;
 
@@ -19,10 +20,9 @@ use crate::deliver::policy::{DeliveryPolicy, RetryPolicy};
 use crate::model::ids::{DeliveryId, EventId};
 use crate::model::secret::Secret;
 
+pub use breaker::{BreakerSettings, BreakerSettingsError};
 pub use forward::{ForwardHeaderError, ForwardHeaders};
-pub use spec::{
-    BreakerSettings, DestinationSettings, HttpDestinationSpec, RetrySettings, RetrySettingsError,
-};
+pub use spec::{DestinationSettings, HttpDestinationSpec, RetrySettings, RetrySettingsError};
 
 /// A delivery handed to an in-process handler.
 #[derive(Debug, Clone)]
@@ -127,7 +127,7 @@ impl fmt::Debug for Target {
 ///     .timeout(Duration::from_secs(10))
 ///     .connect_timeout(Duration::from_secs(2))
 ///     .max_in_flight(8)
-///     .circuit_breaker(CircuitBreaker { failure_threshold: 10, ..CircuitBreaker::default() });
+///     .circuit_breaker(CircuitBreaker { failure_percent: 80, ..CircuitBreaker::default() });
 /// let inline = Destination::handler("billing", |message: Message| async move {
 ///     println!("{} {}", message.event_type, message.body.len());
 ///     Ok::<(), HandlerError>(())
@@ -169,6 +169,9 @@ pub enum DestinationError {
     /// The retry settings cannot be used.
     #[error("invalid retry.{0}")]
     Retry(String),
+    /// The circuit-breaker settings cannot be used.
+    #[error("invalid circuit_breaker.{0}")]
+    Breaker(String),
     /// A header in `forward_headers` cannot be forwarded.
     #[error(transparent)]
     ForwardHeader(#[from] ForwardHeaderError),

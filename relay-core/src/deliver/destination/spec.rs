@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Destination, DestinationError, ForwardHeaders};
-use crate::deliver::circuit::CircuitBreaker;
+use super::{BreakerSettings, Destination, DestinationError, ForwardHeaders};
 use crate::deliver::ordering::{OnDeadLetter, OrderingKey};
 use crate::deliver::policy::RetryPolicy;
 use crate::model::secret::Secret;
@@ -116,39 +115,6 @@ impl RetrySettings {
             policy = policy.max_retry_after(duration("max_retry_after".to_owned(), text)?);
         }
         Ok(policy)
-    }
-}
-
-/// `circuit_breaker = { failures, window_ms, open_ms }` or `{ enabled = false }`; unset
-/// fields take [`CircuitBreaker::default`]'s values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct BreakerSettings {
-    /// `false` turns the breaker off.
-    #[serde(default = "enabled")]
-    pub enabled: bool,
-    /// Consecutive failures within the window that open the circuit.
-    pub failures: Option<u32>,
-    /// The window failures are counted in, in milliseconds.
-    pub window_ms: Option<u64>,
-    /// How long the circuit stays open before a probe, in milliseconds.
-    pub open_ms: Option<u64>,
-}
-
-fn enabled() -> bool {
-    true
-}
-
-impl BreakerSettings {
-    /// The breaker these settings describe (`None` when disabled).
-    pub fn breaker(&self) -> Option<CircuitBreaker> {
-        let default = CircuitBreaker::default();
-        self.enabled.then(|| CircuitBreaker {
-            failure_threshold: self.failures.unwrap_or(default.failure_threshold),
-            window: self.window_ms.map_or(default.window, Duration::from_millis),
-            open_for: self.open_ms.map_or(default.open_for, Duration::from_millis),
-        })
     }
 }
 
@@ -262,7 +228,10 @@ impl DestinationSettings {
             destination = destination.forward_headers(ForwardHeaders::new(names)?);
         }
         if let Some(breaker) = s.circuit_breaker {
-            destination = match breaker.breaker() {
+            let breaker = breaker
+                .breaker()
+                .map_err(|e| DestinationError::Breaker(e.to_string()))?;
+            destination = match breaker {
                 Some(breaker) => destination.circuit_breaker(breaker),
                 None => destination.without_circuit_breaker(),
             };

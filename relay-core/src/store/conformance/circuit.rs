@@ -9,6 +9,7 @@ fn open_until(offset_ms: i64) -> CircuitState {
         failures: 5,
         window_started: at(0),
         until: at(offset_ms),
+        ..CircuitState::CLOSED
     }
 }
 

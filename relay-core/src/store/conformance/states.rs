@@ -128,6 +128,7 @@ pub async fn open_circuit_holds_its_deliveries(store: Arc<dyn Store>) {
         failures: 5,
         window_started: at(0),
         until: at(30_000),
+        ..CircuitState::CLOSED
     };
     assert!(store.swap_circuit(&t, "flaky", None, open).await.unwrap());
     assert!(
