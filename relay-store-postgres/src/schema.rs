@@ -233,6 +233,24 @@ const MIGRATIONS: &[&str] = &[
         SELECT tenant, kind, name, FALSE, 'operator', '', updated_at FROM config_objects
         WHERE NOT enabled AND kind IN ('source', 'destination');
     ",
+    // 10: agents across nodes: the agent a delivery goes through (only a node holding its
+    // connection leases it), and each agent connection's presence per node (refreshed while
+    // it lasts, kept after it ends for the last-seen time).
+    "
+    ALTER TABLE deliveries ADD COLUMN agent TEXT;
+    CREATE TABLE agent_presence (
+        tenant TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        session TEXT NOT NULL,
+        connected_at BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        version TEXT NOT NULL,
+        targets TEXT NOT NULL,
+        PRIMARY KEY (tenant, agent, node_id)
+    );
+    ",
 ];
 
 /// The schema version this build writes.

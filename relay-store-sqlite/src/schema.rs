@@ -229,6 +229,24 @@ const MIGRATIONS: &[&str] = &[
         SELECT tenant, kind, name, 0, 'operator', '', updated_at FROM config_objects
         WHERE enabled = 0 AND kind IN ('source', 'destination');
     ",
+    // 11: agents across nodes: the agent a delivery goes through (only a node holding its
+    // connection leases it), and each agent connection's presence per node (refreshed while
+    // it lasts, kept after it ends for the last-seen time).
+    "
+    ALTER TABLE deliveries ADD COLUMN agent TEXT;
+    CREATE TABLE agent_presence (
+        tenant TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        session TEXT NOT NULL,
+        connected_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        targets TEXT NOT NULL,
+        PRIMARY KEY (tenant, agent, node_id)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

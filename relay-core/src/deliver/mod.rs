@@ -215,9 +215,11 @@ impl Relay {
             let asked = permits.available_permits().min(config.batch).max(1);
             let lease_for = self.longest_timeout_of_all() + config.lease_margin;
             let node = self.node_id();
+            // Deliveries bound to an agent are leased only by a node holding its connection.
+            let agents = self.agent_hub().held();
             let leased = match self
                 .store()
-                .lease_due_as(node, Timestamp::now(), asked, lease_for)
+                .lease_due_as(node, &agents, Timestamp::now(), asked, lease_for)
                 .await
             {
                 Ok(leased) => {

@@ -321,6 +321,7 @@ impl RelayBuilder {
                 write_health: Default::default(),
                 tenants: Default::default(),
                 node_leases: NodeLeases::new(self.node),
+                agents: crate::control::agent::AgentHub::default(),
             }
         });
         Ok(Relay { shared, tenant })

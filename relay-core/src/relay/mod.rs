@@ -69,6 +69,8 @@ pub(super) struct Shared {
     pub(super) tenants: TenantRelays<Arc<TenantState>>,
     /// The identity on this node's leases, and whether its previous life's were reclaimed.
     pub(super) node_leases: NodeLeases,
+    /// The agents connected to this process, of every tenant.
+    pub(super) agents: crate::control::agent::AgentHub,
 }
 
 impl fmt::Debug for Relay {
@@ -272,9 +274,14 @@ impl Relay {
         self.tenant.in_flight_slot(destination, cap)
     }
 
-    /// The [agents](crate::control::agent) connected to this process for this relay's tenant.
+    /// The [agents](crate::control::agent) connected to this process, of every tenant.
     pub(crate) fn agent_hub(&self) -> &crate::control::agent::AgentHub {
-        &self.tenant.agents
+        &self.shared.agents
+    }
+
+    /// This relay's tenant's agent `name`, as the hub and the lease query know it.
+    pub(crate) fn held_agent(&self, name: &str) -> crate::store::HeldAgent {
+        crate::store::HeldAgent::new(self.tenant_id().clone(), name)
     }
 
     pub(crate) fn throttles(&self) -> &Throttles {

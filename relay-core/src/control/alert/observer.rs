@@ -259,6 +259,7 @@ async fn send_alert(
             destination: config.destination.clone(),
             route: ALERT_ROUTE.to_owned(),
             ordering: None,
+            agent: None,
         }],
     };
     match sink.commit(new).await? {
