@@ -265,7 +265,8 @@ impl Relay {
     }
 
     /// Tells the observers the queue's depth (the `relay_queue_depth` gauge) and stores it
-    /// as this minute's `queue_depth` point, at once, then every `interval`, until `stop`.
+    /// as this minute's `queue_depth` point, and which bound agents are connected nowhere
+    /// ([`Relay::watch_agents`]), at once, then every `interval`, until `stop`.
     async fn refresh_queue_depth(self, interval: Duration, stop: CancellationToken) {
         let mut ticks = tokio::time::interval(interval.max(Duration::from_millis(10)));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -286,6 +287,7 @@ impl Relay {
                 }
                 Err(error) => tracing::debug!(%error, "could not count the queue"),
             }
+            self.watch_agents().await;
         }
     }
 }

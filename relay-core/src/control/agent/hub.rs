@@ -61,6 +61,8 @@ struct State {
     next_id: u64,
     /// Names this process in presence records when its node has no identity.
     process: String,
+    /// When this process started looking after agents.
+    started: Timestamp,
 }
 
 impl Default for State {
@@ -70,6 +72,7 @@ impl Default for State {
             draining: HashMap::new(),
             next_id: 0,
             process: format!("process-{:016x}", rand::random::<u64>()),
+            started: Timestamp::now(),
         }
     }
 }
@@ -210,6 +213,11 @@ impl AgentHub {
     /// The name of this process in presence records, for a node without an identity.
     pub fn process_name(&self) -> String {
         self.state().process.clone()
+    }
+
+    /// When this hub (this process's relay) was made.
+    pub fn started(&self) -> Timestamp {
+        self.state().started
     }
 
     /// The id of `agent`'s current connection to this process.

@@ -24,6 +24,7 @@ mod credentials;
 mod frames;
 mod hub;
 mod targets;
+mod watch;
 
 pub use connections::PRESENCE_TTL;
 pub use credentials::{AgentCredential, AgentView, Agents, parse_agent_token, token_agent};

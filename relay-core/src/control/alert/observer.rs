@@ -2,7 +2,7 @@
 //! alerts, stored and delivered like any event.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::HeaderMap;
@@ -210,6 +210,23 @@ impl Observer for AlertObserver {
     fn on_lease_round(&self, tenant: &TenantId, leased: &[LeasedDelivery]) {
         if *tenant == self.tenant {
             self.note_lease_round(leased);
+        }
+    }
+
+    fn on_agent_offline(&self, tenant: &TenantId, agent: &str, offline_for: Duration) {
+        let Some(threshold) = self.alerts.config().agent_offline else {
+            return;
+        };
+        if *tenant == self.tenant && offline_for >= threshold {
+            self.fire(
+                AlertKind::AgentOffline,
+                agent,
+                json!({
+                    "agent": agent,
+                    "offline_secs": offline_for.as_secs(),
+                    "threshold_secs": threshold.as_secs(),
+                }),
+            );
         }
     }
 }
