@@ -35,12 +35,13 @@ const EVENTS: u32 = 40;
 /// How long deliveries are given to be attempted when they must not be.
 const QUIET: Duration = Duration::from_secs(3);
 
-fn write_config(path: &Path, database_url: &str, allow: &str) {
+fn write_config(path: &Path, database_url: &str, allow: &str, node_id: &str) {
     let toml = format!(
         r#"[server]
 listen = "127.0.0.1:1"
 database_url = "{database_url}"
 migrate_on_start = false
+node_id = "{node_id}"
 
 [delivery]
 allow_cidrs = ["127.0.0.0/8"]
@@ -92,10 +93,9 @@ fn relay(config: &Path, args: &[&str]) -> Command {
     command
 }
 
-fn spawn_node(config: &Path, addr: SocketAddr, node_id: &str) -> Child {
+fn spawn_node(config: &Path, addr: SocketAddr) -> Child {
     relay(config, &["serve"])
         .args(["--listen", &addr.to_string()])
-        .env("RELAY_SERVER__NODE_ID", node_id)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -157,7 +157,7 @@ impl Node {
 
     /// Waits until the agent shows online on `node` (or offline, with `None`).
     async fn shows_agent(&self, node: Option<&str>) -> Value {
-        eventually(Duration::from_secs(20), || async {
+        let shown = eventually(Duration::from_secs(20), || async {
             let agent = self.agent().await;
             let matches = match node {
                 Some(node) => agent["online"] == true && agent["node"] == node,
@@ -165,8 +165,15 @@ impl Node {
             };
             matches.then_some(agent)
         })
-        .await
-        .unwrap_or_else(|| panic!("{} never showed the agent on {node:?}", self.base))
+        .await;
+        match shown {
+            Some(agent) => agent,
+            None => panic!(
+                "{} never showed the agent on {node:?}: {}",
+                self.base,
+                self.agent().await
+            ),
+        }
     }
 
     async fn deliveries(&self, event: &str) -> Vec<Value> {
@@ -244,7 +251,9 @@ async fn any_node_delivers_through_an_agent_connected_to_another() {
     let allow = receiver.url.trim_end_matches("hook").to_owned();
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("relay.toml");
-    write_config(&config, &schema.database_url(), &allow);
+    write_config(&config, &schema.database_url(), &allow, "node-a");
+    let config_b = dir.path().join("relay-b.toml");
+    write_config(&config_b, &schema.database_url(), &allow, "node-b");
     let migrated = relay(&config, &["migrate"])
         .output()
         .expect("relay migrate");
@@ -259,8 +268,8 @@ async fn any_node_delivers_through_an_agent_connected_to_another() {
 
     let addrs = [free_port(), free_port()];
     let mut processes = Processes(Vec::new());
-    for (addr, id) in addrs.iter().zip(["node-a", "node-b"]) {
-        let mut child = spawn_node(&config, *addr, id);
+    for (addr, config) in addrs.iter().zip([&config, &config_b]) {
+        let mut child = spawn_node(config, *addr);
         wait_healthy(&mut child, *addr).await;
         processes.0.push(child);
     }
