@@ -146,7 +146,7 @@ async fn serve(
     ping.tick().await;
     let mut silent_ticks = 0u32;
     let mut next: Option<GatewayFrame> = Some(welcome);
-    let reason = loop {
+    loop {
         if let Some(frame) = next.take() {
             let text = serde_json::to_string(&frame).unwrap_or_default();
             if socket.send(Message::Text(text.into())).await.is_err() {
@@ -193,6 +193,5 @@ async fn serve(
                 }
             }
         }
-    };
-    reason
+    }
 }

@@ -150,7 +150,7 @@ impl AgentHub {
     /// was sent are still taken until it disconnects. Whether it was the current connection.
     pub fn drain(&self, agent: &HeldAgent, session: u64) -> bool {
         let mut state = self.state();
-        if !(state.agents.get(agent)).is_some_and(|c| c.session == session) {
+        if (state.agents.get(agent)).is_none_or(|c| c.session != session) {
             return false;
         }
         if let Some(connected) = state.agents.remove(agent) {
