@@ -14,6 +14,7 @@ import * as audit from './page-audit.js';
 import * as sources from './page-sources.js';
 import * as destinations from './page-destinations.js';
 import * as routes from './page-routes.js';
+import * as agents from './page-agents.js';
 import * as access from './page-access.js';
 
 const PAGES = [
@@ -23,6 +24,7 @@ const PAGES = [
   { path: 'sources', title: 'Sources', page: sources },
   { path: 'destinations', title: 'Destinations', page: destinations },
   { path: 'routes', title: 'Routes', page: routes },
+  { path: 'agents', title: 'Agents', page: agents },
   { path: 'audit', title: 'Audit log', page: audit },
   { path: 'access', title: 'Access', page: access, role: 'admin' },
 ];

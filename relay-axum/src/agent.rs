@@ -1,10 +1,13 @@
 //! The gateway's end of [agents](relay_core::control::agent): `GET /agent/v1/connect`, a WebSocket.
 //!
-//! The agent authenticates with `Authorization: Bearer rag_…` and names the URL it forwards
-//! to in `X-Relay-Agent-Target`. Refusals come before the upgrade, as JSON: 401
-//! `unauthorized` (malformed, unknown, revoked or rotated token), 403 `target_not_allowed`
-//! (the target is outside the `allow_targets` of a destination bound to the agent, or not
-//! an `http(s)` URL), 400 `websocket_required` (not a WebSocket upgrade).
+//! The agent authenticates with `Authorization: Bearer rag_…`, names the URLs it forwards to
+//! in `X-Relay-Agent-Target` (one header each: `URL`, the default, or `DESTINATION=URL`) and
+//! its version in `X-Relay-Agent-Version`. Refusals come before the upgrade, as JSON (and
+//! refused credentials are audited): 401 `unauthorized` (malformed, unknown, revoked or
+//! rotated token), 403 `target_not_allowed` (a destination bound to the agent has no URL, or
+//! one outside its `allow_targets`, or a value is not an `http(s)` URL), 400
+//! `websocket_required` (not a WebSocket upgrade). The connection, its end, and its presence
+//! (refreshed at each ping) go through [`Agents`](relay_core::control::agent::Agents).
 //!
 //! ```
 //! let relay = relay_core::Relay::builder().build().unwrap();
@@ -22,10 +25,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use relay_core::Relay;
 use relay_core::control::agent::{
-    AgentFrame, AgentSession, CONNECT_PATH, GatewayFrame, TARGET_HEADER, normalise_target,
-    target_allowed,
+    AgentFrame, AgentSession, AgentTargets, CONNECT_PATH, GatewayFrame, TARGET_HEADER,
+    VERSION_HEADER, parse_agent_token,
 };
-use relay_core::deliver::destination::Target;
 
 /// How often the gateway pings a connected agent; one that sends nothing (not even a pong) for
 /// three of these is disconnected.
@@ -43,23 +45,6 @@ fn refuse(status: StatusCode, error: &str, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// Whether every agent destination bound to `agent` allows `target`; the first that does not.
-fn refused_by(relay: &Relay, agent: &str, target: &str) -> Option<String> {
-    let catalog = relay.catalog();
-    catalog
-        .destinations()
-        .iter()
-        .find_map(|destination| match destination.target() {
-            Target::Agent {
-                agent: bound,
-                allow_targets,
-            } if bound == agent && !target_allowed(allow_targets, target) => {
-                Some(destination.name().to_owned())
-            }
-            _ => None,
-        })
-}
-
 async fn connect(State(relay): State<Relay>, mut parts: Parts) -> Response {
     let headers: &HeaderMap = &parts.headers;
     let token = headers
@@ -68,15 +53,23 @@ async fn connect(State(relay): State<Relay>, mut parts: Parts) -> Response {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
     let Some(token) = token else {
+        relay.agents().refused(None, "no bearer token").await;
         return refuse(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "send Authorization: Bearer rag_…",
         );
     };
-    let agent = match relay.agents().authenticate(token).await {
-        Ok(agent) => agent,
+    let held = match relay.agents().authenticate(token).await {
+        Ok(held) => held,
         Err(relay_core::control::admin::AdminError::Unauthorized) => {
+            let claimed = parse_agent_token(token).map(|(name, _)| name);
+            (relay.agents())
+                .refused(
+                    claimed.as_deref(),
+                    "unknown, malformed, revoked or rotated token",
+                )
+                .await;
             return refuse(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -88,29 +81,33 @@ async fn connect(State(relay): State<Relay>, mut parts: Parts) -> Response {
             return refuse(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
         }
     };
-    let target = headers
-        .get(TARGET_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(normalise_target);
-    let Some(target) = target else {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "target_not_allowed",
-            "send the http(s) URL the agent forwards to in X-Relay-Agent-Target",
-        );
+    // The agent's tenant's relay: its destinations, its hub entries, its audit log.
+    let relay = match relay.scoped(&held.tenant).await {
+        Ok(relay) => relay,
+        Err(error) => {
+            tracing::error!(%error, tenant = %held.tenant, "could not load the agent's tenant");
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again");
+        }
     };
-    if let Some(destination) = refused_by(&relay, &agent, &target) {
-        tracing::warn!(
-            agent,
-            target,
-            destination,
-            "agent refused: target outside allow_targets"
-        );
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "target_not_allowed",
-            &format!("{target} is outside the allow_targets of destination {destination:?}"),
-        );
+    let agent = held.agent;
+    let values = (headers.get_all(TARGET_HEADER).iter()).filter_map(|v| v.to_str().ok());
+    let targets = match AgentTargets::parse(values) {
+        Ok(targets) => targets,
+        Err(error) => {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                "target_not_allowed",
+                &format!("X-Relay-Agent-Target: {error}"),
+            );
+        }
+    };
+    let version = (headers.get(VERSION_HEADER))
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(64).collect::<String>())
+        .unwrap_or_default();
+    if let Some(reason) = relay.agents().refusal(&agent, &targets) {
+        tracing::warn!(agent, reason, "agent refused: its targets do not fit");
+        return refuse(StatusCode::FORBIDDEN, "target_not_allowed", &reason);
     }
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(upgrade) => upgrade,
@@ -123,24 +120,33 @@ async fn connect(State(relay): State<Relay>, mut parts: Parts) -> Response {
         }
     };
     upgrade.on_upgrade(move |socket| async move {
-        let session = relay.agents().hub().connect(&agent, &target);
-        tracing::info!(agent, target, "agent connected");
-        serve(&relay, socket, session).await;
+        let mut session = relay.agents().connect(&agent, targets, &version).await;
+        tracing::info!(agent, targets = ?session.targets.values(), "agent connected");
+        let reason = serve(&relay, socket, &mut session, &version).await;
+        relay.agents().disconnect(&session, reason).await;
+        tracing::info!(agent, reason, "agent disconnected");
     })
 }
 
-/// Sends the session's frames, reads outcomes, pings; returns when either side ends.
-async fn serve(relay: &Relay, mut socket: WebSocket, mut session: AgentSession) {
+/// Sends the session's frames, reads outcomes, pings (refreshing the agent's stored presence
+/// at each ping it answered); returns why it ended when either side ends.
+async fn serve(
+    relay: &Relay,
+    mut socket: WebSocket,
+    session: &mut AgentSession,
+    version: &str,
+) -> &'static str {
     let hub = relay.agents().hub();
     let welcome = GatewayFrame::Welcome {
-        agent: session.agent.clone(),
-        target: session.target.clone(),
+        agent: session.agent.agent.clone(),
+        target: session.targets.default.clone().unwrap_or_default(),
+        targets: session.targets.clone(),
     };
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut silent_ticks = 0u32;
     let mut next: Option<GatewayFrame> = Some(welcome);
-    let reason = loop {
+    loop {
         if let Some(frame) = next.take() {
             let text = serde_json::to_string(&frame).unwrap_or_default();
             if socket.send(Message::Text(text.into())).await.is_err() {
@@ -163,8 +169,9 @@ async fn serve(relay: &Relay, mut socket: WebSocket, mut session: AgentSession) 
                             Ok(AgentFrame::Outcome(outcome)) => {
                                 hub.complete(&session.agent, session.id, outcome);
                             }
+                            Ok(AgentFrame::Draining) => relay.agents().drain(session),
                             Err(error) => {
-                                tracing::warn!(agent = session.agent, %error, "unreadable frame from agent");
+                                tracing::warn!(agent = session.agent.agent, %error, "unreadable frame from agent");
                             }
                         }
                     }
@@ -174,6 +181,9 @@ async fn serve(relay: &Relay, mut socket: WebSocket, mut session: AgentSession) 
                 }
             },
             _ = ping.tick() => {
+                if silent_ticks == 0 {
+                    relay.agents().seen(session, version).await;
+                }
                 silent_ticks += 1;
                 if silent_ticks >= 3 {
                     break "no answer to pings";
@@ -183,7 +193,5 @@ async fn serve(relay: &Relay, mut socket: WebSocket, mut session: AgentSession) 
                 }
             }
         }
-    };
-    hub.disconnect(&session.agent, session.id);
-    tracing::info!(agent = session.agent, reason, "agent disconnected");
+    }
 }

@@ -72,6 +72,7 @@ assets![
     ("page-sources.js", JS),
     ("page-destinations.js", JS),
     ("page-routes.js", JS),
+    ("page-agents.js", JS),
     ("page-access.js", JS),
 ];
 

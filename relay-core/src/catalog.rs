@@ -281,11 +281,15 @@ impl Catalog {
                             .get(&p.destination)
                             .and_then(Destination::ordering_key)
                     });
+                let agent = (self.destinations.get(&p.destination))
+                    .and_then(Destination::agent_name)
+                    .map(str::to_owned);
                 NewDelivery {
                     id: DeliveryId::new(),
                     ordering: key.and_then(|k| k.read(input.headers, input.payload)),
                     destination: p.destination,
                     route: p.route,
+                    agent,
                 }
             })
             .collect()

@@ -22,8 +22,8 @@ use relay_core::model::time::Timestamp;
 use relay_core::route::EventRoute;
 use relay_core::store::memory::MemoryStore;
 use relay_core::store::{
-    AttemptCompletion, DeadLetterFilter, DeliveryQueue, EventIngest, InsertOutcome, Lease,
-    LeasedDelivery, NewDelivery, NewEvent, ScheduleReport, StoreError, Stores,
+    AttemptCompletion, DeadLetterFilter, DeliveryQueue, EventIngest, HeldAgent, InsertOutcome,
+    Lease, LeasedDelivery, NewDelivery, NewEvent, ScheduleReport, StoreError, Stores,
 };
 use tokio::sync::mpsc;
 
@@ -50,11 +50,14 @@ impl DeliveryQueue for PipelineOnly {
     async fn lease_due_as(
         &self,
         holder: Option<&NodeId>,
+        agents: &[HeldAgent],
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
     ) -> Result<Vec<LeasedDelivery>, StoreError> {
-        self.rows.lease_due_as(holder, now, limit, lease_for).await
+        self.rows
+            .lease_due_as(holder, agents, now, limit, lease_for)
+            .await
     }
 
     async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {

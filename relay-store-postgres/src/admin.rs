@@ -56,16 +56,16 @@ pub(crate) async fn schedule(
     let insert = tx
         .prepare_cached(
             "INSERT INTO deliveries (id, tenant, event_id, destination, route, status,
-                 next_attempt_at, created_at, updated_at, ordering_key, ordering_block)
+                 next_attempt_at, created_at, updated_at, ordering_key, ordering_block, agent)
              VALUES ($1::uuid, $2::text, $3::uuid, $4::text, $5::text, 'pending',
-                 $6::int8, $6::int8, $6::int8, $7::text, $8::bool)",
+                 $6::int8, $6::int8, $6::int8, $7::text, $8::bool, $9::text)",
         )
         .await
         .db()?;
     let reschedule = tx
         .prepare_cached(
             "UPDATE deliveries SET status = 'pending', next_attempt_at = $2::int8,
-                 cycle_attempts = 0, updated_at = $2::int8
+                 cycle_attempts = 0, updated_at = $2::int8, agent = $3::text
              WHERE id = $1::uuid",
         )
         .await
@@ -79,7 +79,7 @@ pub(crate) async fn schedule(
                 .ordering
                 .as_ref()
                 .is_some_and(|o| o.on_dead_letter == OnDeadLetter::Block);
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 8] = [
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
                 &new.id.as_uuid(),
                 &tenant_id,
                 &event_id,
@@ -88,6 +88,7 @@ pub(crate) async fn schedule(
                 &now_ms,
                 &key,
                 &block,
+                &new.agent,
             ];
             tx.execute(&insert, &params).await.db()?;
             report.scheduled.push(new.id);
@@ -97,7 +98,9 @@ pub(crate) async fn schedule(
             report.skipped.push(new.destination);
             continue;
         }
-        tx.execute(&reschedule, &[id, &now_ms]).await.db()?;
+        tx.execute(&reschedule, &[id, &now_ms, &new.agent])
+            .await
+            .db()?;
         report
             .scheduled
             .push(DeliveryId::from_bytes(id.into_bytes()));

@@ -11,3 +11,8 @@ pub(crate) const HELD: &str = "(EXISTS (
          SELECT 1 FROM circuits c
          WHERE c.tenant = d.tenant AND c.destination = d.destination
              AND c.phase = 'open' AND c.until > $1::int8))";
+
+/// The condition that `d` is bound to no agent, or to one of the agents the leasing node
+/// holds: `$5` is the array of their [`HeldAgent::key`](relay_core::store::HeldAgent::key)s.
+pub(crate) const AGENT_HERE: &str =
+    "(d.agent IS NULL OR d.tenant || chr(31) || d.agent = ANY($5::text[]))";

@@ -65,13 +65,14 @@ new_events AS (
 new_deliveries AS (
     INSERT INTO deliveries (id, tenant, event_id, destination, route, status,
                             next_attempt_at, created_at, updated_at, ordering_key,
-                            ordering_block)
+                            ordering_block, agent)
     SELECT p.id, w.tenant, p.event_id, p.destination, p.route, 'pending',
-           w.received_at, w.received_at, w.received_at, p.ordering_key, p.ordering_block
+           w.received_at, w.received_at, w.received_at, p.ordering_key, p.ordering_block,
+           p.agent
     FROM UNNEST($11::uuid[], $12::uuid[], $13::text[], $14::text[], $15::text[],
-                $16::bool[])
+                $16::bool[], $17::text[])
         WITH ORDINALITY AS p(id, event_id, destination, route, ordering_key, ordering_block,
-                             ord)
+                             agent, ord)
     JOIN won w ON w.id = p.event_id
     ORDER BY p.ord
 )
@@ -104,6 +105,7 @@ struct Columns<'a> {
     routes: Vec<&'a str>,
     ordering_keys: Vec<Option<&'a str>>,
     ordering_blocks: Vec<bool>,
+    agents: Vec<Option<&'a str>>,
 }
 
 impl<'a> Columns<'a> {
@@ -139,11 +141,12 @@ impl<'a> Columns<'a> {
                         .is_some_and(|o| o.on_dead_letter == OnDeadLetter::Block)
                 })
                 .collect(),
+            agents: deliveries().map(|(_, d)| d.agent.as_deref()).collect(),
         }
     }
 
-    /// `$1` to `$16` of [`INSERT_BATCH`].
-    fn params(&self) -> [&(dyn ToSql + Sync); 16] {
+    /// `$1` to `$17` of [`INSERT_BATCH`].
+    fn params(&self) -> [&(dyn ToSql + Sync); 17] {
         [
             &self.ids,
             &self.tenants,
@@ -161,6 +164,7 @@ impl<'a> Columns<'a> {
             &self.routes,
             &self.ordering_keys,
             &self.ordering_blocks,
+            &self.agents,
         ]
     }
 }

@@ -11,7 +11,8 @@ use relay_core::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use relay_core::model::time::Timestamp;
 use relay_core::store::{
     AttemptCompletion, CircuitStore, DeadLetterFilter, DeliveryQueue, EventIngest, EventLog,
-    InsertOutcome, Lease, LeasedDelivery, NewDelivery, NewEvent, ScheduleReport, StoreError,
+    HeldAgent, InsertOutcome, Lease, LeasedDelivery, NewDelivery, NewEvent, ScheduleReport,
+    StoreError,
 };
 
 use crate::{PgStore, admin, circuits, queue, reads};
@@ -32,6 +33,7 @@ impl DeliveryQueue for PgStore {
     async fn lease_due_as(
         &self,
         holder: Option<&NodeId>,
+        agents: &[HeldAgent],
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
@@ -39,7 +41,7 @@ impl DeliveryQueue for PgStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        queue::lease_due(&self.inner.pool, holder, now, limit, lease_for).await
+        queue::lease_due(&self.inner.pool, holder, agents, now, limit, lease_for).await
     }
 
     async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {

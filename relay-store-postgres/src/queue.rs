@@ -14,10 +14,10 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use relay_core::model::ids::NodeId;
 use relay_core::model::time::Timestamp;
-use relay_core::store::{Lease, LeasedDelivery, StoreError};
+use relay_core::store::{HeldAgent, Lease, LeasedDelivery, StoreError};
 
 use crate::error::Db;
-use crate::held::HELD;
+use crate::held::{AGENT_HERE, HELD};
 use crate::rows::{self, DELIVERY_COLUMNS, EVENT_COLUMNS, get, qualified};
 
 /// A fencing token as stored (a token that does not fit matches no row).
@@ -38,7 +38,8 @@ const LANE_HEAD: &str = "(d.ordering_key IS NULL OR NOT EXISTS (
                       OR (o.status = 'dead_lettered' AND o.ordering_block)))
                   OR (o.status = 'in_flight' AND o.next_attempt_at > $1::int8))))";
 
-/// Leases due rows that head their lane and are not held ([`HELD`]), oldest due first, skipping rows other leasers hold;
+/// Leases due rows that head their lane, are not held ([`HELD`]) and are bound to no agent or
+/// to one this node holds ([`AGENT_HERE`]), oldest due first, skipping rows other leasers hold;
 /// returns the token, the delivery (at 1), whether its event exists (at 14) and the event
 /// (at 15).
 static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
@@ -46,7 +47,7 @@ static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
         "WITH due AS (
              SELECT id, seq, next_attempt_at AS due_at FROM deliveries d
              WHERE status IN ('pending', 'in_flight') AND next_attempt_at <= $1::int8
-                 AND {LANE_HEAD} AND NOT {HELD}
+                 AND {LANE_HEAD} AND NOT {HELD} AND {AGENT_HERE}
              ORDER BY next_attempt_at, seq
              LIMIT $2::int8
              FOR UPDATE SKIP LOCKED
@@ -72,10 +73,12 @@ static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
 pub(crate) async fn lease_due(
     pool: &Pool,
     holder: Option<&NodeId>,
+    agents: &[HeldAgent],
     now: Timestamp,
     limit: usize,
     lease_for: Duration,
 ) -> Result<Vec<LeasedDelivery>, StoreError> {
+    let agents: Vec<String> = agents.iter().map(HeldAgent::key).collect();
     let client = pool.get().await.db()?;
     let statement = client.prepare_cached(&LEASE_DUE).await.db()?;
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -88,6 +91,7 @@ pub(crate) async fn lease_due(
                 &limit,
                 &expires,
                 &holder.map(NodeId::as_str),
+                &agents,
             ],
         )
         .await

@@ -233,9 +233,24 @@ const MIGRATIONS: &[&str] = &[
         SELECT tenant, kind, name, FALSE, 'operator', '', updated_at FROM config_objects
         WHERE NOT enabled AND kind IN ('source', 'destination');
     ",
-    // 10: taken by a change merged beside this one (each concurrent change has its own
-    // number); nothing here.
-    "",
+    // 10: agents across nodes: the agent a delivery goes through (only a node holding its
+    // connection leases it), and each agent connection's presence per node (refreshed while
+    // it lasts, kept after it ends for the last-seen time).
+    "
+    ALTER TABLE deliveries ADD COLUMN agent TEXT;
+    CREATE TABLE agent_presence (
+        tenant TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        session TEXT NOT NULL,
+        connected_at BIGINT NOT NULL,
+        last_seen BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        version TEXT NOT NULL,
+        targets TEXT NOT NULL,
+        PRIMARY KEY (tenant, agent, node_id)
+    );
+    ",
     // 11: the client address of an audit entry (NULL on older rows and for the system's own
     // entries), and one record per refused signature (never the secret or the signature).
     "
@@ -253,7 +268,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX signature_failures_tenant ON signature_failures (tenant, id);
     CREATE INDEX signature_failures_at ON signature_failures (at);
     ",
-    // 12 (after the 10 and 11 of other branches): the circuit breaker's window, when and why
+    // 12: the circuit breaker's window, when and why
     // it opened, and its half-open probes' tally, as relay-core's `CircuitDetail` text (rows
     // from before read as an empty window, `''`); and the indexes the retention pruner's
     // queries need (expired sessions, old audit entries, old metric points).

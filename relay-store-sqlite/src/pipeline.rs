@@ -11,7 +11,8 @@ use relay_core::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use relay_core::model::time::Timestamp;
 use relay_core::store::{
     AttemptCompletion, CircuitStore, DeadLetterFilter, DeliveryQueue, EventIngest, EventLog,
-    InsertOutcome, Lease, LeasedDelivery, NewDelivery, NewEvent, ScheduleReport, StoreError,
+    HeldAgent, InsertOutcome, Lease, LeasedDelivery, NewDelivery, NewEvent, ScheduleReport,
+    StoreError,
 };
 
 use crate::{SqliteStore, circuits, reads, resume, writes};
@@ -35,6 +36,7 @@ impl DeliveryQueue for SqliteStore {
     async fn lease_due_as(
         &self,
         holder: Option<&NodeId>,
+        agents: &[HeldAgent],
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
@@ -43,9 +45,12 @@ impl DeliveryQueue for SqliteStore {
             return Ok(Vec::new());
         }
         let holder = holder.cloned();
+        let agents = agents.to_vec();
         self.inner
             .writer
-            .write(move |conn| writes::lease_due(conn, holder.as_ref(), now, limit, lease_for))
+            .write(move |conn| {
+                writes::lease_due(conn, holder.as_ref(), &agents, now, limit, lease_for)
+            })
             .await
     }
 

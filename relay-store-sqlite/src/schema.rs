@@ -229,9 +229,24 @@ const MIGRATIONS: &[&str] = &[
         SELECT tenant, kind, name, 0, 'operator', '', updated_at FROM config_objects
         WHERE enabled = 0 AND kind IN ('source', 'destination');
     ",
-    // 11: taken by a change merged beside this one (each concurrent change has its own
-    // number); nothing here.
-    "",
+    // 11: agents across nodes: the agent a delivery goes through (only a node holding its
+    // connection leases it), and each agent connection's presence per node (refreshed while
+    // it lasts, kept after it ends for the last-seen time).
+    "
+    ALTER TABLE deliveries ADD COLUMN agent TEXT;
+    CREATE TABLE agent_presence (
+        tenant TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        session TEXT NOT NULL,
+        connected_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        targets TEXT NOT NULL,
+        PRIMARY KEY (tenant, agent, node_id)
+    ) WITHOUT ROWID;
+    ",
     // 12: the client address of an audit entry (NULL on older rows and for the system's own
     // entries), and one record per refused signature (never the secret or the signature).
     "
@@ -249,7 +264,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX signature_failures_tenant ON signature_failures (tenant, id);
     CREATE INDEX signature_failures_at ON signature_failures (at);
     ",
-    // 13 (after the 11 and 12 of other branches): the circuit breaker's window, when and why
+    // 13: the circuit breaker's window, when and why
     // it opened, and its half-open probes' tally, as relay-core's `CircuitDetail` text (rows
     // from before read as an empty window, `''`); and the indexes the retention pruner's
     // queries need (expired sessions, old audit entries, old metric points).

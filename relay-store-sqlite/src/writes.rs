@@ -8,13 +8,13 @@ use relay_core::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use relay_core::model::time::Timestamp;
 use relay_core::store::codec::encode_headers;
 use relay_core::store::{
-    AttemptCompletion, DeadLetterFilter, InsertOutcome, Lease, LeasedDelivery, NewDelivery,
-    NewEvent, NextStep, ScheduleReport, StoreError,
+    AttemptCompletion, DeadLetterFilter, HeldAgent, InsertOutcome, Lease, LeasedDelivery,
+    NewDelivery, NewEvent, NextStep, ScheduleReport, StoreError,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::SqliteStoreError;
-use crate::held::HELD;
+use crate::held::{AGENT_HERE, HELD};
 use crate::rows::{self, DELIVERY_COLUMNS, EVENT_COLUMNS};
 
 /// Converts SQLite results into store results.
@@ -38,8 +38,8 @@ fn insert_delivery(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO deliveries (id, tenant, event_id, destination, route, status,
-             next_attempt_at, created_at, updated_at, ordering_key, ordering_block)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?6, ?7, ?8)",
+             next_attempt_at, created_at, updated_at, ordering_key, ordering_block, agent)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         new.id.as_bytes(),
@@ -52,6 +52,7 @@ fn insert_delivery(
         new.ordering
             .as_ref()
             .is_some_and(|o| o.on_dead_letter == OnDeadLetter::Block),
+        new.agent,
     ])?;
     Ok(())
 }
@@ -135,6 +136,7 @@ const LANE_HEAD: &str = "(d.ordering_key IS NULL OR NOT EXISTS (
 pub(crate) fn lease_due(
     conn: &Connection,
     holder: Option<&NodeId>,
+    agents: &[HeldAgent],
     now: Timestamp,
     limit: usize,
     lease_for: Duration,
@@ -144,11 +146,13 @@ pub(crate) fn lease_due(
         .prepare_cached(&format!(
             "SELECT seq FROM deliveries d
              WHERE status IN ('pending', 'in_flight') AND next_attempt_at <= ?1
-                 AND {LANE_HEAD} AND NOT {HELD}
+                 AND {LANE_HEAD} AND NOT {HELD} AND {AGENT_HERE}
              ORDER BY next_attempt_at, seq LIMIT ?2"
         ))
         .db()?
-        .query_map(params![now.as_millis(), limit], |row| row.get(0))
+        .query_map(params![now.as_millis(), limit, held_keys(agents)], |row| {
+            row.get(0)
+        })
         .db()?
         .collect::<rusqlite::Result<_>>()
         .db()?;
@@ -194,6 +198,12 @@ pub(crate) fn lease_due(
         });
     }
     Ok(leased)
+}
+
+/// The agents a node holds, as the JSON array of keys the lease query reads.
+fn held_keys(agents: &[HeldAgent]) -> String {
+    let keys: Vec<String> = agents.iter().map(HeldAgent::key).collect();
+    serde_json::to_string(&keys).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// A head due again at `?1`: the pending deliveries behind it on its lane (which cannot go
@@ -301,13 +311,18 @@ pub(crate) fn release(
     Ok(())
 }
 
-fn reschedule(conn: &Connection, seq: i64, now: Timestamp) -> rusqlite::Result<()> {
+fn reschedule(
+    conn: &Connection,
+    seq: i64,
+    agent: Option<&str>,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, cycle_attempts = 0,
-             updated_at = ?2
+             updated_at = ?2, agent = ?3
          WHERE seq = ?1",
     )?
-    .execute(params![seq, now.as_millis()])?;
+    .execute(params![seq, now.as_millis(), agent])?;
     Ok(())
 }
 
@@ -352,7 +367,7 @@ pub(crate) fn schedule(
             report.skipped.push(new.destination);
             continue;
         }
-        reschedule(conn, *seq, now).db()?;
+        reschedule(conn, *seq, new.agent.as_deref(), now).db()?;
         let id: Vec<u8> = conn
             .prepare_cached("SELECT id FROM deliveries WHERE seq = ?1")
             .db()?

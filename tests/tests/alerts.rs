@@ -288,3 +288,48 @@ async fn two_nodes_on_one_store_send_an_alert_once_per_window() {
         p.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_connected_nowhere_alerts_once() {
+    let ops_receiver = Receiver::ok().await;
+    let relay = Relay::builder()
+        .allow_cidrs(loopback())
+        .source(WebhookSource::new(SOURCE, NoSignature))
+        .destination(ops(&ops_receiver))
+        .destination(Destination::agent(
+            "private",
+            "dc1",
+            vec!["http://127.0.0.1:3000/".to_owned()],
+        ))
+        .route(EventRoute::new("all").to(["private"]))
+        .alerts(AlertConfig::new("ops").agent_offline(Duration::from_millis(200)))
+        .build()
+        .expect("relay");
+    // The worker looks at the agents as often as it counts the queue.
+    let worker = relay.spawn_worker(
+        WorkerConfig::default()
+            .poll_interval(Duration::from_millis(20))
+            .queue_depth_interval(Duration::from_millis(50)),
+    );
+    let outcome = relay
+        .ingest(IngestRequest::new(
+            SOURCE,
+            HeaderMap::new(),
+            Bytes::from_static(b"{}"),
+        ))
+        .await;
+    assert!(
+        matches!(outcome, IngestOutcome::Accepted { .. }),
+        "{outcome:?}"
+    );
+    let got = wait_for_alerts(&ops_receiver, 1).await;
+    assert_eq!(got[0]["alert"], "agent_offline");
+    assert_eq!(got[0]["agent"], "dc1");
+    assert!(got[0]["offline_secs"].is_u64(), "{:?}", got[0]);
+    // The delivery waits for the agent: not attempted, not dead-lettered.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(ops_receiver.count(), 1, "once per window");
+    let depth = relay.store().queue_depth().await.expect("depth");
+    assert_eq!(depth, 1, "the agent's delivery is still queued");
+    worker.shutdown().await;
+}

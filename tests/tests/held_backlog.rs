@@ -47,6 +47,7 @@ fn event(n: usize, received_at: Timestamp) -> NewEvent {
                 destination: "held".into(),
                 route: "backlog".into(),
                 ordering: None,
+                agent: None,
             })
             .collect(),
     }

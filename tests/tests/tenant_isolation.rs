@@ -35,8 +35,6 @@ impl Owned {
             (t, "name") if t.starts_with("/api/v1/routes/") => "acme-all".into(),
             (t, "name") if t.starts_with("/api/v1/subscriptions/") => "acme-app".into(),
             (t, "name") if t.starts_with("/api/v1/tenants/") => "acme".into(),
-            // Agents belong to the default tenant only: A cannot have one, and every agent
-            // operation answers 404 to another tenant's key.
             (t, "name") if t.starts_with("/api/v1/agents/") => "acme-laptop".into(),
             (_, "username") => "acme-alice".into(),
             (t, p) => panic!("{t}: no value of A's for {{{p}}}; add one to the isolation suite"),
@@ -97,12 +95,134 @@ async fn snapshot(gw: &Gateway, a: &str) -> Vec<Value> {
         "/api/v1/api-keys",
         "/api/v1/users",
         "/api/v1/signature-failures",
+        "/api/v1/agents",
     ] {
         let (status, answer) = gw.call(Method::GET, path, a, None).await;
         assert_eq!(status, 200, "{path}: {answer}");
         all.push(answer);
     }
     all
+}
+
+#[tokio::test]
+async fn agents_on_memory() {
+    agents_deliver_only_their_own_tenants_destinations(Gateway::start().await).await;
+}
+
+#[tokio::test]
+async fn agents_on_sqlite() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path().join("relay.db"), SqliteOptions::default())
+        .expect("sqlite store");
+    agents_deliver_only_their_own_tenants_destinations(Gateway::on(Arc::new(store)).await).await;
+}
+
+/// Tenants A and B each have an agent named `dc1`; A has an agent destination bound to it.
+/// B's `dc1`, connected, is sent nothing of A's (and A's delivery waits, unattempted); A's
+/// `dc1` gets it. Each tenant's admin manages its own agents only.
+async fn agents_deliver_only_their_own_tenants_destinations(gw: Gateway) {
+    use relay_core::control::agent::AgentTargets;
+    let a = gw.tenant("acme", json!({})).await;
+    let b = gw.tenant("globex", json!({})).await;
+    let target = "http://127.0.0.1:9/hook";
+    gw.ok(
+        Method::POST,
+        "/api/v1/sources",
+        &a,
+        json!({"name": "orders", "scheme": "none"}),
+    )
+    .await;
+    let destination = json!({"name": "private", "kind": "agent", "agent": "dc1",
+        "allow_targets": ["http://127.0.0.1:9/"]});
+    gw.ok(Method::POST, "/api/v1/destinations", &a, destination)
+        .await;
+    let route = json!({"name": "all", "source": "orders", "destinations": ["private"]});
+    gw.ok(Method::POST, "/api/v1/routes", &a, route).await;
+    let a_agent = gw
+        .ok(Method::POST, "/api/v1/agents", &a, json!({"name": "dc1"}))
+        .await;
+    let b_agent = gw
+        .ok(Method::POST, "/api/v1/agents", &b, json!({"name": "dc1"}))
+        .await;
+    let (a_token, b_token) = (
+        a_agent["token"].as_str().expect("A's token"),
+        b_agent["token"].as_str().expect("B's token"),
+    );
+    let b_held = gw
+        .relay
+        .agents()
+        .authenticate(b_token)
+        .await
+        .expect("B's agent");
+    assert_eq!(b_held.tenant.as_str(), "globex");
+    let a_held = gw
+        .relay
+        .agents()
+        .authenticate(a_token)
+        .await
+        .expect("A's agent");
+    assert_eq!(a_held.tenant.as_str(), "acme");
+    // B's admin revoking "dc1" revokes B's own, never A's.
+    gw.ok(Method::POST, "/api/v1/agents/dc1/revoke", &b, json!({}))
+        .await;
+    assert!(gw.relay.agents().authenticate(b_token).await.is_err());
+    assert!(gw.relay.agents().authenticate(a_token).await.is_ok());
+    let (_, listed) = gw.call(Method::GET, "/api/v1/agents", &a, None).await;
+    assert_eq!(listed[0]["revoked"], false, "{listed}");
+    let rotated = gw
+        .ok(Method::POST, "/api/v1/agents/dc1/rotate", &b, json!({}))
+        .await;
+    let b_token = rotated["token"].as_str().expect("B's new token");
+    assert!(gw.relay.agents().authenticate(a_token).await.is_ok());
+
+    let (status, _, accepted) = gw.ingest("/webhooks/acme/orders", "k1", "{}").await;
+    assert_eq!(status, 200, "{accepted}");
+    let event = accepted["event_id"].as_str().expect("id").to_owned();
+    let globex = gw.relay.scoped(&b_held.tenant).await.expect("B's relay");
+    let b_held = globex
+        .agents()
+        .authenticate(b_token)
+        .await
+        .expect("B's agent");
+    let mut b_session = globex
+        .agents()
+        .connect(&b_held.agent, AgentTargets::single(target), "test")
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        b_session.frames.try_recv().is_err(),
+        "B's agent got A's delivery"
+    );
+    let (_, detail) = gw
+        .call(Method::GET, &format!("/api/v1/events/{event}"), &a, None)
+        .await;
+    assert_eq!(detail["deliveries"][0]["status"], "pending", "{detail}");
+    assert_eq!(detail["deliveries"][0]["attempts"], 0, "{detail}");
+    let (_, b_agents) = gw.call(Method::GET, "/api/v1/agents", &b, None).await;
+    assert_eq!(b_agents[0]["online"], true, "{b_agents}");
+    let (_, a_agents) = gw.call(Method::GET, "/api/v1/agents", &a, None).await;
+    assert_eq!(
+        a_agents[0]["online"], false,
+        "A's dc1 is not B's: {a_agents}"
+    );
+
+    let acme = gw.relay.scoped(&a_held.tenant).await.expect("A's relay");
+    let mut a_session = acme
+        .agents()
+        .connect(&a_held.agent, AgentTargets::single(target), "test")
+        .await;
+    let frame = tokio::time::timeout(Duration::from_secs(10), a_session.frames.recv())
+        .await
+        .expect("A's agent is sent A's delivery")
+        .expect("a frame");
+    assert_eq!(frame.destination, "private");
+    assert_eq!(frame.target, target);
+    assert!(
+        b_session.frames.try_recv().is_err(),
+        "B's agent got A's delivery"
+    );
+    acme.agents().disconnect(&a_session, "test over").await;
+    globex.agents().disconnect(&b_session, "test over").await;
 }
 
 #[tokio::test]
@@ -181,6 +301,18 @@ async fn tenant_b_never_sees_changes_replays_or_counts_tenant_a_objects(gw: Gate
         .call(Method::GET, "/api/v1/signature-failures", &a, None)
         .await;
     assert_eq!(refused["items"][0]["source"], "acme-signed", "{refused}");
+    let agent = gw
+        .ok(
+            Method::POST,
+            "/api/v1/agents",
+            &a,
+            json!({"name": "acme-laptop"}),
+        )
+        .await;
+    assert!(
+        (agent["token"].as_str()).is_some_and(|t| t.starts_with("rag_acme~acme-laptop_")),
+        "{agent}"
+    );
     let keys = gw.call(Method::GET, "/api/v1/api-keys", &a, None).await.1;
     let key = keys[0]["id"].as_str().expect("A's key").to_owned();
     let (status, _, accepted) = gw
@@ -204,6 +336,7 @@ async fn tenant_b_never_sees_changes_replays_or_counts_tenant_a_objects(gw: Gate
             "acme-all",
             "acme-alice",
             "acme-signed",
+            "acme-laptop",
         ],
     };
     // The same idempotency key in B is another event.

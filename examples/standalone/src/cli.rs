@@ -68,10 +68,11 @@ pub struct AgentArgs {
     /// The agent's token (`rag_…`, from `POST /api/v1/agents`).
     #[arg(long, env = "RELAY_AGENT_TOKEN", hide_env_values = true)]
     pub token: String,
-    /// The local URL deliveries are POSTed to; must be inside the destination's
+    /// Where deliveries are POSTed: `URL` for every destination bound to the agent, or
+    /// `DESTINATION=URL` for one (repeat the flag); each must be inside its destination's
     /// `allow_targets`.
-    #[arg(long)]
-    pub forward: String,
+    #[arg(long, required = true, num_args = 1)]
+    pub forward: Vec<String>,
     /// Extra trusted CA certificates (PEM) for an `https://` gateway.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,

@@ -126,7 +126,7 @@ pub async fn listen(args: ListenArgs) -> Result<(), AgentError> {
         let options = AgentOptions {
             gateway: args.gateway.clone(),
             token,
-            forward: args.forward.clone(),
+            forward: vec![args.forward.clone()],
             ca_file: args.ca_file.clone(),
         };
         agent::run(options, Some(printer(color)), crate::serve::shutdown_signal()).await

@@ -6,7 +6,10 @@
 //!   each delivery has exactly one recorded success;
 //! - a revoked token is refused (the agent exits 3 with the reason), a rotated one works;
 //! - an agent whose `--forward` is outside its destination's `allow_targets` is refused;
-//! - with no agent connected, attempts fail as `agent_offline` and the delivery dead-letters.
+//! - with no agent connected, deliveries wait unattempted, and go out when it connects;
+//! - one agent sends each destination to its own local URL (two real receivers);
+//! - the status (online, node, last seen, version, targets) and the audit entries of
+//!   connections and refused credentials.
 
 #[path = "agent/gateway.rs"]
 mod gateway;
@@ -119,6 +122,11 @@ async fn deliveries_survive_a_sigkilled_agent_and_are_recorded_once() {
     assert_eq!(status, 200);
     assert_eq!(agents[0]["name"], "laptop");
     assert_eq!(agents[0]["connected_target"], receiver.url.as_str());
+    assert_eq!(agents[0]["online"], true, "{agents}");
+    assert_eq!(agents[0]["targets"], serde_json::json!([receiver.url]));
+    assert!(agents[0]["node"].is_string(), "{agents}");
+    assert!(agents[0]["last_seen"].is_string(), "{agents}");
+    assert_eq!(agents[0]["version"], env!("CARGO_PKG_VERSION"), "{agents}");
     assert!(agents[0].get("token").is_none(), "{agents}");
     agent.kill().expect("stop the agent");
     agent.wait().expect("reap");
@@ -171,6 +179,26 @@ async fn revoked_tokens_are_refused_and_rotated_ones_work() {
             .code(),
         Some(3)
     );
+    // Connections and refusals are audited under the agent.
+    let (status, audit) = gateway
+        .api(
+            Method::GET,
+            "/api/v1/audit?object_kind=agent&limit=100",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{audit}");
+    let entries = audit["items"].as_array().cloned().unwrap_or_default();
+    let count = |action: &str| entries.iter().filter(|e| e["action"] == action).count();
+    assert!(count("refuse") >= 4, "{audit}");
+    assert!(count("connect") >= 1, "{audit}");
+    assert!(count("disconnect") >= 1, "{audit}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "refuse" && e["actor"] == "agent:laptop"),
+        "{audit}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,7 +214,7 @@ async fn an_agent_cannot_forward_outside_its_allow_list() {
         stderr.contains("(403)") && stderr.contains("outside the allow_targets"),
         "{stderr}"
     );
-    assert!(gateway.log().contains("target outside allow_targets"));
+    assert!(gateway.log().contains("its targets do not fit"));
     // Nothing is delivered anywhere: the event waits for an allowed agent.
     let event = gateway.send("app", 7).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -196,25 +224,89 @@ async fn an_agent_cannot_forward_outside_its_allow_list() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_an_agent_attempts_are_agent_offline_then_dead_lettered() {
+async fn without_an_agent_deliveries_wait_unattempted_until_it_connects() {
     let receiver = Receiver::ok().await;
     let gateway = Gateway::start(&origin(&receiver)).await;
     let event = gateway.send("lonely", 1).await;
-    let deliveries = gateway.settled(&event, "dead_lettered").await;
+    // Longer than several worker polls (and `ghost`'s whole retry budget, were it attempted).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let deliveries = gateway.deliveries(&event).await;
+    assert_eq!(deliveries[0]["status"], "pending", "{deliveries:?}");
+    assert_eq!(deliveries[0]["attempts"], 0, "{deliveries:?}");
+    let (status, agents) = gateway.api(Method::GET, "/api/v1/agents", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(agents, serde_json::json!([]), "no agent yet");
+
+    let token = gateway.create_agent("ghost").await;
+    let (_, agents) = gateway.api(Method::GET, "/api/v1/agents", None).await;
+    assert_eq!(agents[0]["online"], false, "{agents}");
+    assert!(agents[0].get("last_seen").is_none(), "{agents}");
+    let mut agent = gateway.agent(&token, &receiver.url, "ghost.log");
+    let deliveries = gateway.settled(&event, "delivered").await;
     let log = deliveries[0]["attempt_log"]
         .as_array()
         .cloned()
         .unwrap_or_default();
-    assert_eq!(log.len(), 3, "max_attempts = 3: {log:?}");
-    for attempt in &log {
-        let error = attempt["error"].as_str().unwrap_or_default();
-        assert!(error.starts_with("agent_offline"), "{attempt}");
-        assert!(attempt["status_code"].is_null());
+    assert_eq!(log.len(), 1, "one attempt, once the agent is here: {log:?}");
+    assert_eq!(numbers(&receiver), BTreeSet::from([1]));
+    agent.kill().expect("stop the agent");
+    agent.wait().expect("reap");
+    let offline = eventually(Duration::from_secs(30), || async {
+        let (_, agents) = gateway.api(Method::GET, "/api/v1/agents", None).await;
+        (agents[0]["online"] == false).then_some(agents)
+    })
+    .await
+    .expect("offline once its connection is gone");
+    assert!(offline[0]["last_seen"].is_string(), "{offline}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_destination_goes_to_its_own_local_url() {
+    let billing = Receiver::ok().await;
+    let crm = Receiver::ok().await;
+    let gateway = Gateway::start_two(&origin(&billing), &origin(&crm)).await;
+    let token = gateway.create_agent("laptop").await;
+    // `local` (source `app`) to the billing receiver, `crm` (source `crm`) to the other.
+    let forwards = [format!("local={}", billing.url), format!("crm={}", crm.url)];
+    let mut agent = gateway.agent_forwarding(&token, &forwards, "agent.log");
+    let mut events = Vec::new();
+    for n in 0..5 {
+        events.push(gateway.send("app", n).await);
+        events.push(gateway.send("crm", 100 + n).await);
     }
-    assert_eq!(log[2]["outcome"], "dead_lettered");
-    let (status, dead) = gateway.api(Method::GET, "/api/v1/dead-letters", None).await;
-    assert_eq!(status, 200);
-    assert!(dead.to_string().contains("ghost"), "{dead}");
+    for event in &events {
+        gateway.settled(event, "delivered").await;
+    }
+    assert_eq!(numbers(&billing), (0..5).collect());
+    assert_eq!(numbers(&crm), (100..105).collect());
+    let (_, agents) = gateway.api(Method::GET, "/api/v1/agents", None).await;
+    let mut targets: Vec<String> = (agents[0]["targets"].as_array().into_iter().flatten())
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    targets.sort();
+    let mut expected = forwards.to_vec();
+    expected.sort();
+    assert_eq!(targets, expected, "{agents}");
+    agent.kill().expect("stop the agent");
+    agent.wait().expect("reap");
+
+    // A bound destination without a URL, or a URL outside its allow list: refused.
+    let only_billing = [format!("local={}", billing.url)];
+    let refused = gateway.agent_until_exit_forwarding(&token, &only_billing);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("no URL for destination \"crm\""),
+        "{stderr}"
+    );
+    let swapped = [
+        format!("local={}", billing.url),
+        format!("crm={}", billing.url),
+    ];
+    let refused = gateway.agent_until_exit_forwarding(&token, &swapped);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("outside the allow_targets"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -158,6 +158,8 @@ fn each_malformed_configuration_names_its_key_and_exits_2() {
         (format!("{DESTINATION}[alerts]\ndestination = \"ops\""), "alerts.destination: no destination named \"ops\""),
         (format!("{DESTINATION}[alerts]\ndestination = \"app\"\nwindow = \"hourly\""), "alerts.window: \"hourly\" is not a duration"),
         (format!("{DESTINATION}[alerts]\ndestination = \"app\"\ndead_letters = 0"), "alerts.dead_letters: must be at least 1"),
+        (format!("{DESTINATION}[alerts]\ndestination = \"app\"\nagent_offline = \"soon\""), "alerts.agent_offline: \"soon\" is not a duration"),
+        (format!("{DESTINATION}[alerts]\ndestination = \"app\"\nagent_offline = \"0s\""), "alerts.agent_offline: must be greater than 0"),
         (format!("{DESTINATION}[alerts]\ndestination = \"app\"\nlag = \"5m\""), "alerts.lag: unknown field"),
         (route("destinations = [\"app\"]\non_dead_letter = \"block\""), "routes[0].on_dead_letter: applies to ordered deliveries only"),
         (route("destinations = [\"app\"]\nordering_key = \"$.a\"\non_dead_letter = \"wait\""), "routes[0].on_dead_letter: unknown variant"),

@@ -1,4 +1,5 @@
-//! Agent identities: create (the token shown once), list, revoke, rotate, delete.
+//! Agent identities of the key's tenant: create (the token shown once), list with their status (read from the
+//! stored presence, so every node answers the same), revoke, rotate, delete.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -27,7 +28,23 @@ pub struct AgentItem {
     pub name: String,
     /// Whether its credential is revoked.
     pub revoked: bool,
-    /// The target it forwards to, when connected to the node answering.
+    /// Whether it is connected to any node (the same answer from every node).
+    pub online: bool,
+    /// The node it is connected to, or was last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// When that connection was made (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_at: Option<String>,
+    /// When a node last heard from it (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<String>,
+    /// The version it reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Where it forwards: `URL` (every destination without its own) and `DESTINATION=URL`.
+    pub targets: Vec<String>,
+    /// Its default URL, while it is connected (any node).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connected_target: Option<String>,
     /// When created (RFC 3339).
@@ -44,6 +61,12 @@ impl From<AgentView> for AgentItem {
         Self {
             name: view.name,
             revoked: view.revoked,
+            online: view.online,
+            node: view.node,
+            connected_at: view.connected_at.map(super::dto::time),
+            last_seen: view.last_seen.map(super::dto::time),
+            version: view.version,
+            targets: view.targets,
             connected_target: view.connected_target,
             created_at: super::dto::time(view.created_at),
             updated_at: super::dto::time(view.updated_at),
@@ -59,7 +82,7 @@ fn with_token(created: AgentCredential) -> AgentItem {
     }
 }
 
-/// The agents (viewer).
+/// The agents (viewer), each with its status: online, node, last seen, version, targets.
 #[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
     responses((status = 200, body = Vec<AgentItem>), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)),
@@ -68,6 +91,7 @@ pub(crate) async fn list(
     State(state): State<AdminState>,
     Auth(by): Auth,
 ) -> Result<Json<Vec<AgentItem>>, ApiError> {
+    let state = state.scoped(&by).await?;
     let agents = state.relay.agents().list(&by).await?;
     Ok(Json(agents.into_iter().map(AgentItem::from).collect()))
 }
@@ -84,6 +108,7 @@ pub(crate) async fn create(
     Auth(by): Auth,
     ApiJson(request): ApiJson<NewAgentRequest>,
 ) -> Result<(StatusCode, Json<AgentItem>), ApiError> {
+    let state = state.scoped(&by).await?;
     let created = state.relay.agents().create(&by, &request.name).await?;
     Ok((StatusCode::CREATED, Json(with_token(created))))
 }
@@ -99,6 +124,7 @@ pub(crate) async fn revoke(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<Json<AgentItem>, ApiError> {
+    let state = state.scoped(&by).await?;
     Ok(Json(state.relay.agents().revoke(&by, &name).await?.into()))
 }
 
@@ -113,6 +139,7 @@ pub(crate) async fn rotate(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<Json<AgentItem>, ApiError> {
+    let state = state.scoped(&by).await?;
     Ok(Json(with_token(
         state.relay.agents().rotate(&by, &name).await?,
     )))
@@ -129,6 +156,7 @@ pub(crate) async fn delete(
     Auth(by): Auth,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let state = state.scoped(&by).await?;
     state.relay.agents().delete(&by, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }

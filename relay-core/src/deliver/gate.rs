@@ -1,5 +1,5 @@
-//! What a leased delivery passes before it is attempted: a paused destination, its in-flight
-//! cap, its `max_per_second` throttle, its circuit breaker, and its route's rate limit. A delivery stopped here goes back to
+//! What a leased delivery passes before it is attempted: a paused destination, its agent
+//! connected to this node, its in-flight cap, its `max_per_second` throttle, its circuit breaker, and its route's rate limit. A delivery stopped here goes back to
 //! the queue without an attempt being made or counted.
 
 use std::time::Duration;
@@ -16,6 +16,8 @@ use crate::store::Lease;
 
 /// How long a delivery to a paused destination waits before it is looked at again.
 const PAUSED_RECHECK: Duration = Duration::from_secs(30);
+/// How long a delivery leased by a node its agent is not connected to waits.
+const AGENT_RECHECK: Duration = Duration::from_secs(1);
 /// How long a delivery over its destination's in-flight cap waits (plus jitter).
 const IN_FLIGHT_RECHECK: Duration = Duration::from_millis(100);
 
@@ -51,6 +53,16 @@ impl Relay {
             // The attempt records the missing destination and dead-letters the delivery.
             return Some(Pass::default());
         };
+        if let Some(agent) = destination.agent_name()
+            && !self.agent_hub().is_connected(&self.held_agent(agent))
+        {
+            // Leased just before its agent left this node (or stored before deliveries named
+            // their agent): due again shortly, for a node that holds the agent; a delivery
+            // that names its agent then waits, unleased, until one does.
+            tracing::debug!(agent, "agent not connected to this node; delivery put back");
+            self.defer(lease, now.plus(AGENT_RECHECK)).await;
+            return None;
+        }
         let cap = destination
             .in_flight_cap()
             .unwrap_or(per_destination)

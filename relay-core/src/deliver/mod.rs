@@ -221,9 +221,11 @@ impl Relay {
             let asked = permits.available_permits().min(config.batch).max(1);
             let lease_for = self.longest_timeout_of_all() + config.lease_margin;
             let node = self.node_id();
+            // Deliveries bound to an agent are leased only by a node holding its connection.
+            let agents = self.agent_hub().held();
             let leased = match self
                 .store()
-                .lease_due_as(node, Timestamp::now(), asked, lease_for)
+                .lease_due_as(node, &agents, Timestamp::now(), asked, lease_for)
                 .await
             {
                 Ok(leased) => {
@@ -288,7 +290,8 @@ impl Relay {
     }
 
     /// Tells the observers the queue's depth (the `relay_queue_depth` gauge) and stores it
-    /// as this minute's `queue_depth` point, at once, then every `interval`, until `stop`.
+    /// as this minute's `queue_depth` point, and which bound agents are connected nowhere
+    /// ([`Relay::watch_agents`]), at once, then every `interval`, until `stop`.
     async fn refresh_queue_depth(self, interval: Duration, stop: CancellationToken) {
         let mut ticks = tokio::time::interval(interval.max(Duration::from_millis(10)));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -309,6 +312,7 @@ impl Relay {
                 }
                 Err(error) => tracing::debug!(%error, "could not count the queue"),
             }
+            self.watch_agents().await;
         }
     }
 }

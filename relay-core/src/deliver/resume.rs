@@ -66,6 +66,7 @@ mod tests {
                 destination: "a".to_owned(),
                 route: "r".to_owned(),
                 ordering: None,
+                agent: None,
             }],
         }
     }
@@ -82,7 +83,7 @@ mod tests {
         let minute = Duration::from_secs(60);
         let now = Timestamp::now();
         let dead = store
-            .lease_due_as(Some(&node), now, 1, minute)
+            .lease_due_as(Some(&node), &[], now, 1, minute)
             .await
             .expect("lease");
         assert_eq!(dead.len(), 1);
@@ -94,7 +95,7 @@ mod tests {
         assert_eq!(relay.node_id(), Some(&node));
         relay.reclaim_own_leases().await.expect("reclaim");
         let again = store
-            .lease_due_as(Some(&node), Timestamp::now(), 1, minute)
+            .lease_due_as(Some(&node), &[], Timestamp::now(), 1, minute)
             .await
             .expect("lease");
         assert_eq!(again.len(), 1, "due at once after the reclaim");

@@ -36,9 +36,8 @@ impl Relay {
                 allow_targets,
             } => {
                 let frame = agent_frame(&outbound, delivery, event, number, timeouts.total);
-                let sent = self
-                    .agent_hub()
-                    .deliver(agent, allow_targets, frame, timeouts.total);
+                let agent = self.held_agent(agent);
+                let sent = (self.agent_hub()).deliver(&agent, allow_targets, frame, timeouts.total);
                 Attempted::of_agent(sent.await)
             }
             Target::Handler(handler) => {

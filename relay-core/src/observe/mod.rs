@@ -237,6 +237,12 @@ pub trait Observer: Send + Sync + 'static {
     fn on_queue_depth(&self, depth: u64) {
         let _ = depth;
     }
+
+    /// `agent`, which a destination of `tenant` is bound to, has been connected to no node
+    /// for `offline_for` (looked at every few seconds by a delivery worker).
+    fn on_agent_offline(&self, tenant: &TenantId, agent: &str, offline_for: Duration) {
+        let _ = (tenant, agent, offline_for);
+    }
 }
 
 impl<T: Observer + ?Sized> Observer for Arc<T> {
@@ -269,6 +275,9 @@ impl<T: Observer + ?Sized> Observer for Arc<T> {
     }
     fn on_queue_depth(&self, depth: u64) {
         (**self).on_queue_depth(depth);
+    }
+    fn on_agent_offline(&self, tenant: &TenantId, agent: &str, offline_for: Duration) {
+        (**self).on_agent_offline(tenant, agent, offline_for);
     }
 }
 
@@ -338,6 +347,9 @@ impl Observer for Observers {
     }
     fn on_queue_depth(&self, depth: u64) {
         self.list.iter().for_each(|o| o.on_queue_depth(depth));
+    }
+    fn on_agent_offline(&self, tenant: &TenantId, agent: &str, offline_for: Duration) {
+        (self.list.iter()).for_each(|o| o.on_agent_offline(tenant, agent, offline_for));
     }
 }
 

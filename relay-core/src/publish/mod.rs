@@ -289,6 +289,7 @@ fn direct_deliveries(
             destination: name.clone(),
             route: DIRECT_ROUTE.to_owned(),
             ordering: (destination.ordering_key()).and_then(|key| key.read(headers, Some(payload))),
+            agent: destination.agent_name().map(str::to_owned),
         });
     }
     Ok(deliveries)

@@ -366,6 +366,7 @@ impl RelayBuilder {
                 ),
                 client_limit: self.client_limit,
                 client_lockouts: Default::default(),
+                agents: crate::control::agent::AgentHub::default(),
             }
         });
         Ok(Relay { shared, tenant })

@@ -76,6 +76,8 @@ pub(super) struct Shared {
     pub(super) client_limit: Option<RateLimit>,
     /// Failed logins per client address.
     pub(super) client_lockouts: crate::control::admin::lockout::ClientLockouts,
+    /// The agents connected to this process, of every tenant.
+    pub(super) agents: crate::control::agent::AgentHub,
 }
 
 impl fmt::Debug for Relay {
@@ -294,9 +296,14 @@ impl Relay {
         self.tenant.in_flight_slot(destination, cap)
     }
 
-    /// The [agents](crate::control::agent) connected to this process for this relay's tenant.
+    /// The [agents](crate::control::agent) connected to this process, of every tenant.
     pub(crate) fn agent_hub(&self) -> &crate::control::agent::AgentHub {
-        &self.tenant.agents
+        &self.shared.agents
+    }
+
+    /// This relay's tenant's agent `name`, as the hub and the lease query know it.
+    pub(crate) fn held_agent(&self, name: &str) -> crate::store::HeldAgent {
+        crate::store::HeldAgent::new(self.tenant_id().clone(), name)
     }
 
     pub(crate) fn throttles(&self) -> &Throttles {

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arc_swap::{ArcSwap, ArcSwapOption};
 
 use crate::catalog::Catalog;
-use crate::control::agent::AgentHub;
 use crate::control::manage::ObjectState;
 use crate::control::tenancy::gate::TenantGate;
 use crate::deliver::circuit_view::CircuitViews;
@@ -27,9 +26,6 @@ pub(crate) struct TenantState {
     in_flight: Arc<Mutex<HashMap<String, usize>>>,
     pub(super) throttles: Throttles,
     pub(super) circuit_views: CircuitViews,
-    /// The agents connected for this tenant (agents authenticate in the default tenant only:
-    /// another tenant's hub stays empty, so its agent destinations stay offline).
-    pub(super) agents: AgentHub,
     /// This tenant's limits (none: unlimited).
     pub(super) gate: ArcSwapOption<TenantGate>,
 }
@@ -46,7 +42,6 @@ impl TenantState {
             in_flight: Arc::new(Mutex::new(HashMap::new())),
             throttles: Throttles::default(),
             circuit_views: CircuitViews::default(),
-            agents: AgentHub::default(),
             gate: ArcSwapOption::empty(),
         }
     }

@@ -35,6 +35,7 @@ use crate::model::time::Timestamp;
 
 mod access;
 mod admin;
+mod agents;
 mod audit;
 mod browse;
 mod circuit;
@@ -53,6 +54,7 @@ mod upgrade;
 
 pub use access::*;
 pub use admin::*;
+pub use agents::*;
 pub use audit::*;
 pub use browse::*;
 pub use circuit::*;
@@ -160,6 +162,9 @@ macro_rules! store_conformance_tests {
             portal_links_are_pruned_once_expired,
             signature_failures_page_newest_first,
             signature_failures_are_pruned,
+            agent_deliveries_are_leased_only_where_the_agent_is,
+            replay_rebinds_the_agent,
+            agent_presence_round_trips_per_node,
         );
     };
     (@cases [$mode:ident] $factory:expr; $($case:ident),* $(,)?) => {
@@ -238,6 +243,7 @@ fn plan(destinations: &[&str]) -> Vec<NewDelivery> {
             destination: (*d).to_owned(),
             route: format!("route-{d}"),
             ordering: None,
+            agent: None,
         })
         .collect()
 }

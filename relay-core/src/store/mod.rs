@@ -35,6 +35,7 @@ pub mod memory;
 mod metrics;
 mod object_state;
 mod objects;
+mod presence;
 mod prune;
 mod queue;
 mod quota;
@@ -53,6 +54,7 @@ pub use log::EventLog;
 pub use metrics::MetricStore;
 pub use object_state::{CHANGED_BY_BREAKER, CHANGED_BY_GONE, ObjectStateStore, StateRecord};
 pub use objects::ObjectStore;
+pub use presence::{AgentPresenceStore, PresenceRecord};
 pub use prune::{
     PRUNE_BATCH, Pruned, Retention, SWEEP_EVERY, prune_all, prune_expired, spawn_pruner,
 };
@@ -63,8 +65,8 @@ pub use rules::replay_skips;
 pub use stores::Stores;
 pub use tenants::TenantStore;
 pub use types::{
-    AttemptCompletion, DeadLetterFilter, DestinationRecord, InsertOutcome, Lease, LeasedDelivery,
-    NewDelivery, NewEvent, NextStep, ScheduleReport,
+    AttemptCompletion, DeadLetterFilter, DestinationRecord, HeldAgent, InsertOutcome, Lease,
+    LeasedDelivery, NewDelivery, NewEvent, NextStep, ScheduleReport,
 };
 
 use crate::model::ids::DeliveryId;
@@ -103,7 +105,7 @@ impl StoreError {
 }
 
 /// Every capability at once: the bound for callers that want a whole backend. Implemented
-/// for every type that implements the ten capability traits.
+/// for every type that implements the eleven capability traits.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -124,6 +126,7 @@ pub trait Store:
     + AuditLog
     + MetricStore
     + TenantStore
+    + AgentPresenceStore
 {
 }
 
@@ -138,6 +141,7 @@ impl<T> Store for T where
         + AuditLog
         + MetricStore
         + TenantStore
+        + AgentPresenceStore
         + ?Sized
 {
 }

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use std::time::Duration;
 
 use super::{
-    AttemptCompletion, DeadLetterFilter, Lease, LeasedDelivery, NewDelivery, ScheduleReport,
-    StoreError,
+    AttemptCompletion, DeadLetterFilter, HeldAgent, Lease, LeasedDelivery, NewDelivery,
+    ScheduleReport, StoreError,
 };
 use crate::model::ids::{EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
@@ -20,14 +20,15 @@ pub trait DeliveryQueue: Send + Sync + std::fmt::Debug {
     /// and in-flight ones whose lease expired), oldest due first. Each lease lasts `lease_for`
     /// and carries a fresh fencing token. The leases have no holder: they come back when they
     /// expire (or when a store that owns its data alone, like SQLite, is opened again); see
-    /// [`DeliveryQueue::lease_due_as`].
+    /// [`DeliveryQueue::lease_due_as`]. Deliveries bound to an agent are not leased (no
+    /// agent is held).
     async fn lease_due(
         &self,
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
     ) -> Result<Vec<LeasedDelivery>, StoreError> {
-        self.lease_due_as(None, now, limit, lease_for).await
+        self.lease_due_as(None, &[], now, limit, lease_for).await
     }
 
     /// [`DeliveryQueue::lease_due`], recording `holder` (a node's stable identity) on each
@@ -41,9 +42,14 @@ pub trait DeliveryQueue: Send + Sync + std::fmt::Debug {
     /// the lane is in flight under an unexpired lease. So at most one delivery per lane is
     /// leased at a time, and the lane advances only when its head is delivered or
     /// dead-lettered.
+    ///
+    /// A delivery bound to an agent ([`NewDelivery::agent`]) is leased only when that agent
+    /// is among `agents`, the agents whose connections the leasing node holds; the others
+    /// wait without a write, as deliveries of a disabled destination do.
     async fn lease_due_as(
         &self,
         holder: Option<&NodeId>,
+        agents: &[HeldAgent],
         now: Timestamp,
         limit: usize,
         lease_for: Duration,

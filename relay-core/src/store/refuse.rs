@@ -62,6 +62,7 @@ impl DeliveryQueue for Refuse {
     async fn lease_due_as(
         &self,
         _holder: Option<&NodeId>,
+        _agents: &[crate::store::HeldAgent],
         _now: Timestamp,
         _limit: usize,
         _lease_for: Duration,

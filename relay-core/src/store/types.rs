@@ -18,6 +18,42 @@ pub struct NewDelivery {
     /// Its ordering key, when its route or destination orders deliveries (see
     /// [`ordering`](crate::deliver::ordering)).
     pub ordering: Option<OrderedBy>,
+    /// The [agent](crate::control::agent) that delivers it, when its destination is of kind
+    /// `agent`: only a node holding that agent's connection leases it (see
+    /// [`DeliveryQueue::lease_due_as`](super::DeliveryQueue::lease_due_as)).
+    pub agent: Option<String>,
+}
+
+/// An agent whose connection the leasing node holds: the deliveries bound to it are leased
+/// only by such a node (see [`DeliveryQueue::lease_due_as`](super::DeliveryQueue::lease_due_as)).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HeldAgent {
+    /// The agent's tenant.
+    pub tenant: TenantId,
+    /// The agent's name.
+    pub agent: String,
+}
+
+impl HeldAgent {
+    /// The agent `agent` of `tenant`.
+    pub fn new(tenant: TenantId, agent: impl Into<String>) -> Self {
+        Self {
+            tenant,
+            agent: agent.into(),
+        }
+    }
+
+    /// `tenant`, the unit separator (U+001F, never in a name) and `agent`: one string a
+    /// SQL backend matches against `tenant || chr(31) || agent`.
+    ///
+    /// ```
+    /// use relay_core::model::ids::TenantId;
+    /// use relay_core::store::HeldAgent;
+    /// assert_eq!(HeldAgent::new(TenantId::default(), "dc1").key(), "default\u{1f}dc1");
+    /// ```
+    pub fn key(&self) -> String {
+        format!("{}\u{1f}{}", self.tenant, self.agent)
+    }
 }
 
 /// An event to commit with its dedup entry and deliveries.

@@ -7,6 +7,7 @@ mod log;
 mod objects;
 mod portal;
 mod sig_failures;
+mod presence;
 mod states;
 mod tenants;
 

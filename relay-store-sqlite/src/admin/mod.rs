@@ -6,6 +6,7 @@ pub(crate) mod browse;
 mod log;
 mod objects;
 mod portal;
+mod presence;
 mod retention;
 mod sig_failures;
 mod states;

@@ -3,10 +3,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use relay_core::control::agent::{CONNECT_PATH, TARGET_HEADER};
+use relay_core::control::agent::{AgentTargets, CONNECT_PATH, TARGET_HEADER, VERSION_HEADER};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
@@ -15,6 +16,9 @@ use super::AgentError;
 
 /// An open connection.
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The sending half of a [`Socket`].
+pub type Sink = futures_util::stream::SplitSink<Socket, Message>;
 
 /// `https://gw.example.com` → `wss://gw.example.com/agent/v1/connect` (`http` → `ws`).
 pub fn connect_url(gateway: &str) -> Result<String, AgentError> {
@@ -61,12 +65,12 @@ pub fn tls(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, AgentErr
     Ok(Arc::new(config))
 }
 
-/// Connects as the agent of `token`, forwarding to `forward`. A refusal by the gateway (401,
+/// Connects as the agent of `token`, forwarding to `forward` (one target header per URL). A refusal by the gateway (401,
 /// 403) is [`AgentError::Refused`]: reconnecting would not help.
 pub async fn open(
     url: &str,
     token: &str,
-    forward: &str,
+    forward: &AgentTargets,
     tls: &Arc<rustls::ClientConfig>,
 ) -> Result<Socket, AgentError> {
     let mut request = url
@@ -78,9 +82,13 @@ pub async fn open(
     let mut auth = header(format!("Bearer {token}"))?;
     auth.set_sensitive(true);
     request.headers_mut().insert("authorization", auth);
-    request
-        .headers_mut()
-        .insert(TARGET_HEADER, header(forward.to_owned())?);
+    for value in forward.values() {
+        request.headers_mut().append(TARGET_HEADER, header(value)?);
+    }
+    request.headers_mut().insert(
+        VERSION_HEADER,
+        HeaderValue::from_static(env!("CARGO_PKG_VERSION")),
+    );
     let connector = url
         .starts_with("wss:")
         .then(|| Connector::Rustls(Arc::clone(tls)));

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use relay_core::control::agent::{DeliverFrame, OutcomeFrame};
+use relay_core::control::agent::{AgentTargets, DeliverFrame, OutcomeFrame};
 use relay_core::deliver::{RESPONSE_EXCERPT_BYTES, parse_retry_after};
 
 /// The client the agent POSTs with: no proxy, no redirects (like the gateway's own).
@@ -29,19 +29,25 @@ fn millis(elapsed: Duration) -> u64 {
     u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// POSTs the frame to `forward` (the target this agent was started with) and reports how it
-/// went. A frame naming any other target is refused without a request.
+/// POSTs the frame to its target when that is this agent's URL for the frame's destination
+/// (what it was started with) and reports how it went. A frame naming any other target is
+/// refused without a request.
 pub async fn forward(
     client: &reqwest::Client,
-    forward: &str,
+    forward: &AgentTargets,
     frame: &DeliverFrame,
 ) -> OutcomeFrame {
     let started = Instant::now();
-    if frame.target != forward {
+    let own = forward.for_destination(&frame.destination);
+    if own != Some(frame.target.as_str()) {
+        let own = own.unwrap_or("no URL");
         return failed(
             frame,
             started,
-            format!("target_refused: this agent forwards to {forward} only"),
+            format!(
+                "target_refused: this agent forwards destination {:?} to {own} only",
+                frame.destination
+            ),
         );
     }
     let Some(body) = frame.body_bytes() else {
@@ -58,7 +64,7 @@ pub async fn forward(
     let timeout = Duration::from_millis(frame.timeout_ms.max(1));
     let exchange = async {
         let mut response = client
-            .post(forward)
+            .post(&frame.target)
             .headers(headers)
             .body(body)
             .send()

@@ -360,6 +360,7 @@ fn alerts(spec: &AlertsSpec, config: &Config, problems: &mut Vec<Problem>) -> Op
     };
     let window = duration("window", &spec.window);
     let queue_lag = duration("queue_lag", &spec.queue_lag);
+    let agent_offline = duration("agent_offline", &spec.agent_offline);
     for (field, value) in [
         ("dead_letters", spec.dead_letters),
         ("signature_failures", spec.signature_failures),
@@ -381,6 +382,9 @@ fn alerts(spec: &AlertsSpec, config: &Config, problems: &mut Vec<Problem>) -> Op
     }
     if let Some(lag) = queue_lag {
         alerts = alerts.queue_lag(lag);
+    }
+    if let Some(after) = agent_offline {
+        alerts = alerts.agent_offline(after);
     }
     if let Some(count) = spec.dead_letters {
         alerts = alerts.dead_letters(count);

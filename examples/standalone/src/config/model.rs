@@ -98,6 +98,9 @@ pub struct AlertsSpec {
     pub signature_failures: Option<u32>,
     /// Queue lag that, sustained that long, alerts (e.g. `5m`).
     pub queue_lag: Option<String>,
+    /// How long an agent a destination is bound to may be connected to no node before it
+    /// alerts (e.g. `10m`).
+    pub agent_offline: Option<String>,
     /// Circuit openings within the window that disable a destination (and alert).
     pub breaker_opens: Option<u32>,
 }

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use crate::support::{free_port, start_logged};
 
 /// A running gateway on SQLite with source `app` routed to destination `local` (kind
-/// `agent`, agent `laptop`, allowed to reach `allow`), and source `lonely` routed to `ghost`
-/// (an agent destination whose agent never connects, 3 attempts).
+/// `agent`, agent `laptop`, allowed to reach `allow`), source `crm` routed to destination
+/// `crm` (agent `laptop` too, allowed to reach `allow_crm`, `allow` unless given), and
+/// source `lonely` routed to `ghost` (an agent destination of agent `ghost`, 3 attempts).
 pub struct Gateway {
     pub addr: SocketAddr,
     /// `https` when started with a certificate.
@@ -23,7 +24,8 @@ pub struct Gateway {
     client: reqwest::Client,
 }
 
-fn config(dir: &Path, addr: SocketAddr, allow: &str, tls: &str) -> PathBuf {
+fn config(dir: &Path, addr: SocketAddr, allow: (&str, &str), tls: &str) -> PathBuf {
+    let (allow, allow_crm) = allow;
     let path = dir.join("relay.toml");
     let db = dir.join("relay.db");
     std::fs::write(
@@ -45,6 +47,23 @@ scheme = "none"
 [[sources]]
 name = "lonely"
 scheme = "none"
+
+[[sources]]
+name = "crm"
+scheme = "none"
+
+[[destinations]]
+name = "crm"
+kind = "agent"
+agent = "laptop"
+allow_targets = ["{allow_crm}"]
+retry = {{ max_attempts = 40, initial_ms = 100, max_ms = 400 }}
+circuit_breaker = {{ enabled = false }}
+
+[[routes]]
+name = "crm-to-crm"
+source = "crm"
+destinations = ["crm"]
 
 [[destinations]]
 name = "local"
@@ -86,15 +105,20 @@ fn relay() -> Command {
 impl Gateway {
     /// Starts it; agents may forward to URLs under `allow`.
     pub async fn start(allow: &str) -> Self {
-        Self::start_with(allow, None).await
+        Self::start_with((allow, allow), None).await
+    }
+
+    /// Starts it with destination `crm` allowed to reach `allow_crm` only.
+    pub async fn start_two(allow: &str, allow_crm: &str) -> Self {
+        Self::start_with((allow, allow_crm), None).await
     }
 
     /// Starts it serving HTTPS with `tls`: (certificate chain PEM, key PEM, CA PEM).
     pub async fn start_tls(allow: &str, tls: (&str, &str, &str)) -> Self {
-        Self::start_with(allow, Some(tls)).await
+        Self::start_with((allow, allow), Some(tls)).await
     }
 
-    async fn start_with(allow: &str, tls: Option<(&str, &str, &str)>) -> Self {
+    async fn start_with(allow: (&str, &str), tls: Option<(&str, &str, &str)>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let addr = free_port();
         let keys = match tls {
@@ -259,6 +283,11 @@ impl Gateway {
     /// Starts `relay agent` with `token`, forwarding to `forward`; its log goes to `log`.
     /// Over HTTPS it trusts the test CA (`--ca-file`).
     pub fn agent(&self, token: &str, forward: &str, log: &str) -> Child {
+        self.agent_forwarding(token, &[forward.to_owned()], log)
+    }
+
+    /// [`Self::agent`] with one `--forward` per value (`URL` or `DESTINATION=URL`).
+    pub fn agent_forwarding(&self, token: &str, forwards: &[String], log: &str) -> Child {
         let file = std::fs::File::create(self.dir.path().join(log)).expect("log file");
         let mut command = relay();
         if self.scheme == "https" {
@@ -269,8 +298,11 @@ impl Gateway {
         } else {
             command.arg("agent");
         }
+        command.args(["--gateway", &self.url()]);
+        for forward in forwards {
+            command.args(["--forward", forward]);
+        }
         command
-            .args(["--gateway", &self.url(), "--forward", forward])
             .env("RELAY_AGENT_TOKEN", token)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
@@ -282,8 +314,17 @@ impl Gateway {
     /// Runs `relay agent` to its end (for refusals); its output.
     /// Killed (and the test failed) if it is still running after 60 s.
     pub fn agent_until_exit(&self, token: &str, forward: &str) -> Output {
-        let mut child = relay()
-            .args(["agent", "--gateway", &self.url(), "--forward", forward])
+        self.agent_until_exit_forwarding(token, &[forward.to_owned()])
+    }
+
+    /// [`Self::agent_until_exit`] with one `--forward` per value.
+    pub fn agent_until_exit_forwarding(&self, token: &str, forwards: &[String]) -> Output {
+        let mut command = relay();
+        command.args(["agent", "--gateway", &self.url()]);
+        for forward in forwards {
+            command.args(["--forward", forward]);
+        }
+        let mut child = command
             .env("RELAY_AGENT_TOKEN", token)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())

@@ -76,6 +76,7 @@ impl Events<'_> {
                     route: DIRECT_ROUTE.to_owned(),
                     ordering: (destination.ordering_key())
                         .and_then(|key| key.read(&event.headers, payload.json())),
+                    agent: destination.agent_name().map(str::to_owned),
                 })
                 .collect()
         } else {

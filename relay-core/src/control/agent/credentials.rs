@@ -14,6 +14,7 @@ use crate::model::ids::TenantId;
 use crate::model::secret::{Secret, constant_time_eq};
 use crate::model::time::Timestamp;
 use crate::relay::Relay;
+use crate::store::{HeldAgent, PresenceRecord};
 
 fn digest(bytes: &[u8]) -> Vec<u8> {
     Sha256::digest(bytes).to_vec()
@@ -36,7 +37,19 @@ pub struct AgentView {
     pub name: String,
     /// Whether its credential was revoked (it cannot connect until rotated).
     pub revoked: bool,
-    /// The target it forwards to, when it is connected to this node.
+    /// Whether it is connected to a node (any node: read from the stored presence).
+    pub online: bool,
+    /// The node it is connected to (or was last, when offline).
+    pub node: Option<String>,
+    /// When that connection was made.
+    pub connected_at: Option<Timestamp>,
+    /// When a node last heard from it.
+    pub last_seen: Option<Timestamp>,
+    /// The version it reported.
+    pub version: Option<String>,
+    /// Where it forwards each destination (`URL` and `DESTINATION=URL`), as it connected.
+    pub targets: Vec<String>,
+    /// Its default target, while it is connected (kept from earlier versions of the view).
     pub connected_target: Option<String>,
     /// When it was created.
     pub created_at: Timestamp,
@@ -53,12 +66,38 @@ pub struct AgentCredential {
     pub token: Secret,
 }
 
-fn new_token(name: &str) -> (Secret, String) {
+/// Between a tenant and an agent's name in the tokens of agents outside the default tenant
+/// (never in a name).
+const TENANT_SEPARATOR: char = '~';
+
+fn new_token(tenant: &TenantId, name: &str) -> (Secret, String) {
     let mut bytes = [0u8; SECRET_HEX_LEN / 2];
     rand::rng().fill_bytes(&mut bytes);
     let secret = hex::encode(bytes);
     let hash = hex::encode(digest(secret.as_bytes()));
-    (Secret::new(format!("{TOKEN_PREFIX}{name}_{secret}")), hash)
+    let who = if *tenant == TenantId::default() {
+        name.to_owned()
+    } else {
+        format!("{tenant}{TENANT_SEPARATOR}{name}")
+    };
+    (Secret::new(format!("{TOKEN_PREFIX}{who}_{secret}")), hash)
+}
+
+/// The agent a token's name part (see [`parse_agent_token`]) names: `name` in the default
+/// tenant, `tenant~name` in another.
+///
+/// ```
+/// use relay_core::control::agent::token_agent;
+/// use relay_core::model::ids::TenantId;
+/// assert_eq!(token_agent("dc1").tenant, TenantId::default());
+/// let other = token_agent("acme~dc1");
+/// assert_eq!((other.tenant.as_str(), other.agent.as_str()), ("acme", "dc1"));
+/// ```
+pub fn token_agent(name: &str) -> HeldAgent {
+    match name.split_once(TENANT_SEPARATOR) {
+        Some((tenant, agent)) => HeldAgent::new(TenantId::new(tenant), agent),
+        None => HeldAgent::new(TenantId::default(), name),
+    }
 }
 
 /// Splits a presented agent token into the agent's name and the digest of its secret part;
@@ -128,25 +167,49 @@ impl<'a> Agents<'a> {
 }
 
 impl Relay {
-    async fn agent_records(&self) -> Result<Vec<ObjectRecord>, AdminError> {
-        let records = self.store().objects(&TenantId::default()).await?;
+    async fn agent_records_of(&self, tenant: &TenantId) -> Result<Vec<ObjectRecord>, AdminError> {
+        let records = self.store().objects(tenant).await?;
         Ok(records
             .into_iter()
             .filter(|r| r.kind == ObjectKind::Agent)
             .collect())
     }
 
-    async fn agent_record(&self, name: &str) -> Result<ObjectRecord, AdminError> {
-        (self.agent_records().await?.into_iter())
+    async fn agent_records(&self) -> Result<Vec<ObjectRecord>, AdminError> {
+        self.agent_records_of(self.tenant_id()).await
+    }
+
+    async fn agent_record_of(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+    ) -> Result<ObjectRecord, AdminError> {
+        (self.agent_records_of(tenant).await?.into_iter())
             .find(|r| r.name == name)
             .ok_or(AdminError::NotFound)
     }
 
-    fn agent_view(&self, record: &ObjectRecord) -> AgentView {
+    async fn agent_record(&self, name: &str) -> Result<ObjectRecord, AdminError> {
+        self.agent_record_of(self.tenant_id(), name).await
+    }
+
+    fn agent_view(&self, record: &ObjectRecord, presence: &[PresenceRecord]) -> AgentView {
+        let now = Timestamp::now();
+        let mine = presence.iter().filter(|p| p.agent == record.name);
+        let live = (mine.clone())
+            .filter(|p| p.is_live(now))
+            .max_by_key(|p| p.connected_at);
+        let latest = live.or_else(|| mine.max_by_key(|p| p.last_seen));
         AgentView {
             name: record.name.clone(),
             revoked: !record.enabled,
-            connected_target: self.agent_hub().target_of(&record.name),
+            online: live.is_some(),
+            node: latest.map(|p| p.node.clone()),
+            connected_at: latest.map(|p| p.connected_at),
+            last_seen: latest.map(|p| p.last_seen),
+            version: latest.map(|p| p.version.clone()),
+            targets: latest.map(|p| p.targets.values()).unwrap_or_default(),
+            connected_target: live.and_then(|p| p.targets.default.clone()),
             created_at: record.created_at,
             updated_at: record.updated_at,
         }
@@ -154,11 +217,14 @@ impl Relay {
 }
 
 impl Agents<'_> {
-    /// The agent a bearer token authenticates; [`AdminError::Unauthorized`] for a malformed,
-    /// unknown or revoked token.
-    pub async fn authenticate(&self, token: &str) -> Result<String, AdminError> {
-        let (name, presented) = parse_agent_token(token).ok_or(AdminError::Unauthorized)?;
-        let record = match self.relay.agent_record(&name).await {
+    /// The agent a bearer token authenticates, of whichever tenant the token names (see
+    /// [`token_agent`]); [`AdminError::Unauthorized`] for a malformed, unknown or revoked
+    /// token.
+    pub async fn authenticate(&self, token: &str) -> Result<HeldAgent, AdminError> {
+        let (who, presented) = parse_agent_token(token).ok_or(AdminError::Unauthorized)?;
+        let agent = token_agent(&who);
+        let name = agent.agent.clone();
+        let record = match self.relay.agent_record_of(&agent.tenant, &name).await {
             Err(AdminError::NotFound) => return Err(AdminError::Unauthorized),
             other => other?,
         };
@@ -168,14 +234,14 @@ impl Agents<'_> {
         if !record.enabled || !constant_time_eq(&expected, &presented) {
             return Err(AdminError::Unauthorized);
         }
-        Ok(name)
+        Ok(agent)
     }
 
     /// Creates an agent identity (admin) and returns its token, shown this once; audited.
     pub async fn create(&self, by: &Principal, name: &str) -> Result<AgentCredential, AdminError> {
         let tenant = self.relay.may_change(by, Role::Admin)?;
         check_agent_name(name)?;
-        let (token, hash) = new_token(name);
+        let (token, hash) = new_token(&tenant, name);
         let record = record(name, hash, true, Timestamp::now());
         if !self
             .relay
@@ -192,16 +258,17 @@ impl Agents<'_> {
             .audit(by, "create", "agent", name, Vec::new())
             .await?;
         Ok(AgentCredential {
-            agent: self.relay.agent_view(&record),
+            agent: self.relay.agent_view(&record, &[]),
             token,
         })
     }
 
     /// The agents (viewer), by name.
     pub async fn list(&self, by: &Principal) -> Result<Vec<AgentView>, AdminError> {
-        self.relay.may_change(by, Role::Viewer)?;
+        let tenant = self.relay.may_change(by, Role::Viewer)?;
+        let presence = self.relay.store().agent_presence(&tenant).await?;
         let mut views: Vec<_> = (self.relay.agent_records().await?.iter())
-            .map(|r| self.relay.agent_view(r))
+            .map(|r| self.relay.agent_view(r, &presence))
             .collect();
         views.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(views)
@@ -222,12 +289,14 @@ impl Agents<'_> {
         {
             return Err(AdminError::NotFound);
         }
-        self.relay.agent_hub().drop_agent(name);
+        self.relay
+            .agent_hub()
+            .drop_agent(&self.relay.held_agent(name));
         self.relay
             .access()
             .audit(by, "revoke", "agent", name, Vec::new())
             .await?;
-        Ok(self.relay.agent_view(&record))
+        Ok(self.relay.agent_view(&record, &[]))
     }
 
     /// Gives an agent a new token (admin), shown this once: the old one is refused from now
@@ -235,7 +304,7 @@ impl Agents<'_> {
     pub async fn rotate(&self, by: &Principal, name: &str) -> Result<AgentCredential, AdminError> {
         let tenant = self.relay.may_change(by, Role::Admin)?;
         let before = self.relay.agent_record(name).await?;
-        let (token, hash) = new_token(name);
+        let (token, hash) = new_token(&tenant, name);
         let record = record(name, hash, true, before.created_at);
         if !self
             .relay
@@ -245,13 +314,15 @@ impl Agents<'_> {
         {
             return Err(AdminError::NotFound);
         }
-        self.relay.agent_hub().drop_agent(name);
+        self.relay
+            .agent_hub()
+            .drop_agent(&self.relay.held_agent(name));
         self.relay
             .access()
             .audit(by, "rotate", "agent", name, Vec::new())
             .await?;
         Ok(AgentCredential {
-            agent: self.relay.agent_view(&record),
+            agent: self.relay.agent_view(&record, &[]),
             token,
         })
     }
@@ -265,7 +336,9 @@ impl Agents<'_> {
         {
             return Err(AdminError::NotFound);
         }
-        self.relay.agent_hub().drop_agent(name);
+        self.relay
+            .agent_hub()
+            .drop_agent(&self.relay.held_agent(name));
         self.relay
             .access()
             .audit(by, "delete", "agent", name, Vec::new())
@@ -274,78 +347,4 @@ impl Agents<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn tokens_are_shown_once_revocable_and_rotatable() {
-        let relay = Relay::builder().build().unwrap();
-        let admin = Principal::system(TenantId::default());
-        let created = relay.agents().create(&admin, "laptop").await.unwrap();
-        let token = created.token.expose().to_owned();
-        assert!(token.starts_with("rag_laptop_"));
-        assert_eq!(relay.agents().authenticate(&token).await.unwrap(), "laptop");
-        assert!(!format!("{created:?}").contains(&token[11..]));
-        assert!(matches!(
-            relay.agents().create(&admin, "laptop").await,
-            Err(AdminError::Conflict(_))
-        ));
-        let wrong = format!("rag_laptop_{}", "0".repeat(64));
-        assert!(matches!(
-            relay.agents().authenticate(&wrong).await,
-            Err(AdminError::Unauthorized)
-        ));
-
-        let rotated = relay.agents().rotate(&admin, "laptop").await.unwrap();
-        assert!(relay.agents().authenticate(&token).await.is_err());
-        let token = rotated.token.expose().to_owned();
-        assert!(relay.agents().authenticate(&token).await.is_ok());
-
-        let revoked = relay.agents().revoke(&admin, "laptop").await.unwrap();
-        assert!(revoked.revoked);
-        assert!(matches!(
-            relay.agents().authenticate(&token).await,
-            Err(AdminError::Unauthorized)
-        ));
-        let viewer = Principal {
-            role: Role::Viewer,
-            ..admin.clone()
-        };
-        assert_eq!(relay.agents().list(&viewer).await.unwrap().len(), 1);
-        assert!(matches!(
-            relay.agents().create(&viewer, "other").await,
-            Err(AdminError::Forbidden { .. })
-        ));
-        assert!(matches!(
-            relay.agents().create(&admin, "no spaces").await,
-            Err(AdminError::Invalid(_))
-        ));
-        // A credential changed through another node (straight in the store here) closes
-        // this node's connection at the next sync.
-        let fresh = relay.agents().rotate(&admin, "laptop").await.unwrap();
-        let _session = relay
-            .agents()
-            .hub()
-            .connect("laptop", "http://127.0.0.1:3000/");
-        relay.objects().sync_objects().await.unwrap();
-        assert_eq!(relay.agents().hub().connected().len(), 1);
-        let mut record = relay.agent_record("laptop").await.unwrap();
-        record.enabled = false;
-        record.updated_at = Timestamp::from_millis(record.updated_at.as_millis() + 1);
-        let tenant = TenantId::default();
-        assert!(relay.store().update_object(&tenant, record).await.unwrap());
-        relay.objects().sync_objects().await.unwrap();
-        assert!(relay.agents().hub().connected().is_empty());
-        assert!(
-            relay
-                .agents()
-                .authenticate(fresh.token.expose())
-                .await
-                .is_err()
-        );
-        relay.agents().delete(&admin, "laptop").await.unwrap();
-        assert!(relay.agents().list(&admin).await.unwrap().is_empty());
-        // The catalog is not disturbed by agent records.
-        relay.objects().sync_objects().await.unwrap();
-    }
-}
+mod tests;

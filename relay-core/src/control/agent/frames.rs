@@ -1,9 +1,12 @@
 //! The agent protocol: JSON text frames over one WebSocket.
 //!
 //! The agent connects with `GET /agent/v1/connect`, `Authorization: Bearer rag_…` and the
-//! URL it forwards to in [`TARGET_HEADER`]. The gateway answers [`GatewayFrame::Welcome`],
+//! URLs it forwards to in [`TARGET_HEADER`] (one header per URL: `URL` for every destination
+//! without its own, `DESTINATION=URL` for one; see
+//! [`AgentTargets`](super::AgentTargets)), and its version in [`VERSION_HEADER`]. The gateway answers [`GatewayFrame::Welcome`],
 //! then one [`GatewayFrame::Deliver`] per attempt; the agent answers each with an
-//! [`AgentFrame::Outcome`] carrying the same `id`.
+//! [`AgentFrame::Outcome`] carrying the same `id`. An agent that stops sends
+//! [`AgentFrame::Draining`] first, answers what it was sent, then closes.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -14,8 +17,11 @@ use serde::{Deserialize, Serialize};
 /// The path of the WebSocket endpoint.
 pub const CONNECT_PATH: &str = "/agent/v1/connect";
 
-/// The request header naming the URL the agent forwards to.
+/// The request header naming a URL the agent forwards to (repeated for several).
 pub const TARGET_HEADER: &str = "x-relay-agent-target";
+
+/// The request header carrying the agent's version (shown in its status).
+pub const VERSION_HEADER: &str = "x-relay-agent-version";
 
 /// What the gateway sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,8 +31,12 @@ pub enum GatewayFrame {
     Welcome {
         /// The agent's name.
         agent: String,
-        /// The target the gateway accepted (the agent's `--forward`, normalised).
+        /// The default target the gateway accepted (the agent's bare `--forward`, normalised;
+        /// empty without one).
         target: String,
+        /// Every target the gateway accepted.
+        #[serde(default)]
+        targets: super::AgentTargets,
     },
     /// One attempt to forward.
     Deliver(DeliverFrame),
@@ -101,6 +111,10 @@ impl DeliverFrame {
 pub enum AgentFrame {
     /// How one attempt went.
     Outcome(OutcomeFrame),
+    /// The agent is stopping: send it nothing more; it answers what it was sent, then closes.
+    /// This node stops leasing its deliveries at once, so another node holding a connection
+    /// of the agent takes them over without an attempt lost or sent twice.
+    Draining,
 }
 
 /// The outcome of forwarding one [`DeliverFrame`].

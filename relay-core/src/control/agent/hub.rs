@@ -1,4 +1,5 @@
-//! [`AgentHub`]: the agents connected to this process and the attempts awaiting their answer.
+//! [`AgentHub`]: the agents connected to this process (of every tenant) and the attempts
+//! awaiting their answer.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -7,7 +8,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::frames::{DeliverFrame, OutcomeFrame};
+use super::targets::AgentTargets;
 use crate::model::time::Timestamp;
+use crate::store::HeldAgent;
 
 /// Why an attempt through an agent got no outcome.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,12 +32,16 @@ pub enum AgentFailure {
 /// identity to report outcomes and the end of the connection under.
 #[derive(Debug)]
 pub struct AgentSession {
-    /// The agent's name.
-    pub agent: String,
-    /// The target it forwards to (normalised).
-    pub target: String,
+    /// The agent (its tenant and name).
+    pub agent: HeldAgent,
+    /// Where it forwards each destination's attempts.
+    pub targets: AgentTargets,
     /// Tells this connection from an earlier or later one of the same agent.
     pub id: u64,
+    /// When it connected.
+    pub since: Timestamp,
+    /// Names this connection in presence records (unique across processes).
+    pub presence_session: String,
     /// The frames to send to the agent.
     pub frames: mpsc::UnboundedReceiver<DeliverFrame>,
 }
@@ -42,20 +49,37 @@ pub struct AgentSession {
 struct Connected {
     session: u64,
     since: Timestamp,
-    target: String,
+    targets: AgentTargets,
     outbox: mpsc::UnboundedSender<DeliverFrame>,
     pending: HashMap<u64, oneshot::Sender<OutcomeFrame>>,
 }
 
-#[derive(Default)]
 struct State {
-    agents: HashMap<String, Connected>,
+    agents: HashMap<HeldAgent, Connected>,
+    /// Connections draining (see [`AgentHub::drain`]), by agent and session.
+    draining: HashMap<(HeldAgent, u64), Connected>,
     next_id: u64,
+    /// Names this process in presence records when its node has no identity.
+    process: String,
+    /// When this process started looking after agents.
+    started: Timestamp,
 }
 
-/// The agents connected to this process. One connection per agent: a new one replaces the
-/// old (whose attempts awaiting an answer fail as `agent_offline` and are retried per the
-/// destination's policy). Cloning shares it.
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            agents: HashMap::new(),
+            draining: HashMap::new(),
+            next_id: 0,
+            process: format!("process-{:016x}", rand::random::<u64>()),
+            started: Timestamp::now(),
+        }
+    }
+}
+
+/// The agents connected to this process, of every tenant. One connection per agent: a new
+/// one replaces the old (whose attempts awaiting an answer fail as `agent_offline` and are
+/// retried per the destination's policy). Cloning shares it.
 #[derive(Clone, Default)]
 pub struct AgentHub {
     state: Arc<Mutex<State>>,
@@ -64,7 +88,7 @@ pub struct AgentHub {
 impl std::fmt::Debug for AgentHub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AgentHub")
-            .field("connected", &self.connected())
+            .field("connected", &self.held())
             .finish()
     }
 }
@@ -74,63 +98,84 @@ impl AgentHub {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers a connection of `agent` forwarding to `target`, replacing any earlier one.
-    pub fn connect(&self, agent: &str, target: &str) -> AgentSession {
+    /// Registers a connection of `agent` forwarding to `targets`, replacing any earlier one.
+    pub fn connect(&self, agent: &HeldAgent, targets: AgentTargets) -> AgentSession {
         let (outbox, frames) = mpsc::unbounded_channel();
+        let since = Timestamp::now();
         let mut state = self.state();
         state.next_id += 1;
         let id = state.next_id;
+        let presence_session = format!("{}-{id}", state.process);
         let replaced = state.agents.insert(
-            agent.to_owned(),
+            agent.clone(),
             Connected {
                 session: id,
-                since: Timestamp::now(),
-                target: target.to_owned(),
+                since,
+                targets: targets.clone(),
                 outbox,
                 pending: HashMap::new(),
             },
         );
         if replaced.is_some() {
             tracing::info!(
-                agent,
+                agent = agent.agent,
+                tenant = %agent.tenant,
                 "agent reconnected; its earlier connection is dropped"
             );
         }
         AgentSession {
-            agent: agent.to_owned(),
-            target: target.to_owned(),
+            agent: agent.clone(),
+            targets,
             id,
+            since,
+            presence_session,
             frames,
         }
     }
 
-    /// Removes the connection `session` of `agent` (a later connection is left alone). Attempts
-    /// still awaiting its answer fail as `agent_offline`.
-    pub fn disconnect(&self, agent: &str, session: u64) {
+    /// Removes the connection `session` of `agent` (a later connection is left alone); whether
+    /// it was the current one. Attempts still awaiting its answer fail as `agent_offline`.
+    pub fn disconnect(&self, agent: &HeldAgent, session: u64) -> bool {
         let mut state = self.state();
-        if state
-            .agents
-            .get(agent)
-            .is_some_and(|c| c.session == session)
-        {
+        state.draining.remove(&(agent.clone(), session));
+        let current = (state.agents.get(agent)).is_some_and(|c| c.session == session);
+        if current {
             state.agents.remove(agent);
         }
+        current
+    }
+
+    /// Stops sending to the connection `session` of `agent` (the agent is stopping): it is no
+    /// longer connected for leasing and new attempts, while the outcomes of the attempts it
+    /// was sent are still taken until it disconnects. Whether it was the current connection.
+    pub fn drain(&self, agent: &HeldAgent, session: u64) -> bool {
+        let mut state = self.state();
+        if (state.agents.get(agent)).is_none_or(|c| c.session != session) {
+            return false;
+        }
+        if let Some(connected) = state.agents.remove(agent) {
+            state.draining.insert((agent.clone(), session), connected);
+        }
+        true
     }
 
     /// Closes `agent`'s connection, whichever it is (after its credential was revoked or
     /// rotated). Attempts still awaiting its answer fail as `agent_offline`.
-    pub fn drop_agent(&self, agent: &str) {
-        self.state().agents.remove(agent);
+    pub fn drop_agent(&self, agent: &HeldAgent) {
+        let mut state = self.state();
+        state.agents.remove(agent);
+        state.draining.retain(|(a, _), _| a != agent);
     }
 
-    /// Closes every connection `keep` refuses, given the agent's name and when it connected
-    /// (after another node revoked, rotated or deleted its credential).
-    pub fn retain(&self, keep: impl Fn(&str, Timestamp) -> bool) {
-        self.state().agents.retain(|name, c| {
-            let kept = keep(name, c.since);
+    /// Closes every connection `keep` refuses, given the agent and when it connected (after
+    /// another node revoked, rotated or deleted its credential).
+    pub fn retain(&self, keep: impl Fn(&HeldAgent, Timestamp) -> bool) {
+        self.state().agents.retain(|agent, c| {
+            let kept = keep(agent, c.since);
             if !kept {
                 tracing::info!(
-                    agent = name,
+                    agent = agent.agent,
+                    tenant = %agent.tenant,
                     "agent credential changed; closing its connection"
                 );
             }
@@ -140,44 +185,68 @@ impl AgentHub {
 
     /// Hands an outcome to the attempt awaiting it. An outcome for an attempt that is no longer
     /// waiting (it timed out, or its connection was replaced) is dropped: it is never recorded.
-    pub fn complete(&self, agent: &str, session: u64, outcome: OutcomeFrame) -> bool {
+    pub fn complete(&self, agent: &HeldAgent, session: u64, outcome: OutcomeFrame) -> bool {
         let mut state = self.state();
-        let Some(connected) = state.agents.get_mut(agent) else {
-            return false;
+        let State {
+            agents, draining, ..
+        } = &mut *state;
+        let connected = match agents.get_mut(agent) {
+            Some(connected) if connected.session == session => connected,
+            _ => match draining.get_mut(&(agent.clone(), session)) {
+                Some(connected) => connected,
+                None => return false,
+            },
         };
-        if connected.session != session {
-            return false;
-        }
         match connected.pending.remove(&outcome.id) {
             Some(waiting) => waiting.send(outcome).is_ok(),
             None => false,
         }
     }
 
-    /// The connected agents and their targets, by name.
-    pub fn connected(&self) -> Vec<(String, String)> {
-        let mut list: Vec<_> = (self.state().agents.iter())
-            .map(|(name, c)| (name.clone(), c.target.clone()))
-            .collect();
+    /// The agents connected to this process (what its lease query may lease for), sorted.
+    pub fn held(&self) -> Vec<HeldAgent> {
+        let mut list: Vec<_> = self.state().agents.keys().cloned().collect();
         list.sort();
         list
     }
 
-    /// The target of `agent`'s connection, if it is connected.
-    pub fn target_of(&self, agent: &str) -> Option<String> {
-        self.state().agents.get(agent).map(|c| c.target.clone())
+    /// The name of this process in presence records, for a node without an identity.
+    pub fn process_name(&self) -> String {
+        self.state().process.clone()
     }
 
-    /// Sends one attempt to `agent` (`frame`'s `id` and `target` are set here) and waits at
-    /// most `timeout` for its outcome. `allowed` is the destination's allow list: an agent
-    /// whose target is outside it is not sent anything.
+    /// When this hub (this process's relay) was made.
+    pub fn started(&self) -> Timestamp {
+        self.state().started
+    }
+
+    /// The id of `agent`'s current connection to this process.
+    pub fn session_of(&self, agent: &HeldAgent) -> Option<u64> {
+        self.state().agents.get(agent).map(|c| c.session)
+    }
+
+    /// Whether `agent` is connected to this process.
+    pub fn is_connected(&self, agent: &HeldAgent) -> bool {
+        self.state().agents.contains_key(agent)
+    }
+
+    /// The targets of `agent`'s connection, if it is connected.
+    pub fn targets_of(&self, agent: &HeldAgent) -> Option<AgentTargets> {
+        self.state().agents.get(agent).map(|c| c.targets.clone())
+    }
+
+    /// Sends one attempt to `agent` (`frame`'s `id` and `target` are set here: the agent's URL
+    /// for the frame's destination) and waits at most `timeout` for its outcome. `allowed` is
+    /// the destination's allow list: an agent whose URL for it is outside the list (or that has
+    /// none) is not sent anything.
     pub async fn deliver(
         &self,
-        agent: &str,
+        agent: &HeldAgent,
         allowed: &[String],
         mut frame: DeliverFrame,
         timeout: Duration,
     ) -> Result<OutcomeFrame, AgentFailure> {
+        let name = &agent.agent;
         let (answer, waiting) = oneshot::channel();
         let (session, id) = {
             let mut state = self.state();
@@ -185,20 +254,18 @@ impl AgentHub {
             let id = state.next_id;
             let Some(connected) = state.agents.get_mut(agent) else {
                 return Err(AgentFailure::Offline(format!(
-                    "agent {agent:?} is not connected to this node"
+                    "agent {name:?} is not connected to this node"
                 )));
             };
-            if !super::target_allowed(allowed, &connected.target) {
-                return Err(AgentFailure::Offline(format!(
-                    "agent {agent:?} forwards to {:?}, outside the destination's allow_targets",
-                    connected.target
-                )));
+            if let Some(refusal) = connected.targets.refusal(&frame.destination, allowed) {
+                return Err(AgentFailure::Offline(format!("agent {name:?}: {refusal}")));
             }
+            let target = connected.targets.for_destination(&frame.destination);
             frame.id = id;
-            frame.target.clone_from(&connected.target);
+            frame.target = target.unwrap_or_default().to_owned();
             if connected.outbox.send(frame).is_err() {
                 return Err(AgentFailure::Offline(format!(
-                    "agent {agent:?} is disconnecting"
+                    "agent {name:?} is disconnecting"
                 )));
             }
             connected.pending.insert(id, answer);
@@ -207,7 +274,7 @@ impl AgentHub {
         match tokio::time::timeout(timeout, waiting).await {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(_)) => Err(AgentFailure::Offline(format!(
-                "agent {agent:?} disconnected before answering"
+                "agent {name:?} disconnected before answering"
             ))),
             Err(_) => {
                 let mut state = self.state();
@@ -216,8 +283,11 @@ impl AgentHub {
                 {
                     connected.pending.remove(&id);
                 }
+                if let Some(connected) = state.draining.get_mut(&(agent.clone(), session)) {
+                    connected.pending.remove(&id);
+                }
                 Err(AgentFailure::Timeout {
-                    agent: agent.to_owned(),
+                    agent: name.clone(),
                     after: timeout,
                 })
             }
@@ -226,115 +296,4 @@ impl AgentHub {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn frame() -> DeliverFrame {
-        DeliverFrame {
-            id: 0,
-            delivery_id: "d".into(),
-            destination: "dest".into(),
-            event_type: "push".into(),
-            attempt: 1,
-            target: String::new(),
-            headers: Vec::new(),
-            body: String::new(),
-            timeout_ms: 1000,
-        }
-    }
-
-    fn allowed() -> Vec<String> {
-        vec!["http://127.0.0.1:3000/".into()]
-    }
-
-    #[tokio::test]
-    async fn offline_answer_and_late_outcomes() {
-        let hub = AgentHub::default();
-        let offline = hub
-            .deliver("a", &allowed(), frame(), Duration::from_secs(1))
-            .await;
-        assert!(
-            matches!(offline, Err(AgentFailure::Offline(_))),
-            "{offline:?}"
-        );
-
-        let mut session = hub.connect("a", "http://127.0.0.1:3000/x");
-        let answering = {
-            let hub = hub.clone();
-            tokio::spawn(async move {
-                let sent = session.frames.recv().await.unwrap();
-                assert_eq!(sent.target, "http://127.0.0.1:3000/x");
-                let outcome = OutcomeFrame {
-                    id: sent.id,
-                    status: Some(204),
-                    latency_ms: 1,
-                    error: None,
-                    excerpt: None,
-                    retry_after_secs: None,
-                };
-                assert!(hub.complete("a", session.id, outcome.clone()));
-                // The same outcome again is not waited for any more.
-                assert!(!hub.complete("a", session.id, outcome));
-                session
-            })
-        };
-        let outcome = hub
-            .deliver("a", &allowed(), frame(), Duration::from_secs(30))
-            .await
-            .unwrap();
-        assert_eq!(outcome.status, Some(204));
-        let session = answering.await.unwrap();
-
-        // Outside the allow list: nothing is sent.
-        let refused = hub
-            .deliver(
-                "a",
-                &["http://127.0.0.1:4000/".into()],
-                frame(),
-                Duration::from_secs(1),
-            )
-            .await;
-        assert!(matches!(refused, Err(AgentFailure::Offline(m)) if m.contains("allow_targets")));
-
-        // A reconnection replaces the session; the old one's disconnect does not remove it.
-        let newer = hub.connect("a", "http://127.0.0.1:3000/");
-        hub.disconnect("a", session.id);
-        assert_eq!(hub.connected().len(), 1);
-        hub.disconnect("a", newer.id);
-        assert!(hub.connected().is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_dropped_connection_fails_the_attempt_waiting_on_it() {
-        let hub = AgentHub::default();
-        let session = hub.connect("a", "http://127.0.0.1:3000/");
-        let waiting = {
-            let hub = hub.clone();
-            tokio::spawn(async move {
-                hub.deliver("a", &allowed(), frame(), Duration::from_secs(60))
-                    .await
-            })
-        };
-        while hub
-            .state()
-            .agents
-            .get("a")
-            .is_some_and(|c| c.pending.is_empty())
-        {
-            tokio::task::yield_now().await;
-        }
-        hub.disconnect("a", session.id);
-        let result = waiting.await.unwrap();
-        assert!(matches!(result, Err(AgentFailure::Offline(m)) if m.contains("disconnected")));
-    }
-
-    #[tokio::test]
-    async fn no_answer_is_a_timeout() {
-        let hub = AgentHub::default();
-        let _session = hub.connect("a", "http://127.0.0.1:3000/");
-        let result = hub
-            .deliver("a", &allowed(), frame(), Duration::from_millis(20))
-            .await;
-        assert!(matches!(result, Err(AgentFailure::Timeout { .. })));
-    }
-}
+mod tests;

@@ -12,6 +12,8 @@
 //!   secret).
 //! - [`AlertKind::QueueLag`]: first attempts have been leased later than
 //!   [`AlertConfig::queue_lag`] after their event arrived, without a break, for that long.
+//! - [`AlertKind::AgentOffline`]: an agent a destination is bound to has been connected to
+//!   no node for [`AlertConfig::agent_offline`] (its deliveries wait meanwhile).
 //!
 //! Each alert (kind and subject) fires at most once per window: a node does not fire it again
 //! within a window of its last firing, and the alert event's idempotency key names the window,
@@ -43,6 +45,8 @@ pub enum AlertKind {
     SignatureFailures,
     /// The queue has lagged for longer than the threshold.
     QueueLag,
+    /// An agent a destination is bound to has been offline for longer than the threshold.
+    AgentOffline,
 }
 
 impl AlertKind {
@@ -53,6 +57,7 @@ impl AlertKind {
             Self::DeadLetters => "dead_letters",
             Self::SignatureFailures => "signature_failures",
             Self::QueueLag => "queue_lag",
+            Self::AgentOffline => "agent_offline",
         }
     }
 }
@@ -86,6 +91,9 @@ pub struct AlertConfig {
     pub queue_lag: Option<Duration>,
     /// Circuit openings of a destination within the window that disable it (and alert).
     pub breaker_opens: Option<u32>,
+    /// How long an agent a destination is bound to may be connected to no node before it
+    /// alerts.
+    pub agent_offline: Option<Duration>,
 }
 
 impl AlertConfig {
@@ -98,6 +106,7 @@ impl AlertConfig {
             signature_failures: None,
             queue_lag: None,
             breaker_opens: None,
+            agent_offline: None,
         }
     }
 
@@ -122,6 +131,13 @@ impl AlertConfig {
     /// Alert when the queue lags by `lag` for `lag`.
     pub fn queue_lag(mut self, lag: Duration) -> Self {
         self.queue_lag = Some(lag);
+        self
+    }
+
+    /// Alert when an agent a destination is bound to has been connected to no node for
+    /// `after`.
+    pub fn agent_offline(mut self, after: Duration) -> Self {
+        self.agent_offline = Some(after);
         self
     }
 

@@ -2,7 +2,7 @@
 //! alerts, stored and delivered like any event.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::HeaderMap;
@@ -212,6 +212,23 @@ impl Observer for AlertObserver {
             self.note_lease_round(leased);
         }
     }
+
+    fn on_agent_offline(&self, tenant: &TenantId, agent: &str, offline_for: Duration) {
+        let Some(threshold) = self.alerts.config().agent_offline else {
+            return;
+        };
+        if *tenant == self.tenant && offline_for >= threshold {
+            self.fire(
+                AlertKind::AgentOffline,
+                agent,
+                json!({
+                    "agent": agent,
+                    "offline_secs": offline_for.as_secs(),
+                    "threshold_secs": threshold.as_secs(),
+                }),
+            );
+        }
+    }
 }
 
 /// Builds the alert event and commits it with its delivery to the alert destination
@@ -259,6 +276,7 @@ async fn send_alert(
             destination: config.destination.clone(),
             route: ALERT_ROUTE.to_owned(),
             ordering: None,
+            agent: None,
         }],
     };
     match sink.commit(new).await? {

@@ -58,13 +58,15 @@ impl Relay {
         if records_changed {
             // Agents whose credential was revoked, rotated or deleted since they connected
             // (possibly through another node) are disconnected.
-            self.agent_hub().retain(|name, since| {
-                records.iter().any(|r| {
-                    r.kind == super::ObjectKind::Agent
-                        && r.name == name
-                        && r.enabled
-                        && r.updated_at <= since
-                })
+            let tenant = self.tenant_id();
+            self.agent_hub().retain(|agent, since| {
+                agent.tenant != *tenant
+                    || records.iter().any(|r| {
+                        r.kind == super::ObjectKind::Agent
+                            && r.name == agent.agent
+                            && r.enabled
+                            && r.updated_at <= since
+                    })
             });
         }
         if records_changed || state.states != states {

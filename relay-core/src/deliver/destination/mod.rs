@@ -332,6 +332,14 @@ impl Destination {
         &self.target
     }
 
+    /// The agent that delivers for it, when it is of kind `agent`.
+    pub fn agent_name(&self) -> Option<&str> {
+        match &self.target {
+            Target::Agent { agent, .. } => Some(agent),
+            _ => None,
+        }
+    }
+
     /// The outbound signing secret.
     pub fn secret(&self) -> Option<&Secret> {
         self.signing_secret.as_ref()

@@ -18,11 +18,11 @@ pub async fn reclaim_takes_back_its_own_leases_only(store: Arc<dyn Store>) {
     }
     let (a, b) = (node("node-a"), node("node-b"));
     let by_a = store
-        .lease_due_as(Some(&a), at(1_000), 2, MINUTE)
+        .lease_due_as(Some(&a), &[], at(1_000), 2, MINUTE)
         .await
         .unwrap();
     let by_b = store
-        .lease_due_as(Some(&b), at(1_000), 1, MINUTE)
+        .lease_due_as(Some(&b), &[], at(1_000), 1, MINUTE)
         .await
         .unwrap();
     let anonymous = store.lease_due(at(1_000), 1, MINUTE).await.unwrap();
@@ -46,7 +46,7 @@ pub async fn reclaim_takes_back_its_own_leases_only(store: Arc<dyn Store>) {
 
     // A's deliveries are due now, and only they: the others are held until they expire.
     let again = store
-        .lease_due_as(Some(&a), at(2_000), 10, MINUTE)
+        .lease_due_as(Some(&a), &[], at(2_000), 10, MINUTE)
         .await
         .unwrap();
     let mut ids: Vec<DeliveryId> = again.iter().map(|l| l.delivery.id).collect();
@@ -76,7 +76,7 @@ pub async fn reclaimed_leases_are_fenced(store: Arc<dyn Store>) {
     insert(&*store, new_event(&t, "s", "k", 0, &["a"])).await;
     let a = node("node-a");
     let dead = store
-        .lease_due_as(Some(&a), at(0), 1, MINUTE)
+        .lease_due_as(Some(&a), &[], at(0), 1, MINUTE)
         .await
         .unwrap()
         .remove(0);
@@ -98,7 +98,7 @@ pub async fn reclaimed_leases_are_fenced(store: Arc<dyn Store>) {
     // The next life leases it with a larger token; the dead life's writes still count for
     // nothing, the next life's do.
     let next = store
-        .lease_due_as(Some(&a), at(200), 1, MINUTE)
+        .lease_due_as(Some(&a), &[], at(200), 1, MINUTE)
         .await
         .unwrap()
         .remove(0);
@@ -131,14 +131,14 @@ pub async fn reclaimed_lane_head_keeps_its_place(store: Arc<dyn Store>) {
     let second = insert(&*store, ordered("second", 10)).await;
     let a = node("node-a");
     let leased = store
-        .lease_due_as(Some(&a), at(1_000), 10, MINUTE)
+        .lease_due_as(Some(&a), &[], at(1_000), 10, MINUTE)
         .await
         .unwrap();
     assert_eq!(leased.len(), 1);
     assert_eq!(leased[0].event.id, head);
     assert_eq!(store.reclaim(&a, at(2_000)).await.unwrap(), 1);
     let again = store
-        .lease_due_as(Some(&a), at(2_000), 10, MINUTE)
+        .lease_due_as(Some(&a), &[], at(2_000), 10, MINUTE)
         .await
         .unwrap();
     assert_eq!(again.len(), 1);

@@ -20,6 +20,7 @@ use crate::store::{
 
 mod admin;
 mod log;
+mod presence;
 mod queue;
 mod records;
 mod states;
@@ -37,6 +38,8 @@ struct Row {
     seq: u64,
     /// A dead letter of this delivery holds its lane.
     blocks_when_dead: bool,
+    /// The agent that delivers it (see [`NewDelivery::agent`]).
+    agent: Option<String>,
 }
 
 impl Row {
@@ -77,6 +80,8 @@ struct State {
     /// The deliveries of each lane that hold it (see [`Row::holds_lane`]), by creation order.
     lanes: HashMap<LaneKey, BTreeSet<(u64, DeliveryId)>>,
     next_seq: u64,
+    /// Agent presence by (tenant, agent, node) (see [`presence`]).
+    presence: presence::Presence,
 }
 
 impl State {
@@ -194,6 +199,7 @@ impl State {
             token: 0,
             holder: None,
             seq: self.next_seq,
+            agent: new.agent,
             blocks_when_dead: new
                 .ordering
                 .is_some_and(|o| o.on_dead_letter == OnDeadLetter::Block),

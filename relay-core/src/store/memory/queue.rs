@@ -10,8 +10,8 @@ use crate::model::event::{DeliveryStatus, EventStatus};
 use crate::model::ids::{DeliveryId, EventId, NodeId, TenantId};
 use crate::model::time::Timestamp;
 use crate::store::{
-    AttemptCompletion, DeadLetterFilter, DeliveryQueue, Lease, LeasedDelivery, NewDelivery,
-    NextStep, ScheduleReport, StoreError, replay_skips,
+    AttemptCompletion, DeadLetterFilter, DeliveryQueue, HeldAgent, Lease, LeasedDelivery,
+    NewDelivery, NextStep, ScheduleReport, StoreError, replay_skips,
 };
 
 #[async_trait]
@@ -19,6 +19,7 @@ impl DeliveryQueue for MemoryStore {
     async fn lease_due_as(
         &self,
         holder: Option<&NodeId>,
+        agents: &[HeldAgent],
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
@@ -32,7 +33,10 @@ impl DeliveryQueue for MemoryStore {
             if *at > now || due.len() >= limit {
                 break;
             }
-            if state.waits_on_lane(*id, now) || state.is_held(*id, now) {
+            if state.waits_on_lane(*id, now)
+                || state.is_held(*id, now)
+                || !state.agent_held(*id, agents)
+            {
                 continue;
             }
             let lane = state.deliveries.get(id).and_then(Row::lane);
@@ -173,6 +177,7 @@ impl DeliveryQueue for MemoryStore {
                     if let Some(row) = state.deliveries.get_mut(&id) {
                         row.delivery.cycle_attempts = 0;
                         row.delivery.updated_at = now;
+                        row.agent = new.agent;
                     }
                     report.scheduled.push(id);
                 }

@@ -1,6 +1,6 @@
 //! [`ObjectStateStore`] for [`MemoryStore`], and the rule its queue shares with the durable
 //! stores: the deliveries of a disabled destination, or of one whose circuit is open, are
-//! held (not leased).
+//! held (not leased); so are those bound to an agent the leasing node does not hold.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +11,7 @@ use crate::control::manage::ObjectKind;
 use crate::deliver::circuit::CircuitPhase;
 use crate::model::ids::{DeliveryId, TenantId};
 use crate::model::time::Timestamp;
-use crate::store::{ObjectStateStore, StateRecord, StoreError};
+use crate::store::{HeldAgent, ObjectStateStore, StateRecord, StoreError};
 
 /// The stored states by (tenant, kind, name).
 pub(super) type ObjectStates = BTreeMap<(TenantId, ObjectKind, String), StateRecord>;
@@ -29,6 +29,17 @@ impl State {
         let open = (self.circuits.get(&(tenant.clone(), destination.clone())))
             .is_some_and(|c| c.state.phase == CircuitPhase::Open && c.state.until > now);
         disabled || open
+    }
+
+    /// Whether the delivery may be leased by a node holding `agents`: it is bound to no
+    /// agent, or to one of them.
+    pub(super) fn agent_held(&self, id: DeliveryId, agents: &[HeldAgent]) -> bool {
+        let Some(row) = self.deliveries.get(&id) else {
+            return true;
+        };
+        row.agent.as_ref().is_none_or(|agent| {
+            (agents.iter()).any(|a| a.tenant == row.delivery.tenant && a.agent == *agent)
+        })
     }
 }
 

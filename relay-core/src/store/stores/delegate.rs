@@ -32,11 +32,14 @@ impl DeliveryQueue for Stores {
     async fn lease_due_as(
         &self,
         holder: Option<&NodeId>,
+        agents: &[HeldAgent],
         now: Timestamp,
         limit: usize,
         lease_for: Duration,
     ) -> Result<Vec<LeasedDelivery>, StoreError> {
-        self.queue.lease_due_as(holder, now, limit, lease_for).await
+        self.queue
+            .lease_due_as(holder, agents, now, limit, lease_for)
+            .await
     }
 
     async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {

@@ -2,13 +2,14 @@
 
 mod delegate;
 mod delegate_audit;
+mod presence;
 
 use std::sync::Arc;
 
 use crate::store::memory::MemoryStore;
 use crate::store::{
-    AccessStore, AuditLog, CircuitStore, DeliveryQueue, EventIngest, EventLog, MetricStore,
-    ObjectStateStore, ObjectStore, Refuse, Store, TenantStore,
+    AccessStore, AgentPresenceStore, AuditLog, CircuitStore, DeliveryQueue, EventIngest, EventLog,
+    MetricStore, ObjectStateStore, ObjectStore, Refuse, Store, TenantStore,
 };
 
 /// A [`Store`] made of one part per capability: each operation goes to the part that
@@ -39,6 +40,7 @@ pub struct Stores {
     audit: Arc<dyn AuditLog>,
     metrics: Arc<dyn MetricStore>,
     tenants: Arc<dyn TenantStore>,
+    presence: Arc<dyn AgentPresenceStore>,
 }
 
 impl Stores {
@@ -60,12 +62,13 @@ impl Stores {
             access: store.clone(),
             audit: store.clone(),
             metrics: store.clone(),
-            tenants: store,
+            tenants: store.clone(),
+            presence: store,
         }
     }
 
     /// The pipeline on a backend that provides only [`EventIngest`] and [`DeliveryQueue`]:
-    /// events are ingested, deduplicated and delivered; circuit-breaker state and the
+    /// events are ingested, deduplicated and delivered; circuit-breaker state, agent presence and the
     /// objects' enabled/disabled state are kept in this process (a [`MemoryStore`] each); every other capability answers
     /// [`StoreError::Unsupported`](crate::store::StoreError::Unsupported) (see
     /// [`Refuse::UNSUPPORTED`]), so the admin features that need one fail with that error. Add parts
@@ -97,8 +100,10 @@ impl Stores {
     ///
     /// #[async_trait]
     /// impl DeliveryQueue for MyBackend {
-    ///     async fn lease_due_as(&self, holder: Option<&NodeId>, now: Timestamp, limit: usize, lease_for: Duration)
-    ///         -> Result<Vec<LeasedDelivery>, StoreError> { self.rows.lease_due_as(holder, now, limit, lease_for).await }
+    ///     async fn lease_due_as(&self, holder: Option<&NodeId>, agents: &[HeldAgent], now: Timestamp,
+    ///         limit: usize, lease_for: Duration) -> Result<Vec<LeasedDelivery>, StoreError> {
+    ///         self.rows.lease_due_as(holder, agents, now, limit, lease_for).await
+    ///     }
     ///     async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {
     ///         self.rows.reclaim(holder, now).await
     ///     }
@@ -139,6 +144,7 @@ impl Stores {
             audit: Arc::new(Refuse::UNSUPPORTED),
             metrics: Arc::new(Refuse::UNSUPPORTED),
             tenants: Arc::new(Refuse::UNSUPPORTED),
+            presence: Arc::new(MemoryStore::new()),
         }
     }
 
@@ -196,6 +202,12 @@ impl Stores {
         self
     }
 
+    /// Replaces agent presence (every other capability stays as it is).
+    pub fn with_presence(mut self, presence: Arc<dyn AgentPresenceStore>) -> Self {
+        self.presence = presence;
+        self
+    }
+
     /// Replaces tenants (every other capability stays as it is).
     pub fn with_tenants(mut self, tenants: Arc<dyn TenantStore>) -> Self {
         self.tenants = tenants;
@@ -245,6 +257,11 @@ impl Stores {
     /// The part that provides metric points.
     pub fn metrics(&self) -> &Arc<dyn MetricStore> {
         &self.metrics
+    }
+
+    /// The part that provides agent presence.
+    pub fn presence(&self) -> &Arc<dyn AgentPresenceStore> {
+        &self.presence
     }
 
     /// The part that provides tenants.
