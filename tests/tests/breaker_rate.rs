@@ -26,13 +26,16 @@ use relay_tests::{Answer, Receiver, eventually, loopback, serve};
 #[derive(Clone)]
 struct RandomReceiver {
     url: String,
-    state: Arc<Mutex<(StdRng, u32, u64, u64)>>,
+    state: Shared,
 }
+
+/// The RNG, the failure percentage, requests answered, of those failed.
+type Shared = Arc<Mutex<(StdRng, u32, u64, u64)>>;
 
 impl RandomReceiver {
     async fn start(percent: u32, seed: u64) -> Self {
         let state = Arc::new(Mutex::new((StdRng::seed_from_u64(seed), percent, 0, 0)));
-        async fn answer(State(state): State<Arc<Mutex<(StdRng, u32, u64, u64)>>>) -> StatusCode {
+        async fn answer(State(state): State<Shared>) -> StatusCode {
             let mut state = state.lock().expect("receiver");
             let fail = state.0.random_range(0..100) < state.1;
             state.2 += 1;
@@ -93,7 +96,7 @@ fn watch(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_failing_30_percent_at_random_is_never_opened_in_10_000_attempts() {
     const ATTEMPTS: u64 = 10_000;
-    let receiver = RandomReceiver::start(30, 0x5eed_30).await;
+    let receiver = RandomReceiver::start(30, 0x5eed_0030).await;
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     // The default breaker: 50% of at least 20 attempts within 60 s.
     let destination = Destination::http("noisy", &receiver.url)
