@@ -21,7 +21,7 @@ struct Owned {
     event: String,
     delivery: String,
     key: String,
-    names: [&'static str; 5],
+    names: [&'static str; 6],
 }
 
 impl Owned {

@@ -117,7 +117,7 @@ async fn start_agent(bin: &Path, relay: &Relay, target: &str) -> Result<AgentPro
         .map_err(|e| setup(format!("cannot start {}: {e}", bin.display())))?;
     let agent = AgentProcess(child);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while relay.agents().hub().connected().is_empty() {
+    while relay.agents().hub().held().is_empty() {
         if Instant::now() > deadline {
             return Err(setup("relay agent did not connect within 30 s".into()));
         }

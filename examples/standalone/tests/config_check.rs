@@ -243,3 +243,34 @@ fn every_documented_scheme_and_feature_is_accepted() {
     let (code, stderr) = check(&toml);
     assert_eq!(code, 0, "{stderr}\n{toml}");
 }
+
+/// `relay config check` on a valid file with `RELAY_SERVER__…` overrides in the environment.
+fn check_with_env(vars: &[(&str, &str)]) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("relay.toml");
+    let toml = "[server]\nlisten = \"127.0.0.1:8080\"\ndatabase_url = \"memory://\"\n";
+    std::fs::write(&file, toml).expect("write config");
+    let output = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["config", "check"])
+        .arg(&file)
+        .envs(vars.iter().copied())
+        .output()
+        .expect("run relay");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().expect("exit code"), stderr)
+}
+
+#[test]
+fn server_keys_are_overridden_from_the_environment() {
+    let (code, stderr) = check_with_env(&[("RELAY_SERVER__LISTEN", "not an address")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("server.listen"), "{stderr}");
+    let (code, stderr) = check_with_env(&[("RELAY_SERVER__NODE_ID", "bad id!")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("server.node_id"), "{stderr}");
+    let (code, stderr) = check_with_env(&[
+        ("RELAY_SERVER__LISTEN", "0.0.0.0:9999"),
+        ("RELAY_SERVER__NODE_ID", "web-1"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}

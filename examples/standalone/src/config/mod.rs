@@ -1,7 +1,7 @@
 //! Loading and checking the configuration file.
 //!
-//! Every key may also be set in the environment as `RELAY_<SECTION>__<KEY>` (for example
-//! `RELAY_SERVER__LISTEN=0.0.0.0:8080`), and any secret value written `env:NAME` is read from the
+//! Every `[server]` key may also be set in the environment as `RELAY_SERVER__<KEY>` (for
+//! example `RELAY_SERVER__LISTEN=0.0.0.0:8080`), and any secret value written `env:NAME` is read from the
 //! environment variable `NAME`. Unknown keys and names that point nowhere are errors, reported
 //! with the file, the key and the reason.
 
@@ -74,8 +74,9 @@ pub fn load(file: &Path) -> Result<Config, ConfigError> {
 
 /// Parses `text`, the contents of `file`, with `RELAY_…` environment overrides.
 pub fn from_toml(text: &str, file: &Path) -> Result<Config, ConfigError> {
+    // The key keeps the variable's case (`SERVER__LISTEN`): compare without it.
     let overrides = Env::prefixed("RELAY_")
-        .filter(|key| key.as_str().starts_with("server__"))
+        .filter(|key| key.as_str().to_ascii_lowercase().starts_with("server__"))
         .split("__");
     let mut config = Figment::from(Toml::string(text))
         .merge(overrides)

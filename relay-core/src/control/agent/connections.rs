@@ -35,6 +35,7 @@ impl Agents<'_> {
             tenant: self.relay.tenant_id().clone(),
             actor: format!("agent:{agent}"),
             role: Role::Viewer,
+            client: None,
         }
     }
 
