@@ -1,7 +1,7 @@
 //! Events, dead letters, replay, redrive and discard.
 
-use axum::Json;
-use axum::extract::{Path, State};
+use crate::reply::Json;
+use crate::request::{Path, State};
 use relay_core::control::admin::{
     AdminError, Area, EventQuery, EventState, Role, redacted_headers,
 };
@@ -9,13 +9,13 @@ use relay_core::model::ids::{DeliveryId, EventId};
 use relay_core::model::payload::Payload;
 use relay_core::store::DeadLetterFilter;
 
-use super::AdminState;
 use super::dto::{
     CountResult, DeadLetterParams, DeadLetterSelection, DeliveryItem, EventDetailItem, EventItem,
     EventParams, HeaderItem, Page, ReplayRequest, ReplayResult, StateParam, parse_time,
 };
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Auth};
+use crate::state::AdminState;
 
 const DEFAULT_PAGE: usize = 50;
 

@@ -2,18 +2,18 @@
 
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use crate::reply::Json;
+use crate::request::{Path, State};
+use http::StatusCode;
 use relay_core::control::admin::{Area, Role};
 use relay_core::control::definition::SourceSpec;
 use relay_core::control::manage::ObjectKind;
 
 use super::dto::{CreatedSourceItem, RotateRequest, RotatedItem, SourceItem};
 use super::state::{StateParams, set};
-use crate::admin::AdminState;
-use crate::admin::error::{ApiError, ErrorBody};
-use crate::admin::extract::{ApiJson, ApiQuery, Auth};
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::extract::{ApiJson, ApiQuery, Auth};
+use crate::state::AdminState;
 
 /// The default overlap of a rotation: a day.
 const DEFAULT_OVERLAP: Duration = Duration::from_secs(86_400);

@@ -56,26 +56,3 @@ impl Modify for Security {
     modifiers(&Security),
 )]
 pub struct ApiDoc;
-
-/// Swagger UI for [`ApiDoc`] at `/api/v1/docs/` (its assets vendored in the binary), reading
-/// `/api/v1/openapi.json`, with the dashboard's `Content-Security-Policy` and no-sniff
-/// headers. Public, like the description it shows; trying a call needs a key.
-pub(crate) fn swagger_ui<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
-    use axum::http::{HeaderValue, header};
-    use utoipa_swagger_ui::{Config, SwaggerUi};
-    let ui = SwaggerUi::new("/api/v1/docs").config(Config::new(["/api/v1/openapi.json"]));
-    axum::Router::from(ui).layer(axum::middleware::map_response(
-        |mut response: axum::response::Response| async move {
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(crate::dashboard::CONTENT_SECURITY_POLICY),
-            );
-            headers.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            response
-        },
-    ))
-}

@@ -2,20 +2,20 @@
 
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::State;
+use crate::reply::Json;
+use crate::request::State;
 use relay_core::control::admin::{
     AdminError, AuditQuery, MetricQuery, MetricScope, Role, summarize,
 };
 use relay_core::model::ids::AuditId;
 use relay_core::model::time::Timestamp;
 
-use super::AdminState;
 use super::dto::{
     AuditItem, AuditParams, MetricParams, MetricsReport, Page, PointItem, ScopeParam, parse_time,
 };
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiQuery, Auth};
+use crate::state::AdminState;
 
 /// The audit log, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditParams),

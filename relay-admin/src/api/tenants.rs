@@ -1,17 +1,17 @@
 //! The tenant registry (platform admins: admins of the `default` tenant; anyone else gets
 //! 404) and the first API key of a tenant.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use crate::reply::Json;
+use crate::request::{Path, State};
+use http::StatusCode;
 use relay_core::control::admin::{Role, TenantLimits, TenantRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AdminState;
 use super::dto::{KeyItem, NewKeyRequest, time};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Auth};
+use crate::state::AdminState;
 
 /// A tenant's limits; each one left out is unlimited.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]

@@ -1,17 +1,17 @@
 //! `POST /api/v1/events`: publishing an application's own event (see
 //! [`relay_core::publish`]); `GET /api/v1/event-types`: the event types it may carry.
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use crate::reply::Json;
+use crate::request::State;
+use http::StatusCode;
 use relay_core::control::admin::Role;
 use relay_core::publish::{EventType, Publish, Published};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AdminState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Auth};
+use crate::state::AdminState;
 
 /// `POST /events`: an event to publish.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,15 +1,15 @@
 //! Agent identities: create (the token shown once), list, revoke, rotate, delete.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use crate::reply::Json;
+use crate::request::{Path, State};
+use http::StatusCode;
 use relay_core::control::agent::{AgentCredential, AgentView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AdminState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Auth};
+use crate::state::AdminState;
 
 /// `POST /agents`.
 #[derive(Deserialize, ToSchema)]

@@ -5,18 +5,18 @@
 
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use crate::reply::Json;
+use crate::reply::Reply;
+use crate::request::{Path, State};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use relay_core::control::admin::{AdminError, PORTAL_SESSION_TTL};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AdminState;
 use super::dto::time;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Auth};
+use crate::state::AdminState;
 
 /// Where a redeemed link lands: the dashboard's event list.
 pub const PORTAL_LANDING: &str = "/#/events";
@@ -94,21 +94,16 @@ pub(crate) async fn create(
 }
 
 /// A refusal page: no cache, no referrer, the dashboard's security headers.
-fn page(status: StatusCode, text: &'static str) -> Response {
+fn page(status: StatusCode, text: &'static str) -> Reply {
     let body = format!(
         "<!doctype html><meta charset=\"utf-8\"><title>Relay</title><p data-test=\"portal-refused\">{text}</p>"
     );
-    let mut response = (
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        body,
-    )
-        .into_response();
+    let mut response = crate::reply::with_body(status, "text/html; charset=utf-8", body);
     no_store(&mut response);
     response
 }
 
-fn no_store(response: &mut Response) {
+fn no_store(response: &mut Reply) {
     let headers = response.headers_mut();
     let fixed = [
         (header::CACHE_CONTROL, "no-store"),
@@ -128,11 +123,12 @@ fn no_store(response: &mut Response) {
 /// `GET /portal/{token}`: redeems the link (once) and redirects (303) into the dashboard
 /// with the session cookie set; an unknown, expired or used link answers 401 with a short
 /// page, a store failure 503.
-pub(crate) async fn redeem(State(state): State<AdminState>, Path(token): Path<String>) -> Response {
+pub(crate) async fn redeem(State(state): State<AdminState>, Path(token): Path<String>) -> Reply {
     match state.relay.access().redeem_portal_link(&token).await {
         Ok(session) => {
-            let mut response =
-                (StatusCode::SEE_OTHER, [(header::LOCATION, PORTAL_LANDING)]).into_response();
+            let mut response = crate::reply::empty(StatusCode::SEE_OTHER);
+            (response.headers_mut())
+                .insert(header::LOCATION, HeaderValue::from_static(PORTAL_LANDING));
             let max_age = PORTAL_SESSION_TTL.as_secs();
             if let Some(cookie) = super::access::cookie(&state, session.token.expose(), max_age) {
                 response.headers_mut().insert(header::SET_COOKIE, cookie);

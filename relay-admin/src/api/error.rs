@@ -1,13 +1,13 @@
 //! Admin API errors as JSON responses: one status per [`AdminError`] variant.
 
-use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
 use relay_core::control::admin::{AdminError, FieldError};
 use relay_core::model::time::Timestamp;
 use relay_core::store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
+
+use crate::reply::{IntoReply, Json, Reply};
 
 /// The body of every error answer: `{"error": "<code>", …}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -46,7 +46,7 @@ impl From<AdminError> for ApiError {
 
 impl ApiError {
     /// A body that is not JSON at all (400 `invalid_json`).
-    pub(crate) fn bad_json(message: String) -> Response {
+    pub(crate) fn bad_json(message: String) -> Reply {
         body(
             StatusCode::BAD_REQUEST,
             "invalid_json",
@@ -56,12 +56,7 @@ impl ApiError {
     }
 }
 
-fn body(
-    status: StatusCode,
-    code: &str,
-    message: Option<String>,
-    fields: Vec<FieldError>,
-) -> Response {
+fn body(status: StatusCode, code: &str, message: Option<String>, fields: Vec<FieldError>) -> Reply {
     let fields = fields
         .into_iter()
         .map(|f| FieldErrorBody {
@@ -74,11 +69,11 @@ fn body(
         message,
         fields,
     };
-    (status, Json(body)).into_response()
+    (status, Json(body)).into_reply()
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl IntoReply for ApiError {
+    fn into_reply(self) -> Reply {
         match self.0 {
             AdminError::Unauthorized => {
                 let mut response = body(StatusCode::UNAUTHORIZED, "unauthorized", None, vec![]);
@@ -149,16 +144,13 @@ impl IntoResponse for ApiError {
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use axum::body::to_bytes;
-
     use super::*;
 
-    #[tokio::test]
-    async fn no_credential_key_is_named_not_a_store_outage() {
-        let response = ApiError(AdminError::NoCredentialKey).into_response();
+    #[test]
+    fn no_credential_key_is_named_not_a_store_outage() {
+        let response = ApiError(AdminError::NoCredentialKey).into_reply();
         assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED);
-        let body = to_bytes(response.into_body(), 4096).await.unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
         assert_eq!(body["error"], "unsupported");
         let message = body["message"].as_str().unwrap();
         assert!(
@@ -167,13 +159,12 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn a_conflict_says_why_in_its_own_words() {
+    #[test]
+    fn a_conflict_says_why_in_its_own_words() {
         let why = "the default tenant cannot be deleted";
-        let response = ApiError(AdminError::Conflict(why.into())).into_response();
+        let response = ApiError(AdminError::Conflict(why.into())).into_reply();
         assert_eq!(response.status(), StatusCode::CONFLICT);
-        let body = to_bytes(response.into_body(), 4096).await.unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
         assert_eq!(body["message"], why);
     }
 }

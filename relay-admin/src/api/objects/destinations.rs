@@ -1,17 +1,17 @@
 //! `/api/v1/destinations`: list (with health), read, create, update, delete, enable, disable.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use crate::reply::Json;
+use crate::request::{Path, State};
+use http::StatusCode;
 use relay_core::control::admin::{AdminError, Area, Role};
 use relay_core::control::definition::DestinationSpec;
 use relay_core::control::manage::{DestinationView, ObjectKind};
 
 use super::dto::{CreatedDestinationItem, DestinationItem};
 use super::state::{StateParams, set};
-use crate::admin::AdminState;
-use crate::admin::error::{ApiError, ErrorBody};
-use crate::admin::extract::{ApiJson, ApiQuery, Auth};
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::extract::{ApiJson, ApiQuery, Auth};
+use crate::state::AdminState;
 
 pub(super) async fn item(
     state: &AdminState,

@@ -1,16 +1,16 @@
 //! `/api/v1/subscriptions`: a consumer's endpoint and its event types in one call (a
 //! destination and its route, created and deleted together).
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use crate::reply::Json;
+use crate::request::{Path, State};
+use http::StatusCode;
 use relay_core::control::manage::SubscriptionSpec;
 
 use super::destinations::item;
 use super::dto::CreatedSubscriptionItem;
-use crate::admin::AdminState;
-use crate::admin::error::{ApiError, ErrorBody};
-use crate::admin::extract::{ApiJson, Auth};
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::extract::{ApiJson, Auth};
+use crate::state::AdminState;
 
 /// Creates a subscription (admins): the destination and a route of the same name that sends
 /// it `event_types` of `source` (default `app`, the published events), both or neither.

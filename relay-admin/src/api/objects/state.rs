@@ -2,15 +2,15 @@
 //! answers show who or what disabled an object (its stored state; see
 //! [`relay_core::control::manage::Objects::set_enabled`]).
 
-use axum::http::StatusCode;
+use http::StatusCode;
 use relay_core::control::admin::Principal;
 use relay_core::control::manage::{Disabled, ObjectKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::admin::AdminState;
-use crate::admin::dto::time;
-use crate::admin::error::ApiError;
+use crate::api::dto::time;
+use crate::api::error::ApiError;
+use crate::state::AdminState;
 
 /// Query of the `enable` and `disable` operations.
 #[derive(Debug, Default, Deserialize, IntoParams)]

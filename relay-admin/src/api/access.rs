@@ -1,16 +1,16 @@
 //! Login, logout and who-am-I; API keys and users.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use crate::reply::Json;
+use crate::reply::{IntoReply, Reply};
+use crate::request::{Path, State};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 use relay_core::control::admin::{AdminError, Role};
 use relay_core::model::secret::Secret;
 
-use super::AdminState;
 use super::dto::{KeyItem, LoginRequest, NewKeyRequest, NewUserRequest, UserItem, WhoAmI};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Auth, SESSION_COOKIE};
+use crate::state::AdminState;
 
 pub(super) fn cookie(state: &AdminState, value: &str, max_age_secs: u64) -> Option<HeaderValue> {
     let secure = if state.options.secure_cookies {
@@ -33,7 +33,7 @@ pub(super) fn cookie(state: &AdminState, value: &str, max_age_secs: u64) -> Opti
 pub(crate) async fn login(
     State(state): State<AdminState>,
     ApiJson(request): ApiJson<LoginRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Reply, ApiError> {
     let tenant = (request.tenant.as_deref()).map_or_else(
         relay_core::model::ids::TenantId::default,
         relay_core::model::ids::TenantId::new,
@@ -50,7 +50,7 @@ pub(crate) async fn login(
         role: session.user.role.as_str().to_owned(),
         tenant: session.user.tenant.to_string(),
     };
-    let mut response = Json(body).into_response();
+    let mut response = Json(body).into_reply();
     if let Some(value) = cookie(&state, session.token.expose(), max_age) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -60,15 +60,13 @@ pub(crate) async fn login(
 /// Ends the session of the cookie sent, and clears the cookie.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204, description = "Logged out")))]
-pub(crate) async fn logout(State(state): State<AdminState>, headers: HeaderMap) -> Response {
-    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
-    parts.headers = headers;
-    if let Some(token) = super::extract::session_cookie(&parts)
+pub(crate) async fn logout(State(state): State<AdminState>, headers: HeaderMap) -> Reply {
+    if let Some(token) = super::extract::session_cookie(&headers)
         && let Err(error) = state.relay.access().logout(token).await
     {
-        return ApiError(error).into_response();
+        return ApiError(error).into_reply();
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
+    let mut response = StatusCode::NO_CONTENT.into_reply();
     if let Some(value) = cookie(&state, "", 0) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }

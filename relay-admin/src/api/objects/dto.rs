@@ -13,7 +13,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::state::DisabledItem;
-use crate::admin::dto::time;
+use crate::api::dto::time;
 
 fn stamps(stamps: Option<Stamps>) -> (Option<String>, Option<String>) {
     stamps.map_or((None, None), |s| {

@@ -1,18 +1,18 @@
 //! `/api/v1/routes`: list, read, create, update, delete, enable, disable, test; and the
 //! transformers routes may name.
 
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use crate::reply::Json;
+use crate::request::{Path, State};
+use http::StatusCode;
 use relay_core::control::admin::{Area, Role};
 use relay_core::control::definition::RouteSpec;
 use relay_core::control::manage::{ObjectKind, RouteSample};
 
 use super::dto::{RouteItem, RouteTestItem, RouteTestRequest};
 use super::state::{StateParams, set};
-use crate::admin::AdminState;
-use crate::admin::error::{ApiError, ErrorBody};
-use crate::admin::extract::{ApiJson, ApiQuery, Auth};
+use crate::api::error::{ApiError, ErrorBody};
+use crate::api::extract::{ApiJson, ApiQuery, Auth};
+use crate::state::AdminState;
 
 /// Every route, in evaluation order.
 #[utoipa::path(get, path = "/api/v1/routes", tag = "routes",
