@@ -45,16 +45,16 @@ pub enum Incoming {
 #[error("the agent's socket broke")]
 pub struct SocketError;
 
-/// An adapter's upgraded WebSocket.
-pub trait AgentSocket: Send {
+/// An adapter's upgraded WebSocket (it answers the agent's pings itself).
+pub trait AgentSocket {
     /// Sends a text frame.
-    fn send_text(&mut self, text: String) -> impl Future<Output = Result<(), SocketError>> + Send;
+    fn send_text(&mut self, text: String) -> impl Future<Output = Result<(), SocketError>>;
     /// Sends a ping.
-    fn send_ping(&mut self) -> impl Future<Output = Result<(), SocketError>> + Send;
+    fn send_ping(&mut self) -> impl Future<Output = Result<(), SocketError>>;
     /// Sends a close frame.
-    fn close(&mut self) -> impl Future<Output = ()> + Send;
+    fn close(&mut self) -> impl Future<Output = ()>;
     /// The next message (`None`: the socket ended). Must be cancel-safe.
-    fn recv(&mut self) -> impl Future<Output = Option<Result<Incoming, SocketError>>> + Send;
+    fn recv(&mut self) -> impl Future<Output = Option<Result<Incoming, SocketError>>>;
 }
 
 /// An agent allowed to connect.

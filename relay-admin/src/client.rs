@@ -25,7 +25,8 @@ impl TrustedProxies {
         Self(networks)
     }
 
-    fn trusts(&self, addr: IpAddr) -> bool {
+    /// Whether `addr` is one of the proxies (then its forwarding headers are read).
+    pub fn trusts(&self, addr: IpAddr) -> bool {
         let addr = canonical(addr);
         self.0.iter().any(|net| net.contains(&addr))
     }

@@ -16,6 +16,7 @@ mod router;
 mod state;
 pub mod swagger;
 pub mod table;
+pub mod tenant;
 
 pub use api::{ApiError, ErrorBody, FieldErrorBody};
 pub use client::TrustedProxies;

@@ -1,4 +1,5 @@
-//! How the ingest layer decides a request's tenant.
+//! How an adapter's ingest decides a request's tenant: from the path, or from the
+//! application's [`TenantResolver`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ type Resolve = dyn Fn(&http::request::Parts) -> Option<TenantId> + Send + Sync;
 
 /// The embedding application's way of naming the tenant of an ingest request (from a
 /// subdomain, a header its own proxy sets, its own authentication…), used instead of a path
-/// segment: see [`RelayLayer::tenant_resolver`](super::RelayLayer::tenant_resolver).
+/// segment (`relay_axum::RelayLayer::tenant_resolver`, `relay_actix::RelayMiddleware::tenant_resolver`).
 #[derive(Clone)]
 pub struct TenantResolver(Arc<Resolve>);
 
@@ -36,7 +37,7 @@ impl fmt::Debug for TenantResolver {
 
 /// Where an ingest request's tenant comes from.
 #[derive(Debug, Clone, Default)]
-pub(crate) enum TenantFrom {
+pub enum TenantFrom {
     /// `{prefix}/{source}` is the default tenant's, `{prefix}/{tenant}/{source}` the tenant's.
     #[default]
     Path,
@@ -47,7 +48,7 @@ pub(crate) enum TenantFrom {
 impl TenantFrom {
     /// The tenant segment (if any) and the source of an ingest request, or `None` when the
     /// request is the application's.
-    pub(crate) fn target<'a>(
+    pub fn target<'a>(
         &self,
         prefix: &relay_core::ingest::IngestPrefix,
         method: &str,
@@ -60,11 +61,7 @@ impl TenantFrom {
     }
 
     /// The tenant of a request whose path named `segment`.
-    pub(crate) fn tenant(
-        &self,
-        segment: Option<&str>,
-        parts: &http::request::Parts,
-    ) -> Option<TenantId> {
+    pub fn tenant(&self, segment: Option<&str>, parts: &http::request::Parts) -> Option<TenantId> {
         match (self, segment) {
             (Self::Path, None) => Some(TenantId::default()),
             (Self::Path, Some(tenant)) => Some(TenantId::new(tenant)),
