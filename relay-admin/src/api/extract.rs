@@ -61,21 +61,22 @@ pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned + Send> FromRequest for ApiJson<T> {
     async fn from_request(request: &Request) -> Result<Self, Reply> {
-        json(&request.body).map(ApiJson)
+        json(&request.body).map(ApiJson).map_err(|refusal| *refusal)
     }
 }
 
-fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Reply> {
+/// The body as `T`, or the refusal (boxed: an answer is large).
+fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Reply>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         let error = AdminError::invalid("body", "a JSON body is required (`{}` for none)");
-        return Err(ApiError(error).into_reply());
+        return Err(Box::new(ApiError(error).into_reply()));
     }
     if let Err(error) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-        return Err(ApiError::bad_json(error.to_string()));
+        return Err(Box::new(ApiError::bad_json(error.to_string())));
     }
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         let error = AdminError::invalid("body", "must be a JSON object");
-        return Err(ApiError(error).into_reply());
+        return Err(Box::new(ApiError(error).into_reply()));
     }
     let mut json = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut json).map_err(|error| {
@@ -83,7 +84,7 @@ fn json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Reply> {
             path if path == "." => "body".to_owned(),
             path => path,
         };
-        ApiError(AdminError::invalid(field, error.inner().to_string())).into_reply()
+        Box::new(ApiError(AdminError::invalid(field, error.inner().to_string())).into_reply())
     })
 }
 
