@@ -45,6 +45,22 @@ pub(crate) fn response(reply: Reply) -> Result<HttpResponse, ConvertError> {
     Ok(response.map_into_boxed_body())
 }
 
+/// The request URI (path and query) as relay-core's `http` 1.x [`http::Uri`].
+pub(crate) fn uri(uri: &actix_web::http::Uri) -> Result<http::Uri, ConvertError> {
+    let text = uri.path_and_query().map_or("/", |p| p.as_str());
+    Ok(http::Uri::try_from(text)?)
+}
+
+/// A control-plane answer as an actix-web response, status, headers and body unchanged.
+pub(crate) fn reply(reply: relay_admin::Reply) -> Result<HttpResponse, ConvertError> {
+    let (parts, body) = reply.into_parts();
+    response(Reply {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::body::MessageBody;

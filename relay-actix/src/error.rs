@@ -13,6 +13,12 @@ pub enum ConvertError {
     /// A request header value relay-core's `http` 1.x refuses.
     #[error("request header value not accepted by http 1.x")]
     RequestHeaderValue(#[from] http::header::InvalidHeaderValue),
+    /// A request method relay-core's `http` 1.x refuses.
+    #[error("request method not accepted by http 1.x")]
+    RequestMethod,
+    /// A request URI relay-core's `http` 1.x refuses.
+    #[error("request URI not accepted by http 1.x")]
+    RequestUri(#[from] http::uri::InvalidUri),
     /// A reply header name actix-web's `http` 0.2 refuses.
     #[error("reply header name not accepted by actix-web")]
     ReplyHeaderName(#[from] actix_web::http::header::InvalidHeaderName),

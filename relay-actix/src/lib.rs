@@ -47,17 +47,30 @@
 //! # }
 //! ```
 //!
+//! [`ControlPlane`] mounts the rest of the gateway the same way, as a second middleware: the
+//! admin API under `/api/v1` with its OpenAPI description and Swagger UI, the consumer portal,
+//! the dashboard, health, `/metrics` and the agent WebSocket, answered by
+//! [relay-admin](relay_admin) exactly as relay-axum answers them. [`RelayMiddleware::tenant_resolver`]
+//! lets the application name each ingest request's tenant.
+//!
 //! The body is read only up to the source's `max_body_bytes`: a declared `Content-Length` over
 //! it is refused with 413 before any byte is read, and a chunked body is refused as soon as it
 //! passes the limit.
 
+mod agent;
 mod convert;
 mod error;
 mod future;
 mod middleware;
+mod plane;
+mod plane_service;
 mod service;
 
 pub use error::ConvertError;
 pub use future::ResponseFuture;
 pub use middleware::RelayMiddleware;
+pub use plane::ControlPlane;
+pub use plane_service::ControlPlaneService;
+pub use relay_admin::tenant::TenantResolver;
+pub use relay_admin::{AdminOptions, ClientInfo, TrustedProxies};
 pub use service::RelayService;

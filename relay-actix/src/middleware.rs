@@ -5,6 +5,7 @@ use std::future::{Ready, ready};
 use actix_web::Error;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform};
+use relay_admin::tenant::{TenantFrom, TenantResolver};
 use relay_core::Relay;
 use relay_core::ingest::IngestPrefix;
 
@@ -26,6 +27,7 @@ use crate::service::RelayService;
 pub struct RelayMiddleware {
     relay: Relay,
     prefix: IngestPrefix,
+    tenants: TenantFrom,
 }
 
 impl RelayMiddleware {
@@ -37,6 +39,7 @@ impl RelayMiddleware {
         Self {
             relay,
             prefix: IngestPrefix::default(),
+            tenants: TenantFrom::Path,
         }
     }
 
@@ -44,6 +47,34 @@ impl RelayMiddleware {
     /// matched against the whole request path, also when the middleware wraps a scope.
     pub fn prefix(mut self, prefix: &str) -> Self {
         self.prefix = IngestPrefix::new(prefix);
+        self
+    }
+
+    /// Lets the application name each request's tenant (from a subdomain, its own
+    /// authentication…) instead of a path segment: `POST {prefix}/{source}` is ingested in the
+    /// tenant `resolve` returns (`None`: 404 `unknown_source`), and
+    /// `POST {prefix}/{tenant}/{source}` is left to the application. `resolve` sees the
+    /// request's head as `http` 1.x parts (method, URI, headers), as relay-axum's does.
+    ///
+    /// ```
+    /// use relay_core::model::ids::TenantId;
+    ///
+    /// let relay = relay_core::Relay::builder().build().unwrap();
+    /// // acme.hooks.example.com → tenant "acme"
+    /// let middleware = relay_actix::RelayMiddleware::new(relay).tenant_resolver(|parts: &http::request::Parts| {
+    ///     let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+    ///     let (tenant, _) = host.split_once(".hooks.example.com")?;
+    ///     Some(TenantId::new(tenant))
+    /// });
+    /// ```
+    pub fn tenant_resolver(
+        mut self,
+        resolve: impl Fn(&http::request::Parts) -> Option<relay_core::model::ids::TenantId>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.tenants = TenantFrom::Resolver(TenantResolver::new(resolve));
         self
     }
 }
@@ -64,6 +95,7 @@ where
             service,
             self.relay.clone(),
             self.prefix.clone(),
+            self.tenants.clone(),
         )))
     }
 }

@@ -5,6 +5,7 @@ use std::task::{Context, Poll};
 use actix_web::body::{self, BodyLimitExceeded, BodyStream, EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::{Error, HttpResponse};
+use relay_admin::tenant::TenantFrom;
 use relay_core::Relay;
 use relay_core::ingest::{IngestOutcome, IngestPrefix, IngestRequest, Reply, RequestId};
 use relay_core::model::ids::TenantId;
@@ -20,16 +21,28 @@ pub struct RelayService<S> {
     inner: S,
     relay: Relay,
     prefix: IngestPrefix,
+    tenants: TenantFrom,
 }
 
 impl<S> RelayService<S> {
-    pub(crate) fn new(inner: S, relay: Relay, prefix: IngestPrefix) -> Self {
+    pub(crate) fn new(inner: S, relay: Relay, prefix: IngestPrefix, tenants: TenantFrom) -> Self {
         Self {
             inner,
             relay,
             prefix,
+            tenants,
         }
     }
+}
+
+/// The request's head as `http` 1.x parts, for a [`TenantResolver`](relay_admin::tenant::TenantResolver).
+fn head(request: &ServiceRequest) -> Result<http::request::Parts, ConvertError> {
+    let mut converted = http::Request::new(());
+    *converted.method_mut() = http::Method::from_bytes(request.method().as_str().as_bytes())
+        .map_err(|_| ConvertError::RequestMethod)?;
+    *converted.uri_mut() = convert::uri(request.uri())?;
+    *converted.headers_mut() = convert::request_headers(request.headers())?;
+    Ok(converted.into_parts().0)
 }
 
 impl<S, B> Service<ServiceRequest> for RelayService<S>
@@ -46,13 +59,19 @@ where
     }
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let Some((tenant, source)) = self
-            .prefix
-            .target_of(request.method().as_str(), request.path())
-        else {
+        let target = (self.tenants).target(&self.prefix, request.method().as_str(), request.path());
+        let Some((segment, source)) = target else {
             return ResponseFuture::inner(self.inner.call(request));
         };
-        let tenant = tenant.map_or_else(TenantId::default, TenantId::new);
+        let tenant = match &self.tenants {
+            TenantFrom::Path => self
+                .tenants
+                .tenant(segment, &http::Request::new(()).into_parts().0),
+            TenantFrom::Resolver(_) => match head(&request) {
+                Ok(parts) => self.tenants.tenant(segment, &parts),
+                Err(_) => None,
+            },
+        };
         let source = source.to_owned();
         let relay = self.relay.clone();
         // A panic (in a user's source or signature scheme, say) answers 500 instead of taking
@@ -75,7 +94,7 @@ where
 
 async fn ingest(
     relay: Relay,
-    tenant: TenantId,
+    tenant: Option<TenantId>,
     source: String,
     request: ServiceRequest,
 ) -> Result<ServiceResponse, Error> {
@@ -85,17 +104,21 @@ async fn ingest(
     Ok(ServiceResponse::new(request, response))
 }
 
-/// Admits the request before reading its body, reads at most the source's limit, and runs the
+/// Admits the request (a tenant the resolver named none of is an unknown source) before
+/// reading its body, reads at most the source's limit, and runs the
 /// pipeline on relay-core's types; the reply carries the request id.
 async fn reply(
     relay: &Relay,
-    tenant: TenantId,
+    tenant: Option<TenantId>,
     source: String,
     headers: &actix_web::http::header::HeaderMap,
     payload: Payload,
 ) -> Result<Reply, ConvertError> {
     let headers_1x = convert::request_headers(headers)?;
     let request_id = RequestId::from_headers(&headers_1x);
+    let Some(tenant) = tenant else {
+        return Ok(relay.refuse(&source, &request_id, IngestOutcome::UnknownSource));
+    };
     let limit = match relay.admit_for(&tenant, &source, convert::content_length(headers)) {
         Ok(limit) => limit,
         Err(outcome) => return Ok(relay.refuse(&source, &request_id, outcome)),

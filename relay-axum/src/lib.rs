@@ -13,3 +13,4 @@ pub mod metrics;
 pub use catch_panic::CatchPanicLayer;
 pub use client::ClientAddr;
 pub use ingest::{RelayLayer, RelayService, ResponseBody, ResponseFuture, TenantResolver};
+pub use relay_admin::{ClientInfo, TrustedProxies};

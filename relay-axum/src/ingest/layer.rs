@@ -3,7 +3,7 @@ use relay_core::ingest::IngestPrefix;
 use tower::Layer;
 
 use super::service::RelayService;
-use super::tenant::{TenantFrom, TenantResolver};
+use relay_admin::tenant::{TenantFrom, TenantResolver};
 
 /// A tower [`Layer`] that mounts Relay's ingest endpoint in front of a service:
 /// `POST {prefix}/{source}` for the default tenant and `POST {prefix}/{tenant}/{source}` for

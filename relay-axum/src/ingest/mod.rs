@@ -4,10 +4,9 @@ mod body;
 mod future;
 mod layer;
 mod service;
-mod tenant;
 
 pub use body::ResponseBody;
 pub use future::ResponseFuture;
 pub use layer::RelayLayer;
+pub use relay_admin::tenant::TenantResolver;
 pub use service::RelayService;
-pub use tenant::TenantResolver;

@@ -11,7 +11,7 @@ use tower::Service;
 
 use super::body::ResponseBody;
 use super::future::ResponseFuture;
-use super::tenant::TenantFrom;
+use relay_admin::tenant::TenantFrom;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -6,8 +6,8 @@ pub(crate) mod browse;
 mod log;
 mod objects;
 mod portal;
-mod sig_failures;
 mod presence;
+mod sig_failures;
 mod states;
 mod tenants;
 

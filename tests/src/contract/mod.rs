@@ -8,6 +8,7 @@
 
 mod cases;
 mod check;
+pub mod control;
 mod early;
 
 use std::future::Future;
