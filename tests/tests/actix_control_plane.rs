@@ -78,7 +78,11 @@ async fn an_agent_connects_over_actix_ws_and_is_welcomed() {
     let welcome: Value = serde_json::from_str(text.as_str()).expect("json");
     assert_eq!(
         (&welcome["type"], &welcome["agent"], &welcome["target"]),
-        (&json!("welcome"), &json!("laptop"), &json!("http://127.0.0.1:3000/hooks")),
+        (
+            &json!("welcome"),
+            &json!("laptop"),
+            &json!("http://127.0.0.1:3000/hooks")
+        ),
         "{welcome}"
     );
     let held = relay.agents().hub().held();

@@ -10,11 +10,17 @@ use crate::deliver::circuit::{
     Admission, CircuitBreaker, CircuitPhase, CircuitState, Signal, VersionedCircuit,
 };
 use crate::deliver::destination::Destination;
-use crate::deliver::gate::jitter;
 use crate::model::ids::TenantId;
 use crate::model::time::Timestamp;
 use crate::observe::{CircuitSeen, Observer as _};
 use crate::relay::Relay;
+
+/// A random wait of up to `max`, so that nodes and deliveries waiting on the same moment
+/// do not all wake at once.
+pub(super) fn jitter(max: Duration) -> Duration {
+    let ms = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rand::random_range(0..=ms))
+}
 
 /// How often deliveries waiting on a half-open circuit look again (its probes may end early).
 const HALF_OPEN_RECHECK: Duration = Duration::from_secs(1);

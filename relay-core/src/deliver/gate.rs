@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::catalog::Catalog;
 use crate::deliver::circuit::Signal;
-use crate::deliver::circuit_gate::CircuitTicket;
+use crate::deliver::circuit_gate::{CircuitTicket, jitter};
 use crate::ingest::limit::RateDecision;
 use crate::model::event::Delivery;
 use crate::model::ids::TenantId;
@@ -26,11 +26,6 @@ const IN_FLIGHT_RECHECK: Duration = Duration::from_millis(100);
 pub(crate) struct Pass {
     _slot: Option<InFlightSlot>,
     pub(crate) circuit: Option<CircuitTicket>,
-}
-
-pub(super) fn jitter(max: Duration) -> Duration {
-    let ms = u64::try_from(max.as_millis()).unwrap_or(u64::MAX);
-    Duration::from_millis(rand::random_range(0..=ms))
 }
 
 impl Relay {
