@@ -265,7 +265,7 @@ fn server_keys_are_overridden_from_the_environment() {
     let (code, stderr) = check_with_env(&[("RELAY_SERVER__LISTEN", "not an address")]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("server.listen"), "{stderr}");
-    let (code, stderr) = check_with_env(&[("RELAY_SERVER__NODE_ID", "bad id!")]);
+    let (code, stderr) = check_with_env(&[("RELAY_SERVER__NODE_ID", "a\tb")]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("server.node_id"), "{stderr}");
     let (code, stderr) = check_with_env(&[
