@@ -43,8 +43,10 @@ pub struct BulkReplayRequest {
     /// The previous page's `next_cursor`.
     #[schema(pattern = "^evt_[0-9a-f]{32}$")]
     pub cursor: Option<String>,
-    /// Events examined in this page (1 to 200, default 100).
+    /// Events examined in this page (1 to 200, default 100). A whole number written as a
+    /// float (`100.0`) is the same number, as JSON Schema counts it.
     #[schema(minimum = 1, maximum = 200)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub limit: Option<usize>,
 }
 
@@ -66,6 +68,23 @@ pub struct BulkReplayResult {
 }
 
 const DEFAULT_LIMIT: usize = 100;
+
+/// A JSON number that is a whole number (`98` or `98.0`), as a `usize`.
+fn whole_number<'de, D: serde::Deserializer<'de>>(from: D) -> Result<Option<usize>, D::Error> {
+    use serde::de::Error as _;
+    let Some(number) = Option::<serde_json::Number>::deserialize(from)? else {
+        return Ok(None);
+    };
+    let whole = number.as_u64().or_else(|| {
+        let float = number.as_f64()?;
+        // Exact for every value a page size can take; larger ones are refused below anyway.
+        (float.fract() == 0.0 && (0.0..=1e15).contains(&float)).then_some(float as u64)
+    });
+    whole
+        .and_then(|n| usize::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("{number} is not a whole number")))
+}
 
 fn time(
     field: &str,
@@ -132,4 +151,23 @@ pub(crate) async fn replay_matching(
         next_cursor: report.next_cursor.map(|id| id.to_string()),
         dry_run: body.dry_run,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BulkReplayRequest;
+
+    fn limit(body: &str) -> Result<Option<usize>, serde_json::Error> {
+        serde_json::from_str::<BulkReplayRequest>(body).map(|request| request.limit)
+    }
+
+    #[test]
+    fn a_limit_is_any_whole_number_and_nothing_else() {
+        assert_eq!(limit("{}").ok(), Some(None));
+        assert_eq!(limit(r#"{"limit": 98}"#).ok(), Some(Some(98)));
+        assert_eq!(limit(r#"{"limit": 98.0}"#).ok(), Some(Some(98)));
+        for refused in [r#"{"limit": 1.5}"#, r#"{"limit": -1}"#, r#"{"limit": "5"}"#] {
+            assert!(limit(refused).is_err(), "{refused}");
+        }
+    }
 }
