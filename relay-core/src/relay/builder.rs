@@ -143,7 +143,11 @@ impl RelayBuilder {
     ///     .client_rate_limit(RateLimit { per_minute: 1 })
     ///     .build()
     ///     .unwrap();
-    /// let from = |ip: &str| IngestRequest::new("forms", Default::default(), "{}").with_client(ip.parse().unwrap());
+    /// // A body per address: an unsigned source deduplicates equal bodies.
+    /// let from = |ip: &str| {
+    ///     let body = format!(r#"{{"from":"{ip}"}}"#);
+    ///     IngestRequest::new("forms", Default::default(), body).with_client(ip.parse().unwrap())
+    /// };
     /// assert!(matches!(relay.ingest(from("192.0.2.1")).await, IngestOutcome::Accepted { .. }));
     /// assert!(matches!(relay.ingest(from("192.0.2.1")).await, IngestOutcome::RateLimited { .. }));
     /// assert!(matches!(relay.ingest(from("192.0.2.2")).await, IngestOutcome::Accepted { .. }));
