@@ -21,12 +21,11 @@
 //! - either version: a request body must arrive in full within `request_timeout` of its
 //!   request (else the ingest answers 400 `unreadable_body`; HTTP/1.1 closes the connection).
 //!
-//! Each request carries a [`relay_axum::ClientAddr`] extension (see [`forwarded`]), also
+//! Each request carries a [`relay_axum::ClientAddr`] extension (see [`TrustedProxies`]), also
 //! recorded as `client` in the `request` log span. A panic while a request is served answers
 //! `500 {"error":"internal"}` ([`relay_axum::catch_panic`]) and the server serves on.
 
 mod deadline;
-pub mod forwarded;
 mod idle;
 
 use std::convert::Infallible;
@@ -53,7 +52,7 @@ use tower::ServiceExt;
 use tracing::Instrument;
 
 pub use deadline::DeadlineBody;
-pub use forwarded::TrustedProxies;
+pub use relay_axum::TrustedProxies;
 
 use crate::tls::Tls;
 use idle::Activity;
