@@ -1,7 +1,7 @@
 //! The admin API's JSON shapes (documented in the OpenAPI description).
 
 use relay_core::control::admin::{ApiKeyRecord, AuditEntry, EventSummary, MetricPoint, UserRecord};
-use relay_core::model::event::{Attempt, Delivery};
+use relay_core::model::event::Delivery;
 use relay_core::model::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -147,41 +147,7 @@ impl From<EventSummary> for EventItem {
     }
 }
 
-/// One attempt of a delivery.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AttemptItem {
-    /// 1 for the first.
-    pub number: u32,
-    /// When it started (RFC 3339).
-    pub started_at: String,
-    /// How long it took.
-    pub latency_ms: u32,
-    /// The HTTP status answered, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<u16>,
-    /// Why it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The start of the response body.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_excerpt: Option<String>,
-    /// `delivered`, `retrying` or `dead_lettered`.
-    pub outcome: String,
-}
-
-impl From<Attempt> for AttemptItem {
-    fn from(a: Attempt) -> Self {
-        Self {
-            number: a.number,
-            started_at: time(a.started_at),
-            latency_ms: a.latency_ms,
-            status_code: a.status_code,
-            error: a.error,
-            response_excerpt: a.response_excerpt,
-            outcome: a.outcome.as_str().to_owned(),
-        }
-    }
-}
+pub use super::attempt_dto::AttemptItem;
 
 /// A delivery: an event to one destination.
 #[derive(Debug, Serialize, ToSchema)]
@@ -208,6 +174,17 @@ pub struct DeliveryItem {
     /// Every attempt (in event details only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt_log: Option<Vec<AttemptItem>>,
+    /// Why a pending delivery is held, in words: its destination is disabled (by whom, why,
+    /// when), its circuit is open (since when, why), or its agent is offline (in event
+    /// details only; absent when nothing holds it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
+    /// The event's source (in dead-letter listings only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The event's type (in dead-letter listings only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
 }
 
 impl From<Delivery> for DeliveryItem {
@@ -223,6 +200,9 @@ impl From<Delivery> for DeliveryItem {
             last_error: d.last_error,
             updated_at: time(d.updated_at),
             attempt_log: None,
+            waiting: None,
+            source: None,
+            event_type: None,
         }
     }
 }
@@ -454,18 +434,32 @@ pub struct MetricsReport {
     /// Totals per metric.
     #[schema(value_type = Object)]
     pub totals: std::collections::BTreeMap<String, i64>,
-    /// delivered / (delivered + dead-lettered).
+    /// delivered ÷ (delivered + dead letters not replayed): `dead_lettered` minus
+    /// `dead_letters_replayed` counts the failures, so the rate recovers once the dead letters
+    /// were replayed and delivered. Absent when nothing finished.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success_rate: Option<f64>,
-    /// Median delivery latency (bucket bound), ms.
+    /// Median delivery latency (event received → delivered), ms: the upper bound of its
+    /// histogram bucket. Absent when nothing was delivered, or when the median is beyond the
+    /// largest bucket (then `latency_p50_over_ms` is set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_p50_ms: Option<u64>,
-    /// 95th percentile delivery latency, ms.
+    /// Set (to 60000) when the median delivery latency is beyond the largest bounded bucket:
+    /// the latency is more than this many ms, with no upper bound known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p50_over_ms: Option<u64>,
+    /// 95th percentile delivery latency (received → delivered), ms; as `latency_p50_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_p95_ms: Option<u64>,
-    /// 99th percentile delivery latency, ms.
+    /// Set (to 60000) when the 95th percentile is beyond the largest bounded bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p95_over_ms: Option<u64>,
+    /// 99th percentile delivery latency (received → delivered), ms; as `latency_p50_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_p99_ms: Option<u64>,
+    /// Set (to 60000) when the 99th percentile is beyond the largest bounded bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p99_over_ms: Option<u64>,
     /// Deliveries pending or in flight, as of the latest minute with a `queue_depth` point
     /// (a gauge, not in `totals`).
     #[serde(skip_serializing_if = "Option::is_none")]
