@@ -135,10 +135,10 @@ async fn each_attempt_shows_its_request_response_timing_and_who_replayed_it() {
     let mirror = Receiver::ok().await;
     let api = Api::start(&hooks, &mirror).await;
     let id = api.pipeline.send("order-1").await.to_string();
-    let status = |d: &Value, name: &str, want: &str| delivery(d, name)["status"] == want;
+    let is = |d: &Value, name: &str, want: &str| delivery(d, name)["status"] == want;
     let detail = api
         .event_when(&id, |d| {
-            status(d, "hooks", "dead_lettered") && status(d, "mirror", "delivered")
+            is(d, "hooks", "dead_lettered") && is(d, "mirror", "delivered")
         })
         .await;
 
@@ -212,7 +212,7 @@ async fn each_attempt_shows_its_request_response_timing_and_who_replayed_it() {
     let (status, body) = api.call(Method::POST, &replay, None).await;
     assert_eq!((status, body["count"].as_u64()), (200, Some(1)));
     let detail = api
-        .event_when(&id, |d| status(d, "hooks", "delivered"))
+        .event_when(&id, |d| is(d, "hooks", "delivered"))
         .await;
     let attempts = delivery(&detail, "hooks")["attempt_log"]
         .as_array()

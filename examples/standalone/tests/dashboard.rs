@@ -77,6 +77,7 @@ url = "{ok}"
 [[destinations]]
 name = "crm"
 url = "{failing}"
+signing_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 retry = {{ max_attempts = 2, initial_ms = 100, max_ms = 200 }}
 circuit_breaker = {{ enabled = false }}
 

@@ -6,7 +6,9 @@ use std::time::Duration;
 use relay_core::model::event::{Attempt, AttemptOutcome, Event, EventStatus};
 use relay_core::model::ids::{DeliveryId, EventId, TenantId};
 use relay_core::model::time::Timestamp;
-use relay_core::store::{AttemptCompletion, NewDelivery, NewEvent, NextStep, Store as _};
+use relay_core::store::{
+    AttemptCompletion, DeliveryQueue as _, EventIngest as _, NewDelivery, NewEvent, NextStep,
+};
 use serde_json::json;
 
 /// Writes an order received two hours ago whose delivery to the CRM failed and was
