@@ -211,9 +211,7 @@ async fn each_attempt_shows_its_request_response_timing_and_who_replayed_it() {
     );
     let (status, body) = api.call(Method::POST, &replay, None).await;
     assert_eq!((status, body["count"].as_u64()), (200, Some(1)));
-    let detail = api
-        .event_when(&id, |d| is(d, "hooks", "delivered"))
-        .await;
+    let detail = api.event_when(&id, |d| is(d, "hooks", "delivered")).await;
     let attempts = delivery(&detail, "hooks")["attempt_log"]
         .as_array()
         .expect("attempts")
