@@ -180,7 +180,7 @@ async fn replay_entries(
                 .filter(|e| e.action == "replay" || e.action == "redrive"),
         );
     }
-    entries.sort_by(|a, b| b.at.cmp(&a.at));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
     Ok(entries)
 }
 
@@ -241,15 +241,18 @@ pub(crate) async fn list_dead_letters(
     let mut events = std::collections::HashMap::new();
     let mut listed = Vec::with_capacity(items.len());
     for delivery in items {
-        if !events.contains_key(&delivery.event_id) {
-            let event = (state.relay.store())
-                .event(&by.tenant, delivery.event_id)
-                .await
-                .map_err(AdminError::from)?;
-            let kind = event.map(|e| (e.source, e.event_type));
-            events.insert(delivery.event_id, kind);
-        }
-        let kind = events.get(&delivery.event_id).cloned().flatten();
+        let kind = match events.get(&delivery.event_id) {
+            Some(kind) => Option::clone(kind),
+            None => {
+                let event = (state.relay.store())
+                    .event(&by.tenant, delivery.event_id)
+                    .await
+                    .map_err(AdminError::from)?;
+                let kind = event.map(|e| (e.source, e.event_type));
+                events.insert(delivery.event_id, kind.clone());
+                kind
+            }
+        };
         let mut item = DeliveryItem::from(delivery);
         (item.source, item.event_type) = kind.unzip();
         listed.push(item);
