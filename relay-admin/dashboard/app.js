@@ -59,6 +59,13 @@ export function navigate(path, params) {
   else location.hash = hash;
 }
 
+/** After login: to the route `next` (a hash route such as `events/evt_…`), else home. */
+function goTo(next) {
+  const route = (next || '').replace(/^[#/]+/, '');
+  if (!route || route.startsWith('login')) navigate(home());
+  else location.hash = `#/${route}`;
+}
+
 function runCleanups() {
   for (const fn of cleanups) fn();
   cleanups = [];
@@ -101,7 +108,7 @@ async function render() {
   const { path, id, params } = parseHash();
   if (path === 'login') {
     me = null;
-    login.render(root, { onLogin: (who) => { me = who; setRole(who.role); navigate(params.get('next') || 'overview'); } });
+    login.render(root, { onLogin: (who) => { me = who; setRole(who.role); goTo(params.get('next')); } });
     return;
   }
   if (!me) {
@@ -142,7 +149,8 @@ setUnauthorizedHandler(() => {
   if (parseHash().path === 'login') return;
   me = null;
   runCleanups();
-  const here = parseHash().path;
+  // The whole route (#/events/evt_…?q=x), so a deep link lands where it pointed after login.
+  const here = location.hash.replace(/^#\/?/, '');
   navigate('login', here ? { next: here } : undefined);
 });
 

@@ -62,6 +62,8 @@ assets![
     ("format.js", JS),
     ("chart.js", JS),
     ("json-view.js", JS),
+    ("health.js", JS),
+    ("attempt-view.js", JS),
     ("page-login.js", JS),
     ("page-overview.js", JS),
     ("page-events.js", JS),

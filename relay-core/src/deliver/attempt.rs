@@ -10,6 +10,8 @@ use crate::store::LeasedDelivery;
 
 use super::judge::Attempted;
 use super::prepare::{Started, sign, transform};
+use super::sent::request_detail;
+use crate::model::attempt_detail::AttemptDetail;
 
 impl Relay {
     /// Makes one attempt of a leased delivery and records it under the lease, in an `attempt`
@@ -74,12 +76,14 @@ impl Relay {
         };
         let started = Started::now(self.observers(), &delivery);
         let destination = catalog.destination(&delivery.destination);
+        let mut detail = AttemptDetail::default();
         let attempted = match destination {
             None => Attempted::no_destination(&delivery.destination),
             Some(destination) => match transform(&catalog, destination, &delivery, &event) {
                 Err((kind, message)) => Attempted::failed(kind, message),
                 Ok(mut outbound) => {
                     sign(&mut outbound, destination, &delivery, &event, &started);
+                    detail = request_detail(destination, &outbound, &event);
                     self.send(destination, outbound, &delivery, &event, started.number)
                         .await
                 }
@@ -88,7 +92,8 @@ impl Relay {
         self.record_in_circuit(pass, &lease, &delivery.destination, &attempted.report)
             .await;
         let (next, outcome) = self.judge(destination, &delivery, &attempted.report);
-        let attempt = self.report_attempt(&delivery, &event, &started, attempted, outcome);
+        let attempt =
+            self.report_attempt(&delivery, &event, &started, (attempted, detail), outcome);
         drop(slot);
         self.complete(lease, attempt, next, &delivery, &event).await;
     }

@@ -21,6 +21,7 @@ mod prepare;
 mod record;
 pub(crate) mod resume;
 mod send;
+mod sent;
 pub(crate) mod throttle;
 
 use std::sync::Arc;

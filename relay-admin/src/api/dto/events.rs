@@ -2,7 +2,7 @@
 //! query parameters.
 
 use relay_core::control::admin::EventSummary;
-use relay_core::model::event::{Attempt, Delivery};
+use relay_core::model::event::Delivery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -63,41 +63,7 @@ impl From<EventSummary> for EventItem {
     }
 }
 
-/// One attempt of a delivery.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AttemptItem {
-    /// 1 for the first.
-    pub number: u32,
-    /// When it started (RFC 3339).
-    pub started_at: String,
-    /// How long it took.
-    pub latency_ms: u32,
-    /// The HTTP status answered, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<u16>,
-    /// Why it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The start of the response body.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_excerpt: Option<String>,
-    /// `delivered`, `retrying` or `dead_lettered`.
-    pub outcome: String,
-}
-
-impl From<Attempt> for AttemptItem {
-    fn from(a: Attempt) -> Self {
-        Self {
-            number: a.number,
-            started_at: time(a.started_at),
-            latency_ms: a.latency_ms,
-            status_code: a.status_code,
-            error: a.error,
-            response_excerpt: a.response_excerpt,
-            outcome: a.outcome.as_str().to_owned(),
-        }
-    }
-}
+pub use crate::api::attempt_dto::AttemptItem;
 
 /// A delivery: an event to one destination.
 #[derive(Debug, Serialize, ToSchema)]
@@ -124,6 +90,17 @@ pub struct DeliveryItem {
     /// Every attempt (in event details only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt_log: Option<Vec<AttemptItem>>,
+    /// Why a pending delivery is held, in words: its destination is disabled (by whom, why,
+    /// when), its circuit is open (since when, why), or its agent is offline (in event
+    /// details only; absent when nothing holds it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
+    /// The event's source (in dead-letter listings only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The event's type (in dead-letter listings only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
 }
 
 impl From<Delivery> for DeliveryItem {
@@ -139,6 +116,9 @@ impl From<Delivery> for DeliveryItem {
             last_error: d.last_error,
             updated_at: time(d.updated_at),
             attempt_log: None,
+            waiting: None,
+            source: None,
+            event_type: None,
         }
     }
 }

@@ -114,18 +114,32 @@ pub struct MetricsReport {
     /// Totals per metric.
     #[schema(value_type = Object)]
     pub totals: std::collections::BTreeMap<String, i64>,
-    /// delivered / (delivered + dead-lettered).
+    /// delivered ÷ (delivered + dead letters not replayed): `dead_lettered` minus
+    /// `dead_letters_replayed` counts the failures, so the rate recovers once the dead letters
+    /// were replayed and delivered. Absent when nothing finished.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success_rate: Option<f64>,
-    /// Median delivery latency (bucket bound), ms.
+    /// Median delivery latency (event received → delivered), ms: the upper bound of its
+    /// histogram bucket. Absent when nothing was delivered, or when the median is beyond the
+    /// largest bucket (then `latency_p50_over_ms` is set).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_p50_ms: Option<u64>,
-    /// 95th percentile delivery latency, ms.
+    /// Set (to 60000) when the median delivery latency is beyond the largest bounded bucket:
+    /// the latency is more than this many ms, with no upper bound known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p50_over_ms: Option<u64>,
+    /// 95th percentile delivery latency (received → delivered), ms; as `latency_p50_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_p95_ms: Option<u64>,
-    /// 99th percentile delivery latency, ms.
+    /// Set (to 60000) when the 95th percentile is beyond the largest bounded bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p95_over_ms: Option<u64>,
+    /// 99th percentile delivery latency (received → delivered), ms; as `latency_p50_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_p99_ms: Option<u64>,
+    /// Set (to 60000) when the 99th percentile is beyond the largest bounded bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_p99_over_ms: Option<u64>,
     /// Deliveries pending or in flight, as of the latest minute with a `queue_depth` point
     /// (a gauge, not in `totals`).
     #[serde(skip_serializing_if = "Option::is_none")]
