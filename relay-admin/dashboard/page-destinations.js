@@ -6,6 +6,7 @@ import { h, mount, table, badge, empty, toast, confirmDialog, panel, formDialog,
 import { get, post, del, seg } from './api.js';
 import { byObject, percentile } from './page-overview.js';
 import { num, pct, ms, dateTime } from './format.js';
+import { destinationLink } from './links.js';
 
 const CIRCUIT = { closed: 'Healthy', half_open: 'Probing', open: 'Open (failing)' };
 
@@ -104,7 +105,7 @@ export async function render(root, ctx) {
   mount(root, panel('Destinations', head, table([
     {
       title: 'Name',
-      cell: (d) => h('div', null, h('strong', null, d.name),
+      cell: (d) => h('div', null, destinationLink(d.name),
         h('div', { class: 'muted' }, `${d.managed_by === 'api' ? 'created here' : 'config file'}${d.signed ? ' · signed' : ''}`)),
     },
     { title: 'URL', cell: (d) => (d.url ? h('code', null, d.url) : h('span', { class: 'muted' }, 'in-process handler')) },
