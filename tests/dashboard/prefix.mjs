@@ -53,8 +53,9 @@ try {
   for (const entry of [prefix, `${prefix}/`]) {
     await page.goto(`${base}${entry}`);
     await page.waitForSelector('[data-test="login-form"]');
-    const icon = await page.$eval('.brand img', (img) => img.naturalWidth);
-    assert.ok(icon > 0, 'the logo loads');
+    await page.waitForFunction(() => document.querySelector('.brand img')?.complete);
+    const logo = await page.$eval('.brand img', (img) => new URL(img.src).pathname);
+    assert.equal(logo, `${prefix}/dashboard/favicon.svg`);
     step(`login page at ${entry}`);
   }
   await page.fill('input[name="username"]', env('RELAY_USER'));
