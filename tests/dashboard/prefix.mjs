@@ -1,10 +1,11 @@
 // The dashboard mounted under a path prefix (`/ops`) of a host app, in headless Chromium.
 // Run by tests/tests/dashboard_prefix.rs. Environment:
 //   RELAY_URL, RELAY_PREFIX                 the host app and where it nests the control plane
+//   RELAY_ENTRIES                           the paths to open the page at (space-separated)
 //   RELAY_USER, RELAY_PASSWORD              a dashboard user
 //   RELAY_CHROMIUM                          the browser (default /usr/bin/chromium)
 //   RELAY_DASHBOARD_NODE_MODULES            where playwright-core is installed
-// Opens `{prefix}` and `{prefix}/`, logs in, visits pages, and fails on any page error, CSP
+// Opens the page at each entry (`{prefix}`, `{prefix}/`), logs in, visits pages, and fails on any page error, CSP
 // violation, failed request or request outside the prefix.
 
 import { createRequire } from 'node:module';
@@ -50,7 +51,7 @@ page.on('requestfailed', (request) => problems.push(`failed: ${request.url()}`))
 const step = (name) => console.log(`✓ ${name}`);
 
 try {
-  for (const entry of [prefix, `${prefix}/`]) {
+  for (const entry of env('RELAY_ENTRIES').split(' ')) {
     await page.goto(`${base}${entry}`);
     await page.waitForSelector('[data-test="login-form"]');
     await page.waitForFunction(() => document.querySelector('.brand img')?.complete);

@@ -77,8 +77,12 @@ fn serve_actix(relay: Relay) -> SocketAddr {
     addr
 }
 
-/// What every adapter must answer under the prefix, over HTTP.
-async fn check_http(addr: SocketAddr) {
+/// axum's `nest` routes the nested `/` at `/ops` only; an actix scope answers `/ops/` too.
+const AXUM_ENTRIES: &[&str] = &["/ops"];
+const ACTIX_ENTRIES: &[&str] = &["/ops", "/ops/"];
+
+/// What every adapter must answer under the prefix, over HTTP; the page at each of `entries`.
+async fn check_http(addr: SocketAddr, entries: &[&str]) {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -94,8 +98,11 @@ async fn check_http(addr: SocketAddr) {
         }
     };
     assert_eq!(text("/").await.2, "the host app");
-    for page in ["/ops", "/ops/"] {
-        let (status, _, html) = text(page).await;
+    for &page in entries {
+        let request = client.get(format!("http://{addr}{page}")).send();
+        let response = request.await.expect("request");
+        let status = response.status().as_u16();
+        let html = response.text().await.unwrap_or_default();
         assert_eq!(status, 200, "{page}");
         assert!(
             html.contains(r#"src="/ops/dashboard/app.js""#),
@@ -119,8 +126,9 @@ async fn check_http(addr: SocketAddr) {
     );
 }
 
-/// Runs `tests/dashboard/prefix.mjs` against `addr`, unless the browser is missing.
-fn check_browser(addr: SocketAddr) {
+/// Runs `tests/dashboard/prefix.mjs` against `addr` (opening the page at each of `entries`),
+/// unless the browser is missing.
+fn check_browser(addr: SocketAddr, entries: &[&str]) {
     let Some(chromium) = backend("RELAY_CHROMIUM", "the dashboard under a prefix") else {
         return;
     };
@@ -135,6 +143,7 @@ fn check_browser(addr: SocketAddr) {
         .arg(script)
         .env("RELAY_URL", format!("http://{addr}"))
         .env("RELAY_PREFIX", PREFIX)
+        .env("RELAY_ENTRIES", entries.join(" "))
         .env("RELAY_USER", "admin")
         .env("RELAY_PASSWORD", PASSWORD)
         .env("RELAY_CHROMIUM", chromium)
@@ -153,8 +162,8 @@ fn check_browser(addr: SocketAddr) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_works_nested_under_a_prefix_in_axum() {
     let addr = serve_axum(relay().await).await;
-    check_http(addr).await;
-    tokio::task::spawn_blocking(move || check_browser(addr))
+    check_http(addr, AXUM_ENTRIES).await;
+    tokio::task::spawn_blocking(move || check_browser(addr, AXUM_ENTRIES))
         .await
         .expect("browser");
 }
@@ -167,8 +176,8 @@ async fn the_dashboard_works_in_an_actix_scope() {
     })
     .await
     .expect("actix listens");
-    check_http(addr).await;
-    tokio::task::spawn_blocking(move || check_browser(addr))
+    check_http(addr, ACTIX_ENTRIES).await;
+    tokio::task::spawn_blocking(move || check_browser(addr, ACTIX_ENTRIES))
         .await
         .expect("browser");
 }
