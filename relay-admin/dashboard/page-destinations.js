@@ -5,8 +5,9 @@
 import { h, mount, table, badge, empty, toast, confirmDialog, panel, formDialog, secretDialog } from './ui.js';
 import { get, post, del, seg } from './api.js';
 import { byObject, percentile } from './page-overview.js';
-import { num, pct, dateTime } from './format.js';
+import { num, pct, ms, dateTime } from './format.js';
 import { destinationHealth, successRate } from './health.js';
+import { destinationLink } from './links.js';
 
 const CIRCUIT = { closed: 'Closed', half_open: 'Half-open', open: 'Open' };
 
@@ -106,7 +107,7 @@ export async function render(root, ctx) {
   mount(root, panel('Destinations', head, table([
     {
       title: 'Name',
-      cell: (d) => h('div', null, h('strong', null, d.name),
+      cell: (d) => h('div', null, destinationLink(d.name),
         h('div', { class: 'muted' }, `${d.managed_by === 'api' ? 'created here' : 'config file'}${d.signed ? ' · signed' : ''}`)),
     },
     { title: 'URL', cell: (d) => (d.url ? h('code', null, d.url) : h('span', { class: 'muted' }, 'in-process handler')) },

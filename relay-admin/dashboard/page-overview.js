@@ -3,6 +3,7 @@
 
 import { h, mount, table, empty, errorBox, select, field, panel } from './ui.js';
 import { get } from './api.js';
+import { destinationLink } from './links.js';
 import { lineChart, barChart } from './chart.js';
 import { num, pct, ms, latency } from './format.js';
 import { successRate } from './health.js';
@@ -115,7 +116,7 @@ async function load(body, range, status) {
         { title: 'Rejected', class: 'num', cell: ([, m]) => num((m.sig_failures || 0) + (m.rate_limited || 0)) },
       ], sources)),
       panel('By destination', null, destinations.length === 0 ? empty('No deliveries', 'in this period.') : table([
-      { title: 'Destination', cell: ([name]) => name },
+      { title: 'Destination', cell: ([name]) => destinationLink(name) },
       { title: 'Delivered', class: 'num', cell: ([, m]) => num(m.delivered || 0) },
       { title: 'Failed attempts', class: 'num', cell: ([, m]) => num(m.failed || 0) },
       { title: 'Dead-lettered', class: 'num', cell: ([, m]) => num(m.dead_lettered || 0) },

@@ -5,6 +5,7 @@
 import { h, mount, table, badge, empty, panel, field, select, toast, confirmDialog, formDialog, errorBox } from './ui.js';
 import { get, post, del, seg } from './api.js';
 import { inline, jsonView } from './json-view.js';
+import { destinationLink } from './links.js';
 
 const SAMPLE = { type: 'order.created', order: { id: 1234, total: 99.5, currency: 'EUR' } };
 
@@ -170,7 +171,7 @@ export async function render(root, ctx) {
     { title: 'Event types', cell: (r) => r.event_types.map((t) => h('div', null, h('code', null, t))) },
     { title: 'Conditions', cell: conditions },
     { title: 'Transformer', cell: (r) => r.transformer || h('span', { class: 'muted' }, 'none') },
-    { title: 'Destinations', cell: (r) => r.destinations.join(', ') },
+    { title: 'Destinations', cell: (r) => h('span', null, r.destinations.flatMap((n, i) => [i ? ', ' : null, destinationLink(n)])) },
     { title: 'Priority', class: 'num', cell: (r) => r.priority },
     { title: 'Status', cell: (r) => (r.active ? badge('active', 'Active') : badge('paused', `Disabled${(r.disabled ? ` by ${r.disabled.by}${r.disabled.reason ? ` (${r.disabled.reason})` : ''}` : '')}`)) },
     { title: '', cell: buttons },

@@ -58,7 +58,20 @@ fn event_state(value: Option<StateParam>) -> Option<EventState> {
     value.map(StateParam::into_state)
 }
 
-/// Lists events, newest first.
+/// `status`: an HTTP status, 100 to 599.
+fn status_param(status: Option<u16>) -> Result<Option<u16>, ApiError> {
+    match status {
+        Some(code) if !(100..=599).contains(&code) => Err(ApiError(AdminError::invalid(
+            "status",
+            "an HTTP status, 100 to 599",
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Lists events, newest first: by source, type (a glob such as `order.*`), state, time,
+/// destination, response status, and `q`, which finds an event by its id, one of its
+/// deliveries' ids (exact or a prefix) or its idempotency key (a fragment).
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventParams),
     responses((status = 200, body = Page<EventItem>), (status = 401, body = ErrorBody),
         (status = 422, body = ErrorBody)),
@@ -71,12 +84,17 @@ pub(crate) async fn list_events(
     let limit = limit(params.limit)?;
     let query = EventQuery {
         source: params.source,
-        event_type: params.event_type,
+        event_type: params.event_type.filter(|t| !t.is_empty()),
         state: event_state(params.state),
         since: time_param("since", params.since.as_ref())?,
         until: time_param("until", params.until.as_ref())?,
-        key_contains: params.q.filter(|q| !q.is_empty()),
+        key_contains: None,
         before: id_param::<EventId>("cursor", params.cursor.as_ref())?,
+        text: (params.q.as_deref().map(str::trim))
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned),
+        destination: params.destination.filter(|d| !d.is_empty()),
+        response_status: status_param(params.status)?,
     };
     let items = state.relay.events().list_events(&by, &query, limit).await?;
     let next_cursor = (items.len() == limit)

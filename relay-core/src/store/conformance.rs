@@ -147,6 +147,7 @@ macro_rules! store_conformance_tests {
             agent_credentials_are_objects_of_their_own_kind,
             metric_points_merge,
             list_events_filters_and_pages,
+            list_events_searches,
             dead_letter_pages_and_discard,
             replay_reschedules_discarded,
             ordered_lane_leases_its_head_only,

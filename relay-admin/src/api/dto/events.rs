@@ -198,18 +198,25 @@ pub struct CountResult {
 pub struct EventParams {
     /// Only from this source.
     pub source: Option<String>,
-    /// Only of this type.
+    /// Only of these types: a glob as routes take (`order.*`; `*` matches any run of
+    /// characters), the exact type without `*`.
     pub event_type: Option<String>,
     /// Only events in this state.
     #[param(inline)]
     pub state: Option<StateParam>,
+    /// Only events with a delivery to this destination.
+    pub destination: Option<String>,
+    /// Only events with an attempt the receiver answered with this HTTP status (100 to 599).
+    #[param(minimum = 100, maximum = 599)]
+    pub status: Option<u16>,
     /// Received at or after (RFC 3339).
     #[param(format = DateTime)]
     pub since: Option<String>,
     /// Received before (RFC 3339).
     #[param(format = DateTime)]
     pub until: Option<String>,
-    /// Text the idempotency key contains.
+    /// Finds events by id: the event's id (`evt_…`) or one of its deliveries' ids (`msg_…`)
+    /// starts with it, or its idempotency key contains it.
     pub q: Option<String>,
     /// The previous page's `next_cursor`.
     #[param(pattern = "^evt_[0-9a-f]{32}$")]
