@@ -4,6 +4,10 @@
 //! deleted), and all of them are delivered once the destination is enabled, without the
 //! 30 s wait a released delivery used to have. The drain's rate is printed (performance is
 //! checked by benches); the test is bounded by its timeouts.
+//!
+//! And a pause lifted on another node: the node that leases the backlog has not read the
+//! enable yet (its object sync is seconds away), yet delivers at once instead of putting every
+//! delivery back for the paused recheck (30 s).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,6 +30,11 @@ const BACKLOG: usize = 100_000;
 const PER_EVENT: usize = 10;
 
 fn event(n: usize, received_at: Timestamp) -> NewEvent {
+    events_to("held", n, received_at)
+}
+
+/// Event `n`, with [`PER_EVENT`] deliveries to `destination`.
+fn events_to(destination: &str, n: usize, received_at: Timestamp) -> NewEvent {
     let tenant = TenantId::default();
     NewEvent {
         event: Event {
@@ -44,7 +53,7 @@ fn event(n: usize, received_at: Timestamp) -> NewEvent {
         deliveries: (0..PER_EVENT)
             .map(|_| NewDelivery {
                 id: DeliveryId::new(),
-                destination: "held".into(),
+                destination: destination.into(),
                 route: "backlog".into(),
                 ordering: None,
                 agent: None,
@@ -60,17 +69,7 @@ async fn a_held_backlog_of_100000_costs_no_writes_and_drains_once_enabled() {
         .expect("open the store");
     let delivered = Arc::new(AtomicUsize::new(0));
     let count = Arc::clone(&delivered);
-    let relay = Relay::builder()
-        .store(Arc::new(store.clone()))
-        .destination(Destination::handler("held", move |_: Message| {
-            let count = Arc::clone(&count);
-            async move {
-                count.fetch_add(1, Ordering::Relaxed);
-                Ok::<(), HandlerError>(())
-            }
-        }))
-        .build()
-        .expect("relay");
+    let relay = counting_node(&store, "held", count);
     let operator = Principal::system(TenantId::default());
     (relay.objects())
         .set_enabled(&operator, ObjectKind::Destination, "held", false, "backlog")
@@ -126,6 +125,84 @@ async fn a_held_backlog_of_100000_costs_no_writes_and_drains_once_enabled() {
          ({:.0}/s); {} store writes while held",
         BACKLOG as f64 / drained.as_secs_f64(),
         after - before
+    );
+    worker.shutdown().await;
+}
+
+/// A relay on `store` whose handler destination `name` counts its deliveries in `count`.
+fn counting_node(store: &SqliteStore, name: &str, count: Arc<AtomicUsize>) -> Relay {
+    Relay::builder()
+        .store(Arc::new(store.clone()))
+        .destination(Destination::handler(name, move |_: Message| {
+            let count = Arc::clone(&count);
+            async move {
+                count.fetch_add(1, Ordering::Relaxed);
+                Ok::<(), HandlerError>(())
+            }
+        }))
+        .build()
+        .expect("relay")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_lifted_on_another_node_is_delivered_at_once_by_a_node_that_missed_it() {
+    const EVENTS: usize = 200;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(dir.path().join("relay.db"), SqliteOptions::default())
+        .expect("open the store");
+    let delivered = Arc::new(AtomicUsize::new(0));
+    // Node A takes the operator's calls; node B runs the only worker and no object sync.
+    let a = counting_node(&store, "lifted", Arc::new(AtomicUsize::new(0)));
+    let b = counting_node(&store, "lifted", Arc::clone(&delivered));
+    let operator = Principal::system(TenantId::default());
+    (a.objects())
+        .set_enabled(
+            &operator,
+            ObjectKind::Destination,
+            "lifted",
+            false,
+            "moving",
+        )
+        .await
+        .expect("disable");
+    b.objects().sync_objects().await.expect("node B reads it");
+    assert!(b.is_destination_disabled("lifted"));
+    let now = Timestamp::now();
+    for n in 0..EVENTS {
+        store
+            .insert_event(events_to("lifted", n, now))
+            .await
+            .expect("insert");
+    }
+    let worker = b.spawn_worker(WorkerConfig::default());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(delivered.load(Ordering::Relaxed), 0, "held while disabled");
+
+    let started = Instant::now();
+    (a.objects())
+        .set_enabled(&operator, ObjectKind::Destination, "lifted", true, "")
+        .await
+        .expect("enable on node A");
+    assert!(
+        b.is_destination_disabled("lifted"),
+        "node B has not read it"
+    );
+    // Well within the paused recheck (30 s) a stale pause would have put them back for.
+    let drained = eventually(Duration::from_secs(10), || async {
+        (delivered.load(Ordering::Relaxed) >= EVENTS * PER_EVENT).then(|| started.elapsed())
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "{} of {} delivered by node B",
+            delivered.load(Ordering::Relaxed),
+            EVENTS * PER_EVENT
+        )
+    });
+    eprintln!("a pause lifted on another node: node B drained in {drained:?}");
+    assert!(
+        !b.is_destination_disabled("lifted"),
+        "node B read the enable"
     );
     worker.shutdown().await;
 }

@@ -1,4 +1,5 @@
-//! What a leased delivery passes before it is attempted: a paused destination, its agent
+//! What a leased delivery passes before it is attempted: a paused destination (see
+//! [`super::pause`]), its agent
 //! connected to this node, its in-flight cap, its `max_per_second` throttle, its circuit breaker, and its route's rate limit. A delivery stopped here goes back to
 //! the queue without an attempt being made or counted.
 
@@ -40,7 +41,7 @@ impl Relay {
         per_destination: usize,
     ) -> Option<Pass> {
         let now = Timestamp::now();
-        if self.is_destination_disabled(&delivery.destination) {
+        if self.holds_paused(&delivery.destination).await {
             self.defer(lease, now.plus(PAUSED_RECHECK)).await;
             return None;
         }

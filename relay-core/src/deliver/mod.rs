@@ -16,6 +16,7 @@ mod judge;
 pub(crate) mod node_leases;
 pub mod ordering;
 pub(crate) mod outbound;
+mod pause;
 pub mod policy;
 mod prepare;
 mod record;

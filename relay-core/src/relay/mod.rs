@@ -280,6 +280,12 @@ impl Relay {
         self.tenant.disabled().contains(name)
     }
 
+    /// When this tenant's stored pauses were last read again for a leased delivery of a
+    /// destination this node holds paused.
+    pub(crate) fn pause_reread(&self) -> &tokio::sync::Mutex<Option<std::time::Instant>> {
+        &self.tenant.pause_reread
+    }
+
     /// The keyring sealing saved credentials, if one was given.
     pub(crate) fn keyring(&self) -> Option<&Arc<Keyring>> {
         self.shared.keyring.as_ref()

@@ -23,6 +23,9 @@ pub(crate) struct TenantState {
     /// Held while an admin change of this tenant's objects is checked, stored and applied.
     pub(super) object_writes: tokio::sync::Mutex<()>,
     disabled: Mutex<HashSet<String>>,
+    /// When the stored pauses were last read again because the store leased a delivery this
+    /// node holds paused; held while they are read.
+    pub(super) pause_reread: tokio::sync::Mutex<Option<std::time::Instant>>,
     in_flight: Arc<Mutex<HashMap<String, usize>>>,
     pub(super) throttles: Throttles,
     pub(super) circuit_views: CircuitViews,
@@ -39,6 +42,7 @@ impl TenantState {
             object_writes: tokio::sync::Mutex::new(()),
             catalog: ArcSwap::from_pointee(catalog),
             disabled: Mutex::new(HashSet::new()),
+            pause_reread: tokio::sync::Mutex::new(None),
             in_flight: Arc::new(Mutex::new(HashMap::new())),
             throttles: Throttles::default(),
             circuit_views: CircuitViews::default(),
