@@ -6,8 +6,11 @@
 //! loopback receiver ([`crate::nodes`]). `--events` 1 KiB events are POSTed to the last node
 //! over 32 keep-alive connections while the nodes deliver; the rate is the deliveries between
 //! the first and the last arrival at the receiver over that time (so it is at most the ingest
-//! rate, which is printed beside it: this measures the pipeline, ingest and delivery at once;
-//! a disabled destination's held backlog would wait out a recheck once enabled). `direct` is
+//! rate, which is printed beside it: this measures the pipeline, ingest and delivery at once).
+//! With `--agent-backlog` the destination is disabled (on the first node) while the events are
+//! ingested, then enabled there, and the rate is the deliveries from the enable to the last
+//! arrival: a held backlog's drain, not bound by ingest (with two nodes the second, which
+//! ingested, learns of the enable from the store). `direct` is
 //! an HTTP destination (every node leases its deliveries); `agent` is a destination of kind `agent`
 //! served by the real `relay agent`, connected to the FIRST node: with two nodes, the events
 //! are ingested on the second, and only the node holding the agent's connection leases them.
@@ -16,6 +19,7 @@
 //! ```text
 //! cargo build --release -p relay-standalone -p relay-bench
 //! target/release/relay-bench --agent-via target/release/relay --agent-nodes 2 --events 10000
+//! target/release/relay-bench --agent-via target/release/relay --agent-nodes 2 --agent-backlog
 //! ```
 
 use std::collections::BTreeSet;
@@ -31,7 +35,7 @@ use http_body_util::Full;
 use crate::call as api;
 use crate::error::BenchError;
 use crate::load::{self, Load};
-use crate::nodes::{Cluster, SOURCE, Target};
+use crate::nodes::{Cluster, DESTINATION, SOURCE, Target};
 use crate::payload::Pushes;
 use crate::server::Receiver;
 
@@ -48,14 +52,25 @@ struct Measured {
     ingest_rate: f64,
 }
 
-/// One measurement on `nodes` fresh nodes, `via_agent` or direct.
-async fn measure(
-    bin: &Path,
-    nodes: usize,
-    events: u64,
-    via_agent: bool,
-    limit: Duration,
-) -> Result<Measured, BenchError> {
+/// What a comparison measures.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    /// `relay serve` processes (1 or 2).
+    pub nodes: usize,
+    /// Events ingested per measurement.
+    pub events: u64,
+    /// Measurements of each delivery path.
+    pub runs: usize,
+    /// How long one measurement may take.
+    pub limit: Duration,
+    /// Whether the events are held (destination disabled) while ingested, and the drain after
+    /// the enable is timed.
+    pub backlog: bool,
+}
+
+/// One measurement on `plan.nodes` fresh nodes, `via_agent` or direct.
+async fn measure(bin: &Path, plan: Plan, via_agent: bool) -> Result<Measured, BenchError> {
+    let Plan { nodes, .. } = plan;
     let receiver = Receiver::start(true).await?;
     let forward = format!("{}/a", receiver.base_url);
     let target = match via_agent {
@@ -63,23 +78,23 @@ async fn measure(
         false => Target::Http(forward.clone()),
     };
     let mut cluster = Cluster::start(bin, nodes, &target).await?;
-    let measured = drain(&mut cluster, &receiver, &forward, events, via_agent, limit).await;
+    let measured = drain(&mut cluster, &receiver, &forward, plan, via_agent).await;
     let closed = cluster.close().await;
     let measured = measured?;
     closed?;
     Ok(measured)
 }
 
-/// Ingests `events` on the last node (the agent, if any, connected to the first) and times
-/// the receiver.
+/// Ingests `plan.events` on the last node (the agent, if any, connected to the first) and
+/// times the receiver (from the first arrival, or from the enable of a held backlog).
 async fn drain(
     cluster: &mut Cluster,
     receiver: &Receiver,
     forward: &str,
-    events: u64,
+    plan: Plan,
     via_agent: bool,
-    limit: Duration,
 ) -> Result<Measured, BenchError> {
+    let Plan { events, limit, .. } = plan;
     let ingest = *cluster
         .nodes
         .last()
@@ -102,7 +117,19 @@ async fn drain(
         time_limit: limit,
         first: 0,
     };
-    let started = Instant::now();
+    let switch = |to: &str| format!("/api/v1/destinations/{DESTINATION}/{to}");
+    if plan.backlog {
+        let disable = switch("disable");
+        api::expect(
+            cluster.nodes[0],
+            (Method::POST, &disable),
+            &token,
+            None,
+            204,
+        )
+        .await?;
+    }
+    let mut started = Instant::now();
     let sent = load::run_requests(ingest, load, Arc::new(move |i| event(&host, i))).await?;
     if sent.accepted != events {
         return Err(BenchError::Setup(format!(
@@ -110,20 +137,36 @@ async fn drain(
             sent.accepted, sent.first_failure
         )));
     }
+    if plan.backlog {
+        if receiver.received() > 0 {
+            return Err(BenchError::Setup(format!(
+                "{} deliveries of a disabled destination",
+                receiver.received()
+            )));
+        }
+        started = Instant::now();
+        let enable = switch("enable");
+        api::expect(cluster.nodes[0], (Method::POST, &enable), &token, None, 204).await?;
+    }
     while receiver.received() < events && started.elapsed() < limit {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let arrivals = receiver.arrivals();
-    let first = arrivals.iter().map(|a| a.1).min();
+    let first = match plan.backlog {
+        true => Some(started),
+        false => arrivals.iter().map(|a| a.1).min(),
+    };
     let last = arrivals.iter().map(|a| a.1).max();
     let span = match (first, last) {
         (Some(first), Some(last)) => last.duration_since(first),
         _ => Duration::ZERO,
     };
     let distinct = arrivals.iter().map(|a| a.0).collect::<BTreeSet<_>>().len() as u64;
+    // Arrivals after the first (or all of them, after the enable) over the span.
+    let counted = arrivals.len().saturating_sub(usize::from(!plan.backlog));
     Ok(Measured {
-        rate: arrivals.len().saturating_sub(1) as f64 / span.as_secs_f64().max(1e-6),
+        rate: counted as f64 / span.as_secs_f64().max(1e-6),
         received: receiver.received(),
         distinct,
         ingest_rate: sent.rate(),
@@ -168,18 +211,19 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// Runs both on `nodes` nodes, `runs` times each, alternating; the markdown table.
-pub async fn compare(
-    bin: &Path,
-    nodes: usize,
-    events: u64,
-    runs: usize,
-    limit: Duration,
-) -> Result<String, BenchError> {
+/// Runs both as `plan` says, `plan.runs` times each, alternating; the markdown table.
+pub async fn compare(bin: &Path, plan: Plan) -> Result<String, BenchError> {
+    let Plan {
+        nodes,
+        events,
+        runs,
+        limit,
+        backlog,
+    } = plan;
     let (mut direct, mut agent) = (Vec::new(), Vec::new());
     for run in 1..=runs.max(1) {
         for via_agent in [false, true] {
-            let m = measure(bin, nodes, events, via_agent, limit).await?;
+            let m = measure(bin, plan, via_agent).await?;
             eprintln!(
                 "run {run}: {nodes} node(s), {} {:.0} deliveries/s ({} received, {} distinct; \
                  ingested at {:.0}/s)",
@@ -204,8 +248,12 @@ pub async fn compare(
             .join(" · ")
     };
     let (d, a) = (median(direct.clone()), median(agent.clone()));
+    let what = match backlog {
+        true => "held backlog drained after the enable",
+        false => "ingest and delivery at once",
+    };
     Ok(format!(
-        "| {nodes} node(s), PostgreSQL | deliveries/s (median of {runs}, {events} events) | runs | vs direct |\n\
+        "| {nodes} node(s), PostgreSQL, {what} | deliveries/s (median of {runs}, {events} events) | runs | vs direct |\n\
          |---|---:|---|---:|\n\
          | direct HTTP | {d:.0} | {} | 1.00 |\n\
          | through `relay agent` (WebSocket) | {a:.0} | {} | {:.2} |\n",

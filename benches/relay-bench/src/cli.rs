@@ -119,6 +119,12 @@ pub struct Args {
     #[arg(long, requires = "agent_via", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub agent_nodes: Option<u8>,
 
+    /// With `--agent-nodes`: hold the destination disabled (on the first node) while the events
+    /// are ingested, then enable it there and time the backlog's drain (deliveries/s from the
+    /// enable to the last arrival) instead of ingest and delivery at once.
+    #[arg(long, requires = "agent_nodes")]
+    pub agent_backlog: bool,
+
     /// `load`: the gateway's base URL (`http://127.0.0.1:8080`, `https://hooks.example.com`);
     /// events go to `{url}/webhooks/{source}`.
     #[arg(long, required_if_eq("scenario", "load"))]

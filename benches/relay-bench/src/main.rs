@@ -63,6 +63,7 @@
 //! cargo run --release -p relay-bench -- deliver --store postgres   # after scripts/services.sh
 //! relay-bench --agent-via target/release/relay --events 10000       # agent vs direct, in process
 //! relay-bench --agent-via target/release/relay --agent-nodes 2      # on 2 `relay serve` nodes
+//! relay-bench --agent-via target/release/relay --agent-nodes 2 --agent-backlog  # a held backlog's drain
 //! ```
 
 mod agent;
@@ -118,13 +119,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     if let (Some(relay), Some(nodes)) = (&args.agent_via, args.agent_nodes) {
-        let table = runtime.block_on(agent_nodes::compare(
-            relay,
-            usize::from(nodes),
-            args.events(),
-            args.runs,
-            args.time_limit(),
-        ))?;
+        let plan = agent_nodes::Plan {
+            nodes: usize::from(nodes),
+            events: args.events(),
+            runs: args.runs,
+            limit: args.time_limit(),
+            backlog: args.agent_backlog,
+        };
+        let table = runtime.block_on(agent_nodes::compare(relay, plan))?;
         print!("{table}");
         return Ok(());
     }
