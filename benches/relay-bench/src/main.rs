@@ -81,6 +81,7 @@ mod openloop;
 mod payload;
 mod proc;
 mod raw;
+mod raw_deliver;
 mod report;
 mod sample;
 mod scenarios;

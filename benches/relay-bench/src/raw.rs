@@ -83,7 +83,7 @@ fn write(
 }
 
 /// The `i`-th event's rows, as `relay-store-sqlite`'s `insert_event` writes them.
-fn insert(conn: &Connection, pushes: &Pushes, i: u64) -> Result<(), BenchError> {
+pub(crate) fn insert(conn: &Connection, pushes: &Pushes, i: u64) -> Result<(), BenchError> {
     let body = Pushes::body(i);
     let headers = encode_headers(&pushes.received_headers(i, &body)?);
     let (event, now) = (EventId::new(), Timestamp::now());

@@ -23,6 +23,9 @@ impl Kind {
                 format!("gateway: axum + RelayLayer + {store} (worker OFF)")
             }
             Which::Gateway => format!("gateway: axum + RelayLayer + {store} + worker"),
+            Which::Raw if args.scenario == crate::cli::Scenario::Deliver => {
+                format!("raw rusqlite delivery loop, {} deliveries/tx", args.batch)
+            }
             Which::Raw => format!("raw rusqlite loop, {} events/tx", args.batch),
             Which::Bare => "bare axum (200 + small JSON)".into(),
             Which::Client => "raw hyper client".into(),

@@ -1,6 +1,8 @@
 //! `deliver`: a backlog of pushes ingested with the worker stopped, then the worker started
-//! and timed until the receiver has every delivery; baseline: a raw hyper client posting the
-//! same bodies to the same kind of receiver with the same concurrency.
+//! and timed until the receiver has every delivery; baselines: a raw hyper client posting the
+//! same bodies to the same kind of receiver with the same concurrency, and (SQLite) the raw
+//! rusqlite delivery loop writing the store's rows for the same deliveries
+//! ([`crate::raw_deliver`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,10 +28,15 @@ use crate::sample::Sample;
 use crate::server::Receiver;
 use crate::store::BenchStore;
 
-/// One run of `job`: the gateway's worker or the raw client.
+/// One run of `job`: the gateway's worker, the raw store loop, or the raw client.
 pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
     match job.which {
         Which::Gateway => worker(args, job).await,
+        Which::Raw => {
+            let sync = job.sync.unwrap_or_default();
+            let (events, limit) = (args.events(), args.time_limit());
+            crate::raw_deliver::measure(&args.dir(), sync, events, args.batch, limit).await
+        }
         _ => client(args).await,
     }
 }

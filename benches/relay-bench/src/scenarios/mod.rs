@@ -57,9 +57,11 @@ pub fn plan(args: &Args) -> Plan {
             }
         }
         Scenario::Deliver => {
-            for which in [Which::Client, Which::Gateway]
+            // The raw rusqlite delivery loop is the SQLite store's floor.
+            let sqlite = args.store == StoreChoice::Sqlite;
+            for which in [Which::Client, Which::Raw, Which::Gateway]
                 .into_iter()
-                .filter(|w| wanted(*w))
+                .filter(|w| wanted(*w) && (sqlite || *w != Which::Raw))
             {
                 plan.jobs.push(Job::of(which));
             }
@@ -123,6 +125,7 @@ pub fn label(args: &Args, job: Job) -> String {
         Which::Gateway if args.scenario == Scenario::Publish => format!("HTTP ingest ({store})"),
         Which::Gateway => format!("gateway ({store})"),
         Which::Bare => "bare axum".into(),
+        Which::Raw if args.scenario == Scenario::Deliver => "raw rusqlite delivery loop".into(),
         Which::Raw => "raw rusqlite loop".into(),
         Which::Client => "raw hyper client".into(),
         Which::Publish => format!("in-process publish ({store})"),
@@ -227,7 +230,11 @@ mod tests {
         );
         assert_eq!(
             whiches(&["b", "deliver"]),
-            [(Which::Client, None), (Which::Gateway, None)]
+            [
+                (Which::Client, None),
+                (Which::Raw, None),
+                (Which::Gateway, None)
+            ]
         );
         assert_eq!(
             whiches(&["b", "end-to-end"]),
@@ -272,9 +279,20 @@ mod tests {
         let args = Args::parse_from(["b", "deliver", "--synchronous", "normal"]);
         let jobs = plan(&args).jobs;
         assert_eq!(jobs[0].sync, None, "the raw client has no store");
-        assert_eq!(jobs[1].sync, Some(Synchronous::Normal));
-        assert_eq!(label(&args, jobs[1]), "gateway (sqlite) Normal");
+        assert_eq!(
+            jobs[1].sync,
+            Some(Synchronous::Normal),
+            "the raw store loop"
+        );
+        assert_eq!(jobs[2].sync, Some(Synchronous::Normal));
+        assert_eq!(label(&args, jobs[2]), "gateway (sqlite) Normal");
         let args = Args::parse_from(["b", "deliver"]);
-        assert_eq!(label(&args, plan(&args).jobs[1]), "gateway (sqlite)");
+        assert_eq!(label(&args, plan(&args).jobs[2]), "gateway (sqlite)");
+        let args = Args::parse_from(["b", "deliver", "--store", "postgres"]);
+        assert_eq!(
+            (plan(&args).jobs.iter().map(|j| j.which)).collect::<Vec<_>>(),
+            [Which::Client, Which::Gateway],
+            "no raw SQLite loop under PostgreSQL"
+        );
     }
 }

@@ -57,11 +57,13 @@ fn setup(args: &Args) -> String {
             "Scenario `deliver`: {} pushes ingested with the worker stopped, then {} deliveries \
              timed from starting the worker (concurrency {}) until the receiver has them all and \
              the queue is empty; raw hyper client: the same bodies over {} keep-alive \
-             connections; {common}.",
+             connections; raw rusqlite delivery loop (SQLite): the same deliveries leased and \
+             completed {} per pair of transactions, straight SQL; {common}.",
             args.events(),
             2 * args.events(),
             args.concurrency,
-            args.concurrency
+            args.concurrency,
+            args.batch
         ),
         Scenario::EndToEnd => format!(
             "Scenario `end-to-end`: open-loop ingest for {} s, worker running, latency = arrival \
@@ -203,6 +205,18 @@ fn verdicts(args: &Args, results: &Results) -> Vec<String> {
                     100.0 * DELIVER_TARGET,
                     met(g / c >= DELIVER_TARGET),
                     100.0 * g / c
+                ));
+            }
+            if let (Some(r), Some(c)) = (rate(Which::Raw), rate(Which::Client)) {
+                lines.push(format!(
+                    "| raw rusqlite delivery loop / raw hyper client (the store's ceiling) | {:.0}% |",
+                    100.0 * r / c
+                ));
+            }
+            if let (Some(g), Some(r)) = (rate(Which::Gateway), rate(Which::Raw)) {
+                lines.push(format!(
+                    "| worker / raw rusqlite delivery loop | {:.0}% |",
+                    100.0 * g / r
                 ));
             }
         }
