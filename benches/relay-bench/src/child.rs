@@ -85,6 +85,7 @@ fn child_args(args: &Args, job: Job) -> Vec<String> {
         ("--checkpoint-ms", args.checkpoint_ms.to_string()),
         ("--duration", args.duration.to_string()),
         ("--concurrency", args.concurrency.to_string()),
+        ("--receiver-delay-ms", args.receiver_delay_ms.to_string()),
         ("--drain-secs", args.drain_secs.to_string()),
     ] {
         out.push(flag.into());
@@ -150,6 +151,8 @@ mod tests {
             "0,500",
             "--per-destination",
             "7",
+            "--receiver-delay-ms",
+            "50",
         ]);
         let job = Job {
             rate: Some(700),
@@ -166,6 +169,7 @@ mod tests {
             (vec![700], vec![500])
         );
         assert_eq!(child.events(), 20_000);
+        assert_eq!(child.receiver_delay_ms, 50);
         assert_eq!(child.only, vec![Which::Client]);
         assert_eq!(child.per_destination, Some(7));
         assert!(child.schema);

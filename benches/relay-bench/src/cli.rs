@@ -40,6 +40,11 @@ pub struct Args {
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
 
+    /// How long the delivery receiver (of the gateway and of the raw client) takes to answer
+    /// each request, in ms: `deliver --receiver-delay-ms 50` measures a slow receiver.
+    #[arg(long, default_value_t = 0)]
+    pub receiver_delay_ms: u64,
+
     /// `deliver`: the worker's per-destination cap (`WorkerConfig::per_destination`)
     /// [default: --concurrency]. The worker's own default is 128 attempts with 32 per
     /// destination (so 64 in flight to the two destinations).
@@ -201,6 +206,11 @@ impl Args {
     /// [`Args::time_limit`] as a duration.
     pub fn time_limit(&self) -> Duration {
         Duration::from_secs(self.time_limit.max(1))
+    }
+
+    /// [`Args::receiver_delay_ms`] as a duration.
+    pub fn receiver_delay(&self) -> Duration {
+        Duration::from_millis(self.receiver_delay_ms)
     }
 
     /// The directory for temporary databases.

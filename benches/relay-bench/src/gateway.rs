@@ -39,6 +39,8 @@ pub struct Setup {
     pub metrics: bool,
     /// The receiver records when each push's deliveries arrive (end-to-end latency).
     pub record_arrivals: bool,
+    /// How long the receiver takes to answer each delivery.
+    pub receiver_delay: std::time::Duration,
     /// Published pushes too: a route from `app` to both destinations, the event type `push`
     /// (with its JSON Schema when `schema`), and the admin API with an operator key.
     pub publish: Option<Publishing>,
@@ -87,7 +89,8 @@ pub struct Gateway {
 impl Gateway {
     /// Starts a gateway on `store`.
     pub async fn start(store: BenchStore, setup: Setup) -> Result<Self, BenchError> {
-        let receiver = Receiver::start(setup.record_arrivals).await?;
+        let receiver =
+            Receiver::answering_after(setup.record_arrivals, setup.receiver_delay).await?;
         let destination = |name: &str, path: &str| {
             Destination::http(name, &format!("{}{path}", receiver.base_url))
                 .map(|d| d.signing_secret(OUTBOUND_SECRET))

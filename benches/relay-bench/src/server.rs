@@ -61,9 +61,10 @@ impl AppServer {
 /// When each push arrived: (its index, the arrival time), one entry per request.
 pub type Arrivals = Arc<Mutex<Vec<(u64, Instant)>>>;
 
-/// The delivery destination: a tiny hyper server that reads each request and answers 200,
-/// counting requests (and, when asked, recording which push arrived when). Stops (with its
-/// connections) when dropped.
+/// The delivery destination: a tiny hyper server that reads each request and answers 200
+/// (after a fixed delay, when given one: a receiver that takes its time), counting requests
+/// (and, when asked, recording which push arrived when). Stops (with its connections) when
+/// dropped.
 #[derive(Debug)]
 pub struct Receiver {
     /// `http://127.0.0.1:PORT`.
@@ -76,13 +77,24 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Starts a receiver on `127.0.0.1:0`; `record` keeps every push's arrival time.
+    /// Starts a receiver on `127.0.0.1:0`, answering at once; `record` keeps every push's
+    /// arrival time.
     pub async fn start(record: bool) -> Result<Self, BenchError> {
+        Self::answering_after(record, Duration::ZERO).await
+    }
+
+    /// [`Receiver::start`], answering each request `delay` after it has read it.
+    pub async fn answering_after(record: bool, delay: Duration) -> Result<Self, BenchError> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let received = Arc::new(AtomicU64::new(0));
         let arrivals = record.then(Arrivals::default);
-        let task = tokio::spawn(accept(listener, Arc::clone(&received), arrivals.clone()));
+        let counts = Counts {
+            received: Arc::clone(&received),
+            arrivals: arrivals.clone(),
+            delay,
+        };
+        let task = tokio::spawn(accept(listener, counts));
         Ok(Self {
             base_url: format!("http://{addr}"),
             addr,
@@ -112,7 +124,15 @@ impl Drop for Receiver {
     }
 }
 
-async fn accept(listener: TcpListener, received: Arc<AtomicU64>, arrivals: Option<Arrivals>) {
+/// What the receiver's connections share: the count, the arrivals, the answer's delay.
+#[derive(Clone)]
+struct Counts {
+    received: Arc<AtomicU64>,
+    arrivals: Option<Arrivals>,
+    delay: Duration,
+}
+
+async fn accept(listener: TcpListener, counts: Counts) {
     // Dropped with this task (on abort): that aborts every connection too.
     let mut connections = JoinSet::new();
     loop {
@@ -120,11 +140,13 @@ async fn accept(listener: TcpListener, received: Arc<AtomicU64>, arrivals: Optio
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let received = Arc::clone(&received);
-        let arrivals = arrivals.clone();
+        let counts = counts.clone();
         let service = service_fn(move |request: Request<Incoming>| {
-            let received = Arc::clone(&received);
-            let arrivals = arrivals.clone();
+            let Counts {
+                received,
+                arrivals,
+                delay,
+            } = counts.clone();
             async move {
                 let body = request.into_body().collect().await.map(|b| b.to_bytes());
                 let now = Instant::now();
@@ -134,6 +156,9 @@ async fn accept(listener: TcpListener, received: Arc<AtomicU64>, arrivals: Optio
                     {
                         arrivals.push((i, now));
                     }
+                }
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
                 }
                 Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
             }

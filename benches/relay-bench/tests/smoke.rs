@@ -107,6 +107,40 @@ fn deliver_delivers_every_push_to_both_destinations() {
 }
 
 #[test]
+fn deliver_waits_for_a_slow_receiver() {
+    let report = bench(&[
+        "deliver",
+        "--events",
+        "40",
+        "--concurrency",
+        "8",
+        "--receiver-delay-ms",
+        "20",
+        "--only",
+        "client,gateway",
+    ]);
+    check_scenario(
+        &report,
+        &[("raw hyper client", 80), ("gateway (sqlite)", 80)],
+    );
+    assert!(
+        report.contains("receiver answering after 20 ms"),
+        "{report}"
+    );
+    // 80 requests, 8 at a time, 20 ms each: no faster than 400/s.
+    for row in rows(&report, 8) {
+        let rate: f64 = (row[1].trim_matches('*').split_whitespace().next())
+            .map(|r| r.replace(',', ""))
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("a rate in {row:?}"));
+        assert!(
+            rate <= 400.0 * 1.05,
+            "{row:?}: faster than the receiver answers"
+        );
+    }
+}
+
+#[test]
 fn end_to_end_sees_every_delivery_arrive() {
     let report = bench(&["end-to-end", "--rates", "200", "--duration", "1"]);
     check_scenario(&report, &[("gateway (sqlite) at 200/s", 400)]);

@@ -25,6 +25,7 @@ pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
         worker: false,
         metrics: args.metrics,
         record_arrivals: false,
+        receiver_delay: args.receiver_delay(),
         publish: None,
     };
     let mut gateway = Gateway::start(store, setup).await?;

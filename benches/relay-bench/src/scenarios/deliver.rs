@@ -48,6 +48,7 @@ async fn worker(args: &Args, job: Job) -> Result<Sample, BenchError> {
         worker: false,
         metrics: args.metrics,
         record_arrivals: false,
+        receiver_delay: args.receiver_delay(),
         publish: None,
     };
     let mut gateway = Gateway::start(store, setup).await?;
@@ -119,7 +120,7 @@ async fn worker(args: &Args, job: Job) -> Result<Sample, BenchError> {
 /// over `--concurrency` keep-alive connections.
 async fn client(args: &Args) -> Result<Sample, BenchError> {
     let requests = FAN_OUT * args.events();
-    let receiver = Receiver::start(false).await?;
+    let receiver = Receiver::answering_after(false, args.receiver_delay()).await?;
     let mut senders = Vec::with_capacity(args.concurrency.max(1));
     for _ in 0..args.concurrency.max(1) {
         senders.push(load::connect(receiver.addr).await?);

@@ -28,6 +28,7 @@ pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
         worker: true,
         metrics: args.metrics,
         record_arrivals: true,
+        receiver_delay: args.receiver_delay(),
         publish: None,
     };
     let gateway = Gateway::start(store, setup).await?;

@@ -33,6 +33,7 @@ pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
                 worker: !args.no_worker,
                 metrics: args.metrics,
                 record_arrivals: false,
+                receiver_delay: args.receiver_delay(),
                 publish: None,
             };
             let gateway = Gateway::start(store, setup).await?;

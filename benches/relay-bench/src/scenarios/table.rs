@@ -58,12 +58,14 @@ fn setup(args: &Args) -> String {
              timed from starting the worker (concurrency {}) until the receiver has them all and \
              the queue is empty; raw hyper client: the same bodies over {} keep-alive \
              connections; raw rusqlite delivery loop (SQLite): the same deliveries leased and \
-             completed {} per pair of transactions, straight SQL; {common}.",
+             completed {} per pair of transactions, straight SQL; receiver answering after {} \
+             ms; {common}.",
             args.events(),
             2 * args.events(),
             args.concurrency,
             args.concurrency,
-            args.batch
+            args.batch,
+            args.receiver_delay_ms
         ),
         Scenario::EndToEnd => format!(
             "Scenario `end-to-end`: open-loop ingest for {} s, worker running, latency = arrival \
