@@ -202,8 +202,11 @@ fn check(name: &str, markdown: &str) -> (Vec<String>, usize) {
         if !row[COMMIT].is_empty() && !is_commit(&row[COMMIT]) {
             bad(format!("commit `{}` is not 7-40 hex digits", row[COMMIT]));
         }
-        for (cell, what) in [(BENCHMARK, "benchmark"), (MEASUREMENT, "measurement"), (UNIT, "unit")]
-        {
+        for (cell, what) in [
+            (BENCHMARK, "benchmark"),
+            (MEASUREMENT, "measurement"),
+            (UNIT, "unit"),
+        ] {
             if row[cell].trim().is_empty() {
                 bad(format!("no {what}"));
             }
@@ -290,7 +293,11 @@ fn a_malformed_file_is_refused_with_its_reason() {
             "expected `{reason}` in {problems:?}"
         );
     };
-    refused("notes.md", &file(&[GOOD]), "not named YYYY-MM-DD-<topic>.md");
+    refused(
+        "notes.md",
+        &file(&[GOOD]),
+        "not named YYYY-MM-DD-<topic>.md",
+    );
     refused("2026-13-07-perf.md", &file(&[GOOD]), "not named");
     refused("2026-12-07-Perf.md", &file(&[GOOD]), "not named");
     refused(name, "# A run\n\nNo data.\n", "0 ```csv results blocks");
@@ -307,20 +314,44 @@ fn a_malformed_file_is_refused_with_its_reason() {
     refused(name, &file(&[]), "no rows");
     let cases = [
         (GOOD.replace(",quiet", ""), "10 cells, not 11"),
-        (GOOD.replace("2026-12-07", "2026-02-30"), "is not YYYY-MM-DD"),
+        (
+            GOOD.replace("2026-12-07", "2026-02-30"),
+            "is not YYYY-MM-DD",
+        ),
         (GOOD.replace("2026-12-07", "7.12.2026"), "is not YYYY-MM-DD"),
-        (GOOD.replace("2026-12-07", "2026-12-06"), "is not the file's 2026-12-07"),
+        (
+            GOOD.replace("2026-12-07", "2026-12-06"),
+            "is not the file's 2026-12-07",
+        ),
         (GOOD.replace("f6a597b", "HEAD"), "is not 7-40 hex digits"),
         (GOOD.replace(",ingest,", ",,"), "no benchmark"),
         (GOOD.replace(",events/s,bare", ",,bare"), "no unit"),
-        (GOOD.replace(",18205,", ",\"18,205\","), "value `18,205` is not a number"),
+        (
+            GOOD.replace(",18205,", ",\"18,205\","),
+            "value `18,205` is not a number",
+        ),
         (GOOD.replace(",18205,", ",,"), "value `` is not a number"),
-        (GOOD.replace(",18205,", ",inf,"), "value `inf` is not a number"),
-        (GOOD.replace(",85743,", ",85k,"), "baseline_value `85k` is not a number"),
-        (GOOD.replace(",0.21,", ",21%,"), "ratio `21%` is not a number"),
+        (
+            GOOD.replace(",18205,", ",inf,"),
+            "value `inf` is not a number",
+        ),
+        (
+            GOOD.replace(",85743,", ",85k,"),
+            "baseline_value `85k` is not a number",
+        ),
+        (
+            GOOD.replace(",0.21,", ",21%,"),
+            "ratio `21%` is not a number",
+        ),
         (GOOD.replace(",quiet", ",busy"), "state `busy`"),
-        (GOOD.replace("gateway FULL", "\"gateway FULL"), "an unterminated quote"),
-        (GOOD.replace("gateway FULL", "gate\"way FULL"), "a quote inside an unquoted cell"),
+        (
+            GOOD.replace("gateway FULL", "\"gateway FULL"),
+            "an unterminated quote",
+        ),
+        (
+            GOOD.replace("gateway FULL", "gate\"way FULL"),
+            "a quote inside an unquoted cell",
+        ),
     ];
     for (row, reason) in cases {
         refused(name, &file(&[GOOD, &row]), reason);
