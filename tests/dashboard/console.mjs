@@ -142,7 +142,7 @@ try {
   await page.waitForSelector('[data-test="destination-facts"]');
   // From a dead letter's row and from an event's delivery to the destination's page.
   await go('dead-letters');
-  await page.click('[data-test="dead-letter-row"] [data-test="destination-link"]');
+  await page.click('[data-test="dead-letter-row"] [data-test="destination-link"][href="#/destinations/crm"]');
   await page.waitForSelector('[data-test="destination-facts"]');
   assert.equal(new URL(page.url()).hash, '#/destinations/crm');
   await go(`events/${eventId}`);
