@@ -1,9 +1,10 @@
 //! Running the real `relay` binary in tests: a free port, start-and-wait, graceful stop;
 //! continuous signed load ([`load`]); a PostgreSQL schema per test ([`postgres`]); several
-//! nodes on one database ([`cluster`]).
+//! nodes on one database ([`cluster`]); the dashboard's browser tests ([`browser`]).
 //! Each test binary includes this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod cluster;
 pub mod load;
 pub mod postgres;
