@@ -81,9 +81,9 @@ pub async fn listen(args: ListenArgs) -> Result<(), AgentError> {
     if let Some(path) = &args.ca_file {
         let usage = |e: String| AgentError::Usage(format!("--ca-file {}: {e}", path.display()));
         let pem = std::fs::read(path).map_err(|e| usage(e.to_string()))?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| usage(e.to_string()))? {
-            client = client.add_root_certificate(cert);
-        }
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| usage(e.to_string()))?;
+        client = client.tls_certs_merge(certs);
     }
     let api = Api {
         client: client

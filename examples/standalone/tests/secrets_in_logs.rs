@@ -161,8 +161,8 @@ async fn no_secret_appears_in_any_log_line_at_trace_level() {
 
 fn shopify_signature(secret: &str, body: &[u8]) -> String {
     use hmac::Mac as _;
-    let mut mac =
-        <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(secret.as_bytes()).expect("key");
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(secret.as_bytes())
+        .expect("key");
     mac.update(body);
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }

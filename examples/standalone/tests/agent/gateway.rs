@@ -158,11 +158,7 @@ impl Gateway {
             }
             Some((_, _, ca)) => {
                 let client = reqwest::Client::builder()
-                    .use_rustls_tls()
-                    .tls_built_in_root_certs(false)
-                    .add_root_certificate(
-                        reqwest::Certificate::from_pem(ca.as_bytes()).expect("CA"),
-                    )
+                    .tls_certs_only([reqwest::Certificate::from_pem(ca.as_bytes()).expect("CA")])
                     .build()
                     .expect("client");
                 let file = std::fs::File::create(&log).expect("log file");
