@@ -206,7 +206,8 @@ async fn a_server_signed_by_another_ca_is_refused() {
     ] {
         let error = PgStore::connect(&url, schema.options()).await.unwrap_err();
         let text = chain(&error);
-        assert!(text.contains("UnknownIssuer"), "{url}: {text}");
+        // UnknownIssuer, or BadSignature for the other CA (rcgen gives both the same name).
+        assert!(text.contains("invalid peer certificate"), "{url}: {text}");
     }
     assert_eq!(proxy.handshakes.load(Ordering::SeqCst), 0);
 }
