@@ -51,6 +51,15 @@ pub(crate) fn uri(uri: &actix_web::http::Uri) -> Result<http::Uri, ConvertError>
     Ok(http::Uri::try_from(text)?)
 }
 
+/// `path` with the query of `uri` (the request as the control plane sees it under a scope).
+pub(crate) fn uri_at(path: &str, uri: &actix_web::http::Uri) -> Result<http::Uri, ConvertError> {
+    let text = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    Ok(http::Uri::try_from(text)?)
+}
+
 /// A control-plane answer as an actix-web response, status, headers and body unchanged.
 pub(crate) fn reply(reply: relay_admin::Reply) -> Result<HttpResponse, ConvertError> {
     let (parts, body) = reply.into_parts();

@@ -19,6 +19,10 @@ use crate::plane_service::ControlPlaneService;
 /// request goes to the wrapped service untouched. The answers are relay-admin's, so they are
 /// the same as relay-axum's: paths, status codes, headers and JSON bodies.
 ///
+/// Wrapping a `web::scope("/ops")` instead of the app serves it all under `/ops` (the scope's
+/// unmatched rest is the control plane's path); set [`AdminOptions::prefix`] to `/ops` too, so
+/// the dashboard links its files there.
+///
 /// Each request carries a [`ClientInfo`](relay_admin::ClientInfo) extension: the TCP peer,
 /// or, when that peer is one of the [`trusted_proxies`](Self::trusted_proxies), the client
 /// they report in `Forwarded` or `X-Forwarded-For`.

@@ -81,22 +81,39 @@ where
         let Ok(method) = http::Method::from_bytes(request.method().as_str().as_bytes()) else {
             return ResponseFuture::inner(self.inner.call(request));
         };
-        if !self.plane.serves(&method, request.path()) {
+        let path = plane_path(&request);
+        if !self.plane.serves(&method, &path) {
             return ResponseFuture::inner(self.inner.call(request));
         }
         let plane = self.plane.clone();
         ResponseFuture::ingest(Box::pin(async move {
             let (http_request, payload) = request.into_parts();
-            let response = answer(&plane, method, &http_request, payload, client).await?;
+            let target = Target { method, path };
+            let response = answer(&plane, target, &http_request, payload, client).await?;
             Ok(ServiceResponse::new(http_request, response))
         }))
     }
 }
 
+/// The path the control plane routes: what follows the `web::scope` the middleware wraps
+/// (the whole path when it wraps the app); the scope itself (`/ops`) is its root, `/`.
+fn plane_path(request: &ServiceRequest) -> String {
+    match request.match_info().unprocessed() {
+        "" => "/".to_owned(),
+        rest => rest.to_owned(),
+    }
+}
+
+/// The method and [path](plane_path) a request is answered for.
+struct Target {
+    method: http::Method,
+    path: String,
+}
+
 /// Reads the body (at most [`BODY_LIMIT`]) and answers with the plane.
 async fn answer(
     plane: &ControlPlane,
-    method: http::Method,
+    Target { method, path }: Target,
     request: &HttpRequest,
     payload: Payload,
     client: ClientInfo,
@@ -108,7 +125,7 @@ async fn answer(
     };
     let mut converted = http::Request::new(body);
     *converted.method_mut() = method;
-    *converted.uri_mut() = convert::uri(request.uri())?;
+    *converted.uri_mut() = convert::uri_at(&path, request.uri())?;
     *converted.headers_mut() = convert::request_headers(request.headers())?;
     match plane.handle(converted, client).await {
         Some(reply) => convert::reply(reply),

@@ -45,6 +45,13 @@ function describe(status, body, retryAfter) {
   }
 }
 
+// The API is `api/v1` next to the `dashboard/` folder this module is served from, so the
+// dashboard works wherever the control plane is mounted (`/`, `/ops/`, …).
+const API_BASE = new URL('../api/v1', import.meta.url).pathname;
+
+/** The URL of a file of the dashboard (e.g. `favicon.svg`), wherever it is mounted. */
+export const asset = (name) => new URL(name, import.meta.url).pathname;
+
 function query(params) {
   if (!params) return '';
   const search = new URLSearchParams();
@@ -64,7 +71,7 @@ export async function call(method, path, body) {
   }
   let response;
   try {
-    response = await fetch(`/api/v1${path}`, init);
+    response = await fetch(`${API_BASE}${path}`, init);
   } catch {
     throw new ApiError(0, null);
   }

@@ -4,7 +4,7 @@
 // destinations and routes, with the rights PORTAL gives it on each page.
 
 import { h, mount, errorBox, loading } from './ui.js';
-import { get, post, setRole, setUnauthorizedHandler } from './api.js';
+import { asset, get, post, setRole, setUnauthorizedHandler } from './api.js';
 import * as login from './page-login.js';
 import * as overview from './page-overview.js';
 import * as events from './page-events.js';
@@ -13,6 +13,7 @@ import * as deadLetters from './page-dead-letters.js';
 import * as audit from './page-audit.js';
 import * as sources from './page-sources.js';
 import * as destinations from './page-destinations.js';
+import * as destination from './page-destination.js';
 import * as routes from './page-routes.js';
 import * as agents from './page-agents.js';
 import * as access from './page-access.js';
@@ -28,6 +29,11 @@ const PAGES = [
   { path: 'audit', title: 'Audit log', page: audit },
   { path: 'access', title: 'Access', page: access, role: 'admin' },
 ];
+
+const DETAILS = {
+  events: { title: 'Event', page: event },
+  destinations: { title: 'Destination', page: destination },
+};
 
 const RANK = { viewer: 0, operator: 1, admin: 2 };
 // What a portal session may do on each page (as the ranked role named); others are hidden.
@@ -59,6 +65,13 @@ export function navigate(path, params) {
   else location.hash = hash;
 }
 
+/** After login: to the route `next` (a hash route such as `events/evt_…`), else home. */
+function goTo(next) {
+  const route = (next || '').replace(/^[#/]+/, '');
+  if (!route || route.startsWith('login')) navigate(home());
+  else location.hash = `#/${route}`;
+}
+
 function runCleanups() {
   for (const fn of cleanups) fn();
   cleanups = [];
@@ -78,14 +91,18 @@ function layout(current, title) {
   const content = h('main', { class: 'content', 'data-test': `page-${current}` });
   mount(root,
     h('div', { class: 'shell' },
-      h('nav', { class: 'side' },
-        h('div', { class: 'brand' }, h('img', { src: '/dashboard/favicon.svg', alt: '' }), 'Relay'),
+      h('nav', { class: 'side', id: 'side-nav' },
+        h('div', { class: 'brand' }, h('img', { src: asset('favicon.svg'), alt: '' }), 'Relay'),
         h('div', { class: 'nav' }, PAGES.filter(visible).map((p) => h('a', {
           href: `#/${p.path}`, class: p.path === current ? 'active' : '', 'data-test': `nav-${p.path}`,
         }, h('span', { class: 'dot' }), p.title))),
         h('div', { class: 'foot' }, 'Webhook gateway')),
       h('div', { class: 'main' },
         h('header', { class: 'top' },
+          h('button', {
+            type: 'button', class: 'menu-toggle', 'aria-controls': 'side-nav', 'aria-expanded': 'false', 'data-test': 'menu',
+            onclick: (e) => e.currentTarget.setAttribute('aria-expanded', String(root.querySelector('.shell').classList.toggle('menu-open'))),
+          }, 'Menu'),
           h('h1', null, title),
           h('div', { class: 'who' },
             h('span', { 'data-test': 'user' }, name),
@@ -101,7 +118,7 @@ async function render() {
   const { path, id, params } = parseHash();
   if (path === 'login') {
     me = null;
-    login.render(root, { onLogin: (who) => { me = who; setRole(who.role); navigate(params.get('next') || 'overview'); } });
+    login.render(root, { onLogin: (who) => { me = who; setRole(who.role); goTo(params.get('next')); } });
     return;
   }
   if (!me) {
@@ -120,8 +137,9 @@ async function render() {
     navigate(home());
     return;
   }
-  const detail = path === 'events' && id;
-  const content = layout(path, detail ? 'Event' : known.title);
+  // A page of one object: #/events/{id}, #/destinations/{name}.
+  const detail = id && DETAILS[path];
+  const content = layout(path, detail ? detail.title : known.title);
   const ctx = {
     me,
     id,
@@ -132,7 +150,7 @@ async function render() {
     rerender: render,
   };
   try {
-    await (detail ? event : known.page).render(content, ctx);
+    await (detail ? detail.page : known.page).render(content, ctx);
   } catch (error) {
     if (error.status !== 401) mount(content, errorBox(error));
   }
@@ -142,7 +160,8 @@ setUnauthorizedHandler(() => {
   if (parseHash().path === 'login') return;
   me = null;
   runCleanups();
-  const here = parseHash().path;
+  // The whole route (#/events/evt_…?q=x), so a deep link lands where it pointed after login.
+  const here = location.hash.replace(/^#\/?/, '');
   navigate('login', here ? { next: here } : undefined);
 });
 

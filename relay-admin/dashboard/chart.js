@@ -66,11 +66,15 @@ export function barChart(bars, testId, W = WIDE) {
   const plotH = H - PAD.top - PAD.bottom;
   const slot = plotW / Math.max(1, bars.length);
   const y = (v) => PAD.top + plotH - (v / max) * plotH;
+  // Labels never overlap: when the widest does not fit its slot, only every n-th is written
+  // (each bar's tooltip still names it).
+  const widest = Math.max(0, ...bars.map((b) => String(b.label).length)) * 6.5 + 6;
+  const every = Math.max(1, Math.ceil(widest / slot));
   const rects = bars.map((b, i) => s('g', null,
     s('rect', {
       class: 'bar', x: PAD.left + i * slot + slot * 0.15, y: y(b.value),
       width: slot * 0.7, height: Math.max(0, PAD.top + plotH - y(b.value)), 'data-value': b.value,
     }, s('title', null, `${b.label}: ${num(b.value)}`)),
-    s('text', { class: 'axis', x: PAD.left + i * slot + slot / 2, y: H - 8, 'text-anchor': 'middle' }, b.label)));
+    i % every === 0 ? s('text', { class: 'axis', x: PAD.left + i * slot + slot / 2, y: H - 8, 'text-anchor': 'middle' }, b.label) : null));
   return s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'data-test': testId }, yAxis(max, y, W), rects);
 }

@@ -20,6 +20,24 @@ export function ms(value) {
   return value < 1000 ? `${value} ms` : `${(value / 1000).toFixed(value < 10000 ? 1 : 0)} s`;
 }
 
+/**
+ * A latency percentile from the metrics report: "250 ms", or "> 60 s" when it is beyond the
+ * histogram's largest bucket (the API sends `<name>_over_ms` then, no `<name>_ms`).
+ */
+export function latency(report, name) {
+  const over = report[`${name}_over_ms`];
+  if (over !== undefined && over !== null) return `> ${ms(over)}`;
+  return ms(report[`${name}_ms`]);
+}
+
+/** Milliseconds with sub-millisecond precision: "0.42 ms", "12 ms", "2.5 s". */
+export function preciseMs(micros) {
+  if (micros === undefined || micros === null) return '—';
+  if (micros < 1000) return `${(micros / 1000).toFixed(2)} ms`;
+  if (micros < 10000) return `${(micros / 1000).toFixed(1)} ms`;
+  return ms(Math.round(micros / 1000));
+}
+
 /** Bytes, as "1 MiB". */
 export function bytes(value) {
   if (value === undefined || value === null) return '—';
@@ -49,6 +67,15 @@ export function dateTime(iso) {
   return at.toLocaleString(undefined, {
     year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
   });
+}
+
+/** An RFC 3339 time in the local zone to the millisecond: "Dec 7, 14:05:03.042". */
+export function timeMs(iso) {
+  if (!iso) return '—';
+  const at = new Date(iso);
+  const day = at.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+  const clockPart = at.toLocaleTimeString(undefined, { hour12: false, hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return `${day}, ${clockPart}.${String(at.getMilliseconds()).padStart(3, '0')}`;
 }
 
 /** A time of day, "14:05". */

@@ -1,9 +1,13 @@
-// Dead letters: filter, select, replay or discard the selection one by one with a progress
-// bar, or everything matching the filter in one bulk call. Discarding asks first.
+// Dead letters, newest first, with their source and event type: replay or discard one from its
+// row, the selection one by one with a progress bar, or everything matching the filter in one
+// bulk call. Discarding asks first.
 
 import { h, mount, table, empty, errorBox, field, select, toast, confirmDialog, loading } from './ui.js';
 import { get, post, seg } from './api.js';
 import { ago, dateTime, shortId } from './format.js';
+
+// How many dead letters the page loads (newest first) before asking for a narrower filter.
+const MAX_SHOWN = 1000;
 
 // The outcome of the last bulk run, shown again after the list reloads.
 let lastRun = null;
@@ -112,17 +116,24 @@ export async function render(root, ctx) {
     lastRun = null;
   }
 
-  let page;
+  // Every dead letter up to MAX_SHOWN, newest first (the API pages by delivery id).
+  const items = [];
+  let cursor = null;
   try {
-    page = await get('/dead-letters', { ...filter, limit: pageSize });
+    do {
+      const page = await get('/dead-letters', { ...filter, limit: pageSize, ...(cursor ? { cursor } : {}) });
+      items.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor && items.length < MAX_SHOWN);
   } catch (error) {
     mount(list, h('div', { class: 'panel' }, errorBox(error)));
     return;
   }
-  if (page.items.length === 0) {
+  if (items.length === 0) {
     mount(list, empty('No dead letters', 'Deliveries that exhaust their retries land here.'));
     return;
   }
+  items.sort((a, b) => (a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : 0));
   const boxes = [];
   const all = h('input', {
     type: 'checkbox',
@@ -150,36 +161,45 @@ export async function render(root, ctx) {
     boxes.push(box);
     return box;
   };
+  const one = async (d, action) => {
+    if (action === 'discard') {
+      const ok = await confirmDialog({
+        title: 'Discard this dead letter?',
+        message: `The delivery to ${d.destination} will never be retried. This cannot be undone.`,
+        confirm: 'Discard',
+        danger: true,
+      });
+      if (!ok) return;
+    }
+    try {
+      await post(`/dead-letters/${seg(d.id)}/${action}`);
+      toast(action === 'replay' ? `Replayed: back in ${d.destination}'s queue.` : 'Discarded.');
+      ctx.rerender();
+    } catch (error) {
+      toast(error.message, 'bad');
+    }
+  };
   const columns = [
     { title: all, class: 'check', cell: check },
-    { title: 'Dead since', cell: (d) => h('span', { title: dateTime(d.updated_at) }, ago(d.updated_at)) },
+    { title: 'Dead since', cell: (d) => h('span', { title: dateTime(d.updated_at), 'data-test': 'dead-since', 'data-at': d.updated_at }, ago(d.updated_at)) },
+    { title: 'Source', cell: (d) => d.source || h('span', { class: 'muted' }, '—') },
+    { title: 'Event type', cell: (d) => (d.event_type ? h('code', null, d.event_type) : h('span', { class: 'muted' }, '—')) },
     { title: 'Destination', cell: (d) => d.destination },
     { title: 'Event', cell: (d) => h('a', { href: `#/events/${encodeURIComponent(d.event_id)}`, class: 'mono' }, shortId(d.event_id)) },
     { title: 'Attempts', class: 'num', cell: (d) => d.attempts },
     { title: 'Last error', cell: (d) => d.last_error || h('span', { class: 'muted' }, '—') },
+    {
+      title: '',
+      cell: (d) => h('div', { class: 'actions' },
+        button('Replay', { class: 'small primary', 'data-test': 'replay-one' }, () => one(d, 'replay')),
+        button('Discard', { class: 'small danger', 'data-test': 'discard-one' }, () => one(d, 'discard'))),
+    },
   ];
-  // Later pages reuse the columns without the select-all box (a node lives in one place).
-  const rows = (items, first = false) => table(first ? columns : [{ ...columns[0], title: '' }, ...columns.slice(1)], items, {
+  const shown = table(columns, items, {
     rowAttrs: (d) => ({ 'data-test': 'dead-letter-row', 'data-id': d.id, 'data-event': d.event_id }),
   });
-  const shown = rows(page.items, true);
-  const more = h('div', { class: 'table-foot' });
-  const footer = (p) => mount(more, p.next_cursor
-    ? h('button', {
-      type: 'button',
-      onclick: async () => {
-        try {
-          const next = await get('/dead-letters', { ...filter, limit: pageSize, cursor: p.next_cursor });
-          shown.tBodies[0].append(...rows(next.items).tBodies[0].rows);
-          all.checked = false;
-          footer(next);
-        } catch (error) {
-          mount(more, errorBox(error));
-        }
-      },
-      'data-test': 'load-more',
-    }, 'Load more')
-    : h('span', { class: 'muted' }, `${boxes.length} dead letter(s)`));
-  footer(page);
+  const more = h('div', { class: 'table-foot' }, cursor
+    ? h('span', { class: 'muted', 'data-test': 'more-dead-letters' }, `Showing ${items.length} dead letters, newest first; more exist: narrow the list with the filters.`)
+    : h('span', { class: 'muted' }, `${items.length} dead letter(s), newest first`));
   mount(list, shown, more);
 }

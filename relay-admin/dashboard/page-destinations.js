@@ -6,18 +6,21 @@ import { h, mount, table, badge, empty, toast, confirmDialog, panel, formDialog,
 import { get, post, del, seg } from './api.js';
 import { byObject, percentile } from './page-overview.js';
 import { num, pct, ms, dateTime } from './format.js';
+import { destinationHealth, successRate } from './health.js';
+import { destinationLink } from './links.js';
 
-const CIRCUIT = { closed: 'Healthy', half_open: 'Probing', open: 'Open (failing)' };
+const CIRCUIT = { closed: 'Closed', half_open: 'Half-open', open: 'Open' };
 
 // The circuit's state with the breaker's window: failures of attempts (rate) within the window,
 // or, once open, those that opened it, why and since when.
-function circuitCell(d) {
+function circuitCell(d, m) {
   const b = d.breaker || {};
+  const [state, label] = destinationHealth(d, m);
   const figures = `${num(b.failures || 0)} of ${num(b.attempts || 0)} failed (${num(b.failure_rate_percent || 0)}%)`;
   const since = b.opened_at ? ` · since ${dateTime(b.opened_at)}` : '';
   return h('div', null,
-    badge(d.circuit, CIRCUIT[d.circuit] || d.circuit),
-    h('div', { class: 'muted' }, b.why ? `${b.why}${since}` : `${figures} in the window`));
+    h('span', { 'data-test': 'health', 'data-health': state }, badge(state, label)),
+    h('div', { class: 'muted' }, `circuit ${CIRCUIT[d.circuit] || d.circuit}: `, b.why ? `${b.why}${since}` : `${figures} in the window`));
 }
 
 const paused = (d) => !d.enabled;
@@ -68,16 +71,16 @@ async function toggle(d, ctx) {
   const enable = paused(d);
   if (!enable) {
     const ok = await confirmDialog({
-      title: `Pause ${d.name}?`,
+      title: `Disable ${d.name}?`,
       message: 'Deliveries to it wait in the queue (nothing is dropped) until it is enabled again.',
-      confirm: 'Pause deliveries',
+      confirm: 'Disable',
       danger: true,
     });
     if (!ok) return;
   }
   try {
     await post(`/destinations/${seg(d.name)}/${enable ? 'enable' : 'disable'}`);
-    toast(`${d.name} ${enable ? 'enabled' : 'paused'}.`);
+    toast(`${d.name} ${enable ? 'enabled' : 'disabled'}.`);
     ctx.rerender();
   } catch (error) {
     toast(error.message, 'bad');
@@ -104,12 +107,12 @@ export async function render(root, ctx) {
   mount(root, panel('Destinations', head, table([
     {
       title: 'Name',
-      cell: (d) => h('div', null, h('strong', null, d.name),
+      cell: (d) => h('div', null, destinationLink(d.name),
         h('div', { class: 'muted' }, `${d.managed_by === 'api' ? 'created here' : 'config file'}${d.signed ? ' · signed' : ''}`)),
     },
     { title: 'URL', cell: (d) => (d.url ? h('code', null, d.url) : h('span', { class: 'muted' }, 'in-process handler')) },
-    { title: 'Circuit', cell: (d) => circuitCell(d) },
-    { title: 'Status', cell: (d) => (paused(d) ? badge('paused', `Paused${(d.disabled ? ` by ${d.disabled.by}${d.disabled.reason ? ` (${d.disabled.reason})` : ''}, ${dateTime(d.disabled.at)}` : '')}`) : badge('enabled', 'Enabled')) },
+    { title: 'Health', cell: (d) => circuitCell(d, health.get(d.name) || {}) },
+    { title: 'Status', cell: (d) => (paused(d) ? badge('paused', `Disabled${(d.disabled ? ` by ${d.disabled.by}${d.disabled.reason ? ` (${d.disabled.reason})` : ''}, ${dateTime(d.disabled.at)}` : '')}`) : badge('enabled', 'Enabled')) },
     { title: 'Delivered', class: 'num', cell: (d) => num((health.get(d.name) || {}).delivered || 0) },
     { title: 'Failed', class: 'num', cell: (d) => num((health.get(d.name) || {}).failed || 0) },
     { title: 'Dead', class: 'num', cell: (d) => num((health.get(d.name) || {}).dead_lettered || 0) },
@@ -117,11 +120,10 @@ export async function render(root, ctx) {
       title: 'Success',
       class: 'num',
       cell: (d) => {
-        const m = health.get(d.name) || {};
-        return pct((m.delivered || 0) / ((m.delivered || 0) + (m.dead_lettered || 0)));
+        return pct(successRate(health.get(d.name) || {}));
       },
     },
-    { title: 'p95', class: 'num', cell: (d) => ms(percentile(health.get(d.name) || {}, 0.95)) },
+    { title: 'p95', class: 'num', cell: (d) => percentile(health.get(d.name) || {}, 0.95) },
     {
       title: '',
       cell: (d) => h('div', { class: 'actions' },
@@ -132,7 +134,7 @@ export async function render(root, ctx) {
           disabled: !operator || undefined,
           title: operator ? undefined : 'Needs the operator role',
           onclick: () => toggle(d, ctx),
-        }, paused(d) ? 'Enable' : 'Pause'),
+        }, paused(d) ? 'Enable' : 'Disable'),
         ctx.can('admin') && d.managed_by === 'api'
           ? h('button', { type: 'button', class: 'small danger', onclick: () => remove(d, ctx) }, 'Delete')
           : null),

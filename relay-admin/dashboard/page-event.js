@@ -4,20 +4,9 @@
 import { h, mount, table, badge, empty, errorBox, toast, confirmDialog, panel, copyButton } from './ui.js';
 import { get, post, seg } from './api.js';
 import { jsonView } from './json-view.js';
-import { ago, dateTime, ms } from './format.js';
+import { ago, dateTime } from './format.js';
+import { attemptView } from './attempt-view.js';
 import { deliverySummary } from './page-events.js';
-
-function attemptsTable(attempts) {
-  if (!attempts || attempts.length === 0) return h('div', { class: 'muted' }, 'No attempt yet.');
-  return h('div', { class: 'nested' }, table([
-    { title: '#', class: 'num', cell: (a) => a.number },
-    { title: 'Started', cell: (a) => h('span', { title: dateTime(a.started_at) }, dateTime(a.started_at)) },
-    { title: 'Latency', class: 'num', cell: (a) => ms(a.latency_ms) },
-    { title: 'Status', cell: (a) => (a.status_code ? h('code', null, a.status_code) : h('span', { class: 'muted' }, '—')) },
-    { title: 'Outcome', cell: (a) => badge(a.outcome) },
-    { title: 'Error / response', cell: (a) => h('div', null, a.error ? h('div', null, a.error) : null, a.response_excerpt ? h('code', { class: 'muted' }, a.response_excerpt) : null) },
-  ], attempts, { rowAttrs: () => ({ 'data-test': 'attempt-row' }) }));
-}
 
 function deliveryCard(d, ctx, reload) {
   const act = async (action) => {
@@ -32,7 +21,7 @@ function deliveryCard(d, ctx, reload) {
     }
     try {
       await post(`/dead-letters/${seg(d.id)}/${action}`);
-      toast(action === 'replay' ? `Sent back to ${d.destination}'s queue.` : 'Discarded.');
+      toast(action === 'replay' ? `Replayed: back in ${d.destination}'s queue.` : 'Discarded.');
       reload();
     } catch (error) {
       toast(error.message, 'bad');
@@ -52,10 +41,12 @@ function deliveryCard(d, ctx, reload) {
     h('dl', { class: 'kv' },
       h('dt', null, 'Delivery id'), h('dd', { class: 'mono' }, d.id),
       d.status === 'pending' ? [h('dt', null, 'Next attempt'), h('dd', null, ago(d.next_attempt_at))] : null,
+      d.waiting ? [h('dt', null, 'Waiting'), h('dd', { class: 'warn-text', 'data-test': 'waiting' }, d.waiting)] : null,
       d.last_error ? [h('dt', null, 'Last error'), h('dd', null, d.last_error)] : null,
       h('dt', null, 'Updated'), h('dd', null, dateTime(d.updated_at))),
     h('h3', null, 'Attempts'),
-    attemptsTable(d.attempt_log));
+    h('div', { class: 'muted' }, 'Click an attempt for the request it sent and the response it got.'),
+    attemptView(d.attempt_log));
 }
 
 function replayControls(e, ctx, reload) {

@@ -2,7 +2,7 @@
 // POST /api/v1/auth/login (sets the session cookie).
 
 import { h, mount, errorBox } from './ui.js';
-import { post } from './api.js';
+import { asset, post } from './api.js';
 
 /** Renders the login form into `root`; `onLogin(who)` runs after a successful login. */
 export function render(root, { onLogin }) {
@@ -32,7 +32,7 @@ export function render(root, { onLogin }) {
       }
     },
   },
-  h('div', { class: 'brand' }, h('img', { src: '/dashboard/favicon.svg', alt: '' }), 'Relay'),
+  h('div', { class: 'brand' }, h('img', { src: asset('favicon.svg'), alt: '' }), 'Relay'),
   h('div', { class: 'muted' }, 'Sign in to the webhook gateway.'),
   h('label', { class: 'field' }, 'Username', username),
   h('label', { class: 'field' }, 'Password', password),

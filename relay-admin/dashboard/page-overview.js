@@ -3,8 +3,10 @@
 
 import { h, mount, table, empty, errorBox, select, field, panel } from './ui.js';
 import { get } from './api.js';
+import { destinationLink } from './links.js';
 import { lineChart, barChart } from './chart.js';
-import { num, pct, ms } from './format.js';
+import { num, pct, ms, latency } from './format.js';
+import { successRate } from './health.js';
 
 const MINUTE = 60000;
 const SERIES = [
@@ -28,16 +30,19 @@ export function byObject(points, scope) {
   return out;
 }
 
-/** The latency percentile `q` (0..1) in ms from bucket counts, or null. */
+/**
+ * The latency percentile `q` (0..1) from bucket counts, as text: "250 ms", "> 60 s" beyond
+ * the largest bucket, "—" without deliveries.
+ */
 export function percentile(counts, q) {
   const total = BUCKETS.reduce((sum, b) => sum + (counts[`latency_le_${b}`] || 0), 0);
-  if (total === 0) return null;
+  if (total === 0) return ms(null);
   let seen = 0;
   for (const b of BUCKETS) {
     seen += counts[`latency_le_${b}`] || 0;
-    if (seen >= q * total) return b === 'inf' ? Infinity : Number(b);
+    if (seen >= q * total) return b === 'inf' ? `> ${ms(60000)}` : ms(Number(b));
   }
-  return null;
+  return ms(null);
 }
 
 function card(label, value, sub, cls = '', test = '') {
@@ -87,9 +92,9 @@ async function load(body, range, status) {
       card('Received', num(t.received || 0), `${num(t.accepted || 0)} accepted · ${num(t.duplicates || 0)} duplicates`, '', 'card-received'),
       card('Delivered', num(t.delivered || 0), `${num(t.failed || 0)} failed attempts`, 'ok', 'card-delivered'),
       card('Dead-lettered', num(t.dead_lettered || 0), `${count(dead)} waiting in dead letters`, (t.dead_lettered || 0) > 0 ? 'bad' : '', 'card-dead'),
-      card('Success rate', pct(rate), 'delivered ÷ (delivered + dead)', rate !== undefined && rate < 0.95 ? 'bad' : 'ok', 'card-success'),
+      card('Success rate', pct(rate), 'delivered ÷ (delivered + dead letters not replayed)', rate !== undefined && rate < 0.95 ? 'bad' : 'ok', 'card-success'),
       card('Queue', num(report.queue_depth ?? null), `deliveries waiting · ${count(pending)} events`, '', 'card-queue'),
-      card('Latency p50', ms(report.latency_p50_ms), `p95 ${ms(report.latency_p95_ms)} · p99 ${ms(report.latency_p99_ms)}`, '', 'card-latency'),
+      card('Delivery latency p50', latency(report, 'latency_p50'), h('span', null, 'received → delivered · ', h('span', { 'data-test': 'p95' }, `p95 ${latency(report, 'latency_p95')}`), ' · ', h('span', { 'data-test': 'p99' }, `p99 ${latency(report, 'latency_p99')}`)), '', 'card-latency'),
       card('Rejected', num((t.sig_failures || 0) + (t.rate_limited || 0) + (t.unknown_source || 0)),
         `${num(t.sig_failures || 0)} bad signatures · ${num(t.rate_limited || 0)} rate-limited`)),
     panel('Traffic per minute', null,
@@ -97,11 +102,11 @@ async function load(body, range, status) {
       lineChart(minutes, lines, 'traffic-chart'),
       h('div', { class: 'legend' }, SERIES.map((x) => h('span', { class: `s-${x.key}` }, x.label)))),
     h('div', { class: 'halves' },
-      panel('Delivery latency', h('span', { class: 'muted' }, 'per bucket'), barChart(bars, 'latency-chart', 520),
+      panel('Delivery latency', h('span', { class: 'muted' }, 'event received → delivered, per bucket'), barChart(bars, 'latency-chart', 520),
         h('div', { class: 'legend' },
-          h('span', { class: 's-received' }, `p50 ${ms(report.latency_p50_ms)}`),
-          h('span', { class: 's-failed' }, `p95 ${ms(report.latency_p95_ms)}`),
-          h('span', { class: 's-dead_lettered' }, `p99 ${ms(report.latency_p99_ms)}`))),
+          h('span', { class: 's-received' }, `p50 ${latency(report, 'latency_p50')}`),
+          h('span', { class: 's-failed' }, `p95 ${latency(report, 'latency_p95')}`),
+          h('span', { class: 's-dead_lettered' }, `p99 ${latency(report, 'latency_p99')}`))),
       panel('Queue depth', h('span', { class: 'muted' }, 'largest per minute'), lineChart(minutes, [queue], 'queue-chart', 520),
         h('div', { class: 'legend' }, h('span', { class: 's-queue_depth' }, 'Deliveries pending or in flight')))),
     h('div', { class: 'halves' },
@@ -111,12 +116,12 @@ async function load(body, range, status) {
         { title: 'Rejected', class: 'num', cell: ([, m]) => num((m.sig_failures || 0) + (m.rate_limited || 0)) },
       ], sources)),
       panel('By destination', null, destinations.length === 0 ? empty('No deliveries', 'in this period.') : table([
-      { title: 'Destination', cell: ([name]) => name },
+      { title: 'Destination', cell: ([name]) => destinationLink(name) },
       { title: 'Delivered', class: 'num', cell: ([, m]) => num(m.delivered || 0) },
       { title: 'Failed attempts', class: 'num', cell: ([, m]) => num(m.failed || 0) },
       { title: 'Dead-lettered', class: 'num', cell: ([, m]) => num(m.dead_lettered || 0) },
-      { title: 'Success', class: 'num', cell: ([, m]) => pct((m.delivered || 0) / ((m.delivered || 0) + (m.dead_lettered || 0))) },
-      { title: 'p95', class: 'num', cell: ([, m]) => ms(percentile(m, 0.95)) },
+      { title: 'Success', class: 'num', cell: ([, m]) => pct(successRate(m)) },
+      { title: 'p95', class: 'num', cell: ([, m]) => percentile(m, 0.95) },
     ], destinations))));
   mount(status, `Updated ${new Date().toLocaleTimeString()}`);
 }

@@ -5,6 +5,7 @@
 import { h, mount, table, badge, empty, panel, field, select, toast, confirmDialog, formDialog, errorBox } from './ui.js';
 import { get, post, del, seg } from './api.js';
 import { inline, jsonView } from './json-view.js';
+import { destinationLink } from './links.js';
 
 const SAMPLE = { type: 'order.created', order: { id: 1234, total: 99.5, currency: 'EUR' } };
 
@@ -65,9 +66,9 @@ async function create(ctx, sources, destinations, transformers) {
 async function act(route, ctx, action) {
   if (action !== 'enable') {
     const ok = await confirmDialog({
-      title: `${action === 'delete' ? 'Delete' : 'Pause'} ${route.name}?`,
+      title: `${action === 'delete' ? 'Delete' : 'Disable'} ${route.name}?`,
       message: 'New events stop matching it; deliveries already planned go on.',
-      confirm: action === 'delete' ? 'Delete route' : 'Pause route',
+      confirm: action === 'delete' ? 'Delete' : 'Disable',
       danger: true,
     });
     if (!ok) return;
@@ -75,7 +76,7 @@ async function act(route, ctx, action) {
   try {
     if (action === 'delete') await del(`/routes/${seg(route.name)}`);
     else await post(`/routes/${seg(route.name)}/${action}`);
-    toast(`${route.name}: ${action === 'disable' ? 'paused' : `${action}d`}.`);
+    toast(`${route.name}: ${action}d.`);
     ctx.rerender();
   } catch (error) {
     toast(error.message, 'bad');
@@ -102,8 +103,12 @@ function result(answer) {
       { title: 'Condition', cell: (c) => h('span', null, h('code', null, c.path), ' ', h('strong', null, c.op), ' ', c.value === undefined ? null : inline(c.value)) },
       { title: 'Result', cell: (c) => check(c.passed ? 'holds' : 'fails', c.passed) },
     ], answer.conditions, { class: 'nested', rowAttrs: (c) => ({ 'data-test': 'condition-row', 'data-passed': String(c.passed) }) }),
-    answer.deliveries.map((d) => h('div', { class: 'result', 'data-test': 'test-delivery' },
-      h('h3', null, `Sent to ${d.destination}`),
+    answer.deliveries.map((d) => h('div', { class: 'result', 'data-test': 'test-delivery', 'data-delivered-by': d.delivered_by || undefined },
+      h('h3', null, d.delivered_by ? `Would be sent to ${d.destination} — but it gets route ${d.delivered_by}'s delivery` : `Sent to ${d.destination}`),
+      d.delivered_by
+        ? h('div', { class: 'notice', 'data-test': 'claimed-by' },
+          `Route ${d.delivered_by} also matches and has a higher priority: an event gets one delivery per destination, so ${d.destination} receives ${d.delivered_by}'s delivery (its transformer), not this body.`)
+        : null,
       d.error ? errorBox(new Error(`The transformer refuses this sample: ${d.error}`)) : body(d.body || ''),
       Object.keys(d.headers).length ? h('div', { class: 'muted' }, Object.entries(d.headers).map(([k, v]) => `${k}: ${v}`).join(' · ')) : null)));
 }
@@ -155,7 +160,7 @@ export async function render(root, ctx) {
   }
   const buttons = (r) => h('div', { class: 'actions' },
     ctx.can('operator')
-      ? h('button', { type: 'button', class: 'small', onclick: () => act(r, ctx, r.active ? 'disable' : 'enable') }, r.active ? 'Pause' : 'Enable')
+      ? h('button', { type: 'button', class: 'small', onclick: () => act(r, ctx, r.active ? 'disable' : 'enable') }, r.active ? 'Disable' : 'Enable')
       : null,
     ctx.can('admin') && r.managed_by === 'api'
       ? h('button', { type: 'button', class: 'small danger', onclick: () => act(r, ctx, 'delete') }, 'Delete')
@@ -166,9 +171,9 @@ export async function render(root, ctx) {
     { title: 'Event types', cell: (r) => r.event_types.map((t) => h('div', null, h('code', null, t))) },
     { title: 'Conditions', cell: conditions },
     { title: 'Transformer', cell: (r) => r.transformer || h('span', { class: 'muted' }, 'none') },
-    { title: 'Destinations', cell: (r) => r.destinations.join(', ') },
+    { title: 'Destinations', cell: (r) => h('span', null, r.destinations.flatMap((n, i) => [i ? ', ' : null, destinationLink(n)])) },
     { title: 'Priority', class: 'num', cell: (r) => r.priority },
-    { title: 'Status', cell: (r) => (r.active ? badge('active', 'Active') : badge('paused', `Paused${(r.disabled ? ` by ${r.disabled.by}${r.disabled.reason ? ` (${r.disabled.reason})` : ''}` : '')}`)) },
+    { title: 'Status', cell: (r) => (r.active ? badge('active', 'Active') : badge('paused', `Disabled${(r.disabled ? ` by ${r.disabled.by}${r.disabled.reason ? ` (${r.disabled.reason})` : ''}` : '')}`)) },
     { title: '', cell: buttons },
   ], items, { rowAttrs: (r) => ({ 'data-test': 'route-row', 'data-name': r.name }) })),
   tester(items, sources));

@@ -64,6 +64,11 @@ const STATE_CLASS = {
   open: 'dead',
   dead_lettered: 'dead',
   failed: 'bad',
+  healthy: 'ok',
+  degraded: 'warn',
+  failing: 'bad',
+  idle: '',
+  replay: 'info',
 };
 
 /** A coloured badge for a state such as `delivered` or `dead_lettered`. */

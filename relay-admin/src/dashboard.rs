@@ -5,8 +5,11 @@
 //! with its assets ([`file`]); an unknown asset is a 404. The files live in
 //! `relay-admin/dashboard/` and are embedded with `include_str!`, so building the crate needs
 //! no Node. The app talks only to the admin API under `/api/v1` (it logs in with
-//! `POST /api/v1/auth/login`, which sets the session cookie), so it works wherever the
-//! [control plane](crate::ControlPlane) is mounted at the root of an app.
+//! `POST /api/v1/auth/login`, which sets the session cookie). Its scripts find the API and
+//! their files relative to their own URL, and the page links its files under
+//! [`AdminOptions::prefix`](crate::AdminOptions::prefix) ([`index_under`]), so it works
+//! wherever the [control plane](crate::ControlPlane) is mounted: at the root of an app or
+//! nested under a path such as `/ops`.
 //!
 //! Every answer carries a strict `Content-Security-Policy` (`default-src 'self'`, no inline
 //! script or style, no framing), `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
@@ -18,10 +21,13 @@
 //! assert_eq!(page.status(), 200);
 //! ```
 
+use std::borrow::Cow;
+
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use crate::reply::{self, Reply};
-use crate::request::Path;
+use crate::request::{Path, State};
+use crate::state::AdminState;
 
 /// The `Content-Security-Policy` of every dashboard answer.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -55,6 +61,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 assets![
     ("index.html", "text/html; charset=utf-8"),
     ("app.css", "text/css; charset=utf-8"),
+    ("console.css", "text/css; charset=utf-8"),
     ("favicon.svg", "image/svg+xml"),
     ("app.js", JS),
     ("api.js", JS),
@@ -62,6 +69,8 @@ assets![
     ("format.js", JS),
     ("chart.js", JS),
     ("json-view.js", JS),
+    ("health.js", JS),
+    ("attempt-view.js", JS),
     ("page-login.js", JS),
     ("page-overview.js", JS),
     ("page-events.js", JS),
@@ -70,6 +79,8 @@ assets![
     ("page-audit.js", JS),
     ("page-sources.js", JS),
     ("page-destinations.js", JS),
+    ("page-destination.js", JS),
+    ("links.js", JS),
     ("page-routes.js", JS),
     ("page-agents.js", JS),
     ("page-access.js", JS),
@@ -103,7 +114,11 @@ fn security_headers(response: &mut Reply) {
 }
 
 fn serve(asset: &'static Asset, request: &HeaderMap) -> Reply {
-    let tag = etag(asset.body);
+    serve_body(asset.content_type, Cow::Borrowed(asset.body), request)
+}
+
+fn serve_body(content_type: &'static str, body: Cow<'static, str>, request: &HeaderMap) -> Reply {
+    let tag = etag(&body);
     let fresh = request
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -111,7 +126,7 @@ fn serve(asset: &'static Asset, request: &HeaderMap) -> Reply {
     let mut response = if fresh {
         reply::empty(StatusCode::NOT_MODIFIED)
     } else {
-        reply::with_body(StatusCode::OK, asset.content_type, asset.body)
+        reply::with_body(StatusCode::OK, content_type, body.into_owned())
     };
     if let Ok(value) = HeaderValue::from_str(&tag) {
         response.headers_mut().insert(header::ETAG, value);
@@ -130,12 +145,31 @@ fn not_found() -> Reply {
     response
 }
 
-/// `GET /`: the page (`304` when the browser's copy is current).
+/// `GET /`: the page (`304` when the browser's copy is current), at the root of an app.
 pub fn index(headers: &HeaderMap) -> Reply {
+    index_under("", headers)
+}
+
+/// `GET /` of a control plane mounted under `prefix` (e.g. `/ops`; `""` at the root): the
+/// page, linking its files as `{prefix}/dashboard/…`, so it works whether the browser opened
+/// `/ops` or `/ops/`.
+///
+/// ```
+/// let page = relay_admin::dashboard::index_under("/ops", &http::HeaderMap::new());
+/// let html = String::from_utf8_lossy(page.body());
+/// assert!(html.contains(r#"src="/ops/dashboard/app.js""#));
+/// ```
+pub fn index_under(prefix: &str, headers: &HeaderMap) -> Reply {
     match asset("index.html") {
-        Some(page) => serve(page, headers),
+        Some(page) => serve_body(page.content_type, page_under(page.body, prefix), headers),
         None => not_found(),
     }
+}
+
+/// The page's relative links (`dashboard/…`) made absolute under `prefix`.
+fn page_under(page: &'static str, prefix: &str) -> Cow<'static, str> {
+    let prefix = prefix.trim_end_matches('/');
+    Cow::Owned(page.replace("=\"dashboard/", &format!("=\"{prefix}/dashboard/")))
 }
 
 /// `GET /dashboard/{name}`: an asset (`404` for an unknown one).
@@ -146,8 +180,8 @@ pub fn file(name: &str, headers: &HeaderMap) -> Reply {
     }
 }
 
-pub(crate) async fn index_route(headers: HeaderMap) -> Reply {
-    index(&headers)
+pub(crate) async fn index_route(State(state): State<AdminState>, headers: HeaderMap) -> Reply {
+    index_under(state.options.mount_prefix(), &headers)
 }
 
 pub(crate) async fn file_route(Path(name): Path<String>, headers: HeaderMap) -> Reply {
@@ -176,8 +210,40 @@ mod tests {
             assert!(asset(&name).is_some(), "{name} is not embedded");
         }
         let index = asset("index.html").map(|a| a.body).unwrap_or_default();
-        assert!(index.contains("/dashboard/app.js"));
+        assert!(index.contains("src=\"dashboard/app.js\""));
+        // The scripts name no absolute path of the control plane: they work under a prefix.
+        for a in ASSETS.iter().filter(|a| a.name.ends_with(".js")) {
+            for absolute in [
+                "'/api/v1",
+                "`/api/v1",
+                "'/dashboard/",
+                "`/dashboard/",
+                "'/portal/",
+            ] {
+                assert!(!a.body.contains(absolute), "{} uses {absolute}", a.name);
+            }
+        }
         assert!(!index.contains("style=") && !index.contains("<script>"));
+    }
+
+    #[test]
+    fn the_page_links_its_files_under_the_prefix() {
+        for (prefix, expected) in [
+            ("", "/dashboard/app.css"),
+            ("/ops", "/ops/dashboard/app.css"),
+            ("/ops/", "/ops/dashboard/app.css"),
+        ] {
+            let page = index_under(prefix, &HeaderMap::new());
+            let html = String::from_utf8_lossy(page.body()).into_owned();
+            assert!(
+                html.contains(&format!("href=\"{expected}\"")),
+                "{prefix}: {html}"
+            );
+            assert!(!html.contains("=\"dashboard/"), "{prefix}: {html}");
+        }
+        let root = index(&HeaderMap::new());
+        let ops = index_under("/ops", &HeaderMap::new());
+        assert_ne!(root.headers()[header::ETAG], ops.headers()[header::ETAG]);
     }
 
     #[test]

@@ -22,6 +22,13 @@ pub struct AdminOptions {
     /// The gateway's public base URL (e.g. `https://hooks.example.com`), which portal links
     /// start with; none: the scheme and `Host` of the request that creates the link.
     pub public_url: Option<String>,
+    /// The path the app mounts the control plane under (e.g. `/ops`, for
+    /// `Router::new().nest("/ops", …)` in axum or `web::scope("/ops")` in actix), which the
+    /// framework strips before the control plane routes the request. Default empty: at the
+    /// root. The dashboard page links its files under it (so it works at `/ops` and `/ops/`)
+    /// and portal links and their landing page start with it; the dashboard's scripts find the
+    /// API relative to themselves, so they need nothing else.
+    pub prefix: String,
 }
 
 impl Default for AdminOptions {
@@ -32,7 +39,15 @@ impl Default for AdminOptions {
             reload: None,
             dashboard: true,
             public_url: None,
+            prefix: String::new(),
         }
+    }
+}
+
+impl AdminOptions {
+    /// [`prefix`](Self::prefix) without a trailing `/` (`""` at the root).
+    pub fn mount_prefix(&self) -> &str {
+        self.prefix.trim_end_matches('/')
     }
 }
 

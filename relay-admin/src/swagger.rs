@@ -9,14 +9,15 @@ use http::{HeaderValue, StatusCode, header};
 use utoipa_swagger_ui::Config;
 
 use crate::reply::{self, Reply};
-use crate::request::Path;
+use crate::request::{Path, State};
+use crate::state::AdminState;
 
 /// Where Swagger UI is served (its files under `{DOCS_PATH}/`).
 pub const DOCS_PATH: &str = "/api/v1/docs";
 
 fn config() -> Arc<Config<'static>> {
     static CONFIG: OnceLock<Arc<Config<'static>>> = OnceLock::new();
-    (CONFIG.get_or_init(|| Arc::new(Config::new(["/api/v1/openapi.json"])))).clone()
+    (CONFIG.get_or_init(|| Arc::new(Config::new(["../openapi.json"])))).clone()
 }
 
 fn secure(mut reply: Reply) -> Reply {
@@ -53,10 +54,13 @@ pub fn file(tail: &str) -> Reply {
     secure(reply)
 }
 
-/// `GET /api/v1/docs`: `303` to `/api/v1/docs/`.
-pub(crate) async fn redirect() -> Reply {
+/// `GET /api/v1/docs`: `303` to `/api/v1/docs/` (under the control plane's prefix).
+pub(crate) async fn redirect(State(state): State<AdminState>) -> Reply {
     let mut reply = reply::empty(StatusCode::SEE_OTHER);
-    (reply.headers_mut()).insert(header::LOCATION, HeaderValue::from_static("/api/v1/docs/"));
+    let target = format!("{}{DOCS_PATH}/", state.options.mount_prefix());
+    if let Ok(value) = HeaderValue::from_str(&target) {
+        (reply.headers_mut()).insert(header::LOCATION, value);
+    }
     secure(reply)
 }
 
@@ -86,7 +90,8 @@ mod tests {
         );
         let init = file("swagger-initializer.js");
         let text = String::from_utf8_lossy(init.body());
-        assert!(text.contains("/api/v1/openapi.json"), "{text}");
+        // Relative to the page (`…/api/v1/docs/`), so it works under a prefix too.
+        assert!(text.contains("\"../openapi.json\""), "{text}");
         assert_eq!(file("nope.js").status(), StatusCode::NOT_FOUND);
         assert!(
             file("nope.js")

@@ -38,9 +38,11 @@ const COMPLETE_BATCH: &str = "
 WITH input AS (
     SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::text[], $5::int8[],
                          $6::text[], $7::uuid[], $8::int4[], $9::int8[], $10::int8[],
-                         $11::int4[], $12::text[], $13::text[], $14::bool[])
+                         $11::int4[], $12::text[], $13::text[], $14::bool[], $16::text[],
+                         $17::bytea[])
         WITH ORDINALITY AS u(id, tenant, token, status, due_at, error, attempt_of, number,
-                             started_at, latency_ms, status_code, excerpt, outcome, hold, ord)
+                             started_at, latency_ms, status_code, excerpt, outcome, hold,
+                             detail, request_body, ord)
 ),
 moved AS (
     UPDATE deliveries d SET status = i.status, next_attempt_at = i.due_at,
@@ -53,9 +55,9 @@ moved AS (
 ),
 recorded AS (
     INSERT INTO attempts (tenant, delivery_id, number, started_at, latency_ms, status_code,
-        error, response_excerpt, outcome)
+        error, response_excerpt, outcome, detail, request_body)
     SELECT m.tenant, i.attempt_of, i.number, i.started_at, i.latency_ms, i.status_code,
-        i.error, i.excerpt, i.outcome
+        i.error, i.excerpt, i.outcome, i.detail, i.request_body
     FROM moved m JOIN input i ON i.ord = m.ord
     ORDER BY m.ord
 ),
@@ -79,7 +81,7 @@ fn token(completion: &AttemptCompletion) -> i64 {
     i64::try_from(completion.lease.token).unwrap_or(-1)
 }
 
-/// A round's values, column by column, bound as arrays (`$1` to `$14`).
+/// A round's values, column by column, bound as arrays (`$1` to `$14`, `$16` and `$17`).
 struct Columns<'a> {
     ids: Vec<Uuid>,
     tenants: Vec<&'a str>,
@@ -95,6 +97,8 @@ struct Columns<'a> {
     excerpts: Vec<Option<&'a str>>,
     outcomes: Vec<&'static str>,
     holds: Vec<bool>,
+    details: Vec<Option<String>>,
+    bodies: Vec<Option<&'a [u8]>>,
 }
 
 impl<'a> Columns<'a> {
@@ -129,6 +133,10 @@ impl<'a> Columns<'a> {
             excerpts: attempts().map(|a| a.response_excerpt.as_deref()).collect(),
             outcomes: attempts().map(|a| a.outcome.as_str()).collect(),
             holds: steps().map(|(_, _, hold)| hold).collect(),
+            details: attempts().map(|a| a.detail.to_json()).collect(),
+            bodies: attempts()
+                .map(|a| a.detail.request_body.as_deref())
+                .collect(),
         }
     }
 }
@@ -138,7 +146,7 @@ impl<'a> Columns<'a> {
 async fn write_round(pool: &Pool, round: &[&AttemptCompletion]) -> Result<Vec<bool>, PgStoreError> {
     let c = Columns::of(round);
     let now = Timestamp::now().as_millis();
-    let params: [&(dyn ToSql + Sync); 15] = [
+    let params: [&(dyn ToSql + Sync); 17] = [
         &c.ids,
         &c.tenants,
         &c.tokens,
@@ -154,6 +162,8 @@ async fn write_round(pool: &Pool, round: &[&AttemptCompletion]) -> Result<Vec<bo
         &c.outcomes,
         &c.holds,
         &now,
+        &c.details,
+        &c.bodies,
     ];
     let client = pool.get().await?;
     let statement = client.prepare_cached(COMPLETE_BATCH).await?;
@@ -274,6 +284,7 @@ mod tests {
                 error: None,
                 response_excerpt: None,
                 outcome: AttemptOutcome::Delivered,
+                detail: Default::default(),
             },
             next: NextStep::Delivered,
         };

@@ -1,6 +1,7 @@
 //! Mapping between rows and relay-core's records.
 
 use bytes::Bytes;
+use relay_core::model::attempt_detail::AttemptDetail;
 use relay_core::model::event::{
     Attempt, AttemptOutcome, Delivery, DeliveryStatus, Event, EventStatus,
 };
@@ -22,8 +23,8 @@ pub(crate) const DELIVERY_COLUMNS: &str = "tenant, id, event_id, destination, ro
      attempts, cycle_attempts, next_attempt_at, last_error, created_at, updated_at, ordering_key";
 
 /// The attempt columns [`attempt`] reads, in order.
-pub(crate) const ATTEMPT_COLUMNS: &str =
-    "delivery_id, number, started_at, latency_ms, status_code, error, response_excerpt, outcome";
+pub(crate) const ATTEMPT_COLUMNS: &str = "delivery_id, number, started_at, latency_ms, status_code, error, response_excerpt, outcome, \
+     detail, request_body";
 
 /// `DELIVERY_COLUMNS` qualified by a table alias, e.g. `d.tenant, d.id, …`.
 pub(crate) fn qualified(alias: &str, columns: &str) -> String {
@@ -119,5 +120,10 @@ pub(crate) fn attempt(row: &Row) -> Result<Attempt, PgStoreError> {
         response_excerpt: get(row, 6)?,
         outcome: AttemptOutcome::parse(&outcome)
             .ok_or_else(|| corrupt(format!("attempt outcome {outcome:?}")))?,
+        detail: AttemptDetail::from_stored(
+            get::<Option<String>>(row, 8)?.as_deref(),
+            get::<Option<Vec<u8>>>(row, 9)?.map(Bytes::from),
+        )
+        .map_err(|e| corrupt(format!("attempt detail: {e}")))?,
     })
 }

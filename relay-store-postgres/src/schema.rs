@@ -278,6 +278,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_log_at ON audit_log (at);
     CREATE INDEX metric_points_minute ON metric_points (minute);
     ",
+    // 13: what an attempt sent and got back, for the attempt view: `detail` is relay-core's
+    // `AttemptDetail` as JSON (timing in µs, method, URL, redacted request headers, capped
+    // response headers; NULL when none), `request_body` the body sent only when a
+    // transformer changed it (NULL: the event's body was sent).
+    "
+    ALTER TABLE attempts ADD COLUMN detail TEXT;
+    ALTER TABLE attempts ADD COLUMN request_body BYTEA;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -37,6 +37,7 @@ fn completion(lease: &Lease, next: NextStep, error: Option<&str>) -> AttemptComp
             error: error.map(str::to_owned),
             response_excerpt: Some("ok".to_owned()),
             outcome,
+            detail: Default::default(),
         },
         next,
     }

@@ -35,6 +35,7 @@ fn delivered(leased: &LeasedDelivery, when: Timestamp) -> AttemptCompletion {
             error: None,
             response_excerpt: None,
             outcome: AttemptOutcome::Delivered,
+            detail: Default::default(),
         },
         next: NextStep::Delivered,
     }

@@ -1,4 +1,4 @@
-//! Writes that many callers make at once (attempt completions), run many to one writer job.
+//! Writes that many callers make at once (attempt completions, ingested events), run many to one writer job.
 //!
 //! As one writer job each, every such write paid for a message to the writer thread and a
 //! savepoint, which copies each page the write touches into the statement journal. Instead,

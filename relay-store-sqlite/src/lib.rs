@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use relay_core::store::{AttemptCompletion, StoreError};
+use relay_core::store::{AttemptCompletion, InsertOutcome, NewEvent, StoreError};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     writer: Writer,
     /// Attempt completions, many to a writer job.
     completions: Batches<AttemptCompletion, ()>,
+    /// Ingested events, many to a writer job (one savepoint for the lot, not one each).
+    ingests: Batches<NewEvent, InsertOutcome>,
     readers: ReadPool,
     _checkpointer: Checkpointer,
     /// The lock that makes this store the file's owner (none when not exclusive). Declared
@@ -141,6 +143,8 @@ impl SqliteStore {
                 completions: Batches::new(writes::complete_attempt, |error| {
                     matches!(error, StoreError::LeaseLost(_))
                 }),
+                // A duplicate is an answer, not an error: every insert error is the batch's.
+                ingests: Batches::new(writes::insert_event, |_| false),
                 readers: ReadPool::new(readers),
                 _checkpointer: checkpointer,
                 _owner: owner,

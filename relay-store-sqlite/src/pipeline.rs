@@ -20,10 +20,7 @@ use crate::{SqliteStore, circuits, reads, resume, writes};
 #[async_trait]
 impl EventIngest for SqliteStore {
     async fn insert_event(&self, new: NewEvent) -> Result<InsertOutcome, StoreError> {
-        self.inner
-            .writer
-            .write(move |conn| writes::insert_event(conn, &new))
-            .await
+        self.inner.ingests.submit(&self.inner.writer, new).await
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

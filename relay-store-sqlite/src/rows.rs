@@ -1,6 +1,7 @@
 //! Mapping between rows and relay-core's records.
 
 use bytes::Bytes;
+use relay_core::model::attempt_detail::AttemptDetail;
 use relay_core::model::event::{
     Attempt, AttemptOutcome, Delivery, DeliveryStatus, Event, EventStatus,
 };
@@ -19,8 +20,8 @@ pub(crate) const DELIVERY_COLUMNS: &str = "tenant, id, event_id, destination, ro
      attempts, cycle_attempts, next_attempt_at, last_error, created_at, updated_at, ordering_key";
 
 /// The attempt columns [`attempt`] reads, in order.
-pub(crate) const ATTEMPT_COLUMNS: &str =
-    "delivery_id, number, started_at, latency_ms, status_code, error, response_excerpt, outcome";
+pub(crate) const ATTEMPT_COLUMNS: &str = "delivery_id, number, started_at, latency_ms, status_code, error, response_excerpt, outcome, \
+     detail, request_body";
 
 pub(crate) fn corrupt(index: usize, reason: impl Into<String>) -> rusqlite::Error {
     let reason: String = reason.into();
@@ -97,5 +98,10 @@ pub(crate) fn attempt(row: &Row<'_>) -> rusqlite::Result<Attempt> {
         response_excerpt: row.get(6)?,
         outcome: AttemptOutcome::parse(&outcome)
             .ok_or_else(|| corrupt(7, format!("attempt outcome {outcome:?}")))?,
+        detail: AttemptDetail::from_stored(
+            row.get::<_, Option<String>>(8)?.as_deref(),
+            row.get::<_, Option<Vec<u8>>>(9)?.map(Bytes::from),
+        )
+        .map_err(|e| corrupt(8, format!("attempt detail: {e}")))?,
     })
 }

@@ -241,6 +241,7 @@ fn delivered(lease: relay_core::store::Lease) -> relay_core::store::AttemptCompl
             error: None,
             response_excerpt: None,
             outcome: AttemptOutcome::Delivered,
+            detail: Default::default(),
         },
         lease,
         next: NextStep::Delivered,

@@ -267,8 +267,8 @@ pub(crate) fn complete_attempt(
     }
     conn.prepare_cached(
         "INSERT INTO attempts (tenant, delivery_id, number, started_at, latency_ms, status_code,
-             error, response_excerpt, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             error, response_excerpt, outcome, detail, request_body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )
     .db()?
     .execute(params![
@@ -281,6 +281,8 @@ pub(crate) fn complete_attempt(
         attempt.error,
         attempt.response_excerpt,
         attempt.outcome.as_str(),
+        attempt.detail.to_json(),
+        attempt.detail.request_body.as_deref(),
     ])
     .db()?;
     Ok(())

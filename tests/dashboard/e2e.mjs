@@ -3,6 +3,9 @@
 //   RELAY_URL, RELAY_USER, RELAY_PASSWORD   the gateway and the bootstrap admin
 //   RELAY_EVENT_KEY                         the idempotency key of an event to search for
 //   RELAY_EVENTS, RELAY_DEAD                how many events were seeded, how many dead-lettered
+//   RELAY_OLD_EVENT                         an event received two hours ago whose delivery is a
+//                                           dead letter already (not in the metrics), listed
+//                                           beside the seeded ones
 //   RELAY_CHROMIUM                          the browser (default /usr/bin/chromium)
 //   RELAY_DASHBOARD_NODE_MODULES            where playwright-core is installed
 //   RELAY_SCREENSHOTS                       where to save one PNG per page
@@ -13,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { attemptViewOfTheReplay, slowReplayReadsOver60s } from './attempts.mjs';
 
 const env = (name, fallback) => {
   const value = process.env[name] ?? fallback;
@@ -25,6 +29,10 @@ const password = env('RELAY_PASSWORD');
 const eventKey = env('RELAY_EVENT_KEY');
 const seeded = Number(env('RELAY_EVENTS'));
 const dead = Number(env('RELAY_DEAD'));
+const oldEvent = env('RELAY_OLD_EVENT');
+// Listed: the seeded events and dead letters, and the old event with its dead letter.
+const listed = seeded + 1;
+const deadListed = dead + 1;
 const shots = env('RELAY_SCREENSHOTS');
 const require = createRequire(join(env('RELAY_DASHBOARD_NODE_MODULES'), 'noop.js'));
 const { chromium } = require('playwright-core');
@@ -102,7 +110,7 @@ try {
   // Events: search by idempotency key, open the event, see payload, headers, attempts.
   await page.click('[data-test="nav-events"]');
   await page.waitForSelector('[data-test="event-row"]');
-  assert.equal((await page.$$('[data-test="event-row"]')).length, seeded);
+  assert.equal((await page.$$('[data-test="event-row"]')).length, listed);
   await shot('events');
   await page.fill('[data-test="search"]', 'no-such-key');
   await page.click('[data-test="apply-filters"]');
@@ -121,44 +129,53 @@ try {
   await page.waitForSelector('[data-test="delivery"][data-destination="warehouse"][data-status="delivered"]');
   await page.waitForSelector('[data-test="delivery"][data-destination="crm"][data-status="dead_lettered"]');
   assert.equal((await page.$$('[data-test="delivery"][data-destination="crm"] [data-test="attempt-row"]')).length, 2);
+  // Attempts are timed to the millisecond, with the wait before each.
+  const started = await page.$$eval('[data-test="delivery"][data-destination="crm"] [data-test="attempt-row"] td:nth-child(2)', (cells) => cells.map((c) => c.textContent));
+  for (const text of started) assert.match(text, /\d{2}:\d{2}:\d{2}\.\d{3}$/, 'started to the millisecond');
   await shot('event');
   step(`event ${eventId} found by its key and opened (payload, 2 deliveries, attempts)`);
 
   // Pages: events and dead letters load more by cursor; select-all covers every loaded row.
-  await go('events?limit=3');
+  await go('events?limit=4');
   const rowsShown = (n) => page.waitForFunction((want) => document.querySelectorAll('[data-test="event-row"], [data-test="dead-letter-row"]').length === want, n);
-  await rowsShown(3);
-  await page.click('[data-test="load-more"]');
-  await rowsShown(6);
-  await page.click('[data-test="load-more"]');
-  await rowsShown(seeded);
-  await page.waitForSelector('text=End of the list');
-  await go('dead-letters?limit=2');
-  await rowsShown(2);
-  await page.click('[data-test="load-more"]');
   await rowsShown(4);
   await page.click('[data-test="load-more"]');
-  await rowsShown(dead);
+  await rowsShown(8);
+  await page.click('[data-test="load-more"]');
+  await rowsShown(listed);
+  await page.waitForSelector('text=End of the list');
+  // Dead letters: every page is read (2 at a time here) and shown newest first, with the
+  // event's source and type.
+  await go('dead-letters?limit=2');
+  await rowsShown(deadListed);
+  const deadSince = await page.$$eval('[data-test="dead-since"]', (cells) => cells.map((c) => c.dataset.at));
+  assert.deepEqual(deadSince, [...deadSince].sort().reverse(), 'dead letters newest first');
+  const oldRow = `[data-test="dead-letter-row"][data-event="${oldEvent}"]`;
+  assert.equal(await page.getAttribute('[data-test="dead-letter-row"]:last-child', 'data-event'), oldEvent, 'the oldest last');
+  assert.match(await page.textContent(oldRow), /shop.*order\.created.*crm/s, 'source, event type and destination');
   await page.check('[data-test="select-all"]');
-  assert.equal((await page.textContent('[data-test="replay-selected"]')).trim(), `Replay selected (${dead})`);
+  assert.equal((await page.textContent('[data-test="replay-selected"]')).trim(), `Replay selected (${deadListed})`);
   await page.uncheck('[data-test="select-all"]');
   assert.equal((await page.textContent('[data-test="replay-selected"]')).trim(), 'Replay selected (0)');
-  step('events and dead letters page by cursor');
+  step('events page by cursor; dead letters newest first with source and event type');
 
   // Dead letters: replay one (the receiver recovered) with progress; it becomes delivered.
   await go('dead-letters');
   await page.waitForSelector('[data-test="dead-letter-row"]');
-  assert.equal((await page.$$('[data-test="dead-letter-row"]')).length, dead);
+  assert.equal((await page.$$('[data-test="dead-letter-row"]')).length, deadListed);
   await shot('dead-letters');
   const row = `[data-test="dead-letter-row"][data-event="${eventId}"]`;
   await page.check(`${row} input[type="checkbox"]`);
   await page.click('[data-test="replay-selected"]');
   await page.waitForFunction(() => /Replayed 1 of 1/.test(document.querySelector('[data-test="progress-label"]')?.textContent ?? ''));
-  await page.waitForFunction((n) => document.querySelectorAll('[data-test="dead-letter-row"]').length === n, dead - 1);
+  await page.waitForFunction((n) => document.querySelectorAll('[data-test="dead-letter-row"]').length === n, dead);
   await go(`events/${eventId}`);
   await page.waitForSelector('[data-test="delivery"][data-destination="crm"][data-status="delivered"]', { timeout: 60000 });
   await shot('event-replayed');
   step('dead letter replayed from the list and delivered');
+
+  await attemptViewOfTheReplay(page, shot, step);
+  await slowReplayReadsOver60s(page, go, shot, step, { oldRow, dead, oldEvent });
 
   // Discard another, after confirming.
   await go('dead-letters');
@@ -194,7 +211,7 @@ try {
   console.log(`ROTATED ${first} ${second}`);
   step('source created and its secret rotated (old one expiring)');
 
-  // Destinations: health, pause and resume.
+  // Destinations: health, disable and enable (the audit log's words).
   await go('destinations');
   await page.waitForSelector('[data-test="destination-row"][data-name="crm"]');
   const crm = '[data-test="destination-row"][data-name="crm"]';
@@ -204,7 +221,7 @@ try {
   await page.click(`${crm} [data-test="enable"]`);
   await page.waitForSelector(`${crm} [data-state="enabled"]`);
   await shot('destinations');
-  step('destination paused and resumed');
+  step('destination disabled and enabled');
 
   // Routes: try a route on a sample payload, matching then not.
   await go('routes');
@@ -258,7 +275,7 @@ try {
   await go('audit');
   await page.waitForSelector('[data-test="audit-row"]');
   const audit = await page.textContent('[data-test="page-audit"]');
-  for (const action of ['redrive', 'discard', 'disable', 'enable', 'rotate_secret', 'revoke']) assert.ok(audit.includes(action), action);
+  for (const action of ['replay', 'discard', 'disable', 'enable', 'rotate_secret', 'revoke']) assert.ok(audit.includes(action), action);
   assert.ok(audit.includes('user:admin'));
   await shot('audit');
   step('audit log shows the actions');
@@ -266,7 +283,8 @@ try {
   // Logout ends the session: the pages go back to the login form.
   await page.click('[data-test="logout"]');
   await page.waitForSelector('[data-test="login-form"]');
-  await page.goto(`${base}/#/events`);
+  // A link to an event opened while logged out lands on that event after login.
+  await page.goto(`${base}/#/events/${eventId}`);
   await page.waitForSelector('[data-test="login-form"]');
   step('logout');
 
@@ -274,8 +292,10 @@ try {
   await page.fill('input[name="username"]', 'watcher');
   await page.fill('input[name="password"]', env('RELAY_VIEWER_PASSWORD'));
   await page.click('[data-test="login"]');
-  await page.waitForSelector('[data-test="page-events"]');
+  await page.waitForSelector('[data-test="event-detail"]');
+  assert.equal(await page.evaluate(() => location.hash), `#/events/${eventId}`);
   assert.equal(await page.textContent('[data-test="role"]'), 'viewer');
+  step('login deep link: the event opened while logged out is shown after login');
   await go('dead-letters');
   await page.waitForSelector('[data-test="dead-letter-row"]');
   for (const button of ['replay-selected', 'discard-selected', 'replay-all', 'discard-all']) {

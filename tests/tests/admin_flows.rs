@@ -162,7 +162,8 @@ async fn dead_letters_are_found_replayed_once_and_discarded() {
         .collect();
     assert_eq!(
         actions,
-        ["redrive", "redrive", "discard", "redrive", "redrive"]
+        ["replay", "replay", "discard", "replay", "replay"],
+        "a dead letter sent again is audited with the word of the button and the API: replay"
     );
     assert!(
         audit["items"][0]["actor"]

@@ -6,6 +6,8 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use relay_store_sqlite::Synchronous;
 
+use crate::loadgen::sign::Scheme;
+
 /// Measures the gateway against same-run baselines, one scenario at a time.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "relay-bench", version, about)]
@@ -110,6 +112,48 @@ pub struct Args {
     #[arg(long)]
     pub agent_via: Option<PathBuf>,
 
+    /// With `--agent-via`: run the gateway as this many `relay serve` processes (1 or 2) on a
+    /// fresh PostgreSQL database (`RELAY_TEST_POSTGRES_URL`), the agent connected to the
+    /// first, the events ingested on the last (see `agent_nodes.rs`), instead of in process on
+    /// SQLite.
+    #[arg(long, requires = "agent_via", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub agent_nodes: Option<u8>,
+
+    /// `load`: the gateway's base URL (`http://127.0.0.1:8080`, `https://hooks.example.com`);
+    /// events go to `{url}/webhooks/{source}`.
+    #[arg(long, required_if_eq("scenario", "load"))]
+    pub url: Option<String>,
+
+    /// `load`: the source's name (`TENANT/SOURCE` for a tenant's source).
+    #[arg(long, default_value = "github")]
+    pub source: String,
+
+    /// `load`: how the events are signed.
+    #[arg(long, value_enum, default_value_t = Scheme::Github)]
+    pub scheme: Scheme,
+
+    /// `load`: the source's signing secret (needed unless `--scheme none`).
+    #[arg(long, env = "RELAY_LOAD_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+
+    /// `load`: the event type sent [default: push (github), payment_intent.succeeded
+    /// (stripe), load.test].
+    #[arg(long)]
+    pub event_type: Option<String>,
+
+    /// `load`: open loop at this many requests per second (at most `--connections` in
+    /// flight); without it, closed loop over `--connections`.
+    #[arg(long)]
+    pub rate: Option<u64>,
+
+    /// `load`: seconds one request may take before it counts as a timeout.
+    #[arg(long, default_value_t = 30)]
+    pub request_timeout: u64,
+
+    /// `load`: print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+
     /// `publish`: validate every published payload against the event type's JSON Schema
     /// (the parent measures with and without; a child gets this for the "with" runs).
     #[arg(long, hide = true)]
@@ -195,6 +239,9 @@ pub enum Scenario {
     /// In-process publishes and `POST /api/v1/events` vs HTTP ingest, the raw rusqlite loop
     /// and bare axum; schema validation off and on (events/s).
     Publish,
+    /// Signed events sent to a running gateway (`--url`): throughput, latency, non-2xx
+    /// answers by status.
+    Load,
 }
 
 impl Scenario {
@@ -207,6 +254,7 @@ impl Scenario {
             Self::EndToEnd => "end-to-end",
             Self::Backlog => "backlog",
             Self::Publish => "publish",
+            Self::Load => "load",
         }
     }
 }

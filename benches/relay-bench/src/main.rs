@@ -42,6 +42,11 @@
 //!   then the worker started for `--drain-secs` while RSS is sampled. A backlog that would leave
 //!   less than `--min-free-gb` free on the disk is skipped, and the report says so.
 //!
+//! - `load`: signed events (GitHub, Stripe, Standard Webhooks or unsigned) sent to a running
+//!   gateway at `--url` for `--duration` seconds, closed loop over `--connections` or open
+//!   loop at `--rate`; throughput, p50/p99/p999 and every non-2xx answer by status (see
+//!   `loadgen`).
+//!
 //! Run with (release mode matters):
 //!
 //! ```text
@@ -54,16 +59,23 @@
 //! cargo run --release -p relay-bench -- end-to-end --rates 1000
 //! cargo run --release -p relay-bench -- backlog --backlog 0,1000000 --runs 1
 //! cargo run --release -p relay-bench -- publish --events 50000
+//! relay-bench load --url http://127.0.0.1:8080 --source github --secret S --rate 500 --duration 30
 //! cargo run --release -p relay-bench -- deliver --store postgres   # after scripts/services.sh
+//! relay-bench --agent-via target/release/relay --events 10000       # agent vs direct, in process
+//! relay-bench --agent-via target/release/relay --agent-nodes 2      # on 2 `relay serve` nodes
 //! ```
 
 mod agent;
+mod agent_nodes;
 mod bare;
+mod call;
 mod child;
 mod cli;
 mod error;
 mod gateway;
 mod load;
+mod loadgen;
+mod nodes;
 mod openloop;
 mod payload;
 mod proc;
@@ -73,6 +85,11 @@ mod sample;
 mod scenarios;
 mod server;
 mod store;
+
+/// The allocator, as in the `relay` binary: mimalloc, not glibc's malloc (under load glibc's
+/// arenas showed up as about a fifth of the CPU: malloc, free, consolidation, arena locks).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::time::Duration;
 
@@ -92,6 +109,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if args.scenario == Scenario::Load {
+        let summary = runtime.block_on(loadgen::run(&load_options(&args)?))?;
+        match args.json {
+            true => println!("{}", summary.to_json()),
+            false => print!("{}", summary.to_text()),
+        }
+        return Ok(());
+    }
+    if let (Some(relay), Some(nodes)) = (&args.agent_via, args.agent_nodes) {
+        let table = runtime.block_on(agent_nodes::compare(
+            relay,
+            usize::from(nodes),
+            args.events(),
+            args.runs,
+            args.time_limit(),
+        ))?;
+        print!("{table}");
+        return Ok(());
+    }
     if let Some(relay) = &args.agent_via {
         let table = runtime.block_on(agent::compare(
             relay,
@@ -117,6 +153,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         print!("{}", scenarios::markdown(&args, &plan, &results));
     }
     Ok(())
+}
+
+/// `load`'s options, from the command line.
+fn load_options(args: &Args) -> Result<loadgen::Options, BenchError> {
+    let url = args
+        .url
+        .clone()
+        .ok_or_else(|| BenchError::Setup("load needs --url".into()))?;
+    let secret = match (&args.secret, args.scheme) {
+        (Some(secret), _) => secret.clone(),
+        (None, loadgen::sign::Scheme::None) => String::new(),
+        (None, scheme) => {
+            return Err(BenchError::Setup(format!(
+                "--scheme {} needs --secret (or RELAY_LOAD_SECRET)",
+                scheme.name()
+            )));
+        }
+    };
+    Ok(loadgen::Options {
+        url,
+        source: args.source.clone(),
+        scheme: args.scheme,
+        secret,
+        event_type: args.event_type.clone(),
+        rate: args.rate,
+        connections: args.connections,
+        duration: args.duration(),
+        timeout: Duration::from_secs(args.request_timeout.max(1)),
+    })
 }
 
 /// The one measurement a child runs, from its command line.

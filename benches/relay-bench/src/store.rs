@@ -133,7 +133,7 @@ impl BenchStore {
 }
 
 /// Runs one statement on the server's maintenance connection.
-async fn admin(url: &str, statement: &str) -> Result<(), BenchError> {
+pub(crate) async fn admin(url: &str, statement: &str) -> Result<(), BenchError> {
     let pg = |e: tokio_postgres::Error| BenchError::Setup(format!("PostgreSQL: {e}"));
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
@@ -146,7 +146,7 @@ async fn admin(url: &str, statement: &str) -> Result<(), BenchError> {
 }
 
 /// `url` with its database (the path) replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
+pub(crate) fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),

@@ -21,6 +21,11 @@ mod serve;
 mod store;
 mod tls;
 
+/// The allocator: mimalloc, not glibc's malloc. Under load glibc's arenas showed up as about
+/// a fifth of the CPU (malloc, free, consolidation and arena locks; see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::Parser;

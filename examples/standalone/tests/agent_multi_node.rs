@@ -17,7 +17,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -25,6 +24,7 @@ use std::time::Duration;
 use relay_tests::{Receiver, eventually};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::cluster::{Node, Processes, migrate_with_admin_key, spawn_node};
 use support::postgres::Schema;
 use support::{free_port, terminate, wait_healthy};
 
@@ -68,40 +68,6 @@ destinations = ["private"]
     std::fs::write(path, toml).expect("write config");
 }
 
-/// The processes (nodes and agents), killed if the test ends early.
-struct Processes(Vec<Child>);
-
-impl Drop for Processes {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            if child.try_wait().ok().flatten().is_none() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
-}
-
-fn relay(config: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_relay"));
-    command
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env("RELAY_CREDENTIALS_KEY", KEY)
-        .env("RUST_LOG", "warn");
-    command
-}
-
-fn spawn_node(config: &Path, addr: SocketAddr) -> Child {
-    relay(config, &["serve"])
-        .args(["--listen", &addr.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start relay")
-}
-
 fn spawn_agent(node: &Node, token: &str, forward: &str, log: &Path) -> Child {
     let file = std::fs::File::create(log).expect("agent log");
     Command::new(env!("CARGO_BIN_EXE_relay"))
@@ -114,38 +80,20 @@ fn spawn_agent(node: &Node, token: &str, forward: &str, log: &Path) -> Child {
         .expect("start relay agent")
 }
 
-/// One node's HTTP API, with the admin token both nodes accept.
-struct Node {
-    base: String,
-    token: String,
-    client: reqwest::Client,
+/// Helpers of this test on a node's API.
+trait AgentNode {
+    async fn send(&self, n: u32) -> String;
+    async fn agent(&self) -> Value;
+    async fn shows_agent(&self, node: Option<&str>) -> Value;
+    async fn deliveries(&self, event: &str) -> Vec<Value>;
 }
 
-impl Node {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("answer");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
+impl AgentNode for Node {
+    /// Sends event `n` to the source `app`; its id.
     async fn send(&self, n: u32) -> String {
-        let response = (self.client.post(format!("{}/webhooks/app", self.base)))
-            .header("idempotency-key", format!("event-{n}"))
-            .json(&json!({"n": n}))
-            .send()
-            .await
-            .expect("answer");
-        assert_eq!(response.status().as_u16(), 200, "event {n}");
-        let body: Value = response.json().await.expect("json");
+        let body = self
+            .post_event("app", &format!("event-{n}"), &json!({"n": n}))
+            .await;
         body["event_id"].as_str().expect("event id").to_owned()
     }
 
@@ -254,30 +202,16 @@ async fn any_node_delivers_through_an_agent_connected_to_another() {
     write_config(&config, &schema.database_url(), &allow, "node-a");
     let config_b = dir.path().join("relay-b.toml");
     write_config(&config_b, &schema.database_url(), &allow, "node-b");
-    let migrated = relay(&config, &["migrate"])
-        .output()
-        .expect("relay migrate");
-    assert!(migrated.status.success(), "{migrated:?}");
-    let key = (relay(&config, &["key", "add", "ops", "--role", "admin"]).output())
-        .expect("relay key add");
-    assert!(key.status.success(), "{key:?}");
-    let token = String::from_utf8(key.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned();
+    let token = migrate_with_admin_key(&config, KEY);
 
     let addrs = [free_port(), free_port()];
     let mut processes = Processes(Vec::new());
     for (addr, config) in addrs.iter().zip([&config, &config_b]) {
-        let mut child = spawn_node(config, *addr);
+        let mut child = spawn_node(config, KEY, *addr);
         wait_healthy(&mut child, *addr).await;
         processes.0.push(child);
     }
-    let [a, b] = addrs.map(|addr| Node {
-        base: format!("http://{addr}"),
-        token: token.clone(),
-        client: reqwest::Client::new(),
-    });
+    let [a, b] = addrs.map(|addr| Node::new(addr, &token));
     let (status, created) = a
         .call(Method::POST, "/api/v1/agents", Some(json!({"name": "dc1"})))
         .await;

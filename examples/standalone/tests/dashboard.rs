@@ -1,8 +1,11 @@
 //! The dashboard in a real headless Chromium, driven by Playwright (`tests/dashboard/e2e.mjs`),
 //! against the real `relay` binary with seeded traffic: a working and a failing destination,
-//! so there are delivered events, dead letters and flushed metric points. The browser logs in
-//! with the bootstrap password, reads the overview chart, finds and opens an event, replays a
-//! dead letter (after the failing receiver recovers) until it is delivered, opens a one-time
+//! so there are delivered events, dead letters and flushed metric points, plus (written before
+//! the gateway starts, [`seed`]) the dead letter of an order received two hours ago. The
+//! browser logs in with the bootstrap password, reads the overview chart, finds and opens an
+//! event, replays a dead letter (after the failing receiver recovers) until it is delivered,
+//! reads its attempt view, replays the old one from its row and reads the p99 as `> 60 s`,
+//! follows a link to an event through the login page, opens a one-time
 //! consumer-portal link of a tenant (once; a used and an expired link are refused) and acts
 //! as that tenant's portal, and saves a screenshot of every page to
 //! `target/dashboard-screenshots/`.
@@ -11,6 +14,8 @@
 //! (`RELAY_DASHBOARD_NODE_MODULES`), both installed by `scripts/dashboard/setup.sh`; without
 //! them the test skips loudly, unless `RELAY_REQUIRE_BACKENDS=1`.
 
+#[path = "dashboard/seed.rs"]
+mod seed;
 mod support;
 
 use std::io::{BufRead, BufReader};
@@ -72,6 +77,7 @@ url = "{ok}"
 [[destinations]]
 name = "crm"
 url = "{failing}"
+signing_secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 retry = {{ max_attempts = 2, initial_ms = 100, max_ms = 200 }}
 circuit_breaker = {{ enabled = false }}
 
@@ -175,6 +181,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     let dir = tempfile::tempdir().expect("temp dir");
     let addr = free_port();
     let config = config(dir.path(), addr, &warehouse.url, &crm.url);
+    let old_event = seed::old_dead_letter(&dir.path().join("relay.db")).await;
     let (mut gateway, password) = serve(&config, addr).await;
     let client = reqwest::Client::new();
     let cookie = session(&client, addr, &password).await;
@@ -221,7 +228,7 @@ async fn the_dashboard_works_in_a_real_browser() {
         let dead = get("/dead-letters").await?;
         let report = get("/metrics/points").await?;
         let t = &report["totals"];
-        let settled = dead["items"].as_array()?.len() == DEAD
+        let settled = dead["items"].as_array()?.len() == DEAD + 1
             && t["delivered"] == EVENTS
             && t["dead_lettered"] == DEAD
             && t["received"] == EVENTS;
@@ -246,6 +253,7 @@ async fn the_dashboard_works_in_a_real_browser() {
         .env("RELAY_EVENT_KEY", "order-1003")
         .env("RELAY_EVENTS", EVENTS.to_string())
         .env("RELAY_DEAD", DEAD.to_string())
+        .env("RELAY_OLD_EVENT", &old_event)
         .env("RELAY_CHROMIUM", &chromium)
         .env("RELAY_DASHBOARD_NODE_MODULES", &modules)
         .env("RELAY_SCREENSHOTS", &screenshots)
@@ -287,8 +295,8 @@ async fn the_dashboard_works_in_a_real_browser() {
         assert_eq!(response.status(), expected, "signed with secret {i}");
     }
 
-    // What the browser did reached the gateway: one dead letter replayed and delivered, one
-    // discarded, both audited as the logged-in user.
+    // What the browser did reached the gateway: two dead letters replayed and delivered (the
+    // old one among them), one discarded, audited as the logged-in user.
     assert!(
         crm.count() > crm_before,
         "the replayed delivery reached the CRM"
@@ -302,7 +310,7 @@ async fn the_dashboard_works_in_a_real_browser() {
         .iter()
         .map(|e| (e["actor"].to_string(), e["action"].to_string()))
         .collect();
-    for action in ["\"redrive\"", "\"discard\""] {
+    for action in ["\"replay\"", "\"discard\""] {
         assert!(
             actions
                 .iter()
@@ -316,6 +324,8 @@ async fn the_dashboard_works_in_a_real_browser() {
         "events",
         "event",
         "dead-letters",
+        "attempt-view",
+        "overview-slow-replay",
         "sources",
         "destinations",
         "routes",

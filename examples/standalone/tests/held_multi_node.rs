@@ -11,14 +11,13 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use relay_tests::{Answer, Receiver, eventually};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::cluster::{Node, Processes, migrate_with_admin_key, spawn_node};
 use support::postgres::Schema;
 use support::{free_port, terminate, wait_healthy};
 
@@ -68,63 +67,17 @@ destinations = ["gone"]
     std::fs::write(path, toml).expect("write config");
 }
 
-/// The gateway processes, killed if the test ends early.
-struct Nodes(Vec<Child>);
-
-impl Drop for Nodes {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            if child.try_wait().ok().flatten().is_none() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-        }
-    }
+/// Helpers of this test on a node's API.
+trait HeldNode {
+    async fn destination(&self, name: &str) -> Value;
+    async fn send(&self, kind: &str, n: u32);
+    async fn shows_disabled(&self, name: &str, by: &str) -> Value;
 }
 
-fn relay(config: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_relay"));
-    command
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env("RELAY_CREDENTIALS_KEY", KEY)
-        .env("RUST_LOG", "warn");
-    command
-}
-
-fn spawn(config: &Path, addr: SocketAddr) -> Child {
-    relay(config, &["serve"])
-        .args(["--listen", &addr.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start relay")
-}
-
-/// One node's HTTP API, with the admin token both nodes accept.
-struct Node {
-    base: String,
-    token: String,
-    client: reqwest::Client,
-}
-
-impl Node {
-    async fn call(&self, method: Method, path: &str) -> (u16, Value) {
-        let request = self.client.request(method, format!("{}{path}", self.base));
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("answer");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
+impl HeldNode for Node {
     async fn destination(&self, name: &str) -> Value {
         let (status, body) =
-            (self.call(Method::GET, &format!("/api/v1/destinations/{name}"))).await;
+            (self.call(Method::GET, &format!("/api/v1/destinations/{name}"), None)).await;
         assert_eq!(status, 200, "{body}");
         body
     }
@@ -132,13 +85,8 @@ impl Node {
     /// Sends an event to the source `kind` (`ops` or `gone`: routed to the destination of
     /// that name).
     async fn send(&self, kind: &str, n: u32) {
-        let response = (self.client.post(format!("{}/webhooks/{kind}", self.base)))
-            .header("idempotency-key", format!("{kind}-{n}"))
-            .json(&json!({"n": n}))
-            .send()
-            .await
-            .expect("answer");
-        assert_eq!(response.status().as_u16(), 200, "event {kind}-{n}");
+        self.post_event(kind, &format!("{kind}-{n}"), &json!({"n": n}))
+            .await;
     }
 
     /// Waits until this node shows the destination disabled by someone starting with `by`;
@@ -177,28 +125,15 @@ async fn a_disable_on_one_node_holds_deliveries_on_the_other() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("relay.toml");
     write_config(&config, &schema.database_url(), &ops.url, &gone.url);
-    let migrated = relay(&config, &["migrate"])
-        .output()
-        .expect("relay migrate");
-    assert!(migrated.status.success(), "{migrated:?}");
-    let key = (relay(&config, &["key", "add", "ops", "--role", "admin"]).output())
-        .expect("relay key add");
-    assert!(key.status.success(), "{key:?}");
-    let token = String::from_utf8(key.stdout)
-        .expect("utf-8")
-        .trim()
-        .to_owned();
+    let token = migrate_with_admin_key(&config, KEY);
 
     let addrs = [free_port(), free_port()];
-    let mut nodes = Nodes(addrs.iter().map(|addr| spawn(&config, *addr)).collect());
+    let spawn = |addr| spawn_node(&config, KEY, addr);
+    let mut nodes = Processes(addrs.iter().map(|addr| spawn(*addr)).collect());
     for (child, addr) in nodes.0.iter_mut().zip(addrs) {
         wait_healthy(child, addr).await;
     }
-    let [a, b] = addrs.map(|addr| Node {
-        base: format!("http://{addr}"),
-        token: token.clone(),
-        client: reqwest::Client::new(),
-    });
+    let [a, b] = addrs.map(|addr| Node::new(addr, &token));
 
     b.send("ops", 0).await;
     assert!(delivered(&ops, 1).await, "delivered while enabled");
@@ -208,6 +143,7 @@ async fn a_disable_on_one_node_holds_deliveries_on_the_other() {
         .call(
             Method::POST,
             "/api/v1/destinations/ops/disable?reason=receiver%20migration",
+            None,
         )
         .await;
     assert_eq!(status, 204, "{body}");
@@ -227,7 +163,7 @@ async fn a_disable_on_one_node_holds_deliveries_on_the_other() {
 
     // Enabled on node B (undoing node A's operator), the held events go out.
     let (status, body) = b
-        .call(Method::POST, "/api/v1/destinations/ops/enable")
+        .call(Method::POST, "/api/v1/destinations/ops/enable", None)
         .await;
     assert_eq!(status, 204, "{body}");
     assert!(
@@ -240,7 +176,7 @@ async fn a_disable_on_one_node_holds_deliveries_on_the_other() {
     assert!(body.get("disabled").is_none(), "{body}");
 
     // Node A again: a 410 Gone answered to either node disables `gone` for both.
-    let mut again = spawn(&config, addrs[0]);
+    let mut again = spawn(addrs[0]);
     wait_healthy(&mut again, addrs[0]).await;
     nodes.0[0] = again;
     a.send("gone", 0).await;

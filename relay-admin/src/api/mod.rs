@@ -9,6 +9,8 @@
 
 pub(crate) mod access;
 pub mod agents;
+pub mod attempt_dto;
+pub(crate) mod attempt_view;
 pub mod bulk_replay;
 pub mod dto;
 pub(crate) mod error;
@@ -22,6 +24,7 @@ pub(crate) mod reports;
 pub mod sig_failures;
 pub mod tenants;
 pub(crate) mod traffic;
+pub(crate) mod waiting;
 
 use std::sync::OnceLock;
 

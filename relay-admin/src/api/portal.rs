@@ -18,8 +18,18 @@ use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, Auth};
 use crate::state::AdminState;
 
-/// Where a redeemed link lands: the dashboard's event list.
+/// Where a redeemed link lands: the dashboard's event list (after the control plane's
+/// [prefix](crate::AdminOptions::prefix), if any: `/ops#/events`).
 pub const PORTAL_LANDING: &str = "/#/events";
+
+/// [`PORTAL_LANDING`] under `prefix` (`""`: at the root).
+fn landing(prefix: &str) -> String {
+    if prefix.is_empty() {
+        PORTAL_LANDING.to_owned()
+    } else {
+        format!("{prefix}#/events")
+    }
+}
 
 /// `POST /tenants/{name}/portal-links`; send `{}` for the defaults.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -85,7 +95,11 @@ pub(crate) async fn create(
         url: absolute(
             &state,
             &headers,
-            &format!("/portal/{}", link.token.expose()),
+            &format!(
+                "{}/portal/{}",
+                state.options.mount_prefix(),
+                link.token.expose()
+            ),
         ),
         id: link.record.id,
         expires_at: time(link.record.expires_at),
@@ -127,8 +141,9 @@ pub(crate) async fn redeem(State(state): State<AdminState>, Path(token): Path<St
     match state.relay.access().redeem_portal_link(&token).await {
         Ok(session) => {
             let mut response = crate::reply::empty(StatusCode::SEE_OTHER);
-            (response.headers_mut())
-                .insert(header::LOCATION, HeaderValue::from_static(PORTAL_LANDING));
+            if let Ok(value) = HeaderValue::from_str(&landing(state.options.mount_prefix())) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
             let max_age = PORTAL_SESSION_TTL.as_secs();
             if let Some(cookie) = super::access::cookie(&state, session.token.expose(), max_age) {
                 response.headers_mut().insert(header::SET_COOKIE, cookie);

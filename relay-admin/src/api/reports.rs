@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::reply::Json;
 use crate::request::State;
 use relay_core::control::admin::{
-    AdminError, AuditQuery, MetricQuery, MetricScope, Role, summarize,
+    AdminError, AuditQuery, MetricQuery, MetricScope, Percentile, Role, summarize,
 };
 use relay_core::model::ids::AuditId;
 use relay_core::model::time::Timestamp;
@@ -95,9 +95,12 @@ pub(crate) async fn metric_points(
         points: points.into_iter().map(PointItem::from).collect(),
         totals: summary.totals,
         success_rate: summary.success_rate,
-        latency_p50_ms: summary.latency_p50_ms,
-        latency_p95_ms: summary.latency_p95_ms,
-        latency_p99_ms: summary.latency_p99_ms,
+        latency_p50_ms: summary.latency_p50.and_then(Percentile::at_most_ms),
+        latency_p50_over_ms: summary.latency_p50.and_then(Percentile::over_ms),
+        latency_p95_ms: summary.latency_p95.and_then(Percentile::at_most_ms),
+        latency_p95_over_ms: summary.latency_p95.and_then(Percentile::over_ms),
+        latency_p99_ms: summary.latency_p99.and_then(Percentile::at_most_ms),
+        latency_p99_over_ms: summary.latency_p99.and_then(Percentile::over_ms),
         queue_depth: summary.queue_depth,
     }))
 }

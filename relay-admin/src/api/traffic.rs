@@ -3,18 +3,22 @@
 use crate::reply::Json;
 use crate::request::{Path, State};
 use relay_core::control::admin::{
-    AdminError, Area, EventQuery, EventState, Role, redacted_headers,
+    AdminError, Area, AuditEntry, AuditQuery, EventQuery, EventState, Principal, Role,
+    redacted_headers,
 };
+use relay_core::model::event::{Attempt, AttemptOutcome, Delivery};
 use relay_core::model::ids::{DeliveryId, EventId};
 use relay_core::model::payload::Payload;
 use relay_core::store::DeadLetterFilter;
 
+use super::attempt_view::attempt_items;
 use super::dto::{
     CountResult, DeadLetterParams, DeadLetterSelection, DeliveryItem, EventDetailItem, EventItem,
     EventParams, HeaderItem, Page, ReplayRequest, ReplayResult, StateParam, parse_time,
 };
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, Auth};
+use super::waiting::why_waiting;
 use crate::state::AdminState;
 
 const DEFAULT_PAGE: usize = 50;
@@ -54,7 +58,20 @@ fn event_state(value: Option<StateParam>) -> Option<EventState> {
     value.map(StateParam::into_state)
 }
 
-/// Lists events, newest first.
+/// `status`: an HTTP status, 100 to 599.
+fn status_param(status: Option<u16>) -> Result<Option<u16>, ApiError> {
+    match status {
+        Some(code) if !(100..=599).contains(&code) => Err(ApiError(AdminError::invalid(
+            "status",
+            "an HTTP status, 100 to 599",
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Lists events, newest first: by source, type (a glob such as `order.*`), state, time,
+/// destination, response status, and `q`, which finds an event by its id, one of its
+/// deliveries' ids (exact or a prefix) or its idempotency key (a fragment).
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventParams),
     responses((status = 200, body = Page<EventItem>), (status = 401, body = ErrorBody),
         (status = 422, body = ErrorBody)),
@@ -67,12 +84,17 @@ pub(crate) async fn list_events(
     let limit = limit(params.limit)?;
     let query = EventQuery {
         source: params.source,
-        event_type: params.event_type,
+        event_type: params.event_type.filter(|t| !t.is_empty()),
         state: event_state(params.state),
         since: time_param("since", params.since.as_ref())?,
         until: time_param("until", params.until.as_ref())?,
-        key_contains: params.q.filter(|q| !q.is_empty()),
+        key_contains: None,
         before: id_param::<EventId>("cursor", params.cursor.as_ref())?,
+        text: (params.q.as_deref().map(str::trim))
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned),
+        destination: params.destination.filter(|d| !d.is_empty()),
+        response_status: status_param(params.status)?,
     };
     let items = state.relay.events().list_events(&by, &query, limit).await?;
     let next_cursor = (items.len() == limit)
@@ -110,16 +132,18 @@ pub(crate) async fn event_detail(
         .map(|(name, value)| HeaderItem { name, value })
         .collect();
     let mut counts = relay_core::control::admin::DeliveryCounts::default();
-    let deliveries = detail
-        .deliveries
-        .into_iter()
-        .map(|(delivery, attempts)| {
-            counts.add(delivery.status);
-            let mut item = DeliveryItem::from(delivery);
-            item.attempt_log = Some(attempts.into_iter().map(Into::into).collect());
-            item
-        })
-        .collect();
+    let replays = replay_entries(&state, &by, &detail.deliveries, id).await?;
+    let scoped = state.scoped(&by).await?;
+    let mut deliveries = Vec::with_capacity(detail.deliveries.len());
+    for (delivery, attempts) in detail.deliveries {
+        counts.add(delivery.status);
+        let log = attempt_items(&delivery, attempts, &replays);
+        let waiting = why_waiting(&scoped, &by, &delivery).await;
+        let mut item = DeliveryItem::from(delivery);
+        item.attempt_log = Some(log);
+        item.waiting = waiting;
+        deliveries.push(item);
+    }
     let summary = relay_core::control::admin::EventSummary {
         id: event.id,
         source: event.source,
@@ -136,6 +160,46 @@ pub(crate) async fn event_detail(
         body_text,
         deliveries,
     }))
+}
+
+/// The audit entries of replays and redrives that may have sent one of `deliveries` (of
+/// event `id`) again, newest first; read only when an attempt followed a final outcome.
+async fn replay_entries(
+    state: &AdminState,
+    by: &Principal,
+    deliveries: &[(Delivery, Vec<Attempt>)],
+    id: EventId,
+) -> Result<Vec<AuditEntry>, ApiError> {
+    let replayed = deliveries.iter().any(|(_, attempts)| {
+        (attempts.windows(2)).any(|w| w[0].outcome != AttemptOutcome::Retrying)
+    });
+    if !replayed {
+        return Ok(Vec::new());
+    }
+    let queries = [
+        ("event", Some(id.to_string())),
+        ("dead_letters", None),
+        ("events", None),
+    ];
+    let mut entries = Vec::new();
+    for (kind, object_id) in queries {
+        let query = AuditQuery {
+            object_kind: Some(kind.to_owned()),
+            object_id,
+            before: None,
+        };
+        let found = (state.relay.store())
+            .audit_entries(&by.tenant, &query, 200)
+            .await
+            .map_err(AdminError::from)?;
+        entries.extend(
+            found
+                .into_iter()
+                .filter(|e| e.action == "replay" || e.action == "redrive"),
+        );
+    }
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
+    Ok(entries)
 }
 
 /// Replays an event to the destinations its routes match now; destinations that already
@@ -165,7 +229,7 @@ pub(crate) async fn replay_event(
     }))
 }
 
-/// Lists dead letters, oldest first.
+/// Lists dead letters by delivery id (oldest first), each with its event's source and type.
 #[utoipa::path(get, path = "/api/v1/dead-letters", tag = "dead letters",
     params(DeadLetterParams),
     responses((status = 200, body = Page<DeliveryItem>), (status = 401, body = ErrorBody),
@@ -192,8 +256,27 @@ pub(crate) async fn list_dead_letters(
     let next_cursor = (items.len() == limit)
         .then(|| items.last().map(|d| d.id.to_string()))
         .flatten();
+    let mut events = std::collections::HashMap::new();
+    let mut listed = Vec::with_capacity(items.len());
+    for delivery in items {
+        let kind = match events.get(&delivery.event_id) {
+            Some(kind) => Option::clone(kind),
+            None => {
+                let event = (state.relay.store())
+                    .event(&by.tenant, delivery.event_id)
+                    .await
+                    .map_err(AdminError::from)?;
+                let kind = event.map(|e| (e.source, e.event_type));
+                events.insert(delivery.event_id, kind.clone());
+                kind
+            }
+        };
+        let mut item = DeliveryItem::from(delivery);
+        (item.source, item.event_type) = kind.unzip();
+        listed.push(item);
+    }
     Ok(Json(Page {
-        items: items.into_iter().map(DeliveryItem::from).collect(),
+        items: listed,
         next_cursor,
     }))
 }

@@ -161,3 +161,40 @@ async fn a_panicking_handler_answers_500_internal() {
         (500, serde_json::json!({"error": "internal"}))
     );
 }
+
+#[tokio::test]
+async fn under_a_prefix_the_page_and_redirects_name_it() {
+    let relay = Relay::builder().build().expect("relay");
+    let options = AdminOptions {
+        prefix: "/ops/".into(),
+        ..AdminOptions::default()
+    };
+    let plane = ControlPlane::new(relay, options);
+    assert_eq!(plane.options().mount_prefix(), "/ops");
+    // The framework strips the prefix, so the plane's own paths are unchanged.
+    let page = (plane.handle(request(Method::GET, "/", None, ""), ClientInfo::default()))
+        .await
+        .expect("the page");
+    let html = String::from_utf8_lossy(page.body()).into_owned();
+    assert!(html.contains(r#"src="/ops/dashboard/app.js""#), "{html}");
+    assert!(html.contains(r#"href="/ops/dashboard/app.css""#), "{html}");
+    let docs = (plane.handle(
+        request(Method::GET, "/api/v1/docs", None, ""),
+        ClientInfo::default(),
+    ))
+    .await
+    .expect("the docs redirect");
+    assert_eq!(docs.status(), StatusCode::SEE_OTHER);
+    assert_eq!(docs.headers()[header::LOCATION], "/ops/api/v1/docs/");
+    let at_root = ControlPlane::new(
+        Relay::builder().build().expect("relay"),
+        AdminOptions::default(),
+    );
+    let docs = (at_root.handle(
+        request(Method::GET, "/api/v1/docs", None, ""),
+        ClientInfo::default(),
+    ))
+    .await
+    .expect("the docs redirect");
+    assert_eq!(docs.headers()[header::LOCATION], "/api/v1/docs/");
+}

@@ -34,8 +34,10 @@ use axum::Router;
 use relay_core::Relay;
 
 /// The admin API's routes and (unless [`AdminOptions::dashboard`] is `false`) the
-/// [dashboard](crate::dashboard) (`GET /`), to merge into an app. A panic in a handler
-/// answers `500 {"error":"internal"}`; the server goes on.
+/// [dashboard](crate::dashboard) (`GET /`), to merge into an app, or to `nest` under a path
+/// named in [`AdminOptions::prefix`] as well:
+/// `Router::new().nest("/ops", router(relay, AdminOptions { prefix: "/ops".into(), .. }))`.
+/// A panic in a handler answers `500 {"error":"internal"}`; the server goes on.
 pub fn router<S: Clone + Send + Sync + 'static>(relay: Relay, options: AdminOptions) -> Router<S> {
     mount(ControlPlane::new(relay, options))
 }

@@ -11,6 +11,7 @@ use http::HeaderMap;
 
 use crate::deliver::guard::{BlockedAddress, GuardedResolver};
 use crate::deliver::policy::FailureKind;
+use crate::model::attempt_detail::capped_response_headers;
 
 /// How much of a response body is kept for the attempt log.
 pub const RESPONSE_EXCERPT_BYTES: usize = 4096;
@@ -24,6 +25,8 @@ pub struct HttpAnswer {
     pub retry_after: Option<Duration>,
     /// The first [`RESPONSE_EXCERPT_BYTES`] of the body, lossily decoded.
     pub excerpt: Option<String>,
+    /// The response headers, [capped](crate::model::attempt_detail::capped_response_headers).
+    pub headers: Vec<(String, String)>,
 }
 
 /// A request that got no answer.
@@ -124,6 +127,7 @@ impl HttpTransport {
                 .get(http::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_retry_after);
+            let headers = capped_response_headers(response.headers());
             let mut excerpt = Vec::new();
             while excerpt.len() < RESPONSE_EXCERPT_BYTES {
                 match response.chunk().await {
@@ -138,6 +142,7 @@ impl HttpTransport {
                 status,
                 retry_after,
                 excerpt,
+                headers,
             })
         };
         tokio::time::timeout(timeouts.total, exchange)

@@ -28,6 +28,8 @@ pub(super) struct Attempted {
     pub(super) error: Option<String>,
     /// The start of the answer's body, if any.
     pub(super) excerpt: Option<String>,
+    /// The answer's headers (capped), if it had any.
+    pub(super) response_headers: Vec<(String, String)>,
 }
 
 impl Attempted {
@@ -38,6 +40,7 @@ impl Attempted {
             status_code: None,
             error: Some(format!("{}: {message}", kind.as_str())),
             excerpt: None,
+            response_headers: Vec::new(),
         }
     }
 
@@ -59,13 +62,17 @@ impl Attempted {
             status_code: Some(status),
             error: (!(200..300).contains(&status)).then(|| format!("http {status}")),
             excerpt,
+            response_headers: Vec::new(),
         }
     }
 
     /// What an HTTP endpoint's answer (or its absence) means for the attempt.
     pub(super) fn of_http(result: Result<HttpAnswer, HttpFailure>) -> Self {
         match result {
-            Ok(answer) => Self::answered(answer.status, answer.retry_after, answer.excerpt),
+            Ok(answer) => Self {
+                response_headers: answer.headers,
+                ..Self::answered(answer.status, answer.retry_after, answer.excerpt)
+            },
             Err(failure) => Self::failed(failure.kind, failure.message),
         }
     }
@@ -111,6 +118,7 @@ impl Attempted {
                 status_code: None,
                 error: None,
                 excerpt: None,
+                response_headers: Vec::new(),
             },
             Ok(Ok(Err(HandlerError::Retry(m)))) => Self::failed(FailureKind::HandlerRetry, m),
             Ok(Ok(Err(HandlerError::Reject(m)))) => Self::failed(FailureKind::HandlerReject, m),

@@ -21,6 +21,7 @@ mod prepare;
 mod record;
 pub(crate) mod resume;
 mod send;
+mod sent;
 pub(crate) mod throttle;
 
 use std::sync::Arc;
@@ -69,6 +70,11 @@ pub struct WorkerConfig {
 /// The target of an attempt's log lines, whichever step writes them: the module that wrote
 /// them all before the attempt was split into steps, so log filters and output stay as they were.
 const ATTEMPT_LOG: &str = "relay_core::deliver::attempt";
+
+/// Attempts finished and waiting for their record's group commit, at most, for each slot of
+/// [`WorkerConfig::concurrency`]: a slot is let go once its attempt is judged, so the next
+/// attempt does not wait for a commit, and the records waiting share the commits.
+const RECORDS_PER_SLOT: usize = 4;
 
 /// How long a worker with a backlog waits for more free slots before it leases (see
 /// [`WorkerConfig::gather_size`]).
@@ -183,6 +189,8 @@ impl Relay {
                 .flush_circuits_every_second(shutdown.child_token()),
         );
         let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
+        // Attempts in flight plus those whose records wait for a commit.
+        let records = Arc::new(Semaphore::new(config.concurrency.max(1) * RECORDS_PER_SLOT));
         let gather = config.gather_size();
         let mut store_backoff = Duration::from_millis(50);
         // Whether the last lease got all it asked for: more is probably due.
@@ -253,18 +261,22 @@ impl Relay {
                 continue;
             }
             for delivery in leased {
-                let Ok(permit) = permits.clone().acquire_owned().await else {
+                let Ok(record) = records.clone().acquire_owned().await else {
+                    break;
+                };
+                let Ok(slot) = permits.clone().acquire_owned().await else {
                     break;
                 };
                 let relay = self.clone();
                 tokio::spawn(async move {
-                    relay.attempt(delivery, config.per_destination).await;
-                    drop(permit);
+                    relay.attempt(delivery, config.per_destination, slot).await;
+                    drop(record);
                 });
             }
         }
-        let all = u32::try_from(config.concurrency.max(1)).unwrap_or(u32::MAX);
-        let _ = permits.acquire_many(all).await;
+        // Every attempt finished and recorded.
+        let all = config.concurrency.max(1) * RECORDS_PER_SLOT;
+        let _ = records.acquire_many(gather_permits(all)).await;
         if let Err(error) = gauge.await {
             tracing::error!(%error, "queue depth gauge task panicked");
         }

@@ -3,6 +3,7 @@
 
 use crate::deliver::circuit::Signal;
 use crate::deliver::policy::AttemptReport;
+use crate::model::attempt_detail::AttemptDetail;
 use crate::model::event::{Attempt, AttemptOutcome, Delivery, Event};
 use crate::model::time::Timestamp;
 use crate::observe::{AttemptRecorded, AttemptSeen, Observer as _};
@@ -33,16 +34,18 @@ impl Relay {
     }
 
     /// Tells the observers about the attempt and logs it; returns the attempt as it is to be
-    /// stored.
+    /// stored, with the request's `detail` completed by its timing and response headers.
     pub(super) fn report_attempt(
         &self,
         delivery: &Delivery,
         event: &Event,
         started: &Started,
-        attempted: Attempted,
+        (attempted, mut detail): (Attempted, AttemptDetail),
         outcome: AttemptOutcome,
     ) -> Attempt {
         let elapsed = started.clock.elapsed();
+        detail.latency_us = Some(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
+        detail.response_headers = attempted.response_headers;
         self.observers().on_attempt(&AttemptSeen {
             tenant: &delivery.tenant,
             event: event.id,
@@ -66,6 +69,7 @@ impl Relay {
             error: attempted.error,
             response_excerpt: attempted.excerpt,
             outcome,
+            detail,
         };
         match outcome {
             AttemptOutcome::Delivered => {

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use http::HeaderMap;
 
+use crate::model::attempt_detail::AttemptDetail;
 use crate::model::ids::{DeliveryId, EventId, TenantId};
 use crate::model::payload::Payload;
 use crate::model::time::Timestamp;
@@ -190,4 +191,6 @@ pub struct Attempt {
     pub response_excerpt: Option<String>,
     /// What it led to.
     pub outcome: AttemptOutcome,
+    /// The request sent and the response's headers, for debugging.
+    pub detail: AttemptDetail,
 }

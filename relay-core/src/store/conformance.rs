@@ -36,6 +36,7 @@ use crate::model::time::Timestamp;
 mod access;
 mod admin;
 mod agents;
+mod attempt_detail;
 mod audit;
 mod browse;
 mod circuit;
@@ -55,6 +56,7 @@ mod upgrade;
 pub use access::*;
 pub use admin::*;
 pub use agents::*;
+pub use attempt_detail::*;
 pub use audit::*;
 pub use browse::*;
 pub use circuit::*;
@@ -123,6 +125,7 @@ macro_rules! store_conformance_tests {
             concurrent_leases_are_exclusive,
             expired_lease_is_fenced,
             complete_attempt_moves_delivery_on,
+            attempt_details_round_trip,
             release_returns_delivery_to_queue,
             queue_depth_counts_pending_and_in_flight,
             reclaim_takes_back_its_own_leases_only,
@@ -144,6 +147,7 @@ macro_rules! store_conformance_tests {
             agent_credentials_are_objects_of_their_own_kind,
             metric_points_merge,
             list_events_filters_and_pages,
+            list_events_searches,
             dead_letter_pages_and_discard,
             replay_reschedules_discarded,
             ordered_lane_leases_its_head_only,
@@ -268,6 +272,7 @@ fn attempt(lease: &Lease, number: u32, started_at: Timestamp, outcome: AttemptOu
         error: (!ok).then(|| format!("http 500 #{number}")),
         response_excerpt: Some("ok".to_owned()),
         outcome,
+        detail: Default::default(),
     }
 }
 

@@ -16,9 +16,13 @@ use crate::error::PgStoreError;
 use crate::reads::{DEAD_LETTER_WHERE, FilterParams};
 use crate::rows::{self as decode, DELIVERY_COLUMNS, count, get, qualified};
 
-/// The tenant's events (`$1`) by the optional filters `$2` source, `$3` type, `$4` since,
-/// `$5` until, `$6` key fragment, `$7` cursor (older than) and `$8` state (the SQL form of
-/// [`EventState::of`](relay_core::control::admin::EventState::of)), newest first, at most `$9`. The
+/// The tenant's events (`$1`) by the optional filters `$2` source, `$3` type (a `LIKE` pattern
+/// made by [`type_like`]), `$4` since, `$5` until, `$6` key fragment, `$7` cursor (older than),
+/// `$8` state (the SQL form of
+/// [`EventState::of`](relay_core::control::admin::EventState::of)), `$10` text (an id prefix of
+/// the event or of one of its deliveries, in their `evt_…`/`msg_…` form, or a key fragment),
+/// `$11` a destination it has a delivery to and `$12` a status one of its attempts was answered
+/// with, newest first, at most `$9`. The
 /// `(tenant, id)` index yields events in order; each one's deliveries are counted by the
 /// lateral subquery on `deliveries_event`, so a page stops after `$9` matches.
 const LIST_EVENTS: &str = "
@@ -36,11 +40,21 @@ CROSS JOIN LATERAL (
 ) c
 WHERE e.tenant = $1::text
     AND ($2::text IS NULL OR e.source = $2::text)
-    AND ($3::text IS NULL OR e.event_type = $3::text)
+    AND ($3::text IS NULL OR e.event_type LIKE $3::text ESCAPE '\\')
     AND ($4::int8 IS NULL OR e.received_at >= $4::int8)
     AND ($5::int8 IS NULL OR e.received_at < $5::int8)
     AND ($6::text IS NULL OR strpos(e.idempotency_key, $6::text) > 0)
     AND ($7::uuid IS NULL OR e.id < $7::uuid)
+    AND ($10::text IS NULL
+        OR left('evt_' || replace(e.id::text, '-', ''), length($10::text)) = $10::text
+        OR strpos(e.idempotency_key, $10::text) > 0
+        OR EXISTS (SELECT 1 FROM deliveries t WHERE t.event_id = e.id AND t.tenant = e.tenant
+            AND left('msg_' || replace(t.id::text, '-', ''), length($10::text)) = $10::text))
+    AND ($11::text IS NULL OR EXISTS (SELECT 1 FROM deliveries t
+        WHERE t.event_id = e.id AND t.tenant = e.tenant AND t.destination = $11::text))
+    AND ($12::int4 IS NULL OR EXISTS (SELECT 1 FROM deliveries t
+        JOIN attempts a ON a.delivery_id = t.id
+        WHERE t.event_id = e.id AND t.tenant = e.tenant AND a.status_code = $12::int4))
     AND ($8::text IS NULL OR $8::text = CASE
         WHEN e.status = 'no_route' AND c.total = 0 THEN 'no_route'
         WHEN c.pending + c.in_flight > 0 THEN 'pending'
@@ -99,17 +113,37 @@ pub(crate) async fn list_events(
         &[
             &tenant.as_str(),
             &query.source,
-            &query.event_type,
+            &query.event_type.as_deref().map(type_like),
             &query.since.map(Timestamp::as_millis),
             &query.until.map(Timestamp::as_millis),
             &query.key_contains,
             &query.before.map(|b| b.as_uuid()),
             &query.state.map(|s| s.as_str()),
             &limit,
+            &query.text,
+            &query.destination,
+            &query.response_status.map(i32::from),
         ],
     )
     .await?;
     Ok(found.iter().map(summary).collect::<Result<_, _>>()?)
+}
+
+/// An event-type [glob](relay_core::route::Glob) (`*` any run of characters, everything else
+/// itself) as a `LIKE … ESCAPE '\'` pattern: `%`, `_` and `\` stand for themselves.
+pub(crate) fn type_like(glob: &str) -> String {
+    let mut pattern = String::with_capacity(glob.len());
+    for c in glob.chars() {
+        match c {
+            '*' => pattern.push('%'),
+            '%' | '_' | '\\' => {
+                pattern.push('\\');
+                pattern.push(c);
+            }
+            c => pattern.push(c),
+        }
+    }
+    pattern
 }
 
 pub(crate) async fn dead_letter_page(

@@ -10,10 +10,14 @@ use rusqlite::{Connection, Row, params};
 use crate::rows::{self, DELIVERY_COLUMNS, corrupt, id16, time};
 use crate::writes::{DEAD_LETTER_WHERE, Db, dead_letter_params};
 
-/// The tenant's events (`?1`) by the optional filters `?2` source, `?3` type, `?4` since,
-/// `?5` until, `?6` key fragment, `?7` cursor (older than) and `?8` state (the SQL form of
-/// [`EventState::of`](relay_core::control::admin::EventState::of)), newest first, at most `?9`. The
-/// `(tenant, id)` index yields the rows in order, so a page stops after `?9` groups.
+/// The tenant's events (`?1`) by the optional filters `?2` source, `?3` type (a SQLite `GLOB`
+/// made by [`type_glob`]), `?4` since, `?5` until, `?6` key fragment, `?7` cursor (older
+/// than), `?8` state (the SQL form of
+/// [`EventState::of`](relay_core::control::admin::EventState::of)), `?10` text (an id prefix of
+/// the event or of one of its deliveries, in their `evt_…`/`msg_…` form, or a key fragment),
+/// `?11` a destination it has a delivery to and `?12` a status one of its attempts was answered
+/// with, newest first, at most `?9`. The `(tenant, id)` index yields the rows in order, so a
+/// page stops after `?9` groups.
 pub(crate) const LIST_EVENTS: &str = "
 SELECT e.id, e.source, e.event_type, e.idempotency_key, e.received_at, e.status,
     count(CASE WHEN d.status = 'pending' THEN 1 END) AS pending,
@@ -26,11 +30,20 @@ FROM events e
 LEFT JOIN deliveries d ON d.event_id = e.id AND d.tenant = e.tenant
 WHERE e.tenant = ?1
     AND (?2 IS NULL OR e.source = ?2)
-    AND (?3 IS NULL OR e.event_type = ?3)
+    AND (?3 IS NULL OR e.event_type GLOB ?3)
     AND (?4 IS NULL OR e.received_at >= ?4)
     AND (?5 IS NULL OR e.received_at < ?5)
     AND (?6 IS NULL OR instr(e.idempotency_key, ?6) > 0)
     AND (?7 IS NULL OR e.id < ?7)
+    AND (?10 IS NULL OR substr('evt_' || lower(hex(e.id)), 1, length(?10)) = ?10
+        OR instr(e.idempotency_key, ?10) > 0
+        OR EXISTS (SELECT 1 FROM deliveries t WHERE t.event_id = e.id AND t.tenant = e.tenant
+            AND substr('msg_' || lower(hex(t.id)), 1, length(?10)) = ?10))
+    AND (?11 IS NULL OR EXISTS (SELECT 1 FROM deliveries t
+        WHERE t.event_id = e.id AND t.tenant = e.tenant AND t.destination = ?11))
+    AND (?12 IS NULL OR EXISTS (SELECT 1 FROM deliveries t
+        JOIN attempts a ON a.delivery_id = t.id
+        WHERE t.event_id = e.id AND t.tenant = e.tenant AND a.status_code = ?12))
 GROUP BY e.id
 HAVING ?8 IS NULL OR ?8 = CASE
     WHEN e.status = 'no_route' AND total = 0 THEN 'no_route'
@@ -78,19 +91,36 @@ pub(crate) fn list_events(
             params![
                 tenant.as_str(),
                 query.source,
-                query.event_type,
+                query.event_type.as_deref().map(type_glob),
                 query.since.map(Timestamp::as_millis),
                 query.until.map(Timestamp::as_millis),
                 query.key_contains,
                 query.before.map(|b| b.as_bytes().to_vec()),
                 query.state.map(|s| s.as_str()),
                 limit,
+                query.text,
+                query.destination,
+                query.response_status,
             ],
             summary,
         )
         .db()?
         .collect::<rusqlite::Result<_>>()
         .db()
+}
+
+/// An event-type [glob](relay_core::route::Glob) (`*` any run of characters, everything else
+/// itself) as a SQLite `GLOB` pattern: `?` and `[` stand for themselves.
+pub(crate) fn type_glob(glob: &str) -> String {
+    let mut pattern = String::with_capacity(glob.len());
+    for c in glob.chars() {
+        match c {
+            '?' => pattern.push_str("[?]"),
+            '[' => pattern.push_str("[[]"),
+            c => pattern.push(c),
+        }
+    }
+    pattern
 }
 
 /// The dead letters matching [`DEAD_LETTER_WHERE`] with ids after `?6`, by id, at most `?7`.

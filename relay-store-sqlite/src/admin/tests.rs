@@ -170,3 +170,39 @@ async fn audit_entries_written_before_client_addresses_still_read() {
     let none = store.signature_failures(&tenant, &query, 10).await.unwrap();
     assert!(none.is_empty());
 }
+
+#[test]
+fn type_globs_match_as_routes_do() {
+    let conn = Connection::open_in_memory().unwrap();
+    let matches = |glob: &str, text: &str| -> bool {
+        conn.query_row(
+            "SELECT ?1 GLOB ?2",
+            rusqlite::params![text, browse::type_glob(glob)],
+            |row| row.get(0),
+        )
+        .unwrap()
+    };
+    for (glob, text, expected) in [
+        ("order.*", "order.created", true),
+        ("order.*", "order.", true),
+        ("order.*", "orders.created", false),
+        ("*", "anything", true),
+        ("*.created", "order.created", true),
+        ("push", "push", true),
+        ("push", "Push", false),
+        ("push", "pushed", false),
+        ("p?sh", "push", false),
+        ("p?sh", "p?sh", true),
+        ("[ab]", "a", false),
+        ("[ab]", "[ab]", true),
+        ("a%b_c", "a%b_c", true),
+        ("a%b_c", "axbyc", false),
+    ] {
+        assert_eq!(
+            matches(glob, text),
+            relay_core::route::Glob::new(glob).matches(text),
+            "{glob} {text}"
+        );
+        assert_eq!(matches(glob, text), expected, "{glob} {text}");
+    }
+}

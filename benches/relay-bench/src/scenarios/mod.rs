@@ -41,7 +41,7 @@ pub fn plan(args: &Args) -> Plan {
     let mut plan = Plan::default();
     let wanted = |which: Which| args.only.contains(&which);
     match args.scenario {
-        Scenario::Ingest => {}
+        Scenario::Ingest | Scenario::Load => {}
         Scenario::Publish => plan.jobs = publish::jobs(args),
         Scenario::IngestLatency => {
             for rate in args.rates() {
@@ -148,7 +148,10 @@ pub fn label(args: &Args, job: Job) -> String {
 /// Measures `job` once, in this process.
 pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
     match args.scenario {
-        Scenario::Ingest => Err(BenchError::Setup("ingest is measured by main".into())),
+        Scenario::Ingest | Scenario::Load => Err(BenchError::Setup(format!(
+            "{} is run by main",
+            args.scenario.name()
+        ))),
         Scenario::IngestLatency => latency::measure(args, job).await,
         Scenario::Deliver => deliver::measure(args, job).await,
         Scenario::EndToEnd => e2e::measure(args, job).await,

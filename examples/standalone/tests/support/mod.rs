@@ -1,8 +1,10 @@
 //! Running the real `relay` binary in tests: a free port, start-and-wait, graceful stop;
-//! continuous signed load ([`load`]); a PostgreSQL schema per test ([`postgres`]).
+//! continuous signed load ([`load`]); a PostgreSQL schema per test ([`postgres`]); several
+//! nodes on one database ([`cluster`]).
 //! Each test binary includes this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod load;
 pub mod postgres;
 

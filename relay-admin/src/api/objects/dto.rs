@@ -292,6 +292,11 @@ pub struct TestDeliveryItem {
     pub error: Option<String>,
     /// The transformer's headers.
     pub headers: BTreeMap<String, String>,
+    /// Set when a higher-priority matching route delivers to this destination instead (one
+    /// delivery per destination per event): the destination gets that route's delivery, not
+    /// this body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_by: Option<String>,
 }
 
 impl From<TestDelivery> for TestDeliveryItem {
@@ -305,6 +310,7 @@ impl From<TestDelivery> for TestDeliveryItem {
             body,
             error,
             headers: d.headers.into_iter().collect(),
+            delivered_by: d.delivered_by,
         }
     }
 }

@@ -4,6 +4,8 @@
 pub mod circuit;
 pub(crate) mod destinations;
 pub mod dto;
+mod handlers;
+mod managed;
 pub(crate) mod routes;
 pub(crate) mod sources;
 pub mod state;

@@ -2,8 +2,6 @@
 //! redrive and discard. Reads need `viewer`; anything that sends again or discards needs
 //! `operator` and is audited.
 
-use http::HeaderMap;
-
 use super::{AdminError, Area, EventQuery, EventSummary, FieldChange, Principal, Role};
 use crate::model::event::{Attempt, Delivery, DeliveryStatus, Event};
 use crate::model::ids::{DeliveryId, EventId};
@@ -14,47 +12,9 @@ use crate::store::{DeadLetterFilter, ScheduleReport};
 /// The largest page a listing returns.
 pub const MAX_PAGE: usize = 200;
 
-/// Header names whose values are shown as [`REDACTED`](super::REDACTED) in event details:
-/// signatures and credentials.
-fn is_sensitive(name: &str) -> bool {
-    const EXACT: [&str; 4] = [
-        "authorization",
-        "cookie",
-        "proxy-authorization",
-        "set-cookie",
-    ];
-    const PARTS: [&str; 6] = ["signature", "hmac", "secret", "token", "api-key", "apikey"];
-    EXACT.contains(&name) || PARTS.iter().any(|p| name.contains(p))
-}
-
 /// An event's headers as `(name, value)` pairs in arrival order, with signature and
-/// credential headers redacted and non-UTF-8 values shown lossily.
-///
-/// ```
-/// use relay_core::control::admin::redacted_headers;
-/// use http::HeaderMap;
-///
-/// let mut headers = HeaderMap::new();
-/// headers.insert("x-hub-signature-256", "sha256=abc".parse().unwrap());
-/// headers.insert("x-github-event", "push".parse().unwrap());
-/// let shown = redacted_headers(&headers);
-/// assert!(shown.contains(&("x-hub-signature-256".into(), "[redacted]".into())));
-/// assert!(shown.contains(&("x-github-event".into(), "push".into())));
-/// ```
-pub fn redacted_headers(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            let name = name.as_str().to_owned();
-            let value = if is_sensitive(&name) {
-                super::REDACTED.to_owned()
-            } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
-            };
-            (name, value)
-        })
-        .collect()
-}
+/// credential headers redacted (see [`crate::model::attempt_detail::redacted_headers`]).
+pub use crate::model::attempt_detail::redacted_headers;
 
 /// An event with its deliveries and every attempt of each.
 #[derive(Debug, Clone)]
@@ -166,7 +126,7 @@ impl Events<'_> {
         let changes = filter_changes(filter, moved);
         self.relay
             .access()
-            .audit(by, "redrive", "dead_letters", &filter_id(filter), changes)
+            .audit(by, "replay", "dead_letters", &filter_id(filter), changes)
             .await?;
         Ok(moved)
     }

@@ -106,8 +106,8 @@ impl Events<'_> {
             state: selection.state,
             since: selection.since,
             until: selection.until,
-            key_contains: None,
             before: page.cursor,
+            ..EventQuery::default()
         };
         let store = self.relay.store();
         let events = store.list_events(&by.tenant, &query, page.limit).await?;

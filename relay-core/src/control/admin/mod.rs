@@ -39,7 +39,8 @@ pub use records::{
 };
 pub use role::{Area, Role, UnknownRole};
 pub use rollup::{
-    LATENCY_BUCKETS_MS, MetricSummary, QUEUE_DEPTH, SIG_FAILURES_DROPPED, latency_bucket, summarize,
+    DEAD_LETTERS_REPLAYED, LATENCY_BUCKETS_MS, MetricSummary, Percentile, QUEUE_DEPTH,
+    SIG_FAILURES_DROPPED, latency_bucket, summarize,
 };
 pub use tenants::{TenantLimits, TenantRecord, Tenants};
 pub use token::{

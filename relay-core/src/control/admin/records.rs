@@ -232,7 +232,8 @@ impl DeliveryCounts {
 pub struct EventQuery {
     /// Only events from this source.
     pub source: Option<String>,
-    /// Only events of this type (exact).
+    /// Only events of these types: a [glob](crate::route::Glob) as routes take (`order.*`:
+    /// `*` matches any run of characters), so without `*` the exact type.
     pub event_type: Option<String>,
     /// Only events in this state.
     pub state: Option<EventState>,
@@ -244,6 +245,14 @@ pub struct EventQuery {
     pub key_contains: Option<String>,
     /// Only events older than this one (the cursor of the previous page).
     pub before: Option<EventId>,
+    /// Only events this text finds: the event's id (`evt_…`) or the id of one of its
+    /// deliveries (`msg_…`) starts with it, or its idempotency key contains it
+    /// (case-sensitive).
+    pub text: Option<String>,
+    /// Only events with a delivery to this destination.
+    pub destination: Option<String>,
+    /// Only events with an attempt the receiver answered with this HTTP status.
+    pub response_status: Option<u16>,
 }
 
 /// An event in a listing: no headers, no body.

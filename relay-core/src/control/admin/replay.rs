@@ -1,7 +1,7 @@
 //! Replay and redrive on [`Events`]: sending stored events again.
 
 use super::Events;
-use crate::model::event::Delivery;
+use crate::model::event::{Delivery, DeliveryStatus};
 use crate::model::ids::{DeliveryId, EventId, TenantId};
 use crate::model::time::Timestamp;
 use crate::publish::DIRECT_ROUTE;
@@ -32,7 +32,7 @@ impl Events<'_> {
         force: bool,
         only: Option<&str>,
     ) -> Result<ScheduleReport, StoreError> {
-        let (mut plan, _) = self.replay_plan(tenant, event_id).await?;
+        let (mut plan, before) = self.replay_plan(tenant, event_id).await?;
         if let Some(only) = only {
             plan.retain(|d| d.destination == only);
         }
@@ -41,6 +41,12 @@ impl Events<'_> {
             .store()
             .schedule(tenant, event_id, plan, force, Timestamp::now())
             .await?;
+        let rollup = self.relay.rollup();
+        for delivery in before.iter().filter(|d| {
+            d.status == DeliveryStatus::DeadLettered && report.scheduled.contains(&d.id)
+        }) {
+            rollup.dead_letters_replayed(tenant, &delivery.destination, 1);
+        }
         if !report.scheduled.is_empty() {
             self.relay.wake_workers();
         }
@@ -92,19 +98,63 @@ impl Events<'_> {
 
     /// Moves dead letters matching `filter` back to the queue with a fresh retry budget.
     /// Idempotent: redriving the same dead letters twice delivers them once.
+    ///
+    /// The dead letters moved are counted per destination (`dead_letters_replayed`), so the
+    /// success rate stops counting them as failures.
     pub async fn redrive_dead_letters(
         &self,
         tenant: &TenantId,
         filter: &DeadLetterFilter,
     ) -> Result<u64, StoreError> {
+        let per_destination = match &filter.destination {
+            Some(_) => Vec::new(),
+            None => self.dead_letters_per_destination(tenant, filter).await?,
+        };
         let moved = self
             .relay
             .store()
             .redrive(tenant, filter, Timestamp::now())
             .await?;
+        let rollup = self.relay.rollup();
+        let moved_count = i64::try_from(moved).unwrap_or(i64::MAX);
+        match &filter.destination {
+            Some(destination) => rollup.dead_letters_replayed(tenant, destination, moved_count),
+            None => {
+                // Counted before the move: at most what moved, in case some left meanwhile.
+                let mut left = moved_count;
+                for (destination, count) in per_destination {
+                    let count = count.min(left);
+                    rollup.dead_letters_replayed(tenant, &destination, count);
+                    left -= count;
+                }
+            }
+        }
         if moved > 0 {
             self.relay.wake_workers();
         }
         Ok(moved)
+    }
+
+    /// How many dead letters match `filter`, per destination.
+    async fn dead_letters_per_destination(
+        &self,
+        tenant: &TenantId,
+        filter: &DeadLetterFilter,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        const PAGE: usize = 500;
+        let mut counts = std::collections::BTreeMap::<String, i64>::new();
+        let mut after = None;
+        loop {
+            let page = (self.relay.store())
+                .dead_letter_page(tenant, filter, after, PAGE)
+                .await?;
+            for delivery in &page {
+                *counts.entry(delivery.destination.clone()).or_insert(0) += 1;
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE => after = Some(last.id),
+                _ => return Ok(counts.into_iter().collect()),
+            }
+        }
     }
 }

@@ -5,7 +5,8 @@
 //! and `sig_failures_dropped` (refused signatures over the per-minute cap of records, not
 //! stored one by one; see [`crate::ingest::sig_failure`]).
 //! Per destination: `delivered`, `failed` (an attempt that will be retried),
-//! `dead_lettered`, and the delivery latency (event received → delivered) as a histogram of
+//! `dead_lettered`, `dead_letters_replayed` (dead letters an operator sent again: they no
+//! longer count as failures in the success rate), and the delivery latency (event received → delivered) as a histogram of
 //! `latency_le_<ms>` buckets (plus `latency_le_inf`), so percentiles stay exact across nodes.
 //! Per gateway: `unknown_source`, and `queue_depth` (a gauge: the largest count of pending
 //! and in-flight deliveries seen in the minute, recorded by the delivery worker).
@@ -30,6 +31,9 @@ const MINUTE_MS: i64 = 60_000;
 
 /// The counter of refused signatures not stored one by one (scope source).
 pub const SIG_FAILURES_DROPPED: &str = "sig_failures_dropped";
+
+/// The counter of dead letters sent again by a replay or redrive (scope destination).
+pub const DEAD_LETTERS_REPLAYED: &str = "dead_letters_replayed";
 
 /// The gauge metric of the queue's depth (scope gateway).
 pub const QUEUE_DEPTH: &str = "queue_depth";
@@ -78,6 +82,25 @@ impl Rollup {
             let key = (tenant.clone(), minute, scope, name.to_owned(), *metric);
             *pending.entry(key).or_insert(0) += 1;
         }
+    }
+
+    /// Counts `count` dead letters of `destination` sent again by an operator's replay or
+    /// redrive.
+    pub(crate) fn dead_letters_replayed(&self, tenant: &TenantId, destination: &str, count: i64) {
+        if count <= 0 {
+            return;
+        }
+        let minute = minute_of(Timestamp::now());
+        let scope = MetricScope::Destination;
+        let key = (
+            tenant.clone(),
+            minute,
+            scope,
+            destination.to_owned(),
+            DEAD_LETTERS_REPLAYED,
+        );
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        *pending.entry(key).or_insert(0) += count;
     }
 
     /// Counts an ingest outcome for `source`.
@@ -165,19 +188,51 @@ impl Observer for Rollup {
     }
 }
 
+/// A latency percentile read from the histogram's buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Percentile {
+    /// At most this many milliseconds (the upper bound of its bucket).
+    AtMost(u64),
+    /// More than this many milliseconds: beyond the largest bounded bucket
+    /// ([`LATENCY_BUCKETS_MS`]'s last), so no upper bound is known.
+    Over(u64),
+}
+
+impl Percentile {
+    /// The bound in milliseconds when it is one (`None` for [`Percentile::Over`]).
+    pub fn at_most_ms(self) -> Option<u64> {
+        match self {
+            Self::AtMost(ms) => Some(ms),
+            Self::Over(_) => None,
+        }
+    }
+
+    /// The lower bound in milliseconds for [`Percentile::Over`] (`None` otherwise).
+    pub fn over_ms(self) -> Option<u64> {
+        match self {
+            Self::AtMost(_) => None,
+            Self::Over(ms) => Some(ms),
+        }
+    }
+}
+
 /// Totals over a set of points, for an overview.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct MetricSummary {
     /// Every metric summed over the points.
     pub totals: std::collections::BTreeMap<String, i64>,
-    /// delivered / (delivered + dead_lettered), when anything finished.
+    /// delivered / (delivered + dead letters not replayed), when anything finished:
+    /// `dead_lettered` minus `dead_letters_replayed` (at least 0) counts the failures, so
+    /// the rate recovers once the dead letters were replayed and delivered (a replay that
+    /// fails again is dead-lettered, and counted, again).
     pub success_rate: Option<f64>,
-    /// Median delivery latency (upper bound of its bucket), in milliseconds.
-    pub latency_p50_ms: Option<u64>,
-    /// 95th percentile delivery latency (bucket upper bound), in milliseconds.
-    pub latency_p95_ms: Option<u64>,
-    /// 99th percentile delivery latency (bucket upper bound), in milliseconds.
-    pub latency_p99_ms: Option<u64>,
+    /// Median delivery latency (event received → delivered).
+    pub latency_p50: Option<Percentile>,
+    /// 95th percentile delivery latency (event received → delivered).
+    pub latency_p95: Option<Percentile>,
+    /// 99th percentile delivery latency (event received → delivered).
+    pub latency_p99: Option<Percentile>,
     /// The queue depth of the latest minute that has one (a gauge: not summed).
     pub queue_depth: Option<i64>,
 }
@@ -193,12 +248,14 @@ pub fn summarize(points: &[MetricPoint]) -> MetricSummary {
         .max_by_key(|p| p.minute)
         .map(|p| p.value);
     let get = |m: &str| totals.get(m).copied().unwrap_or(0);
-    let finished = get("delivered") + get("dead_lettered");
+    let failed = (get("dead_lettered") - get(DEAD_LETTERS_REPLAYED)).max(0);
+    let finished = get("delivered") + failed;
     let success_rate = (finished > 0).then(|| get("delivered") as f64 / finished as f64);
-    let buckets: Vec<(u64, i64)> = LATENCY_BUCKETS_MS
+    let last = LATENCY_BUCKETS_MS[LATENCY_BUCKETS_MS.len() - 1];
+    let buckets: Vec<(Percentile, i64)> = LATENCY_BUCKETS_MS
         .iter()
-        .map(|b| (*b, get(latency_bucket(*b))))
-        .chain([(u64::MAX, get("latency_le_inf"))])
+        .map(|b| (Percentile::AtMost(*b), get(latency_bucket(*b))))
+        .chain([(Percentile::Over(last), get("latency_le_inf"))])
         .collect();
     let count: i64 = buckets.iter().map(|(_, n)| n).sum();
     let quantile = |q: f64| {
@@ -212,9 +269,9 @@ pub fn summarize(points: &[MetricPoint]) -> MetricSummary {
     let p = |q| if count > 0 { quantile(q) } else { None };
     MetricSummary {
         success_rate,
-        latency_p50_ms: p(0.5),
-        latency_p95_ms: p(0.95),
-        latency_p99_ms: p(0.99),
+        latency_p50: p(0.5),
+        latency_p95: p(0.95),
+        latency_p99: p(0.99),
         queue_depth,
         totals,
     }
@@ -256,12 +313,49 @@ mod tests {
         ];
         let s = summarize(&points);
         assert_eq!(s.success_rate, Some(0.9));
-        assert_eq!(s.latency_p50_ms, Some(10));
-        assert_eq!(s.latency_p95_ms, Some(u64::MAX));
-        assert_eq!(s.latency_p99_ms, Some(u64::MAX));
+        assert_eq!(s.latency_p50, Some(Percentile::AtMost(10)));
+        assert_eq!(s.latency_p95, Some(Percentile::Over(60_000)));
+        assert_eq!(s.latency_p99, Some(Percentile::Over(60_000)));
+        assert_eq!(s.latency_p99.and_then(Percentile::at_most_ms), None);
+        assert_eq!(s.latency_p99.and_then(Percentile::over_ms), Some(60_000));
         assert_eq!(s.totals["delivered"], 9);
-        assert_eq!(summarize(&[]).latency_p50_ms, None);
+        assert_eq!(summarize(&[]).latency_p50, None);
         assert_eq!(summarize(&[]).success_rate, None);
+    }
+
+    #[test]
+    fn replayed_dead_letters_stop_counting_as_failures() {
+        // Two dead letters, both replayed and delivered: every delivery succeeded.
+        let recovered = [
+            point("delivered", 10),
+            point("dead_lettered", 2),
+            point(DEAD_LETTERS_REPLAYED, 2),
+        ];
+        assert_eq!(summarize(&recovered).success_rate, Some(1.0));
+        // One replay failed again: dead-lettered a second time, one failure remains.
+        let again = [
+            point("delivered", 9),
+            point("dead_lettered", 3),
+            point(DEAD_LETTERS_REPLAYED, 2),
+        ];
+        assert_eq!(summarize(&again).success_rate, Some(0.9));
+        // Replays counted in a later period than their dead letters never make it negative.
+        let later = [point("delivered", 4), point(DEAD_LETTERS_REPLAYED, 3)];
+        assert_eq!(summarize(&later).success_rate, Some(1.0));
+    }
+
+    #[test]
+    fn counted_replays_add_up() {
+        let rollup = Rollup::default();
+        let tenant = TenantId::default();
+        rollup.dead_letters_replayed(&tenant, "crm", 3);
+        rollup.dead_letters_replayed(&tenant, "crm", 0);
+        let counts = rollup.take();
+        let values: Vec<_> = counts
+            .iter()
+            .map(|(k, v)| (k.3.as_str(), k.4, *v))
+            .collect();
+        assert_eq!(values, vec![("crm", DEAD_LETTERS_REPLAYED, 3)]);
     }
 
     #[test]

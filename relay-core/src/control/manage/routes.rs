@@ -55,6 +55,10 @@ pub struct TestDelivery {
     pub body: Result<String, String>,
     /// The transformer's headers.
     pub headers: Vec<(String, String)>,
+    /// The higher-priority route that delivers to this destination instead, when another
+    /// matching route claims it (an event gets one delivery per destination): this route's
+    /// body is then not what the destination receives.
+    pub delivered_by: Option<String>,
 }
 
 /// Names a route may refer to: everything live, disabled sources included, and a destination
@@ -244,6 +248,16 @@ impl Objects<'_> {
             payload: payload.json(),
         };
         let matched = route.is_active() && route.matches(&input);
+        let planned = if matched {
+            catalog.plan_deliveries(&input)
+        } else {
+            Vec::new()
+        };
+        let claimed_by = |destination: &str| {
+            (planned.iter())
+                .find(|p| p.destination == destination && p.route != name)
+                .map(|p| p.route.clone())
+        };
         let deliveries = if matched {
             let transformer = catalog.transformer_for_route(name);
             (route.destinations().iter())
@@ -257,6 +271,7 @@ impl Objects<'_> {
                     match out {
                         Some(Ok(done)) => TestDelivery {
                             destination: destination.clone(),
+                            delivered_by: claimed_by(destination),
                             body: Ok(String::from_utf8_lossy(&done.body).into_owned()),
                             headers: (done.headers.iter())
                                 .map(|(k, v)| {
@@ -267,11 +282,13 @@ impl Objects<'_> {
                         },
                         Some(Err(e)) => TestDelivery {
                             destination: destination.clone(),
+                            delivered_by: claimed_by(destination),
                             body: Err(e.to_string()),
                             headers: Vec::new(),
                         },
                         None => TestDelivery {
                             destination: destination.clone(),
+                            delivered_by: claimed_by(destination),
                             body: Err("the route's transformer does not exist".into()),
                             headers: Vec::new(),
                         },

@@ -105,6 +105,133 @@ pub async fn list_events_filters_and_pages(store: Arc<dyn Store>) {
     assert!(by_state(EventState::Delivered).await.is_empty());
 }
 
+/// Search: event-type globs (`*` only: `?`, `%`, `_` and `[` are themselves), text that is a
+/// prefix of the event's id or of one of its deliveries' ids or a fragment of its key, a
+/// destination it has a delivery to, a status one of its attempts was answered with; each
+/// combines with the other filters and stays in its tenant.
+pub async fn list_events_searches(store: Arc<dyn Store>) {
+    let (t, other) = (tenant("acme"), tenant("globex"));
+    let mut created = new_event(&t, "shop", "order-1001", 0, &["x", "y"]);
+    created.event.event_type = "order.created".into();
+    let e1 = insert(&*store, created).await;
+    let mut paid = new_event(&t, "shop", "order-1002", 1_000, &["x"]);
+    paid.event.event_type = "order.paid".into();
+    let e2 = insert(&*store, paid).await;
+    let mut odd = new_event(&t, "shop", "odd", 2_000, &[]);
+    odd.event.event_type = "a%b_c?[d]".into();
+    let e3 = insert(&*store, odd).await;
+    let mut elsewhere = new_event(&other, "shop", "order-1001", 3_000, &["x"]);
+    elsewhere.event.event_type = "order.created".into();
+    let e4 = insert(&*store, elsewhere).await;
+
+    // e1: x delivered (200), y dead-lettered (500); e2: x pending; e4 (other tenant): x
+    // delivered (200).
+    let leased = store.lease_due(at(10), 10, MINUTE).await.unwrap();
+    let mut e1_to_y = None;
+    for l in &leased {
+        match (l.event.id, l.delivery.destination.as_str()) {
+            (id, "x") if id == e1 || id == e4 => {
+                complete(&*store, l, NextStep::Delivered, at(10)).await;
+            }
+            (id, _) if id == e1 => {
+                e1_to_y = Some(l.delivery.id);
+                complete(&*store, l, NextStep::DeadLettered, at(10)).await;
+            }
+            _ => store.release(&l.lease, at(10)).await.unwrap(),
+        }
+    }
+    let e1_to_y = e1_to_y.expect("e1's delivery to y").to_string();
+
+    let find = |f: &dyn Fn(&mut EventQuery)| {
+        let mut query = EventQuery::default();
+        f(&mut query);
+        let store = Arc::clone(&store);
+        let t = t.clone();
+        async move {
+            (store.list_events(&t, &query, 10).await.unwrap().into_iter())
+                .map(|s| s.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let some = |text: &str| Some(text.to_owned());
+    assert_eq!(find(&|q| q.event_type = some("order.*")).await, [e2, e1]);
+    assert_eq!(find(&|q| q.event_type = some("*.paid")).await, [e2]);
+    assert_eq!(find(&|q| q.event_type = some("*")).await, [e3, e2, e1]);
+    assert!(find(&|q| q.event_type = some("order.")).await.is_empty());
+    assert!(find(&|q| q.event_type = some("Order.*")).await.is_empty());
+    assert_eq!(find(&|q| q.event_type = some("a%b_c?[d]")).await, [e3]);
+    assert_eq!(find(&|q| q.event_type = some("a*[d]")).await, [e3]);
+    for wildcard_elsewhere in ["a_b%c?[d]", "a%b_c_[d]", "a%b_c?[?]", "a%b_c?d"] {
+        let glob = wildcard_elsewhere.to_owned();
+        let found = find(&move |q| q.event_type = Some(glob.clone())).await;
+        assert!(
+            found.is_empty(),
+            "{wildcard_elsewhere} is no wildcard but `*`"
+        );
+    }
+
+    let id1 = e1.to_string();
+    assert_eq!(
+        find(&|q| q.text = some(id1.as_str())).await,
+        [e1],
+        "an event id"
+    );
+    let start = id1[..id1.len() - 2].to_owned();
+    assert!(
+        find(&move |q| q.text = Some(start.clone()))
+            .await
+            .contains(&e1),
+        "an id prefix"
+    );
+    assert_eq!(
+        find(&|q| q.text = some(e1_to_y.as_str())).await,
+        [e1],
+        "a delivery id"
+    );
+    let start = e1_to_y[..e1_to_y.len() - 1].to_owned();
+    assert_eq!(find(&move |q| q.text = Some(start.clone())).await, [e1]);
+    assert_eq!(
+        find(&|q| q.text = some("order-100")).await,
+        [e2, e1],
+        "a key prefix"
+    );
+    assert_eq!(
+        find(&|q| q.text = some("1002")).await,
+        [e2],
+        "a key fragment"
+    );
+    let theirs = e4.to_string();
+    assert!(
+        find(&|q| q.text = some(theirs.as_str())).await.is_empty(),
+        "another tenant's"
+    );
+    assert!(find(&|q| q.text = some("evt_zz")).await.is_empty());
+
+    assert_eq!(find(&|q| q.destination = some("x")).await, [e2, e1]);
+    assert_eq!(find(&|q| q.destination = some("y")).await, [e1]);
+    assert!(find(&|q| q.destination = some("z")).await.is_empty());
+    assert_eq!(find(&|q| q.response_status = Some(500)).await, [e1]);
+    assert_eq!(find(&|q| q.response_status = Some(200)).await, [e1]);
+    assert!(find(&|q| q.response_status = Some(404)).await.is_empty());
+
+    let pending_to_x = find(&|q| {
+        q.destination = some("x");
+        q.state = Some(EventState::Pending);
+    });
+    assert_eq!(pending_to_x.await, [e2]);
+    let typed_and_found = find(&|q| {
+        q.event_type = some("order.*");
+        q.text = some("order-1001");
+        q.response_status = Some(200);
+    });
+    assert_eq!(typed_and_found.await, [e1]);
+    let paged = find(&|q| {
+        q.event_type = some("order.*");
+        q.before = Some(e2);
+    });
+    assert_eq!(paged.await, [e1]);
+}
+
 /// Dead-letter pages by id after a cursor; discarding is final: not redriven, not leased,
 /// counted as finished by pruning, and rescheduled only by an explicit event replay.
 pub async fn dead_letter_pages_and_discard(store: Arc<dyn Store>) {

@@ -50,7 +50,7 @@ pub(super) fn matches(query: &EventQuery, event: &Event) -> bool {
         && query
             .event_type
             .as_deref()
-            .is_none_or(|t| t == event.event_type)
+            .is_none_or(|t| crate::route::Glob::new(t).matches(&event.event_type))
         && query.since.is_none_or(|t| event.received_at >= t)
         && query.until.is_none_or(|t| event.received_at < t)
         && query

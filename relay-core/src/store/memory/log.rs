@@ -78,6 +78,7 @@ impl EventLog for MemoryStore {
         let state = self.state();
         let mut found: Vec<EventSummary> = (state.events.iter())
             .filter(|((t, _), event)| t == tenant && admin::matches(query, event))
+            .filter(|(_, event)| state.finds(query, event))
             .map(|(_, event)| EventSummary {
                 id: event.id,
                 source: event.source.clone(),

@@ -23,6 +23,7 @@ mod log;
 mod presence;
 mod queue;
 mod records;
+mod search;
 mod states;
 mod tenants;
 

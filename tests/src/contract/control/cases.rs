@@ -124,7 +124,8 @@ pub fn cases() -> Vec<Case> {
             "/api/v1/docs/swagger-initializer.js",
             None,
         )
-        .answers(200, vec![Contains("/api/v1/openapi.json")]),
+        // Relative to `/api/v1/docs/`, so the viewer works under a prefix too.
+        .answers(200, vec![Contains("\"../openapi.json\"")]),
         case("swagger unknown file", "GET", "/api/v1/docs/nope.js", None).answers(404, vec![]),
         case("dashboard page", "GET", "/", None).answers(
             200,
