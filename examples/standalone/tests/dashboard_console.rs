@@ -165,7 +165,7 @@ async fn search_live_list_destination_pages_and_layout_in_a_real_browser() {
     let addr = free_port();
     let config = config(dir.path(), addr, [&warehouse.url, &crm.url, &erp.url]);
     let (mut gateway, password) = serve(&config, addr).await;
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let login = client
         .post(format!("http://{addr}/api/v1/auth/login"))
         .json(&json!({"username": "admin", "password": password}))

@@ -39,7 +39,7 @@ async fn no_secret_appears_in_any_log_line_at_trace_level() {
         ("RELAY_CREDENTIALS_KEY", KEY),
     ];
     let mut gateway = start_logged(&config, addr, &env, &log).await;
-    let http = reqwest::Client::new();
+    let http = relay_core::tls::client();
     let url = |source: &str| format!("http://{addr}/webhooks/{source}");
 
     // GitHub: signed with the current secret, with the old (expired) one, and badly.

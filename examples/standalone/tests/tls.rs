@@ -65,7 +65,7 @@ impl TestCa {
 
     /// A client that trusts only this CA, and reports the server's certificate.
     fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder()
+        relay_core::tls::client_builder()
             .tls_certs_only([reqwest::Certificate::from_pem(self.pem.as_bytes()).expect("CA")])
             .tls_info(true)
             .build()
@@ -270,7 +270,7 @@ async fn https_ingest_http2_hsts_and_certificate_reloads() {
     assert!(cookie.ends_with("; Secure"), "{cookie}");
 
     // A client that offers only HTTP/1.1 gets it.
-    let h1 = reqwest::Client::builder()
+    let h1 = relay_core::tls::client_builder()
         .tls_certs_only([reqwest::Certificate::from_pem(ca.pem.as_bytes()).expect("CA")])
         .http1_only()
         .build()
@@ -502,13 +502,15 @@ async fn plain_http_stays_http1_without_hsts() {
     let addr = free_port();
     let config = write_config(dir.path(), addr, "");
     let mut relay = support::start(&config, addr, &[]).await;
-    let response = reqwest::get(format!("http://{addr}/healthz"))
+    let response = relay_core::tls::client()
+        .get(format!("http://{addr}/healthz"))
+        .send()
         .await
         .expect("HTTP answers");
     assert_eq!(response.status(), 200);
     assert_eq!(response.version(), reqwest::Version::HTTP_11);
     assert!(!response.headers().contains_key("strict-transport-security"));
-    let h2c = reqwest::Client::builder()
+    let h2c = relay_core::tls::client_builder()
         .http2_prior_knowledge()
         .build()
         .expect("client");

@@ -165,7 +165,7 @@ fn build_client(
     let mozilla = webpki_root_certs::TLS_SERVER_ROOT_CERTS
         .iter()
         .filter_map(|der| reqwest::Certificate::from_der(der).ok());
-    reqwest::Client::builder()
+    crate::tls::client_builder()
         .tls_certs_merge(mozilla)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

@@ -154,10 +154,10 @@ impl Gateway {
         let (process, scheme, client) = match tls {
             None => {
                 let process = start_logged(&config, addr, &[("RUST_LOG", "info")], &log).await;
-                (process, "http", reqwest::Client::new())
+                (process, "http", relay_core::tls::client())
             }
             Some((_, _, ca)) => {
-                let client = reqwest::Client::builder()
+                let client = relay_core::tls::client_builder()
                     .tls_certs_only([reqwest::Certificate::from_pem(ca.as_bytes()).expect("CA")])
                     .build()
                     .expect("client");
