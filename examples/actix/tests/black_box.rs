@@ -109,7 +109,7 @@ fn login_rendered_in_chromium(url: &str) -> String {
 async fn the_example_serves_the_whole_gateway() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("relay-actix.db");
-    let example = start(&db).await;
+    let mut example = start(&db).await;
     let token = example
         .token()
         .expect("the first start prints `admin token: rk_…`");
@@ -168,6 +168,9 @@ async fn the_example_serves_the_whole_gateway() {
         "the login form is not rendered:\n{dom}"
     );
 
+    // SIGKILL and reap it before the restart: a killed process not yet waited for still holds
+    // the store's lock (`InUse`).
+    example.child.kill().await.expect("kill the example");
     drop(example);
     let again = start(&db).await;
     assert_eq!(again.token(), None, "a second start prints no new key");
