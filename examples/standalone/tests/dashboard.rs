@@ -95,7 +95,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     let config = config(dir.path(), addr, &warehouse.url, &crm.url);
     let old_event = seed::old_dead_letter(&dir.path().join("relay.db")).await;
     let (mut gateway, password) = serve(&config, addr).await;
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let cookie = session(&client, addr, &password).await;
     let get = |path: &str| {
         let request = client

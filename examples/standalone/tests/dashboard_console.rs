@@ -94,7 +94,7 @@ async fn search_live_list_destination_pages_and_layout_in_a_real_browser() {
     let addr = free_port();
     let config = config(dir.path(), addr, [&warehouse.url, &crm.url, &erp.url]);
     let (mut gateway, password) = serve(&config, addr).await;
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let cookie = session(&client, addr, &password).await;
     let get = |path: String| {
         let request = client

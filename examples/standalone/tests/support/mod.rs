@@ -62,7 +62,7 @@ async fn spawn(config: &Path, addr: SocketAddr, env: &[(&str, &str)], stderr: St
 /// Waits (at most 30 s) until the process answers `GET /healthz` on `addr`; kills it and
 /// panics if it does not.
 pub async fn wait_healthy(child: &mut Child, addr: SocketAddr) {
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let url = format!("http://{addr}/healthz");
     let up = eventually(Duration::from_secs(30), || {
         let request = client.get(&url).send();
