@@ -17,7 +17,7 @@ function changes(entry) {
 
 function actionBadge(action) {
   const cls = /delete|revoke|discard|disable|sig_failed|locked/.test(action) ? 'bad'
-    : /create|enable|replay|redrive|rotate/.test(action) ? 'ok' : 'info';
+    : /create|enable|replay|rotate/.test(action) ? 'ok' : 'info';
   return h('span', { class: `badge ${cls}` }, action);
 }
 
@@ -32,21 +32,23 @@ function rows(items) {
   ], items, { rowAttrs: () => ({ 'data-test': 'audit-row' }) });
 }
 
-/** Renders the audit log with its object filter. */
+/** Renders the audit log with its object and action filters. */
 export async function render(root, ctx) {
   const kind = h('input', { name: 'object_kind', placeholder: 'e.g. api_key, destination', value: ctx.params.get('object_kind') || '' });
   const id = h('input', { name: 'object_id', placeholder: 'name or id', value: ctx.params.get('object_id') || '' });
+  const action = h('input', { name: 'action', placeholder: 'e.g. replay, discard', value: ctx.params.get('action') || '', 'data-test': 'filter-action' });
   const list = h('section', { class: 'panel flush' }, loading());
   mount(root,
     h('form', {
       class: 'panel filters',
       onsubmit: (event) => {
         event.preventDefault();
-        ctx.navigate('audit', { object_kind: kind.value.trim(), object_id: id.value.trim() });
+        ctx.navigate('audit', { object_kind: kind.value.trim(), object_id: id.value.trim(), action: action.value.trim() });
       },
-    }, field('Object kind', kind), field('Object', id, true), h('button', { type: 'submit', class: 'primary' }, 'Filter')),
+    }, field('Object kind', kind), field('Object', id, true), field('Action', action),
+    h('button', { type: 'submit', class: 'primary', 'data-test': 'apply-audit-filters' }, 'Filter')),
     list);
-  const query = { object_kind: kind.value.trim(), object_id: id.value.trim(), limit: 50 };
+  const query = { object_kind: kind.value.trim(), object_id: id.value.trim(), action: action.value.trim(), limit: 50 };
   let page;
   try {
     page = await get('/audit', query);

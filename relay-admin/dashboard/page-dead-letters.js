@@ -5,6 +5,7 @@
 import { h, mount, table, empty, errorBox, field, select, toast, confirmDialog, loading } from './ui.js';
 import { get, post, seg } from './api.js';
 import { ago, dateTime, shortId } from './format.js';
+import { destinationLink, eventLink } from './links.js';
 
 // How many dead letters the page loads (newest first) before asking for a narrower filter.
 const MAX_SHOWN = 1000;
@@ -184,8 +185,8 @@ export async function render(root, ctx) {
     { title: 'Dead since', cell: (d) => h('span', { title: dateTime(d.updated_at), 'data-test': 'dead-since', 'data-at': d.updated_at }, ago(d.updated_at)) },
     { title: 'Source', cell: (d) => d.source || h('span', { class: 'muted' }, '—') },
     { title: 'Event type', cell: (d) => (d.event_type ? h('code', null, d.event_type) : h('span', { class: 'muted' }, '—')) },
-    { title: 'Destination', cell: (d) => d.destination },
-    { title: 'Event', cell: (d) => h('a', { href: `#/events/${encodeURIComponent(d.event_id)}`, class: 'mono' }, shortId(d.event_id)) },
+    { title: 'Destination', cell: (d) => destinationLink(d.destination) },
+    { title: 'Event', cell: (d) => eventLink(d.event_id, shortId(d.event_id)) },
     { title: 'Attempts', class: 'num', cell: (d) => d.attempts },
     { title: 'Last error', cell: (d) => d.last_error || h('span', { class: 'muted' }, '—') },
     {

@@ -7,6 +7,7 @@ import { jsonView } from './json-view.js';
 import { ago, dateTime } from './format.js';
 import { attemptView } from './attempt-view.js';
 import { deliverySummary } from './page-events.js';
+import { destinationLink } from './links.js';
 
 function deliveryCard(d, ctx, reload) {
   const act = async (action) => {
@@ -30,7 +31,7 @@ function deliveryCard(d, ctx, reload) {
   const operator = ctx.can('operator');
   return h('div', { class: 'panel', 'data-test': 'delivery', 'data-destination': d.destination, 'data-status': d.status },
     h('div', { class: 'panel-head' },
-      h('h2', null, d.destination), badge(d.status),
+      h('h2', null, destinationLink(d.destination)), badge(d.status),
       h('span', { class: 'muted' }, `via route ${d.route} · ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}`),
       h('div', { class: 'spacer' }),
       d.status === 'dead_lettered' && operator

@@ -73,7 +73,7 @@ async fn serve(app: Router) -> SocketAddr {
 
 /// POSTs one `order.created` event with this idempotency key; the status and the JSON reply.
 async fn ingest(base: &str, key: &str) -> (StatusCode, serde_json::Value) {
-    let response = reqwest::Client::new()
+    let response = relay_core::tls::client()
         .post(format!("{base}/webhooks/demo"))
         .header("x-event-type", "order.created")
         .header("idempotency-key", key)
@@ -88,7 +88,9 @@ async fn ingest(base: &str, key: &str) -> (StatusCode, serde_json::Value) {
 }
 
 async fn get_path(base: &str, path: &str) -> (StatusCode, String) {
-    let response = reqwest::get(format!("{base}{path}"))
+    let response = relay_core::tls::client()
+        .get(format!("{base}{path}"))
+        .send()
         .await
         .expect("GET request");
     let status = StatusCode::from_u16(response.status().as_u16()).expect("a status");

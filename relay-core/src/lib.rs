@@ -12,6 +12,7 @@ mod relay;
 pub mod route;
 pub mod store;
 pub mod testing;
+pub mod tls;
 pub mod transform;
 pub mod unwind;
 

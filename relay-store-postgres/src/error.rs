@@ -1,5 +1,6 @@
 //! The crate's error type and its mapping onto [`StoreError`].
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use relay_core::store::StoreError;
@@ -21,6 +22,9 @@ pub enum PgStoreError {
     /// The TLS client could not be set up.
     #[error("tls: {0}")]
     Tls(#[from] rustls::Error),
+    /// The roots to verify the server against (`sslrootcert`) could not be loaded.
+    #[error("sslrootcert: {0}")]
+    RootCert(#[from] RootCertError),
     /// Bringing the schema up to date failed.
     #[error(transparent)]
     Migration(#[from] MigrationError),
@@ -45,6 +49,45 @@ pub enum PgStoreError {
     /// A stored row could not be decoded.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+}
+
+/// Why the root certificates named by `sslrootcert` (or the system's) could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RootCertError {
+    /// The file could not be read.
+    #[error("cannot read {path:?}: {source}")]
+    Read {
+        /// The file, as given.
+        path: PathBuf,
+        /// Why reading failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid PEM.
+    #[error("{path:?} is not a PEM file: {source}")]
+    Pem {
+        /// The file, as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: rustls::pki_types::pem::Error,
+    },
+    /// The file holds no `BEGIN CERTIFICATE` block.
+    #[error("{0:?} holds no certificate (expected PEM `BEGIN CERTIFICATE` blocks)")]
+    NoCertificate(PathBuf),
+    /// A certificate of the file cannot be a trust anchor.
+    #[error("{path:?}: a certificate was refused: {source}")]
+    BadCertificate {
+        /// The file, as given.
+        path: PathBuf,
+        /// Why the certificate was refused.
+        #[source]
+        source: rustls::Error,
+    },
+    /// `sslrootcert=system`, and the operating system has no root certificate to offer.
+    #[error("no root certificate of the operating system could be loaded ({0})")]
+    NoSystemRoots(String),
 }
 
 impl PgStoreError {

@@ -24,7 +24,7 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::config::SslMode;
 
-pub use error::PgStoreError;
+pub use error::{PgStoreError, RootCertError};
 pub use options::PgOptions;
 pub use relay_core::store::{PRUNE_BATCH, prune_expired};
 pub use schema::{MigrationError, SCHEMA_VERSION};
@@ -56,7 +56,9 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://…` or `postgresql://…`, with the
-    /// parameters libpq-style URLs take, e.g. `?sslmode=require`), brings the schema up to
+    /// parameters libpq-style URLs take, e.g. `?sslmode=require`, and `sslrootcert`: a PEM
+    /// file of the CA certificates to trust instead of the Mozilla list and the operating
+    /// system's roots, or `system` for the system's only), brings the schema up to
     /// date unless [`PgOptions::migrate_on_open`] is off, and starts the group-commit
     /// writers on the current tokio runtime.
     pub async fn connect(url: &str, options: PgOptions) -> Result<Self, PgStoreError> {
@@ -67,16 +69,31 @@ impl PgStore {
         if !is_postgres_url(url) {
             return Err(invalid("expected postgres://…".into()));
         }
-        let config = url
+        let (driver_url, roots) = tls::take_roots(url).map_err(invalid)?;
+        let config = driver_url
             .parse::<tokio_postgres::Config>()
             .map_err(|e| invalid(e.to_string()))?;
-        Self::connect_with(config, options).await
+        if roots != tls::Roots::Default && config.get_ssl_mode() != SslMode::Require {
+            // Without it the connection would be plaintext and the roots never used.
+            return Err(invalid("sslrootcert needs sslmode=require".into()));
+        }
+        Self::open(config, options, roots).await
     }
 
-    /// Like [`PgStore::connect`], with a connection configuration built by the caller.
+    /// Like [`PgStore::connect`], with a connection configuration built by the caller. With
+    /// `sslmode=require` the server is verified against the Mozilla list and the operating
+    /// system's roots (`sslrootcert` is a URL parameter, read by [`PgStore::connect`]).
     pub async fn connect_with(
+        config: tokio_postgres::Config,
+        options: PgOptions,
+    ) -> Result<Self, PgStoreError> {
+        Self::open(config, options, tls::Roots::Default).await
+    }
+
+    async fn open(
         mut config: tokio_postgres::Config,
         options: PgOptions,
+        roots: tls::Roots,
     ) -> Result<Self, PgStoreError> {
         if let Some(schema) = &options.schema {
             if !options::valid_schema(schema) {
@@ -94,7 +111,7 @@ impl PgStore {
             recycling_method: RecyclingMethod::Fast,
         };
         let manager = if config.get_ssl_mode() == SslMode::Require {
-            Manager::from_config(config, tls::connector()?, recycling)
+            Manager::from_config(config, tls::connector(&roots)?, recycling)
         } else {
             Manager::from_config(config, tokio_postgres::NoTls, recycling)
         };

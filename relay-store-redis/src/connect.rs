@@ -29,8 +29,8 @@ pub async fn connect(url: &str) -> Result<ConnectionManager, RedisStoreError> {
     let client = redis::Client::open(url)?;
     let config = ConnectionManagerConfig::new()
         .set_number_of_retries(0)
-        .set_connection_timeout(REDIS_TIMEOUT)
-        .set_response_timeout(REDIS_TIMEOUT);
+        .set_connection_timeout(Some(REDIS_TIMEOUT))
+        .set_response_timeout(Some(REDIS_TIMEOUT));
     Ok(ConnectionManager::new_with_config(client, config).await?)
 }
 

@@ -50,7 +50,7 @@ impl Default for SqliteOptions {
             checkpoint_interval: Duration::from_secs(1),
             busy_timeout: Duration::from_secs(5),
             migrate: true,
-            cache_kib: 64 * 1024,
+            cache_kib: 2 * 1024,
             wal_limit: 64 * 1024 * 1024,
             exclusive: true,
         }
@@ -94,7 +94,14 @@ impl SqliteOptions {
         self
     }
 
-    /// The writer connection's page cache, in KiB (default 64 MiB).
+    /// The writer connection's page cache, in KiB (default 2 MiB, at least 1 MiB).
+    ///
+    /// Small on purpose: at the end of every transaction SQLite walks its page cache's whole
+    /// hash table whenever a page split borrowed a page number past the end of the file (which
+    /// B-tree balancing does), so a big cache costs every commit time in proportion to its
+    /// size. 2 MiB measured faster than 64 MiB for both ingest and delivery and halved the
+    /// resident memory (`benches/results/2026-12-07-cache.md`); the operating system's page
+    /// cache still holds the file.
     pub fn cache_kib(mut self, kib: u32) -> Self {
         self.cache_kib = i64::from(kib.max(1024));
         self

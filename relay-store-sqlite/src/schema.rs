@@ -281,6 +281,13 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE attempts ADD COLUMN detail TEXT;
     ALTER TABLE attempts ADD COLUMN request_body BLOB;
+    ", // 15: one word per action in the audit log: a dead-letter replay was audited as
+    // `redrive` before it became `replay` (the dashboard's button and the CLI's word); older
+    // entries are rewritten so a filter by action finds them all under `replay`. The index
+    // serves that filter.
+    "
+    UPDATE audit_log SET action = 'replay' WHERE action = 'redrive';
+    CREATE INDEX audit_log_action ON audit_log (tenant, action, id);
     ",
 ];
 

@@ -140,11 +140,20 @@ try {
   await go('overview');
   await page.click('[data-test="overview"] [data-test="destination-link"]');
   await page.waitForSelector('[data-test="destination-facts"]');
+  // From a dead letter's row and from an event's delivery to the destination's page.
+  await go('dead-letters');
+  await page.click('[data-test="dead-letter-row"] [data-test="destination-link"][href="#/destinations/crm"]');
+  await page.waitForSelector('[data-test="destination-facts"]');
+  assert.equal(new URL(page.url()).hash, '#/destinations/crm');
+  await go(`events/${eventId}`);
+  await page.click('[data-test="delivery"][data-destination="warehouse"] [data-test="destination-link"]');
+  await page.waitForSelector('[data-test="destination-facts"]');
+  assert.equal(new URL(page.url()).hash, '#/destinations/warehouse');
   await go('destinations/legacy-erp');
   await page.waitForSelector('[data-test="disabled-why"]');
   assert.match(await page.textContent('[data-test="disabled-why"]'), /410 Gone/);
   await shot('destination-paused');
-  step('names link to the page, which says why a destination is paused (410 Gone)');
+  step('names link to the page (overview, dead letters, event), which says why a destination is paused (410 Gone)');
 
   // Layout at 1,280 px.
   await go('destinations');

@@ -279,6 +279,14 @@ try {
   assert.ok(audit.includes('user:admin'));
   await shot('audit');
   step('audit log shows the actions');
+  await page.fill('[data-test="filter-action"]', 'replay');
+  await page.click('[data-test="apply-audit-filters"]');
+  await page.waitForFunction(() => location.hash.includes('action=replay'));
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('[data-test="audit-row"] > td:nth-child(4)')];
+    return cells.length > 0 && cells.every((c) => c.textContent.trim() === 'replay');
+  });
+  step('audit log filtered by action');
 
   // Logout ends the session: the pages go back to the login form.
   await page.click('[data-test="logout"]');

@@ -73,7 +73,7 @@ impl AdminApi {
             viewer,
             operator,
             admin,
-            client: reqwest::Client::new(),
+            client: relay_core::tls::client(),
         }
     }
 

@@ -60,7 +60,12 @@ impl Pipeline {
     /// Ingests a JSON event with idempotency key `key`; returns its id.
     pub async fn send(&self, key: &str) -> EventId {
         let mut headers = HeaderMap::new();
-        headers.insert("idempotency-key", key.parse().expect("header value"));
+        // From bytes: a key may be non-ASCII (opaque bytes on the wire), which http's `from_str`
+        // refuses.
+        headers.insert(
+            "idempotency-key",
+            http::HeaderValue::from_bytes(key.as_bytes()).expect("header value"),
+        );
         headers.insert(
             "content-type",
             "application/json".parse().expect("header value"),

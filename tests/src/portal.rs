@@ -18,7 +18,7 @@ pub struct Opened {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+    relay_core::tls::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a client")

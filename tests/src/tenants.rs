@@ -58,7 +58,7 @@ impl Gateway {
             base: format!("http://{addr}"),
             platform: platform.token.expose().to_owned(),
             relay,
-            client: reqwest::Client::new(),
+            client: relay_core::tls::client(),
             _worker: worker,
         }
     }

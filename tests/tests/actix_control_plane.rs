@@ -89,7 +89,7 @@ async fn an_agent_connects_over_actix_ws_and_is_welcomed() {
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held[0].agent, "laptop");
 
-    let http = reqwest::Client::new();
+    let http = relay_core::tls::client();
     let refused = http
         .get(format!("http://{addr}/agent/v1/connect"))
         .send()
@@ -129,7 +129,7 @@ async fn a_subdomain_resolver_picks_the_ingest_tenant() {
         });
     let addr = serve(ControlPlane::new(relay.clone(), Default::default()), ingest);
     let send = |host: &'static str| {
-        let request = reqwest::Client::new()
+        let request = relay_core::tls::client()
             .post(format!("http://{addr}/webhooks/orders"))
             .header("host", host)
             .body("{}");
@@ -158,7 +158,7 @@ async fn a_subdomain_resolver_picks_the_ingest_tenant() {
 async fn the_client_address_comes_from_trusted_proxies_only() {
     let relay = Relay::builder().build().expect("relay");
     let whoami = |addr: SocketAddr| async move {
-        let response = reqwest::Client::new()
+        let response = relay_core::tls::client()
             .get(format!("http://{addr}/whoami"))
             .header("x-forwarded-for", "6.6.6.6, 198.51.100.7")
             .send()

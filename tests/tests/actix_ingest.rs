@@ -26,7 +26,7 @@ async fn the_ingest_contract() {
 }
 
 async fn post(url: String, headers: &[(&str, String)], body: &[u8]) -> (u16, Value) {
-    let mut request = reqwest::Client::new().post(url).body(body.to_vec());
+    let mut request = relay_core::tls::client().post(url).body(body.to_vec());
     for (name, value) in headers {
         request = request.header(*name, value);
     }

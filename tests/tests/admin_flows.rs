@@ -200,7 +200,7 @@ async fn five_failed_logins_lock_the_username_for_an_hour() {
             "attempt {attempt}"
         );
     }
-    let response = reqwest::Client::new()
+    let response = relay_core::tls::client()
         .post(format!("{}/api/v1/auth/login", api.base))
         .json(&login("ann", "wrong"))
         .send()
@@ -222,7 +222,7 @@ async fn five_failed_logins_lock_the_username_for_an_hour() {
         )
         .await;
     assert_eq!(status, 429, "the right password is refused while locked");
-    let response = reqwest::Client::new()
+    let response = relay_core::tls::client()
         .post(format!("{}/api/v1/auth/login", api.base))
         .json(&login("bob", "the right password"))
         .send()
@@ -242,7 +242,7 @@ async fn five_failed_logins_lock_the_username_for_an_hour() {
         "{cookie}"
     );
     let session = cookie.split(';').next().expect("pair").to_owned();
-    let me = reqwest::Client::new()
+    let me = relay_core::tls::client()
         .get(format!("{}/api/v1/auth/me", api.base))
         .header("cookie", &session)
         .send()

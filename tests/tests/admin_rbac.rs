@@ -741,7 +741,7 @@ async fn bad_credentials_and_unknown_paths_get_json_errors() {
 async fn the_dashboard_is_public_static_files_outside_the_api_description() {
     let receiver = Receiver::ok().await;
     let api = AdminApi::start(&receiver, 1).await;
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let files = relay_axum::dashboard::ASSETS.iter().map(|a| {
         let path = match a.name {
             "index.html" => "/".to_owned(),

@@ -83,7 +83,7 @@ impl Api {
             pipeline,
             base: format!("http://{addr}"),
             operator: key.token.expose().to_owned(),
-            client: reqwest::Client::new(),
+            client: relay_core::tls::client(),
         }
     }
 

@@ -57,7 +57,7 @@ async fn gateway_with(builder: relay_core::RelayBuilder) -> Gateway {
     Gateway {
         base: format!("http://{addr}"),
         relay,
-        http: reqwest::Client::new(),
+        http: relay_core::tls::client(),
         _worker: worker,
     }
 }

@@ -83,7 +83,7 @@ const ACTIX_ENTRIES: &[&str] = &["/ops", "/ops/"];
 
 /// What every adapter must answer under the prefix, over HTTP; the page at each of `entries`.
 async fn check_http(addr: SocketAddr, entries: &[&str]) {
-    let client = reqwest::Client::builder()
+    let client = relay_core::tls::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
@@ -195,7 +195,7 @@ async fn portal_links_and_their_landing_name_the_prefix() {
         .await
         .expect("a key");
     let addr = serve_axum(relay).await;
-    let client = reqwest::Client::builder()
+    let client = relay_core::tls::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");

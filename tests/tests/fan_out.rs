@@ -107,7 +107,7 @@ async fn gateway() -> Gateway {
 
 async fn send(base: &str, delivery: &str, body: &Value) -> EventId {
     let body = body.to_string();
-    let answer: Value = reqwest::Client::new()
+    let answer: Value = relay_core::tls::client()
         .post(format!("{base}/webhooks/github"))
         .header("x-github-event", "push")
         .header("x-github-delivery", delivery)

@@ -67,7 +67,7 @@ async fn gateway() -> Gateway {
     let addr = serve(contract_app().layer(RelayLayer::new(pipeline.relay.clone()))).await;
     Gateway {
         base: format!("http://{addr}"),
-        http: reqwest::Client::new(),
+        http: relay_core::tls::client(),
         pipeline,
         receiver,
     }

@@ -38,7 +38,9 @@ async fn gateway(relay: Relay, token: Option<&str>) -> SocketAddr {
 }
 
 async fn scrape(addr: SocketAddr) -> String {
-    let response = reqwest::get(format!("http://{addr}/metrics"))
+    let response = relay_core::tls::client()
+        .get(format!("http://{addr}/metrics"))
+        .send()
         .await
         .expect("GET /metrics");
     assert_eq!(response.status(), 200);
@@ -54,7 +56,7 @@ fn value(text: &str, series: &str) -> Option<f64> {
 
 async fn push(addr: SocketAddr, path: &str, delivery: &str, signature: &str) -> reqwest::Response {
     let body = br#"{"ref":"refs/heads/main"}"#.to_vec();
-    reqwest::Client::new()
+    relay_core::tls::client()
         .post(format!("http://{addr}{path}"))
         .header("x-github-event", "push")
         .header("x-github-delivery", delivery)
@@ -221,7 +223,7 @@ async fn counters_histograms_and_gauges_follow_ingest_and_delivery() {
 async fn a_metrics_token_is_required_once_set() {
     let relay = Relay::builder().build().expect("relay");
     let addr = gateway(relay, Some("m2-token")).await;
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let url = format!("http://{addr}/metrics");
     for authorization in [
         None,
@@ -301,7 +303,7 @@ async fn the_request_id_is_answered_and_logged_by_every_attempt() {
         .expect("relay");
     let worker = relay.spawn_worker(worker_config());
     let addr = gateway(relay, None).await;
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let send = |key: &'static str, id: Option<&'static str>| {
         let mut request = client
             .post(format!("http://{addr}/webhooks/m3-in"))

@@ -208,7 +208,7 @@ async fn a_panic_while_serving_answers_500_and_the_axum_server_serves_on() {
         .layer(RelayLayer::new(relay_with_a_buggy_source()))
         .layer(CatchPanicLayer::new());
     let base = format!("http://{}", serve(app).await);
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     for _ in 0..3 {
         assert_eq!(
             post(&client, format!("{base}/webhooks/buggy")).await,
@@ -232,7 +232,7 @@ async fn a_panic_while_serving_answers_500_and_the_axum_server_serves_on() {
 async fn a_panic_while_ingesting_answers_500_and_the_actix_server_serves_on() {
     let addr = serve_actix(RelayMiddleware::new(relay_with_a_buggy_source()));
     let base = format!("http://{addr}");
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     for _ in 0..3 {
         assert_eq!(
             post(&client, format!("{base}/webhooks/buggy")).await,

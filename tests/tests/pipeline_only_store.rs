@@ -19,7 +19,7 @@ async fn missing_capabilities_answer_501_unsupported() {
     let app = relay_axum::health::routes(relay.clone())
         .merge(relay_axum::admin::router(relay, Default::default()));
     let base = format!("http://{}", serve(app).await);
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
 
     let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(

@@ -90,7 +90,7 @@ impl Gateway {
     }
 
     async fn post(&self, token: &str, body: Value) -> (u16, Value) {
-        let response = reqwest::Client::new()
+        let response = relay_core::tls::client()
             .request(Method::POST, format!("{}/api/v1/events", self.base))
             .bearer_auth(token)
             .json(&body)
@@ -274,7 +274,7 @@ async fn a_store_that_cannot_commit_answers_unavailable() {
 #[tokio::test]
 async fn the_event_types_are_listed_for_viewers() {
     let gateway = Gateway::start().await;
-    let response = reqwest::Client::new()
+    let response = relay_core::tls::client()
         .get(format!("{}/api/v1/event-types", gateway.base))
         .bearer_auth(&gateway.viewer)
         .send()

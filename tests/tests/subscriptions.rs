@@ -22,7 +22,7 @@ struct Admin {
 
 impl Admin {
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut request = reqwest::Client::new()
+        let mut request = relay_core::tls::client()
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(&self.token);
         if let Some(body) = body {

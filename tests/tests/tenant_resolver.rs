@@ -34,7 +34,7 @@ async fn a_subdomain_resolver_picks_the_tenant() {
         .route("/webhooks/{a}/{b}", post(|| async { "the app's" }))
         .layer(layer);
     let base = format!("http://{}", serve(app).await);
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let send = |host: &'static str, path: &'static str| {
         let request = client
             .post(format!("{base}{path}"))

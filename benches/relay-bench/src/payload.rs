@@ -1,7 +1,7 @@
 //! The load: signed 1 KiB GitHub `push` deliveries, each with its own `X-GitHub-Delivery`.
 
 use bytes::Bytes;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, USER_AGENT};
 use http::{Method, Request};
 use http_body_util::Full;
@@ -26,7 +26,7 @@ pub struct Pushes {
 impl Pushes {
     /// Requests for the server at `host` (`127.0.0.1:PORT`).
     pub fn new(host: &str) -> Result<Self, BenchError> {
-        let mac = <Hmac<Sha256> as Mac>::new_from_slice(SECRET.as_bytes())
+        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET.as_bytes())
             .map_err(|_| BenchError::Setup("HMAC key refused".into()))?;
         Ok(Self {
             host: HeaderValue::from_str(host).map_err(http::Error::from)?,

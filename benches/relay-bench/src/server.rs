@@ -151,11 +151,10 @@ async fn accept(listener: TcpListener, counts: Counts) {
                 let body = request.into_body().collect().await.map(|b| b.to_bytes());
                 let now = Instant::now();
                 received.fetch_add(1, Ordering::Relaxed);
-                if let (Some(arrivals), Ok(body)) = (&arrivals, body) {
-                    if let (Some(i), Ok(mut arrivals)) = (Pushes::index_of(&body), arrivals.lock())
-                    {
-                        arrivals.push((i, now));
-                    }
+                if let (Some(arrivals), Ok(body)) = (&arrivals, body)
+                    && let (Some(i), Ok(mut arrivals)) = (Pushes::index_of(&body), arrivals.lock())
+                {
+                    arrivals.push((i, now));
                 }
                 if !delay.is_zero() {
                     tokio::time::sleep(delay).await;

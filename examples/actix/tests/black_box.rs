@@ -48,7 +48,7 @@ async fn start(db: &Path) -> Example {
         }
     });
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     for _ in 0..600 {
         if let Ok(response) = client.get(format!("{base}/healthz")).send().await
             && response.status() == 200
@@ -73,7 +73,7 @@ impl Example {
 }
 
 async fn get(url: String, token: Option<&str>) -> (u16, reqwest::header::HeaderMap, String) {
-    let mut request = reqwest::Client::new().get(url);
+    let mut request = relay_core::tls::client().get(url);
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
@@ -109,14 +109,14 @@ fn login_rendered_in_chromium(url: &str) -> String {
 async fn the_example_serves_the_whole_gateway() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("relay-actix.db");
-    let example = start(&db).await;
+    let mut example = start(&db).await;
     let token = example
         .token()
         .expect("the first start prints `admin token: rk_…`");
     assert!(token.starts_with("rk_"), "{token}");
     let base = example.base.clone();
 
-    let reply = reqwest::Client::new()
+    let reply = relay_core::tls::client()
         .post(format!("{base}/webhooks/demo"))
         .header("x-event-type", "demo.ping")
         .body(r#"{"hello":"actix"}"#)
@@ -168,6 +168,9 @@ async fn the_example_serves_the_whole_gateway() {
         "the login form is not rendered:\n{dom}"
     );
 
+    // SIGKILL and reap it before the restart: a killed process not yet waited for still holds
+    // the store's lock (`InUse`).
+    example.child.kill().await.expect("kill the example");
     drop(example);
     let again = start(&db).await;
     assert_eq!(again.token(), None, "a second start prints no new key");

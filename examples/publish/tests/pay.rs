@@ -42,7 +42,7 @@ async fn receiver() -> (String, Received) {
 }
 
 async fn pay(base: &str, id: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
+    let response = relay_core::tls::client()
         .post(format!("{base}/invoices/{id}/pay"))
         .json(&body)
         .send()

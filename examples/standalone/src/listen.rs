@@ -77,13 +77,13 @@ fn printer(color: bool) -> agent::OnOutcome {
 
 /// Runs `relay listen` until Ctrl-C or SIGTERM, then removes what it created.
 pub async fn listen(args: ListenArgs) -> Result<(), AgentError> {
-    let mut client = reqwest::Client::builder().no_proxy();
+    let mut client = relay_core::tls::client_builder().no_proxy();
     if let Some(path) = &args.ca_file {
         let usage = |e: String| AgentError::Usage(format!("--ca-file {}: {e}", path.display()));
         let pem = std::fs::read(path).map_err(|e| usage(e.to_string()))?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| usage(e.to_string()))? {
-            client = client.add_root_certificate(cert);
-        }
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| usage(e.to_string()))?;
+        client = client.tls_certs_merge(certs);
     }
     let api = Api {
         client: client

@@ -82,7 +82,7 @@ impl Traces {
             }
         }
         let client = RuntimeClient {
-            client: reqwest::Client::builder().build()?,
+            client: relay_core::tls::client_builder().build()?,
             runtime: runtime.clone(),
         };
         let exporter = opentelemetry_otlp::SpanExporter::builder()

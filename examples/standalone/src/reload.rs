@@ -153,7 +153,7 @@ pub async fn request(file: &std::path::Path, url: Option<String>) -> Result<(), 
         format!("{scheme}://{listen}")
     });
     let endpoint = format!("{}/api/v1/config/reload", base.trim_end_matches('/'));
-    let response = reqwest::Client::new()
+    let response = relay_core::tls::client()
         .post(&endpoint)
         .bearer_auth(token)
         .send()

@@ -113,6 +113,9 @@ pub fn load(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
         key: files.key.clone(),
         source,
     };
+    // ring, as everywhere in Relay: rustls 0.23.48 deprecates its provider for lacking
+    // post-quantum key exchange (aws-lc-rs has it); moving providers is a decision of its own.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

@@ -151,7 +151,7 @@ async fn unknown_source_flood(addr: SocketAddr) -> usize {
         .map(|_| {
             let next = Arc::clone(&next);
             tokio::spawn(async move {
-                let http = reqwest::Client::new();
+                let http = relay_core::tls::client();
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     if i >= total {

@@ -100,7 +100,7 @@ async fn first_start_bootstraps_an_admin_once() {
         password.len() >= 20,
         "a generated password, not a default one"
     );
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let login = |password: &str| {
         client
             .post(format!("http://{addr}/api/v1/auth/login"))
@@ -137,7 +137,7 @@ async fn cli_keys_open_the_api_and_traffic_is_visible() {
         lines.iter().all(|l| !l.contains("password")),
         "a key exists: no bootstrap"
     );
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let url = |path: &str| format!("http://{addr}{path}");
     let unauthorized = client
         .get(url("/api/v1/events"))

@@ -133,7 +133,7 @@ async fn bulk_commands_list_replay_resume_and_tail() {
     let operator = key(&config, "operator");
     let viewer = key(&config, "viewer");
     let mut gateway = start(&config, addr, &[]).await;
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     for key in ["o1", "o2", "o3"] {
         ingest(&client, addr, "order.created", key).await;
     }

@@ -75,7 +75,7 @@ async fn json(response: reqwest::Response) -> Value {
 /// Disables and enables the source `forms` claiming `forwarded`, and returns the `client` of
 /// the newest `disable` audit entry.
 async fn audited_client(addr: SocketAddr, token: &str, forwarded: &str) -> Value {
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     for action in ["disable", "enable"] {
         let url = format!("http://{addr}/api/v1/sources/forms/{action}");
         let response = from(&client, reqwest::Method::POST, url, Some(forwarded))
@@ -131,7 +131,7 @@ async fn the_client_limit_the_lockout_and_signature_records_follow_the_client_ad
     let config = config(dir.path(), addr, "\"127.0.0.0/8\"");
     let token = admin_key(&config);
     let mut gateway = start(&config, addr, &[]).await;
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let ingest = |source: &str, forwarded: &str| {
         let url = format!("http://{addr}/webhooks/{source}");
         from(&client, reqwest::Method::POST, url, Some(forwarded))

@@ -59,7 +59,7 @@ fn load(
     stop: Arc<AtomicBool>,
 ) -> tokio::task::JoinHandle<u64> {
     tokio::spawn(async move {
-        let client = reqwest::Client::new();
+        let client = relay_core::tls::client();
         while !stop.load(Ordering::Relaxed) {
             let n = sent.load(Ordering::Relaxed) + 1;
             let body = format!(r#"{{"ref":"refs/heads/main","n":{n}}}"#);
@@ -142,7 +142,7 @@ async fn reloads_apply_under_load_and_invalid_files_are_refused() {
         &a.url,
         &to_b.replace("[\"b\"]", "[\"nowhere\"]"),
     );
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let refused = client
         .post(format!("http://{addr}/api/v1/config/reload"))
         .bearer_auth(&token)
@@ -199,7 +199,9 @@ async fn reloads_apply_under_load_and_invalid_files_are_refused() {
 
     stop.store(true, Ordering::Relaxed);
     let total = pushes.await.expect("load task");
-    let metrics = reqwest::get(format!("http://{addr}/metrics"))
+    let metrics = relay_core::tls::client()
+        .get(format!("http://{addr}/metrics"))
+        .send()
         .await
         .expect("metrics")
         .text()

@@ -157,7 +157,7 @@ async fn a_second_gateway_on_the_same_sqlite_file_is_refused() {
     assert!(stderr.contains("relay.db.lock"), "{stderr}");
 
     // The owner still serves; tools beside it still work.
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let health = client
         .get(format!("http://{addr}/healthz"))
         .send()

@@ -58,7 +58,7 @@ destinations = ["app"]
         &[("RELAY_TEST_AUTH", AUTH), ("RELAY_CREDENTIALS_KEY", "")],
     )
     .await;
-    let answer = reqwest::Client::new()
+    let answer = relay_core::tls::client()
         .post(format!("http://{addr}/webhooks/demo"))
         .header("idempotency-key", "one")
         .header("content-type", "application/json")

@@ -5,7 +5,7 @@
 //! browser logs in with the bootstrap password, reads the overview chart, finds and opens an
 //! event, replays a dead letter (after the failing receiver recovers) until it is delivered,
 //! reads its attempt view, replays the old one from its row and reads the p99 as `> 60 s`,
-//! follows a link to an event through the login page, opens a one-time
+//! filters the audit log by action, follows a link to an event through the login page, opens a one-time
 //! consumer-portal link of a tenant (once; a used and an expired link are refused) and acts
 //! as that tenant's portal, and saves a screenshot of every page to
 //! `target/dashboard-screenshots/`.
@@ -18,42 +18,20 @@
 mod seed;
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use relay_tests::{Answer, Receiver, eventually};
 use serde_json::{Value, json};
-use support::{free_port, terminate, wait_healthy};
+use support::browser::{assert_screenshots, browser, run_script, serve, session};
+use support::{free_port, terminate};
 
 /// Orders ingested; every third one (from the second) is too small for the CRM's route.
 const EVENTS: usize = 8;
 /// Orders routed to the failing CRM, hence dead letters.
 const DEAD: usize = 5;
 const VIEWER_PASSWORD: &str = "a viewer's long password";
-
-/// The browser and the Playwright modules, or why they are missing.
-fn backends() -> Result<(PathBuf, PathBuf), String> {
-    let chromium = PathBuf::from(
-        std::env::var("RELAY_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-    );
-    if !chromium.exists() {
-        return Err(format!("no Chromium at {}", chromium.display()));
-    }
-    let modules = std::env::var("RELAY_DASHBOARD_NODE_MODULES")
-        .map_err(|_| "RELAY_DASHBOARD_NODE_MODULES is not set".to_owned())?;
-    let modules = PathBuf::from(modules);
-    if !modules.join("playwright-core").is_dir() {
-        return Err(format!("no playwright-core in {}", modules.display()));
-    }
-    let node = Command::new("node").arg("--version").output();
-    if !node.is_ok_and(|o| o.status.success()) {
-        return Err("node is not on PATH".into());
-    }
-    Ok((chromium, modules))
-}
 
 fn config(dir: &Path, addr: SocketAddr, ok: &str, failing: &str) -> PathBuf {
     let path = dir.join("relay.toml");
@@ -105,76 +83,10 @@ fn total(i: usize) -> f64 {
     if i % 3 == 1 { 5.0 } else { 25.5 + i as f64 }
 }
 
-/// The gateway process, killed if the test fails before stopping it.
-struct Gateway(Child);
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// Starts `relay` and returns it with the bootstrap password it printed.
-async fn serve(config: &Path, addr: SocketAddr) -> (Gateway, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_relay"))
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start relay");
-    let stdout = child.stdout.take().expect("stdout");
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    wait_healthy(&mut child, addr).await;
-    let password = lines_rx
-        .try_iter()
-        .find_map(|line| {
-            let rest = line.split("with password ").nth(1)?;
-            rest.split_whitespace().next().map(str::to_owned)
-        })
-        .expect("the bootstrap password");
-    (Gateway(child), password)
-}
-
-/// Logs in over HTTP and returns the `Cookie` header of the session.
-async fn session(client: &reqwest::Client, addr: SocketAddr, password: &str) -> String {
-    let response = client
-        .post(format!("http://{addr}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": password}))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(response.status(), 200);
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie");
-    cookie.to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_works_in_a_real_browser() {
-    let (chromium, modules) = match backends() {
-        Ok(found) => found,
-        Err(why) => {
-            assert!(
-                std::env::var("RELAY_REQUIRE_BACKENDS").as_deref() != Ok("1"),
-                "{why} (run scripts/dashboard/setup.sh)"
-            );
-            eprintln!("SKIPPED: {why} (run scripts/dashboard/setup.sh)");
-            return;
-        }
+    let Some(browser) = browser() else {
+        return;
     };
     let warehouse = Receiver::ok().await;
     let crm = Receiver::start([], Answer::Status(503)).await;
@@ -183,7 +95,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     let config = config(dir.path(), addr, &warehouse.url, &crm.url);
     let old_event = seed::old_dead_letter(&dir.path().join("relay.db")).await;
     let (mut gateway, password) = serve(&config, addr).await;
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let cookie = session(&client, addr, &password).await;
     let get = |path: &str| {
         let request = client
@@ -241,35 +153,24 @@ async fn the_dashboard_works_in_a_real_browser() {
     crm.answer_from_now(Answer::Status(200));
     let crm_before = crm.count();
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let screenshots = root.join("target/dashboard-screenshots");
-    std::fs::create_dir_all(&screenshots).expect("screenshot dir");
-    let output = Command::new("node")
-        .arg(root.join("tests/dashboard/e2e.mjs"))
-        .env("RELAY_URL", format!("http://{addr}"))
-        .env("RELAY_USER", "admin")
-        .env("RELAY_PASSWORD", &password)
-        .env("RELAY_VIEWER_PASSWORD", VIEWER_PASSWORD)
-        .env("RELAY_EVENT_KEY", "order-1003")
-        .env("RELAY_EVENTS", EVENTS.to_string())
-        .env("RELAY_DEAD", DEAD.to_string())
-        .env("RELAY_OLD_EVENT", &old_event)
-        .env("RELAY_CHROMIUM", &chromium)
-        .env("RELAY_DASHBOARD_NODE_MODULES", &modules)
-        .env("RELAY_SCREENSHOTS", &screenshots)
-        .output()
-        .expect("run node");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    let (events, dead) = (EVENTS.to_string(), DEAD.to_string());
+    let stdout = run_script(
+        &browser,
+        "e2e.mjs",
+        addr,
+        &password,
+        &[
+            ("RELAY_VIEWER_PASSWORD", VIEWER_PASSWORD),
+            ("RELAY_EVENT_KEY", "order-1003"),
+            ("RELAY_EVENTS", &events),
+            ("RELAY_DEAD", &dead),
+            ("RELAY_OLD_EVENT", &old_event),
+        ],
     );
-    println!("{log}");
-    assert!(output.status.success(), "the browser test failed:\n{log}");
 
     // The source the browser created verifies both its first secret (still in its overlap)
     // and the rotated one, and nothing else.
-    let rotated = String::from_utf8_lossy(&output.stdout)
+    let rotated = stdout
         .lines()
         .find_map(|l| l.strip_prefix("ROTATED ").map(str::to_owned))
         .expect("the secrets the browser saw");
@@ -318,7 +219,7 @@ async fn the_dashboard_works_in_a_real_browser() {
             "{action} by user:admin in {actions:?}"
         );
     }
-    for page in [
+    assert_screenshots(&[
         "login",
         "overview",
         "events",
@@ -331,10 +232,6 @@ async fn the_dashboard_works_in_a_real_browser() {
         "routes",
         "audit",
         "portal-destinations",
-    ] {
-        let file = screenshots.join(format!("{page}.png"));
-        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        assert!(size > 10_000, "{} is a real screenshot", file.display());
-    }
+    ]);
     assert_eq!(terminate(&mut gateway.0).code(), Some(0));
 }

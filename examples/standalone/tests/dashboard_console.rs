@@ -3,26 +3,26 @@
 //! binary with seeded traffic: a working destination, one answering 503 (dead letters) and
 //! one answering 410 Gone (paused by the gateway). The browser finds events by id, delivery
 //! id, key prefix, type glob, destination and response status; sees an event ingested while
-//! it watches appear as "1 new"; opens destination pages from links and reads why one is
-//! paused; checks that the destinations table fits 1,280 px, that no KPI card sits alone on a
+//! it watches appear as "1 new"; opens destination pages from links (the destinations list,
+//! the overview, a dead letter's row, an event's delivery) and reads why one is paused; checks that the destinations table fits 1,280 px, that no KPI card sits alone on a
 //! row, that the histogram's labels do not overlap, and that at 390 px the menu is collapsed
 //! and the content fits. Screenshots go to `target/dashboard-screenshots/`.
 //!
 //! Needs `node`, Chromium (`RELAY_CHROMIUM`) and playwright-core
 //! (`RELAY_DASHBOARD_NODE_MODULES`), from `scripts/dashboard/setup.sh`; without them the test
-//! skips loudly, unless `RELAY_REQUIRE_BACKENDS=1`.
+//! skips loudly, unless `RELAY_REQUIRE_BACKENDS=1`. The scaffolding (gateway, login, node,
+//! screenshots) is `support::browser`, shared with `dashboard.rs`.
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use relay_tests::{Answer, Receiver, eventually};
 use serde_json::{Value, json};
-use support::{free_port, terminate, wait_healthy};
+use support::browser::{assert_screenshots, browser, run_script, serve, session};
+use support::{free_port, terminate};
 
 /// Orders ingested: even ones `order.created`, odd ones `order.paid`.
 const EVENTS: usize = 6;
@@ -82,80 +82,9 @@ destinations = ["legacy-erp"]
     path
 }
 
-/// The gateway process, killed if the test fails before stopping it.
-struct Gateway(Child);
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// Starts `relay` and returns it with the bootstrap password it printed.
-async fn serve(config: &Path, addr: SocketAddr) -> (Gateway, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_relay"))
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start relay");
-    let stdout = child.stdout.take().expect("stdout");
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    wait_healthy(&mut child, addr).await;
-    let password = lines_rx
-        .try_iter()
-        .find_map(|line| {
-            let rest = line.split("with password ").nth(1)?;
-            rest.split_whitespace().next().map(str::to_owned)
-        })
-        .expect("the bootstrap password");
-    (Gateway(child), password)
-}
-
-/// The browser and the Playwright modules, or `None` after saying why (a failure with
-/// `RELAY_REQUIRE_BACKENDS=1`).
-fn backends() -> Option<(PathBuf, PathBuf)> {
-    let found = (|| {
-        let chromium = PathBuf::from(
-            std::env::var("RELAY_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-        );
-        if !chromium.exists() {
-            return Err(format!("no Chromium at {}", chromium.display()));
-        }
-        let modules = std::env::var("RELAY_DASHBOARD_NODE_MODULES")
-            .map_err(|_| "RELAY_DASHBOARD_NODE_MODULES is not set".to_owned())?;
-        let modules = PathBuf::from(modules);
-        if !modules.join("playwright-core").is_dir() {
-            return Err(format!("no playwright-core in {}", modules.display()));
-        }
-        Ok((chromium, modules))
-    })();
-    match found {
-        Ok(found) => Some(found),
-        Err(why) => {
-            assert!(
-                std::env::var("RELAY_REQUIRE_BACKENDS").as_deref() != Ok("1"),
-                "{why} (run scripts/dashboard/setup.sh)"
-            );
-            eprintln!("SKIPPED: {why} (run scripts/dashboard/setup.sh)");
-            None
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_live_list_destination_pages_and_layout_in_a_real_browser() {
-    let Some((chromium, modules)) = backends() else {
+    let Some(browser) = browser() else {
         return;
     };
     let warehouse = Receiver::ok().await;
@@ -165,19 +94,8 @@ async fn search_live_list_destination_pages_and_layout_in_a_real_browser() {
     let addr = free_port();
     let config = config(dir.path(), addr, [&warehouse.url, &crm.url, &erp.url]);
     let (mut gateway, password) = serve(&config, addr).await;
-    let client = reqwest::Client::new();
-    let login = client
-        .post(format!("http://{addr}/api/v1/auth/login"))
-        .json(&json!({"username": "admin", "password": password}))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(login.status(), 200);
-    let cookie = (login.headers().get("set-cookie"))
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let client = relay_core::tls::client();
+    let cookie = session(&client, addr, &password).await;
     let get = |path: String| {
         let request = client
             .get(format!("http://{addr}/api/v1{path}"))
@@ -227,31 +145,20 @@ async fn search_live_list_destination_pages_and_layout_in_a_real_browser() {
         .expect("a delivery id")
         .to_owned();
 
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let screenshots = root.join("target/dashboard-screenshots");
-    std::fs::create_dir_all(&screenshots).expect("screenshot dir");
-    let output = Command::new("node")
-        .arg(root.join("tests/dashboard/console.mjs"))
-        .env("RELAY_URL", format!("http://{addr}"))
-        .env("RELAY_USER", "admin")
-        .env("RELAY_PASSWORD", &password)
-        .env("RELAY_EVENT_ID", &event_id)
-        .env("RELAY_DELIVERY_ID", &delivery_id)
-        .env("RELAY_EVENTS", EVENTS.to_string())
-        .env("RELAY_PAID", paid.to_string())
-        .env("RELAY_CHROMIUM", &chromium)
-        .env("RELAY_DASHBOARD_NODE_MODULES", &modules)
-        .env("RELAY_SCREENSHOTS", &screenshots)
-        .output()
-        .expect("run node");
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    let (events, paid) = (EVENTS.to_string(), paid.to_string());
+    run_script(
+        &browser,
+        "console.mjs",
+        addr,
+        &password,
+        &[
+            ("RELAY_EVENT_ID", &event_id),
+            ("RELAY_DELIVERY_ID", &delivery_id),
+            ("RELAY_EVENTS", &events),
+            ("RELAY_PAID", &paid),
+        ],
     );
-    println!("{log}");
-    assert!(output.status.success(), "the browser test failed:\n{log}");
-    for page in [
+    assert_screenshots(&[
         "events-search",
         "events-live",
         "destination",
@@ -260,10 +167,6 @@ async fn search_live_list_destination_pages_and_layout_in_a_real_browser() {
         "overview-1280",
         "mobile-overview",
         "mobile-menu",
-    ] {
-        let file = screenshots.join(format!("{page}.png"));
-        let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        assert!(size > 10_000, "{} is a real screenshot", file.display());
-    }
+    ]);
     assert_eq!(terminate(&mut gateway.0).code(), Some(0));
 }

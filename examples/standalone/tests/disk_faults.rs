@@ -58,7 +58,7 @@ struct Sender {
 impl Sender {
     fn new(addr: SocketAddr) -> Self {
         Self {
-            http: reqwest::Client::builder()
+            http: relay_core::tls::client_builder()
                 .timeout(Duration::from_secs(30))
                 .build()
                 .expect("client"),
@@ -112,7 +112,9 @@ const WRITES_FAILING: &str = r#"503 {"status":"unavailable","reason":"writes_fai
 
 /// `GET /readyz`'s status and body, as `"503 {…}"`.
 async fn readyz(addr: std::net::SocketAddr) -> String {
-    let response = reqwest::get(format!("http://{addr}/readyz"))
+    let response = relay_core::tls::client()
+        .get(format!("http://{addr}/readyz"))
+        .send()
         .await
         .expect("readyz answers");
     let status = response.status().as_u16();
@@ -230,7 +232,7 @@ async fn a_read_only_database_acknowledges_nothing_and_recovers() {
         .spawn()
         .expect("start relay");
     // Either it refuses to start, or it serves and answers 503 to every ingest.
-    let http = reqwest::Client::new();
+    let http = relay_core::tls::client();
     let up = eventually(Duration::from_secs(30), || {
         let exited = child.try_wait().expect("wait").is_some();
         let request = http.get(format!("http://{addr}/healthz")).send();

@@ -135,7 +135,7 @@ async fn operator_410_and_breaker_disables_survive_a_restart_and_a_reload() {
             .expect("utf-8")
             .trim()
             .to_owned(),
-        client: reqwest::Client::new(),
+        client: relay_core::tls::client(),
     };
     let mut gateway = start(&config, addr, &[]).await;
 

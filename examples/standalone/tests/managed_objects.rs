@@ -85,7 +85,7 @@ async fn objects_made_through_the_api_work_persist_and_keep_secrets_sealed() {
             .expect("utf-8")
             .trim()
             .to_owned(),
-        client: reqwest::Client::new(),
+        client: relay_core::tls::client(),
     };
     let mut gateway = start(&config, addr, &[]).await;
 

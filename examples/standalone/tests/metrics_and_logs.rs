@@ -57,7 +57,7 @@ destinations = ["app"]
         .expect("start relay");
     wait_healthy(&mut child, addr).await;
 
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let response = client
         .post(format!("http://{addr}/webhooks/demo"))
         .header("x-request-id", "standalone-req-1")

@@ -62,7 +62,7 @@ destinations = ["app"]
         .trim()
         .to_owned();
     let mut gateway = start(&config, addr, &[]).await;
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     for i in 0..3 {
         client
             .post(format!("http://{addr}/webhooks/demo"))

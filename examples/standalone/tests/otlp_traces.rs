@@ -107,7 +107,7 @@ destinations = ["app"]
 /// Sends a signed push with delivery id `delivery`; returns the event id.
 async fn push(addr: std::net::SocketAddr, delivery: &str) -> String {
     let body = r#"{"ref":"refs/heads/main"}"#;
-    let answer: serde_json::Value = reqwest::Client::new()
+    let answer: serde_json::Value = relay_core::tls::client()
         .post(format!("http://{addr}/webhooks/github"))
         .header("x-github-event", "push")
         .header("x-github-delivery", delivery)

@@ -300,7 +300,7 @@ async fn send_events(
     refused: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
 ) {
-    let http = reqwest::Client::builder()
+    let http = relay_core::tls::client_builder()
         .timeout(Duration::from_secs(20))
         .build()
         .expect("client");

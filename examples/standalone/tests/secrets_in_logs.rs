@@ -39,7 +39,7 @@ async fn no_secret_appears_in_any_log_line_at_trace_level() {
         ("RELAY_CREDENTIALS_KEY", KEY),
     ];
     let mut gateway = start_logged(&config, addr, &env, &log).await;
-    let http = reqwest::Client::new();
+    let http = relay_core::tls::client();
     let url = |source: &str| format!("http://{addr}/webhooks/{source}");
 
     // GitHub: signed with the current secret, with the old (expired) one, and badly.
@@ -161,8 +161,8 @@ async fn no_secret_appears_in_any_log_line_at_trace_level() {
 
 fn shopify_signature(secret: &str, body: &[u8]) -> String {
     use hmac::Mac as _;
-    let mut mac =
-        <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(secret.as_bytes()).expect("key");
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(secret.as_bytes())
+        .expect("key");
     mac.update(body);
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }

@@ -65,10 +65,8 @@ impl TestCa {
 
     /// A client that trusts only this CA, and reports the server's certificate.
     fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(reqwest::Certificate::from_pem(self.pem.as_bytes()).expect("CA"))
+        relay_core::tls::client_builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(self.pem.as_bytes()).expect("CA")])
             .tls_info(true)
             .build()
             .expect("client")
@@ -272,10 +270,8 @@ async fn https_ingest_http2_hsts_and_certificate_reloads() {
     assert!(cookie.ends_with("; Secure"), "{cookie}");
 
     // A client that offers only HTTP/1.1 gets it.
-    let h1 = reqwest::Client::builder()
-        .use_rustls_tls()
-        .tls_built_in_root_certs(false)
-        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem.as_bytes()).expect("CA"))
+    let h1 = relay_core::tls::client_builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(ca.pem.as_bytes()).expect("CA")])
         .http1_only()
         .build()
         .expect("client");
@@ -475,6 +471,9 @@ async fn slow_handshakes_and_silent_http2_clients_are_closed() {
     roots
         .add(rustls::pki_types::CertificateDer::from(ca.der.clone()))
         .expect("CA root");
+    // ring, as everywhere in Relay: rustls 0.23.48 deprecates its provider for lacking
+    // post-quantum key exchange (aws-lc-rs has it); moving providers is a decision of its own.
+    #[allow(deprecated)]
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let mut client = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -503,13 +502,15 @@ async fn plain_http_stays_http1_without_hsts() {
     let addr = free_port();
     let config = write_config(dir.path(), addr, "");
     let mut relay = support::start(&config, addr, &[]).await;
-    let response = reqwest::get(format!("http://{addr}/healthz"))
+    let response = relay_core::tls::client()
+        .get(format!("http://{addr}/healthz"))
+        .send()
         .await
         .expect("HTTP answers");
     assert_eq!(response.status(), 200);
     assert_eq!(response.version(), reqwest::Version::HTTP_11);
     assert!(!response.headers().contains_key("strict-transport-security"));
-    let h2c = reqwest::Client::builder()
+    let h2c = relay_core::tls::client_builder()
         .http2_prior_knowledge()
         .build()
         .expect("client");

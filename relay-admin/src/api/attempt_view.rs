@@ -25,7 +25,7 @@ fn final_outcome(outcome: AttemptOutcome) -> bool {
 }
 
 /// The replay between `after` and `before` that concerns `delivery`, newest first among
-/// `replays` (audit entries of replays and redrives, newest first).
+/// `replays` (audit entries of replays, newest first).
 fn replay_between<'a>(
     replays: &'a [AuditEntry],
     delivery: &Delivery,
@@ -47,7 +47,7 @@ fn replay_between<'a>(
 }
 
 /// The attempt log of `delivery` for the attempt view: `replays` are the audit entries of
-/// replays and redrives that may concern it, newest first.
+/// replays that may concern it, newest first.
 pub(crate) fn attempt_items(
     delivery: &Delivery,
     attempts: Vec<Attempt>,

@@ -1,5 +1,7 @@
 //! The OpenAPI 3.1 description, generated from the handlers' annotations.
 
+use utoipa::openapi::RefOr;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -31,6 +33,47 @@ impl Modify for Security {
     }
 }
 
+/// Gives every response without a description its status's reason phrase ("OK", "Not Found").
+/// OpenAPI 3.1 requires a response's `description`; utoipa 6 leaves an empty one out (3.2 made
+/// it optional), where utoipa 5 wrote `""`.
+struct ResponseDescriptions;
+
+impl Modify for ResponseDescriptions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+                &mut item.query,
+            ];
+            for operation in operations.into_iter().flatten() {
+                describe(operation);
+            }
+        }
+    }
+}
+
+fn describe(operation: &mut Operation) {
+    for (status, response) in &mut operation.responses.responses {
+        if let RefOr::T(response) = response
+            && response.description.is_empty()
+        {
+            let reason = status
+                .parse::<u16>()
+                .ok()
+                .and_then(|code| http::StatusCode::from_u16(code).ok())
+                .and_then(|code| code.canonical_reason());
+            response.description = reason.unwrap_or("Response").to_owned();
+        }
+    }
+}
+
 /// The admin API's description.
 #[derive(OpenApi)]
 #[openapi(
@@ -56,6 +99,38 @@ impl Modify for Security {
         tenants::list, tenants::create, tenants::read, tenants::update, tenants::delete,
         tenants::create_key, portal::create,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &ResponseDescriptions),
 )]
 pub struct ApiDoc;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_response_has_a_description() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("JSON");
+        let paths = doc["paths"].as_object().expect("paths");
+        let mut seen = 0;
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().expect("a path item") {
+                let Some(responses) = operation.get("responses").and_then(|r| r.as_object()) else {
+                    continue;
+                };
+                for (status, response) in responses {
+                    let description = response["description"].as_str().unwrap_or_default();
+                    assert!(
+                        !description.is_empty(),
+                        "{method} {path} {status}: no description"
+                    );
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 100, "only {seen} responses");
+        assert_eq!(
+            doc["paths"]["/api/v1/auth/me"]["get"]["responses"]["401"]["description"],
+            "Unauthorized"
+        );
+    }
+}

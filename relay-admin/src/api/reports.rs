@@ -42,6 +42,7 @@ pub(crate) async fn audit_log(
     let query = AuditQuery {
         object_kind: params.object_kind,
         object_id: params.object_id,
+        action: params.action,
         before,
     };
     let items = state

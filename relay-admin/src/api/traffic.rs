@@ -162,8 +162,9 @@ pub(crate) async fn event_detail(
     }))
 }
 
-/// The audit entries of replays and redrives that may have sent one of `deliveries` (of
-/// event `id`) again, newest first; read only when an attempt followed a final outcome.
+/// The audit entries of replays (of the event, of dead letters, in bulk) that may have sent
+/// one of `deliveries` (of event `id`) again, newest first; read only when an attempt
+/// followed a final outcome.
 async fn replay_entries(
     state: &AdminState,
     by: &Principal,
@@ -186,17 +187,14 @@ async fn replay_entries(
         let query = AuditQuery {
             object_kind: Some(kind.to_owned()),
             object_id,
+            action: Some("replay".to_owned()),
             before: None,
         };
         let found = (state.relay.store())
             .audit_entries(&by.tenant, &query, 200)
             .await
             .map_err(AdminError::from)?;
-        entries.extend(
-            found
-                .into_iter()
-                .filter(|e| e.action == "replay" || e.action == "redrive"),
-        );
+        entries.extend(found);
     }
     entries.sort_by_key(|e| std::cmp::Reverse(e.at));
     Ok(entries)

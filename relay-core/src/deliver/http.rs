@@ -160,7 +160,13 @@ fn build_client(
     resolver: &GuardedResolver,
     connect_timeout: Duration,
 ) -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    // The Mozilla list (webpki-root-certs) beside the operating system's roots (reqwest's
+    // platform verifier), so a host without a CA bundle still delivers over HTTPS.
+    let mozilla = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .filter_map(|der| reqwest::Certificate::from_der(der).ok());
+    crate::tls::client_builder()
+        .tls_certs_merge(mozilla)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .dns_resolver(Arc::new(resolver.clone()))

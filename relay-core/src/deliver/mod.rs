@@ -24,11 +24,10 @@ pub(crate) mod resume;
 mod send;
 mod sent;
 pub(crate) mod throttle;
+mod worker;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -40,7 +39,6 @@ pub use outbound::{
     signing_key, traceparent,
 };
 
-use crate::model::time::Timestamp;
 use crate::observe::Observer as _;
 use crate::relay::Relay;
 
@@ -76,10 +74,6 @@ const ATTEMPT_LOG: &str = "relay_core::deliver::attempt";
 /// [`WorkerConfig::concurrency`]: a slot is let go once its attempt is judged, so the next
 /// attempt does not wait for a commit, and the records waiting share the commits.
 const RECORDS_PER_SLOT: usize = 4;
-
-/// How long a worker with a backlog waits for more free slots before it leases (see
-/// [`WorkerConfig::gather_size`]).
-const LEASE_GATHER: Duration = Duration::from_millis(5);
 
 fn gather_permits(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -130,8 +124,8 @@ impl WorkerConfig {
         self
     }
 
-    /// Under a backlog, the worker leases once at least this many slots are free (a quarter
-    /// of `concurrency`, at most `batch`), or [`LEASE_GATHER`] after the first one freed.
+    /// The worker leases ahead while fewer than this many leased deliveries wait for a slot
+    /// (a quarter of `concurrency`, at most `batch`), asking for that many plus the free slots.
     fn gather_size(&self) -> usize {
         (self.concurrency / 4).clamp(1, self.batch.max(1))
     }
@@ -177,120 +171,9 @@ impl Relay {
         WorkerHandle { shutdown, task }
     }
 
-    /// Runs a delivery worker until `shutdown` is cancelled, then waits for the attempts in
-    /// flight to finish and be recorded. Several workers (in one process or many) may run
-    /// against one store: leases keep them from attempting the same delivery at once.
-    pub async fn run_worker(&self, config: WorkerConfig, shutdown: CancellationToken) {
-        let gauge = tokio::spawn(
-            self.clone()
-                .refresh_queue_depth(config.queue_depth_interval, shutdown.child_token()),
-        );
-        let flusher = tokio::spawn(
-            self.clone()
-                .flush_circuits_every_second(shutdown.child_token()),
-        );
-        let permits = Arc::new(Semaphore::new(config.concurrency.max(1)));
-        // Attempts in flight plus those whose records wait for a commit.
-        let records = Arc::new(Semaphore::new(config.concurrency.max(1) * RECORDS_PER_SLOT));
-        let gather = config.gather_size();
-        let mut store_backoff = Duration::from_millis(50);
-        // Whether the last lease got all it asked for: more is probably due.
-        let mut backlog = false;
-        // Whether this node's previous life's leases were reclaimed (tried each round until then).
-        let mut reclaimed = false;
-        while !shutdown.is_cancelled() {
-            let wake = self.wake().notified();
-            tokio::pin!(wake);
-            wake.as_mut().enable();
-            let free = permits.available_permits();
-            if free == 0 {
-                tokio::select! {
-                    permit = permits.clone().acquire_owned() => drop(permit),
-                    () = shutdown.cancelled() => break,
-                }
-                continue;
-            }
-            if backlog && free < gather {
-                // Under a backlog, leasing each slot as it frees costs a store round trip
-                // (and a commit) per few deliveries: wait a moment for more to free.
-                tokio::select! {
-                    _ = tokio::time::timeout(LEASE_GATHER, permits.acquire_many(gather_permits(gather))) => {}
-                    () = shutdown.cancelled() => break,
-                }
-            }
-            if !reclaimed {
-                // This node's previous life's leases are due at once, not when they expire.
-                match self.reclaim_own_leases().await {
-                    Ok(()) => reclaimed = true,
-                    Err(error) => {
-                        tracing::warn!(%error, "could not reclaim this node's leases; they come back when they expire")
-                    }
-                }
-            }
-            let asked = permits.available_permits().min(config.batch).max(1);
-            let lease_for = self.longest_timeout_of_all() + config.lease_margin;
-            let node = self.node_id();
-            // Deliveries bound to an agent are leased only by a node holding its connection.
-            let agents = self.agent_hub().held();
-            let leased = match self
-                .store()
-                .lease_due_as(node, &agents, Timestamp::now(), asked, lease_for)
-                .await
-            {
-                Ok(leased) => {
-                    store_backoff = Duration::from_millis(50);
-                    self.observers().on_lease_round(self.tenant_id(), &leased);
-                    backlog = leased.len() >= asked;
-                    leased
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "leasing due deliveries failed; backing off");
-                    tokio::select! {
-                        () = tokio::time::sleep(store_backoff) => {}
-                        () = shutdown.cancelled() => break,
-                    }
-                    store_backoff = (store_backoff * 2).min(Duration::from_secs(5));
-                    continue;
-                }
-            };
-            if leased.is_empty() {
-                tokio::select! {
-                    () = &mut wake => {}
-                    () = tokio::time::sleep(config.poll_interval) => {}
-                    () = shutdown.cancelled() => break,
-                }
-                continue;
-            }
-            for delivery in leased {
-                let Ok(record) = records.clone().acquire_owned().await else {
-                    break;
-                };
-                let Ok(slot) = permits.clone().acquire_owned().await else {
-                    break;
-                };
-                let relay = self.clone();
-                tokio::spawn(async move {
-                    relay.attempt(delivery, config.per_destination, slot).await;
-                    drop(record);
-                });
-            }
-        }
-        // Every attempt finished and recorded.
-        let all = config.concurrency.max(1) * RECORDS_PER_SLOT;
-        let _ = records.acquire_many(gather_permits(all)).await;
-        if let Err(error) = gauge.await {
-            tracing::error!(%error, "queue depth gauge task panicked");
-        }
-        if let Err(error) = flusher.await {
-            tracing::error!(%error, "circuit count flusher panicked");
-        }
-        // The counts of the last attempts go to the store before the worker ends.
-        self.flush_circuit_counts(true).await;
-    }
-
     /// Flushes the circuit counts left behind (see [`circuit_tally`]) every second, until
     /// `stop`.
-    async fn flush_circuits_every_second(self, stop: CancellationToken) {
+    pub(super) async fn flush_circuits_every_second(self, stop: CancellationToken) {
         let mut ticks = tokio::time::interval(circuit_tally::PendingCounts::FLUSH_EVERY);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -305,7 +188,7 @@ impl Relay {
     /// Tells the observers the queue's depth (the `relay_queue_depth` gauge) and stores it
     /// as this minute's `queue_depth` point, and which bound agents are connected nowhere
     /// ([`Relay::watch_agents`]), at once, then every `interval`, until `stop`.
-    async fn refresh_queue_depth(self, interval: Duration, stop: CancellationToken) {
+    pub(super) async fn refresh_queue_depth(self, interval: Duration, stop: CancellationToken) {
         let mut ticks = tokio::time::interval(interval.max(Duration::from_millis(10)));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -4,6 +4,8 @@
 use bytes::Bytes;
 use http::HeaderMap;
 
+mod json;
+
 /// What a header value shows when it carries a signature or a credential.
 pub const REDACTED: &str = "[redacted]";
 
@@ -21,20 +23,30 @@ pub const MAX_RESPONSE_HEADER_VALUE: usize = 256;
 /// assert!(!is_sensitive("webhook-id") && !is_sensitive("x-relay-attempt"));
 /// ```
 pub fn is_sensitive(name: &str) -> bool {
-    const EXACT: [&str; 4] = [
-        "authorization",
-        "cookie",
-        "proxy-authorization",
-        "set-cookie",
+    const EXACT: [&[u8]; 4] = [
+        b"authorization",
+        b"cookie",
+        b"proxy-authorization",
+        b"set-cookie",
     ];
-    const PARTS: [&str; 6] = ["signature", "hmac", "secret", "token", "api-key", "apikey"];
-    // Header names in a `HeaderMap` are lower-case already: no copy for them.
-    let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(name.to_ascii_lowercase())
-    } else {
-        std::borrow::Cow::Borrowed(name)
-    };
-    EXACT.contains(&name.as_ref()) || PARTS.iter().any(|p| name.contains(p))
+    const PARTS: [&[u8]; 6] = [
+        b"signature",
+        b"hmac",
+        b"secret",
+        b"token",
+        b"api-key",
+        b"apikey",
+    ];
+    // Compared ASCII-case-insensitively in place: no lower-cased copy, and no substring
+    // searcher set up per part (this runs for every header of every attempt).
+    let name = name.as_bytes();
+    EXACT.iter().any(|exact| name.eq_ignore_ascii_case(exact))
+        || PARTS.iter().any(|part| {
+            name.len() >= part.len()
+                && name
+                    .windows(part.len())
+                    .any(|window| window.eq_ignore_ascii_case(part))
+        })
 }
 
 /// Headers as `(name, value)` pairs in order, with signature and credential headers
@@ -52,34 +64,40 @@ pub fn is_sensitive(name: &str) -> bool {
 /// assert!(shown.contains(&("x-github-event".into(), "push".into())));
 /// ```
 pub fn redacted_headers(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(name, value)| {
-            let name = name.as_str().to_owned();
-            let value = if is_sensitive(&name) {
-                REDACTED.to_owned()
-            } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
-            };
-            (name, value)
-        })
-        .collect()
+    let mut shown = Vec::with_capacity(headers.len());
+    shown.extend(
+        headers
+            .iter()
+            .map(|(name, value)| redacted(name, value, usize::MAX)),
+    );
+    shown
+}
+
+/// One header as shown: its value [`REDACTED`] when it is sensitive, else decoded lossily
+/// and cut to at most `max` bytes (on a character boundary) before it is copied.
+fn redacted(name: &http::HeaderName, value: &http::HeaderValue, max: usize) -> (String, String) {
+    let name = name.as_str();
+    let value = if is_sensitive(name) {
+        REDACTED.to_owned()
+    } else {
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let mut end = text.len().min(max);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text[..end].to_owned()
+    };
+    (name.to_owned(), value)
 }
 
 /// A response's headers as kept by an attempt: at most [`MAX_RESPONSE_HEADERS`], each value
 /// cut at [`MAX_RESPONSE_HEADER_VALUE`] bytes, credentials redacted (`set-cookie`).
 pub fn capped_response_headers(headers: &HeaderMap) -> Vec<(String, String)> {
-    let mut kept = redacted_headers(headers);
-    kept.truncate(MAX_RESPONSE_HEADERS);
-    for (_, value) in &mut kept {
-        if value.len() > MAX_RESPONSE_HEADER_VALUE {
-            let mut end = MAX_RESPONSE_HEADER_VALUE;
-            while !value.is_char_boundary(end) {
-                end -= 1;
-            }
-            value.truncate(end);
-        }
-    }
+    let mut kept = Vec::with_capacity(headers.len().min(MAX_RESPONSE_HEADERS));
+    kept.extend(
+        (headers.iter().take(MAX_RESPONSE_HEADERS))
+            .map(|(name, value)| redacted(name, value, MAX_RESPONSE_HEADER_VALUE)),
+    );
     kept
 }
 
@@ -122,7 +140,7 @@ impl AttemptDetail {
 
     /// The JSON a store keeps (everything but the body), or `None` when there is nothing.
     pub fn to_json(&self) -> Option<String> {
-        (!self.is_empty()).then(|| serde_json::to_string(self).unwrap_or_default())
+        (!self.is_empty()).then(|| json::write(self))
     }
 
     /// Reads [`AttemptDetail::to_json`]'s output back, with the separately stored `body`.
@@ -158,6 +176,64 @@ mod tests {
         assert_eq!(empty, AttemptDetail::default());
     }
 
+    /// The rule as first written (a lower-cased copy, `str::contains` per part).
+    fn sensitive_as_before(name: &str) -> bool {
+        let name = name.to_ascii_lowercase();
+        [
+            "authorization",
+            "cookie",
+            "proxy-authorization",
+            "set-cookie",
+        ]
+        .contains(&&*name)
+            || ["signature", "hmac", "secret", "token", "api-key", "apikey"]
+                .iter()
+                .any(|p| name.contains(p))
+    }
+
+    #[test]
+    fn sensitivity_is_the_same_rule_as_before() {
+        let names = [
+            "authorization",
+            "Authorization",
+            "cookie",
+            "COOKIE",
+            "set-cookie",
+            "cookies",
+            "x-cookie",
+            "proxy-authorization",
+            "webhook-signature",
+            "X-Hub-Signature-256",
+            "x-hmac",
+            "hmac",
+            "x-secret-key",
+            "token",
+            "x-access-TOKEN",
+            "x-api-key",
+            "apikey",
+            "x-apikeys",
+            "api-ke",
+            "webhook-id",
+            "webhook-timestamp",
+            "x-relay-attempt",
+            "x-relay-event-id",
+            "x-relay-event-type",
+            "traceparent",
+            "content-type",
+            "",
+            "a",
+            "signatur",
+            "tokens",
+            "authorization2",
+            "tok",
+            "ÉTOKEN",
+            "x-Éapi-key",
+        ];
+        for name in names {
+            assert_eq!(is_sensitive(name), sensitive_as_before(name), "{name:?}");
+        }
+    }
+
     #[test]
     fn response_headers_are_capped_and_credentials_redacted() {
         let mut headers = HeaderMap::new();
@@ -167,12 +243,18 @@ mod tests {
                 "v".parse().unwrap(),
             );
         }
-        headers.insert("x-long", "é".repeat(300).parse().unwrap());
+        headers.insert(
+            "x-long",
+            http::HeaderValue::from_bytes("é".repeat(300).as_bytes()).unwrap(),
+        );
         headers.insert("set-cookie", "session=secret".parse().unwrap());
         let kept = capped_response_headers(&headers);
         assert_eq!(kept.len(), MAX_RESPONSE_HEADERS);
         let mut one = HeaderMap::new();
-        one.insert("x-long", "é".repeat(300).parse().unwrap());
+        one.insert(
+            "x-long",
+            http::HeaderValue::from_bytes("é".repeat(300).as_bytes()).unwrap(),
+        );
         one.insert("set-cookie", "session=secret".parse().unwrap());
         let kept = capped_response_headers(&one);
         assert!(kept[0].1.len() <= MAX_RESPONSE_HEADER_VALUE && kept[0].1.starts_with('é'));

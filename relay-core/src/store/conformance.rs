@@ -39,6 +39,7 @@ mod agents;
 mod attempt_detail;
 mod audit;
 mod browse;
+mod bulk_replay;
 mod circuit;
 mod ingest;
 mod objects;
@@ -48,6 +49,7 @@ mod publish;
 mod queue;
 mod reclaim;
 mod retention;
+mod search;
 mod sig_failures;
 mod states;
 mod tenants;
@@ -59,6 +61,7 @@ pub use agents::*;
 pub use attempt_detail::*;
 pub use audit::*;
 pub use browse::*;
+pub use bulk_replay::*;
 pub use circuit::*;
 pub use ingest::*;
 pub use objects::*;
@@ -68,6 +71,7 @@ pub use publish::*;
 pub use queue::*;
 pub use reclaim::*;
 pub use retention::*;
+pub use search::*;
 pub use sig_failures::*;
 pub use states::*;
 pub use tenants::*;
@@ -143,11 +147,13 @@ macro_rules! store_conformance_tests {
             api_keys_round_trip,
             users_lockout_and_sessions,
             audit_log_pages_newest_first,
+            audit_log_filters_by_action,
             objects_are_unique_per_tenant_kind_and_name,
             agent_credentials_are_objects_of_their_own_kind,
             metric_points_merge,
             list_events_filters_and_pages,
             list_events_searches,
+            list_events_finds_an_exact_id_by_key,
             dead_letter_pages_and_discard,
             replay_reschedules_discarded,
             ordered_lane_leases_its_head_only,
@@ -158,6 +164,7 @@ macro_rules! store_conformance_tests {
             tenant_registry_round_trips,
             daily_quota_is_atomic_per_tenant_and_day,
             publishing_commits_once_and_answers_the_original,
+            bulk_replay_pages_by_type_glob_in_the_store,
             retention_prunes_sessions_audit_and_metrics_in_batches,
             prune_all_keeps_each_kind_as_long_as_its_retention,
             object_states_round_trip_per_tenant,

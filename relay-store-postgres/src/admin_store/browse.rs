@@ -100,6 +100,25 @@ fn summary(row: &Row) -> Result<EventSummary, PgStoreError> {
     })
 }
 
+/// [`LIST_EVENTS`] for one event, `$13`, found by key: what an exact id in the search text
+/// becomes (the text itself, `$10`, is then NULL).
+static LIST_ONE_EVENT: LazyLock<String> = LazyLock::new(|| {
+    LIST_EVENTS.replacen(
+        "WHERE e.tenant = $1::text",
+        "WHERE e.tenant = $1::text AND e.id = $13::uuid",
+        1,
+    )
+});
+
+/// The event `$1` if it is the tenant's (`$2`): a primary-key lookup.
+const EVENT_BY_ID: &str = "SELECT id FROM events WHERE id = $1::uuid AND tenant = $2::text";
+/// The event of delivery `$1` if it is the tenant's (`$2`): a primary-key lookup.
+const EVENT_BY_DELIVERY: &str =
+    "SELECT event_id FROM deliveries WHERE id = $1::uuid AND tenant = $2::text";
+
+/// [`EventLog::list_events`](relay_core::store::EventLog::list_events). Search text that is
+/// exactly the id of one of the tenant's events or deliveries is a key lookup; other text is
+/// matched against every event (an id prefix, a key fragment).
 pub(crate) async fn list_events(
     pool: &Pool,
     tenant: &TenantId,
@@ -107,26 +126,70 @@ pub(crate) async fn list_events(
     limit: usize,
 ) -> Result<Vec<EventSummary>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let found = rows(
-        pool,
-        LIST_EVENTS,
-        &[
-            &tenant.as_str(),
-            &query.source,
-            &query.event_type.as_deref().map(type_like),
-            &query.since.map(Timestamp::as_millis),
-            &query.until.map(Timestamp::as_millis),
-            &query.key_contains,
-            &query.before.map(|b| b.as_uuid()),
-            &query.state.map(|s| s.as_str()),
-            &limit,
-            &query.text,
-            &query.destination,
-            &query.response_status.map(i32::from),
-        ],
-    )
-    .await?;
+    let exact = match query.text.as_deref() {
+        Some(text) => exact_event(pool, tenant, text).await?,
+        None => None,
+    };
+    let text = if exact.is_some() {
+        None
+    } else {
+        query.text.as_deref()
+    };
+    let (tenant, event_type, before) = (
+        tenant.as_str(),
+        query.event_type.as_deref().map(type_like),
+        query.before.map(|b| b.as_uuid()),
+    );
+    let (since, until) = (
+        query.since.map(Timestamp::as_millis),
+        query.until.map(Timestamp::as_millis),
+    );
+    let (state, status) = (
+        query.state.map(|s| s.as_str()),
+        query.response_status.map(i32::from),
+    );
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![
+        &tenant,
+        &query.source,
+        &event_type,
+        &since,
+        &until,
+        &query.key_contains,
+        &before,
+        &state,
+        &limit,
+        &text,
+        &query.destination,
+        &status,
+    ];
+    let found = match &exact {
+        Some(id) => {
+            params.push(id);
+            rows(pool, &LIST_ONE_EVENT, &params).await?
+        }
+        None => rows(pool, LIST_EVENTS, &params).await?,
+    };
     Ok(found.iter().map(summary).collect::<Result<_, _>>()?)
+}
+
+/// The tenant's event that `text` names exactly (its `evt_…` id, or the `msg_…` id of one of
+/// its deliveries, as the API writes them), by a primary-key lookup; `None` when `text` is no
+/// such id or names nothing of the tenant's.
+async fn exact_event(
+    pool: &Pool,
+    tenant: &TenantId,
+    text: &str,
+) -> Result<Option<Uuid>, StoreError> {
+    let (sql, key) = match (text.parse::<EventId>(), text.parse::<DeliveryId>()) {
+        (Ok(id), _) if id.to_string() == text => (EVENT_BY_ID, id.as_uuid()),
+        (_, Ok(id)) if id.to_string() == text => (EVENT_BY_DELIVERY, id.as_uuid()),
+        _ => return Ok(None),
+    };
+    let found = rows(pool, sql, &[&key, &tenant.as_str()]).await?;
+    Ok(match found.first() {
+        Some(row) => Some(get::<Uuid>(row, 0)?),
+        None => None,
+    })
 }
 
 /// An event-type [glob](relay_core::route::Glob) (`*` any run of characters, everything else

@@ -15,7 +15,7 @@ use crate::error::PgStoreError;
 use crate::rows::{client, get};
 
 /// The only statement that writes the audit log: nothing in this crate updates or deletes
-/// an audit row.
+/// an audit row (but migration 14, which renamed the action `redrive` to `replay` once).
 const APPEND: &str = "INSERT INTO audit_log
          (id, tenant, at, actor, action, object_kind, object_id, changes, client)
      VALUES ($1::uuid, $2::text, $3::int8, $4::text, $5::text, $6::text, $7::text, $8::text,
@@ -26,6 +26,7 @@ const ENTRIES: &str = "SELECT id, tenant, at, actor, action, object_kind, object
      FROM audit_log
      WHERE tenant = $1::text AND ($2::text IS NULL OR object_kind = $2::text)
          AND ($3::text IS NULL OR object_id = $3::text) AND ($4::uuid IS NULL OR id < $4::uuid)
+         AND ($6::text IS NULL OR action = $6::text)
      ORDER BY id DESC LIMIT $5::int8";
 
 /// Merges a batch in one statement: samples of one key within the batch are combined first
@@ -106,6 +107,7 @@ pub(crate) async fn audit_entries(
             &query.object_id,
             &query.before.map(|b| b.as_uuid()),
             &limit,
+            &query.action,
         ],
     )
     .await?;

@@ -4,9 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use relay_core::model::ids::{DeliveryId, TenantId};
+use relay_core::model::ids::{AuditId, DeliveryId, TenantId};
 use relay_core::model::time::Timestamp;
-use relay_core::store::conformance::{T0, new_event, serves_an_upgraded_database};
+use relay_core::store::conformance::{
+    T0, new_event, old_audit_words_read_as_today, serves_an_upgraded_database,
+};
 
 use crate::schema::{self, SCHEMA_VERSION};
 use crate::{PgOptions, PgStore};
@@ -128,4 +130,54 @@ async fn a_database_at_the_previous_version_is_upgraded() {
     let store = PgStore::connect(&scratch.url, options()).await.unwrap();
     assert_eq!(store.migrate().await.unwrap(), SCHEMA_VERSION);
     serves_an_upgraded_database(&store, &tenant, event).await;
+}
+
+/// The schema version before migration 14 rewrote the audit action `redrive` as `replay`.
+const BEFORE_ONE_WORD: u32 = 13;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_entries_written_as_redrive_read_as_replay() {
+    let Some(url) = relay_core::testing::backend_from_env(
+        "RELAY_TEST_POSTGRES_URL",
+        "relay-store-postgres audit upgrade",
+        "run `eval \"$(scripts/services.sh)\"` to start PostgreSQL",
+    ) else {
+        return;
+    };
+    let scratch = Scratch {
+        url,
+        name: format!("relay_t_{}", uuid::Uuid::now_v7().simple()),
+    };
+    let options = || PgOptions::default().schema(&scratch.name);
+    let tenant = TenantId::new("acme");
+    let old = PgStore::connect(&scratch.url, options().migrate_on_open(false))
+        .await
+        .unwrap();
+    let mut client = old.pool().get().await.unwrap();
+    let reached = schema::migrate_to(&mut client, Some(&scratch.name), BEFORE_ONE_WORD)
+        .await
+        .unwrap();
+    assert_eq!(reached, BEFORE_ONE_WORD);
+    // Written with that version's SQL: a dead-letter replay audited as `redrive`, then a
+    // discard.
+    for (ms, action) in [(0, "redrive"), (1, "discard")] {
+        client
+            .execute(
+                "INSERT INTO audit_log (id, tenant, at, actor, action, object_kind, object_id,
+                    changes, client)
+                 VALUES ($1, $2, $3, 'user:admin', $4, 'dead_letters', '*', '[]', NULL)",
+                &[
+                    &AuditId::new().as_uuid(),
+                    &tenant.as_str(),
+                    &at(ms).as_millis(),
+                    &action,
+                ],
+            )
+            .await
+            .unwrap();
+    }
+    drop(client);
+    drop(old);
+    let store = PgStore::connect(&scratch.url, options()).await.unwrap();
+    old_audit_words_read_as_today(&store, &tenant).await;
 }

@@ -30,7 +30,7 @@ impl TestRedis {
     pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
         redis::Client::open(self.url.as_str())
             .unwrap()
-            .get_multiplexed_tokio_connection()
+            .get_multiplexed_async_connection()
             .await
             .unwrap()
     }

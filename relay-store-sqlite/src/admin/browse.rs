@@ -5,7 +5,9 @@ use relay_core::model::event::{Delivery, EventStatus};
 use relay_core::model::ids::{DeliveryId, EventId, TenantId};
 use relay_core::model::time::Timestamp;
 use relay_core::store::{DeadLetterFilter, StoreError};
-use rusqlite::{Connection, Row, params};
+use std::sync::LazyLock;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::rows::{self, DELIVERY_COLUMNS, corrupt, id16, time};
 use crate::writes::{DEAD_LETTER_WHERE, Db, dead_letter_params};
@@ -77,7 +79,19 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<EventSummary> {
     })
 }
 
-/// [`EventLog::list_events`](relay_core::store::EventLog::list_events).
+/// [`LIST_EVENTS`] for one event, `?13`, found by key: what an exact id in the search text
+/// becomes (the text itself, `?10`, is then NULL).
+pub(crate) static LIST_ONE_EVENT: LazyLock<String> = LazyLock::new(|| {
+    LIST_EVENTS.replacen(
+        "WHERE e.tenant = ?1",
+        "WHERE e.tenant = ?1 AND e.id = ?13",
+        1,
+    )
+});
+
+/// [`EventLog::list_events`](relay_core::store::EventLog::list_events). Search text that is
+/// exactly the id of one of the tenant's events or deliveries is a key lookup; other text is
+/// matched against every event (an id prefix, a key fragment).
 pub(crate) fn list_events(
     conn: &Connection,
     tenant: &TenantId,
@@ -85,28 +99,76 @@ pub(crate) fn list_events(
     limit: usize,
 ) -> Result<Vec<EventSummary>, StoreError> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    conn.prepare_cached(LIST_EVENTS)
+    let exact = match query.text.as_deref() {
+        Some(text) => exact_event(conn, tenant, text)?,
+        None => None,
+    };
+    let text = if exact.is_some() {
+        None
+    } else {
+        query.text.as_deref()
+    };
+    let filters = params![
+        tenant.as_str(),
+        query.source,
+        query.event_type.as_deref().map(type_glob),
+        query.since.map(Timestamp::as_millis),
+        query.until.map(Timestamp::as_millis),
+        query.key_contains,
+        query.before.map(|b| b.as_bytes().to_vec()),
+        query.state.map(|s| s.as_str()),
+        limit,
+        text,
+        query.destination,
+        query.response_status,
+    ];
+    let found = match exact {
+        Some(id) => {
+            let id = id.as_bytes().to_vec();
+            let mut all = filters.to_vec();
+            all.push(&id);
+            conn.prepare_cached(&LIST_ONE_EVENT)
+                .db()?
+                .query_map(all.as_slice(), summary)
+                .db()?
+                .collect::<rusqlite::Result<_>>()
+        }
+        None => conn
+            .prepare_cached(LIST_EVENTS)
+            .db()?
+            .query_map(filters, summary)
+            .db()?
+            .collect::<rusqlite::Result<_>>(),
+    };
+    found.db()
+}
+
+/// The event `?1` if it is the tenant's (`?2`): a lookup in the unique index of event ids.
+pub(crate) const EVENT_BY_ID: &str = "SELECT id FROM events WHERE id = ?1 AND tenant = ?2";
+/// The event of delivery `?1` if it is the tenant's (`?2`): a lookup in the unique index of
+/// delivery ids.
+pub(crate) const EVENT_BY_DELIVERY: &str =
+    "SELECT event_id FROM deliveries WHERE id = ?1 AND tenant = ?2";
+
+/// The tenant's event that `text` names exactly (its `evt_…` id, or the `msg_…` id of one of
+/// its deliveries, as the API writes them), by a primary-key lookup; `None` when `text` is no
+/// such id or names nothing of the tenant's.
+fn exact_event(
+    conn: &Connection,
+    tenant: &TenantId,
+    text: &str,
+) -> Result<Option<EventId>, StoreError> {
+    let (sql, key) = match (text.parse::<EventId>(), text.parse::<DeliveryId>()) {
+        (Ok(id), _) if id.to_string() == text => (EVENT_BY_ID, id.as_bytes().to_vec()),
+        (_, Ok(id)) if id.to_string() == text => (EVENT_BY_DELIVERY, id.as_bytes().to_vec()),
+        _ => return Ok(None),
+    };
+    conn.prepare_cached(sql)
         .db()?
-        .query_map(
-            params![
-                tenant.as_str(),
-                query.source,
-                query.event_type.as_deref().map(type_glob),
-                query.since.map(Timestamp::as_millis),
-                query.until.map(Timestamp::as_millis),
-                query.key_contains,
-                query.before.map(|b| b.as_bytes().to_vec()),
-                query.state.map(|s| s.as_str()),
-                limit,
-                query.text,
-                query.destination,
-                query.response_status,
-            ],
-            summary,
-        )
-        .db()?
-        .collect::<rusqlite::Result<_>>()
+        .query_row(params![key, tenant.as_str()], |row| id16(row, 0))
+        .optional()
         .db()
+        .map(|found| found.map(EventId::from_bytes))
 }
 
 /// An event-type [glob](relay_core::route::Glob) (`*` any run of characters, everything else

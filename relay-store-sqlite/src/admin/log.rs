@@ -29,7 +29,8 @@ fn audit_entry(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
 }
 
 /// [`AuditLog::append_audit`](relay_core::store::AuditLog::append_audit): an INSERT;
-/// nothing in this crate updates or deletes an audit row.
+/// nothing in this crate updates or deletes an audit row (but migration 15, which renamed the
+/// action `redrive` to `replay` once).
 pub(crate) fn append_audit(conn: &Connection, entry: &AuditEntry) -> Result<(), StoreError> {
     let changes = serde_json::to_string(&entry.changes)
         .map_err(|e| StoreError::Corrupt(format!("audit changes: {e}")))?;
@@ -64,6 +65,7 @@ pub(crate) fn audit_entries(
         "SELECT {AUDIT_COLUMNS} FROM audit_log
          WHERE tenant = ?1 AND (?2 IS NULL OR object_kind = ?2)
              AND (?3 IS NULL OR object_id = ?3) AND (?4 IS NULL OR id < ?4)
+             AND (?6 IS NULL OR action = ?6)
          ORDER BY id DESC LIMIT ?5"
     ))
     .db()?
@@ -74,6 +76,7 @@ pub(crate) fn audit_entries(
             query.object_id,
             query.before.map(|b| b.as_bytes().to_vec()),
             limit,
+            query.action,
         ],
         audit_entry,
     )

@@ -5,7 +5,9 @@
 
 use relay_core::model::ids::TenantId;
 use relay_core::model::time::Timestamp;
-use relay_core::store::conformance::{T0, new_event, serves_an_upgraded_database};
+use relay_core::store::conformance::{
+    T0, new_event, old_audit_words_read_as_today, serves_an_upgraded_database,
+};
 use rusqlite::Connection;
 
 use super::{browse, retention};
@@ -37,6 +39,20 @@ fn listings_read_their_indexes_in_order() {
     let events = plan(&conn, browse::LIST_EVENTS);
     assert!(events.contains("events_tenant_id"), "{events}");
     assert!(!events.contains("TEMP B-TREE"), "{events}");
+    // An exact id in the search text is a key lookup, not a walk of the tenant's events.
+    let one = plan(&conn, &browse::LIST_ONE_EVENT);
+    assert!(
+        one.contains("SEARCH e USING") && one.contains("id=?)"),
+        "{one}"
+    );
+    assert!(!one.contains("SCAN e"), "{one}");
+    for lookup in [browse::EVENT_BY_ID, browse::EVENT_BY_DELIVERY] {
+        let plan = plan(&conn, lookup);
+        assert!(
+            plan.starts_with("SEARCH") && plan.contains("(id=?)"),
+            "{plan}"
+        );
+    }
     let dead = plan(&conn, &browse::dead_letter_page_sql());
     assert!(dead.contains("deliveries_dead_id"), "{dead}");
     assert!(!dead.contains("TEMP B-TREE"), "{dead}");
@@ -169,6 +185,40 @@ async fn audit_entries_written_before_client_addresses_still_read() {
     let query = SignatureFailureQuery::default();
     let none = store.signature_failures(&tenant, &query, 10).await.unwrap();
     assert!(none.is_empty());
+}
+
+/// The schema version before migration 15 rewrote the audit action `redrive` as `replay`.
+const BEFORE_ONE_WORD: u32 = 14;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_entries_written_as_redrive_read_as_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let tenant = TenantId::new("acme");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        let tx = conn.transaction().unwrap();
+        schema::apply_between(&tx, 0, BEFORE_ONE_WORD).unwrap();
+        // Written with that version's SQL: a dead-letter replay audited as `redrive`, then a
+        // discard.
+        for (ms, action) in [(0, "redrive"), (1, "discard")] {
+            tx.execute(
+                "INSERT INTO audit_log (id, tenant, at, actor, action, object_kind, object_id,
+                    changes, client)
+                 VALUES (?1, ?2, ?3, 'user:admin', ?4, 'dead_letters', '*', '[]', NULL)",
+                rusqlite::params![
+                    relay_core::model::ids::AuditId::new().as_bytes().as_slice(),
+                    tenant.as_str(),
+                    at(ms).as_millis(),
+                    action,
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    old_audit_words_read_as_today(&store, &tenant).await;
 }
 
 #[test]

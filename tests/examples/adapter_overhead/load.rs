@@ -40,7 +40,7 @@ fn body() -> Vec<u8> {
 
 pub async fn run(addr: SocketAddr, requests: usize, concurrency: usize) -> Stats {
     let target = Target {
-        client: reqwest::Client::new(),
+        client: relay_core::tls::client(),
         url: format!("http://{addr}/webhooks/raw"),
         body: bytes::Bytes::from(body()),
     };

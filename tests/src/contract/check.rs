@@ -34,7 +34,7 @@ impl Checker {
             // A fresh connection per case: a server may close a connection after answering
             // without reading the body (a 404 or 413 does), and a pooled client reusing it
             // races that close. Each case is about one request, not about keep-alive.
-            http: reqwest::Client::builder()
+            http: relay_core::tls::client_builder()
                 .pool_max_idle_per_host(0)
                 .build()
                 .expect("an HTTP client"),

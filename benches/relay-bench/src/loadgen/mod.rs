@@ -61,7 +61,7 @@ pub async fn run(options: &Options) -> Result<Summary, BenchError> {
         options.source.trim_start_matches('/')
     );
     let connections = options.connections.max(1);
-    let client = reqwest::Client::builder()
+    let client = relay_core::tls::client_builder()
         .pool_max_idle_per_host(connections)
         .timeout(options.timeout)
         .build()

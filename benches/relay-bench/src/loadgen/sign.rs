@@ -7,7 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use clap::ValueEnum;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT};
 use relay_core::ingest::signature::standard_webhooks_key;
 use relay_core::model::secret::Secret;
@@ -141,7 +141,7 @@ impl Signer {
     /// HMAC-SHA256 of the concatenated `parts` under the key.
     fn mac(&self, parts: &[&[u8]]) -> Vec<u8> {
         // HMAC takes a key of any length: `new_from_slice` cannot fail for it.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC accepts every key length"));
         for part in parts {
             mac.update(part);

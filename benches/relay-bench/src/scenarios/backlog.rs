@@ -57,7 +57,7 @@ pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
     while started.elapsed() < drain {
         tokio::time::sleep(Duration::from_secs(1).min(drain)).await;
         let secs = started.elapsed().as_secs();
-        if secs % 5 == 0 {
+        if secs.is_multiple_of(5) {
             eprintln!(
                 "  {secs} s: {} delivered, RSS {} MiB",
                 gateway.receiver.received(),

@@ -169,7 +169,7 @@ async fn post_loop(
         if j >= requests || Instant::now() >= deadline {
             return report;
         }
-        let path = if j % 2 == 0 { "/a" } else { "/b" };
+        let path = if j.is_multiple_of(2) { "/a" } else { "/b" };
         let mut request = match Request::builder()
             .method(Method::POST)
             .uri(path)

@@ -118,15 +118,15 @@ fn row(args: &Args, job: Job, samples: &[Sample]) -> String {
     let rss = samples.iter().filter_map(|s| s.peak_rss_kib).max();
     let rss = rss.map_or("n/a".into(), |kib| format!("{} MiB", kib / 1024));
     let mut note = mid.map_or(String::new(), notes);
-    if let Some(s) = mid {
-        if let (Some(a), Some(b)) = (s.rss_start_kib, s.rss_end_kib) {
-            let _ = write!(
-                note,
-                ", RSS {} MiB when the worker started, {} MiB after draining",
-                a / 1024,
-                b / 1024
-            );
-        }
+    if let Some(s) = mid
+        && let (Some(a), Some(b)) = (s.rss_start_kib, s.rss_end_kib)
+    {
+        let _ = write!(
+            note,
+            ", RSS {} MiB when the worker started, {} MiB after draining",
+            a / 1024,
+            b / 1024
+        );
     }
     format!(
         "| {} | **{} {}** | {} | {done} | {latency} | {cpu} | {rss} | {note} |",

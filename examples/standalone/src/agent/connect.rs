@@ -56,6 +56,9 @@ pub fn tls(ca_file: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, AgentErr
                 .map_err(|e| AgentError::Usage(format!("--ca-file {}: {e}", path.display())))?;
         }
     }
+    // ring, as everywhere in Relay: rustls 0.23.48 deprecates its provider for lacking
+    // post-quantum key exchange (aws-lc-rs has it); moving providers is a decision of its own.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

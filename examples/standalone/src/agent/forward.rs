@@ -7,7 +7,7 @@ use relay_core::deliver::{RESPONSE_EXCERPT_BYTES, parse_retry_after};
 
 /// The client the agent POSTs with: no proxy, no redirects (like the gateway's own).
 pub fn client() -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    relay_core::tls::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .user_agent(concat!("Relay-Agent/", env!("CARGO_PKG_VERSION")))

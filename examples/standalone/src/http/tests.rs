@@ -30,7 +30,7 @@ async fn a_panicking_handler_answers_500_and_the_server_serves_on() {
     let server = tokio::spawn(serve(listener, app, options, async move {
         let _ = stopped.await;
     }));
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     for _ in 0..3 {
         let response = client
             .get(format!("{base}/bug"))

@@ -56,15 +56,13 @@ pub struct Gateway {
 impl Gateway {
     /// A client for `args.url` with `args.token`.
     pub fn new(args: &GatewayArgs) -> Result<Self, OpsError> {
-        let mut client = reqwest::Client::builder().no_proxy();
+        let mut client = relay_core::tls::client_builder().no_proxy();
         if let Some(path) = &args.ca_file {
             let usage = |e: String| OpsError::Usage(format!("--ca-file {}: {e}", path.display()));
             let pem = std::fs::read(path).map_err(|e| usage(e.to_string()))?;
-            for cert in
-                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| usage(e.to_string()))?
-            {
-                client = client.add_root_certificate(cert);
-            }
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| usage(e.to_string()))?;
+            client = client.tls_certs_merge(certs);
         }
         let base = args.url.trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {

@@ -226,11 +226,11 @@ async fn tail(
         }
         // The next poll starts at the newest time printed (inclusive): remember the ids
         // seen at that instant so they are not printed twice.
-        if let Some(newest) = fresh.first().map(|e| field(e, "received_at")) {
-            if latest.as_deref() != Some(newest.as_str()) {
-                seen.clear();
-                latest = Some(newest);
-            }
+        if let Some(newest) = fresh.first().map(|e| field(e, "received_at"))
+            && latest.as_deref() != Some(newest.as_str())
+        {
+            seen.clear();
+            latest = Some(newest);
         }
         let at_latest =
             |event: &&Value| latest.as_deref() == Some(field(event, "received_at").as_str());

@@ -154,15 +154,11 @@ impl Gateway {
         let (process, scheme, client) = match tls {
             None => {
                 let process = start_logged(&config, addr, &[("RUST_LOG", "info")], &log).await;
-                (process, "http", reqwest::Client::new())
+                (process, "http", relay_core::tls::client())
             }
             Some((_, _, ca)) => {
-                let client = reqwest::Client::builder()
-                    .use_rustls_tls()
-                    .tls_built_in_root_certs(false)
-                    .add_root_certificate(
-                        reqwest::Certificate::from_pem(ca.as_bytes()).expect("CA"),
-                    )
+                let client = relay_core::tls::client_builder()
+                    .tls_certs_only([reqwest::Certificate::from_pem(ca.as_bytes()).expect("CA")])
                     .build()
                     .expect("client");
                 let file = std::fs::File::create(&log).expect("log file");

@@ -78,7 +78,7 @@ impl Node {
         Self {
             base: format!("http://{addr}"),
             token: token.to_owned(),
-            client: reqwest::Client::new(),
+            client: relay_core::tls::client(),
         }
     }
 

@@ -57,7 +57,7 @@ impl Load {
     /// `X-GitHub-Delivery` each time, as a real sender's retry), moving to the next node
     /// after every request. Only 503 may refuse an event.
     async fn send_events(self, client: u64) {
-        let http = reqwest::Client::builder()
+        let http = relay_core::tls::client_builder()
             .timeout(Duration::from_secs(10))
             .build()
             .expect("client");

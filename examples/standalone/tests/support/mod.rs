@@ -1,9 +1,10 @@
 //! Running the real `relay` binary in tests: a free port, start-and-wait, graceful stop;
 //! continuous signed load ([`load`]); a PostgreSQL schema per test ([`postgres`]); several
-//! nodes on one database ([`cluster`]).
+//! nodes on one database ([`cluster`]); the dashboard's browser tests ([`browser`]).
 //! Each test binary includes this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod cluster;
 pub mod load;
 pub mod postgres;
@@ -61,7 +62,7 @@ async fn spawn(config: &Path, addr: SocketAddr, env: &[(&str, &str)], stderr: St
 /// Waits (at most 30 s) until the process answers `GET /healthz` on `addr`; kills it and
 /// panics if it does not.
 pub async fn wait_healthy(child: &mut Child, addr: SocketAddr) {
-    let client = reqwest::Client::new();
+    let client = relay_core::tls::client();
     let url = format!("http://{addr}/healthz");
     let up = eventually(Duration::from_secs(30), || {
         let request = client.get(&url).send();

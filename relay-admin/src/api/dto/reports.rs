@@ -53,6 +53,9 @@ pub struct AuditParams {
     pub object_kind: Option<String>,
     /// Only about this object.
     pub object_id: Option<String>,
+    /// Only this action (`replay`, `discard`, `create`, …). Dead-letter replays audited as
+    /// `redrive` by older versions are stored as `replay` since the upgrade.
+    pub action: Option<String>,
     /// The previous page's `next_cursor`.
     #[param(pattern = "^aud_[0-9a-f]{32}$")]
     pub cursor: Option<String>,

@@ -1,8 +1,6 @@
 //! Password hashing with argon2id (PHC strings).
 
-use argon2::Argon2;
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 
 /// The shortest password accepted for a user.
 pub const MIN_PASSWORD_LEN: usize = 12;
@@ -23,9 +21,8 @@ pub struct HashError(String);
 /// assert!(!verify_password("wrong", &hash));
 /// ```
 pub fn hash_password(password: &str) -> Result<String, HashError> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+    // A 16-byte salt from the operating system's generator (getrandom).
+    PasswordHasher::<PasswordHash>::hash_password(&Argon2::default(), password.as_bytes())
         .map(|hash| hash.to_string())
         .map_err(|e| HashError(e.to_string()))
 }

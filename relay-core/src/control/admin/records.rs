@@ -128,7 +128,8 @@ pub struct AuditEntry {
     /// Who did it: `key:<id>`, `user:<name>`, `system` or `config`.
     pub actor: String,
     /// What was done: `create`, `update`, `delete`, `enable`, `disable`, `revoke`,
-    /// `rotate_secret`, `replay`, `redrive`, `discard`, `lock` (a username, or a client
+    /// `rotate_secret`, `replay` (also of dead letters; entries written as `redrive` before
+    /// read as `replay`), `discard`, `lock` (a username, or a client
     /// address: object kind `client`), `sig_failed`, ….
     pub action: String,
     /// The kind of object: `source`, `destination`, `route`, `api_key`, `user`, `event`,
@@ -151,6 +152,10 @@ pub struct AuditQuery {
     pub object_kind: Option<String>,
     /// Only entries about this object.
     pub object_id: Option<String>,
+    /// Only entries of this action (`replay`, `discard`, …). Entries stored under the
+    /// action's older word (`redrive`) read as `replay` since the stores' migration rewrote
+    /// them, so `replay` finds them.
+    pub action: Option<String>,
     /// Only entries older than this one (the cursor of the previous page).
     pub before: Option<AuditId>,
 }
@@ -247,7 +252,9 @@ pub struct EventQuery {
     pub before: Option<EventId>,
     /// Only events this text finds: the event's id (`evt_…`) or the id of one of its
     /// deliveries (`msg_…`) starts with it, or its idempotency key contains it
-    /// (case-sensitive).
+    /// (case-sensitive). Text that is exactly the id of one of the tenant's events or
+    /// deliveries finds that event alone, by a key lookup in the store; other text is
+    /// matched against every event.
     pub text: Option<String>,
     /// Only events with a delivery to this destination.
     pub destination: Option<String>,

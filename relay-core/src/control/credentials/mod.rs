@@ -116,7 +116,7 @@ impl Keyring {
         }
         self.keys.push(Entry {
             id: id.to_owned(),
-            cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
+            cipher: XChaCha20Poly1305::new(&Key::from(key)),
         });
         Ok(self)
     }
@@ -126,7 +126,7 @@ impl Keyring {
         let (id, key) = keyfile::fresh_key();
         Self {
             keys: vec![Entry {
-                cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
+                cipher: XChaCha20Poly1305::new(&Key::from(key)),
                 id,
             }],
         }
@@ -158,7 +158,7 @@ impl Keyring {
         let sealed = primary
             .cipher
             .encrypt(
-                XNonce::from_slice(&nonce),
+                &XNonce::from(nonce),
                 Payload {
                     msg: plaintext,
                     aad: &aad,
@@ -180,7 +180,7 @@ impl Keyring {
         let aad = associated_data(frame.header, context);
         key.cipher
             .decrypt(
-                XNonce::from_slice(frame.nonce),
+                frame.nonce,
                 Payload {
                     msg: frame.ciphertext,
                     aad: &aad,
@@ -199,7 +199,7 @@ impl Keyring {
 struct Frame<'a> {
     header: &'a [u8],
     key_id: &'a str,
-    nonce: &'a [u8],
+    nonce: &'a XNonce,
     ciphertext: &'a [u8],
 }
 
@@ -221,6 +221,7 @@ impl<'a> Frame<'a> {
             .filter(|id| valid_key_id(id))
             .ok_or(SealError::BadKeyId)?;
         let (nonce, ciphertext) = rest.split_at(NONCE);
+        let nonce = <&XNonce>::try_from(nonce).map_err(|_| truncated())?;
         Ok(Self {
             header: &sealed[..2 + id_len],
             key_id,

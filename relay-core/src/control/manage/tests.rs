@@ -47,7 +47,7 @@ fn fields(error: AdminError) -> Vec<String> {
 
 /// Whether the source verifies a GitHub-style signature made with `secret`.
 fn verifies(relay: &Relay, source: &str, secret: &str) -> bool {
-    use hmac::Mac as _;
+    use hmac::{KeyInit as _, Mac as _};
     let body = b"{}";
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);

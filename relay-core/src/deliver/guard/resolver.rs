@@ -26,7 +26,7 @@ pub(super) struct NoAddress(pub String);
 /// use relay_core::deliver::guard::{AddressGuard, GuardedResolver};
 /// let resolver = GuardedResolver::new(AddressGuard::new())
 ///     .pin("internal.example", ["10.1.2.3".parse().unwrap()]);
-/// let client = reqwest::Client::builder().dns_resolver(Arc::new(resolver)).build().unwrap();
+/// let client = relay_core::tls::client_builder().dns_resolver(Arc::new(resolver)).build().unwrap();
 /// ```
 #[derive(Debug, Clone)]
 pub struct GuardedResolver {

@@ -1,6 +1,6 @@
 //! HMAC-SHA256 over the parts of a signed message, the primitive every HMAC scheme uses.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 /// HMAC-SHA256 of the concatenation of `parts` under `key`.
@@ -11,7 +11,7 @@ use sha2::Sha256;
 /// ```
 pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     // HMAC accepts keys of any length, so `new_from_slice` cannot fail here.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
     for part in parts {
         mac.update(part);
     }

@@ -81,6 +81,67 @@ pub async fn audit_log_pages_newest_first(store: Arc<dyn Store>) {
     );
 }
 
+/// A filter by action finds that action's entries only, with the other filters and the cursor,
+/// in its tenant.
+pub async fn audit_log_filters_by_action(store: Arc<dyn Store>) {
+    let (a, b) = (tenant("acme"), tenant("globex"));
+    let mut written = Vec::new();
+    for (i, action) in ["replay", "discard", "replay", "update", "replay"]
+        .into_iter()
+        .enumerate()
+    {
+        let kind = if i == 0 { "event" } else { "dead_letters" };
+        let mut e = entry(&a, kind, "*", i as i64);
+        e.action = action.into();
+        store.append_audit(e.clone()).await.unwrap();
+        written.push(e);
+    }
+    let mut theirs = entry(&b, "dead_letters", "*", 9);
+    theirs.action = "replay".into();
+    store.append_audit(theirs).await.unwrap();
+
+    let by = |action: &str, kind: Option<&str>, before: Option<AuditId>| AuditQuery {
+        action: Some(action.into()),
+        object_kind: kind.map(str::to_owned),
+        before,
+        ..AuditQuery::default()
+    };
+    let replays = store
+        .audit_entries(&a, &by("replay", None, None), 100)
+        .await
+        .unwrap();
+    let expected = [written[4].clone(), written[2].clone(), written[0].clone()];
+    assert_eq!(replays, expected);
+    let of_dead_letters = by("replay", Some("dead_letters"), None);
+    assert_eq!(
+        store
+            .audit_entries(&a, &of_dead_letters, 100)
+            .await
+            .unwrap(),
+        expected[..2]
+    );
+    let older = by("replay", None, Some(written[4].id));
+    assert_eq!(
+        store.audit_entries(&a, &older, 1).await.unwrap(),
+        [written[2].clone()]
+    );
+    assert!(
+        (store
+            .audit_entries(&a, &by("redrive", None, None), 100)
+            .await)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        (store
+            .audit_entries(&b, &by("replay", None, None), 100)
+            .await)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 fn point(minute: i64, scope: MetricScope, name: &str, metric: &str, value: i64) -> MetricPoint {
     MetricPoint {
         minute: at(minute * 60_000),

@@ -73,3 +73,33 @@ pub async fn serves_an_upgraded_database(store: &dyn Store, tenant: &TenantId, e
         .unwrap();
     assert!(audit.is_empty());
 }
+
+/// `store` was upgraded from a version that audited a dead-letter replay as `redrive`: it
+/// held, for `tenant`, an entry `redrive` of `dead_letters` and then an entry `discard`. The
+/// old entry reads as `replay` and a filter by `replay` finds it; nothing reads `redrive`.
+pub async fn old_audit_words_read_as_today(store: &dyn Store, tenant: &TenantId) {
+    let by = |action: &str| AuditQuery {
+        action: Some(action.into()),
+        ..AuditQuery::default()
+    };
+    let replays = store
+        .audit_entries(tenant, &by("replay"), 10)
+        .await
+        .unwrap();
+    assert_eq!(replays.len(), 1, "{replays:?}");
+    assert_eq!(
+        (replays[0].action.as_str(), replays[0].object_kind.as_str()),
+        ("replay", "dead_letters")
+    );
+    assert!(
+        (store.audit_entries(tenant, &by("redrive"), 10).await)
+            .unwrap()
+            .is_empty()
+    );
+    let all = store
+        .audit_entries(tenant, &AuditQuery::default(), 10)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = all.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["discard", "replay"]);
+}

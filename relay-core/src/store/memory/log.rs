@@ -76,7 +76,24 @@ impl EventLog for MemoryStore {
         limit: usize,
     ) -> Result<Vec<EventSummary>, StoreError> {
         let state = self.state();
-        let mut found: Vec<EventSummary> = (state.events.iter())
+        // An exact event or delivery id is a key lookup; other text is searched in every event.
+        let exact = (query.text.as_deref()).and_then(|text| state.exact_event(tenant, text));
+        let narrowed;
+        let (query, candidates): (&EventQuery, Vec<_>) = match exact {
+            Some(id) => {
+                narrowed = EventQuery {
+                    text: None,
+                    ..query.clone()
+                };
+                let key = (tenant.clone(), id);
+                (
+                    &narrowed,
+                    state.events.get_key_value(&key).into_iter().collect(),
+                )
+            }
+            None => (query, state.events.iter().collect()),
+        };
+        let mut found: Vec<EventSummary> = (candidates.into_iter())
             .filter(|((t, _), event)| t == tenant && admin::matches(query, event))
             .filter(|(_, event)| state.finds(query, event))
             .map(|(_, event)| EventSummary {

@@ -33,6 +33,7 @@ impl AuditLog for MemoryStore {
                     .is_none_or(|k| k == &e.object_kind)
             })
             .filter(|e| query.object_id.as_ref().is_none_or(|i| i == &e.object_id))
+            .filter(|e| query.action.as_ref().is_none_or(|a| a == &e.action))
             .filter(|e| query.before.is_none_or(|b| e.id < b))
             .cloned()
             .collect();

@@ -4,6 +4,7 @@
 use super::State;
 use crate::control::admin::EventQuery;
 use crate::model::event::Event;
+use crate::model::ids::{DeliveryId, EventId, TenantId};
 
 impl State {
     /// Whether `event` passes the query's text, destination and response-status filters.
@@ -26,5 +27,23 @@ impl State {
             })
         });
         text && destination && status
+    }
+
+    /// The tenant's event that `text` names exactly: its id (`evt_…`) or the id of one of its
+    /// deliveries (`msg_…`), in their canonical form; found by key, not by a scan.
+    pub(super) fn exact_event(&self, tenant: &TenantId, text: &str) -> Option<EventId> {
+        if let Ok(id) = text.parse::<EventId>()
+            && id.to_string() == text
+        {
+            return self
+                .events
+                .contains_key(&(tenant.clone(), id))
+                .then_some(id);
+        }
+        let id = text.parse::<DeliveryId>().ok()?;
+        (id.to_string() == text)
+            .then(|| self.owned(tenant, id))
+            .flatten()
+            .map(|row| row.delivery.event_id)
     }
 }

@@ -107,7 +107,7 @@ where
         .await)
         .expect("key");
     let addr = serve(relay).await;
-    let http = reqwest::Client::builder()
+    let http = relay_core::tls::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
