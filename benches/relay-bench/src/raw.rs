@@ -27,20 +27,9 @@ pub async fn measure(
     batch: usize,
     time_limit: Duration,
 ) -> Result<Sample, BenchError> {
-    let tmp = tempfile::tempdir_in(dir)?;
-    let path = tmp.path().join("raw.db");
-    // The real schema, from the real migrations.
-    drop(SqliteStore::open(&path, SqliteOptions::default())?);
-    proc::wait_store_threads_gone(Duration::from_secs(10)).await;
-
+    let (tmp, path) = fresh_database(dir).await?;
     let sample = tokio::task::spawn_blocking(move || {
-        let mut conn = Connection::open(&path)?;
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        let level = match sync {
-            Synchronous::Full => "FULL",
-            Synchronous::Normal => "NORMAL",
-        };
-        conn.pragma_update(None, "synchronous", level)?;
+        let mut conn = connect(&path, sync)?;
         proc::reset_peak_rss();
         let mut sample = write(&mut conn, events, batch.max(1), time_limit)?;
         sample.wal_bytes = proc::wal_bytes(&path);
@@ -50,6 +39,30 @@ pub async fn measure(
     .await??;
     drop(tmp);
     Ok(sample)
+}
+
+/// A fresh database with the store's own schema (from its real migrations), in a new temp
+/// directory under `dir` (kept as long as the returned guard).
+pub(crate) async fn fresh_database(
+    dir: &Path,
+) -> Result<(tempfile::TempDir, std::path::PathBuf), BenchError> {
+    let tmp = tempfile::tempdir_in(dir)?;
+    let path = tmp.path().join("raw.db");
+    drop(SqliteStore::open(&path, SqliteOptions::default())?);
+    proc::wait_store_threads_gone(Duration::from_secs(10)).await;
+    Ok((tmp, path))
+}
+
+/// A plain rusqlite connection to `path`, in WAL mode with the given `synchronous`.
+pub(crate) fn connect(path: &Path, sync: Synchronous) -> Result<Connection, BenchError> {
+    let conn = Connection::open(path)?;
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    let level = match sync {
+        Synchronous::Full => "FULL",
+        Synchronous::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", level)?;
+    Ok(conn)
 }
 
 fn write(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use relay_core::model::ids::TenantId;
 use relay_core::model::time::Timestamp;
-use relay_store_sqlite::{SqliteOptions, SqliteStore, Synchronous};
+use relay_store_sqlite::Synchronous;
 use rusqlite::{Connection, params};
 
 use crate::error::BenchError;
@@ -31,18 +31,9 @@ pub async fn measure(
     batch: usize,
     time_limit: Duration,
 ) -> Result<Sample, BenchError> {
-    let tmp = tempfile::tempdir_in(dir)?;
-    let path = tmp.path().join("raw.db");
-    drop(SqliteStore::open(&path, SqliteOptions::default())?);
-    proc::wait_store_threads_gone(Duration::from_secs(10)).await;
+    let (tmp, path) = crate::raw::fresh_database(dir).await?;
     let sample = tokio::task::spawn_blocking(move || {
-        let mut conn = Connection::open(&path)?;
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-        let level = match sync {
-            Synchronous::Full => "FULL",
-            Synchronous::Normal => "NORMAL",
-        };
-        conn.pragma_update(None, "synchronous", level)?;
+        let mut conn = crate::raw::connect(&path, sync)?;
         seed(&mut conn, events)?;
         proc::reset_peak_rss();
         let cpu = proc::CpuClock::start();
