@@ -126,6 +126,12 @@ mod tests {
         );
         let later = CircuitItem::new(versioned(state.unwrap()), t(61_500));
         assert_eq!(later.attempts, 2, "the first left the window");
+        // 1 failure and 2 successes, then failures: the 13th attempt (11 failed) is enough
+        // evidence of a rate of 50% or more to open it.
+        for _ in 0..9 {
+            state = breaker.record(state.as_ref(), Signal::Failure, false, t(41_000));
+        }
+        assert_eq!(state.unwrap().phase, CircuitPhase::Closed, "10 of 12");
         let open = breaker
             .record(state.as_ref(), Signal::Failure, false, t(41_000))
             .unwrap();
@@ -137,7 +143,7 @@ mod tests {
                 item.failures,
                 item.failure_rate_percent
             ),
-            ("open", 4, 2, 50)
+            ("open", 13, 11, 84)
         );
         assert_eq!(item.opened_at.as_deref(), Some("1970-01-01T00:00:41.000Z"));
         assert_eq!(
@@ -146,7 +152,7 @@ mod tests {
         );
         assert_eq!(
             item.why.as_deref(),
-            Some("2 of 4 attempts failed within the window")
+            Some("11 of 13 attempts failed within the window")
         );
     }
 }

@@ -60,11 +60,36 @@ impl CircuitBreaker {
         CircuitWindow::new(self.bucket_width_ms())
     }
 
-    /// Whether a window with this tally opens the circuit.
+    /// Whether a window with this tally opens the circuit: at least `min_attempts` attempts,
+    /// and either every one of them failed, or the failure rate is at least `failure_percent`
+    /// with 99% confidence (the lower bound of its Wilson score interval is at or above it).
+    ///
+    /// The bound keeps a small sample from opening a receiver that fails now and then: 10 of
+    /// 20 attempts failing happens to a receiver failing 30% at random once in 21 tries, 16
+    /// of 20 (what 50% needs at 20 attempts) once in 180,000. A receiver failing far more
+    /// often than `failure_percent` is opened at `min_attempts` (80% of 20 attempts, 70% of
+    /// 31); one failing just above it once the window holds enough attempts to tell (60% of
+    /// 131, 55% of 530).
+    ///
+    /// ```
+    /// use relay_core::deliver::circuit::{CircuitBreaker, Tally};
+    ///
+    /// let breaker = CircuitBreaker::default(); // 50% of at least 20 attempts
+    /// assert!(breaker.opens(Tally { attempts: 20, failures: 20 }));
+    /// assert!(breaker.opens(Tally { attempts: 20, failures: 16 }));
+    /// assert!(!breaker.opens(Tally { attempts: 20, failures: 11 }), "a small sample");
+    /// assert!(breaker.opens(Tally { attempts: 600, failures: 330 }), "55% of many");
+    /// assert!(!breaker.opens(Tally { attempts: 19, failures: 19 }), "too few");
+    /// ```
     pub fn opens(&self, tally: Tally) -> bool {
-        let percent = u64::from(self.failure_percent.clamp(1, 100));
-        tally.attempts >= self.min_attempts.max(1)
-            && u64::from(tally.failures) * 100 >= percent * u64::from(tally.attempts)
+        if tally.attempts < self.min_attempts.max(1) {
+            return false;
+        }
+        if tally.failures >= tally.attempts {
+            return true;
+        }
+        let threshold = f64::from(self.failure_percent.clamp(1, 100)) / 100.0;
+        failure_rate_lower_bound(tally) >= threshold
     }
 
     /// Whether a delivery may go at `now`. `hold` is how long a probe may take before another
@@ -210,4 +235,21 @@ impl CircuitBreaker {
         pending.add(now, signal);
         self.flush(current, &pending, now)
     }
+}
+
+/// The z-score of a one-sided 99% confidence bound.
+const Z_99: f64 = 2.326;
+
+/// The lower bound of the Wilson score interval of `tally`'s failure rate (0 to 1), at
+/// [`Z_99`].
+fn failure_rate_lower_bound(tally: Tally) -> f64 {
+    if tally.attempts == 0 {
+        return 0.0;
+    }
+    let n = f64::from(tally.attempts);
+    let rate = f64::from(tally.failures.min(tally.attempts)) / n;
+    let z2 = Z_99 * Z_99;
+    let centre = rate + z2 / (2.0 * n);
+    let spread = Z_99 * (rate * (1.0 - rate) / n + z2 / (4.0 * n * n)).sqrt();
+    (centre - spread) / (1.0 + z2 / n)
 }

@@ -11,8 +11,12 @@
 //!
 //! The breaker judges the **rate**, not a streak: the circuit opens when, within the window
 //! (`window`, 60 s by default), at least `min_attempts` attempts were made (20) and at least
-//! `failure_percent` of them failed (50). A receiver that fails 30% of requests at random is
-//! never opened; one that fails every request is opened at its `min_attempts`-th failure.
+//! `failure_percent` of them failed (50), with 99% confidence: every attempt failed, or the
+//! lower bound of the failure rate's Wilson score interval is at least `failure_percent`
+//! ([`CircuitBreaker::opens`]), so a small sample of a receiver failing now and then does not
+//! open it. A receiver that fails 30% of requests at random is practically never opened (16
+//! failures of 20 attempts, once in 180,000); one that fails every request is opened at its
+//! `min_attempts`-th failure.
 //! The old rule "N consecutive failures" is `failure_percent = 100, min_attempts = N`
 //! ([`CircuitBreaker::streak`]): N failures and no success within the window. Once open, it
 //! stays open for `open_for` (30 s); then `probes` attempts (3) are let through, and the

@@ -86,6 +86,33 @@ fn a_rate_under_the_threshold_never_opens() {
 }
 
 #[test]
+fn a_rate_at_the_threshold_opens_only_with_enough_attempts_to_tell() {
+    let tally = |attempts, failures| Tally { attempts, failures };
+    // 50% of at least 4: every attempt failing opens at the minimum.
+    assert!(BREAKER.opens(tally(4, 4)));
+    assert!(!BREAKER.opens(tally(3, 3)), "under the minimum");
+    // Half of a small sample is not evidence of a rate of 50% or more...
+    assert!(!BREAKER.opens(tally(4, 2)));
+    assert!(!BREAKER.opens(tally(20, 10)));
+    assert!(!BREAKER.opens(tally(20, 15)));
+    // ... a clear majority is, and so is a rate above it over many attempts.
+    assert!(BREAKER.opens(tally(20, 16)));
+    assert!(BREAKER.opens(tally(600, 330)));
+    assert!(!BREAKER.opens(tally(600, 320)));
+    // A lower threshold opens on less: 30% of at least 4.
+    let lenient = CircuitBreaker {
+        failure_percent: 30,
+        ..BREAKER
+    };
+    assert!(lenient.opens(tally(20, 12)));
+    assert!(!lenient.opens(tally(20, 8)));
+    // The streak rule: all of them, nothing less.
+    let streak = CircuitBreaker::streak(5);
+    assert!(streak.opens(tally(5, 5)));
+    assert!(!streak.opens(tally(500, 499)));
+}
+
+#[test]
 fn old_attempts_leave_the_window() {
     let mut state = record(None, Signal::Failure, 0);
     for at in [9_000, 9_001] {
@@ -271,8 +298,14 @@ fn flushing_adds_pending_counts_to_the_stored_window() {
         }
     );
     pending.add(t(40), Signal::Failure);
+    let still = BREAKER.flush(Some(&stored), &pending, t(40)).unwrap();
+    assert_eq!(still.phase, CircuitPhase::Closed, "3 of 4: too few to tell");
+    for _ in 0..6 {
+        pending.add(t(40), Signal::Failure);
+    }
     let opened = BREAKER.flush(Some(&stored), &pending, t(40)).unwrap();
-    assert_eq!(opened.phase, CircuitPhase::Open, "3 of 4");
+    assert_eq!(opened.phase, CircuitPhase::Open, "9 of 10");
+    assert_eq!((opened.failures, opened.detail.attempts), (9, 10));
     assert_eq!(
         BREAKER.flush(Some(&stored), &CircuitWindow::new(1_000), t(40)),
         None
