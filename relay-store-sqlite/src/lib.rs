@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use relay_core::store::{AttemptCompletion, InsertOutcome, NewEvent, StoreError};
+use relay_core::store::{InsertOutcome, NewEvent, StoreError};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 
@@ -50,7 +50,7 @@ pub(crate) struct Inner {
     commits: Arc<AtomicU64>,
     writer: Writer,
     /// Attempt completions, many to a writer job.
-    completions: Batches<AttemptCompletion, ()>,
+    completions: Batches<writes::EncodedCompletion, ()>,
     /// Ingested events, many to a writer job (one savepoint for the lot, not one each).
     ingests: Batches<NewEvent, InsertOutcome>,
     readers: ReadPool,

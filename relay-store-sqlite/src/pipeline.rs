@@ -62,7 +62,10 @@ impl DeliveryQueue for SqliteStore {
     async fn complete_attempt(&self, completion: AttemptCompletion) -> Result<(), StoreError> {
         self.inner
             .completions
-            .submit(&self.inner.writer, completion)
+            .submit(
+                &self.inner.writer,
+                writes::EncodedCompletion::new(completion),
+            )
             .await
     }
 

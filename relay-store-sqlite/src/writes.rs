@@ -169,7 +169,7 @@ pub(crate) fn lease_due(
             "SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1 AND tenant = ?2"
         ))
         .db()?;
-    let mut leased = Vec::with_capacity(due.len());
+    let mut leased: Vec<LeasedDelivery> = Vec::with_capacity(due.len());
     for seq in due {
         let (token, delivery) = update
             .query_row(
@@ -177,16 +177,25 @@ pub(crate) fn lease_due(
                 |row| Ok((row.get::<_, i64>(0)?, rows::delivery(row, 1)?)),
             )
             .db()?;
-        let event = load
-            .query_row(
-                params![delivery.event_id.as_bytes(), delivery.tenant.as_str()],
-                |row| rows::event(row, 0),
-            )
-            .optional()
-            .db()?
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!("delivery {} without its event", delivery.id))
-            })?;
+        // An event's deliveries are created together, so they are usually leased one after
+        // the other: the event is read once for them.
+        let event = match leased.last() {
+            Some(last)
+                if last.event.id == delivery.event_id && last.event.tenant == delivery.tenant =>
+            {
+                last.event.clone()
+            }
+            _ => load
+                .query_row(
+                    params![delivery.event_id.as_bytes(), delivery.tenant.as_str()],
+                    |row| rows::event(row, 0),
+                )
+                .optional()
+                .db()?
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("delivery {} without its event", delivery.id))
+                })?,
+        };
         leased.push(LeasedDelivery {
             lease: Lease {
                 tenant: delivery.tenant.clone(),
@@ -227,16 +236,31 @@ fn hold_lane_until(conn: &Connection, head: &Lease, at: Timestamp) -> Result<(),
     Ok(())
 }
 
+/// An attempt's completion with its detail already encoded, by the caller rather than the
+/// writer thread (which every write waits for).
+pub(crate) struct EncodedCompletion {
+    completion: AttemptCompletion,
+    detail: Option<String>,
+}
+
+impl EncodedCompletion {
+    /// Encodes `completion`'s attempt detail.
+    pub(crate) fn new(completion: AttemptCompletion) -> Self {
+        let detail = completion.attempt.detail.to_json();
+        Self { completion, detail }
+    }
+}
+
 /// [`DeliveryQueue::complete_attempt`](relay_core::store::DeliveryQueue::complete_attempt).
 pub(crate) fn complete_attempt(
     conn: &Connection,
-    completion: &AttemptCompletion,
+    encoded: &EncodedCompletion,
 ) -> Result<(), StoreError> {
     let AttemptCompletion {
         lease,
         attempt,
         next,
-    } = completion;
+    } = &encoded.completion;
     let (status, at) = match next {
         NextStep::Delivered => (DeliveryStatus::Delivered, attempt.started_at),
         NextStep::RetryAt(at) => (DeliveryStatus::Pending, *at),
@@ -281,7 +305,7 @@ pub(crate) fn complete_attempt(
         attempt.error,
         attempt.response_excerpt,
         attempt.outcome.as_str(),
-        attempt.detail.to_json(),
+        encoded.detail,
         attempt.detail.request_body.as_deref(),
     ])
     .db()?;
