@@ -48,10 +48,10 @@ use crate::relay::Relay;
 pub struct WorkerConfig {
     /// Attempts in flight at once.
     pub concurrency: usize,
-    /// At most this many deliveries leased per store round trip. While a backlog is waiting
-    /// (the last lease got all it asked for), the worker leases once a quarter of
-    /// `concurrency` (at most `batch`) attempts have finished, or 5 ms after the first did,
-    /// rather than one store round trip (and commit) for every attempt that finishes.
+    /// At most this many deliveries leased per store round trip. The worker leases ahead
+    /// while its attempts are in flight: a lease is under way whenever fewer than
+    /// `concurrency` (at most `batch`) leased deliveries wait for a slot, so every store round
+    /// trip brings the deliveries for the slots that freed meanwhile.
     pub batch: usize,
     /// How often an idle worker looks for due retries (new deliveries wake it at once).
     pub poll_interval: Duration,
@@ -125,9 +125,14 @@ impl WorkerConfig {
     }
 
     /// The worker leases ahead while fewer than this many leased deliveries wait for a slot
-    /// (a quarter of `concurrency`, at most `batch`), asking for that many plus the free slots.
+    /// (`concurrency`, at most `batch`), asking for that many plus the free slots.
+    ///
+    /// Fewer (a quarter of `concurrency`, until 2026-12) left the slots short of deliveries
+    /// while a backlog drained: with each lease waiting for a group commit, a lease of a
+    /// quarter of the slots per round trip capped `relay-bench deliver` at 22k/s where this
+    /// delivers 28-31k/s (`benches/results/2026-12-07-lease-ahead.md`).
     fn gather_size(&self) -> usize {
-        (self.concurrency / 4).clamp(1, self.batch.max(1))
+        self.concurrency.clamp(1, self.batch.max(1))
     }
 }
 

@@ -2,7 +2,7 @@
 //! last one are in flight, so a slot that frees finds a delivery waiting instead of waiting
 //! itself for a store round trip (and that round trip's commit).
 //!
-//! A few deliveries (fewer than [`WorkerConfig::gather_size`] plus the free slots) may wait,
+//! Some deliveries (fewer than [`WorkerConfig::gather_size`] plus the free slots) may wait,
 //! leased, for a slot; they are attempted in the order they were leased, and handed back to
 //! the queue (due at once) if the worker stops first.
 
