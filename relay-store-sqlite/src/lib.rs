@@ -7,6 +7,7 @@ mod circuits;
 mod destinations;
 mod error;
 mod held;
+mod lease;
 mod options;
 mod owner;
 mod pipeline;
@@ -50,7 +51,7 @@ pub(crate) struct Inner {
     commits: Arc<AtomicU64>,
     writer: Writer,
     /// Attempt completions, many to a writer job.
-    completions: Batches<writes::EncodedCompletion, ()>,
+    completions: Batches<lease::EncodedCompletion, ()>,
     /// Ingested events, many to a writer job (one savepoint for the lot, not one each).
     ingests: Batches<NewEvent, InsertOutcome>,
     readers: ReadPool,
@@ -140,7 +141,7 @@ impl SqliteStore {
                 path,
                 commits,
                 writer,
-                completions: Batches::new(writes::complete_attempt, |error| {
+                completions: Batches::new(lease::complete_attempt, |error| {
                     matches!(error, StoreError::LeaseLost(_))
                 }),
                 // A duplicate is an answer, not an error: every insert error is the batch's.

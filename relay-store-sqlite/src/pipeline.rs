@@ -15,7 +15,7 @@ use relay_core::store::{
     StoreError,
 };
 
-use crate::{SqliteStore, circuits, reads, resume, writes};
+use crate::{SqliteStore, circuits, lease, reads, resume, writes};
 
 #[async_trait]
 impl EventIngest for SqliteStore {
@@ -46,7 +46,7 @@ impl DeliveryQueue for SqliteStore {
         self.inner
             .writer
             .write(move |conn| {
-                writes::lease_due(conn, holder.as_ref(), &agents, now, limit, lease_for)
+                lease::lease_due(conn, holder.as_ref(), &agents, now, limit, lease_for)
             })
             .await
     }
@@ -64,7 +64,7 @@ impl DeliveryQueue for SqliteStore {
             .completions
             .submit(
                 &self.inner.writer,
-                writes::EncodedCompletion::new(completion),
+                lease::EncodedCompletion::new(completion),
             )
             .await
     }
@@ -73,7 +73,7 @@ impl DeliveryQueue for SqliteStore {
         let lease = lease.clone();
         self.inner
             .writer
-            .write(move |conn| writes::release(conn, &lease, due_at))
+            .write(move |conn| lease::release(conn, &lease, due_at))
             .await
     }
 
