@@ -9,8 +9,9 @@ use crate::cli::{Args, Scenario, Which};
 use crate::report::{Results, machine, median_rate, median_sample, millis, notes, thousands};
 use crate::sample::Sample;
 
-/// `deliver` target: the worker at least this share of the raw client's rate.
-const DELIVER_TARGET: f64 = 0.60;
+/// `deliver` target of issue 29 (issue 12 asked for 0.60): the worker at least this share of
+/// the raw client's rate.
+const DELIVER_TARGET: f64 = 0.45;
 /// `end-to-end` target: median ingest-to-delivered latency at 1k/s, in µs.
 const E2E_TARGET_US: u32 = 5_000;
 
