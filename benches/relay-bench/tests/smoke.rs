@@ -98,7 +98,7 @@ fn deliver_delivers_every_push_to_both_destinations() {
         ],
     );
     for ratio in [
-        "worker / raw hyper client (target >= 60%",
+        "worker / raw hyper client (target >= 45%",
         "raw rusqlite delivery loop / raw hyper client (the store's ceiling)",
         "worker / raw rusqlite delivery loop",
     ] {
