@@ -121,7 +121,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     if args.scenario == Scenario::Standalone {
-        print!("{}", runtime.block_on(scenarios::standalone::compare(&args))?);
+        print!(
+            "{}",
+            runtime.block_on(scenarios::standalone::compare(&args))?
+        );
         return Ok(());
     }
     if args.scenario == Scenario::Load {

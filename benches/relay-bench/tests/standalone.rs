@@ -9,9 +9,11 @@ use std::process::Command;
 
 /// The `relay` binary: `RELAY_BIN`, else `relay` beside `relay-bench`.
 fn relay_bin() -> PathBuf {
-    let bin = std::env::var_os("RELAY_BIN").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_BIN_EXE_relay-bench")).with_file_name("relay")
-    });
+    let bin = std::env::var_os("RELAY_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_BIN_EXE_relay-bench")).with_file_name("relay")
+        });
     assert!(
         bin.exists(),
         "{} is missing: build it first (`cargo build -p relay-standalone`, with the profile of \
@@ -40,7 +42,11 @@ fn relay_serve_and_bare_axum_accept_every_push() {
     );
     let rows: Vec<Vec<String>> = (report.lines())
         .filter(|l| l.starts_with("| bare axum |") || l.starts_with("| relay serve |"))
-        .map(|l| (l.trim_matches('|').split('|')).map(|c| c.trim().to_owned()).collect())
+        .map(|l| {
+            (l.trim_matches('|').split('|'))
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
         .collect();
     assert_eq!(rows.len(), 2, "{report}");
     for row in &rows {
@@ -49,6 +55,9 @@ fn relay_serve_and_bare_axum_accept_every_push() {
         assert!(rate > 0.0, "{report}");
         assert_eq!(row[7], "0", "no request failed: {report}");
     }
-    assert!(report.contains("relay serve / bare axum (req/s, medians): **"), "{report}");
+    assert!(
+        report.contains("relay serve / bare axum (req/s, medians): **"),
+        "{report}"
+    );
     assert!(report.contains("- run 1: relay serve "), "{report}");
 }

@@ -118,10 +118,16 @@ fn main() -> ExitCode {
 fn init_logs(format: LogFormat) {
     use tracing_subscriber::filter::LevelFilter;
     let logs = tracing_subscriber::fmt().with_writer(std::io::stderr);
-    match (tracing_subscriber::EnvFilter::try_from_default_env(), format) {
+    match (
+        tracing_subscriber::EnvFilter::try_from_default_env(),
+        format,
+    ) {
         (Ok(filter), LogFormat::Text) => logs.with_env_filter(filter).init(),
         (Ok(filter), LogFormat::Json) => {
-            logs.with_env_filter(filter).json().flatten_event(true).init();
+            logs.with_env_filter(filter)
+                .json()
+                .flatten_event(true)
+                .init();
         }
         (Err(_), LogFormat::Text) => logs.with_max_level(LevelFilter::INFO).init(),
         (Err(_), LogFormat::Json) => {

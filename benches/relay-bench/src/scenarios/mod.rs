@@ -152,10 +152,9 @@ pub fn label(args: &Args, job: Job) -> String {
 /// Measures `job` once, in this process.
 pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
     match args.scenario {
-        Scenario::Ingest | Scenario::Load | Scenario::Standalone => Err(BenchError::Setup(format!(
-            "{} is run by main",
-            args.scenario.name()
-        ))),
+        Scenario::Ingest | Scenario::Load | Scenario::Standalone => Err(BenchError::Setup(
+            format!("{} is run by main", args.scenario.name()),
+        )),
         Scenario::IngestLatency => latency::measure(args, job).await,
         Scenario::Deliver => deliver::measure(args, job).await,
         Scenario::EndToEnd => e2e::measure(args, job).await,

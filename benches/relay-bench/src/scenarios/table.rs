@@ -47,7 +47,9 @@ fn setup(args: &Args) -> String {
     match args.scenario {
         Scenario::Ingest => format!("Scenario `ingest`: {common}."),
         Scenario::Load => format!("Scenario `load`: a running gateway at `--url`; {common}."),
-        Scenario::Standalone => format!("Scenario `standalone`: see `standalone::compare`; {common}."),
+        Scenario::Standalone => {
+            format!("Scenario `standalone`: see `standalone::compare`; {common}.")
+        }
         Scenario::IngestLatency => format!(
             "Scenario `ingest-latency`: open loop, {} s per rate, latency from each request's \
              intended send time (no coordinated omission), {} connections; {common}.",

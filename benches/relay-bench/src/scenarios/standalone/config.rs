@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use relay_store_sqlite::Synchronous;
+
 use crate::payload::SECRET;
 
 /// The destinations' outbound signing secret (Standard Webhooks), as in `gateway.rs`.
@@ -24,11 +26,15 @@ fn quoted(text: &str) -> String {
     out
 }
 
-/// The configuration: a SQLite store at `db` with `synchronous=FULL` (the default, said
-/// explicitly), listening on an ephemeral loopback port, one `github` source signed with
+/// The configuration: a SQLite store at `db` with `synchronous` (`--synchronous`: FULL, the
+/// default, or NORMAL), listening on an ephemeral loopback port, one `github` source signed with
 /// [`SECRET`], two HTTP destinations `receiver-a` and `receiver-b` at `{receiver}/a` and
 /// `{receiver}/b` (loopback allowed), and a route `pushes` sending `push` to both.
-pub fn toml(db: &Path, receiver: &str) -> String {
+pub fn toml(db: &Path, receiver: &str, synchronous: Synchronous) -> String {
+    let synchronous = match synchronous {
+        Synchronous::Normal => "normal",
+        _ => "full",
+    };
     let database_url = quoted(&format!("sqlite://{}", db.display()));
     let secret = quoted(SECRET);
     let destination = |name: &str, path: &str| {
@@ -41,7 +47,7 @@ pub fn toml(db: &Path, receiver: &str) -> String {
         r#"[server]
 listen = "127.0.0.1:0"
 database_url = {database_url}
-sqlite_synchronous = "full"
+sqlite_synchronous = "{synchronous}"
 
 [delivery]
 allow_cidrs = ["127.0.0.0/8"]
@@ -70,7 +76,12 @@ mod tests {
 
     #[test]
     fn the_config_names_the_store_the_source_and_both_destinations() {
-        let text = toml(Path::new("/tmp/x y/relay.db"), "http://127.0.0.1:9");
+        let text = toml(
+            Path::new("/tmp/x y/relay.db"),
+            "http://127.0.0.1:9",
+            Synchronous::Full,
+        );
+        assert!(text.contains("sqlite_synchronous = \"full\""), "{text}");
         assert!(
             text.contains("database_url = \"sqlite:///tmp/x y/relay.db\""),
             "{text}"
@@ -84,6 +95,11 @@ mod tests {
         assert!(
             text.contains("destinations = [\"receiver-a\", \"receiver-b\"]"),
             "{text}"
+        );
+        let normal = toml(Path::new("/r.db"), "http://h", Synchronous::Normal);
+        assert!(
+            normal.contains("sqlite_synchronous = \"normal\""),
+            "{normal}"
         );
     }
 

@@ -5,7 +5,7 @@
 //! A receiver child (`--serve receiver`) takes the deliveries for the whole run. Then,
 //! `--runs` times, alternating: bare axum in a child (`--serve bare`, `bare.rs`'s app), and
 //! `relay serve` (the binary at `--relay-bin`) on a configuration written to a fresh temp dir
-//! ([`config::toml`]: SQLite `synchronous=FULL`, one `github` source, two HTTP destinations on
+//! ([`config::toml`]: SQLite `synchronous=FULL`, or NORMAL with `--synchronous normal`, one `github` source, two HTTP destinations on
 //! the receiver, a route sending `push` to both), checked first with `relay config check`,
 //! with its default logging (`RUST_LOG` unset, stderr to a file). Each is driven for
 //! `--duration` seconds by `--connections` keep-alive connections sending signed 1 KiB GitHub
@@ -73,7 +73,11 @@ pub async fn compare(args: &Args) -> Result<String, BenchError> {
                     true => measure_relay(args, bin, &mut receiver).await?,
                     false => measure_bare(args, &mut receiver).await?,
                 };
-                eprintln!("  => {}", line(&measured));
+                eprintln!(
+                    "  => {} (others {:.0}% CPU)",
+                    line(&measured),
+                    others * 100.0
+                );
                 if let Some(why) = &measured.load.first_failure {
                     eprintln!("  first failure: {why}");
                 }
@@ -106,7 +110,9 @@ async fn measure_relay(
     let dir = tempfile::tempdir_in(args.dir())?;
     let config = dir.path().join("relay.toml");
     let receiver_url = format!("http://{}", receiver.addr);
-    std::fs::write(&config, config::toml(&dir.path().join("relay.db"), &receiver_url))?;
+    let synchronous = args.modes().first().copied().unwrap_or_default();
+    let text = config::toml(&dir.path().join("relay.db"), &receiver_url, synchronous);
+    std::fs::write(&config, text)?;
     check_config(bin, &config)?;
     let log = std::fs::File::create(dir.path().join("relay.log"))?;
     let mut command = Command::new(bin);
@@ -170,8 +176,8 @@ async fn drive(
     let client_cores = client.cores().unwrap_or(0.0);
     let server_used = ticks(server)?.saturating_sub(server_start);
     let receiver_used = ticks(receiver)?.saturating_sub(receiver_start);
-    let others = (machine.and_then(|m| m.others_besides(server_used + receiver_used)))
-        .unwrap_or(0.0);
+    let others =
+        (machine.and_then(|m| m.others_besides(server_used + receiver_used))).unwrap_or(0.0);
     let sample = Sample::from_load(report);
     let seconds = sample.elapsed.as_secs_f64().max(1e-3);
     let per_request = |us: f64| us / sample.completed.max(1) as f64;
@@ -235,11 +241,12 @@ fn report(args: &Args, bare: &[Run], relay: &[Run]) -> String {
         .map(|(b, r)| format!("{:.2}", r.load.rate / b.load.rate.max(f64::MIN_POSITIVE)))
         .collect();
     let mut out = format!(
-        "Scenario `standalone`: `relay serve` vs bare axum, each a child process, {} \
-         connections, {} s per run, {} runs alternating (medians shown).\n\n\
+        "Scenario `standalone`: `relay serve` (SQLite {:?}) vs bare axum, each a child \
+         process, {} connections, {} s per run, {} runs alternating (medians shown).\n\n\
          | server | req/s | p50 ms | p99 ms | server CPU-µs/req | server cores | client \
          CPU-µs/req | failed | delivered meanwhile | receiver cores |\n\
          |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        args.modes().first().copied().unwrap_or_default(),
         args.connections,
         args.duration().as_secs(),
         args.runs.max(1)
@@ -281,7 +288,10 @@ mod tests {
         );
         assert!(text.contains("| bare axum | 200 |"), "{text}");
         assert!(text.contains("| relay serve | 50 |"), "{text}");
-        assert!(text.contains("**0.25** (per run: 0.30, 0.17, 0.30)"), "{text}");
+        assert!(
+            text.contains("**0.25** (per run: 0.30, 0.17, 0.30)"),
+            "{text}"
+        );
         assert!(text.contains("64 connections"), "{text}");
     }
 

@@ -61,9 +61,10 @@ impl Served {
     /// Reads stdout until the line starting with `prefix`, and parses the address after it.
     fn announced(&self, prefix: &str, what: &str) -> Result<SocketAddr, BenchError> {
         loop {
-            let line = self.lines.recv_timeout(ANSWER_WITHIN).map_err(|_| {
-                BenchError::Setup(format!("{what} did not announce its address"))
-            })?;
+            let line = self
+                .lines
+                .recv_timeout(ANSWER_WITHIN)
+                .map_err(|_| BenchError::Setup(format!("{what} did not announce its address")))?;
             if let Some(rest) = line.strip_prefix(prefix) {
                 let addr = rest.trim().trim_start_matches("http://");
                 return addr.parse().map_err(|_| {
@@ -90,8 +91,10 @@ impl Served {
         stdin.flush()?;
         let line = (self.lines.recv_timeout(ANSWER_WITHIN))
             .map_err(|_| BenchError::Setup("the receiver did not answer".into()))?;
-        (line.strip_prefix("received ").and_then(|n| n.trim().parse().ok()))
-            .ok_or_else(|| BenchError::Setup(format!("the receiver answered {line:?}")))
+        (line
+            .strip_prefix("received ")
+            .and_then(|n| n.trim().parse().ok()))
+        .ok_or_else(|| BenchError::Setup(format!("the receiver answered {line:?}")))
     }
 }
 
