@@ -170,6 +170,16 @@ pub struct Args {
     #[arg(long, hide = true)]
     pub schema: bool,
 
+    /// `standalone`: the `relay` binary to run as `relay serve` (e.g. `target/release/relay`).
+    #[arg(long)]
+    pub relay_bin: Option<PathBuf>,
+
+    /// Internal (`standalone`'s children): serve bare axum or the delivery receiver on a
+    /// loopback port, print `listening ADDR`, answer each line on stdin with `received N`,
+    /// exit at the end of stdin.
+    #[arg(long, value_enum, hide = true)]
+    pub serve: Option<Serve>,
+
     /// Internal: measure once in this process and print the sample line.
     #[arg(long, hide = true)]
     pub child: bool,
@@ -258,6 +268,9 @@ pub enum Scenario {
     /// Signed events sent to a running gateway (`--url`): throughput, latency, non-2xx
     /// answers by status.
     Load,
+    /// `relay serve` (`--relay-bin`) as a child process vs bare axum in a child process,
+    /// closed loop, alternating (req/s, latency, CPU per request).
+    Standalone,
 }
 
 impl Scenario {
@@ -271,8 +284,18 @@ impl Scenario {
             Self::Backlog => "backlog",
             Self::Publish => "publish",
             Self::Load => "load",
+            Self::Standalone => "standalone",
         }
     }
+}
+
+/// What a `--serve` child serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Serve {
+    /// Bare axum answering 200 (`bare.rs`).
+    Bare,
+    /// The delivery receiver (`server.rs`), counting what it got.
+    Receiver,
 }
 
 /// `--store`.

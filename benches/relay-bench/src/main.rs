@@ -46,6 +46,10 @@
 //!   gateway at `--url` for `--duration` seconds, closed loop over `--connections` or open
 //!   loop at `--rate`; throughput, p50/p99/p999 and every non-2xx answer by status (see
 //!   `loadgen`).
+//! - `standalone`: `relay serve` (the binary at `--relay-bin`) on SQLite FULL vs bare axum,
+//!   each a child process, the same closed-loop pushes over `--connections` for `--duration`
+//!   seconds, alternating `--runs` times: req/s, p50/p99, server and client CPU per request,
+//!   relay / bare (see `scenarios/standalone`).
 //!
 //! Run with (release mode matters):
 //!
@@ -60,6 +64,7 @@
 //! cargo run --release -p relay-bench -- backlog --backlog 0,1000000 --runs 1
 //! cargo run --release -p relay-bench -- publish --events 50000
 //! relay-bench load --url http://127.0.0.1:8080 --source github --secret S --rate 500 --duration 30
+//! relay-bench standalone --relay-bin target/release/relay --connections 64 --duration 10 --runs 3
 //! cargo run --release -p relay-bench -- deliver --store postgres   # after scripts/services.sh
 //! relay-bench --agent-via target/release/relay --events 10000       # agent vs direct, in process
 //! relay-bench --agent-via target/release/relay --agent-nodes 2      # on 2 `relay serve` nodes
@@ -111,6 +116,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if let Some(kind) = args.serve {
+        runtime.block_on(scenarios::standalone::serve(kind))?;
+        return Ok(());
+    }
+    if args.scenario == Scenario::Standalone {
+        print!(
+            "{}",
+            runtime.block_on(scenarios::standalone::compare(&args))?
+        );
+        return Ok(());
+    }
     if args.scenario == Scenario::Load {
         let summary = runtime.block_on(loadgen::run(&load_options(&args)?))?;
         match args.json {

@@ -113,7 +113,18 @@ fn machine_ticks() -> Option<(u64, u64)> {
 
 /// CPU time (clock ticks, user + system) of this process, its finished threads included.
 fn own_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    stat_ticks("/proc/self/stat")
+}
+
+/// CPU time (clock ticks of 10 ms, user + system) of the process `pid` (a child, say), its
+/// finished threads included.
+pub fn ticks_of(pid: u32) -> Option<u64> {
+    stat_ticks(&format!("/proc/{pid}/stat"))
+}
+
+/// utime + stime of the `/proc/…/stat` file at `path`.
+fn stat_ticks(path: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // Fields after the `(comm)`, which may contain spaces: state is field 3, utime 14.
     let rest = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -144,10 +155,16 @@ impl CpuSnapshot {
     /// The share (0.0 to 1.0) of the machine's CPU time since `self` that OTHER processes
     /// used.
     pub fn others_since(&self) -> Option<f64> {
+        self.others_besides(0)
+    }
+
+    /// [`CpuSnapshot::others_since`], not counting `ours` clock ticks either (what this
+    /// process's children used meanwhile).
+    pub fn others_besides(&self, ours: u64) -> Option<f64> {
         let now = Self::take()?;
         let total = now.machine_total.saturating_sub(self.machine_total).max(1);
         let busy = now.machine_busy.saturating_sub(self.machine_busy);
-        let own = now.own.saturating_sub(self.own);
+        let own = now.own.saturating_sub(self.own) + ours;
         Some(busy.saturating_sub(own) as f64 / total as f64)
     }
 }

@@ -111,15 +111,31 @@ fn main() -> ExitCode {
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+///
+/// Without a valid `RUST_LOG` the filter is the plain level `info`, which lets through exactly
+/// what `EnvFilter::new("info")` would, without `EnvFilter`'s per-span bookkeeping (a lock
+/// and a lookup at every enter, exit and close of every span: several per request).
 fn init_logs(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().flatten_event(true).init(),
+    use tracing_subscriber::filter::LevelFilter;
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    match (
+        tracing_subscriber::EnvFilter::try_from_default_env(),
+        format,
+    ) {
+        (Ok(filter), LogFormat::Text) => logs.with_env_filter(filter).init(),
+        (Ok(filter), LogFormat::Json) => {
+            logs.with_env_filter(filter)
+                .json()
+                .flatten_event(true)
+                .init();
+        }
+        (Err(_), LogFormat::Text) => logs.with_max_level(LevelFilter::INFO).init(),
+        (Err(_), LogFormat::Json) => {
+            (logs.with_max_level(LevelFilter::INFO))
+                .json()
+                .flatten_event(true)
+                .init();
+        }
     }
 }
 

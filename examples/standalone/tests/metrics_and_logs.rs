@@ -115,3 +115,50 @@ destinations = ["app"]
     assert_eq!(attempt["span"]["destination"], "app", "{attempt}");
     assert_eq!(attempt["outcome"], "delivered", "{attempt}");
 }
+
+/// Without `RUST_LOG` the filter is `info`: info lines are written, debug lines are not, and
+/// the lines carry their spans as with `RUST_LOG=info`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_rust_log_info_lines_are_logged_and_debug_lines_are_not() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let addr = free_port();
+    let config = dir.path().join("relay.toml");
+    let toml = format!(
+        "[server]\nlisten = \"{addr}\"\ndatabase_url = \"memory://\"\n\n\
+         [[sources]]\nname = \"demo\"\nscheme = \"none\"\n"
+    );
+    std::fs::write(&config, toml).expect("write config");
+    let log = dir.path().join("stderr.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_relay"))
+        .args(["serve", "--log-format", "json", "--config"])
+        .arg(&config)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("start relay");
+    wait_healthy(&mut child, addr).await;
+    let response = relay_core::tls::client()
+        .post(format!("http://{addr}/webhooks/demo"))
+        .body("{}")
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 200);
+    assert!(terminate(&mut child).success());
+    let text = std::fs::read_to_string(&log).expect("log");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let listening = (lines.iter())
+        .find(|l| (l["message"].as_str()).is_some_and(|m| m.starts_with("relay listening")))
+        .unwrap_or_else(|| panic!("no listening line in:\n{text}"));
+    assert_eq!(listening["level"], "INFO", "{listening}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"] != "DEBUG" && l["level"] != "TRACE"),
+        "{text}"
+    );
+}

@@ -6,6 +6,7 @@ mod deliver;
 mod e2e;
 mod latency;
 mod publish;
+pub mod standalone;
 mod table;
 
 use std::path::PathBuf;
@@ -41,7 +42,7 @@ pub fn plan(args: &Args) -> Plan {
     let mut plan = Plan::default();
     let wanted = |which: Which| args.only.contains(&which);
     match args.scenario {
-        Scenario::Ingest | Scenario::Load => {}
+        Scenario::Ingest | Scenario::Load | Scenario::Standalone => {}
         Scenario::Publish => plan.jobs = publish::jobs(args),
         Scenario::IngestLatency => {
             for rate in args.rates() {
@@ -151,10 +152,9 @@ pub fn label(args: &Args, job: Job) -> String {
 /// Measures `job` once, in this process.
 pub async fn measure(args: &Args, job: Job) -> Result<Sample, BenchError> {
     match args.scenario {
-        Scenario::Ingest | Scenario::Load => Err(BenchError::Setup(format!(
-            "{} is run by main",
-            args.scenario.name()
-        ))),
+        Scenario::Ingest | Scenario::Load | Scenario::Standalone => Err(BenchError::Setup(
+            format!("{} is run by main", args.scenario.name()),
+        )),
         Scenario::IngestLatency => latency::measure(args, job).await,
         Scenario::Deliver => deliver::measure(args, job).await,
         Scenario::EndToEnd => e2e::measure(args, job).await,

@@ -48,6 +48,9 @@ fn setup(args: &Args) -> String {
     match args.scenario {
         Scenario::Ingest => format!("Scenario `ingest`: {common}."),
         Scenario::Load => format!("Scenario `load`: a running gateway at `--url`; {common}."),
+        Scenario::Standalone => {
+            format!("Scenario `standalone`: see `standalone::compare`; {common}.")
+        }
         Scenario::IngestLatency => format!(
             "Scenario `ingest-latency`: open loop, {} s per rate, latency from each request's \
              intended send time (no coordinated omission), {} connections; {common}.",
@@ -168,7 +171,7 @@ fn met(ok: bool) -> &'static str {
 fn verdicts(args: &Args, results: &Results) -> Vec<String> {
     let mut lines = Vec::new();
     match args.scenario {
-        Scenario::Ingest | Scenario::Load => {}
+        Scenario::Ingest | Scenario::Load | Scenario::Standalone => {}
         Scenario::Publish => lines = super::publish::verdicts(results),
         Scenario::IngestLatency => {
             for rate in args.rates() {
