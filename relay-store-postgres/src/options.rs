@@ -43,7 +43,9 @@ impl PgOptions {
     }
 
     /// The most connections the pool opens (default 16, at least 2: the group-commit
-    /// writers share the pool with reads and the delivery queue).
+    /// writers share the pool with reads and the delivery queue). The delivery queue's lease
+    /// statement has a pool of its own besides, of at most 2 connections, opened when first
+    /// used (its planner settings differ; see the crate's README).
     pub fn max_connections(mut self, max: u32) -> Self {
         self.max_connections = max.max(2);
         self
