@@ -7,14 +7,17 @@
 //! in-flight leases' expiries (in the future) at the top of the same index, make the planner
 //! believe a few dozen rows are due when tens of thousands are. It then picks a bitmap scan
 //! of every due row, evaluates the held-destination checks on each, and sorts them all, so
-//! a lease of 64 rows took 135 ms with 58,000 due instead of about 1 ms. The lease
-//! connections therefore turn bitmap scans off (a session setting, made by `SET` when a
-//! connection is opened, so it also works through poolers that refuse startup options);
-//! nothing else runs on them. They turn JIT compilation off too: the statement is cheap
-//! when it walks the index, but its estimated cost grows with the table and would cross
-//! `jit_above_cost` (compiling took 0.8 s in a test). Sequential scans stay allowed: turning
-//! them off too made the `circuits` subquery (which no index serves) cost enough to be
-//! compiled.
+//! a lease of 64 rows took 135 ms with 58,000 due instead of about 1 ms. And re-planning
+//! it costs 0.4-1.6 ms of server CPU per lease, more than running it.
+//!
+//! The lease connections therefore run only that statement, with settings that leave the
+//! planner one shape, whatever the statistics say: index scans (no bitmap or sequential
+//! scans) joined by nested loops (no hash or merge joins), planned once per connection
+//! (`plan_cache_mode = force_generic_plan`; PostgreSQL still re-plans after an `ANALYZE`
+//! or a schema change), and no JIT compilation (with the disabled plan types priced out,
+//! the estimated cost would cross `jit_above_cost`: compiling took 0.8 s in a test). The
+//! settings are made by `SET` when a connection is opened, so they also work through
+//! poolers that refuse startup options.
 
 use std::time::Duration;
 
@@ -25,7 +28,9 @@ use crate::error::PgStoreError;
 use crate::tls;
 
 /// The planner settings of a lease connection (see the module documentation).
-pub(crate) const LEASE_SETTINGS: &str = "SET enable_bitmapscan = off; SET jit = off";
+pub(crate) const LEASE_SETTINGS: &str = "SET enable_bitmapscan = off; SET enable_seqscan = off;
+    SET enable_hashjoin = off; SET enable_mergejoin = off; SET jit = off;
+    SET plan_cache_mode = force_generic_plan";
 
 /// How many connections the lease pool opens at most: one worker leases at a time, so one
 /// per worker sharing the store is plenty; more workers wait their turn.
