@@ -154,9 +154,14 @@ async fn the_lease_walks_the_due_index_whatever_the_statistics_say() {
     let plain = generic_plan(&client, now.as_millis()).await;
     client.batch_execute("RESET plan_cache_mode").await.unwrap();
     assert!(
-        ["Bitmap", "Hash Join", "Merge Join", "Seq Scan on deliveries"]
-            .iter()
-            .any(|shape| plain.contains(shape)),
+        [
+            "Bitmap",
+            "Hash Join",
+            "Merge Join",
+            "Seq Scan on deliveries"
+        ]
+        .iter()
+        .any(|shape| plain.contains(shape)),
         "a plan the lease settings rule out:\n{plain}"
     );
 

@@ -62,7 +62,10 @@ pub(crate) fn build(
     if let Some(setup) = setup {
         builder = builder.post_create(Hook::async_fn(move |client, _| {
             Box::pin(async move {
-                client.batch_execute(setup).await.map_err(HookError::Backend)?;
+                client
+                    .batch_execute(setup)
+                    .await
+                    .map_err(HookError::Backend)?;
                 Ok(())
             })
         }));
