@@ -3,14 +3,17 @@
 /// The condition that `d` (due at `$1`) waits for its destination: disabled (its stored
 /// state), or its circuit open until after `$1`. The lease query leaves such deliveries
 /// alone, so a held backlog costs no writes and is due the moment it is released.
-pub(crate) const HELD: &str = "(EXISTS (
-         SELECT 1 FROM object_state s
-         WHERE s.tenant = d.tenant AND s.kind = 'destination' AND s.name = d.destination
-             AND NOT s.enabled)
-     OR EXISTS (
-         SELECT 1 FROM circuits c
-         WHERE c.tenant = d.tenant AND c.destination = d.destination
-             AND c.phase = 'open' AND c.until > $1::int8))";
+///
+/// Written as `IN` over the (few) held destinations rather than a correlated `EXISTS` per
+/// delivery, so PostgreSQL evaluates each subquery once per statement into a hash table
+/// (a "hashed SubPlan") instead of probing `object_state` and `circuits` for every row it
+/// scans. Every column compared is `NOT NULL`, so `IN` answers exactly as `EXISTS` would.
+pub(crate) const HELD: &str = "((d.tenant, d.destination) IN (
+         SELECT s.tenant, s.name FROM object_state s
+         WHERE s.kind = 'destination' AND NOT s.enabled)
+     OR (d.tenant, d.destination) IN (
+         SELECT c.tenant, c.destination FROM circuits c
+         WHERE c.phase = 'open' AND c.until > $1::int8))";
 
 /// The condition that `d` is bound to no agent, or to one of the agents the leasing node
 /// holds: `$5` is the array of their [`HeldAgent::key`](relay_core::store::HeldAgent::key)s.

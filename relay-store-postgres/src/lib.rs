@@ -8,8 +8,11 @@ mod destinations;
 mod error;
 mod held;
 mod insert;
+#[cfg(test)]
+mod lease_plan_tests;
 mod options;
 mod pipeline;
+mod pools;
 mod queue;
 mod reads;
 mod rows;
@@ -21,7 +24,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::Pool;
 use tokio_postgres::config::SslMode;
 
 pub use error::{PgStoreError, RootCertError};
@@ -43,6 +46,8 @@ pub struct PgStore {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pool: Pool,
+    /// The delivery queue's lease connections (see [`pools`]).
+    lease_pool: Pool,
     schema: Option<String>,
     writers: Writers,
     commits: Arc<AtomicU64>,
@@ -107,21 +112,20 @@ impl PgStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.acquire_timeout);
         }
-        let recycling = ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        };
-        let manager = if config.get_ssl_mode() == SslMode::Require {
-            Manager::from_config(config, tls::connector(&roots)?, recycling)
-        } else {
-            Manager::from_config(config, tokio_postgres::NoTls, recycling)
-        };
-        let pool = Pool::builder(manager)
-            .max_size(options.max_connections as usize)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(options.acquire_timeout))
-            .create_timeout(Some(options.acquire_timeout))
-            .recycle_timeout(Some(options.acquire_timeout))
-            .build()?;
+        let pool = pools::build(
+            &config,
+            &roots,
+            options.max_connections as usize,
+            options.acquire_timeout,
+            None,
+        )?;
+        let lease_pool = pools::build(
+            &config,
+            &roots,
+            pools::LEASE_CONNECTIONS,
+            options.acquire_timeout,
+            Some(pools::LEASE_SETTINGS),
+        )?;
         // Fails now, not at the first ingest, when the server cannot be reached.
         drop(pool.get().await?);
         let commits = Arc::new(AtomicU64::new(0));
@@ -144,6 +148,7 @@ impl PgStore {
         let store = Self {
             inner: Arc::new(Inner {
                 pool,
+                lease_pool,
                 schema: options.schema,
                 writers,
                 commits,

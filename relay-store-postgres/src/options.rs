@@ -24,7 +24,7 @@ impl Default for PgOptions {
             acquire_timeout: Duration::from_secs(5),
             max_batch: 512,
             writers: 2,
-            completion_writers: 2,
+            completion_writers: 1,
             queue: 8192,
             migrate: true,
         }
@@ -43,7 +43,9 @@ impl PgOptions {
     }
 
     /// The most connections the pool opens (default 16, at least 2: the group-commit
-    /// writers share the pool with reads and the delivery queue).
+    /// writers share the pool with reads and the delivery queue). The delivery queue's lease
+    /// statement has a pool of its own besides, of at most 2 connections, opened when first
+    /// used (its planner settings differ; see the crate's README).
     pub fn max_connections(mut self, max: u32) -> Self {
         self.max_connections = max.max(2);
         self
@@ -73,12 +75,13 @@ impl PgOptions {
     }
 
     /// How many group commits of attempt completions may be in flight at once, each on its
-    /// own connection (default 2, at least 1). The delivery worker's finished attempts are
+    /// own connection (default 1, at least 1). The delivery worker's finished attempts are
     /// queued to these writers, which record everything queued (up to
     /// [`max_batch`](Self::max_batch)) with ONE statement, so a worker with many attempts in
-    /// flight pays one commit per batch rather than one per attempt. On a 2-core machine 1 and
-    /// 2 measured the same (the worker's lease rounds, not these commits, are then most of
-    /// the commits).
+    /// flight pays one commit per batch rather than one per attempt. One writer makes the
+    /// batch as large as what arrives during one commit: fewer WAL flushes, which on a busy
+    /// server are what ingest commits and leases (the path from ingest to delivery) queue
+    /// behind.
     pub fn completion_writers(mut self, writers: usize) -> Self {
         self.completion_writers = writers.max(1);
         self

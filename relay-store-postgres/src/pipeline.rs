@@ -41,7 +41,15 @@ impl DeliveryQueue for PgStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        queue::lease_due(&self.inner.pool, holder, agents, now, limit, lease_for).await
+        queue::lease_due(
+            &self.inner.lease_pool,
+            holder,
+            agents,
+            now,
+            limit,
+            lease_for,
+        )
+        .await
     }
 
     async fn reclaim(&self, holder: &NodeId, now: Timestamp) -> Result<u64, StoreError> {

@@ -42,7 +42,7 @@ const LANE_HEAD: &str = "(d.ordering_key IS NULL OR NOT EXISTS (
 /// to one this node holds ([`AGENT_HERE`]), oldest due first, skipping rows other leasers hold;
 /// returns the token, the delivery (at 1), whether its event exists (at 14) and the event
 /// (at 15).
-static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
+pub(crate) static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH due AS (
              SELECT id, seq, next_attempt_at AS due_at FROM deliveries d

@@ -1,0 +1,175 @@
+//! The lease statement's plan on the lease connections: an ordered walk of `deliveries_due`
+//! joined by nested loops, even when the table's statistics are stale and planned without
+//! parameter values; a connection without the lease settings plans it otherwise. Needs
+//! `RELAY_TEST_POSTGRES_URL` (skipped loudly without it).
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use relay_core::model::time::Timestamp;
+use relay_core::store::DeliveryQueue;
+use relay_core::store::conformance::T0;
+
+use crate::queue::LEASE_DUE;
+use crate::{PgOptions, PgStore};
+
+/// A schema of its own on the test server, dropped at the end (also when the test fails).
+struct Scratch {
+    url: String,
+    name: String,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let (client, connection) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                    .await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test schema {}: {dropped:?}", self.name);
+        }
+    }
+}
+
+/// `count` events received from `from` (ms after T0) on, 1 ms apart, each with a pending
+/// delivery to `a` and one to `b`, written directly (thousands at once).
+const SEED: &str = "
+WITH e AS (
+    INSERT INTO events (id, tenant, source, event_type, idempotency_key, headers, body,
+                        received_at, status)
+    SELECT gen_random_uuid(), 'default', 'github', 'push', 'k' || ($1::int8 + g), '\\x'::bytea,
+           '\\x7b7d'::bytea, $2::int8 + g, 'routed'
+    FROM generate_series(0, $3::int8 - 1) g
+    RETURNING id, received_at
+)
+INSERT INTO deliveries (id, tenant, event_id, destination, route, status, next_attempt_at,
+                        created_at, updated_at)
+SELECT gen_random_uuid(), 'default', e.id, d, 'all', 'pending', e.received_at, e.received_at,
+       e.received_at
+FROM e CROSS JOIN (VALUES ('a'), ('b')) v(d)
+ORDER BY e.received_at, d";
+
+/// The generic plan of the lease statement on `client`, as text.
+async fn generic_plan(client: &tokio_postgres::Client, now: i64) -> String {
+    client
+        .batch_execute(&format!(
+            "PREPARE lease_plan(int8, int8, int8, text, text[]) AS {}",
+            &*LEASE_DUE
+        ))
+        .await
+        .unwrap();
+    let rows = client
+        .simple_query(&format!(
+            "EXPLAIN EXECUTE lease_plan({now}, 64, {}, NULL, '{{}}')",
+            now + 60_000
+        ))
+        .await
+        .unwrap();
+    client.batch_execute("DEALLOCATE lease_plan").await.unwrap();
+    rows.iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_walks_the_due_index_whatever_the_statistics_say() {
+    let Some(url) = relay_core::testing::backend_from_env(
+        "RELAY_TEST_POSTGRES_URL",
+        "relay-store-postgres lease plan",
+        "run `eval \"$(scripts/services.sh)\"` to start PostgreSQL",
+    ) else {
+        return;
+    };
+    let scratch = Scratch {
+        url,
+        name: format!("relay_t_{}", uuid::Uuid::now_v7().simple()),
+    };
+    let store = PgStore::connect(&scratch.url, PgOptions::default().schema(&scratch.name))
+        .await
+        .unwrap();
+    let t0 = T0.as_millis();
+
+    // Statistics taken over a few early rows, then a burst the planner has not seen, and
+    // some of it leased (expiries in the future, at the top of the due index).
+    let client = store.pool().get().await.unwrap();
+    let (early, burst) = (50_i64, 5_000_i64);
+    client.execute(SEED, &[&0_i64, &t0, &early]).await.unwrap();
+    client
+        .batch_execute("ANALYZE deliveries; ANALYZE events")
+        .await
+        .unwrap();
+    client
+        .execute(SEED, &[&early, &(t0 + 1_000), &burst])
+        .await
+        .unwrap();
+    let now = Timestamp::from_millis(t0 + 1_000 + burst);
+    let hour = Duration::from_secs(3600);
+    let leased = store.lease_due_as(None, &[], now, 64, hour).await.unwrap();
+    assert_eq!(leased.len(), 64);
+    let first: Vec<i64> = leased
+        .iter()
+        .map(|l| l.delivery.created_at.as_millis())
+        .collect();
+    assert!(first.windows(2).all(|w| w[0] <= w[1]), "oldest due first");
+    assert_eq!(first[0], t0, "the earliest rows first");
+
+    let lease_client = store.inner.lease_pool.get().await.unwrap();
+    let plan = generic_plan(&lease_client, now.as_millis()).await;
+    assert!(
+        plan.contains("Index Scan using deliveries_due on deliveries d"),
+        "{plan}"
+    );
+    for shape in [
+        "Bitmap",
+        "Hash Join",
+        "Merge Join",
+        "Seq Scan on deliveries",
+        "Sort Key: d.next_attempt_at",
+    ] {
+        assert!(!plan.contains(shape), "{shape} in\n{plan}");
+    }
+
+    // Without the lease settings the same statistics give another plan.
+    client
+        .batch_execute("SET plan_cache_mode = force_generic_plan")
+        .await
+        .unwrap();
+    let plain = generic_plan(&client, now.as_millis()).await;
+    client.batch_execute("RESET plan_cache_mode").await.unwrap();
+    assert!(
+        [
+            "Bitmap",
+            "Hash Join",
+            "Merge Join",
+            "Seq Scan on deliveries"
+        ]
+        .iter()
+        .any(|shape| plain.contains(shape)),
+        "a plan the lease settings rule out:\n{plain}"
+    );
+
+    // And the lease connections keep leasing in order after the check.
+    let next = store.lease_due_as(None, &[], now, 64, hour).await.unwrap();
+    assert_eq!(next.len(), 64);
+    assert!(
+        next[0].delivery.created_at.as_millis() >= *first.last().unwrap(),
+        "the next 64 follow the first"
+    );
+}
