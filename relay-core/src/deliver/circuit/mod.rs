@@ -41,12 +41,12 @@
 //! let breaker = CircuitBreaker { min_attempts: 4, probes: 2, ..CircuitBreaker::default() };
 //! let t = |s: i64| Timestamp::from_millis(s * 1000);
 //! let mut state = None;
-//! for (at, signal) in [(0, Signal::Success), (1, Signal::Failure), (2, Signal::Success)] {
+//! for (at, signal) in [(0, Signal::Failure), (1, Signal::Failure), (2, Signal::Failure)] {
 //!     state = breaker.record(state.as_ref(), signal, false, t(at));
 //! }
-//! assert_eq!(state.unwrap().phase, CircuitPhase::Closed, "1 of 3 failed, too few attempts");
+//! assert_eq!(state.unwrap().phase, CircuitPhase::Closed, "3 of 3 failed, too few attempts");
 //! let open = breaker.record(state.as_ref(), Signal::Failure, false, t(3)).unwrap();
-//! assert_eq!(open.phase, CircuitPhase::Open, "2 of 4 failed: 50%");
+//! assert_eq!(open.phase, CircuitPhase::Open, "4 of 4 failed");
 //! assert_eq!(breaker.admit(Some(&open), t(10), Duration::from_secs(15)), Admission::Wait(t(33)));
 //! let Admission::Probe(one) = breaker.admit(Some(&open), t(33), Duration::from_secs(15)) else { panic!() };
 //! let Admission::Probe(two) = breaker.admit(Some(&one), t(33), Duration::from_secs(15)) else { panic!() };
