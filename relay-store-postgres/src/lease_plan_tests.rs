@@ -12,37 +12,8 @@ use relay_core::store::DeliveryQueue;
 use relay_core::store::conformance::T0;
 
 use crate::queue::LEASE_DUE;
+use crate::scratch::Scratch;
 use crate::{PgOptions, PgStore};
-
-/// A schema of its own on the test server, dropped at the end (also when the test fails).
-struct Scratch {
-    url: String,
-    name: String,
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let (url, name) = (self.url.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let (client, connection) =
-                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-                tokio::spawn(connection);
-                client
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test schema {}: {dropped:?}", self.name);
-        }
-    }
-}
 
 /// `count` events received from `from` (ms after T0) on, 1 ms apart, each with a pending
 /// delivery to `a` and one to `b`, written directly (thousands at once).
@@ -90,16 +61,8 @@ async fn generic_plan(client: &tokio_postgres::Client, now: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lease_walks_the_due_index_whatever_the_statistics_say() {
-    let Some(url) = relay_core::testing::backend_from_env(
-        "RELAY_TEST_POSTGRES_URL",
-        "relay-store-postgres lease plan",
-        "run `eval \"$(scripts/services.sh)\"` to start PostgreSQL",
-    ) else {
+    let Some(scratch) = Scratch::from_env("relay-store-postgres lease plan") else {
         return;
-    };
-    let scratch = Scratch {
-        url,
-        name: format!("relay_t_{}", uuid::Uuid::now_v7().simple()),
     };
     let store = PgStore::connect(&scratch.url, PgOptions::default().schema(&scratch.name))
         .await

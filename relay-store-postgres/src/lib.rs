@@ -17,6 +17,8 @@ mod queue;
 mod reads;
 mod rows;
 mod schema;
+#[cfg(test)]
+mod scratch;
 mod tls;
 mod writer;
 

@@ -11,37 +11,8 @@ use relay_core::store::conformance::{
 };
 
 use crate::schema::{self, SCHEMA_VERSION};
+use crate::scratch::Scratch;
 use crate::{PgOptions, PgStore};
-
-/// A schema of its own on the test server, dropped at the end (also when the test fails).
-struct Scratch {
-    url: String,
-    name: String,
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let (url, name) = (self.url.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let (client, connection) =
-                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-                tokio::spawn(connection);
-                client
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
-                    .await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test schema {}: {dropped:?}", self.name);
-        }
-    }
-}
 
 /// The schema version before migration 3 added the admin tables.
 const BEFORE_ADMIN: u32 = 2;
@@ -65,16 +36,8 @@ async fn tables(store: &PgStore, name: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_at_the_previous_version_is_upgraded() {
-    let Some(url) = relay_core::testing::backend_from_env(
-        "RELAY_TEST_POSTGRES_URL",
-        "relay-store-postgres schema upgrade",
-        "run `eval \"$(scripts/services.sh)\"` to start PostgreSQL",
-    ) else {
+    let Some(scratch) = Scratch::from_env("relay-store-postgres schema upgrade") else {
         return;
-    };
-    let scratch = Scratch {
-        url,
-        name: format!("relay_t_{}", uuid::Uuid::now_v7().simple()),
     };
     let options = || PgOptions::default().schema(&scratch.name);
     let tenant = TenantId::new("acme");
@@ -137,16 +100,8 @@ const BEFORE_ONE_WORD: u32 = 13;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_entries_written_as_redrive_read_as_replay() {
-    let Some(url) = relay_core::testing::backend_from_env(
-        "RELAY_TEST_POSTGRES_URL",
-        "relay-store-postgres audit upgrade",
-        "run `eval \"$(scripts/services.sh)\"` to start PostgreSQL",
-    ) else {
+    let Some(scratch) = Scratch::from_env("relay-store-postgres audit upgrade") else {
         return;
-    };
-    let scratch = Scratch {
-        url,
-        name: format!("relay_t_{}", uuid::Uuid::now_v7().simple()),
     };
     let options = || PgOptions::default().schema(&scratch.name);
     let tenant = TenantId::new("acme");
