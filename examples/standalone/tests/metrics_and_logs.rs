@@ -98,11 +98,7 @@ destinations = ["app"]
     assert!(scraped.contains("relay_queue_depth "), "{scraped}");
 
     assert!(terminate(&mut child).success());
-    let text = std::fs::read_to_string(&log).expect("log");
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect();
+    let (text, lines) = json_lines(&log);
     let attempt = lines
         .iter()
         .find(|l| l["message"] == "attempt finished")
@@ -146,11 +142,7 @@ async fn without_rust_log_info_lines_are_logged_and_debug_lines_are_not() {
         .expect("POST");
     assert_eq!(response.status(), 200);
     assert!(terminate(&mut child).success());
-    let text = std::fs::read_to_string(&log).expect("log");
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect();
+    let (text, lines) = json_lines(&log);
     let listening = (lines.iter())
         .find(|l| (l["message"].as_str()).is_some_and(|m| m.starts_with("relay listening")))
         .unwrap_or_else(|| panic!("no listening line in:\n{text}"));
@@ -161,4 +153,14 @@ async fn without_rust_log_info_lines_are_logged_and_debug_lines_are_not() {
             .all(|l| l["level"] != "DEBUG" && l["level"] != "TRACE"),
         "{text}"
     );
+}
+
+/// The log file at `path`, and each of its lines parsed as JSON.
+fn json_lines(path: &std::path::Path) -> (String, Vec<Value>) {
+    let text = std::fs::read_to_string(path).expect("log");
+    let lines = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    (text, lines)
 }

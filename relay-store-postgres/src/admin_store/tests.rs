@@ -34,6 +34,25 @@ async fn tables(store: &PgStore, name: &str) -> i64 {
     row.get(0)
 }
 
+/// A store on `scratch`'s schema migrated up to `version` only, not opened by the current code.
+async fn at_version(scratch: &Scratch, version: u32) -> PgStore {
+    let store = PgStore::connect(
+        &scratch.url,
+        PgOptions::default()
+            .schema(&scratch.name)
+            .migrate_on_open(false),
+    )
+    .await
+    .unwrap();
+    let mut client = store.pool().get().await.unwrap();
+    let reached = schema::migrate_to(&mut client, Some(&scratch.name), version)
+        .await
+        .unwrap();
+    assert_eq!(reached, version);
+    drop(client);
+    store
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_at_the_previous_version_is_upgraded() {
     let Some(scratch) = Scratch::from_env("relay-store-postgres schema upgrade") else {
@@ -44,14 +63,8 @@ async fn a_database_at_the_previous_version_is_upgraded() {
 
     // The version before the admin tables, with an event whose delivery is dead-lettered,
     // written with that version's SQL (the current code writes columns added since).
-    let old = PgStore::connect(&scratch.url, options().migrate_on_open(false))
-        .await
-        .unwrap();
-    let mut client = old.pool().get().await.unwrap();
-    let reached = schema::migrate_to(&mut client, Some(&scratch.name), BEFORE_ADMIN)
-        .await
-        .unwrap();
-    assert_eq!(reached, BEFORE_ADMIN);
+    let old = at_version(&scratch, BEFORE_ADMIN).await;
+    let client = old.pool().get().await.unwrap();
     assert_eq!(tables(&old, "api_keys").await, 0, "not there before");
     let old_event = new_event(&tenant, "github", "k1", 0, &["x"]).event;
     let event = old_event.id;
@@ -105,14 +118,8 @@ async fn audit_entries_written_as_redrive_read_as_replay() {
     };
     let options = || PgOptions::default().schema(&scratch.name);
     let tenant = TenantId::new("acme");
-    let old = PgStore::connect(&scratch.url, options().migrate_on_open(false))
-        .await
-        .unwrap();
-    let mut client = old.pool().get().await.unwrap();
-    let reached = schema::migrate_to(&mut client, Some(&scratch.name), BEFORE_ONE_WORD)
-        .await
-        .unwrap();
-    assert_eq!(reached, BEFORE_ONE_WORD);
+    let old = at_version(&scratch, BEFORE_ONE_WORD).await;
+    let client = old.pool().get().await.unwrap();
     // Written with that version's SQL: a dead-letter replay audited as `redrive`, then a
     // discard.
     for (ms, action) in [(0, "redrive"), (1, "discard")] {
