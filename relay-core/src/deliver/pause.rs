@@ -29,8 +29,10 @@ impl Relay {
         }
         if !self.pause_is_stored(destination) {
             // Paused in this process (or its stored write is still on its way): the store
-            // cannot know, so the delivery waits here.
-            return true;
+            // cannot know, so the delivery waits here. Unless another delivery's re-read of
+            // the stored states (below) lifted it meanwhile: reading the states waited for
+            // that re-read to finish, and it updates the pauses before it lets go.
+            return self.is_destination_disabled(destination);
         }
         let mut last = self.pause_reread().lock().await;
         // Another delivery of the same lease may have read them meanwhile.
