@@ -8,10 +8,10 @@ mod destinations;
 mod error;
 mod held;
 mod insert;
-#[cfg(test)]
-mod lease_plan_tests;
 mod options;
 mod pipeline;
+#[cfg(test)]
+mod plan_tests;
 mod pools;
 mod queue;
 mod reads;

@@ -1,7 +1,7 @@
-//! The lease statement's plan on the lease connections: an ordered walk of `deliveries_due`
-//! joined by nested loops, even when the table's statistics are stale and planned without
-//! parameter values; a connection without the lease settings plans it otherwise. Needs
-//! `RELAY_TEST_POSTGRES_URL` (skipped loudly without it).
+//! Plans whatever the statistics say: the lease statement on the lease connections (an
+//! ordered walk of `deliveries_due` joined by nested loops; a connection without the lease
+//! settings plans it otherwise), and a pool's plans made on an empty table, made again as
+//! it grows. Needs `RELAY_TEST_POSTGRES_URL` (skipped loudly without it).
 
 #![allow(clippy::unwrap_used)]
 
@@ -11,6 +11,7 @@ use relay_core::model::time::Timestamp;
 use relay_core::store::DeliveryQueue;
 use relay_core::store::conformance::T0;
 
+use crate::pools;
 use crate::queue::LEASE_DUE;
 use crate::scratch::Scratch;
 use crate::{PgOptions, PgStore};
@@ -33,30 +34,40 @@ SELECT gen_random_uuid(), 'default', e.id, d, 'all', 'pending', e.received_at, e
 FROM e CROSS JOIN (VALUES ('a'), ('b')) v(d)
 ORDER BY e.received_at, d";
 
-/// The generic plan of the lease statement on `client`, as text.
-async fn generic_plan(client: &tokio_postgres::Client, now: i64) -> String {
+/// The generic plan of `sql` on `client` with the parameter values `args`, as text.
+async fn generic_plan(client: &tokio_postgres::Client, sql: &str, args: &str) -> String {
     client
         .batch_execute(&format!(
-            "PREPARE lease_plan(int8, int8, int8, text, text[]) AS {}",
-            &*LEASE_DUE
+            "SET plan_cache_mode = force_generic_plan; PREPARE probe AS {sql}"
         ))
         .await
         .unwrap();
     let rows = client
-        .simple_query(&format!(
-            "EXPLAIN EXECUTE lease_plan({now}, 64, {}, NULL, '{{}}')",
-            now + 60_000
-        ))
+        .simple_query(&format!("EXPLAIN EXECUTE probe({args})"))
         .await
         .unwrap();
-    client.batch_execute("DEALLOCATE lease_plan").await.unwrap();
-    rows.iter()
+    client
+        .batch_execute("DEALLOCATE probe; RESET plan_cache_mode")
+        .await
+        .unwrap();
+    text(&rows)
+}
+
+/// The first column of every row of `messages`, one per line.
+fn text(messages: &[tokio_postgres::SimpleQueryMessage]) -> String {
+    messages
+        .iter()
         .filter_map(|m| match m {
             tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
             _ => None,
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The lease statement's parameters at `now`.
+fn lease_args(now: i64) -> String {
+    format!("{now}, 64, {}, NULL, '{{}}'", now + 60_000)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,7 +105,7 @@ async fn the_lease_walks_the_due_index_whatever_the_statistics_say() {
     assert_eq!(first[0], t0, "the earliest rows first");
 
     let lease_client = store.inner.lease_pool.get().await.unwrap();
-    let plan = generic_plan(&lease_client, now.as_millis()).await;
+    let plan = generic_plan(&lease_client, &LEASE_DUE, &lease_args(now.as_millis())).await;
     assert!(
         plan.contains("Index Scan using deliveries_due on deliveries d"),
         "{plan}"
@@ -110,12 +121,7 @@ async fn the_lease_walks_the_due_index_whatever_the_statistics_say() {
     }
 
     // Without the lease settings the same statistics give another plan.
-    client
-        .batch_execute("SET plan_cache_mode = force_generic_plan")
-        .await
-        .unwrap();
-    let plain = generic_plan(&client, now.as_millis()).await;
-    client.batch_execute("RESET plan_cache_mode").await.unwrap();
+    let plain = generic_plan(&client, &LEASE_DUE, &lease_args(now.as_millis())).await;
     assert!(
         [
             "Bitmap",
@@ -135,4 +141,65 @@ async fn the_lease_walks_the_due_index_whatever_the_statistics_say() {
         next[0].delivery.created_at.as_millis() >= *first.last().unwrap(),
         "the next 64 follow the first"
     );
+}
+
+/// Runs the probe query on `client` as a cached statement, then shows the plan the
+/// connection keeps for it.
+async fn cached_plan(client: &deadpool_postgres::Client) -> String {
+    let statement = client
+        .prepare_cached("SELECT v FROM probe WHERE id = $1::int8")
+        .await
+        .unwrap();
+    client.query(&statement, &[&1_i64]).await.unwrap();
+    let names = client
+        .simple_query("SELECT name FROM pg_prepared_statements WHERE statement LIKE '%FROM probe%'")
+        .await
+        .unwrap();
+    let name = text(&names);
+    text(
+        &client
+            .simple_query(&format!("EXPLAIN EXECUTE {name}(1)"))
+            .await
+            .unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_made_on_empty_tables_are_made_again_as_they_grow() {
+    let Some(scratch) = Scratch::from_env("relay-store-postgres plan refresh") else {
+        return;
+    };
+    let mut config: tokio_postgres::Config = scratch.url.parse().unwrap();
+    config.options(format!("-c search_path={}", scratch.name));
+    let setup = "SET plan_cache_mode = force_generic_plan";
+    let pool = pools::build(
+        &config,
+        &crate::tls::Roots::Default,
+        1,
+        Duration::from_secs(5),
+        Some(setup),
+    )
+    .unwrap();
+    // Planned on an empty table: a sequential scan, kept as the table grows.
+    let client = pool.get().await.unwrap();
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA {0}; CREATE TABLE {0}.probe (id INT8 PRIMARY KEY, v TEXT);
+             ANALYZE {0}.probe",
+            scratch.name
+        ))
+        .await
+        .unwrap();
+    assert!(cached_plan(&client).await.contains("Seq Scan on probe"));
+    client
+        .batch_execute("INSERT INTO probe SELECT g, 'v' FROM generate_series(1, 20000) g")
+        .await
+        .unwrap();
+    assert!(cached_plan(&client).await.contains("Seq Scan on probe"));
+    drop(client);
+
+    // The connection's 2nd use refreshes its plans: an index lookup now.
+    let client = pool.get().await.unwrap();
+    let plan = cached_plan(&client).await;
+    assert!(plan.contains("Index Scan using probe_pkey"), "{plan}");
 }
