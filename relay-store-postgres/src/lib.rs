@@ -8,6 +8,8 @@ mod destinations;
 mod error;
 mod held;
 mod insert;
+#[cfg(test)]
+mod lease_loss_tests;
 mod options;
 mod pipeline;
 #[cfg(test)]

@@ -13,26 +13,8 @@ use relay_core::store::conformance::T0;
 
 use crate::pools;
 use crate::queue::LEASE_DUE;
-use crate::scratch::Scratch;
+use crate::scratch::{SEED, Scratch};
 use crate::{PgOptions, PgStore};
-
-/// `count` events received from `from` (ms after T0) on, 1 ms apart, each with a pending
-/// delivery to `a` and one to `b`, written directly (thousands at once).
-const SEED: &str = "
-WITH e AS (
-    INSERT INTO events (id, tenant, source, event_type, idempotency_key, headers, body,
-                        received_at, status)
-    SELECT gen_random_uuid(), 'default', 'github', 'push', 'k' || ($1::int8 + g), '\\x'::bytea,
-           '\\x7b7d'::bytea, $2::int8 + g, 'routed'
-    FROM generate_series(0, $3::int8 - 1) g
-    RETURNING id, received_at
-)
-INSERT INTO deliveries (id, tenant, event_id, destination, route, status, next_attempt_at,
-                        created_at, updated_at)
-SELECT gen_random_uuid(), 'default', e.id, d, 'all', 'pending', e.received_at, e.received_at,
-       e.received_at
-FROM e CROSS JOIN (VALUES ('a'), ('b')) v(d)
-ORDER BY e.received_at, d";
 
 /// The generic plan of `sql` on `client` with the parameter values `args`, as text.
 async fn generic_plan(client: &tokio_postgres::Client, sql: &str, args: &str) -> String {

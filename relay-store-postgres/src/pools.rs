@@ -37,10 +37,21 @@ use tokio_postgres::config::SslMode;
 use crate::error::PgStoreError;
 use crate::tls;
 
-/// The planner settings of a lease connection (see the module documentation).
+/// The settings of a lease connection: the planner's (see the module documentation) and
+/// asynchronous commits (`synchronous_commit = off`).
+///
+/// A lease's commit does not wait for its WAL flush: on this store's path from an ingest to
+/// its delivery, that wait was a second flush in series after the ingest's own (the
+/// ingest → delivered median at 1,000 events/s went from 6.0-6.9 ms to 4.7 ms without it).
+/// Nothing relies on a lease being durable before its attempt. A lease lost in a server
+/// crash leaves the delivery as it was before, due again, so it is delivered again (at
+/// least once, as after any crash during an attempt). Its holder's completion then
+/// matches nothing, since a new lease's token is never a lost one's
+/// ([`crate::queue::NEXT_TOKEN`]). A completion commits synchronously, and the WAL is
+/// flushed in order, so a recorded attempt's lease is always durable with it.
 pub(crate) const LEASE_SETTINGS: &str = "SET enable_bitmapscan = off; SET enable_seqscan = off;
     SET enable_hashjoin = off; SET enable_mergejoin = off; SET jit = off;
-    SET plan_cache_mode = force_generic_plan";
+    SET plan_cache_mode = force_generic_plan; SET synchronous_commit = off";
 
 /// Whether a connection recycled `recycled` times before drops its statements' plans as it
 /// is handed out, so they are made again from the tables as they are now: at its 2nd, 4th,

@@ -1,8 +1,8 @@
 //! The delivery queue: leases with `FOR UPDATE SKIP LOCKED`, fencing tokens, attempts.
 //!
 //! A lease is the delivery row in status `in_flight` with `next_attempt_at` set to the
-//! lease's expiry, `lease_token` incremented and `lease_holder` set to the leasing node's
-//! identity (or NULL), which that node's next life reclaims at once. `SKIP LOCKED` makes concurrent leasers
+//! lease's expiry, a new `lease_token` ([`NEXT_TOKEN`]) and `lease_holder` set to the leasing
+//! node's identity (or NULL), which that node's next life reclaims at once. `SKIP LOCKED` makes concurrent leasers
 //! (tasks or nodes) pass over rows another one is taking, so no delivery is handed out
 //! twice; an expired lease is just a due `in_flight` row, taken over with a larger token,
 //! after which the old holder's writes match no row. Attempt completions are group-committed
@@ -24,6 +24,19 @@ use crate::rows::{self, DELIVERY_COLUMNS, EVENT_COLUMNS, get, qualified};
 fn token(lease: &Lease) -> i64 {
     i64::try_from(lease.token).unwrap_or(-1)
 }
+
+/// The token of a new lease of `d`: larger than its last one, and at least the lease
+/// statement's start on the server's clock, in µs.
+///
+/// The lease commits without waiting for its WAL flush (see [`crate::pools`]), so a
+/// server crash can lose it after its holder has started the attempt. The row is then back
+/// as it was, and leased again; a token counted up from the lost one's predecessor would
+/// be the lost one again, and the first holder's late completion would match the new
+/// lease. A token taken from the clock after the restart is later than every token issued
+/// before the crash, so the late completion matches nothing, as fencing requires. (Only a
+/// server clock stepped back across a crash could bring an old token back.)
+pub(crate) const NEXT_TOKEN: &str =
+    "GREATEST(d.lease_token + 1, (extract(epoch FROM statement_timestamp()) * 1000000)::int8)";
 
 /// The condition that `d` (due at `$1`) is unordered or the head of its lane: no delivery of
 /// its lane created before it holds the lane (pending, in flight, or dead-lettered with
@@ -54,7 +67,7 @@ pub(crate) static LEASE_DUE: LazyLock<String> = LazyLock::new(|| {
          ),
          leased AS (
              UPDATE deliveries d SET status = 'in_flight', next_attempt_at = $3::int8,
-                 lease_token = d.lease_token + 1, updated_at = $1::int8,
+                 lease_token = {NEXT_TOKEN}, updated_at = $1::int8,
                  lease_holder = $4::text
              FROM due WHERE d.id = due.id
              RETURNING due.due_at, due.seq AS due_seq, d.lease_token, {delivery}

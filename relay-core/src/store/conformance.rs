@@ -283,7 +283,14 @@ fn attempt(lease: &Lease, number: u32, started_at: Timestamp, outcome: AttemptOu
     }
 }
 
-fn completion(lease: &Lease, number: u32, when: Timestamp, next: NextStep) -> AttemptCompletion {
+/// The completion of attempt `number` under `lease`, started `when`, moving the delivery on
+/// to `next` (an answer of 200 when delivered, 500 otherwise).
+pub fn completion(
+    lease: &Lease,
+    number: u32,
+    when: Timestamp,
+    next: NextStep,
+) -> AttemptCompletion {
     let outcome = match next {
         NextStep::Delivered => AttemptOutcome::Delivered,
         NextStep::RetryAt(_) => AttemptOutcome::Retrying,
