@@ -9,9 +9,10 @@ use crate::cli::{Args, Scenario, StoreChoice, Which};
 use crate::report::{Results, machine, median_rate, median_sample, millis, notes, thousands};
 use crate::sample::Sample;
 
-/// `deliver` target of issue 29 (issue 12 asked for 0.60): the worker at least this share of
-/// the raw client's rate.
+/// `deliver` targets of issue 29 (issue 12 asked for 0.60): the worker at least this share of
+/// the raw client's rate, on SQLite (`synchronous=FULL`) and on PostgreSQL.
 const DELIVER_TARGET: f64 = 0.45;
+const DELIVER_POSTGRES_TARGET: f64 = 0.30;
 /// `end-to-end` targets: median ingest-to-delivered latency at 1k/s, in µs, on SQLite
 /// (issue 12) and on PostgreSQL (issue 29).
 const E2E_TARGET_US: u32 = 5_000;
@@ -207,11 +208,15 @@ fn verdicts(args: &Args, results: &Results) -> Vec<String> {
         }
         Scenario::Deliver => {
             let rate = |which: Which| find(results, |j| j.which == which).and_then(median_rate);
+            let deliver_target = match args.store {
+                StoreChoice::Postgres => DELIVER_POSTGRES_TARGET,
+                StoreChoice::Sqlite => DELIVER_TARGET,
+            };
             if let (Some(g), Some(c)) = (rate(Which::Gateway), rate(Which::Client)) {
                 lines.push(format!(
                     "| worker / raw hyper client (target >= {:.0}%: {}) | {:.0}% |",
-                    100.0 * DELIVER_TARGET,
-                    met(g / c >= DELIVER_TARGET),
+                    100.0 * deliver_target,
+                    met(g / c >= deliver_target),
                     100.0 * g / c
                 ));
             }
