@@ -12,7 +12,6 @@ use relay_core::store::conformance::{T0, completion};
 use relay_core::store::{DeliveryQueue, NextStep, StoreError};
 
 use crate::scratch::{SEED, Scratch};
-use crate::{PgOptions, PgStore};
 
 /// The delivery's queue columns, as text, to put back as a crash would.
 const QUEUE_STATE: &str = "SELECT status, next_attempt_at, lease_token, lease_holder
@@ -23,9 +22,7 @@ async fn a_lease_lost_in_a_crash_never_has_its_token_issued_again() {
     let Some(scratch) = Scratch::from_env("relay-store-postgres lease loss") else {
         return;
     };
-    let store = PgStore::connect(&scratch.url, PgOptions::default().schema(&scratch.name))
-        .await
-        .unwrap();
+    let store = scratch.store().await;
     let client = store.pool().get().await.unwrap();
     client
         .execute(SEED, &[&0_i64, &T0.as_millis(), &1_i64])
@@ -94,9 +91,7 @@ async fn only_the_lease_connections_commit_asynchronously() {
     let Some(scratch) = Scratch::from_env("relay-store-postgres lease commits") else {
         return;
     };
-    let store = PgStore::connect(&scratch.url, PgOptions::default().schema(&scratch.name))
-        .await
-        .unwrap();
+    let store = scratch.store().await;
     let setting = |rows: Vec<tokio_postgres::Row>| rows[0].get::<_, String>(0);
     let lease = store.inner.lease_pool.get().await.unwrap();
     let main = store.pool().get().await.unwrap();

@@ -14,7 +14,6 @@ use relay_core::store::conformance::T0;
 use crate::pools;
 use crate::queue::LEASE_DUE;
 use crate::scratch::{SEED, Scratch};
-use crate::{PgOptions, PgStore};
 
 /// The generic plan of `sql` on `client` with the parameter values `args`, as text.
 async fn generic_plan(client: &tokio_postgres::Client, sql: &str, args: &str) -> String {
@@ -57,9 +56,7 @@ async fn the_lease_walks_the_due_index_whatever_the_statistics_say() {
     let Some(scratch) = Scratch::from_env("relay-store-postgres lease plan") else {
         return;
     };
-    let store = PgStore::connect(&scratch.url, PgOptions::default().schema(&scratch.name))
-        .await
-        .unwrap();
+    let store = scratch.store().await;
     let t0 = T0.as_millis();
 
     // Statistics taken over a few early rows, then a burst the planner has not seen, and
@@ -162,11 +159,14 @@ async fn plans_made_on_empty_tables_are_made_again_as_they_grow() {
         Some(setup),
     )
     .unwrap();
-    // Planned on an empty table: a sequential scan, kept as the table grows.
+    // Planned on an empty table: a sequential scan, kept as the table grows (autovacuum,
+    // whose `ANALYZE` would re-plan it too, is off for the table).
     let client = pool.get().await.unwrap();
     client
         .batch_execute(&format!(
-            "CREATE SCHEMA {0}; CREATE TABLE {0}.probe (id INT8 PRIMARY KEY, v TEXT);
+            "CREATE SCHEMA {0};
+             CREATE TABLE {0}.probe (id INT8 PRIMARY KEY, v TEXT)
+                 WITH (autovacuum_enabled = off);
              ANALYZE {0}.probe",
             scratch.name
         ))

@@ -45,6 +45,15 @@ impl Scratch {
     }
 }
 
+impl Scratch {
+    /// A store on this schema, with the default options (the schema created and migrated).
+    pub(crate) async fn store(&self) -> crate::PgStore {
+        crate::PgStore::connect(&self.url, crate::PgOptions::default().schema(&self.name))
+            .await
+            .unwrap()
+    }
+}
+
 impl Drop for Scratch {
     fn drop(&mut self) {
         let (url, name) = (self.url.clone(), self.name.clone());
