@@ -145,11 +145,10 @@ async fn cached_plan(client: &deadpool_postgres::Client) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plans_made_on_empty_tables_are_made_again_as_they_grow() {
-    let Some(scratch) = Scratch::from_env("relay-store-postgres plan refresh") else {
+    let Some((_scratch, config)) = Scratch::database("relay-store-postgres plan refresh").await
+    else {
         return;
     };
-    let mut config: tokio_postgres::Config = scratch.url.parse().unwrap();
-    config.options(format!("-c search_path={}", scratch.name));
     let setup = "SET plan_cache_mode = force_generic_plan";
     let pool = pools::build(
         &config,
@@ -159,17 +158,15 @@ async fn plans_made_on_empty_tables_are_made_again_as_they_grow() {
         Some(setup),
     )
     .unwrap();
-    // Planned on an empty table: a sequential scan, kept as the table grows (autovacuum,
-    // whose `ANALYZE` would re-plan it too, is off for the table).
+    // Planned on an empty table: a sequential scan, kept as the table grows. (In a database
+    // of its own, and with autovacuum off for the table: other tests' `CREATE SCHEMA` and an
+    // `ANALYZE` would each re-plan it too.)
     let client = pool.get().await.unwrap();
     client
-        .batch_execute(&format!(
-            "CREATE SCHEMA {0};
-             CREATE TABLE {0}.probe (id INT8 PRIMARY KEY, v TEXT)
-                 WITH (autovacuum_enabled = off);
-             ANALYZE {0}.probe",
-            scratch.name
-        ))
+        .batch_execute(
+            "CREATE TABLE probe (id INT8 PRIMARY KEY, v TEXT) WITH (autovacuum_enabled = off);
+             ANALYZE probe",
+        )
         .await
         .unwrap();
     assert!(cached_plan(&client).await.contains("Seq Scan on probe"));

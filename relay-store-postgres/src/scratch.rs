@@ -1,5 +1,5 @@
-//! A schema of its own on the test server for one unit test, dropped at the end (also when
-//! the test fails).
+//! A schema (or a database) of its own on the test server for one unit test, dropped at the
+//! end (also when the test fails).
 
 #![allow(clippy::unwrap_used)]
 
@@ -21,12 +21,15 @@ SELECT gen_random_uuid(), 'default', e.id, d, 'all', 'pending', e.received_at, e
 FROM e CROSS JOIN (VALUES ('a'), ('b')) v(d)
 ORDER BY e.received_at, d";
 
-/// A fresh schema on the server `RELAY_TEST_POSTGRES_URL` names; dropped when this is.
+/// A fresh schema (or database) on the server `RELAY_TEST_POSTGRES_URL` names; dropped when
+/// this is.
 pub(crate) struct Scratch {
     /// The server's URL.
     pub(crate) url: String,
-    /// The schema's name (`relay_t_…`).
+    /// The schema's (or database's) name (`relay_t_…`).
     pub(crate) name: String,
+    /// A database rather than a schema.
+    database: bool,
 }
 
 impl Scratch {
@@ -41,7 +44,28 @@ impl Scratch {
         Some(Self {
             url,
             name: format!("relay_t_{}", uuid::Uuid::now_v7().simple()),
+            database: false,
         })
+    }
+
+    /// A new database of its own for the test `what`, created now, for a test that other
+    /// tests' schema changes must not reach (a `CREATE SCHEMA` anywhere in a database drops
+    /// every session's cached plans there); its connection settings, or `None` without a
+    /// server.
+    pub(crate) async fn database(what: &str) -> Option<(Self, tokio_postgres::Config)> {
+        let mut scratch = Self::from_env(what)?;
+        scratch.database = true;
+        let (client, connection) = tokio_postgres::connect(&scratch.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{}\"", scratch.name))
+            .await
+            .unwrap();
+        let mut config: tokio_postgres::Config = scratch.url.parse().unwrap();
+        config.dbname(&scratch.name);
+        Some((scratch, config))
     }
 }
 
@@ -57,6 +81,10 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let (url, name) = (self.url.clone(), self.name.clone());
+        let drop = match self.database {
+            true => format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+            false => format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"),
+        };
         let dropped = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -66,14 +94,15 @@ impl Drop for Scratch {
                 let (client, connection) =
                     tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
                 tokio::spawn(connection);
-                client
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
-                    .await
+                client.batch_execute(&drop).await
             })
         })
         .join();
         if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test schema {}: {dropped:?}", self.name);
+            eprintln!(
+                "could not drop test schema or database {}: {dropped:?}",
+                self.name
+            );
         }
     }
 }
