@@ -34,7 +34,9 @@ fn token(lease: &Lease) -> i64 {
 /// be the lost one again, and the first holder's late completion would match the new
 /// lease. A token taken from the clock after the restart is later than every token issued
 /// before the crash, so the late completion matches nothing, as fencing requires. (Only a
-/// server clock stepped back across a crash could bring an old token back.)
+/// server clock stepped back across a crash could bring an old token back, or, after a
+/// failover, a standby whose clock is behind the old primary's by more than the failover
+/// took: the same lease is lost when a standby is promoted before it received it.)
 pub(crate) const NEXT_TOKEN: &str =
     "GREATEST(d.lease_token + 1, (extract(epoch FROM statement_timestamp()) * 1000000)::int8)";
 
