@@ -42,7 +42,8 @@ use crate::tls;
 ///
 /// A lease's commit does not wait for its WAL flush: on this store's path from an ingest to
 /// its delivery, that wait was a second flush in series after the ingest's own (the
-/// ingest → delivered median at 1,000 events/s went from 6.0-6.9 ms to 4.7 ms without it).
+/// ingest → delivered median at 1,000 events/s: 6.8 ms with it, 4.9 ms without, medians of
+/// 3 alternating runs in `benches/results/2026-12-07-postgres-latency.md`).
 /// Nothing relies on a lease being durable before its attempt. A lease lost in a server
 /// crash leaves the delivery as it was before, due again, so it is delivered again (at
 /// least once, as after any crash during an attempt). Its holder's completion then
