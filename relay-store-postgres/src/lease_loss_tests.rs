@@ -1,7 +1,7 @@
 //! A lease commits without waiting for its WAL flush, so a server crash can lose it after
 //! its holder has started the attempt: the delivery is leased again, and the first holder's
-//! late completion must match nothing (its token is never issued again). Needs
-//! `RELAY_TEST_POSTGRES_URL` (skipped loudly without it).
+//! late completion must match nothing (its token is never issued again). Also each pool's
+//! session settings. Needs `RELAY_TEST_POSTGRES_URL` (skipped loudly without it).
 
 #![allow(clippy::unwrap_used)]
 
@@ -87,15 +87,27 @@ async fn a_lease_lost_in_a_crash_never_has_its_token_issued_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_the_lease_connections_commit_asynchronously() {
+async fn each_pool_has_its_settings() {
     let Some(scratch) = Scratch::from_env("relay-store-postgres lease commits") else {
         return;
     };
     let store = scratch.store().await;
-    let setting = |rows: Vec<tokio_postgres::Row>| rows[0].get::<_, String>(0);
-    let lease = store.inner.lease_pool.get().await.unwrap();
-    let main = store.pool().get().await.unwrap();
-    let show = "SHOW synchronous_commit";
-    assert_eq!(setting(lease.query(show, &[]).await.unwrap()), "off");
-    assert_eq!(setting(main.query(show, &[]).await.unwrap()), "on");
+    let inner = &store.inner;
+    let (lease, write, main) = (&inner.lease_pool, &inner.write_pool, &inner.pool);
+    for (pool, commits, plans) in [
+        (lease, "off", "force_generic_plan"),
+        (write, "on", "force_generic_plan"),
+        (main, "on", "auto"),
+    ] {
+        let client = pool.get().await.unwrap();
+        let setting = |rows: Vec<tokio_postgres::Row>| rows[0].get::<_, String>(0);
+        let show = |name: &str| format!("SHOW {name}");
+        let synchronous = client
+            .query(&show("synchronous_commit"), &[])
+            .await
+            .unwrap();
+        assert_eq!(setting(synchronous), commits);
+        let cache = client.query(&show("plan_cache_mode"), &[]).await.unwrap();
+        assert_eq!(setting(cache), plans);
+    }
 }

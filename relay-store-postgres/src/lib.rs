@@ -52,6 +52,10 @@ pub(crate) struct Inner {
     pool: Pool,
     /// The delivery queue's lease connections (see [`pools`]).
     lease_pool: Pool,
+    /// The group-commit writers' connections (see [`pools`]); the writer tasks hold clones,
+    /// this one is kept for the tests to look at.
+    #[cfg_attr(not(test), allow(dead_code))]
+    write_pool: Pool,
     schema: Option<String>,
     writers: Writers,
     commits: Arc<AtomicU64>,
@@ -130,6 +134,13 @@ impl PgStore {
             options.acquire_timeout,
             Some(pools::LEASE_SETTINGS),
         )?;
+        let write_pool = pools::build(
+            &config,
+            &roots,
+            options.writers + options.completion_writers,
+            options.acquire_timeout,
+            Some(pools::WRITE_SETTINGS),
+        )?;
         // Fails now, not at the first ingest, when the server cannot be reached.
         drop(pool.get().await?);
         let commits = Arc::new(AtomicU64::new(0));
@@ -140,7 +151,7 @@ impl PgStore {
             queue: options.queue,
         };
         let writers = Writers::spawn(
-            pool.clone(),
+            write_pool.clone(),
             shape,
             Shape {
                 writers: options.completion_writers,
@@ -153,6 +164,7 @@ impl PgStore {
             inner: Arc::new(Inner {
                 pool,
                 lease_pool,
+                write_pool,
                 schema: options.schema,
                 writers,
                 commits,

@@ -42,10 +42,12 @@ impl PgOptions {
         self
     }
 
-    /// The most connections the pool opens (default 16, at least 2: the group-commit
-    /// writers share the pool with reads and the delivery queue). The delivery queue's lease
-    /// statement has a pool of its own besides, of at most 2 connections, opened when first
-    /// used (its planner settings differ; see the crate's README).
+    /// The most connections the main pool opens (default 16, at least 2), for reads, the
+    /// admin API and the delivery queue's other writes. Two pools of their own come on top,
+    /// each connection opened when first used, because their session settings differ (see
+    /// the crate's README): the group-commit writers' ([`writers`](Self::writers) plus
+    /// [`completion_writers`](Self::completion_writers) connections) and the lease
+    /// statement's (at most 2).
     pub fn max_connections(mut self, max: u32) -> Self {
         self.max_connections = max.max(2);
         self

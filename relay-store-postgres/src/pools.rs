@@ -1,5 +1,14 @@
-//! The store's connection pools: the main pool (ingest, completions, reads, admin) and a
-//! small one of its own for the delivery queue's lease statement.
+//! The store's connection pools: the main pool (reads, admin, the queue's other writes), one
+//! for the group-commit writers (ingests and completions), and a small one of its own for
+//! the delivery queue's lease statement.
+//!
+//! The writers' connections plan each statement once (`plan_cache_mode =
+//! force_generic_plan`, [`WRITE_SETTINGS`]). Left to choose, PostgreSQL planned the ingest
+//! and completion statements anew at nearly every execution: it prices a generic plan by
+//! guesses (10 rows for each array it unnests) and a custom one by the batch at hand, and
+//! the custom ones looked cheaper. Planning those statements cost the server more than
+//! running them: at 1,000 events/s it used 1.1-1.2 cores, and the ingest → delivered median
+//! was 4.2-4.4 ms; planned once, 2.4-2.6 ms, and `deliver` gained 15%.
 //!
 //! The lease statement must walk `deliveries_due` in order and stop after `LIMIT` rows.
 //! PostgreSQL re-plans it at every call from the table's statistics, and those go stale
@@ -60,6 +69,10 @@ pub(crate) const LEASE_SETTINGS: &str = "SET enable_bitmapscan = off; SET enable
 pub(crate) fn refreshes_plans(recycled: usize) -> bool {
     recycled.saturating_add(2).is_power_of_two()
 }
+
+/// The settings of a group-commit writer's connection: each statement planned once (see the
+/// module documentation), and no JIT compilation.
+pub(crate) const WRITE_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan; SET jit = off";
 
 /// How many connections the lease pool opens at most: one worker leases at a time, so one
 /// per worker sharing the store is plenty; more workers wait their turn.
