@@ -7,8 +7,9 @@
 //! and completion statements anew at nearly every execution: it prices a generic plan by
 //! guesses (10 rows for each array it unnests) and a custom one by the batch at hand, and
 //! the custom ones looked cheaper. Planning those statements cost the server more than
-//! running them: at 1,000 events/s it used 1.1-1.2 cores, and the ingest → delivered median
-//! was 4.2-4.4 ms; planned once, 2.4-2.6 ms, and `deliver` gained 15%.
+//! running them: at 1,000 events/s the server used 1.1 cores and the ingest → delivered
+//! median was 4.4 ms; planned once, 0.8-0.9 cores and 2.3 ms, and `relay-bench deliver` went
+//! from 14,214 to 16,042-18,046 deliveries/s (`benches/results/2026-12-07-postgres-latency.md`).
 //!
 //! The lease statement must walk `deliveries_due` in order and stop after `LIMIT` rows.
 //! PostgreSQL re-plans it at every call from the table's statistics, and those go stale
